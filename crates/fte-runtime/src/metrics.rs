@@ -1,0 +1,313 @@
+//! Every Prometheus metric the binaries export, registered once in one
+//! registry. The names are a contract with `k8s/monitoring` (dashboard and
+//! alerts): change them together. Labels stay low-cardinality (route,
+//! channel, outcome, reason, tool), never a customer or a ticket.
+
+use std::sync::LazyLock;
+
+use prometheus::{
+    Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
+};
+
+/// Latency buckets in seconds, from 1 ms to 30 s.
+const LATENCY_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 3.0, 5.0, 10.0, 30.0,
+];
+
+/// The metrics of the process.
+pub struct Metrics {
+    registry: Registry,
+    /// `fte_http_requests_total{route,method,status}`.
+    pub http_requests: IntCounterVec,
+    /// `fte_http_request_duration_seconds{route,method}`.
+    pub http_duration: HistogramVec,
+    /// `fte_messages_processed_total{channel,outcome}`.
+    pub messages_processed: IntCounterVec,
+    /// `fte_message_processing_seconds{channel}`: receipt to reply committed.
+    pub message_processing: HistogramVec,
+    /// `fte_reply_delivery_seconds{channel}`.
+    pub reply_delivery: HistogramVec,
+    /// `fte_replies_sent_total{channel,outcome}`.
+    pub replies_sent: IntCounterVec,
+    /// `fte_escalations_total{channel,reason}`.
+    pub escalations: IntCounterVec,
+    /// `fte_escalation_rate{channel}`: share of the last hour's messages escalated.
+    pub escalation_rate: GaugeVec,
+    /// `fte_agent_tokens_total{channel}`.
+    pub agent_tokens: IntCounterVec,
+    /// `fte_agent_tool_calls_total{tool,outcome}`.
+    pub agent_tool_calls: IntCounterVec,
+    /// `fte_kb_searches_total{outcome}` (hit or miss).
+    pub kb_searches: IntCounterVec,
+    /// `fte_sentiment{channel}`: per-message sentiment on -1..1.
+    pub sentiment: HistogramVec,
+    /// `fte_kafka_consumer_lag{group,topic,partition}`.
+    pub kafka_consumer_lag: IntGaugeVec,
+    /// `fte_dlq_messages_total{topic}`: messages sent to the dead-letter queue, by origin topic.
+    pub dlq_messages: IntCounterVec,
+    /// `fte_db_pool_connections{state}` (idle or in_use).
+    pub db_pool_connections: IntGaugeVec,
+    /// `fte_db_pool_max_connections`.
+    pub db_pool_max_connections: IntGauge,
+    /// `fte_channel_state{channel}`: 0 disabled, 1 active, 2 degraded.
+    pub channel_state: IntGaugeVec,
+    /// `fte_build_info{version}`: always 1.
+    pub build_info: IntGaugeVec,
+}
+
+fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    let metric = IntCounterVec::new(Opts::new(name, help), labels).expect("valid counter");
+    registry
+        .register(Box::new(metric.clone()))
+        .expect("unique metric name");
+    metric
+}
+
+fn histogram(
+    registry: &Registry,
+    name: &str,
+    help: &str,
+    labels: &[&str],
+    buckets: Vec<f64>,
+) -> HistogramVec {
+    let metric = HistogramVec::new(HistogramOpts::new(name, help).buckets(buckets), labels)
+        .expect("valid histogram");
+    registry
+        .register(Box::new(metric.clone()))
+        .expect("unique metric name");
+    metric
+}
+
+fn int_gauge(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
+    let metric = IntGaugeVec::new(Opts::new(name, help), labels).expect("valid gauge");
+    registry
+        .register(Box::new(metric.clone()))
+        .expect("unique metric name");
+    metric
+}
+
+impl Metrics {
+    fn new() -> Self {
+        let registry = Registry::new();
+        let latency = LATENCY_BUCKETS.to_vec();
+        let escalation_rate = GaugeVec::new(
+            Opts::new(
+                "fte_escalation_rate",
+                "Share of messages escalated over the last hour",
+            ),
+            &["channel"],
+        )
+        .expect("valid gauge");
+        registry
+            .register(Box::new(escalation_rate.clone()))
+            .expect("unique metric name");
+        let db_pool_max_connections =
+            IntGauge::new("fte_db_pool_max_connections", "Size of the PostgreSQL pool")
+                .expect("valid gauge");
+        registry
+            .register(Box::new(db_pool_max_connections.clone()))
+            .expect("unique metric name");
+        let metrics = Self {
+            http_requests: counter(
+                &registry,
+                "fte_http_requests_total",
+                "HTTP requests by route, method and status",
+                &["route", "method", "status"],
+            ),
+            http_duration: histogram(
+                &registry,
+                "fte_http_request_duration_seconds",
+                "HTTP request latency",
+                &["route", "method"],
+                latency.clone(),
+            ),
+            messages_processed: counter(
+                &registry,
+                "fte_messages_processed_total",
+                "Inbound messages processed by the worker, by outcome",
+                &["channel", "outcome"],
+            ),
+            message_processing: histogram(
+                &registry,
+                "fte_message_processing_seconds",
+                "Time from receipt of a message to its reply being committed",
+                &["channel"],
+                latency.clone(),
+            ),
+            reply_delivery: histogram(
+                &registry,
+                "fte_reply_delivery_seconds",
+                "Time from a reply being committed to the provider accepting it",
+                &["channel"],
+                latency.clone(),
+            ),
+            replies_sent: counter(
+                &registry,
+                "fte_replies_sent_total",
+                "Reply delivery attempts by outcome",
+                &["channel", "outcome"],
+            ),
+            escalations: counter(
+                &registry,
+                "fte_escalations_total",
+                "Cases handed to a human, by reason",
+                &["channel", "reason"],
+            ),
+            escalation_rate,
+            agent_tokens: counter(
+                &registry,
+                "fte_agent_tokens_total",
+                "Model tokens used",
+                &["channel"],
+            ),
+            agent_tool_calls: counter(
+                &registry,
+                "fte_agent_tool_calls_total",
+                "Agent tool calls by tool and outcome",
+                &["tool", "outcome"],
+            ),
+            kb_searches: counter(
+                &registry,
+                "fte_kb_searches_total",
+                "Knowledge base searches by outcome (hit = a result above the threshold)",
+                &["outcome"],
+            ),
+            sentiment: histogram(
+                &registry,
+                "fte_sentiment",
+                "Sentiment of inbound messages on -1..1",
+                &["channel"],
+                vec![-1.0, -0.75, -0.5, -0.25, 0.0, 0.25, 0.5, 0.75, 1.0],
+            ),
+            kafka_consumer_lag: int_gauge(
+                &registry,
+                "fte_kafka_consumer_lag",
+                "Messages not yet consumed, per group and partition",
+                &["group", "topic", "partition"],
+            ),
+            dlq_messages: counter(
+                &registry,
+                "fte_dlq_messages_total",
+                "Messages sent to the dead-letter queue, by origin topic",
+                &["topic"],
+            ),
+            db_pool_connections: int_gauge(
+                &registry,
+                "fte_db_pool_connections",
+                "PostgreSQL pool connections by state",
+                &["state"],
+            ),
+            db_pool_max_connections,
+            channel_state: int_gauge(
+                &registry,
+                "fte_channel_state",
+                "Channel state: 0 disabled, 1 active, 2 degraded",
+                &["channel"],
+            ),
+            build_info: int_gauge(
+                &registry,
+                "fte_build_info",
+                "Build information",
+                &["version"],
+            ),
+            registry,
+        };
+        metrics
+            .build_info
+            .with_label_values(&[env!("CARGO_PKG_VERSION")])
+            .set(1);
+        metrics
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn encode(&self) -> String {
+        let mut buffer = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut buffer)
+            .expect("text encoding into memory cannot fail");
+        String::from_utf8(buffer).expect("the text format is UTF-8")
+    }
+
+    /// The registry, for binaries that add process-specific collectors.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+}
+
+static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
+
+/// The process-wide metrics.
+pub fn global() -> &'static Metrics {
+    &METRICS
+}
+
+/// The content type of [`Metrics::encode`].
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_contracted_metric_name_is_exported() {
+        let m = global();
+        // Touch the labelled families so they appear in the exposition.
+        m.http_requests
+            .with_label_values(&["/health", "GET", "200"])
+            .inc();
+        m.http_duration
+            .with_label_values(&["/health", "GET"])
+            .observe(0.001);
+        m.messages_processed
+            .with_label_values(&["email", "replied"])
+            .inc();
+        m.message_processing
+            .with_label_values(&["email"])
+            .observe(0.2);
+        m.reply_delivery.with_label_values(&["email"]).observe(0.1);
+        m.replies_sent.with_label_values(&["email", "sent"]).inc();
+        m.escalations.with_label_values(&["email", "pricing"]).inc();
+        m.escalation_rate.with_label_values(&["email"]).set(0.1);
+        m.agent_tokens.with_label_values(&["email"]).inc_by(10);
+        m.agent_tool_calls
+            .with_label_values(&["search_knowledge_base", "ok"])
+            .inc();
+        m.kb_searches.with_label_values(&["hit"]).inc();
+        m.sentiment.with_label_values(&["email"]).observe(0.2);
+        m.kafka_consumer_lag
+            .with_label_values(&["g", "t", "0"])
+            .set(0);
+        m.dlq_messages
+            .with_label_values(&["fte.tickets.incoming"])
+            .inc();
+        m.db_pool_connections.with_label_values(&["idle"]).set(1);
+        m.channel_state.with_label_values(&["email"]).set(1);
+        let text = m.encode();
+        for name in [
+            "fte_http_requests_total",
+            "fte_http_request_duration_seconds_bucket",
+            "fte_messages_processed_total",
+            "fte_message_processing_seconds_bucket",
+            "fte_reply_delivery_seconds_bucket",
+            "fte_replies_sent_total",
+            "fte_escalations_total",
+            "fte_escalation_rate",
+            "fte_agent_tokens_total",
+            "fte_agent_tool_calls_total",
+            "fte_kb_searches_total",
+            "fte_sentiment_bucket",
+            "fte_kafka_consumer_lag",
+            "fte_dlq_messages_total",
+            "fte_db_pool_connections",
+            "fte_db_pool_max_connections",
+            "fte_channel_state",
+            "fte_build_info",
+        ] {
+            assert!(
+                text.contains(name),
+                "metric {name} missing from the exposition"
+            );
+        }
+    }
+}

@@ -1,0 +1,124 @@
+use std::path::PathBuf;
+
+use secrecy::SecretString;
+
+use super::{Lookup, Profile, SettingsError};
+
+/// Where `fte broker` publishes the bootstrap address of its embedded broker.
+pub const DEFAULT_BROKER_ADDRESS_FILE: &str = ".fte/broker.addr";
+/// Partitions per topic when the project creates them.
+pub const DEFAULT_TOPIC_PARTITIONS: i32 = 4;
+/// How long a consumer may be silent before the group rebalances its
+/// partitions away. Lower than Kafka's 45 s so a killed worker fails over fast.
+pub const DEFAULT_SESSION_TIMEOUT_MS: u32 = 10_000;
+/// How long the producer may take to get an acknowledgement before a publish
+/// fails (and the gateway answers 503).
+pub const DEFAULT_DELIVERY_TIMEOUT_MS: u32 = 5_000;
+/// Producer batching delay; small because every publish is on a request path.
+pub const DEFAULT_LINGER_MS: u32 = 1;
+
+/// Kafka connection settings.
+#[derive(Clone, Debug)]
+pub struct KafkaSettings {
+    /// `KAFKA_BOOTSTRAP_SERVERS`; when unset, a running `fte broker` (its
+    /// address file) is used, else an embedded broker starts in-process.
+    pub bootstrap_servers: Option<String>,
+    /// `FTE_BROKER_ADDRESS_FILE` (`.fte/broker.addr`).
+    pub broker_address_file: PathBuf,
+    /// `KAFKA_TOPIC_PARTITIONS` (4).
+    pub topic_partitions: i32,
+    /// `KAFKA_TOPIC_REPLICATION` (1; use 3 on a real cluster).
+    pub topic_replication: i32,
+    /// `KAFKA_SECURITY_PROTOCOL` (plaintext, ssl, sasl_plaintext, sasl_ssl).
+    pub security_protocol: Option<String>,
+    /// `KAFKA_SASL_MECHANISM` (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512).
+    pub sasl_mechanism: Option<String>,
+    /// `KAFKA_SASL_USERNAME`.
+    pub sasl_username: Option<String>,
+    /// `KAFKA_SASL_PASSWORD` (secret).
+    pub sasl_password: Option<SecretString>,
+    /// `KAFKA_CONSUMER_GROUP` (`fte-message-processor`).
+    pub consumer_group: String,
+    /// `KAFKA_SESSION_TIMEOUT_MS` (10000).
+    pub session_timeout_ms: u32,
+    /// `KAFKA_DELIVERY_TIMEOUT_MS` (5000).
+    pub delivery_timeout_ms: u32,
+    /// `KAFKA_LINGER_MS` (1).
+    pub linger_ms: u32,
+}
+
+impl KafkaSettings {
+    /// Reads the settings from the process environment.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        let lookup = Lookup::env();
+        Self::from_lookup(&lookup, Profile::from_lookup(&lookup)?)
+    }
+
+    /// Reads the settings from `lookup`.
+    pub fn from_lookup(lookup: &Lookup<'_>, profile: Profile) -> Result<Self, SettingsError> {
+        let bootstrap_servers = lookup.get("KAFKA_BOOTSTRAP_SERVERS");
+        if profile.is_production() && bootstrap_servers.is_none() {
+            return Err(SettingsError::Missing {
+                var: "KAFKA_BOOTSTRAP_SERVERS",
+                hint: "production needs a real Kafka cluster (host:port[,host:port])",
+            });
+        }
+        let topic_partitions =
+            lookup.parsed_or("KAFKA_TOPIC_PARTITIONS", DEFAULT_TOPIC_PARTITIONS)?;
+        if !(1..=1024).contains(&topic_partitions) {
+            return Err(SettingsError::Invalid {
+                var: "KAFKA_TOPIC_PARTITIONS",
+                reason: "must be between 1 and 1024".into(),
+            });
+        }
+        Ok(Self {
+            bootstrap_servers,
+            broker_address_file: lookup
+                .get("FTE_BROKER_ADDRESS_FILE")
+                .unwrap_or_else(|| DEFAULT_BROKER_ADDRESS_FILE.into())
+                .into(),
+            topic_partitions,
+            topic_replication: lookup.parsed_or("KAFKA_TOPIC_REPLICATION", 1)?,
+            security_protocol: lookup.get("KAFKA_SECURITY_PROTOCOL"),
+            sasl_mechanism: lookup.get("KAFKA_SASL_MECHANISM"),
+            sasl_username: lookup.get("KAFKA_SASL_USERNAME"),
+            sasl_password: lookup.get("KAFKA_SASL_PASSWORD").map(SecretString::from),
+            consumer_group: lookup
+                .get("KAFKA_CONSUMER_GROUP")
+                .unwrap_or_else(|| "fte-message-processor".into()),
+            session_timeout_ms: lookup
+                .parsed_or("KAFKA_SESSION_TIMEOUT_MS", DEFAULT_SESSION_TIMEOUT_MS)?,
+            delivery_timeout_ms: lookup
+                .parsed_or("KAFKA_DELIVERY_TIMEOUT_MS", DEFAULT_DELIVERY_TIMEOUT_MS)?,
+            linger_ms: lookup.parsed_or("KAFKA_LINGER_MS", DEFAULT_LINGER_MS)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::lookup;
+    use super::*;
+
+    #[test]
+    fn dev_profile_runs_without_a_cluster() {
+        let s = KafkaSettings::from_lookup(&lookup(&[]), Profile::Dev).unwrap();
+        assert_eq!(s.bootstrap_servers, None);
+        assert_eq!(s.topic_partitions, DEFAULT_TOPIC_PARTITIONS);
+        assert_eq!(s.consumer_group, "fte-message-processor");
+    }
+
+    #[test]
+    fn production_requires_bootstrap_servers() {
+        let err = KafkaSettings::from_lookup(&lookup(&[]), Profile::Production).unwrap_err();
+        assert!(err.to_string().contains("KAFKA_BOOTSTRAP_SERVERS"), "{err}");
+    }
+
+    #[test]
+    fn partitions_out_of_range_are_refused() {
+        let err =
+            KafkaSettings::from_lookup(&lookup(&[("KAFKA_TOPIC_PARTITIONS", "0")]), Profile::Dev)
+                .unwrap_err();
+        assert!(err.to_string().contains("KAFKA_TOPIC_PARTITIONS"), "{err}");
+    }
+}

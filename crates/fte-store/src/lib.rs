@@ -1,0 +1,26 @@
+//! # fte-store
+//!
+//! The only crate that speaks SQL. It owns the connection pool, the
+//! migrations (`MIGRATOR`, embedded from `../../migrations`) and one module of
+//! free-function repositories per table group. Callers pass a pool or a
+//! transaction; there is no repository trait, because tests use the real
+//! PostgreSQL (see [`testing`] behind the `testing` feature).
+//!
+//! It must not know about Kafka, HTTP or the agent: it stores and reads rows.
+
+pub mod knowledge;
+pub mod pool;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+pub use pool::{StoreError, connect, ping, record_pool_metrics};
+pub use sqlx::PgPool;
+
+/// The schema migrations, embedded at compile time.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
+
+/// Applies every pending migration. Safe to run concurrently from several
+/// processes: sqlx takes an advisory lock.
+pub async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
+    MIGRATOR.run(pool).await.map_err(StoreError::Migrate)
+}

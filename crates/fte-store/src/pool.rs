@@ -1,0 +1,66 @@
+//! The connection pool and its health.
+
+use std::time::Duration;
+
+use fte_runtime::metrics;
+use fte_runtime::settings::DatabaseSettings;
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+
+/// What can go wrong talking to PostgreSQL.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A query or connection failed.
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+    /// Applying migrations failed.
+    #[error("migration failed")]
+    Migrate(#[source] sqlx::migrate::MigrateError),
+    /// The database did not answer in time.
+    #[error("database did not answer within {0:?}")]
+    Timeout(Duration),
+}
+
+/// Opens a pool. Connections are checked before use, so after a PostgreSQL
+/// restart broken connections are replaced instead of failing requests.
+/// The first connection is made eagerly: start-up fails fast with a clear
+/// error when the database is unreachable.
+pub async fn connect(settings: &DatabaseSettings) -> Result<PgPool, StoreError> {
+    let pool = PgPoolOptions::new()
+        .max_connections(settings.max_connections)
+        .min_connections(0)
+        .acquire_timeout(Duration::from_millis(settings.acquire_timeout_ms))
+        .idle_timeout(Duration::from_secs(300))
+        .test_before_acquire(true)
+        .connect(settings.expose_url())
+        .await?;
+    metrics::global()
+        .db_pool_max_connections
+        .set(i64::from(settings.max_connections));
+    Ok(pool)
+}
+
+/// Checks that PostgreSQL answers a trivial query within `timeout`.
+pub async fn ping(pool: &PgPool, timeout: Duration) -> Result<(), StoreError> {
+    match tokio::time::timeout(timeout, sqlx::query("select 1").execute(pool)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(error)) => Err(StoreError::Database(error)),
+        Err(_) => Err(StoreError::Timeout(timeout)),
+    }
+}
+
+/// Publishes the pool's idle / in-use counts as `fte_db_pool_connections`
+/// and returns the in-use share of the maximum (0..1).
+pub fn record_pool_metrics(pool: &PgPool) -> f64 {
+    let size = i64::from(pool.size());
+    let idle = i64::try_from(pool.num_idle()).unwrap_or(i64::MAX);
+    let in_use = (size - idle).max(0);
+    let m = metrics::global();
+    m.db_pool_connections.with_label_values(&["idle"]).set(idle);
+    m.db_pool_connections
+        .with_label_values(&["in_use"])
+        .set(in_use);
+    let max = i64::from(pool.options().get_max_connections()).max(1);
+    m.db_pool_max_connections.set(max);
+    in_use as f64 / max as f64
+}
