@@ -66,6 +66,8 @@ export function ContactForm({ api, values, onValuesChange, onSubmitted, onCheckT
   const fieldRefs = useRef<Partial<Record<FieldName, FieldElement | null>>>({});
   const alertRef = useRef<HTMLDivElement | null>(null);
   const abortRef = useRef<AbortController | null>(null);
+  // True between pressing and releasing a button in the actions row (see onBlur).
+  const actionPressRef = useRef(false);
 
   useEffect(() => () => abortRef.current?.abort(), []);
 
@@ -90,11 +92,32 @@ export function ContactForm({ api, values, onValuesChange, onSubmitted, onCheckT
   }
 
   function onBlur(field: FieldName) {
+    // Pressing "Send request" blurs the field first. Showing its error then would push the
+    // button down before the press is released, and the click would be lost. Submit checks
+    // every field anyway.
+    if (actionPressRef.current) return;
     const wasTouched = touched[field];
     setTouched((prev) => ({ ...prev, [field]: true }));
     // Passing through an empty field the first time is not an error yet.
     if (!wasTouched && values[field].trim() === '') return;
     setErrors((prev) => ({ ...prev, [field]: validateField(field, values) }));
+  }
+
+  function onActionPress() {
+    if (actionPressRef.current) return;
+    actionPressRef.current = true;
+    const release = () => {
+      window.removeEventListener('pointerup', release, true);
+      window.removeEventListener('mouseup', release, true);
+      window.removeEventListener('pointercancel', release, true);
+      // After this press's click event has been handled.
+      setTimeout(() => {
+        actionPressRef.current = false;
+      }, 0);
+    };
+    window.addEventListener('pointerup', release, true);
+    window.addEventListener('mouseup', release, true);
+    window.addEventListener('pointercancel', release, true);
   }
 
   function requestFocus(target: FieldName | 'alert') {
@@ -291,20 +314,6 @@ export function ContactForm({ api, values, onValuesChange, onSubmitted, onCheckT
           {fieldError('subject')}
         </div>
 
-        <div className="fte-sf-field">
-          <label className="fte-sf-label" htmlFor={id('priority')}>
-            {FIELD_LABELS.priority} <span className="fte-sf-optional">(optional)</span>
-          </label>
-          <select className="fte-sf-select" {...fieldProps('priority')}>
-            {PRIORITIES.map((p) => (
-              <option key={p} value={p}>
-                {PRIORITY_LABELS[p]}
-              </option>
-            ))}
-          </select>
-          {fieldError('priority')}
-        </div>
-
         <div className="fte-sf-field fte-sf-field--wide">
           <label className="fte-sf-label" htmlFor={id('message')}>
             {FIELD_LABELS.message}
@@ -325,6 +334,20 @@ export function ContactForm({ api, values, onValuesChange, onSubmitted, onCheckT
           </p>
           {fieldError('message')}
         </div>
+
+        <div className="fte-sf-field">
+          <label className="fte-sf-label" htmlFor={id('priority')}>
+            {FIELD_LABELS.priority} <span className="fte-sf-optional">(optional)</span>
+          </label>
+          <select className="fte-sf-select" {...fieldProps('priority')}>
+            {PRIORITIES.map((p) => (
+              <option key={p} value={p}>
+                {PRIORITY_LABELS[p]}
+              </option>
+            ))}
+          </select>
+          {fieldError('priority')}
+        </div>
       </div>
 
       {/* Honeypot: hidden from people and assistive technology; automated senders fill it in. */}
@@ -341,7 +364,7 @@ export function ContactForm({ api, values, onValuesChange, onSubmitted, onCheckT
         />
       </div>
 
-      <div className="fte-sf-actions">
+      <div className="fte-sf-actions" onPointerDown={onActionPress} onMouseDown={onActionPress}>
         <button className="fte-sf-button fte-sf-button--primary" type="submit" disabled={sending}>
           {sending ? (
             <>

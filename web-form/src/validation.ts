@@ -61,17 +61,17 @@ export interface FormValues {
 }
 
 /** The fields a user can see and correct. */
-export type FieldName = 'name' | 'email' | 'phone' | 'subject' | 'category' | 'priority' | 'message';
+export type FieldName = 'name' | 'email' | 'phone' | 'category' | 'subject' | 'message' | 'priority';
 
 /** Order of the fields on screen; the first invalid one receives focus. */
 export const FIELD_ORDER: readonly FieldName[] = [
   'name',
   'email',
   'phone',
-  'subject',
   'category',
-  'priority',
+  'subject',
   'message',
+  'priority',
 ];
 
 export type FieldErrors = Partial<Record<FieldName, string>>;
@@ -188,10 +188,10 @@ const VALIDATORS: Record<FieldName, (values: FormValues) => string | undefined> 
   name: (v) => validateName(v.name),
   email: (v) => validateEmail(v.email),
   phone: (v) => validatePhone(v.phone),
-  subject: (v) => validateSubject(v.subject),
   category: (v) => validateCategory(v.category),
-  priority: (v) => validatePriority(v.priority),
+  subject: (v) => validateSubject(v.subject),
   message: (v) => validateMessage(v.message),
+  priority: (v) => validatePriority(v.priority),
 };
 
 export function validateField(field: FieldName, values: FormValues): string | undefined {

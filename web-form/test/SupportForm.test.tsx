@@ -47,7 +47,7 @@ function ticket(overrides: Partial<Ticket> = {}): Ticket {
 const agentMessage = {
   role: 'agent' as const,
   channel: 'web_form' as const,
-  content: 'Hello Maria,\nOpen Profile > Security and choose Reset password.\nTicket: ' + ID,
+  content: 'Hello Maria,\nOn the sign-in page, choose "Forgot password?".\nTicket: ' + ID,
   created_at: '2026-03-02T10:00:05Z',
 };
 
@@ -116,7 +116,7 @@ describe('SupportForm: form', () => {
 
     expect(fn).not.toHaveBeenCalled();
     const alert = screen.getAllByRole('alert').find((a) => a.textContent);
-    expect(alert?.textContent).toBe('Please check 5 fields: Name, Email, Subject, Category, Message.');
+    expect(alert?.textContent).toBe('Please check 5 fields: Name, Email, Category, Subject, Message.');
     const name = screen.getByLabelText('Name');
     await waitFor(() => expect(document.activeElement).toBe(name));
     expect(name.getAttribute('aria-invalid')).toBe('true');
@@ -270,7 +270,7 @@ describe('SupportForm: success and status view', () => {
     const [customer, agent] = within(log).getAllByRole('listitem');
     expect(customer.textContent).toContain('You');
     expect(agent.textContent).toContain('Orbitask Support');
-    expect(agent.textContent).toContain('Profile > Security');
+    expect(agent.textContent).toContain('Forgot password?');
     expect(agent.querySelector('time')?.getAttribute('dateTime')).toBe(agentMessage.created_at);
     expect(screen.getByText('Processing')).toBeTruthy();
     expect(window.location.hash).toBe(`#ticket=${ID}`);
@@ -318,7 +318,7 @@ describe('SupportForm: success and status view', () => {
     });
     expect(calls).toHaveLength(2);
     expect(screen.getByText('Resolved')).toBeTruthy();
-    expect(screen.getByText(/Profile > Security/)).toBeTruthy();
+    expect(screen.getByText(/Forgot password\?/)).toBeTruthy();
 
     await act(async () => {
       await vi.advanceTimersByTimeAsync(60_000);

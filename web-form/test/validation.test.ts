@@ -215,7 +215,7 @@ describe('validateForm and toPayload', () => {
 
   it('reports every invalid field', () => {
     const errors = validateForm({ ...EMPTY_VALUES, phone: '12' });
-    expect(Object.keys(errors)).toEqual(['name', 'email', 'phone', 'subject', 'category', 'message']);
+    expect(Object.keys(errors)).toEqual(['name', 'email', 'phone', 'category', 'subject', 'message']);
   });
 
   it('sends only the fields the server accepts, trimmed, with the honeypot as typed', () => {
