@@ -12,6 +12,7 @@
 
 pub mod channel;
 pub mod events;
+pub mod format;
 pub mod identity;
 pub mod ids;
 pub mod states;

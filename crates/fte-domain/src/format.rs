@@ -1,0 +1,499 @@
+//! Channel formatting of a reply, from `context/brand-voice.md`.
+//!
+//! The agent writes one answer in light Markdown; these pure functions give
+//! it the shape of each channel:
+//!
+//! - **email**: "Hi <first name>," (or "Hi there,"), the answer, a closing
+//!   line, the signature "— Orbitask Support" and "Ticket: <id>"; at most 500
+//!   words per email, longer answers split into numbered emails "(1/2)".
+//! - **WhatsApp**: at most 300 characters, no greeting or signature, WhatsApp
+//!   markup (`*bold*`); a longer answer is cut at a sentence (or word)
+//!   boundary, ends with "…" and the line "Reply MORE for the rest", and the
+//!   remainder is returned in [`FormattedReply::deferred`] for the worker to
+//!   send when the customer replies MORE (format it again with
+//!   [`format_reply`]: it may be deferred again).
+//! - **web form**: at most 300 words, "Hello <first name>," then the answer,
+//!   then "Ticket: <id>".
+//!
+//! Every message returned fits its channel's [`ChannelLimits`]: the limits
+//! count the whole message, greeting and signature included.
+
+use serde::{Deserialize, Serialize};
+
+use crate::channel::{Channel, ChannelLimits};
+
+/// The signature under every email.
+pub const EMAIL_SIGNATURE: &str = "— Orbitask Support";
+/// The closing line of every email, before the signature.
+pub const EMAIL_CLOSING: &str = "If anything is still unclear, just reply to this email.";
+/// The last line of a cut WhatsApp message.
+pub const WHATSAPP_MORE_LINE: &str = "Reply MORE for the rest";
+
+/// One answer shaped for a channel.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormattedReply {
+    /// The messages to send now, in order (several only for long emails).
+    pub messages: Vec<String>,
+    /// WhatsApp only: the rest of a cut answer, sent when the customer
+    /// replies MORE. Plain answer text, not yet formatted.
+    pub deferred: Option<String>,
+}
+
+impl FormattedReply {
+    /// All messages joined by blank lines (for storing one reply row).
+    pub fn joined(&self) -> String {
+        self.messages.join("\n\n")
+    }
+}
+
+/// Who the reply is for: what the greeting and reference lines need.
+#[derive(Clone, Copy, Debug)]
+pub struct Recipient<'a> {
+    /// The customer's first name, when known.
+    pub first_name: Option<&'a str>,
+    /// The customer's own ticket reference, shown as "Ticket: <id>".
+    pub ticket_reference: &'a str,
+}
+
+/// Shapes `answer` (light Markdown) for `channel`.
+pub fn format_reply(channel: Channel, recipient: Recipient<'_>, answer: &str) -> FormattedReply {
+    match channel {
+        Channel::Email => email(recipient, answer),
+        Channel::Whatsapp => whatsapp(answer),
+        Channel::WebForm => web_form(recipient, answer),
+    }
+}
+
+/// The first name, trimmed, when it is usable in a greeting.
+fn usable_name(name: Option<&str>) -> Option<&str> {
+    name.map(str::trim)
+        .filter(|n| !n.is_empty() && n.chars().count() <= 40)
+}
+
+fn word_count(text: &str) -> usize {
+    text.split_whitespace().count()
+}
+
+/// Email: greeting, answer, closing, signature and ticket line, split into
+/// numbered emails when the whole would exceed 500 words.
+pub fn email(recipient: Recipient<'_>, answer: &str) -> FormattedReply {
+    let greeting = match usable_name(recipient.first_name) {
+        Some(name) => format!("Hi {name},"),
+        None => "Hi there,".to_owned(),
+    };
+    let footer = format!(
+        "{EMAIL_CLOSING}\n\n{EMAIL_SIGNATURE}\nTicket: {}",
+        recipient.ticket_reference
+    );
+    let body = markdown_to_plain(answer);
+    let ChannelLimits::Words(limit) = Channel::Email.limits() else {
+        unreachable!("email limits are in words")
+    };
+    // "(1/2)" counts as a word; the overhead is the same for every part.
+    let overhead = word_count(&greeting) + word_count(&footer) + 1;
+    let budget = limit.saturating_sub(overhead).max(1);
+    let parts = pack_words(&body, budget);
+    let total = parts.len();
+    let messages = parts
+        .iter()
+        .enumerate()
+        .map(|(i, part)| {
+            if total == 1 {
+                format!("{greeting}\n\n{part}\n\n{footer}")
+            } else {
+                format!("{greeting}\n\n({}/{total})\n\n{part}\n\n{footer}", i + 1)
+            }
+        })
+        .collect();
+    FormattedReply {
+        messages,
+        deferred: None,
+    }
+}
+
+/// Web form: "Hello <first name>," the answer and "Ticket: <id>", cut at a
+/// sentence boundary to stay within 300 words.
+pub fn web_form(recipient: Recipient<'_>, answer: &str) -> FormattedReply {
+    let greeting = match usable_name(recipient.first_name) {
+        Some(name) => format!("Hello {name},"),
+        None => "Hello there,".to_owned(),
+    };
+    let footer = format!("Ticket: {}", recipient.ticket_reference);
+    let body = markdown_to_plain(answer);
+    let ChannelLimits::Words(limit) = Channel::WebForm.limits() else {
+        unreachable!("web form limits are in words")
+    };
+    let budget = limit.saturating_sub(word_count(&greeting) + word_count(&footer));
+    let body = if word_count(&body) <= budget {
+        body
+    } else {
+        // The status page shows one reply; keep the first part that fits.
+        pack_words(&body, budget).swap_remove(0)
+    };
+    FormattedReply {
+        messages: vec![format!("{greeting}\n\n{body}\n\n{footer}")],
+        deferred: None,
+    }
+}
+
+/// WhatsApp: converted markup, at most 300 characters, the rest deferred.
+pub fn whatsapp(answer: &str) -> FormattedReply {
+    let text = markdown_to_whatsapp(answer);
+    let ChannelLimits::Characters(limit) = Channel::Whatsapp.limits() else {
+        unreachable!("WhatsApp limits are in characters")
+    };
+    if text.chars().count() <= limit {
+        return FormattedReply {
+            messages: vec![text],
+            deferred: None,
+        };
+    }
+    let suffix = format!("…\n{WHATSAPP_MORE_LINE}");
+    let budget = limit - suffix.chars().count();
+    let (head, rest) = cut_at_boundary(&text, budget);
+    FormattedReply {
+        messages: vec![format!("{}{suffix}", head.trim_end())],
+        deferred: Some(rest.trim().to_owned()).filter(|r| !r.is_empty()),
+    }
+}
+
+/// Cuts `text` so the head has at most `max_chars` characters: at the last
+/// sentence end when that keeps at least half of the budget, else at the
+/// last word boundary, else (one enormous word) mid-word.
+fn cut_at_boundary(text: &str, max_chars: usize) -> (&str, &str) {
+    let limit_byte = text
+        .char_indices()
+        .nth(max_chars)
+        .map_or(text.len(), |(i, _)| i);
+    let window = &text[..limit_byte];
+    let sentence_end = window
+        .char_indices()
+        .filter(|&(i, c)| {
+            matches!(c, '.' | '?' | '!' | '\n')
+                && text[i + c.len_utf8()..]
+                    .chars()
+                    .next()
+                    .is_none_or(char::is_whitespace)
+        })
+        .map(|(i, c)| i + c.len_utf8())
+        .last();
+    if let Some(end) = sentence_end.filter(|&end| text[..end].chars().count() * 2 >= max_chars) {
+        return (&text[..end], &text[end..]);
+    }
+    if let Some(space) = window.rfind(char::is_whitespace).filter(|&i| i > 0) {
+        return (&text[..space], &text[space..]);
+    }
+    (window, &text[limit_byte..])
+}
+
+/// Packs paragraphs (then sentences, then words) into parts of at most
+/// `budget` words each. Always returns at least one part.
+fn pack_words(text: &str, budget: usize) -> Vec<String> {
+    let mut units: Vec<String> = Vec::new();
+    for paragraph in text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()) {
+        if word_count(paragraph) <= budget {
+            units.push(paragraph.to_owned());
+            continue;
+        }
+        for sentence in split_sentences(paragraph) {
+            if word_count(sentence) <= budget {
+                units.push(sentence.to_owned());
+            } else {
+                let words: Vec<&str> = sentence.split_whitespace().collect();
+                units.extend(words.chunks(budget).map(|c| c.join(" ")));
+            }
+        }
+    }
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for unit in units {
+        if !current.is_empty() && word_count(&current) + word_count(&unit) > budget {
+            parts.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push_str("\n\n");
+        }
+        current.push_str(&unit);
+    }
+    if !current.is_empty() || parts.is_empty() {
+        parts.push(current);
+    }
+    parts
+}
+
+/// Splits text after ". ", "? ", "! " and line breaks, keeping the marks.
+pub fn split_sentences(text: &str) -> Vec<&str> {
+    let mut sentences = Vec::new();
+    let mut start = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let ends = match c {
+            '\n' => true,
+            '.' | '?' | '!' => chars.peek().is_none_or(|&(_, next)| next.is_whitespace()),
+            _ => false,
+        };
+        if ends {
+            let end = i + c.len_utf8();
+            let sentence = text[start..end].trim();
+            if !sentence.is_empty() {
+                sentences.push(sentence);
+            }
+            start = end;
+        }
+    }
+    let tail = text[start..].trim();
+    if !tail.is_empty() {
+        sentences.push(tail);
+    }
+    sentences
+}
+
+/// Markdown to plain text for email and the web form: headings lose their
+/// hashes, emphasis and code marks go, links keep their address, bullets
+/// and numbered steps stay as they are (they read well in plain text).
+pub fn markdown_to_plain(markdown: &str) -> String {
+    let lines: Vec<String> = markdown
+        .trim()
+        .lines()
+        .map(|line| {
+            let trimmed = line.trim_start();
+            let text = trimmed.trim_start_matches('#');
+            let text = if text.len() != trimmed.len() {
+                text.trim()
+            } else {
+                line.trim_end()
+            };
+            let text = text.replace("**", "").replace("__", "").replace('`', "");
+            links_to_text(&text)
+        })
+        .collect();
+    collapse_blank_lines(&lines.join("\n"))
+}
+
+/// Markdown to WhatsApp text: `**x**` becomes `*x*`, headings and bullets
+/// are flattened into plain lines, code marks dropped, blank lines removed
+/// (every character counts on this channel).
+pub fn markdown_to_whatsapp(markdown: &str) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for line in markdown.trim().lines() {
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        let mut text = trimmed.trim_start_matches('#').trim();
+        for bullet in ["- ", "* ", "• "] {
+            if let Some(rest) = text.strip_prefix(bullet) {
+                text = rest.trim();
+            }
+        }
+        let text = text.replace("**", "*").replace("__", "_").replace('`', "");
+        out.push(links_to_text(&text));
+    }
+    out.join("\n")
+}
+
+/// `[text](url)` → `text (url)`.
+fn links_to_text(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(open) = rest.find('[') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find("](") else { break };
+        let Some(end) = after[close + 2..].find(')') else {
+            break;
+        };
+        let text = &after[..close];
+        let url = &after[close + 2..close + 2 + end];
+        out.push_str(&rest[..open]);
+        out.push_str(text);
+        out.push_str(" (");
+        out.push_str(url);
+        out.push(')');
+        rest = &after[close + 2 + end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn collapse_blank_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blank_run = 0;
+    for line in text.lines() {
+        if line.trim().is_empty() {
+            blank_run += 1;
+            if blank_run > 1 {
+                continue;
+            }
+        } else {
+            blank_run = 0;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.trim().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TICKET: &str = "7f1c2e4a-0000-7000-8000-000000000001";
+
+    fn maria() -> Recipient<'static> {
+        Recipient {
+            first_name: Some("Maria"),
+            ticket_reference: TICKET,
+        }
+    }
+
+    #[test]
+    fn email_greets_by_first_name_and_signs_with_the_ticket_reference() {
+        let reply = format_reply(
+            Channel::Email,
+            maria(),
+            "The link expires after 30 minutes.",
+        );
+        assert_eq!(reply.messages.len(), 1);
+        let email = &reply.messages[0];
+        assert!(email.starts_with("Hi Maria,\n\n"), "{email}");
+        assert!(email.contains("The link expires after 30 minutes."));
+        assert!(email.contains(EMAIL_CLOSING));
+        assert!(
+            email.ends_with(&format!("— Orbitask Support\nTicket: {TICKET}")),
+            "{email}"
+        );
+        assert_eq!(reply.deferred, None);
+    }
+
+    #[test]
+    fn email_without_a_name_says_hi_there() {
+        let recipient = Recipient {
+            first_name: None,
+            ticket_reference: TICKET,
+        };
+        let reply = email(recipient, "Answer.");
+        assert!(reply.messages[0].starts_with("Hi there,"));
+    }
+
+    #[test]
+    fn long_email_is_split_into_numbered_emails_within_500_words() {
+        let paragraph = "Open the menu and choose the option you need now. ".repeat(20);
+        let answer = vec![paragraph; 8].join("\n\n"); // 1,600 words
+        let reply = email(maria(), &answer);
+        let total = reply.messages.len();
+        assert!(total >= 4, "expected several emails, got {total}");
+        for (i, message) in reply.messages.iter().enumerate() {
+            assert!(
+                Channel::Email.limits().fits(message),
+                "email {} too long",
+                i + 1
+            );
+            assert!(
+                message.contains(&format!("({}/{total})", i + 1)),
+                "{message}"
+            );
+            assert!(message.contains("Ticket: "));
+        }
+        let words_out: usize = reply
+            .messages
+            .iter()
+            .map(|m| m.matches("Open the menu").count())
+            .sum();
+        assert_eq!(words_out, 160, "no sentence may be lost or repeated");
+    }
+
+    #[test]
+    fn whatsapp_converts_markdown_and_has_no_greeting_or_signature() {
+        let reply = whatsapp(
+            "## Turn on 2FA\n\n- Open **Profile > Security > Two-factor authentication**.\n- Scan the code.",
+        );
+        assert_eq!(
+            reply.messages,
+            vec![
+                "Turn on 2FA\nOpen *Profile > Security > Two-factor authentication*.\nScan the code."
+            ]
+        );
+        assert!(!reply.messages[0].contains("Orbitask Support"));
+        assert!(!reply.messages[0].contains("Hi "));
+    }
+
+    #[test]
+    fn long_whatsapp_answer_is_cut_at_a_sentence_with_the_more_line_and_the_rest_deferred() {
+        let answer = "Automations are rules of the form When then. ".repeat(12);
+        let reply = whatsapp(&answer);
+        let first = &reply.messages[0];
+        assert!(
+            first.chars().count() <= 300,
+            "{} chars",
+            first.chars().count()
+        );
+        assert!(first.ends_with("…\nReply MORE for the rest"), "{first}");
+        assert!(
+            first.contains("then.…"),
+            "cut after a full sentence: {first}"
+        );
+        let rest = reply.deferred.expect("the remainder is kept");
+        let head = first.trim_end_matches("…\nReply MORE for the rest");
+        assert_eq!(
+            format!("{head} {rest}")
+                .split_whitespace()
+                .collect::<Vec<_>>(),
+            answer.split_whitespace().collect::<Vec<_>>(),
+            "head and remainder together are the whole answer"
+        );
+    }
+
+    #[test]
+    fn whatsapp_without_sentence_ends_is_cut_at_a_word() {
+        let answer = "word ".repeat(100);
+        let reply = whatsapp(&answer);
+        let first = &reply.messages[0];
+        assert!(first.chars().count() <= 300);
+        assert!(first.starts_with("word word"));
+        assert!(!first.contains("wor…"), "never cut inside a word: {first}");
+        assert!(reply.deferred.is_some());
+    }
+
+    #[test]
+    fn web_form_says_hello_and_ends_with_the_ticket() {
+        let reply = format_reply(
+            Channel::WebForm,
+            maria(),
+            "Invitation links expire after 7 days.",
+        );
+        assert_eq!(
+            reply.messages,
+            vec![format!(
+                "Hello Maria,\n\nInvitation links expire after 7 days.\n\nTicket: {TICKET}"
+            )]
+        );
+    }
+
+    #[test]
+    fn web_form_stays_within_300_words() {
+        let answer = "This sentence has exactly seven words in it. ".repeat(80);
+        let reply = web_form(maria(), &answer);
+        assert_eq!(reply.messages.len(), 1);
+        assert!(Channel::WebForm.limits().fits(&reply.messages[0]));
+        assert!(reply.messages[0].ends_with(&format!("Ticket: {TICKET}")));
+    }
+
+    #[test]
+    fn plain_text_drops_heading_marks_and_emphasis_and_keeps_links() {
+        let plain = markdown_to_plain(
+            "# Title\n\n1. Open **Admin > Import**.\n\n\n\nSee [docs](https://docs.orbitask.example).",
+        );
+        assert_eq!(
+            plain,
+            "Title\n\n1. Open Admin > Import.\n\nSee docs (https://docs.orbitask.example)."
+        );
+    }
+
+    #[test]
+    fn sentences_split_on_marks_followed_by_space() {
+        assert_eq!(
+            split_sentences("Go to status.orbitask.example. Then sign in! Done?"),
+            vec!["Go to status.orbitask.example.", "Then sign in!", "Done?"]
+        );
+    }
+}
