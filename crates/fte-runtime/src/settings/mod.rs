@@ -6,11 +6,13 @@
 //! variables without touching the process environment.
 
 mod api;
+mod channels;
 mod database;
 mod kafka;
 mod worker;
 
 pub use api::ApiSettings;
+pub use channels::{GmailSettings, TwilioSettings, WebReplyNotify, WebReplySettings};
 pub use database::DatabaseSettings;
 pub use kafka::{DEFAULT_BROKER_ADDRESS_FILE, KafkaSettings};
 pub use worker::WorkerSettings;
