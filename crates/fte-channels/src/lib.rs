@@ -1,1 +1,34 @@
-//! placeholder
+//! # fte-channels
+//!
+//! Everything that speaks to the customer-facing providers, and nothing else:
+//!
+//! - [`ReplySender`]: the one trait for outbound replies ([`OutboundReply`] in,
+//!   [`SendReceipt`] or a classified [`SendError`] out, plus `reconcile` after
+//!   an unknown outcome), implemented by [`twilio::TwilioSender`],
+//!   [`gmail::GmailSender`] and [`web::WebReplySender`];
+//! - [`CircuitBreaker`] and [`GuardedSender`]: per-channel graceful
+//!   degradation, reported as [`ChannelState`] on `fte_channel_state`;
+//! - [`twilio`]: webhook signature verification and parsing of inbound
+//!   messages and status callbacks;
+//! - [`gmail`]: OAuth (service account or refresh token), `watch`,
+//!   history sync, MIME parsing with quote and signature stripping, threaded
+//!   replies, and Pub/Sub push verification and decoding;
+//! - [`web`]: email notifications for web form replies (Gmail or SMTP).
+//!
+//! It must not touch the database or Kafka: the worker stores Gmail history
+//! ids and outbox rows, the gateway publishes. Every provider base URL is
+//! configurable so tests run against `fte-fakes`. Logs carry ids, channel,
+//! status and durations — never addresses, numbers, names or bodies.
+
+mod breaker;
+mod guarded;
+pub mod http;
+mod sender;
+
+pub mod gmail;
+pub mod twilio;
+pub mod web;
+
+pub use breaker::{BreakerState, ChannelState, CircuitBreaker};
+pub use guarded::GuardedSender;
+pub use sender::{EmailThread, OutboundReply, Recipient, ReplySender, SendError, SendReceipt};
