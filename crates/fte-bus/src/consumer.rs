@@ -38,7 +38,14 @@ pub fn at_least_once(
             "heartbeat.interval.ms",
             (settings.session_timeout_ms / 4).max(100).to_string(),
         )
+        .set(
+            "max.poll.interval.ms",
+            settings.max_poll_interval_ms.to_string(),
+        )
         .set("enable.partition.eof", "false");
+    if let Ok(debug) = std::env::var("FTE_KAFKA_DEBUG") {
+        config.set("debug", debug);
+    }
     let consumer: StreamConsumer = config.create()?;
     consumer.subscribe(subscribe_to)?;
     Ok(consumer)

@@ -41,6 +41,10 @@ pub struct KafkaSettings {
     pub consumer_group: String,
     /// `KAFKA_SESSION_TIMEOUT_MS` (10000).
     pub session_timeout_ms: u32,
+    /// `KAFKA_MAX_POLL_INTERVAL_MS` (60000): the longest one message's work
+    /// may take before the consumer is considered stuck and its partitions
+    /// are reassigned.
+    pub max_poll_interval_ms: u32,
     /// `KAFKA_DELIVERY_TIMEOUT_MS` (5000).
     pub delivery_timeout_ms: u32,
     /// `KAFKA_LINGER_MS` (1).
@@ -88,6 +92,7 @@ impl KafkaSettings {
                 .unwrap_or_else(|| "fte-message-processor".into()),
             session_timeout_ms: lookup
                 .parsed_or("KAFKA_SESSION_TIMEOUT_MS", DEFAULT_SESSION_TIMEOUT_MS)?,
+            max_poll_interval_ms: lookup.parsed_or("KAFKA_MAX_POLL_INTERVAL_MS", 60_000)?,
             delivery_timeout_ms: lookup
                 .parsed_or("KAFKA_DELIVERY_TIMEOUT_MS", DEFAULT_DELIVERY_TIMEOUT_MS)?,
             linger_ms: lookup.parsed_or("KAFKA_LINGER_MS", DEFAULT_LINGER_MS)?,
