@@ -1,0 +1,110 @@
+//! Dependency checks behind `/health` and `/ready`. Both query PostgreSQL and
+//! ask Kafka for metadata on every call, with short timeouts, so a stopped
+//! database shows up at once and recovery needs no restart.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use fte_domain::Channel;
+use serde::Serialize;
+
+use crate::AppState;
+
+/// How long each dependency check may take.
+pub const CHECK_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// The state of one dependency.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct DependencyCheck {
+    /// `ok` or `error`.
+    pub status: &'static str,
+    /// How long the check took.
+    pub latency_ms: u64,
+    /// A short reason when it failed (never a connection string).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The `/health` body.
+#[derive(Clone, Debug, Serialize)]
+pub struct HealthReport {
+    /// `healthy` when every dependency answers, else `unhealthy`.
+    pub status: &'static str,
+    /// When the report was made.
+    pub timestamp: DateTime<Utc>,
+    /// The build's version.
+    pub version: &'static str,
+    /// Seconds since start.
+    pub uptime_seconds: u64,
+    /// Each channel's state: active, degraded or disabled.
+    pub channels: serde_json::Map<String, serde_json::Value>,
+    /// PostgreSQL and Kafka.
+    pub checks: Checks,
+}
+
+/// The dependency checks.
+#[derive(Clone, Debug, Serialize)]
+pub struct Checks {
+    /// PostgreSQL.
+    pub postgres: DependencyCheck,
+    /// Kafka.
+    pub kafka: DependencyCheck,
+}
+
+impl HealthReport {
+    /// Whether every dependency is up.
+    pub fn is_healthy(&self) -> bool {
+        self.checks.postgres.status == "ok" && self.checks.kafka.status == "ok"
+    }
+}
+
+async fn timed<F, E>(check: F) -> DependencyCheck
+where
+    F: std::future::Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
+    let started = Instant::now();
+    let result = check.await;
+    let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    match result {
+        Ok(()) => DependencyCheck {
+            status: "ok",
+            latency_ms,
+            error: None,
+        },
+        Err(error) => DependencyCheck {
+            status: "error",
+            latency_ms,
+            error: Some(error.to_string()),
+        },
+    }
+}
+
+/// Runs both checks concurrently.
+pub async fn report(state: &AppState) -> HealthReport {
+    let (postgres, kafka) = tokio::join!(
+        timed(fte_store::ping(&state.pool, CHECK_TIMEOUT)),
+        timed(state.publisher.check(CHECK_TIMEOUT)),
+    );
+    fte_store::record_pool_metrics(&state.pool);
+    let mut channels = serde_json::Map::new();
+    for channel in Channel::ALL {
+        // The gateway accepts every channel's inbound traffic while its
+        // dependencies are up; provider-side states come from the worker.
+        let accepting = postgres.status == "ok" && kafka.status == "ok";
+        channels.insert(
+            channel.as_str().to_owned(),
+            serde_json::Value::String(if accepting { "active" } else { "degraded" }.to_owned()),
+        );
+    }
+    let checks = Checks { postgres, kafka };
+    let healthy = checks.postgres.status == "ok" && checks.kafka.status == "ok";
+    HealthReport {
+        status: if healthy { "healthy" } else { "unhealthy" },
+        timestamp: Utc::now(),
+        version: env!("CARGO_PKG_VERSION"),
+        uptime_seconds: state.started_at.elapsed().as_secs(),
+        channels,
+        checks,
+    }
+}
