@@ -34,10 +34,10 @@ impl EmailAddress {
     /// `Display Name <addr@host>` form that mail headers use.
     pub fn parse(raw: &str) -> Result<Self, IdentityError> {
         let mut candidate = raw.trim();
-        if let (Some(start), Some(end)) = (candidate.rfind('<'), candidate.rfind('>')) {
-            if start < end {
-                candidate = candidate[start + 1..end].trim();
-            }
+        if let (Some(start), Some(end)) = (candidate.rfind('<'), candidate.rfind('>'))
+            && start < end
+        {
+            candidate = candidate[start + 1..end].trim();
         }
         let normalised = candidate.to_lowercase();
         if normalised.len() > MAX_EMAIL_LENGTH || normalised.chars().any(char::is_whitespace) {
