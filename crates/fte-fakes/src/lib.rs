@@ -1,4 +1,30 @@
 //! # fte-fakes
 //!
-//! Provider fakes for tests, the load and chaos harness and the local run.
-//! Filled in by the next commit.
+//! Stand-ins for the providers, for tests, the load and chaos harness and
+//! the local run:
+//!
+//! - [`gmail::FakeGmail`]: the Gmail API and Google's token endpoint, with a
+//!   mailbox whose history id moves like Gmail's;
+//! - [`twilio::FakeTwilio`]: Twilio's Messages API;
+//! - [`pubsub`]: a JWKS endpoint with test keys and a Pub/Sub push token signer;
+//! - [`smtp::FakeSmtp`]: an SMTP relay that keeps what it receives;
+//! - [`recording::RecordingSender`]: an in-memory `ReplySender`.
+//!
+//! Every server binds `127.0.0.1:0`, returns its base URL, and has a handle to
+//! inspect and steer it ([`faults::Faults`]: fail with a status, slow down,
+//! accept then hang; `go_down`/`come_back`). The `fte-fakes` binary starts
+//! them all and prints their URLs as JSON.
+//!
+//! Nothing here may be linked by production code paths: binaries use fakes
+//! only in the local run. Test keys under `testdata/` protect nothing.
+
+pub mod faults;
+pub mod gmail;
+pub mod pubsub;
+pub mod recording;
+mod server;
+pub mod smtp;
+pub mod twilio;
+
+pub use recording::RecordingSender;
+pub use server::FakeServer;
