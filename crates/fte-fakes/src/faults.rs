@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 
 #[derive(Default)]
 struct FaultState {
-    fail_next: VecDeque<u16>,
+    fail_next: VecDeque<Option<u16>>,
     delay: Duration,
     hang_after_accept: u32,
     calls: u64,
@@ -32,7 +32,15 @@ impl Faults {
     pub fn fail_next(&self, status: u16, times: usize) {
         self.lock()
             .fail_next
-            .extend(std::iter::repeat_n(status, times));
+            .extend(std::iter::repeat_n(Some(status), times));
+    }
+
+    /// The next `times` calls pass; queue failures after them with
+    /// [`fail_next`](Self::fail_next) to fail a later call in a sequence.
+    pub fn pass_next(&self, times: usize) {
+        self.lock()
+            .fail_next
+            .extend(std::iter::repeat_n(None, times));
     }
 
     /// Every call waits `delay` before being handled.
@@ -79,7 +87,7 @@ pub async fn apply(State(faults): State<Faults>, request: Request, next: Next) -
     let (delay, failure) = {
         let mut state = faults.lock();
         state.calls += 1;
-        (state.delay, state.fail_next.pop_front())
+        (state.delay, state.fail_next.pop_front().flatten())
     };
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
