@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Runs every test of the project on this machine, installing what is missing:
+# the local PostgreSQL with pgvector, the local embedding model, the web
+# form's npm packages and Chromium for its browser test, and the deployment
+# validators. Idempotent and safe to re-run; the second run reuses every
+# install and the cargo build cache.
+#
+#   scripts/test.sh            everything
+#   scripts/test.sh --quick    Rust tests only (PostgreSQL and model still prepared)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+load_dotenv
+cd "$FTE_ROOT"
+
+QUICK=0
+[ "${1:-}" = "--quick" ] && QUICK=1
+
+# Tests must never reach a developer's running system or a real cluster.
+unset KAFKA_BOOTSTRAP_SERVERS OPENAI_API_KEY || true
+export FTE_PROFILE=dev
+export FTE_BROKER_ADDRESS_FILE="$FTE_ROOT/.fte/test-broker.addr-unused"
+export RUST_BACKTRACE="${RUST_BACKTRACE:-1}"
+
+declare -a SUMMARY=()
+stage() {
+  local name="$1"; shift
+  local started=$SECONDS
+  log "── $name"
+  if "$@"; then
+    SUMMARY+=("PASS  $name ($((SECONDS - started))s)")
+  else
+    SUMMARY+=("FAIL  $name ($((SECONDS - started))s)")
+    print_summary
+    die "$name failed"
+  fi
+}
+print_summary() {
+  printf '\n'
+  printf '%s\n' "${SUMMARY[@]}"
+}
+
+require_toolchain() {
+  command -v cargo >/dev/null || die "cargo is missing: this project needs the Rust toolchain (1.95)"
+  command -v python3 >/dev/null || die "python3 is missing"
+  # rdkafka builds its bundled librdkafka with make and a C compiler.
+  command -v make >/dev/null && command -v cc >/dev/null || {
+    if [ "$(id -u)" -eq 0 ]; then
+      apt-get update -qq && apt-get install -y -qq build-essential >/dev/null
+    else
+      die "make and a C compiler are needed (apt-get install build-essential)"
+    fi
+  }
+}
+
+prepare_services() {
+  scripts/pg.sh start
+  scripts/models.sh >/dev/null
+  # Databases left behind by earlier test runs (each test makes its own);
+  # ones still in use by a concurrent run are left alone.
+  scripts/pg.sh psql postgres -tAc \
+    "select 'drop database if exists ' || quote_ident(datname) || ';' from pg_database where datname like 'fte\\_test\\_%'" \
+    | scripts/pg.sh psql postgres -q >/dev/null 2>&1 || true
+}
+
+rust_tests() {
+  cargo test --workspace --all-targets --locked -- --test-threads "${FTE_TEST_THREADS:-4}"
+}
+
+kb_check() {
+  python3 scripts/check_kb.py
+}
+
+web_form_tests() {
+  command -v npm >/dev/null || die "npm is missing: the web form needs Node.js 20 and npm"
+  (cd web-form && npm ci --no-audit --no-fund --loglevel=error && npm run --silent typecheck && npm test --silent && npm run --silent build)
+}
+
+deploy_validation() {
+  scripts/validate-deploy.sh
+}
+
+stage "toolchain" require_toolchain
+stage "PostgreSQL + pgvector, embedding model" prepare_services
+stage "knowledge base check" kb_check
+stage "Rust tests (real PostgreSQL and Kafka-protocol broker)" rust_tests
+if [ "$QUICK" -eq 0 ]; then
+  stage "web form: typecheck, unit tests, build" web_form_tests
+  stage "deployment manifests: yamllint, kubernetes schemas, checkov" deploy_validation
+fi
+print_summary
+log "all tests passed"
