@@ -1,0 +1,140 @@
+//! Raw customer emails into parsed emails: bodies, charsets, quotes,
+//! signatures, threading headers and malformed input.
+
+use fte_channels::gmail::{MailParseError, parse_raw_email};
+use fte_domain::Channel;
+
+fn parse(raw: &[u8]) -> Result<fte_channels::gmail::ParsedEmail, MailParseError> {
+    parse_raw_email("18c1", "18c0", raw, Some(1_764_064_800_000))
+}
+
+#[test]
+fn a_plain_reply_keeps_only_the_new_text_and_its_threading_headers() {
+    let raw = "From: Maria Santos <Maria.Santos@Example.com>\r\n\
+To: support@orbitlabs.example\r\n\
+Subject: Re: Export to CSV\r\n\
+Message-ID: <CAF=abc123@mail.gmail.com>\r\n\
+In-Reply-To: <fte.1.1@orbitlabs.example>\r\n\
+References: <first@mail.gmail.com> <fte.1.1@orbitlabs.example>\r\n\
+Content-Type: text/plain; charset=UTF-8\r\n\
+\r\n\
+That worked, thanks!\r\n\
+Can I also schedule the export?\r\n\
+\r\n\
+On Tue, 24 Nov 2026 at 09:12, Orbitask Support <support@orbitlabs.example> wrote:\r\n\
+> Hi Maria,\r\n\
+> Go to Reports > Export.\r\n";
+
+    let email = parse(raw.as_bytes()).unwrap();
+
+    assert_eq!(
+        email.text,
+        "That worked, thanks!\nCan I also schedule the export?"
+    );
+    assert_eq!(email.from.as_str(), "maria.santos@example.com");
+    assert_eq!(email.from_name.as_deref(), Some("Maria Santos"));
+    assert_eq!(email.subject.as_deref(), Some("Re: Export to CSV"));
+    assert_eq!(
+        email.message_id.as_deref(),
+        Some("<CAF=abc123@mail.gmail.com>")
+    );
+    assert_eq!(
+        email.references,
+        vec!["<first@mail.gmail.com>", "<fte.1.1@orbitlabs.example>"]
+    );
+    assert_eq!(email.received_at.timestamp_millis(), 1_764_064_800_000);
+
+    let inbound = email.into_inbound();
+    assert_eq!(inbound.channel, Channel::Email);
+    assert_eq!(inbound.channel_message_id, "18c1");
+    assert_eq!(inbound.metadata["thread_id"], "18c0");
+    assert_eq!(
+        inbound.metadata["message_id"],
+        "<CAF=abc123@mail.gmail.com>"
+    );
+}
+
+#[test]
+fn an_html_only_email_becomes_text_without_its_quoted_part() {
+    let raw = "From: emma@example.com\r\n\
+Subject: Slack\r\n\
+Message-ID: <h1@example.com>\r\n\
+Content-Type: text/html; charset=UTF-8\r\n\
+\r\n\
+<html><body><div dir=\"ltr\"><p>Can I connect <b>Orbitask</b> to Slack?</p></div>\
+<div class=\"gmail_quote\"><div>On Mon someone wrote:</div><blockquote>old question</blockquote></div>\
+</body></html>\r\n";
+
+    let email = parse(raw.as_bytes()).unwrap();
+
+    assert!(email.from_html);
+    assert!(email.text.contains("Can I connect"), "{:?}", email.text);
+    assert!(email.text.contains("Orbitask"), "{:?}", email.text);
+    assert!(!email.text.contains("old question"), "{:?}", email.text);
+    assert!(!email.text.contains('<'), "tags remain: {:?}", email.text);
+}
+
+#[test]
+fn iso_8859_1_and_windows_1252_bodies_are_decoded() {
+    let mut latin1 = b"From: jose@example.com\r\nSubject: =?ISO-8859-1?Q?Contrase=F1a?=\r\nContent-Type: text/plain; charset=ISO-8859-1\r\nContent-Transfer-Encoding: 8bit\r\n\r\n".to_vec();
+    latin1.extend_from_slice(b"No puedo cambiar mi contrase\xf1a, \xbfpor qu\xe9?\r\n");
+    let email = parse(&latin1).unwrap();
+    assert_eq!(email.text, "No puedo cambiar mi contraseña, ¿por qué?");
+    assert_eq!(email.subject.as_deref(), Some("Contraseña"));
+
+    let mut cp1252 = b"From: ana@example.com\r\nSubject: Quote\r\nContent-Type: text/plain; charset=windows-1252\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n".to_vec();
+    cp1252.extend_from_slice(b"It says =93access denied=94 =96 again=85\r\n");
+    let email = parse(&cp1252).unwrap();
+    assert_eq!(
+        email.text,
+        "It says \u{201c}access denied\u{201d} \u{2013} again\u{2026}"
+    );
+}
+
+#[test]
+fn signatures_and_outlook_quotes_are_stripped() {
+    let raw = "From: li@example.com\r\nSubject: Billing\r\nContent-Type: text/plain\r\n\r\n\
+My card was charged twice.\r\n\
+\r\n\
+Sent from my iPhone\r\n\
+\r\n\
+________________________________\r\n\
+From: Orbitask Support <support@orbitlabs.example>\r\n\
+Sent: Monday\r\n";
+    assert_eq!(
+        parse(raw.as_bytes()).unwrap().text,
+        "My card was charged twice."
+    );
+
+    let raw = "From: li@example.com\r\nSubject: Billing\r\nContent-Type: text/plain\r\n\r\n\
+Still double charged.\r\n-- \r\nLi Wei\r\nACME Corp\r\n";
+    assert_eq!(parse(raw.as_bytes()).unwrap().text, "Still double charged.");
+}
+
+#[test]
+fn a_multipart_alternative_prefers_the_text_part() {
+    let raw = "From: li@example.com\r\nSubject: Hi\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/alternative; boundary=\"b1\"\r\n\r\n\
+--b1\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nPlain version\r\n\
+--b1\r\nContent-Type: text/html; charset=UTF-8\r\n\r\n<p>HTML version</p>\r\n--b1--\r\n";
+    let email = parse(raw.as_bytes()).unwrap();
+    assert_eq!(email.text, "Plain version");
+    assert!(!email.from_html);
+}
+
+#[test]
+fn malformed_messages_are_refused_with_a_reason() {
+    assert_eq!(parse(b"").unwrap_err(), MailParseError::Unparsable);
+    assert_eq!(
+        parse(b"this is not an email at all").unwrap_err(),
+        MailParseError::MissingSender
+    );
+    assert_eq!(
+        parse(b"From: not-an-address\r\nSubject: x\r\n\r\nbody\r\n").unwrap_err(),
+        MailParseError::MissingSender
+    );
+    assert_eq!(
+        parse(b"From: a@example.com\r\nSubject: x\r\n\r\n> only a quote\r\n").unwrap_err(),
+        MailParseError::EmptyBody
+    );
+}
