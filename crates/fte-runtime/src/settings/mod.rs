@@ -5,12 +5,14 @@
 //! Every reader takes a lookup function (`from_lookup`) so tests can supply
 //! variables without touching the process environment.
 
+mod agent;
 mod api;
 mod channels;
 mod database;
 mod kafka;
 mod worker;
 
+pub use agent::{AgentSettings, EmbeddingProvider};
 pub use api::ApiSettings;
 pub use channels::{GmailSettings, TwilioSettings, WebReplyNotify, WebReplySettings};
 pub use database::DatabaseSettings;

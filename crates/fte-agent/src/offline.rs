@@ -1,0 +1,624 @@
+//! The offline agent: deterministic, no language model. It is the default
+//! when no OpenAI key is configured, the fallback when the model fails or
+//! runs out of time, and what `fte eval` measures.
+//!
+//! Steps: triage → hybrid search (and a second, keywords-only search before
+//! giving up) → an extractive answer from the most relevant sentences of
+//! the best article (numbers and menu paths verbatim, because they are
+//! copied, never paraphrased) → escalation notice → channel formatting →
+//! post-answer guardrails.
+
+use std::time::Instant;
+
+use chrono::{Duration as ChronoDuration, Utc};
+use fte_domain::format::{Recipient, format_reply, split_sentences};
+use fte_domain::{Category, Channel, EscalationReason};
+use fte_runtime::metrics;
+use fte_store::PgPool;
+use serde_json::json;
+
+use crate::embed::cosine;
+use crate::guard::reply_violations;
+use crate::search::{HybridSearch, SearchHit, SearchResults};
+use crate::triage::{Intent, Triage, fold, triage};
+use crate::types::{
+    Agent, AgentError, AgentOutcome, AgentRequest, EscalationDecision, HistoryRole,
+};
+
+/// Hits considered for the answer.
+const SEARCH_LIMIT: usize = 10;
+/// Earlier contact on another channel within this window is acknowledged.
+const CROSS_CHANNEL_WINDOW_HOURS: i64 = 24;
+/// A sentence joins the answer when its similarity to the question is at
+/// least this share of the best sentence's similarity.
+const SENTENCE_KEEP_RATIO: f32 = 0.8;
+
+/// The deterministic agent.
+#[derive(Clone, Debug)]
+pub struct OfflineAgent {
+    search: HybridSearch,
+    // Kept for the history reads the worker does not pre-load yet.
+    _pool: PgPool,
+}
+
+/// What the answer-building steps found, before formatting.
+#[derive(Debug, Default)]
+pub(crate) struct Draft {
+    pub answer: String,
+    pub escalation: Option<EscalationReason>,
+    pub resolve: bool,
+    pub kb_hit: bool,
+    pub category: Option<Category>,
+    pub tool_calls: Vec<serde_json::Value>,
+}
+
+impl OfflineAgent {
+    /// An offline agent over `search`.
+    pub fn new(search: HybridSearch, pool: PgPool) -> Self {
+        Self {
+            search,
+            _pool: pool,
+        }
+    }
+
+    /// The search it uses.
+    pub fn search(&self) -> &HybridSearch {
+        &self.search
+    }
+
+    /// Answers without counting metrics or formatting: the core the
+    /// tool-calling agent's fallback and the evaluation share.
+    pub(crate) async fn draft(
+        &self,
+        request: &AgentRequest,
+        triage: &Triage,
+    ) -> Result<Draft, AgentError> {
+        let mut draft = Draft::default();
+        match &triage.intent {
+            Intent::Empty => {
+                draft.answer = "Thanks for getting in touch. How can I help you with Orbitask today? Tell me what you are trying to do and I will take it from there.".into();
+                draft.category = Some(Category::General);
+                return Ok(draft);
+            }
+            Intent::Greeting => {
+                draft.answer = "Hello! How can I help you with Orbitask today?".into();
+                draft.category = Some(Category::General);
+                return Ok(draft);
+            }
+            Intent::Thanks { resolved } => {
+                draft.answer = if *resolved {
+                    "You're welcome, and I'm glad it works now. I'll close this ticket; just write again if you need anything else.".into()
+                } else {
+                    "You're welcome! If there is anything else I can help with, just let me know."
+                        .into()
+                };
+                draft.resolve = *resolved;
+                return Ok(draft);
+            }
+            Intent::Injection => {
+                draft.answer = "I can't share how I work internally or change how I work, but I'm glad to help with any question about Orbitask. What are you trying to do?".into();
+                return Ok(draft);
+            }
+            Intent::Question => {}
+        }
+
+        let mut escalation = triage.escalation;
+        let mut answer = String::new();
+        let question = triage.answerable.trim();
+        if !question.is_empty() {
+            let (results, searches) = self
+                .search_twice(question, request.subject.as_deref())
+                .await?;
+            draft.tool_calls.extend(searches);
+            if results.is_hit() {
+                draft.kb_hit = true;
+                answer = self
+                    .extract_answer(question, &results, request.channel)
+                    .await?;
+                draft.category = results.hits.first().map(|hit| category_of(&hit.slug));
+            } else if escalation.is_none() {
+                escalation = Some(EscalationReason::SearchFailed);
+            }
+        }
+        if let Some(reason) = escalation {
+            draft.category = draft.category.or(Some(match reason {
+                EscalationReason::Pricing | EscalationReason::Refund => Category::Billing,
+                _ => Category::General,
+            }));
+            draft
+                .tool_calls
+                .push(json!({"tool": "escalate_to_human", "reason": reason.as_str()}));
+        }
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(note) = cross_channel_note(request) {
+            parts.push(note);
+        }
+        if !answer.is_empty() {
+            parts.push(answer.clone());
+        }
+        if let Some(reason) = escalation {
+            let opener = if answer.is_empty() {
+                ""
+            } else {
+                "About the rest of your message: "
+            };
+            parts.push(format!(
+                "{opener}{} {}",
+                escalation_notice(reason),
+                follow_up_promise(request.plan.as_deref())
+            ));
+        }
+        draft.answer = parts.join("\n\n");
+        draft.escalation = escalation;
+        Ok(draft)
+    }
+
+    /// The search, then a keywords-only rephrasing (plus the subject) when
+    /// the first misses. Returns the better result and the tool-call log.
+    async fn search_twice(
+        &self,
+        question: &str,
+        subject: Option<&str>,
+    ) -> Result<(SearchResults, Vec<serde_json::Value>), AgentError> {
+        let first = self.search.search(question, SEARCH_LIMIT).await?;
+        let mut log = vec![search_log(question, &first, 1)];
+        if first.is_hit() {
+            return Ok((first, log));
+        }
+        let rephrased = keywords_only(question, subject);
+        if rephrased.is_empty() || rephrased == question {
+            return Ok((first, log));
+        }
+        let second = self.search.search(&rephrased, SEARCH_LIMIT).await?;
+        log.push(search_log(&rephrased, &second, 2));
+        Ok(if second.best_similarity > first.best_similarity {
+            (second, log)
+        } else {
+            (first, log)
+        })
+    }
+
+    /// The most relevant sentences of the best article, in article order;
+    /// a numbered step pulls in its whole list (a how-to is its steps).
+    async fn extract_answer(
+        &self,
+        question: &str,
+        results: &SearchResults,
+        channel: Channel,
+    ) -> Result<String, AgentError> {
+        let articles = results.top_articles(2);
+        let Some(best) = articles.first() else {
+            return Ok(String::new());
+        };
+        let mut units = answer_units(best);
+        // A second article joins when the first holds only part of the
+        // answer (several questions in one message).
+        if let Some(second) = articles.get(1) {
+            let best_score = best[0].score;
+            if second[0].score >= best_score * 0.9 {
+                units.extend(answer_units(second));
+            }
+        }
+        if units.is_empty() {
+            return Ok(String::new());
+        }
+        let mut texts: Vec<String> = vec![question.to_owned()];
+        texts.extend(units.iter().map(|u| u.text.clone()));
+        let vectors = self.search.embedder().embed(&texts).await?;
+        let (query, unit_vectors) = vectors.split_first().expect("the question was embedded");
+        let question_words = keyword_set(question);
+        let scores: Vec<f32> = units
+            .iter()
+            .zip(unit_vectors)
+            .map(|(unit, vector)| {
+                let overlap = keyword_set(&unit.text)
+                    .iter()
+                    .filter(|w| question_words.contains(w))
+                    .count() as f32;
+                cosine(query, vector) + 0.05 * overlap.min(4.0)
+            })
+            .collect();
+        let best_score = scores.iter().copied().fold(f32::MIN, f32::max);
+        let max_units = match channel {
+            Channel::Whatsapp => 3,
+            Channel::Email | Channel::WebForm => 5,
+        };
+        let mut ranked: Vec<usize> = (0..units.len()).collect();
+        ranked.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+        let mut chosen: Vec<usize> = ranked
+            .into_iter()
+            .filter(|&i| scores[i] >= best_score * SENTENCE_KEEP_RATIO)
+            .take(max_units)
+            .collect();
+        // Whole numbered lists.
+        let lists: Vec<usize> = chosen.iter().filter_map(|&i| units[i].list).collect();
+        for (i, unit) in units.iter().enumerate() {
+            if unit.list.is_some_and(|l| lists.contains(&l)) && !chosen.contains(&i) {
+                chosen.push(i);
+            }
+        }
+        chosen.sort_unstable();
+        let mut out: Vec<String> = Vec::new();
+        let mut step = 0;
+        let mut previous_list: Option<usize> = None;
+        for i in chosen {
+            let unit = &units[i];
+            match unit.list {
+                Some(list) => {
+                    step = if previous_list == Some(list) {
+                        step + 1
+                    } else {
+                        1
+                    };
+                    previous_list = Some(list);
+                    out.push(format!("{step}. {}", unit.text));
+                }
+                None => {
+                    previous_list = None;
+                    out.push(unit.text.clone());
+                }
+            }
+        }
+        Ok(join_units(&out))
+    }
+}
+
+/// A sentence or list item of an article, with the numbered list it
+/// belongs to.
+#[derive(Debug)]
+struct Unit {
+    text: String,
+    list: Option<usize>,
+}
+
+fn answer_units(hits: &[&SearchHit]) -> Vec<Unit> {
+    let mut units = Vec::new();
+    let mut list_id = 0;
+    let mut in_list = false;
+    for hit in hits {
+        for line in hit.content.lines() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                if line.starts_with('#') && in_list {
+                    in_list = false;
+                }
+                continue;
+            }
+            if let Some(item) = numbered_item(line) {
+                if !in_list {
+                    list_id += 1;
+                    in_list = true;
+                }
+                units.push(Unit {
+                    text: item.to_owned(),
+                    list: Some(list_id),
+                });
+                continue;
+            }
+            in_list = false;
+            let line = line.trim_start_matches(['-', '*', '•']).trim();
+            for sentence in split_sentences(line) {
+                if sentence.split_whitespace().count() >= 3 {
+                    units.push(Unit {
+                        text: sentence.to_owned(),
+                        list: None,
+                    });
+                }
+            }
+        }
+    }
+    units
+}
+
+fn numbered_item(line: &str) -> Option<&str> {
+    let digits = line.chars().take_while(char::is_ascii_digit).count();
+    if digits == 0 {
+        return None;
+    }
+    line[digits..].strip_prefix(". ").map(str::trim)
+}
+
+fn join_units(units: &[String]) -> String {
+    let mut out = String::new();
+    for (i, unit) in units.iter().enumerate() {
+        if i > 0 {
+            let is_step = unit.chars().next().is_some_and(|c| c.is_ascii_digit());
+            let prev_step = units[i - 1]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_digit());
+            out.push_str(if is_step || prev_step { "\n" } else { " " });
+        }
+        out.push_str(unit);
+    }
+    out
+}
+
+const STOPWORDS: &[&str] = &[
+    "the",
+    "a",
+    "an",
+    "and",
+    "or",
+    "to",
+    "of",
+    "in",
+    "on",
+    "for",
+    "is",
+    "are",
+    "do",
+    "does",
+    "i",
+    "my",
+    "me",
+    "we",
+    "our",
+    "you",
+    "your",
+    "can",
+    "how",
+    "what",
+    "when",
+    "where",
+    "which",
+    "why",
+    "it",
+    "this",
+    "that",
+    "with",
+    "be",
+    "there",
+    "any",
+    "there",
+    "hi",
+    "hello",
+    "please",
+    "also",
+    "would",
+    "like",
+    "want",
+    "need",
+    "should",
+    "will",
+    "get",
+    "have",
+    "has",
+    "just",
+    "about",
+    "from",
+    "at",
+    "by",
+    "as",
+    "if",
+    "not",
+    "all",
+    "so",
+    "but",
+    "still",
+    "anymore",
+    "yesterday",
+];
+
+fn keyword_set(text: &str) -> Vec<String> {
+    fold(text)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.len() > 2 && !STOPWORDS.contains(w))
+        .map(|w| w.trim_end_matches('s').to_owned())
+        .collect()
+}
+
+/// The rephrased second search: the question's content words, plus the
+/// subject's (a subject often names the topic the body only implies).
+pub fn keywords_only(question: &str, subject: Option<&str>) -> String {
+    let mut words: Vec<String> = Vec::new();
+    let subject = subject
+        .map(|s| s.trim_start_matches("Re:").trim_start_matches("RE:").trim())
+        .filter(|s| !s.is_empty() && *s != "(no subject)");
+    for source in subject.into_iter().chain(std::iter::once(question)) {
+        for word in fold(source).split(|c: char| !c.is_alphanumeric() && c != '-') {
+            if word.len() > 2 && !STOPWORDS.contains(&word) && !words.iter().any(|w| w == word) {
+                words.push(word.to_owned());
+            }
+        }
+    }
+    words.join(" ")
+}
+
+fn search_log(query: &str, results: &SearchResults, attempt: u32) -> serde_json::Value {
+    // Never the query text: it is the customer's words.
+    json!({
+        "tool": "search_knowledge_base",
+        "attempt": attempt,
+        "query_chars": query.chars().count(),
+        "hits": results.hits.len(),
+        "best_similarity": (results.best_similarity * 1000.0).round() / 1000.0,
+        "articles": results.top_articles(3).iter().map(|g| g[0].slug.clone()).collect::<Vec<_>>(),
+    })
+}
+
+fn category_of(slug: &str) -> Category {
+    match slug.split('/').next().unwrap_or_default() {
+        "billing" => Category::Billing,
+        _ if slug.ends_with("feature-requests") => Category::Feedback,
+        "service" | "workspaces" => Category::General,
+        _ => Category::Technical,
+    }
+}
+
+/// What the customer is told about the escalated part, per reason.
+pub fn escalation_notice(reason: EscalationReason) -> &'static str {
+    match reason {
+        EscalationReason::Pricing => {
+            "Questions about prices, quotes and discounts are answered by our billing team, so I've passed yours to a person there."
+        }
+        EscalationReason::Refund => {
+            "Refunds and charges are handled by our billing team, so I've passed your request to a person there."
+        }
+        EscalationReason::Legal => {
+            "This needs our legal and security team, so I've passed it to a person there."
+        }
+        EscalationReason::Anger => {
+            "I'm sorry this has been so frustrating. I've asked a person from our support team to take this over."
+        }
+        EscalationReason::HumanRequest => {
+            "Of course. I've asked a person from our support team to take over."
+        }
+        EscalationReason::SearchFailed => {
+            "I couldn't find a reliable answer to this in our documentation, so I've passed your question to a person rather than guess."
+        }
+        EscalationReason::AccountSecurity => {
+            "To keep your account safe, I can't change or share account details here, so I've passed this to our account security team."
+        }
+    }
+}
+
+/// When a person will answer: 1 business hour for Business and Enterprise,
+/// 4 otherwise (company-profile.md).
+pub fn follow_up_promise(plan: Option<&str>) -> String {
+    let fast = plan.is_some_and(|p| {
+        let p = p.to_ascii_lowercase();
+        p.contains("business") || p.contains("enterprise")
+    });
+    let within = if fast {
+        "1 business hour"
+    } else {
+        "4 business hours"
+    };
+    format!(
+        "A person will follow up within {within} (support hours are Monday–Friday, 08:00–20:00 UTC)."
+    )
+}
+
+/// "I see you wrote to us by email earlier about …" when the customer wrote
+/// on another channel within the last 24 hours.
+pub fn cross_channel_note(request: &AgentRequest) -> Option<String> {
+    let since = Utc::now() - ChronoDuration::hours(CROSS_CHANNEL_WINDOW_HOURS);
+    let earlier = request.history.iter().rev().find(|h| {
+        h.role == HistoryRole::Customer
+            && h.channel != request.channel
+            && h.created_at >= since
+            && !h.content.trim().is_empty()
+    })?;
+    let channel = match earlier.channel {
+        Channel::Email => "email",
+        Channel::Whatsapp => "WhatsApp",
+        Channel::WebForm => "the web form",
+    };
+    let words: Vec<&str> = earlier.content.split_whitespace().take(10).collect();
+    let mut topic = words.join(" ");
+    topic = topic.trim_end_matches(['.', '?', '!', ',']).to_owned();
+    if earlier.content.split_whitespace().count() > 10 {
+        topic.push('…');
+    }
+    Some(format!(
+        "I see you wrote to us by {channel} earlier about \"{topic}\"."
+    ))
+}
+
+/// Shapes a draft for the channel and applies the post-answer guardrails;
+/// shared with the tool-calling agent.
+pub(crate) fn finish(
+    request: &AgentRequest,
+    mut draft: Draft,
+    sentiment: f32,
+    started: Instant,
+    tokens_used: u32,
+) -> AgentOutcome {
+    let ticket_reference = request.ticket_id.to_string();
+    let recipient = Recipient {
+        first_name: request.customer_first_name.as_deref(),
+        ticket_reference: &ticket_reference,
+    };
+    let mut reply = format_reply(request.channel, recipient, &draft.answer);
+    let violations = reply_violations(&reply, request.channel, &ticket_reference);
+    if let Some(violation) = violations.first() {
+        tracing::warn!(guard.violation = violation.as_str(), channel = %request.channel, "reply replaced by a safe escalation");
+        let reason = draft
+            .escalation
+            .unwrap_or_else(|| violation.escalation_reason());
+        draft.escalation = Some(reason);
+        draft.resolve = false;
+        draft.tool_calls.push(json!({"guard": violation.as_str()}));
+        let safe = format!(
+            "Thanks for your message. {} {}",
+            escalation_notice(reason),
+            follow_up_promise(request.plan.as_deref())
+        );
+        reply = format_reply(request.channel, recipient, &safe);
+    }
+    let escalation = draft.escalation.map(|reason| EscalationDecision {
+        reason,
+        summary: escalation_summary(reason, request, &draft),
+    });
+    AgentOutcome {
+        reply,
+        escalation,
+        resolve_ticket: draft.resolve,
+        ticket_category: draft.category,
+        sentiment,
+        tokens_used,
+        latency_ms: u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX),
+        tool_calls: serde_json::Value::Array(draft.tool_calls),
+        kb_hit: draft.kb_hit,
+    }
+}
+
+fn escalation_summary(reason: EscalationReason, request: &AgentRequest, draft: &Draft) -> String {
+    let answered = if draft.kb_hit {
+        "the covered part was answered from the knowledge base"
+    } else {
+        "nothing was answered"
+    };
+    format!(
+        "{} on {}: {}; plan {}.",
+        reason.as_str(),
+        request.channel,
+        answered,
+        request.plan.as_deref().unwrap_or("unknown")
+    )
+}
+
+#[async_trait::async_trait]
+impl Agent for OfflineAgent {
+    async fn respond(&self, request: &AgentRequest) -> Result<AgentOutcome, AgentError> {
+        let started = Instant::now();
+        let triage = triage(&request.message);
+        metrics::global()
+            .sentiment
+            .with_label_values(&[request.channel.as_str()])
+            .observe(f64::from(triage.sentiment));
+        let draft = self.draft(request, &triage).await?;
+        Ok(finish(request, draft, triage.sentiment, started, 0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn business_plans_get_the_one_hour_promise() {
+        assert!(follow_up_promise(Some("Business")).contains("within 1 business hour"));
+        assert!(follow_up_promise(Some("enterprise")).contains("within 1 business hour"));
+        assert!(follow_up_promise(Some("team")).contains("within 4 business hours"));
+        assert!(follow_up_promise(None).contains("Monday–Friday, 08:00–20:00 UTC"));
+    }
+
+    #[test]
+    fn keywords_drop_stopwords_and_add_the_subject() {
+        assert_eq!(
+            keywords_only("What uptime do you guarantee?", Some("Uptime")),
+            "uptime guarantee"
+        );
+    }
+
+    #[test]
+    fn numbered_items_are_recognised() {
+        assert_eq!(
+            numbered_item("2. Choose \"Forgot password?\""),
+            Some("Choose \"Forgot password?\"")
+        );
+        assert_eq!(numbered_item("2019 was a year."), None);
+    }
+}

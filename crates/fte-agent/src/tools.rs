@@ -1,0 +1,193 @@
+//! The tools the model may call, with strict JSON schemas.
+//!
+//! Tools that *read* (`search_knowledge_base`, `get_customer_history`) read
+//! the knowledge base and the request's history. Tools that *write*
+//! (`create_ticket`, `escalate_to_human`, `send_response`) do not write:
+//! they record their effect in [`TurnEffects`], which becomes the
+//! [`AgentOutcome`](crate::AgentOutcome) the worker commits in its own
+//! transaction.
+
+use fte_domain::{Category, EscalationReason, Priority};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// Every tool name; the guardrails refuse a reply that mentions one.
+pub const TOOL_NAMES: [&str; 5] = [
+    "search_knowledge_base",
+    "create_ticket",
+    "get_customer_history",
+    "escalate_to_human",
+    "send_response",
+];
+
+/// The tool definitions in the chat completions format (`strict: true`:
+/// every property required, no additional properties).
+pub fn definitions() -> Vec<Value> {
+    let reasons: Vec<&str> = EscalationReason::ALL.iter().map(|r| r.as_str()).collect();
+    let categories: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
+    let priorities: Vec<&str> = Priority::ALL.iter().map(|p| p.as_str()).collect();
+    vec![
+        function(
+            "search_knowledge_base",
+            "Search the Orbitask knowledge base. Returns the most relevant article passages with scores. Search before answering any product question; if nothing relevant comes back, rephrase once with keywords.",
+            json!({
+                "query": {"type": "string", "description": "What to look for, in English keywords or a short question."},
+                "max_results": {"type": "integer", "description": "How many passages to return (1-5)."}
+            }),
+        ),
+        function(
+            "create_ticket",
+            "Record the ticket's category and priority for this conversation.",
+            json!({
+                "category": {"type": "string", "enum": categories},
+                "priority": {"type": "string", "enum": priorities}
+            }),
+        ),
+        function(
+            "get_customer_history",
+            "The customer's earlier messages on every channel (oldest first), to notice a follow-up or a contact on another channel.",
+            json!({
+                "limit": {"type": "integer", "description": "How many recent messages (1-20)."}
+            }),
+        ),
+        function(
+            "escalate_to_human",
+            "Hand the conversation to a person. Use for the escalation triggers only, with exactly one reason.",
+            json!({
+                "reason": {"type": "string", "enum": reasons},
+                "summary": {"type": "string", "description": "One or two sentences for the person taking over; no contact details."}
+            }),
+        ),
+        function(
+            "send_response",
+            "Send the final answer to the customer. Call it exactly once, last. Write only the answer: the greeting, signature and channel format are added for you.",
+            json!({
+                "message": {"type": "string", "description": "The answer in plain sentences; numbered steps for how-tos."}
+            }),
+        ),
+    ]
+}
+
+fn function(name: &str, description: &str, properties: Value) -> Value {
+    let required: Vec<String> = properties
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
+    json!({
+        "type": "function",
+        "function": {
+            "name": name,
+            "description": description,
+            "strict": true,
+            "parameters": {
+                "type": "object",
+                "properties": properties,
+                "required": required,
+                "additionalProperties": false
+            }
+        }
+    })
+}
+
+/// Arguments of `search_knowledge_base`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchArgs {
+    /// The query.
+    pub query: String,
+    /// 1–5.
+    pub max_results: u32,
+}
+
+/// Arguments of `create_ticket`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTicketArgs {
+    /// The category.
+    pub category: Category,
+    /// The priority.
+    pub priority: Priority,
+}
+
+/// Arguments of `get_customer_history`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryArgs {
+    /// 1–20.
+    pub limit: u32,
+}
+
+/// Arguments of `escalate_to_human`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EscalateArgs {
+    /// The reason.
+    pub reason: EscalationReason,
+    /// For the person taking over.
+    pub summary: String,
+}
+
+/// Arguments of `send_response`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendResponseArgs {
+    /// The answer.
+    pub message: String,
+}
+
+/// The effects the write tools recorded during one turn.
+#[derive(Debug, Default, Clone)]
+pub struct TurnEffects {
+    /// From `create_ticket`.
+    pub category: Option<Category>,
+    /// From `create_ticket`.
+    pub priority: Option<Priority>,
+    /// From `escalate_to_human` (the first reason in table order wins).
+    pub escalation: Option<(EscalationReason, String)>,
+    /// From `send_response`.
+    pub response: Option<String>,
+    /// Whether any search was relevant enough.
+    pub kb_hit: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_definition_is_strict_and_requires_all_its_properties() {
+        let defs = definitions();
+        assert_eq!(defs.len(), TOOL_NAMES.len());
+        for (def, name) in defs.iter().zip(TOOL_NAMES) {
+            let function = &def["function"];
+            assert_eq!(function["name"], name);
+            assert_eq!(function["strict"], true);
+            let params = &function["parameters"];
+            assert_eq!(params["additionalProperties"], false);
+            let mut props: Vec<&String> =
+                params["properties"].as_object().unwrap().keys().collect();
+            let mut required: Vec<String> = params["required"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_owned())
+                .collect();
+            props.sort();
+            required.sort();
+            assert_eq!(
+                props.into_iter().cloned().collect::<Vec<_>>(),
+                required,
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_arguments_are_refused() {
+        assert!(
+            serde_json::from_str::<EscalateArgs>(r#"{"reason":"bored","summary":"x"}"#).is_err()
+        );
+        assert!(serde_json::from_str::<SearchArgs>(r#"{"query":"x"}"#).is_err());
+        assert!(serde_json::from_str::<SendResponseArgs>(r#"{"message":"x","extra":1}"#).is_err());
+    }
+}

@@ -1,0 +1,108 @@
+//! The agent's interface with the worker: one request in, one outcome out.
+
+use chrono::{DateTime, Utc};
+use fte_domain::format::FormattedReply;
+use fte_domain::{Category, Channel, ConversationId, CustomerId, EscalationReason, TicketId};
+use serde::{Deserialize, Serialize};
+
+/// Who wrote an earlier message of the customer's history.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HistoryRole {
+    /// The customer.
+    Customer,
+    /// The agent (or a person from support).
+    Agent,
+}
+
+/// One earlier message of the customer, on any channel.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// Who wrote it.
+    pub role: HistoryRole,
+    /// Where it was written.
+    pub channel: Channel,
+    /// What was written.
+    pub content: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// One inbound message to answer, with what the worker knows around it.
+#[derive(Clone, Debug)]
+pub struct AgentRequest {
+    /// The customer.
+    pub customer_id: CustomerId,
+    /// The conversation the message belongs to.
+    pub conversation_id: ConversationId,
+    /// The customer's ticket (its id is the only id the reply may show).
+    pub ticket_id: TicketId,
+    /// Where the message came from and where the reply goes.
+    pub channel: Channel,
+    /// For the greeting, when known.
+    pub customer_first_name: Option<String>,
+    /// The customer's plan (`free`, `team`, `business`, `enterprise`), when
+    /// known: Business and Enterprise get the faster human follow-up.
+    pub plan: Option<String>,
+    /// The email subject or web form subject.
+    pub subject: Option<String>,
+    /// The customer's message, as written.
+    pub message: String,
+    /// Earlier messages of this customer (any channel), oldest first.
+    pub history: Vec<HistoryEntry>,
+}
+
+/// The decision to hand the ticket to a person.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EscalationDecision {
+    /// The reason, one of the escalation rules.
+    pub reason: EscalationReason,
+    /// A short summary for the person who takes over (no contact details).
+    pub summary: String,
+}
+
+/// What the agent decided for one message. Nothing here has been written
+/// anywhere: the worker commits it.
+#[derive(Clone, Debug)]
+pub struct AgentOutcome {
+    /// The reply, shaped for the channel.
+    pub reply: FormattedReply,
+    /// Escalate the ticket, and why.
+    pub escalation: Option<EscalationDecision>,
+    /// The customer says the problem is solved: resolve the ticket.
+    pub resolve_ticket: bool,
+    /// The ticket's category, when the agent could tell.
+    pub ticket_category: Option<Category>,
+    /// Sentiment of the message on -1..1.
+    pub sentiment: f32,
+    /// Model tokens spent (0 for the offline agent).
+    pub tokens_used: u32,
+    /// Time the turn took.
+    pub latency_ms: u32,
+    /// The tool calls made, for the message's audit column.
+    pub tool_calls: serde_json::Value,
+    /// Whether the knowledge base had a relevant article.
+    pub kb_hit: bool,
+}
+
+/// Why the agent could not produce an outcome at all. Model failures are
+/// *not* errors: the agent falls back to the offline answer or a safe
+/// escalation. What is left is infrastructure the worker should retry.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    /// The database (knowledge base or history) failed.
+    #[error("agent storage failed")]
+    Store(#[from] fte_store::StoreError),
+    /// The embedding model failed.
+    #[error("embedding failed")]
+    Embedding(#[from] crate::embed::EmbedError),
+}
+
+/// A support agent. Object safe, so the worker can hold `Arc<dyn Agent>`.
+#[async_trait::async_trait]
+pub trait Agent: Send + Sync {
+    /// Answers one message. Fails only when the infrastructure does (the
+    /// worker retries the message); a model that misbehaves yields a safe
+    /// outcome instead.
+    async fn respond(&self, request: &AgentRequest) -> Result<AgentOutcome, AgentError>;
+}

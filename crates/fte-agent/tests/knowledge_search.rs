@@ -1,0 +1,196 @@
+//! The knowledge base import and hybrid search against the real database,
+//! the real `kb/` and the real local model.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use fte_agent::knowledge::read_articles;
+use fte_agent::{HybridSearch, import_knowledge_base};
+use support::{MODEL, database_with_kb, embedder, repo_root};
+
+fn sample_tickets() -> Vec<serde_json::Value> {
+    let raw = std::fs::read_to_string(repo_root().join("context/sample-tickets.json")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    json["tickets"].as_array().unwrap().clone()
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn import_is_idempotent_and_re_embeds_only_changed_articles() {
+    let pool = fte_store::testing::fresh_database().await;
+    let kb = std::env::temp_dir().join(format!("fte-kb-{}", uuid::Uuid::new_v4().simple()));
+    copy_dir(&repo_root().join("kb"), &kb);
+    let total = read_articles(&kb).unwrap().len();
+    assert!(total >= 100, "the knowledge base has {total} articles");
+
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let first = import_knowledge_base(&pool, MODEL.as_ref(), &kb, |_, _| {
+        calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    })
+    .await
+    .unwrap();
+    assert_eq!(first.articles, total);
+    assert_eq!(first.changed, total);
+    assert!(first.chunks_embedded >= total);
+    assert_eq!(
+        calls.load(std::sync::atomic::Ordering::Relaxed),
+        total,
+        "progress per article"
+    );
+
+    let second = import_knowledge_base(&pool, MODEL.as_ref(), &kb, |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        (second.changed, second.unchanged, second.chunks_embedded),
+        (0, total, 0)
+    );
+
+    let article = kb.join("account/reset-forgotten-password.md");
+    let text = std::fs::read_to_string(&article).unwrap();
+    std::fs::write(&article, format!("{text}\nOne more closing sentence.\n")).unwrap();
+    let third = import_knowledge_base(&pool, MODEL.as_ref(), &kb, |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!((third.changed, third.unchanged), (1, total - 1));
+    std::fs::remove_dir_all(&kb).ok();
+
+    let stored: i64 = sqlx::query_scalar("select count(*) from knowledge_base")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(stored as usize, total);
+}
+
+#[tokio::test]
+async fn answerable_sample_questions_find_their_fact_articles_in_the_top_3_and_unknown_features_miss()
+ {
+    let pool = database_with_kb().await;
+    let search = HybridSearch::new(pool.clone(), embedder());
+    let facts_by_slug: std::collections::HashMap<String, Vec<String>> =
+        sqlx::query_as::<_, (String, Vec<String>)>("select slug, facts from knowledge_base")
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+            .into_iter()
+            .collect();
+    let mut failures = Vec::new();
+    for ticket in sample_tickets() {
+        let expect = &ticket["expect"];
+        let message = ticket["message"].as_str().unwrap();
+        match expect["action"].as_str().unwrap() {
+            "answer" => {
+                let facts: Vec<&str> = expect["facts"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|f| f.as_str().unwrap())
+                    .collect();
+                let results = search.search(message, 10).await.unwrap();
+                let top: Vec<&str> = results
+                    .top_articles(3)
+                    .iter()
+                    .map(|g| g[0].slug.as_str())
+                    .collect();
+                let found = top.iter().any(|slug| {
+                    facts_by_slug[*slug]
+                        .iter()
+                        .any(|f| facts.contains(&f.as_str()))
+                });
+                if !found || !results.is_hit() {
+                    failures.push(format!(
+                        "{}: top {top:?} (similarity {:.3})",
+                        ticket["id"], results.best_similarity
+                    ));
+                }
+            }
+            "escalate" if expect["reason"] == "search_failed" => {
+                let results = search.search(message, 10).await.unwrap();
+                if results.is_hit() {
+                    failures.push(format!(
+                        "{}: should miss, similarity {:.3}",
+                        ticket["id"], results.best_similarity
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "retrieval failures:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn search_p95_latency_over_the_real_knowledge_base() {
+    let pool = database_with_kb().await;
+    let search = HybridSearch::new(pool, embedder());
+    let questions: Vec<String> = sample_tickets()
+        .iter()
+        .map(|t| t["message"].as_str().unwrap().to_owned())
+        .filter(|m| !m.trim().is_empty())
+        .collect();
+    search.search("warm up", 5).await.unwrap();
+    let mut timings: Vec<Duration> = Vec::new();
+    for question in questions.iter().cycle().take(200) {
+        let started = Instant::now();
+        search.search(question, 5).await.unwrap();
+        timings.push(started.elapsed());
+    }
+    timings.sort();
+    let p50 = timings[timings.len() / 2];
+    let p95 = timings[timings.len() * 95 / 100];
+    println!("kb search over the real knowledge base: p50 {p50:?}, p95 {p95:?} (200 searches)");
+    assert!(p95 < Duration::from_millis(500), "p95 {p95:?} is too slow");
+}
+
+#[tokio::test]
+async fn local_embeddings_are_normalised_and_meaningful() {
+    let texts = vec![
+        "How do I reset my password?".to_owned(),
+        "On the sign-in page choose Forgot password; the emailed reset link expires after 30 minutes.".to_owned(),
+        "The API rate limit is 120 requests per minute per token.".to_owned(),
+    ];
+    let started = Instant::now();
+    let vectors = fte_agent::Embedder::embed(MODEL.as_ref(), &texts)
+        .await
+        .unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(vectors.len(), 3);
+    for v in &vectors {
+        assert_eq!(v.len(), 384);
+        let norm: f32 = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-3, "norm {norm}");
+    }
+    let related = fte_agent::embed::cosine(&vectors[0], &vectors[1]);
+    let unrelated = fte_agent::embed::cosine(&vectors[0], &vectors[2]);
+    assert!(
+        related > 0.5 && unrelated < 0.2,
+        "related {related}, unrelated {unrelated}"
+    );
+
+    let batch: Vec<String> = (0..64)
+        .map(|i| format!("Question number {i} about exporting a project to CSV"))
+        .collect();
+    let started_batch = Instant::now();
+    fte_agent::Embedder::embed(MODEL.as_ref(), &batch)
+        .await
+        .unwrap();
+    let per_second = 64.0 / started_batch.elapsed().as_secs_f64();
+    println!("local embedding: 3 texts in {elapsed:?}; throughput {per_second:.0} texts/s");
+}
