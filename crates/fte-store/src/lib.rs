@@ -8,7 +8,11 @@
 //!
 //! It must not know about Kafka, HTTP or the agent: it stores and reads rows.
 
+pub mod conversations;
+pub mod customers;
 pub mod knowledge;
+pub mod messages;
+pub mod outbox;
 pub mod pool;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

@@ -1,1 +1,40 @@
-//! placeholder
+//! # fte-worker
+//!
+//! The message processor. A tour:
+//!
+//! - [`handle_event`] (`handle`): the one testable step. One inbound
+//!   message in, one transaction out: customer identity across channels
+//!   ([`identity`]), the 24-hour conversation, the ticket's state machine,
+//!   the stored message (its channel id makes the step idempotent), the
+//!   agent's outcome, queued replies ([`reply`]) and events
+//!   ([`events`], through the event outbox).
+//! - [`consumer`]: the at-least-once Kafka loop around the step: one task
+//!   per partition (ordered within, concurrent across), offsets stored only
+//!   after the step committed, poison messages to the DLQ, transient
+//!   failures retried, graceful shutdown.
+//! - [`sender`]: one outbox loop per channel, each behind its channel's
+//!   circuit breaker: claim due replies, send, back off, reconcile unknown
+//!   outcomes so nothing is ever sent twice.
+//! - [`startup`] and [`health`]: wiring for the `fte-worker` binary and for
+//!   `fte run` ([`startup::run`]).
+//!
+//! The worker talks to the agent through [`agent::ReplyAgent`], a narrow
+//! mirror of the agent crate's interface, so tests script outcomes and the
+//! binary adapts whichever agent it wires. It must not speak HTTP to
+//! providers itself (senders live in `fte-channels`) nor write SQL (that is
+//! `fte-store`). Logs carry ids, channels and durations, never addresses,
+//! numbers, names or message bodies.
+
+pub mod agent;
+pub mod context;
+pub mod events;
+mod handle;
+pub mod identity;
+pub mod reply;
+pub mod schedule;
+
+pub use context::{WorkerConfig, WorkerContext};
+pub use handle::{
+    Action, ESCALATED_ACKNOWLEDGEMENT, HandleError, Handled, Outcome, RATE_LIMIT_NOTICE,
+    handle_event,
+};

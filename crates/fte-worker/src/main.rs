@@ -1,1 +1,2 @@
+//! The `fte-worker` binary (wired in `startup`).
 fn main() {}

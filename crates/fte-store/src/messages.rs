@@ -1,0 +1,258 @@
+//! Messages, inbound and outbound, and the agent's per-turn metrics.
+//!
+//! The partial unique index on `(channel, direction, channel_message_id)`
+//! makes storing an inbound message the idempotency check of the whole
+//! pipeline: [`insert_inbound`] returns `None` for a message already stored.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+use crate::StoreError;
+
+/// An inbound message already stored, found by the channel's own id.
+#[derive(Clone, Copy, Debug, sqlx::FromRow)]
+pub struct StoredInbound {
+    /// Id.
+    pub id: Uuid,
+    /// Its conversation.
+    pub conversation_id: Uuid,
+    /// Whether the worker has handled it (`metadata.processed_at` is set).
+    /// The gateway stores web form messages itself before publishing them,
+    /// unprocessed.
+    pub processed: bool,
+}
+
+/// The inbound message with the channel's own id, locked for update.
+pub async fn inbound_for_update(
+    executor: impl PgExecutor<'_>,
+    channel: &str,
+    channel_message_id: &str,
+) -> Result<Option<StoredInbound>, StoreError> {
+    let row = sqlx::query_as(
+        "select id, conversation_id, metadata ? 'processed_at' as processed from messages
+         where channel = $1 and direction = 'inbound' and channel_message_id = $2
+         for update",
+    )
+    .bind(channel)
+    .bind(channel_message_id)
+    .fetch_optional(executor)
+    .await?;
+    Ok(row)
+}
+
+/// Marks a stored inbound message as handled by the worker.
+pub async fn mark_processed(executor: impl PgExecutor<'_>, id: Uuid) -> Result<(), StoreError> {
+    sqlx::query(
+        "update messages set metadata = metadata || jsonb_build_object('processed_at', now()),
+             updated_at = now()
+         where id = $1",
+    )
+    .bind(id)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// A customer message to store.
+#[derive(Clone, Debug)]
+pub struct NewInbound<'a> {
+    /// The conversation.
+    pub conversation_id: Uuid,
+    /// The channel spelling.
+    pub channel: &'a str,
+    /// The text.
+    pub content: &'a str,
+    /// The channel's own id (idempotency key).
+    pub channel_message_id: &'a str,
+    /// Channel extras (never contact details).
+    pub metadata: serde_json::Value,
+}
+
+/// Stores an inbound message, marked as handled by the worker (commit it
+/// in the transaction that handles it); `None` when it was already stored.
+pub async fn insert_inbound(
+    executor: impl PgExecutor<'_>,
+    message: &NewInbound<'_>,
+) -> Result<Option<Uuid>, StoreError> {
+    let id = sqlx::query_scalar(
+        "insert into messages (conversation_id, channel, direction, role, content,
+             channel_message_id, delivery_status, metadata)
+         values ($1, $2, 'inbound', 'customer', $3, $4, 'received',
+                 $5::jsonb || jsonb_build_object('processed_at', now()))
+         on conflict (channel, direction, channel_message_id)
+             where channel_message_id is not null do nothing
+         returning id",
+    )
+    .bind(message.conversation_id)
+    .bind(message.channel)
+    .bind(message.content)
+    .bind(message.channel_message_id)
+    .bind(&message.metadata)
+    .fetch_optional(executor)
+    .await?;
+    Ok(id)
+}
+
+/// An outbound message to store (the reply row the outbox points at).
+#[derive(Clone, Debug)]
+pub struct NewOutbound<'a> {
+    /// The conversation.
+    pub conversation_id: Uuid,
+    /// The channel spelling.
+    pub channel: &'a str,
+    /// `agent` or `system`.
+    pub role: &'a str,
+    /// The text as sent (parts joined).
+    pub content: &'a str,
+    /// Model tokens spent.
+    pub tokens_used: Option<i32>,
+    /// Time the agent took.
+    pub latency_ms: Option<i32>,
+    /// Tool calls made.
+    pub tool_calls: serde_json::Value,
+    /// Extras.
+    pub metadata: serde_json::Value,
+}
+
+/// Stores an outbound message with delivery status `pending`.
+pub async fn insert_outbound(
+    executor: impl PgExecutor<'_>,
+    message: &NewOutbound<'_>,
+) -> Result<Uuid, StoreError> {
+    let id = sqlx::query_scalar(
+        "insert into messages (conversation_id, channel, direction, role, content,
+             tokens_used, latency_ms, tool_calls, metadata)
+         values ($1, $2, 'outbound', $3, $4, $5, $6, $7, $8)
+         returning id",
+    )
+    .bind(message.conversation_id)
+    .bind(message.channel)
+    .bind(message.role)
+    .bind(message.content)
+    .bind(message.tokens_used)
+    .bind(message.latency_ms)
+    .bind(&message.tool_calls)
+    .bind(&message.metadata)
+    .fetch_one(executor)
+    .await?;
+    Ok(id)
+}
+
+/// Sets the sentiment of a stored message (clamped to -1..1).
+pub async fn set_sentiment(
+    executor: impl PgExecutor<'_>,
+    id: Uuid,
+    sentiment: f64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "update messages set sentiment = round($2::numeric, 2), updated_at = now() where id = $1",
+    )
+    .bind(id)
+    .bind(sentiment.clamp(-1.0, 1.0))
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// Records a delivery outcome of an outbound message, with the provider's
+/// first message id when there is one.
+pub async fn set_delivery(
+    executor: impl PgExecutor<'_>,
+    id: Uuid,
+    status: &str,
+    provider_message_id: Option<&str>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "update messages set delivery_status = $2,
+             channel_message_id = coalesce(channel_message_id, $3), updated_at = now()
+         where id = $1",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(provider_message_id)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// One message of a customer's history.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct HistoryRow {
+    /// Id.
+    pub id: Uuid,
+    /// The conversation.
+    pub conversation_id: Uuid,
+    /// The channel spelling.
+    pub channel: String,
+    /// `inbound` or `outbound`.
+    pub direction: String,
+    /// `customer`, `agent` or `system`.
+    pub role: String,
+    /// The text.
+    pub content: String,
+    /// When it was stored.
+    pub created_at: DateTime<Utc>,
+}
+
+/// The customer's latest `limit` messages across every conversation and
+/// channel, oldest first, leaving out `exclude` (the message being answered).
+pub async fn customer_history(
+    executor: impl PgExecutor<'_>,
+    customer_id: Uuid,
+    exclude: Uuid,
+    limit: i64,
+) -> Result<Vec<HistoryRow>, StoreError> {
+    let mut rows: Vec<HistoryRow> = sqlx::query_as(
+        "select m.id, m.conversation_id, m.channel, m.direction, m.role, m.content, m.created_at
+         from messages m join conversations c on c.id = m.conversation_id
+         where c.customer_id = $1 and m.id <> $2
+         order by m.created_at desc, m.id desc
+         limit $3",
+    )
+    .bind(customer_id)
+    .bind(exclude)
+    .bind(limit)
+    .fetch_all(executor)
+    .await?;
+    rows.reverse();
+    Ok(rows)
+}
+
+/// How many inbound messages the customer sent since `since` (all channels).
+pub async fn inbound_count_since(
+    executor: impl PgExecutor<'_>,
+    customer_id: Uuid,
+    since: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    let count = sqlx::query_scalar(
+        "select count(*) from messages m join conversations c on c.id = m.conversation_id
+         where c.customer_id = $1 and m.direction = 'inbound' and m.created_at >= $2",
+    )
+    .bind(customer_id)
+    .bind(since)
+    .fetch_one(executor)
+    .await?;
+    Ok(count)
+}
+
+/// Records one agent metric in `agent_metrics`.
+pub async fn record_agent_metric(
+    executor: impl PgExecutor<'_>,
+    name: &str,
+    value: f64,
+    channel: &str,
+    dimensions: serde_json::Value,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "insert into agent_metrics (metric_name, metric_value, channel, dimensions)
+         values ($1, $2::numeric, $3, $4)",
+    )
+    .bind(name)
+    .bind(value)
+    .bind(channel)
+    .bind(dimensions)
+    .execute(executor)
+    .await?;
+    Ok(())
+}

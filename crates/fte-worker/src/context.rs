@@ -1,0 +1,106 @@
+//! What every step needs: the pool, the agent, the event sink and the
+//! worker's tunables.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use fte_runtime::settings::{Lookup, SettingsError};
+use fte_store::PgPool;
+
+use crate::agent::ReplyAgent;
+use crate::events::EventSink;
+
+/// Messages of history handed to the agent (`WORKER_HISTORY_LIMIT`).
+pub const DEFAULT_HISTORY_LIMIT: i64 = 20;
+/// Attempts before a reply is given up (`WORKER_MAX_SEND_ATTEMPTS`).
+pub const DEFAULT_MAX_SEND_ATTEMPTS: i32 = 5;
+/// A conversation continues while its last message is younger than this.
+pub const CONVERSATION_WINDOW: Duration = Duration::from_secs(24 * 3600);
+/// More than this many messages in [`RATE_LIMIT_WINDOW`] get one notice.
+pub const RATE_LIMIT_MAX: i64 = 10;
+/// The rate limit's window.
+pub const RATE_LIMIT_WINDOW: Duration = Duration::from_secs(60);
+/// An escalated conversation acknowledges new messages at most this often.
+pub const ESCALATED_ACK_INTERVAL: Duration = Duration::from_secs(3600);
+/// How long one provider call may take before its outcome counts as unknown.
+pub const DEFAULT_SEND_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The worker's tunables.
+#[derive(Clone, Debug)]
+pub struct WorkerConfig {
+    /// History messages handed to the agent.
+    pub history_limit: i64,
+    /// The 24-hour continuation window.
+    pub conversation_window: Duration,
+    /// Messages per window before the rate limit applies.
+    pub rate_limit_max: i64,
+    /// The rate limit's window.
+    pub rate_limit_window: Duration,
+    /// Minimum time between two acknowledgements of an escalated conversation.
+    pub escalated_ack_interval: Duration,
+    /// Attempts before a reply is failed and dead-lettered.
+    pub max_send_attempts: i32,
+    /// Timeout of one provider call.
+    pub send_timeout: Duration,
+    /// First retry delay of a reply; doubles per attempt (with jitter).
+    pub send_backoff_base: Duration,
+    /// Longest retry delay of a reply.
+    pub send_backoff_max: Duration,
+    /// How often an idle sender loop looks for due replies.
+    pub sender_poll_interval: Duration,
+    /// A `sending` row older than this is presumed orphaned (outcome unknown).
+    pub sending_lease: Duration,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            history_limit: DEFAULT_HISTORY_LIMIT,
+            conversation_window: CONVERSATION_WINDOW,
+            rate_limit_max: RATE_LIMIT_MAX,
+            rate_limit_window: RATE_LIMIT_WINDOW,
+            escalated_ack_interval: ESCALATED_ACK_INTERVAL,
+            max_send_attempts: DEFAULT_MAX_SEND_ATTEMPTS,
+            send_timeout: DEFAULT_SEND_TIMEOUT,
+            send_backoff_base: Duration::from_secs(2),
+            send_backoff_max: Duration::from_secs(300),
+            sender_poll_interval: Duration::from_millis(500),
+            sending_lease: Duration::from_secs(300),
+        }
+    }
+}
+
+impl WorkerConfig {
+    /// Reads `WORKER_HISTORY_LIMIT` and `WORKER_MAX_SEND_ATTEMPTS` over the
+    /// defaults.
+    pub fn from_lookup(lookup: &Lookup<'_>) -> Result<Self, SettingsError> {
+        let defaults = Self::default();
+        let history_limit = lookup.parsed_or("WORKER_HISTORY_LIMIT", defaults.history_limit)?;
+        let max_send_attempts =
+            lookup.parsed_or("WORKER_MAX_SEND_ATTEMPTS", defaults.max_send_attempts)?;
+        if history_limit < 0 || max_send_attempts < 1 {
+            return Err(SettingsError::Invalid {
+                var: "WORKER_MAX_SEND_ATTEMPTS",
+                reason: "history limit must be ≥ 0 and send attempts ≥ 1".into(),
+            });
+        }
+        Ok(Self {
+            history_limit,
+            max_send_attempts,
+            ..defaults
+        })
+    }
+}
+
+/// Everything [`crate::handle_event`] and the loops need. Cheap to clone.
+#[derive(Clone)]
+pub struct WorkerContext {
+    /// The CRM database.
+    pub pool: PgPool,
+    /// The agent answering messages.
+    pub agent: Arc<dyn ReplyAgent>,
+    /// Where events go after their rows committed.
+    pub events: Arc<dyn EventSink>,
+    /// Tunables.
+    pub config: WorkerConfig,
+}

@@ -1,0 +1,165 @@
+//! Queuing a reply: the outbound message row and its `reply_outbox` row,
+//! with everything the channel's sender needs in the payload.
+//!
+//! The payload is an [`OutboundReply`] whose idempotency key is the
+//! outbound message id, so a provider that carries it can be asked later
+//! whether the reply arrived.
+
+use fte_channels::{EmailThread, OutboundReply, Recipient};
+use fte_domain::{Channel, InboundMessage};
+use fte_store::messages::{self, NewOutbound};
+use fte_store::outbox::{self, NewReply};
+use serde_json::json;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::HandleError;
+use crate::agent::AgentOutcome;
+use crate::identity::Identity;
+
+/// Gmail metadata keys the gateway puts on an inbound email.
+pub mod email_metadata {
+    /// Gmail's `threadId`.
+    pub const THREAD_ID: &str = "thread_id";
+    /// The message's `Message-ID` header, with angle brackets.
+    pub const MESSAGE_ID: &str = "message_id";
+    /// The `References` chain: an array of ids with angle brackets.
+    pub const REFERENCES: &str = "references";
+}
+
+/// A reply to queue for the message being handled.
+pub struct QueuedReply<'a> {
+    /// The inbound message answered.
+    pub message: &'a InboundMessage,
+    /// Its sender's identity (the recipient).
+    pub identity: &'a Identity,
+    /// The conversation.
+    pub conversation_id: Uuid,
+    /// The ticket.
+    pub ticket_id: Uuid,
+    /// `agent` or `system`.
+    pub role: &'a str,
+    /// The formatted parts, in order.
+    pub parts: &'a [String],
+    /// The agent's outcome, for its audit columns.
+    pub agent: Option<&'a AgentOutcome>,
+}
+
+/// Who a reply on `channel` goes to.
+pub fn recipient(channel: Channel, identity: &Identity) -> Result<Recipient, HandleError> {
+    match channel {
+        Channel::Whatsapp => {
+            identity
+                .phone
+                .clone()
+                .map(Recipient::Phone)
+                .ok_or(HandleError::Invalid(
+                    "a WhatsApp message without a phone number",
+                ))
+        }
+        Channel::Email | Channel::WebForm => {
+            identity
+                .email
+                .clone()
+                .map(Recipient::Email)
+                .ok_or(HandleError::Invalid(
+                    "an email or web form message without an email address",
+                ))
+        }
+    }
+}
+
+fn thread(message: &InboundMessage) -> Option<EmailThread> {
+    if message.channel != Channel::Email {
+        return None;
+    }
+    let meta = &message.metadata;
+    let thread_id = meta.get(email_metadata::THREAD_ID)?.as_str()?.to_owned();
+    let in_reply_to = meta.get(email_metadata::MESSAGE_ID)?.as_str()?.to_owned();
+    let references = meta
+        .get(email_metadata::REFERENCES)
+        .and_then(|r| r.as_array())
+        .map(|r| {
+            r.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(EmailThread {
+        thread_id,
+        in_reply_to_message_id: in_reply_to,
+        references,
+    })
+}
+
+fn subject(message: &InboundMessage) -> Option<String> {
+    let subject = message.subject.as_deref()?.trim();
+    if subject.is_empty() {
+        return None;
+    }
+    if message.channel == Channel::Email && !subject.to_lowercase().starts_with("re:") {
+        return Some(format!("Re: {subject}"));
+    }
+    Some(subject.to_owned())
+}
+
+/// Stores the outbound message and enqueues its delivery; returns the
+/// outbox row id.
+pub async fn queue(conn: &mut PgConnection, reply: &QueuedReply<'_>) -> Result<Uuid, HandleError> {
+    let channel = reply.message.channel;
+    let to = recipient(channel, reply.identity)?;
+    if reply.parts.is_empty() {
+        return Err(HandleError::Invalid("a reply without any text"));
+    }
+    let content = reply.parts.join("\n\n");
+    let (tokens, latency, tool_calls) = match reply.agent {
+        Some(outcome) => (
+            Some(i32::try_from(outcome.tokens_used).unwrap_or(i32::MAX)),
+            Some(i32::try_from(outcome.latency_ms).unwrap_or(i32::MAX)),
+            if outcome.tool_calls.is_array() {
+                outcome.tool_calls.clone()
+            } else {
+                json!([])
+            },
+        ),
+        None => (None, None, json!([])),
+    };
+    let message_id = messages::insert_outbound(
+        &mut *conn,
+        &NewOutbound {
+            conversation_id: reply.conversation_id,
+            channel: channel.as_str(),
+            role: reply.role,
+            content: &content,
+            tokens_used: tokens,
+            latency_ms: latency,
+            tool_calls,
+            metadata: json!({ "parts": reply.parts.len() }),
+        },
+    )
+    .await?;
+    let outbound = OutboundReply {
+        channel,
+        to,
+        subject: subject(reply.message),
+        parts: reply.parts.to_vec(),
+        thread: thread(reply.message),
+        idempotency_key: message_id.to_string(),
+        last_inbound_at: Some(reply.message.received_at),
+        ticket_reference: Some(reply.ticket_id.to_string()),
+    };
+    let payload = serde_json::to_value(&outbound)
+        .map_err(|_| HandleError::Invalid("the reply cannot be encoded"))?;
+    let id = outbox::enqueue_reply(
+        &mut *conn,
+        &NewReply {
+            message_id,
+            conversation_id: reply.conversation_id,
+            ticket_id: Some(reply.ticket_id),
+            channel: channel.as_str(),
+            payload,
+        },
+    )
+    .await?;
+    Ok(id)
+}

@@ -1,0 +1,186 @@
+//! Shared test helpers: a scripted agent, a recording event sink, inbound
+//! events as the gateway publishes them, and a context on a fresh database.
+#![allow(dead_code)]
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::Utc;
+use fte_domain::events::InboundSender;
+use fte_domain::format::{self, Recipient};
+use fte_domain::{Channel, EscalationReason, EventEnvelope, InboundMessage};
+use fte_store::PgPool;
+use fte_worker::agent::{
+    AgentOutcome, AgentRequest, AgentUnavailable, EscalationDecision, ReplyAgent,
+};
+use fte_worker::events::EventSink;
+use fte_worker::{WorkerConfig, WorkerContext};
+
+/// What the scripted agent does with the next message.
+#[derive(Clone, Debug)]
+pub enum Script {
+    /// Answers with this text.
+    Answer(String),
+    /// Escalates for this reason.
+    Escalate(EscalationReason),
+    /// Answers and resolves the ticket.
+    Resolve,
+    /// Fails as if its infrastructure were down.
+    Fail,
+}
+
+/// An agent that follows a script (default: a short answer) and keeps
+/// every request it got.
+#[derive(Default)]
+pub struct ScriptedAgent {
+    script: Mutex<VecDeque<Script>>,
+    requests: Mutex<Vec<AgentRequest>>,
+}
+
+impl ScriptedAgent {
+    pub fn then(&self, step: Script) {
+        self.script.lock().unwrap().push_back(step);
+    }
+
+    pub fn requests(&self) -> Vec<AgentRequest> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+pub const DEFAULT_ANSWER: &str = "Open Settings, then Security, and follow the steps.";
+
+#[async_trait]
+impl ReplyAgent for ScriptedAgent {
+    async fn respond(&self, request: &AgentRequest) -> Result<AgentOutcome, AgentUnavailable> {
+        self.requests.lock().unwrap().push(request.clone());
+        let step = self
+            .script
+            .lock()
+            .unwrap()
+            .pop_front()
+            .unwrap_or(Script::Answer(DEFAULT_ANSWER.into()));
+        let reference = request.ticket_id.to_string();
+        let recipient = Recipient {
+            first_name: request.customer_first_name.as_deref(),
+            ticket_reference: &reference,
+        };
+        let (text, escalation, resolve) = match step {
+            Script::Answer(text) => (text, None, false),
+            Script::Escalate(reason) => (
+                "A person from our team will follow up.".to_owned(),
+                Some(EscalationDecision {
+                    reason,
+                    summary: format!("customer asked about {reason}"),
+                }),
+                false,
+            ),
+            Script::Resolve => ("Glad it works now!".to_owned(), None, true),
+            Script::Fail => return Err(AgentUnavailable("scripted failure".into())),
+        };
+        Ok(AgentOutcome {
+            reply: format::format_reply(request.channel, recipient, &text),
+            escalation,
+            resolve_ticket: resolve,
+            ticket_category: None,
+            sentiment: 0.25,
+            tokens_used: 42,
+            latency_ms: 7,
+            tool_calls: serde_json::json!([{ "name": "search_knowledge_base" }]),
+        })
+    }
+}
+
+/// An event sink that keeps what it was given.
+#[derive(Default)]
+pub struct RecordingEvents {
+    pub published: Mutex<Vec<(String, String, serde_json::Value)>>,
+}
+
+impl RecordingEvents {
+    pub fn on_topic(&self, topic: &str) -> Vec<serde_json::Value> {
+        self.published
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(t, _, _)| t == topic)
+            .map(|(_, _, v)| v.clone())
+            .collect()
+    }
+}
+
+#[async_trait]
+impl EventSink for RecordingEvents {
+    async fn publish(&self, topic: &str, key: &str, payload: &[u8]) -> Result<(), String> {
+        let value = serde_json::from_slice(payload).map_err(|e| e.to_string())?;
+        self.published
+            .lock()
+            .unwrap()
+            .push((topic.to_owned(), key.to_owned(), value));
+        Ok(())
+    }
+}
+
+pub struct Harness {
+    pub pool: PgPool,
+    pub agent: Arc<ScriptedAgent>,
+    pub events: Arc<RecordingEvents>,
+    pub ctx: WorkerContext,
+}
+
+pub async fn harness() -> Harness {
+    let pool = fte_store::testing::fresh_database().await;
+    let agent = Arc::new(ScriptedAgent::default());
+    let events = Arc::new(RecordingEvents::default());
+    let ctx = WorkerContext {
+        pool: pool.clone(),
+        agent: agent.clone(),
+        events: events.clone(),
+        config: WorkerConfig::default(),
+    };
+    Harness {
+        pool,
+        agent,
+        events,
+        ctx,
+    }
+}
+
+/// An inbound message event as the gateway publishes it.
+pub fn inbound(
+    channel: Channel,
+    channel_message_id: &str,
+    email: Option<&str>,
+    phone: Option<&str>,
+    name: Option<&str>,
+    content: &str,
+) -> EventEnvelope<InboundMessage> {
+    EventEnvelope::new(
+        "ticket.inbound",
+        Utc::now(),
+        InboundMessage {
+            channel,
+            channel_message_id: channel_message_id.to_owned(),
+            sender: InboundSender {
+                email: email.map(str::to_owned),
+                phone: phone.map(str::to_owned),
+                name: name.map(str::to_owned),
+            },
+            subject: match channel {
+                Channel::Whatsapp => None,
+                _ => Some("Question".to_owned()),
+            },
+            content: content.to_owned(),
+            received_at: Utc::now(),
+            ticket_id: None,
+            metadata: serde_json::json!({}),
+        },
+    )
+}
+
+pub async fn count(pool: &PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}

@@ -1,0 +1,754 @@
+//! `handle_event` against a fresh PostgreSQL: idempotency, identity across
+//! channels (the sample tickets' variations), the 24-hour conversation
+//! rule, escalation, rate limiting and WhatsApp "MORE".
+
+mod common;
+
+use common::{Script, count, harness, inbound};
+use fte_domain::{Channel, EscalationReason};
+use fte_store::{conversations, customers, outbox};
+use fte_worker::{Action, ESCALATED_ACKNOWLEDGEMENT, Outcome, RATE_LIMIT_NOTICE, handle_event};
+
+fn handled(outcome: Outcome) -> fte_worker::Handled {
+    match outcome {
+        Outcome::Handled(h) => h,
+        Outcome::Duplicate => panic!("expected the message to be handled, got a duplicate"),
+    }
+}
+
+#[tokio::test]
+async fn the_same_message_delivered_twice_yields_one_reply() {
+    let h = harness().await;
+    let event = inbound(
+        Channel::Email,
+        "gmail-1",
+        Some("maria.santos@example.com"),
+        None,
+        Some("Maria Santos"),
+        "My reset link does not work",
+    );
+    let first = handled(handle_event(&h.ctx, &event).await.unwrap());
+    let second = handle_event(&h.ctx, &event).await.unwrap();
+
+    assert_eq!(second, Outcome::Duplicate, "a redelivery is a no-op");
+    assert_eq!(first.action, Action::Answered);
+    assert_eq!(count(&h.pool, "select count(*) from reply_outbox").await, 1);
+    assert_eq!(
+        count(
+            &h.pool,
+            "select count(*) from messages where direction = 'inbound'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(h.agent.requests().len(), 1, "the agent ran once");
+    let replies = outbox::replies_of_conversation(&h.pool, first.conversation_id.as_uuid())
+        .await
+        .unwrap();
+    assert_eq!(replies[0].status, "pending");
+    let parts = replies[0].payload["parts"][0].as_str().unwrap();
+    assert!(
+        parts.starts_with("Hi Maria,"),
+        "email greeting by first name"
+    );
+    let status: String = sqlx::query_scalar("select status from tickets where id = $1")
+        .bind(first.ticket_id.as_uuid())
+        .fetch_one(&h.pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "processing");
+}
+
+#[tokio::test]
+async fn email_addresses_differing_in_case_resolve_to_one_customer() {
+    // S001 / S019.
+    let h = harness().await;
+    let a = handled(
+        handle_event(
+            &h.ctx,
+            &inbound(
+                Channel::Email,
+                "g-s001",
+                Some("maria.santos@example.com"),
+                None,
+                Some("Maria Santos"),
+                "reset link",
+            ),
+        )
+        .await
+        .unwrap(),
+    );
+    let b = handled(
+        handle_event(
+            &h.ctx,
+            &inbound(
+                Channel::Email,
+                "g-s019",
+                Some("  Maria.Santos@Example.com "),
+                None,
+                Some("Maria Santos"),
+                "it worked",
+            ),
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(
+        a.customer_id, b.customer_id,
+        "S001 and S019 are one customer"
+    );
+    assert_eq!(
+        a.conversation_id, b.conversation_id,
+        "within 24 h: one conversation"
+    );
+    assert_eq!(count(&h.pool, "select count(*) from customers").await, 1);
+}
+
+#[tokio::test]
+async fn phone_numbers_written_differently_resolve_to_one_customer() {
+    // S021 / S023 and S030 / S031.
+    let h = harness().await;
+    let pairs = [
+        ("+34 612 345 678", "+34612345678"),
+        ("+1 (555) 010-0142", "whatsapp:+15550100142"),
+    ];
+    for (i, (first, second)) in pairs.iter().enumerate() {
+        let a = handled(
+            handle_event(
+                &h.ctx,
+                &inbound(
+                    Channel::Whatsapp,
+                    &format!("SMa{i}"),
+                    None,
+                    Some(first),
+                    None,
+                    "hi",
+                ),
+            )
+            .await
+            .unwrap(),
+        );
+        let b = handled(
+            handle_event(
+                &h.ctx,
+                &inbound(
+                    Channel::Whatsapp,
+                    &format!("SMb{i}"),
+                    None,
+                    Some(second),
+                    None,
+                    "again",
+                ),
+            )
+            .await
+            .unwrap(),
+        );
+        assert_eq!(
+            a.customer_id, b.customer_id,
+            "`{first}` and `{second}` are one customer"
+        );
+    }
+    assert_eq!(count(&h.pool, "select count(*) from customers").await, 2);
+    let stored: Vec<String> = sqlx::query_scalar(
+        "select identifier_value from customer_identifiers order by identifier_value",
+    )
+    .fetch_all(&h.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        stored,
+        vec!["+15550100142", "+34612345678"],
+        "stored in E.164"
+    );
+}
+
+#[tokio::test]
+async fn a_web_form_by_email_after_whatsapp_by_phone_is_not_merged_on_the_name() {
+    // S030 then S047: same name, different identifiers.
+    let h = harness().await;
+    let whatsapp = handled(
+        handle_event(
+            &h.ctx,
+            &inbound(
+                Channel::Whatsapp,
+                "SM30",
+                None,
+                Some("+1 (555) 010-0142"),
+                Some("Emma Brown"),
+                "slack?",
+            ),
+        )
+        .await
+        .unwrap(),
+    );
+    let web = handled(
+        handle_event(
+            &h.ctx,
+            &inbound(
+                Channel::WebForm,
+                "web-47",
+                Some("emma.brown@example.com"),
+                None,
+                Some("Emma Brown"),
+                "slack channel",
+            ),
+        )
+        .await
+        .unwrap(),
+    );
+    assert_ne!(
+        whatsapp.customer_id, web.customer_id,
+        "a name never merges customers"
+    );
+}
+
+#[tokio::test]
+async fn a_message_carrying_email_and_phone_links_both_to_one_customer() {
+    let h = harness().await;
+    let whatsapp = handled(
+        handle_event(
+            &h.ctx,
+            &inbound(
+                Channel::Whatsapp,
+                "SM1",
+                None,
+                Some("+15550100142"),
+                None,
+                "hi",
+            ),
+        )
+        .await
+        .unwrap(),
+    );
+    let web = handled(
+        handle_event(
+            &h.ctx,
+            &inbound(
+                Channel::WebForm,
+                "web-1",
+                Some("Emma.Brown@example.com"),
+                Some("+1 555 010 0142"),
+                None,
+                "following up",
+            ),
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(whatsapp.customer_id, web.customer_id);
+    let later = handled(
+        handle_event(
+            &h.ctx,
+            &inbound(
+                Channel::Email,
+                "g-1",
+                Some("emma.brown@example.com"),
+                None,
+                None,
+                "and by email",
+            ),
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(
+        later.customer_id, whatsapp.customer_id,
+        "the email now finds the WhatsApp customer"
+    );
+    let ids = customers::identifiers(&h.pool, whatsapp.customer_id.as_uuid())
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 2);
+}
+
+async fn age_conversation(pool: &fte_store::PgPool, id: uuid::Uuid, seconds: i64) {
+    sqlx::query("update conversations set last_message_at = now() - make_interval(secs => $2) where id = $1")
+        .bind(id)
+        .bind(seconds as f64)
+        .execute(pool)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_message_23h59_after_the_last_continues_the_conversation_on_another_channel() {
+    let h = harness().await;
+    let first = handled(
+        handle_event(
+            &h.ctx,
+            &inbound(
+                Channel::Email,
+                "g-1",
+                Some("a@example.com"),
+                None,
+                None,
+                "q1",
+            ),
+        )
+        .await
+        .unwrap(),
+    );
+    age_conversation(
+        &h.pool,
+        first.conversation_id.as_uuid(),
+        23 * 3600 + 59 * 60,
+    )
+    .await;
+    let second = handled(
+        handle_event(
+            &h.ctx,
+            &inbound(
+                Channel::WebForm,
+                "web-1",
+                Some("A@example.com"),
+                None,
+                None,
+                "q2",
+            ),
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(second.conversation_id, first.conversation_id);
+    let conversation = conversations::conversation(&h.pool, first.conversation_id.as_uuid())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(conversation.initial_channel, "email");
+    assert_eq!(conversation.current_channel, "web_form");
+    let switches = conversations::switches(&h.pool, first.conversation_id.as_uuid())
+        .await
+        .unwrap();
+    assert_eq!(switches, vec![("email".to_owned(), "web_form".to_owned())]);
+    let request = h.agent.requests().pop().unwrap();
+    assert_eq!(
+        request.history.len(),
+        2,
+        "the earlier email and its reply are history"
+    );
+    assert_eq!(request.history[0].channel, Channel::Email);
+}
+
+#[tokio::test]
+async fn a_message_24h01_after_the_last_starts_a_new_conversation() {
+    let h = harness().await;
+    let first = handled(
+        handle_event(
+            &h.ctx,
+            &inbound(
+                Channel::Email,
+                "g-1",
+                Some("a@example.com"),
+                None,
+                None,
+                "q1",
+            ),
+        )
+        .await
+        .unwrap(),
+    );
+    age_conversation(&h.pool, first.conversation_id.as_uuid(), 24 * 3600 + 60).await;
+    let second = handled(
+        handle_event(
+            &h.ctx,
+            &inbound(
+                Channel::Email,
+                "g-2",
+                Some("a@example.com"),
+                None,
+                None,
+                "q2",
+            ),
+        )
+        .await
+        .unwrap(),
+    );
+    assert_ne!(second.conversation_id, first.conversation_id);
+    assert_eq!(second.customer_id, first.customer_id);
+    assert_ne!(
+        second.ticket_id, first.ticket_id,
+        "a new conversation gets a new ticket"
+    );
+}
+
+#[tokio::test]
+async fn an_escalated_conversation_stays_escalated_and_acknowledges_once() {
+    let h = harness().await;
+    h.agent.then(Script::Escalate(EscalationReason::Refund));
+    let first = handled(
+        handle_event(
+            &h.ctx,
+            &inbound(
+                Channel::Whatsapp,
+                "SM1",
+                None,
+                Some("+34612345678"),
+                None,
+                "refund please",
+            ),
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(first.action, Action::Escalated(EscalationReason::Refund));
+    let conversation = first.conversation_id.as_uuid();
+
+    // Acknowledged at escalation: the next message is stored, not answered.
+    let second = handled(
+        handle_event(
+            &h.ctx,
+            &inbound(
+                Channel::Whatsapp,
+                "SM2",
+                None,
+                Some("+34612345678"),
+                None,
+                "hello??",
+            ),
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(second.action, Action::StoredWhileEscalated);
+    // Once the acknowledgement interval has passed, one acknowledgement.
+    sqlx::query("update conversations set metadata = metadata - 'escalation_ack_at' where id = $1")
+        .bind(conversation)
+        .execute(&h.pool)
+        .await
+        .unwrap();
+    let third = handled(
+        handle_event(
+            &h.ctx,
+            &inbound(
+                Channel::Whatsapp,
+                "SM3",
+                None,
+                Some("+34612345678"),
+                None,
+                "anyone?",
+            ),
+        )
+        .await
+        .unwrap(),
+    );
+    let fourth = handled(
+        handle_event(
+            &h.ctx,
+            &inbound(
+                Channel::Whatsapp,
+                "SM4",
+                None,
+                Some("+34612345678"),
+                None,
+                "??",
+            ),
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(third.action, Action::Acknowledged);
+    assert_eq!(fourth.action, Action::StoredWhileEscalated);
+    assert_eq!(
+        h.agent.requests().len(),
+        1,
+        "the agent never answers an escalated conversation"
+    );
+    assert!(
+        [&second, &third, &fourth]
+            .iter()
+            .all(|h| h.conversation_id == first.conversation_id && h.ticket_id == first.ticket_id),
+        "later messages stay in the escalated conversation and ticket"
+    );
+    let replies = outbox::replies_of_conversation(&h.pool, conversation)
+        .await
+        .unwrap();
+    assert_eq!(
+        replies.len(),
+        2,
+        "the escalation reply and one acknowledgement"
+    );
+    assert_eq!(replies[1].payload["parts"][0], ESCALATED_ACKNOWLEDGEMENT);
+    let (ticket, convo): (String, String) = sqlx::query_as(
+        "select t.status::text, c.status::text from tickets t join conversations c on c.id = t.conversation_id where t.id = $1",
+    )
+    .bind(first.ticket_id.as_uuid())
+    .fetch_one(&h.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (ticket.as_str(), convo.as_str()),
+        ("escalated", "escalated")
+    );
+    assert_eq!(count(&h.pool, "select count(*) from escalations").await, 1);
+    assert_eq!(
+        count(
+            &h.pool,
+            "select count(*) from messages where direction = 'inbound'"
+        )
+        .await,
+        4
+    );
+    let events = h.events.on_topic(fte_bus::topics::ESCALATIONS);
+    assert_eq!(events.len(), 1);
+    let context = &events[0]["payload"]["full_context"];
+    assert_eq!(context["reason"], "refund");
+    assert_eq!(context["channel"], "whatsapp");
+    assert_eq!(context["customer_id"], first.customer_id.to_string());
+    assert!(context["summary"].as_str().is_some());
+    assert_eq!(h.events.on_topic(fte_bus::topics::METRICS).len(), 1);
+}
+
+#[tokio::test]
+async fn resolving_moves_ticket_and_conversation_and_the_next_message_starts_afresh() {
+    let h = harness().await;
+    let first = handled(
+        handle_event(
+            &h.ctx,
+            &inbound(
+                Channel::Email,
+                "g-1",
+                Some("a@example.com"),
+                None,
+                None,
+                "q",
+            ),
+        )
+        .await
+        .unwrap(),
+    );
+    h.agent.then(Script::Resolve);
+    let second = handled(
+        handle_event(
+            &h.ctx,
+            &inbound(
+                Channel::Email,
+                "g-2",
+                Some("a@example.com"),
+                None,
+                None,
+                "thanks, fixed",
+            ),
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(second.action, Action::Resolved);
+    assert_eq!(second.ticket_id, first.ticket_id);
+    let status: String = sqlx::query_scalar("select status from tickets where id = $1")
+        .bind(first.ticket_id.as_uuid())
+        .fetch_one(&h.pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "resolved");
+    let third = handled(
+        handle_event(
+            &h.ctx,
+            &inbound(
+                Channel::Email,
+                "g-3",
+                Some("a@example.com"),
+                None,
+                None,
+                "new issue",
+            ),
+        )
+        .await
+        .unwrap(),
+    );
+    assert_ne!(
+        third.conversation_id, first.conversation_id,
+        "a resolved conversation is not continued"
+    );
+}
+
+#[tokio::test]
+async fn more_than_ten_messages_in_a_minute_get_one_notice_and_are_stored() {
+    let h = harness().await;
+    let mut actions = Vec::new();
+    for i in 0..13 {
+        let event = inbound(
+            Channel::Whatsapp,
+            &format!("SM{i}"),
+            None,
+            Some("+34612345678"),
+            None,
+            "hello",
+        );
+        actions.push(handled(handle_event(&h.ctx, &event).await.unwrap()).action);
+    }
+    assert!(
+        actions[..10].iter().all(|a| *a == Action::Answered),
+        "{actions:?}"
+    );
+    assert_eq!(actions[10], Action::RateLimitNotice);
+    assert_eq!(actions[11..], [Action::RateLimited, Action::RateLimited]);
+    assert_eq!(
+        count(
+            &h.pool,
+            "select count(*) from messages where direction = 'inbound'"
+        )
+        .await,
+        13
+    );
+    let notices = count(
+        &h.pool,
+        &format!(
+            "select count(*) from reply_outbox where payload->'parts'->>0 = '{}'",
+            RATE_LIMIT_NOTICE.replace('\'', "''")
+        ),
+    )
+    .await;
+    assert_eq!(notices, 1, "exactly one notice");
+}
+
+#[tokio::test]
+async fn whatsapp_more_sends_the_deferred_rest_of_a_long_answer() {
+    let h = harness().await;
+    let long = "First, open the Orbitask app and go to Settings. ".repeat(12);
+    h.agent.then(Script::Answer(long));
+    let first = handled(
+        handle_event(
+            &h.ctx,
+            &inbound(
+                Channel::Whatsapp,
+                "SM1",
+                None,
+                Some("+34612345678"),
+                None,
+                "how?",
+            ),
+        )
+        .await
+        .unwrap(),
+    );
+    let more = handled(
+        handle_event(
+            &h.ctx,
+            &inbound(
+                Channel::Whatsapp,
+                "SM2",
+                None,
+                Some("+34612345678"),
+                None,
+                " More ",
+            ),
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(more.action, Action::SentDeferred);
+    assert_eq!(h.agent.requests().len(), 1, "MORE does not go to the agent");
+    let replies = outbox::replies_of_conversation(&h.pool, first.conversation_id.as_uuid())
+        .await
+        .unwrap();
+    assert_eq!(replies.len(), 2);
+    let first_part = replies[0].payload["parts"][0].as_str().unwrap();
+    assert!(
+        first_part.contains("Reply MORE"),
+        "the first reply offers MORE"
+    );
+    assert!(first_part.chars().count() <= 300);
+    let rest = replies[1].payload["parts"][0].as_str().unwrap();
+    assert!(rest.contains("Settings"));
+}
+
+#[tokio::test]
+async fn an_event_without_any_identity_is_refused_as_permanent() {
+    let h = harness().await;
+    let event = inbound(
+        Channel::WebForm,
+        "web-x",
+        Some("not an email"),
+        None,
+        None,
+        "hi",
+    );
+    let error = handle_event(&h.ctx, &event).await.unwrap_err();
+    assert!(!error.is_transient(), "no retry can fix a missing identity");
+    assert_eq!(count(&h.pool, "select count(*) from messages").await, 0);
+}
+
+#[tokio::test]
+async fn an_agent_failure_is_transient_and_leaves_nothing_behind() {
+    let h = harness().await;
+    h.agent.then(Script::Fail);
+    let event = inbound(
+        Channel::Email,
+        "g-1",
+        Some("a@example.com"),
+        None,
+        None,
+        "q",
+    );
+    let error = handle_event(&h.ctx, &event).await.unwrap_err();
+    assert!(error.is_transient());
+    assert_eq!(
+        count(&h.pool, "select count(*) from messages").await,
+        0,
+        "rolled back"
+    );
+    let retried = handled(handle_event(&h.ctx, &event).await.unwrap());
+    assert_eq!(retried.action, Action::Answered, "the retry succeeds");
+}
+
+#[tokio::test]
+async fn a_web_form_message_stored_by_the_gateway_is_answered_once() {
+    let h = harness().await;
+    // The gateway's web form transaction: customer, conversation, message
+    // (channel id = ticket id) and open ticket.
+    let ticket = fte_domain::TicketId::new();
+    let customer: uuid::Uuid =
+        sqlx::query_scalar("insert into customers (email) values ('w@example.com') returning id")
+            .fetch_one(&h.pool)
+            .await
+            .unwrap();
+    sqlx::query("insert into customer_identifiers (customer_id, identifier_type, identifier_value) values ($1, 'email', 'w@example.com')")
+        .bind(customer)
+        .execute(&h.pool)
+        .await
+        .unwrap();
+    let conversation: uuid::Uuid = sqlx::query_scalar("insert into conversations (customer_id, initial_channel, current_channel) values ($1, 'web_form', 'web_form') returning id")
+        .bind(customer)
+        .fetch_one(&h.pool)
+        .await
+        .unwrap();
+    sqlx::query("insert into messages (conversation_id, channel, direction, role, content, channel_message_id, delivery_status) values ($1, 'web_form', 'inbound', 'customer', 'help', $2, 'received')")
+        .bind(conversation)
+        .bind(ticket.to_string())
+        .execute(&h.pool)
+        .await
+        .unwrap();
+    sqlx::query("insert into tickets (id, conversation_id, customer_id, source_channel, status) values ($1, $2, $3, 'web_form', 'open')")
+        .bind(ticket.as_uuid())
+        .bind(conversation)
+        .bind(customer)
+        .execute(&h.pool)
+        .await
+        .unwrap();
+
+    let mut event = inbound(
+        Channel::WebForm,
+        &ticket.to_string(),
+        Some("w@example.com"),
+        None,
+        Some("Wen"),
+        "help",
+    );
+    event.payload.ticket_id = Some(ticket);
+    let first = handled(handle_event(&h.ctx, &event).await.unwrap());
+    assert_eq!(first.ticket_id, ticket);
+    assert_eq!(first.conversation_id.as_uuid(), conversation);
+    assert_eq!(
+        handle_event(&h.ctx, &event).await.unwrap(),
+        Outcome::Duplicate
+    );
+    assert_eq!(count(&h.pool, "select count(*) from reply_outbox").await, 1);
+    assert_eq!(
+        count(
+            &h.pool,
+            "select count(*) from messages where direction = 'inbound'"
+        )
+        .await,
+        1
+    );
+}
