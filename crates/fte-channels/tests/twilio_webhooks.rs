@@ -50,13 +50,21 @@ fn parameter_order_in_the_body_does_not_matter() {
     ));
 }
 
+/// (what was changed, url, params, signature)
+type Case = (
+    &'static str,
+    &'static str,
+    Vec<(String, String)>,
+    &'static str,
+);
+
 #[test]
 fn tampered_requests_are_refused() {
     let mut changed_value = official_params();
     changed_value[2].1 = "9999".into();
     let mut extra_param = official_params();
     extra_param.push(("Body".into(), "hi".into()));
-    let cases: Vec<(&str, &str, Vec<(String, String)>, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "changed value",
             OFFICIAL_URL,

@@ -22,7 +22,7 @@ pub struct ReplyEmail<'a> {
     pub from_name: &'a str,
     /// The customer (To).
     pub to: &'a str,
-    /// The customer's subject; "Re: " is added once.
+    /// The customer's subject; "Re: " is added once when answering a thread.
     pub subject: &'a str,
     /// The thread being answered, if any.
     pub thread: Option<&'a EmailThread>,
@@ -78,6 +78,11 @@ fn domain(mailbox: &str) -> &str {
 /// The full message text (CRLF line endings).
 pub fn compose(email: &ReplyEmail<'_>) -> String {
     let (part, total) = email.part;
+    // Only an answer in a thread is a "Re:"; a new conversation keeps its subject.
+    let subject = match email.thread {
+        Some(_) => reply_subject(email.subject),
+        None => email.subject.to_owned(),
+    };
     let mut headers = vec![
         format!(
             "From: {} <{}>",
@@ -85,7 +90,7 @@ pub fn compose(email: &ReplyEmail<'_>) -> String {
             header_token(email.from)
         ),
         format!("To: <{}>", header_token(email.to)),
-        format!("Subject: {}", header_text(&reply_subject(email.subject))),
+        format!("Subject: {}", header_text(&subject)),
         format!("Date: {}", email.date.to_rfc2822()),
         format!(
             "Message-ID: <fte.{}.{part}@{}>",
