@@ -26,6 +26,7 @@
 //! numbers, names or message bodies.
 
 pub mod agent;
+pub mod consumer;
 pub mod context;
 pub mod events;
 mod handle;

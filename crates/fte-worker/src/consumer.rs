@@ -1,0 +1,305 @@
+//! The at-least-once consumer of `fte.tickets.incoming`.
+//!
+//! One reader takes messages from the group's stream and hands each to the
+//! lane of its partition: a task that processes that partition's messages
+//! one after the other (a customer's messages share a key, hence a
+//! partition, hence stay in order), while lanes of different partitions
+//! run concurrently, at most `concurrency` steps at once.
+//!
+//! A lane stores a message's offset only after [`handle_event`] committed
+//! (or the message was dead-lettered): a crash in between redelivers it and
+//! the step answers [`Outcome::Duplicate`](crate::Outcome::Duplicate).
+//! Undecodable or permanently failing messages go to `fte.dlq` with their
+//! origin in headers; transient failures (database down, agent down) are
+//! retried with backoff and the offset is left alone. On shutdown the
+//! reader stops, each lane finishes the message it holds (within the grace
+//! period), offsets are committed synchronously and the producer flushed.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use fte_bus::consumer::{self as bus_consumer, dlq_headers};
+use fte_bus::{Bootstrap, BusError, KafkaPublisher, topics};
+use fte_domain::{EventEnvelope, InboundMessage};
+use futures::StreamExt;
+use rdkafka::Message;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::OwnedMessage;
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::{HandleError, WorkerContext, handle_event};
+
+/// How the consumer runs.
+#[derive(Clone, Debug)]
+pub struct ConsumerConfig {
+    /// The consumer group (`KAFKA_CONSUMER_GROUP`).
+    pub group: String,
+    /// Steps running at once across partitions (`WORKER_CONCURRENCY`).
+    pub concurrency: usize,
+    /// How long in-flight messages may take at shutdown.
+    pub shutdown_grace: Duration,
+    /// First retry delay after a transient failure; doubles up to `retry_max`.
+    pub retry_base: Duration,
+    /// Longest retry delay.
+    pub retry_max: Duration,
+    /// How often consumer lag is measured into `fte_kafka_consumer_lag`.
+    pub lag_interval: Duration,
+}
+
+impl ConsumerConfig {
+    /// Defaults for `group`: concurrency 8, 25 s grace, retries from
+    /// 200 ms to 30 s, lag every 15 s.
+    pub fn new(group: impl Into<String>) -> Self {
+        Self {
+            group: group.into(),
+            concurrency: 8,
+            shutdown_grace: Duration::from_secs(25),
+            retry_base: Duration::from_millis(200),
+            retry_max: Duration::from_secs(30),
+            lag_interval: Duration::from_secs(15),
+        }
+    }
+}
+
+/// Why the consumer could not start or stop cleanly.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsumerError {
+    /// Kafka refused the consumer or the final commit.
+    #[error("kafka: {0}")]
+    Bus(#[from] BusError),
+}
+
+/// Shared by the reader and the lanes.
+struct Lanes {
+    ctx: WorkerContext,
+    consumer: Arc<StreamConsumer>,
+    publisher: KafkaPublisher,
+    config: ConsumerConfig,
+    permits: Arc<Semaphore>,
+    stop: CancellationToken,
+}
+
+/// Consumes until `shutdown` is cancelled, then drains and commits.
+pub async fn run(
+    ctx: WorkerContext,
+    bootstrap: &Bootstrap,
+    publisher: KafkaPublisher,
+    config: ConsumerConfig,
+    shutdown: CancellationToken,
+) -> Result<(), ConsumerError> {
+    let consumer = Arc::new(bus_consumer::at_least_once(
+        bootstrap,
+        &config.group,
+        &[topics::TICKETS_INCOMING],
+    )?);
+    tracing::info!(group = %config.group, concurrency = config.concurrency, "consumer started");
+    let shared = Arc::new(Lanes {
+        ctx,
+        consumer: consumer.clone(),
+        publisher: publisher.clone(),
+        permits: Arc::new(Semaphore::new(config.concurrency.max(1))),
+        config: config.clone(),
+        stop: shutdown.clone(),
+    });
+    let mut lanes: HashMap<i32, mpsc::Sender<OwnedMessage>> = HashMap::new();
+    let mut tasks = JoinSet::new();
+    let mut lag_tick = tokio::time::interval(config.lag_interval);
+    {
+        let mut stream = consumer.stream();
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                _ = lag_tick.tick() => measure_lag(&consumer, &config.group),
+                next = stream.next() => {
+                    let message = match next {
+                        None => break,
+                        Some(Err(error)) => {
+                            tracing::warn!(%error, "kafka consumer error");
+                            tokio::time::sleep(Duration::from_millis(200)).await;
+                            continue;
+                        }
+                        Some(Ok(message)) => message.detach(),
+                    };
+                    let partition = message.partition();
+                    let lane = lanes.entry(partition).or_insert_with(|| {
+                        let (tx, rx) = mpsc::channel(64);
+                        tasks.spawn(lane(shared.clone(), rx));
+                        tx
+                    }).clone();
+                    tokio::select! {
+                        () = shutdown.cancelled() => break,
+                        sent = lane.send(message) => {
+                            if sent.is_err() {
+                                tracing::error!(partition, "partition lane stopped unexpectedly");
+                                lanes.remove(&partition);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    tracing::info!("consumer stopping: finishing in-flight messages");
+    drop(lanes);
+    let drained = tokio::time::timeout(config.shutdown_grace, async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            grace_secs = config.shutdown_grace.as_secs(),
+            "in-flight messages did not finish in time; they will be redelivered"
+        );
+        tasks.abort_all();
+    }
+    bus_consumer::commit_final(&consumer)?;
+    publisher.flush(Duration::from_secs(10))?;
+    consumer.unsubscribe();
+    tracing::info!("consumer stopped");
+    Ok(())
+}
+
+fn measure_lag(consumer: &Arc<StreamConsumer>, group: &str) {
+    let consumer = consumer.clone();
+    let group = group.to_owned();
+    // librdkafka's metadata calls block.
+    tokio::task::spawn_blocking(move || {
+        if let Err(error) = bus_consumer::measure_lag(
+            &consumer,
+            &group,
+            topics::TICKETS_INCOMING,
+            Duration::from_secs(5),
+        ) {
+            tracing::debug!(%error, "consumer lag not measured");
+        }
+    });
+}
+
+/// One partition's messages, in order.
+async fn lane(shared: Arc<Lanes>, mut rx: mpsc::Receiver<OwnedMessage>) {
+    while let Some(message) = rx.recv().await {
+        if shared.stop.is_cancelled() {
+            // Not started: its offset stays unstored and it is redelivered.
+            break;
+        }
+        let Ok(_permit) = shared.permits.clone().acquire_owned().await else {
+            break;
+        };
+        if process(&shared, &message).await {
+            if let Err(error) =
+                shared
+                    .consumer
+                    .store_offset(message.topic(), message.partition(), message.offset())
+            {
+                tracing::warn!(%error, partition = message.partition(), "offset not stored");
+            }
+        } else {
+            // Stopped while retrying: leave this and later offsets unstored.
+            break;
+        }
+    }
+}
+
+/// Handles one message; `true` when its offset may be stored (handled or
+/// dead-lettered), `false` when shutdown interrupted a retry.
+async fn process(shared: &Lanes, message: &OwnedMessage) -> bool {
+    let event: EventEnvelope<InboundMessage> =
+        match serde_json::from_slice(message.payload().unwrap_or_default()) {
+            Ok(event) => event,
+            Err(_) => return dead_letter(shared, message, "undecodable").await,
+        };
+    let mut delay = shared.config.retry_base;
+    loop {
+        match handle_event(&shared.ctx, &event).await {
+            Ok(_) => return true,
+            Err(error) if error.is_transient() => {
+                tracing::warn!(
+                    partition = message.partition(),
+                    offset = message.offset(),
+                    error = %error,
+                    retry_in_ms = delay.as_millis() as u64,
+                    "transient failure; retrying"
+                );
+                if !pause(shared, delay).await {
+                    return false;
+                }
+                delay = (delay * 2).min(shared.config.retry_max);
+            }
+            Err(error) => {
+                log_permanent(message, &error);
+                return dead_letter(shared, message, error.kind()).await;
+            }
+        }
+    }
+}
+
+fn log_permanent(message: &OwnedMessage, error: &HandleError) {
+    tracing::error!(
+        partition = message.partition(),
+        offset = message.offset(),
+        error = %error,
+        "message cannot be processed; dead-lettering it"
+    );
+}
+
+/// Sleeps `delay` unless shutdown comes first (then `false`).
+async fn pause(shared: &Lanes, delay: Duration) -> bool {
+    tokio::select! {
+        () = shared.stop.cancelled() => false,
+        () = tokio::time::sleep(delay) => true,
+    }
+}
+
+/// Copies the message to `fte.dlq` with its origin, retrying while the
+/// broker does not take it; `true` once it is there.
+async fn dead_letter(shared: &Lanes, message: &OwnedMessage, error: &str) -> bool {
+    let partition = message.partition().to_string();
+    let offset = message.offset().to_string();
+    let key = message
+        .key()
+        .map(|k| String::from_utf8_lossy(k).into_owned())
+        .unwrap_or_default();
+    let headers = [
+        (dlq_headers::TOPIC, message.topic()),
+        (dlq_headers::PARTITION, partition.as_str()),
+        (dlq_headers::OFFSET, offset.as_str()),
+        (dlq_headers::ERROR, error),
+    ];
+    let mut delay = shared.config.retry_base;
+    loop {
+        match shared
+            .publisher
+            .publish(
+                topics::DLQ,
+                &key,
+                message.payload().unwrap_or_default(),
+                &headers,
+            )
+            .await
+        {
+            Ok(_) => {
+                fte_runtime::metrics::global()
+                    .dlq_messages
+                    .with_label_values(&[message.topic()])
+                    .inc();
+                tracing::warn!(
+                    partition = message.partition(),
+                    offset = message.offset(),
+                    error,
+                    "message dead-lettered"
+                );
+                return true;
+            }
+            Err(publish_error) => {
+                tracing::warn!(%publish_error, "dead-letter queue unavailable; retrying");
+                if !pause(shared, delay).await {
+                    return false;
+                }
+                delay = (delay * 2).min(shared.config.retry_max);
+            }
+        }
+    }
+}

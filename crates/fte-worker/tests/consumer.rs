@@ -1,0 +1,253 @@
+//! The Kafka loop on the embedded broker against a fresh database: poison
+//! messages to the DLQ, redelivery after a crash, graceful shutdown.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{count, harness, inbound};
+use fte_bus::consumer::{self as bus_consumer, dlq_headers};
+use fte_bus::{Bootstrap, BrokerSource, KafkaPublisher, topics};
+use fte_domain::{Channel, EventEnvelope, InboundMessage};
+use fte_runtime::settings::{KafkaSettings, Lookup, Profile};
+use fte_worker::consumer::{self, ConsumerConfig};
+use fte_worker::{Outcome, WorkerContext, handle_event};
+use futures::StreamExt;
+use rdkafka::Message;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+fn settings() -> KafkaSettings {
+    // Never pick up a developer's running `fte broker` or cluster.
+    let lookup = Lookup::from_fn(|key| match key {
+        "FTE_BROKER_ADDRESS_FILE" => Some("/nonexistent/fte-broker.addr".into()),
+        "KAFKA_TOPIC_PARTITIONS" => Some("2".into()),
+        "KAFKA_SESSION_TIMEOUT_MS" => Some("6000".into()),
+        "KAFKA_MAX_POLL_INTERVAL_MS" => Some("7000".into()),
+        _ => None,
+    });
+    KafkaSettings::from_lookup(&lookup, Profile::Dev).unwrap()
+}
+
+async fn broker() -> (Arc<Bootstrap>, KafkaPublisher) {
+    let bootstrap = Bootstrap::resolve(&settings()).await.unwrap();
+    assert_eq!(bootstrap.source, BrokerSource::Embedded);
+    let publisher = KafkaPublisher::new(&bootstrap).unwrap();
+    (Arc::new(bootstrap), publisher)
+}
+
+fn start(
+    ctx: WorkerContext,
+    bootstrap: Arc<Bootstrap>,
+    publisher: KafkaPublisher,
+    group: &str,
+) -> (JoinHandle<()>, CancellationToken) {
+    let shutdown = CancellationToken::new();
+    let mut config = ConsumerConfig::new(group);
+    config.concurrency = 4;
+    config.shutdown_grace = Duration::from_secs(20);
+    let token = shutdown.clone();
+    let handle = tokio::spawn(async move {
+        consumer::run(ctx, &bootstrap, publisher, config, token)
+            .await
+            .expect("the consumer stops cleanly");
+    });
+    (handle, shutdown)
+}
+
+async fn publish(publisher: &KafkaPublisher, event: &EventEnvelope<InboundMessage>) {
+    let payload = serde_json::to_vec(event).unwrap();
+    publisher
+        .publish(
+            topics::TICKETS_INCOMING,
+            &event.payload.partition_key(),
+            &payload,
+            &[],
+        )
+        .await
+        .unwrap();
+}
+
+async fn wait_for(pool: &fte_store::PgPool, sql: &str, expected: i64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let n = count(pool, sql).await;
+        if n >= expected {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for `{sql}` to reach {expected} (at {n})"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_poison_message_lands_in_the_dlq_with_its_origin_and_the_consumer_moves_on() {
+    let h = harness().await;
+    let (bootstrap, publisher) = broker().await;
+    let good = inbound(
+        Channel::Email,
+        "g-after-poison",
+        Some("a@example.com"),
+        None,
+        None,
+        "q",
+    );
+    publisher
+        .publish(
+            topics::TICKETS_INCOMING,
+            &good.payload.partition_key(),
+            b"{not json",
+            &[],
+        )
+        .await
+        .unwrap();
+    publish(&publisher, &good).await;
+
+    let (task, shutdown) = start(
+        h.ctx.clone(),
+        bootstrap.clone(),
+        publisher.clone(),
+        "fte-test-poison",
+    );
+    wait_for(&h.pool, "select count(*) from reply_outbox", 1).await;
+    shutdown.cancel();
+    task.await.unwrap();
+
+    let dlq =
+        bus_consumer::at_least_once(&bootstrap, "fte-test-poison-reader", &[topics::DLQ]).unwrap();
+    let dead = tokio::time::timeout(Duration::from_secs(30), dlq.stream().next())
+        .await
+        .expect("a dead letter within 30 s")
+        .unwrap()
+        .unwrap();
+    assert_eq!(dead.payload(), Some(&b"{not json"[..]));
+    assert_eq!(
+        bus_consumer::header(&dead, dlq_headers::TOPIC),
+        Some(topics::TICKETS_INCOMING)
+    );
+    assert_eq!(
+        bus_consumer::header(&dead, dlq_headers::ERROR),
+        Some("undecodable")
+    );
+    assert!(bus_consumer::header(&dead, dlq_headers::OFFSET).is_some());
+    assert_eq!(count(&h.pool, "select count(*) from reply_outbox").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_redelivery_after_a_crash_between_commit_and_offset_yields_exactly_one_reply() {
+    let h = harness().await;
+    let (bootstrap, publisher) = broker().await;
+    let event = inbound(
+        Channel::Whatsapp,
+        "SM-crash",
+        None,
+        Some("+34612345678"),
+        None,
+        "hi",
+    );
+    publish(&publisher, &event).await;
+    // The step committed, then the process died before storing the offset:
+    // the group's committed position is still before the message.
+    assert!(matches!(
+        handle_event(&h.ctx, &event).await.unwrap(),
+        Outcome::Handled(_)
+    ));
+    let marker = inbound(
+        Channel::Whatsapp,
+        "SM-marker",
+        None,
+        Some("+34612345678"),
+        None,
+        "next",
+    );
+    publish(&publisher, &marker).await;
+
+    let (task, shutdown) = start(h.ctx.clone(), bootstrap, publisher, "fte-test-crash");
+    wait_for(
+        &h.pool,
+        "select count(*) from messages where channel_message_id = 'SM-marker'",
+        1,
+    )
+    .await;
+    shutdown.cancel();
+    task.await.unwrap();
+
+    assert_eq!(
+        count(
+            &h.pool,
+            "select count(*) from messages where channel_message_id = 'SM-crash'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(&h.pool, "select count(*) from reply_outbox").await,
+        2,
+        "one reply per message"
+    );
+    assert_eq!(h.agent.requests().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn graceful_shutdown_loses_nothing_and_a_restart_finishes_the_rest() {
+    let h = harness().await;
+    let (bootstrap, publisher) = broker().await;
+    let total = 12;
+    for i in 0..total {
+        // Several customers, so both partitions carry work.
+        let event = inbound(
+            Channel::Email,
+            &format!("g-{i}"),
+            Some(&format!("customer{}@example.com", i % 4)),
+            None,
+            None,
+            "question",
+        );
+        publish(&publisher, &event).await;
+    }
+    let group = "fte-test-shutdown";
+    let (task, shutdown) = start(h.ctx.clone(), bootstrap.clone(), publisher.clone(), group);
+    wait_for(
+        &h.pool,
+        "select count(*) from messages where direction = 'inbound'",
+        3,
+    )
+    .await;
+    shutdown.cancel();
+    task.await.unwrap();
+
+    let (task, shutdown) = start(h.ctx.clone(), bootstrap, publisher, group);
+    wait_for(
+        &h.pool,
+        "select count(*) from messages where direction = 'inbound'",
+        total,
+    )
+    .await;
+    // Let the restarted consumer settle so a duplicate would show.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    shutdown.cancel();
+    task.await.unwrap();
+
+    assert_eq!(
+        count(
+            &h.pool,
+            "select count(*) from messages where direction = 'inbound'"
+        )
+        .await,
+        total
+    );
+    assert_eq!(
+        count(&h.pool, "select count(*) from reply_outbox").await,
+        total,
+        "one reply each"
+    );
+    assert_eq!(
+        h.agent.requests().len() as i64,
+        total,
+        "no message was answered twice"
+    );
+}
