@@ -13,7 +13,9 @@
 //! - [`gmail`]: OAuth (service account or refresh token), `watch`,
 //!   history sync, MIME parsing with quote and signature stripping, threaded
 //!   replies, and Pub/Sub push verification and decoding;
-//! - [`web`]: email notifications for web form replies (Gmail or SMTP).
+//! - [`web`]: email notifications for web form replies (Gmail or SMTP);
+//! - [`ChannelSenders`]: every sender built from settings, guarded, with
+//!   disabled channels reported.
 //!
 //! It must not touch the database or Kafka: the worker stores Gmail history
 //! ids and outbox rows, the gateway publishes. Every provider base URL is
@@ -24,6 +26,7 @@ mod breaker;
 mod guarded;
 pub mod http;
 mod sender;
+mod wiring;
 
 pub mod gmail;
 pub mod twilio;
@@ -32,3 +35,4 @@ pub mod web;
 pub use breaker::{BreakerState, ChannelState, CircuitBreaker};
 pub use guarded::GuardedSender;
 pub use sender::{EmailThread, OutboundReply, Recipient, ReplySender, SendError, SendReceipt};
+pub use wiring::{ChannelSenders, WiringError};
