@@ -33,6 +33,7 @@ mod handle;
 pub mod identity;
 pub mod reply;
 pub mod schedule;
+pub mod sender;
 
 pub use context::{WorkerConfig, WorkerContext};
 pub use handle::{

@@ -1,0 +1,293 @@
+//! The outbox sender: one loop per channel delivering committed replies.
+//!
+//! Each round claims due `reply_outbox` rows of its channel (`for update
+//! skip locked`, pending → sending, one attempt counted) and sends them
+//! through that channel's [`ReplySender`] — in production a
+//! [`fte_channels::GuardedSender`], so a failing provider opens its own
+//! circuit and never slows another channel, whose loop is separate.
+//!
+//! What happens next depends on the classified outcome:
+//!
+//! - sent: the row is `sent` with the provider's ids, the message's
+//!   delivery status `sent`, and an event goes to the channel's outbound
+//!   topic;
+//! - transient or open circuit: back to `pending`, due after an exponential
+//!   backoff with jitter (or the provider's `retry_after`); an open circuit
+//!   does not count as an attempt;
+//! - permanent, or the last allowed attempt: `failed`, message `failed`, and
+//!   an event on `fte.dlq`;
+//! - unknown (including a timeout): `unknown`. Before anything is sent
+//!   again the provider is asked ([`ReplySender::reconcile`]); only what it
+//!   did not receive is sent. A reply is never sent twice.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use fte_channels::{OutboundReply, ReplySender, SendError, SendReceipt};
+use fte_domain::{Channel, EventEnvelope};
+use fte_store::outbox::{self, ClaimedReply};
+use fte_store::{PgPool, StoreError, messages};
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use crate::WorkerConfig;
+use crate::events::{EventSink, relay_pending};
+
+/// Replies claimed per round.
+pub const BATCH: i64 = 10;
+
+/// What a channel's loop needs.
+#[derive(Clone)]
+pub struct ChannelSender {
+    /// The CRM database.
+    pub pool: PgPool,
+    /// The channel's sender (guarded by its circuit breaker in production).
+    pub sender: Arc<dyn ReplySender>,
+    /// Where delivery and dead-letter events go.
+    pub events: Arc<dyn EventSink>,
+    /// Attempts, timeouts and backoff.
+    pub config: WorkerConfig,
+}
+
+impl ChannelSender {
+    fn channel(&self) -> Channel {
+        self.sender.channel()
+    }
+
+    /// Runs rounds until `shutdown`; a round in progress finishes first.
+    pub async fn run(self, shutdown: CancellationToken) {
+        tracing::info!(channel = self.channel().as_str(), "reply sender started");
+        while !shutdown.is_cancelled() {
+            let idle = match self.send_due().await {
+                Ok(0) => true,
+                Ok(_) => false,
+                Err(error) => {
+                    tracing::warn!(channel = self.channel().as_str(), %error, "reply round failed");
+                    true
+                }
+            };
+            if idle {
+                tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    () = tokio::time::sleep(self.config.sender_poll_interval) => {}
+                }
+            }
+        }
+        tracing::info!(channel = self.channel().as_str(), "reply sender stopped");
+    }
+
+    /// One round: claims and delivers up to [`BATCH`] due replies; returns
+    /// how many were claimed.
+    pub async fn send_due(&self) -> Result<usize, StoreError> {
+        let claimed = outbox::claim_due(
+            &self.pool,
+            self.channel().as_str(),
+            BATCH,
+            self.config.sending_lease.as_secs() as i64,
+        )
+        .await?;
+        let n = claimed.len();
+        for row in claimed {
+            self.deliver(row).await?;
+        }
+        if n > 0
+            && let Err(error) = relay_pending(&self.pool, self.events.as_ref(), 100).await
+        {
+            tracing::warn!(%error, "events stay in the outbox for the relay");
+        }
+        Ok(n)
+    }
+
+    async fn deliver(&self, row: ClaimedReply) -> Result<(), StoreError> {
+        let reply: OutboundReply = match serde_json::from_value(row.payload.clone()) {
+            Ok(reply) => reply,
+            Err(_) => return self.fail(&row, "undecodable payload").await,
+        };
+        let mut already: Vec<String> = Vec::new();
+        let mut to_send = reply.clone();
+        if row.outcome_unknown {
+            match self.timed(self.sender.reconcile(&reply)).await {
+                Ok(Some(receipt))
+                    if receipt.provider_message_ids.len() >= reply.parts.len()
+                        || receipt.used_template =>
+                {
+                    return self.sent(&row, &reply, receipt).await;
+                }
+                Ok(Some(partial)) => {
+                    // Only the first parts arrived: send the rest.
+                    let arrived = partial.provider_message_ids.len();
+                    to_send.parts = reply.parts[arrived..].to_vec();
+                    already = partial.provider_message_ids;
+                }
+                Ok(None) => {}
+                Err(error) => return self.retry_or_fail(&row, &error, "unknown").await,
+            }
+        }
+        match self.timed(self.sender.send(&to_send)).await {
+            Ok(mut receipt) => {
+                already.append(&mut receipt.provider_message_ids);
+                receipt.provider_message_ids = already;
+                self.sent(&row, &reply, receipt).await
+            }
+            Err(SendError::Permanent { reason }) => self.fail(&row, &reason).await,
+            Err(error @ SendError::Unknown { .. }) => {
+                self.retry_or_fail(&row, &error, "unknown").await
+            }
+            Err(error) => self.retry_or_fail(&row, &error, "pending").await,
+        }
+    }
+
+    /// Bounds a provider call; running out of time means the outcome is
+    /// unknown (the request may have arrived).
+    async fn timed<T>(
+        &self,
+        call: impl Future<Output = Result<T, SendError>>,
+    ) -> Result<T, SendError> {
+        match tokio::time::timeout(self.config.send_timeout, call).await {
+            Ok(result) => result,
+            Err(_) => Err(SendError::Unknown {
+                reason: format!("no answer within {:?}", self.config.send_timeout),
+            }),
+        }
+    }
+
+    async fn sent(
+        &self,
+        row: &ClaimedReply,
+        reply: &OutboundReply,
+        receipt: SendReceipt,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        outbox::mark_sent(&mut *tx, row.id, &receipt.provider_message_ids).await?;
+        messages::set_delivery(
+            &mut *tx,
+            row.message_id,
+            "sent",
+            receipt.provider_message_ids.first().map(String::as_str),
+        )
+        .await?;
+        let event = EventEnvelope::new(
+            "reply.sent",
+            Utc::now(),
+            json!({
+                "outbox_id": row.id,
+                "message_id": row.message_id,
+                "conversation_id": row.conversation_id,
+                "ticket_id": row.ticket_id,
+                "channel": reply.channel.as_str(),
+                "parts": reply.parts.len(),
+                "provider_message_ids": receipt.provider_message_ids,
+                "used_template": receipt.used_template,
+                "attempts": row.attempts,
+            }),
+        );
+        outbox::enqueue_event(
+            &mut *tx,
+            fte_bus::topics::outbound(reply.channel),
+            &row.conversation_id.to_string(),
+            &serde_json::to_value(&event).unwrap_or_default(),
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(
+            conversation.id = %row.conversation_id,
+            outbox.id = %row.id,
+            channel = reply.channel.as_str(),
+            attempts = row.attempts,
+            "reply sent"
+        );
+        Ok(())
+    }
+
+    async fn retry_or_fail(
+        &self,
+        row: &ClaimedReply,
+        error: &SendError,
+        status: &str,
+    ) -> Result<(), StoreError> {
+        let circuit_open = matches!(error, SendError::CircuitOpen { .. });
+        if !circuit_open && row.attempts >= self.config.max_send_attempts {
+            return self.fail(row, &error.to_string()).await;
+        }
+        let delay = error
+            .retry_after()
+            .unwrap_or_else(|| self.backoff(row.attempts));
+        let next = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
+        outbox::reschedule(
+            &self.pool,
+            row.id,
+            status,
+            next,
+            &error.to_string(),
+            circuit_open,
+        )
+        .await?;
+        tracing::warn!(
+            conversation.id = %row.conversation_id,
+            outbox.id = %row.id,
+            channel = self.channel().as_str(),
+            outcome = error.outcome(),
+            retry_in_ms = delay.as_millis() as u64,
+            "reply rescheduled"
+        );
+        Ok(())
+    }
+
+    /// Exponential backoff from the base, capped, with full jitter over its
+    /// upper half so many replies do not retry in lockstep.
+    fn backoff(&self, attempts: i32) -> Duration {
+        let exponent = u32::try_from(attempts.saturating_sub(1))
+            .unwrap_or(0)
+            .min(20);
+        let ceiling = self
+            .config
+            .send_backoff_base
+            .saturating_mul(1 << exponent)
+            .min(self.config.send_backoff_max);
+        let half = ceiling / 2;
+        let jitter_ms = half.as_millis() as u64;
+        let random = (uuid::Uuid::new_v4().as_u128() % u128::from(jitter_ms.max(1))) as u64;
+        half + Duration::from_millis(random)
+    }
+
+    async fn fail(&self, row: &ClaimedReply, reason: &str) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        outbox::mark_failed(&mut *tx, row.id, reason).await?;
+        messages::set_delivery(&mut *tx, row.message_id, "failed", None).await?;
+        let event = EventEnvelope::new(
+            "reply.failed",
+            Utc::now(),
+            json!({
+                "origin": "reply_outbox",
+                "outbox_id": row.id,
+                "message_id": row.message_id,
+                "conversation_id": row.conversation_id,
+                "ticket_id": row.ticket_id,
+                "channel": row.channel,
+                "attempts": row.attempts,
+                "error": reason,
+            }),
+        );
+        outbox::enqueue_event(
+            &mut *tx,
+            fte_bus::topics::DLQ,
+            &row.conversation_id.to_string(),
+            &serde_json::to_value(&event).unwrap_or_default(),
+        )
+        .await?;
+        tx.commit().await?;
+        fte_runtime::metrics::global()
+            .dlq_messages
+            .with_label_values(&["reply_outbox"])
+            .inc();
+        tracing::error!(
+            conversation.id = %row.conversation_id,
+            outbox.id = %row.id,
+            channel = %row.channel,
+            attempts = row.attempts,
+            "reply failed; dead-lettered"
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,248 @@
+//! The outbox sender against a fresh database and recording senders:
+//! delivery, backoff, dead-lettering, reconciliation of unknown outcomes,
+//! and one channel's outage not holding up another.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{Harness, count, harness, inbound};
+use fte_channels::{GuardedSender, ReplySender, SendError};
+use fte_domain::Channel;
+use fte_fakes::RecordingSender;
+use fte_store::PgPool;
+use fte_store::outbox;
+use fte_worker::sender::ChannelSender;
+use fte_worker::{Outcome, handle_event};
+use tokio_util::sync::CancellationToken;
+
+fn fast_config() -> fte_worker::WorkerConfig {
+    fte_worker::WorkerConfig {
+        send_backoff_base: Duration::from_millis(20),
+        send_backoff_max: Duration::from_millis(100),
+        sender_poll_interval: Duration::from_millis(20),
+        send_timeout: Duration::from_secs(2),
+        ..fte_worker::WorkerConfig::default()
+    }
+}
+
+fn channel_sender(h: &Harness, sender: Arc<dyn ReplySender>) -> ChannelSender {
+    ChannelSender {
+        pool: h.pool.clone(),
+        sender,
+        events: h.events.clone(),
+        config: fast_config(),
+    }
+}
+
+/// Handles one message on `channel` so that one reply is queued; returns
+/// the conversation id.
+async fn queue_reply(h: &Harness, channel: Channel, id: &str) -> uuid::Uuid {
+    let event = match channel {
+        Channel::Whatsapp => inbound(channel, id, None, Some("+34612345678"), None, "q"),
+        _ => inbound(channel, id, Some("a@example.com"), None, Some("Ann"), "q"),
+    };
+    match handle_event(&h.ctx, &event).await.unwrap() {
+        Outcome::Handled(handled) => handled.conversation_id.as_uuid(),
+        Outcome::Duplicate => panic!("a new message"),
+    }
+}
+
+async fn make_due(pool: &PgPool) {
+    sqlx::query("update reply_outbox set next_attempt_at = now()")
+        .execute(pool)
+        .await
+        .unwrap();
+}
+
+async fn state(pool: &PgPool, conversation: uuid::Uuid) -> outbox::ReplyState {
+    outbox::replies_of_conversation(pool, conversation)
+        .await
+        .unwrap()
+        .pop()
+        .expect("one reply")
+}
+
+#[tokio::test]
+async fn a_sent_reply_records_the_provider_ids_and_an_outbound_event() {
+    let h = harness().await;
+    let conversation = queue_reply(&h, Channel::Email, "g-1").await;
+    let recorder = Arc::new(RecordingSender::new(Channel::Email));
+    let sender = channel_sender(&h, recorder.clone());
+
+    assert_eq!(sender.send_due().await.unwrap(), 1);
+    assert_eq!(sender.send_due().await.unwrap(), 0, "nothing left to claim");
+
+    let reply = state(&h.pool, conversation).await;
+    assert_eq!(reply.status, "sent");
+    assert_eq!(reply.provider_message_id.as_deref(), Some("rec-email-1"));
+    assert_eq!(recorder.sent().len(), 1);
+    let sent = &recorder.sent()[0];
+    assert_eq!(sent.subject.as_deref(), Some("Re: Question"));
+    assert!(sent.parts[0].starts_with("Hi Ann,"));
+    assert_eq!(
+        count(&h.pool, "select count(*) from messages where direction = 'outbound' and delivery_status = 'sent'").await,
+        1
+    );
+    assert_eq!(h.events.on_topic(fte_bus::topics::EMAIL_OUTBOUND).len(), 1);
+}
+
+#[tokio::test]
+async fn a_permanent_failure_fails_the_reply_and_dead_letters_it() {
+    let h = harness().await;
+    let conversation = queue_reply(&h, Channel::Whatsapp, "SM1").await;
+    let recorder = Arc::new(RecordingSender::new(Channel::Whatsapp));
+    recorder.fail_next(SendError::Permanent {
+        reason: "400 21211".into(),
+    });
+    let sender = channel_sender(&h, recorder.clone());
+
+    sender.send_due().await.unwrap();
+
+    let reply = state(&h.pool, conversation).await;
+    assert_eq!(reply.status, "failed");
+    assert!(recorder.sent().is_empty());
+    let dead = h.events.on_topic(fte_bus::topics::DLQ);
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0]["payload"]["origin"], "reply_outbox");
+    assert_eq!(dead[0]["payload"]["channel"], "whatsapp");
+    make_due(&h.pool).await;
+    assert_eq!(
+        sender.send_due().await.unwrap(),
+        0,
+        "a failed reply is never retried"
+    );
+}
+
+#[tokio::test]
+async fn transient_failures_back_off_and_give_up_after_the_last_attempt() {
+    let h = harness().await;
+    let conversation = queue_reply(&h, Channel::Email, "g-1").await;
+    let recorder = Arc::new(RecordingSender::new(Channel::Email));
+    let mut sender = channel_sender(&h, recorder.clone());
+    sender.config.max_send_attempts = 3;
+    sender.config.send_backoff_base = Duration::from_secs(60);
+    sender.config.send_backoff_max = Duration::from_secs(600);
+    for _ in 0..3 {
+        recorder.fail_next(SendError::Transient {
+            reason: "503".into(),
+            retry_after: None,
+        });
+    }
+
+    sender.send_due().await.unwrap();
+    let reply = state(&h.pool, conversation).await;
+    assert_eq!((reply.status.as_str(), reply.attempts), ("pending", 1));
+    let wait: f64 = sqlx::query_scalar(
+        "select extract(epoch from next_attempt_at - now())::float8 from reply_outbox",
+    )
+    .fetch_one(&h.pool)
+    .await
+    .unwrap();
+    assert!(
+        (25.0..=61.0).contains(&wait),
+        "backoff with jitter, got {wait}s"
+    );
+    assert_eq!(
+        sender.send_due().await.unwrap(),
+        0,
+        "not due before its backoff"
+    );
+
+    make_due(&h.pool).await;
+    sender.send_due().await.unwrap();
+    make_due(&h.pool).await;
+    sender.send_due().await.unwrap();
+    let reply = state(&h.pool, conversation).await;
+    assert_eq!((reply.status.as_str(), reply.attempts), ("failed", 3));
+    assert!(recorder.sent().is_empty());
+    assert_eq!(h.events.on_topic(fte_bus::topics::DLQ).len(), 1);
+}
+
+#[tokio::test]
+async fn an_unknown_outcome_is_reconciled_and_never_sent_twice() {
+    let h = harness().await;
+    let conversation = queue_reply(&h, Channel::Whatsapp, "SM1").await;
+    let recorder = Arc::new(RecordingSender::new(Channel::Whatsapp));
+    // The provider took it, but the answer was lost.
+    recorder.accept_then_fail(SendError::Unknown {
+        reason: "connection reset".into(),
+    });
+    let sender = channel_sender(&h, recorder.clone());
+
+    sender.send_due().await.unwrap();
+    assert_eq!(state(&h.pool, conversation).await.status, "unknown");
+    make_due(&h.pool).await;
+    sender.send_due().await.unwrap();
+
+    let reply = state(&h.pool, conversation).await;
+    assert_eq!(reply.status, "sent", "reconciliation found it delivered");
+    assert_eq!(
+        recorder.sent().len(),
+        1,
+        "the reply reached the customer once"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_outcome_that_never_arrived_is_sent_after_reconciling() {
+    let h = harness().await;
+    let conversation = queue_reply(&h, Channel::Email, "g-1").await;
+    let recorder = Arc::new(RecordingSender::new(Channel::Email));
+    recorder.fail_next(SendError::Unknown {
+        reason: "timeout".into(),
+    });
+    let sender = channel_sender(&h, recorder.clone());
+
+    sender.send_due().await.unwrap();
+    make_due(&h.pool).await;
+    sender.send_due().await.unwrap();
+
+    assert_eq!(state(&h.pool, conversation).await.status, "sent");
+    assert_eq!(recorder.sent().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_provider_down_does_not_hold_up_another_channel() {
+    let h = harness().await;
+    let whatsapp_conversation = queue_reply(&h, Channel::Whatsapp, "SM1").await;
+    let email_conversation = queue_reply(&h, Channel::Email, "g-1").await;
+    let whatsapp = Arc::new(RecordingSender::new(Channel::Whatsapp));
+    for _ in 0..50 {
+        whatsapp.fail_next(SendError::Transient {
+            reason: "503".into(),
+            retry_after: None,
+        });
+    }
+    let email = Arc::new(RecordingSender::new(Channel::Email));
+    let guarded = |s: Arc<RecordingSender>| -> Arc<dyn ReplySender> {
+        Arc::new(GuardedSender::new(s, 2, Duration::from_millis(200)))
+    };
+    let mut whatsapp_loop = channel_sender(&h, guarded(whatsapp.clone()));
+    whatsapp_loop.config.max_send_attempts = 1000;
+    let email_loop = channel_sender(&h, guarded(email.clone()));
+    let shutdown = CancellationToken::new();
+    let tasks = [
+        tokio::spawn(whatsapp_loop.run(shutdown.clone())),
+        tokio::spawn(email_loop.run(shutdown.clone())),
+    ];
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while state(&h.pool, email_conversation).await.status != "sent" {
+        assert!(tokio::time::Instant::now() < deadline, "email was held up");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let down = state(&h.pool, whatsapp_conversation).await;
+    assert_ne!(down.status, "sent", "WhatsApp is still down");
+    assert!(whatsapp.sent().is_empty());
+    assert_eq!(email.sent().len(), 1);
+
+    shutdown.cancel();
+    for task in tasks {
+        tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .expect("sender loops stop on shutdown")
+            .unwrap();
+    }
+}
