@@ -1,315 +1,23 @@
-//! A fake of the Gmail API and Google's token endpoint: `users.watch`,
-//! `getProfile`, `history.list`, `messages.list/get/send`, `threads.get`,
-//! with bearer-token checks and a mailbox whose history id moves like
-//! Gmail's. [`FakeGmail::deliver_inbound`] plays a customer writing in.
-
-use std::sync::{Arc, Mutex, MutexGuard};
+//! The fake Gmail's HTTP handlers.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Form, Json, Router, middleware};
+use axum::{Form, Json};
 use base64::Engine;
 use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::faults::{self, Faults, HANG};
-use crate::server::FakeServer;
+use super::{FakeOAuth, Inner, Shared, StoredMessage, deliver, headers_of, sent_of, store};
+use crate::faults::HANG;
 
-/// A message in the fake mailbox.
-#[derive(Clone, Debug, Serialize)]
-pub struct StoredMessage {
-    /// Gmail id.
-    pub id: String,
-    /// Thread id.
-    pub thread_id: String,
-    /// Labels (`INBOX`, `SENT`, `UNREAD`).
-    pub label_ids: Vec<String>,
-    /// The RFC 2822 text.
-    pub raw: String,
-    /// The history id at which it was added.
-    pub history_id: u64,
-    /// Receipt time in ms.
-    pub internal_date: i64,
-}
-
-impl StoredMessage {
-    /// The value of header `name` (unfolded; case-insensitive).
-    pub fn header(&self, name: &str) -> Option<String> {
-        headers_of(&self.raw)
-            .into_iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    }
-
-    /// The decoded text/plain body of a message we sent (base64 or plain).
-    pub fn body_text(&self) -> String {
-        let normalised = self.raw.replace("\r\n", "\n");
-        let body = normalised.split_once("\n\n").map(|(_, b)| b).unwrap_or("");
-        let b64 = self
-            .header("Content-Transfer-Encoding")
-            .is_some_and(|v| v.eq_ignore_ascii_case("base64"));
-        if b64 {
-            let compact: String = body.split_whitespace().collect();
-            base64::engine::general_purpose::STANDARD
-                .decode(compact)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .unwrap_or_default()
-        } else {
-            body.to_owned()
-        }
-    }
-}
-
-/// Header lines of an RFC 2822 text, unfolded.
-fn headers_of(raw: &str) -> Vec<(String, String)> {
-    let normalised = raw.replace("\r\n", "\n");
-    let head = normalised
-        .split_once("\n\n")
-        .map(|(h, _)| h)
-        .unwrap_or(&normalised);
-    let mut out: Vec<(String, String)> = Vec::new();
-    for line in head.lines() {
-        if line.starts_with([' ', '\t']) {
-            if let Some(last) = out.last_mut() {
-                last.1.push(' ');
-                last.1.push_str(line.trim());
-            }
-        } else if let Some((name, value)) = line.split_once(':') {
-            out.push((name.trim().to_owned(), value.trim().to_owned()));
-        }
-    }
-    out
-}
-
-/// How the token endpoint authenticates callers.
-#[derive(Clone, Debug)]
-pub enum FakeOAuth {
-    /// The refresh-token grant with these values.
-    RefreshToken {
-        /// Expected client id.
-        client_id: String,
-        /// Expected client secret.
-        client_secret: String,
-        /// Expected refresh token.
-        refresh_token: String,
-    },
-    /// The JWT-bearer grant, assertion verified with this public key (PEM).
-    ServiceAccount {
-        /// Public key of the service account.
-        public_key_pem: String,
-        /// Expected `iss`.
-        client_email: String,
-    },
-}
-
-struct State_ {
-    history_id: u64,
-    oldest_history_id: u64,
-    next_id: u64,
-    messages: Vec<StoredMessage>,
-    tokens: Vec<(String, bool)>,
-    token_requests: u32,
-    token_lifetime_secs: u64,
-    watches: Vec<String>,
-}
-
-struct Inner {
-    mailbox: String,
-    oauth: FakeOAuth,
-    token_path: String,
-    state: Mutex<State_>,
-    faults: Faults,
-}
-
-impl Inner {
-    fn lock(&self) -> MutexGuard<'_, State_> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-/// The running fake and its handle.
-pub struct FakeGmail {
-    server: FakeServer,
-    inner: Arc<Inner>,
-}
-
-type Shared = Arc<Inner>;
-
-fn error(status: StatusCode, message: &str) -> Response {
+pub(super) fn error(status: StatusCode, message: &str) -> Response {
     (
         status,
         Json(json!({"error": {"code": status.as_u16(), "message": message}})),
     )
         .into_response()
-}
-
-impl FakeGmail {
-    /// Starts a fake for `mailbox` whose token endpoint accepts `oauth`.
-    pub async fn start(mailbox: &str, oauth: FakeOAuth) -> std::io::Result<Self> {
-        let inner = Arc::new(Inner {
-            mailbox: mailbox.to_owned(),
-            oauth,
-            token_path: "/token".into(),
-            state: Mutex::new(State_ {
-                history_id: 1000,
-                oldest_history_id: 1,
-                next_id: 1,
-                messages: Vec::new(),
-                tokens: Vec::new(),
-                token_requests: 0,
-                token_lifetime_secs: 3600,
-                watches: Vec::new(),
-            }),
-            faults: Faults::default(),
-        });
-        let api = Router::new()
-            .route("/gmail/v1/users/me/watch", post(watch))
-            .route("/gmail/v1/users/me/profile", get(profile))
-            .route("/gmail/v1/users/me/history", get(history))
-            .route("/gmail/v1/users/me/messages", get(list_messages))
-            .route("/gmail/v1/users/me/messages/send", post(send))
-            .route("/gmail/v1/users/me/messages/{id}", get(get_message))
-            .route("/gmail/v1/users/me/threads/{id}", get(get_thread))
-            .layer(middleware::from_fn_with_state(
-                inner.faults.clone(),
-                faults::apply,
-            ));
-        let other = Router::new()
-            .route("/token", post(token))
-            .route("/_fake/inbound", post(control_inbound))
-            .route("/_fake/sent", get(control_sent));
-        let router = api.merge(other).with_state(inner.clone());
-        Ok(Self {
-            server: FakeServer::start(router).await?,
-            inner,
-        })
-    }
-
-    /// The API base URL (`GMAIL_API_BASE_URL`).
-    pub fn base_url(&self) -> String {
-        self.server.base_url()
-    }
-
-    /// The token endpoint (`GMAIL_TOKEN_URL`).
-    pub fn token_url(&self) -> String {
-        format!("{}{}", self.server.base_url(), self.inner.token_path)
-    }
-
-    /// The fault plan of the API routes (the token endpoint is not affected).
-    pub fn faults(&self) -> &Faults {
-        &self.inner.faults
-    }
-
-    /// The mailbox's current history id.
-    pub fn history_id(&self) -> u64 {
-        self.inner.lock().history_id
-    }
-
-    /// Adds a customer message to INBOX (threaded by `In-Reply-To` when it
-    /// answers a message in the mailbox) and bumps the history id.
-    /// Returns `(message id, thread id)`.
-    pub fn deliver_inbound(&self, raw_mime: &str) -> (String, String) {
-        deliver(&self.inner, raw_mime)
-    }
-
-    /// Every message we sent (label SENT), oldest first.
-    pub fn sent(&self) -> Vec<StoredMessage> {
-        sent_of(&self.inner)
-    }
-
-    /// Every message in the mailbox.
-    pub fn messages(&self) -> Vec<StoredMessage> {
-        self.inner.lock().messages.clone()
-    }
-
-    /// Marks every issued access token as expired (the next call gets 401).
-    pub fn expire_tokens(&self) {
-        for token in &mut self.inner.lock().tokens {
-            token.1 = false;
-        }
-    }
-
-    /// Sets the lifetime (`expires_in`) of tokens issued from now on.
-    pub fn set_token_lifetime(&self, secs: u64) {
-        self.inner.lock().token_lifetime_secs = secs;
-    }
-
-    /// How many tokens were requested.
-    pub fn token_requests(&self) -> u32 {
-        self.inner.lock().token_requests
-    }
-
-    /// Forgets history older than now: `history.list` from an older id
-    /// answers 404, as Gmail does after about a week.
-    pub fn expire_history(&self) {
-        let mut state = self.inner.lock();
-        state.oldest_history_id = state.history_id;
-    }
-
-    /// The topics `users.watch` was called with.
-    pub fn watches(&self) -> Vec<String> {
-        self.inner.lock().watches.clone()
-    }
-
-    /// Refuses connections until [`come_back`](Self::come_back).
-    pub async fn go_down(&self) {
-        self.server.down().await;
-    }
-
-    /// Accepts connections again.
-    pub async fn come_back(&self) -> std::io::Result<()> {
-        self.server.up().await
-    }
-}
-
-fn sent_of(inner: &Inner) -> Vec<StoredMessage> {
-    inner
-        .lock()
-        .messages
-        .iter()
-        .filter(|m| m.label_ids.iter().any(|l| l == "SENT"))
-        .cloned()
-        .collect()
-}
-
-fn store(inner: &Inner, raw: &str, thread_id: Option<String>, labels: &[&str]) -> StoredMessage {
-    let mut state = inner.lock();
-    state.history_id += 1;
-    state.next_id += 1;
-    let id = format!("{:016x}", 0x18c0_0000_0000u64 + state.next_id);
-    let in_reply_to = headers_of(raw)
-        .into_iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("In-Reply-To"))
-        .map(|(_, v)| v);
-    let thread_id = thread_id
-        .or_else(|| {
-            let wanted = in_reply_to?;
-            state
-                .messages
-                .iter()
-                .find(|m| m.header("Message-ID").as_deref() == Some(wanted.as_str()))
-                .map(|m| m.thread_id.clone())
-        })
-        .unwrap_or_else(|| id.clone());
-    let message = StoredMessage {
-        id,
-        thread_id,
-        label_ids: labels.iter().map(|l| (*l).to_owned()).collect(),
-        raw: raw.to_owned(),
-        history_id: state.history_id,
-        internal_date: chrono::Utc::now().timestamp_millis(),
-    };
-    state.messages.push(message.clone());
-    message
-}
-
-fn deliver(inner: &Inner, raw: &str) -> (String, String) {
-    let m = store(inner, raw, None, &["INBOX", "UNREAD"]);
-    (m.id, m.thread_id)
 }
 
 fn authorised(inner: &Inner, headers: &HeaderMap) -> bool {
@@ -343,7 +51,10 @@ struct AssertionClaims {
     aud: String,
 }
 
-async fn token(State(inner): State<Shared>, Form(form): Form<Vec<(String, String)>>) -> Response {
+pub(super) async fn token(
+    State(inner): State<Shared>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
     let field = |name: &str| {
         form.iter()
             .find(|(n, _)| n == name)
@@ -407,7 +118,7 @@ async fn token(State(inner): State<Shared>, Form(form): Form<Vec<(String, String
     .into_response()
 }
 
-async fn watch(
+pub(super) async fn watch(
     State(inner): State<Shared>,
     headers: HeaderMap,
     Json(body): Json<Value>,
@@ -423,7 +134,7 @@ async fn watch(
         .into_response()
 }
 
-async fn profile(State(inner): State<Shared>, headers: HeaderMap) -> Response {
+pub(super) async fn profile(State(inner): State<Shared>, headers: HeaderMap) -> Response {
     require_auth!(inner, headers);
     let state = inner.lock();
     Json(json!({
@@ -444,7 +155,7 @@ fn param<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
 /// Page size of `history.list`, small so that paging is exercised.
 const HISTORY_PAGE: usize = 2;
 
-async fn history(
+pub(super) async fn history(
     State(inner): State<Shared>,
     headers: HeaderMap,
     Query(query): Query<Vec<(String, String)>>,
@@ -487,7 +198,7 @@ async fn history(
     Json(body).into_response()
 }
 
-async fn list_messages(
+pub(super) async fn list_messages(
     State(inner): State<Shared>,
     headers: HeaderMap,
     Query(query): Query<Vec<(String, String)>>,
@@ -522,7 +233,7 @@ fn metadata_json(m: &StoredMessage, wanted: &[&str]) -> Value {
     json!({"id": m.id, "threadId": m.thread_id, "labelIds": m.label_ids, "payload": {"headers": headers}})
 }
 
-async fn get_message(
+pub(super) async fn get_message(
     State(inner): State<Shared>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -554,7 +265,7 @@ async fn get_message(
     }
 }
 
-async fn get_thread(
+pub(super) async fn get_thread(
     State(inner): State<Shared>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -579,7 +290,7 @@ async fn get_thread(
     Json(json!({"id": id, "messages": messages})).into_response()
 }
 
-async fn send(
+pub(super) async fn send(
     State(inner): State<Shared>,
     headers: HeaderMap,
     Json(body): Json<Value>,
@@ -619,11 +330,11 @@ async fn send(
     Json(json!({"id": m.id, "threadId": m.thread_id, "labelIds": m.label_ids})).into_response()
 }
 
-async fn control_inbound(State(inner): State<Shared>, raw: String) -> Json<Value> {
+pub(super) async fn control_inbound(State(inner): State<Shared>, raw: String) -> Json<Value> {
     let (id, thread_id) = deliver(&inner, &raw);
     Json(json!({"id": id, "threadId": thread_id}))
 }
 
-async fn control_sent(State(inner): State<Shared>) -> Json<Vec<StoredMessage>> {
+pub(super) async fn control_sent(State(inner): State<Shared>) -> Json<Vec<StoredMessage>> {
     Json(sent_of(&inner))
 }

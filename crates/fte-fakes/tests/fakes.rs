@@ -1,0 +1,134 @@
+//! The fakes themselves: the recording sender, auth checks and the control
+//! routes the multi-process harness uses.
+
+use chrono::Utc;
+use fte_channels::{OutboundReply, Recipient, ReplySender, SendError};
+use fte_domain::{Channel, PhoneNumber};
+use fte_fakes::RecordingSender;
+use fte_fakes::gmail::{FakeGmail, FakeOAuth};
+use fte_fakes::twilio::FakeTwilio;
+
+fn reply(key: &str, last_inbound_hours_ago: i64) -> OutboundReply {
+    OutboundReply {
+        channel: Channel::Whatsapp,
+        to: Recipient::Phone(PhoneNumber::parse("+34612345678").unwrap()),
+        subject: None,
+        parts: vec!["one".into(), "two".into()],
+        thread: None,
+        idempotency_key: key.into(),
+        last_inbound_at: Some(Utc::now() - chrono::TimeDelta::hours(last_inbound_hours_ago)),
+        ticket_reference: None,
+    }
+}
+
+#[tokio::test]
+async fn the_recording_sender_keeps_replies_fails_on_demand_and_reconciles() {
+    let sender = RecordingSender::new(Channel::Whatsapp);
+    let receipt = sender.send(&reply("a", 1)).await.unwrap();
+    assert_eq!(receipt.provider_message_ids.len(), 2);
+    assert!(!receipt.used_template);
+    assert!(sender.send(&reply("t", 30)).await.unwrap().used_template);
+
+    sender.fail_next(SendError::Permanent {
+        reason: "HTTP 400".into(),
+    });
+    assert!(sender.send(&reply("b", 1)).await.is_err());
+    assert_eq!(sender.reconcile(&reply("b", 1)).await.unwrap(), None);
+
+    sender.accept_then_fail(SendError::Unknown {
+        reason: "timed out".into(),
+    });
+    assert!(matches!(
+        sender.send(&reply("c", 1)).await,
+        Err(SendError::Unknown { .. })
+    ));
+    assert!(sender.reconcile(&reply("c", 1)).await.unwrap().is_some());
+    assert_eq!(sender.sent().len(), 3);
+}
+
+#[tokio::test]
+async fn the_fake_twilio_refuses_wrong_credentials_and_serves_control_routes() {
+    let fake = FakeTwilio::start("AC1", "token").await.unwrap();
+    let http = reqwest::Client::new();
+    let url = format!("{}/2010-04-01/Accounts/AC1/Messages.json", fake.base_url());
+    let form = [
+        ("From", "whatsapp:+14155238886"),
+        ("To", "whatsapp:+34612345678"),
+        ("Body", "hi"),
+    ];
+
+    let refused = http
+        .post(&url)
+        .basic_auth("AC1", Some("wrong"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    let created = http
+        .post(&url)
+        .basic_auth("AC1", Some("token"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+
+    let sent: serde_json::Value = http
+        .get(format!("{}/_fake/sent", fake.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sent.as_array().unwrap().len(), 1);
+
+    http.post(format!("{}/_fake/fail", fake.base_url()))
+        .json(&serde_json::json!({"status": 503, "times": 1}))
+        .send()
+        .await
+        .unwrap();
+    let failed = http
+        .post(&url)
+        .basic_auth("AC1", Some("token"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(failed.status(), 503);
+}
+
+#[tokio::test]
+async fn the_fake_gmail_takes_inbound_mail_over_http_and_requires_a_token() {
+    let fake = FakeGmail::start(
+        "support@orbitlabs.example",
+        FakeOAuth::RefreshToken {
+            client_id: "c".into(),
+            client_secret: "s".into(),
+            refresh_token: "r".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let http = reqwest::Client::new();
+    let before = fake.history_id();
+    let answer: serde_json::Value = http
+        .post(format!("{}/_fake/inbound", fake.base_url()))
+        .body("From: a@example.com\r\nSubject: x\r\n\r\nhello\r\n")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(answer["id"].is_string());
+    assert_eq!(fake.history_id(), before + 1);
+
+    let unauthorised = http
+        .get(format!("{}/gmail/v1/users/me/profile", fake.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unauthorised.status(), 401);
+}
