@@ -2,23 +2,55 @@
 //!
 //! The HTTP edge of the system (axum). It verifies every inbound message,
 //! stores what must be queryable at once, and answers "accepted" only once
-//! the message is durable on Kafka. It also serves the health, readiness and
-//! Prometheus endpoints the operators watch.
+//! the message is durable. It also serves the staff API, the embeddable web
+//! form, the OpenAPI document and the operators' probes.
 //!
 //! - [`router`] builds the whole application from an [`AppState`]; tests call
-//!   it directly.
+//!   it through [`startup::serve`].
 //! - [`startup`] is the one place that wires real dependencies (pool,
-//!   publisher) from settings.
-//! - [`health`] checks PostgreSQL and Kafka for real on every probe.
+//!   publisher, webhook verification) from settings, and starts the outbox
+//!   relay.
+//! - [`extract`] and [`auth`] hold the verifying extractors (`TwilioForm`,
+//!   `PubSubPush`, `StaffAuth`): handlers cannot forget verification.
+//! - [`error`] is the one error type (`ApiError`) and the `AppJson` wrapper.
+//! - [`routes`]: `support` (web form), `webhooks`, `staff`, `widget`, `probes`.
+//!
+//! ## Durability: what a 2xx means
+//!
+//! - **Web form** (`POST /support/submit`): the ticket, its customer,
+//!   conversation and first message and two `event_outbox` rows commit in one
+//!   PostgreSQL transaction; then the events are published at once. If Kafka
+//!   is down, the request still answers 200: the committed outbox row *is*
+//!   the durability guarantee, and the relay ([`outbox::relay`], every
+//!   second, `for update skip locked`) publishes it when the broker is back.
+//!   A crash between commit and publish is covered the same way, so a 200 is
+//!   never lost and a ticket is never orphaned. The customer can follow the
+//!   ticket immediately because it is already in the database.
+//! - **Webhooks** (WhatsApp, Gmail): 200 only after Kafka acknowledged the
+//!   message (acks=all); otherwise 503 + Retry-After and the provider
+//!   retries. The WhatsApp receipt (dedupe by `MessageSid`) is inserted in a
+//!   transaction committed only after the publish, so nothing is
+//!   half-written.
+//!
+//! Delivery to the worker is at-least-once; it deduplicates on the channel
+//! message id (the web form's is the ticket id).
 //!
 //! It never links the agent and never talks to providers' send APIs: replies
-//! are the worker's job.
+//! are the worker's job. Logs carry ids, routes and reason kinds — never
+//! names, addresses, phone numbers, bodies or secrets.
 
+pub mod auth;
+pub mod error;
+pub mod extract;
 pub mod health;
 pub mod middleware;
+pub mod openapi;
+pub mod outbox;
+pub mod ratelimit;
 pub mod routes;
 pub mod startup;
 pub mod state;
 
+pub use error::ApiError;
 pub use routes::router;
 pub use state::AppState;

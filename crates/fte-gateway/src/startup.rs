@@ -1,40 +1,45 @@
 //! Wiring real dependencies from settings, and serving.
 
-use std::sync::Arc;
-use std::time::Instant;
-
 use anyhow::Context;
 use fte_bus::{Bootstrap, KafkaPublisher};
 use fte_runtime::Profile;
-use fte_runtime::settings::{ApiSettings, DatabaseSettings};
+use fte_runtime::settings::{ApiSettings, DatabaseSettings, GmailSettings, TwilioSettings};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::AppState;
+use crate::state::WebhookAuth;
 
-/// Connects to PostgreSQL and creates the publisher for `bootstrap`.
+/// Connects to PostgreSQL, creates the publisher for `bootstrap` and sets up
+/// webhook verification from the Twilio and Gmail settings in the
+/// environment. In production it fails unless staff keys (checked by
+/// [`ApiSettings`]) and every enabled channel's webhook verification are
+/// configured.
 pub async fn build_state(
     profile: Profile,
     api: ApiSettings,
     database: &DatabaseSettings,
     bootstrap: &Bootstrap,
 ) -> anyhow::Result<AppState> {
+    let twilio = TwilioSettings::from_env()?;
+    let gmail = GmailSettings::from_env()?;
+    let webhooks = WebhookAuth::from_settings(profile, &twilio, &gmail)?;
+    if api.staff_api_key_hashes.is_empty() {
+        tracing::warn!(
+            "STAFF_API_KEY_HASHES is empty: every staff endpoint answers 401 (dev profile only)"
+        );
+    }
     let pool = fte_store::connect(database)
         .await
         .context("Failed to connect to PostgreSQL (is it running? scripts/pg.sh start)")?;
     let publisher =
         KafkaPublisher::new(bootstrap).context("Failed to create the Kafka producer")?;
-    Ok(AppState {
-        pool,
-        publisher,
-        api: Arc::new(api),
-        profile,
-        started_at: Instant::now(),
-    })
+    Ok(AppState::new(pool, publisher, api, profile, webhooks))
 }
 
-/// Serves the router on `listener` until `shutdown` fires, then drains
-/// in-flight requests and flushes the producer.
+/// Serves the router on `listener` until `shutdown` fires, with the outbox
+/// relay running beside it; then drains in-flight requests, stops the relay
+/// and flushes the producer.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -45,11 +50,20 @@ pub async fn serve(
         .context("Failed to read the bound address")?;
     tracing::info!(%address, "gateway listening");
     let publisher = state.publisher.clone();
+    let relay_stop = CancellationToken::new();
+    let relay = tokio::spawn(crate::outbox::relay(
+        state.pool.clone(),
+        publisher.clone(),
+        relay_stop.clone(),
+    ));
     let app = crate::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await
-        .context("The HTTP server failed")?;
+        .context("The HTTP server failed");
+    relay_stop.cancel();
+    let _ = relay.await;
+    served?;
     publisher
         .flush(std::time::Duration::from_secs(5))
         .context("Failed to flush the Kafka producer at shutdown")?;

@@ -1,12 +1,125 @@
-//! Shared state handed to every handler.
+//! Shared state handed to every handler, and how each webhook is verified.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use fte_bus::KafkaPublisher;
+use fte_channels::gmail::PubSubVerifier;
 use fte_runtime::Profile;
-use fte_runtime::settings::ApiSettings;
+use fte_runtime::settings::{ApiSettings, GmailSettings, TwilioSettings};
+use secrecy::SecretString;
 use sqlx::PgPool;
+
+use crate::ratelimit::RateLimiter;
+
+/// How Twilio webhooks are verified.
+#[derive(Clone)]
+pub enum TwilioAuth {
+    /// `X-Twilio-Signature` must verify with this auth token.
+    Signed(SecretString),
+    /// Dev only, without `TWILIO_AUTH_TOKEN`: unsigned requests are accepted
+    /// (start-up warns loudly).
+    Unsigned,
+    /// `TWILIO_ENABLED=false`: the webhooks answer 404.
+    Disabled,
+}
+
+/// How Gmail's Pub/Sub push requests are verified.
+#[derive(Clone)]
+pub enum GmailAuth {
+    /// OIDC token or `?token=` secret, per settings.
+    Verified(Arc<PubSubVerifier>),
+    /// Dev only, without push verification settings: accepted with a warning.
+    Unverified,
+    /// `GMAIL_ENABLED=false`: the webhook answers 404.
+    Disabled,
+}
+
+/// Webhook verification for both providers.
+#[derive(Clone)]
+pub struct WebhookAuth {
+    /// WhatsApp (Twilio).
+    pub twilio: TwilioAuth,
+    /// Gmail push.
+    pub gmail: GmailAuth,
+}
+
+/// Why webhook verification cannot be set up for this profile.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum WebhookAuthError {
+    /// Production without a verification secret for an enabled channel.
+    #[error(
+        "production must verify {channel} webhooks: set {var} (or {disable_var}=false to switch the channel off)"
+    )]
+    Unverified {
+        /// The channel.
+        channel: &'static str,
+        /// The variable to set.
+        var: &'static str,
+        /// The variable that disables the channel.
+        disable_var: &'static str,
+    },
+}
+
+impl WebhookAuth {
+    /// Verification as the settings ask for it. Production refuses an
+    /// enabled channel whose webhooks could not be verified; dev accepts
+    /// unverified webhooks and warns once per channel.
+    pub fn from_settings(
+        profile: Profile,
+        twilio: &TwilioSettings,
+        gmail: &GmailSettings,
+    ) -> Result<Self, WebhookAuthError> {
+        let twilio = match (&twilio.auth_token, twilio.enabled) {
+            (_, false) => TwilioAuth::Disabled,
+            (Some(token), true) => TwilioAuth::Signed(token.clone()),
+            (None, true) if profile.is_production() => {
+                return Err(WebhookAuthError::Unverified {
+                    channel: "WhatsApp",
+                    var: "TWILIO_AUTH_TOKEN",
+                    disable_var: "TWILIO_ENABLED",
+                });
+            }
+            (None, true) => {
+                tracing::warn!(
+                    channel = "whatsapp",
+                    "UNSIGNED WEBHOOKS ACCEPTED: TWILIO_AUTH_TOKEN is not set, so /webhooks/whatsapp \
+                     takes any request (dev profile only; production refuses to start like this)"
+                );
+                TwilioAuth::Unsigned
+            }
+        };
+        let gmail = match (PubSubVerifier::from_settings(gmail), gmail.enabled) {
+            (_, false) => GmailAuth::Disabled,
+            (Some(verifier), true) => GmailAuth::Verified(Arc::new(verifier)),
+            (None, true) if profile.is_production() => {
+                return Err(WebhookAuthError::Unverified {
+                    channel: "Gmail push",
+                    var: "GMAIL_PUBSUB_AUDIENCE or GMAIL_PUBSUB_PUSH_TOKEN",
+                    disable_var: "GMAIL_ENABLED",
+                });
+            }
+            (None, true) => {
+                tracing::warn!(
+                    channel = "email",
+                    "UNVERIFIED WEBHOOKS ACCEPTED: neither GMAIL_PUBSUB_AUDIENCE nor \
+                     GMAIL_PUBSUB_PUSH_TOKEN is set, so /webhooks/gmail takes any request \
+                     (dev profile only)"
+                );
+                GmailAuth::Unverified
+            }
+        };
+        Ok(Self { twilio, gmail })
+    }
+}
+
+/// The per-IP limiters.
+pub struct Limiters {
+    /// `POST /support/submit`.
+    pub submit: RateLimiter,
+    /// The webhooks.
+    pub webhooks: RateLimiter,
+}
 
 /// What handlers need: the database, the durable publisher and settings.
 #[derive(Clone)]
@@ -21,4 +134,34 @@ pub struct AppState {
     pub profile: Profile,
     /// When the process started (for uptime in `/health`).
     pub started_at: Instant,
+    /// Webhook verification.
+    pub webhooks: Arc<WebhookAuth>,
+    /// Rate limiters, sized from `api`.
+    pub limiters: Arc<Limiters>,
+}
+
+impl AppState {
+    /// State over real dependencies; the limiters are sized from `api`.
+    pub fn new(
+        pool: PgPool,
+        publisher: KafkaPublisher,
+        api: ApiSettings,
+        profile: Profile,
+        webhooks: WebhookAuth,
+    ) -> Self {
+        let minute = Duration::from_secs(60);
+        let limiters = Limiters {
+            submit: RateLimiter::new(api.submit_rate_limit_per_minute, minute),
+            webhooks: RateLimiter::new(api.webhook_rate_limit_per_minute, minute),
+        };
+        Self {
+            pool,
+            publisher,
+            api: Arc::new(api),
+            profile,
+            started_at: Instant::now(),
+            webhooks: Arc::new(webhooks),
+            limiters: Arc::new(limiters),
+        }
+    }
 }

@@ -16,6 +16,7 @@ pub mod outbox;
 pub mod pool;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod tickets;
 
 pub use pool::{StoreError, connect, ping, record_pool_metrics};
 pub use sqlx::PgPool;

@@ -1,19 +1,113 @@
-//! The route table.
+//! The route table and the layers around it.
 
-mod probes;
+pub mod form;
+pub mod probes;
+pub mod staff;
+pub mod support;
+pub mod webhooks;
+pub mod widget;
+
+use std::time::Duration;
 
 use axum::Router;
-use axum::middleware;
-use axum::routing::get;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderValue, Method, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::AppState;
+use crate::{ApiError, AppState, openapi, ratelimit};
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
+    let support = Router::new()
+        .route(
+            "/support/submit",
+            post(support::submit).layer(middleware::from_fn_with_state(
+                state.clone(),
+                ratelimit::limit_submit,
+            )),
+        )
+        .route("/support/ticket/{ticket_id}", get(support::ticket_status))
+        .layer(cors(&state));
+    let webhooks = Router::new()
+        .route("/webhooks/whatsapp", post(webhooks::whatsapp))
+        .route("/webhooks/whatsapp/status", post(webhooks::whatsapp_status))
+        .route("/webhooks/gmail", post(webhooks::gmail))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            ratelimit::limit_webhooks,
+        ));
+    let staff = Router::new()
+        .route("/conversations/{id}", get(staff::conversation))
+        .route("/customers/lookup", get(staff::customer_lookup))
+        .route("/metrics/channels", get(staff::channel_metrics));
     Router::new()
+        .merge(support)
+        .merge(webhooks)
+        .merge(staff)
+        .route("/widget/fte-support-form.js", get(widget::script))
+        .route("/demo", get(widget::demo))
+        .route("/openapi.json", get(openapi::document))
+        .route("/docs", get(openapi::docs))
         .route("/health", get(probes::health))
         .route("/ready", get(probes::ready))
         .route("/metrics", get(probes::metrics))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(state.api.body_limit_bytes))
+        .layer(middleware::from_fn_with_state(state.clone(), time_limit))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
         .layer(middleware::from_fn(crate::middleware::record_metrics))
         .with_state(state)
+}
+
+/// CORS for the web form's endpoints: only `CORS_ALLOWED_ORIGINS`, no
+/// credentials, and `Retry-After` readable by the form.
+fn cors(state: &AppState) -> CorsLayer {
+    let origins: Vec<HeaderValue> = state
+        .api
+        .cors_allowed_origins
+        .iter()
+        .filter_map(|origin| HeaderValue::from_str(origin.trim_end_matches('/')).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE])
+        .expose_headers([header::RETRY_AFTER])
+        .max_age(Duration::from_secs(600))
+}
+
+/// Answers 503 (with Retry-After) when a request exceeds
+/// `API_REQUEST_TIMEOUT_MS`. Work in flight is dropped: open transactions
+/// roll back, and committed web form events are published by the relay.
+async fn time_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let limit = Duration::from_millis(state.api.request_timeout_ms);
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(
+                timeout_ms = state.api.request_timeout_ms,
+                "request timed out"
+            );
+            ApiError::unavailable("The request took too long; please retry.").into_response()
+        }
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("No such endpoint; see /docs.".into())
 }

@@ -9,6 +9,9 @@ use crate::{AppState, health};
 
 /// `GET /health`: 200 with every dependency's state, or 503 naming the one
 /// that is down.
+#[utoipa::path(get, path = "/health", tag = "operations",
+    responses((status = 200, description = "Every dependency answers"),
+              (status = 503, description = "A dependency is down")))]
 pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     let report = health::report(&state).await;
     let status = if report.is_healthy() {
@@ -21,6 +24,9 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
 
 /// `GET /ready`: 200 when this instance can accept traffic (PostgreSQL and
 /// Kafka answer), else 503 so the load balancer routes around it.
+#[utoipa::path(get, path = "/ready", tag = "operations",
+    responses((status = 200, description = "Ready for traffic"),
+              (status = 503, description = "Not ready")))]
 pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     let report = health::report(&state).await;
     if report.is_healthy() {
@@ -37,6 +43,8 @@ pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 /// `GET /metrics`: the Prometheus text exposition.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain", body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     fte_store::record_pool_metrics(&state.pool);
     (

@@ -2,6 +2,17 @@ use super::{Lookup, Profile, SettingsError};
 
 /// The gateway's listening port.
 pub const DEFAULT_API_PORT: u16 = 8000;
+/// Largest request body the gateway reads, in bytes (64 KiB).
+pub const DEFAULT_BODY_LIMIT_BYTES: usize = 64 * 1024;
+/// How long one request may take before the gateway answers 503.
+pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 15_000;
+/// Web form submissions one client IP may make per minute.
+pub const DEFAULT_SUBMIT_RATE_LIMIT_PER_MINUTE: u32 = 10;
+/// Webhook calls one client IP may make per minute (providers send from few
+/// addresses, so this is generous).
+pub const DEFAULT_WEBHOOK_RATE_LIMIT_PER_MINUTE: u32 = 600;
+/// Where the built web form lives, relative to the working directory.
+pub const DEFAULT_WEB_FORM_DIST_DIR: &str = "web-form/dist";
 
 /// HTTP gateway settings.
 #[derive(Clone, Debug)]
@@ -17,6 +28,55 @@ pub struct ApiSettings {
     /// `CORS_ALLOWED_ORIGINS`: comma-separated origins allowed to call the web
     /// form endpoints from a browser.
     pub cors_allowed_origins: Vec<String>,
+    /// `STAFF_API_KEY_HASHES`: comma-separated sha256 digests (hex) of the
+    /// staff API keys; required in production. Only digests are configured,
+    /// so the keys themselves never sit in the environment.
+    pub staff_api_key_hashes: Vec<[u8; 32]>,
+    /// `TRUST_PROXY` (false): take the client address from the last
+    /// `X-Forwarded-For` entry (the one our own proxy appended).
+    pub trust_proxy: bool,
+    /// `SUBMIT_RATE_LIMIT_PER_MINUTE` (10) per client IP.
+    pub submit_rate_limit_per_minute: u32,
+    /// `WEBHOOK_RATE_LIMIT_PER_MINUTE` (600) per client IP.
+    pub webhook_rate_limit_per_minute: u32,
+    /// `API_BODY_LIMIT_BYTES` (65536).
+    pub body_limit_bytes: usize,
+    /// `API_REQUEST_TIMEOUT_MS` (15000).
+    pub request_timeout_ms: u64,
+    /// `WEB_FORM_DIST_DIR` (`web-form/dist`): the built embeddable form.
+    pub web_form_dist_dir: std::path::PathBuf,
+}
+
+/// Parses `STAFF_API_KEY_HASHES`: each item must be 64 hex digits.
+fn parse_key_hashes(items: &[String]) -> Result<Vec<[u8; 32]>, SettingsError> {
+    let invalid = || SettingsError::Invalid {
+        var: "STAFF_API_KEY_HASHES",
+        reason: "each entry must be a sha256 digest written as 64 hex digits".into(),
+    };
+    items
+        .iter()
+        .map(|item| {
+            let item = item.trim();
+            if item.len() != 64 || !item.is_ascii() {
+                return Err(invalid());
+            }
+            let mut digest = [0u8; 32];
+            for (i, byte) in digest.iter_mut().enumerate() {
+                *byte = u8::from_str_radix(&item[2 * i..2 * i + 2], 16).map_err(|_| invalid())?;
+            }
+            Ok(digest)
+        })
+        .collect()
+}
+
+fn at_least_one<T: PartialOrd + From<u8>>(var: &'static str, value: T) -> Result<T, SettingsError> {
+    if value < T::from(1) {
+        return Err(SettingsError::Invalid {
+            var,
+            reason: "must be at least 1".into(),
+        });
+    }
+    Ok(value)
 }
 
 impl ApiSettings {
@@ -53,11 +113,46 @@ impl ApiSettings {
                 reason: "must start with http:// or https://".into(),
             });
         }
+        let staff_api_key_hashes = parse_key_hashes(&lookup.list("STAFF_API_KEY_HASHES"))?;
+        if profile.is_production() && staff_api_key_hashes.is_empty() {
+            return Err(SettingsError::Missing {
+                var: "STAFF_API_KEY_HASHES",
+                hint: "production needs at least one staff key digest: printf %s \"$KEY\" | sha256sum",
+            });
+        }
         Ok(Self {
             host,
             port,
             public_base_url,
             cors_allowed_origins: lookup.list("CORS_ALLOWED_ORIGINS"),
+            staff_api_key_hashes,
+            trust_proxy: lookup.flag_or("TRUST_PROXY", false)?,
+            submit_rate_limit_per_minute: at_least_one(
+                "SUBMIT_RATE_LIMIT_PER_MINUTE",
+                lookup.parsed_or(
+                    "SUBMIT_RATE_LIMIT_PER_MINUTE",
+                    DEFAULT_SUBMIT_RATE_LIMIT_PER_MINUTE,
+                )?,
+            )?,
+            webhook_rate_limit_per_minute: at_least_one(
+                "WEBHOOK_RATE_LIMIT_PER_MINUTE",
+                lookup.parsed_or(
+                    "WEBHOOK_RATE_LIMIT_PER_MINUTE",
+                    DEFAULT_WEBHOOK_RATE_LIMIT_PER_MINUTE,
+                )?,
+            )?,
+            body_limit_bytes: at_least_one(
+                "API_BODY_LIMIT_BYTES",
+                lookup.parsed_or("API_BODY_LIMIT_BYTES", DEFAULT_BODY_LIMIT_BYTES)?,
+            )?,
+            request_timeout_ms: at_least_one(
+                "API_REQUEST_TIMEOUT_MS",
+                lookup.parsed_or("API_REQUEST_TIMEOUT_MS", DEFAULT_REQUEST_TIMEOUT_MS)?,
+            )?,
+            web_form_dist_dir: lookup
+                .get("WEB_FORM_DIST_DIR")
+                .unwrap_or_else(|| DEFAULT_WEB_FORM_DIST_DIR.into())
+                .into(),
         })
     }
 
@@ -77,6 +172,31 @@ mod tests {
         let s = ApiSettings::from_lookup(&lookup(&[]), Profile::Dev).unwrap();
         assert_eq!(s.bind_address(), "127.0.0.1:8000");
         assert_eq!(s.public_base_url, "http://127.0.0.1:8000");
+    }
+
+    #[test]
+    fn staff_key_hashes_are_parsed_and_malformed_ones_refused() {
+        let digest = "a".repeat(64);
+        let s = ApiSettings::from_lookup(
+            &lookup(&[("STAFF_API_KEY_HASHES", &format!("{digest}, {digest}"))]),
+            Profile::Dev,
+        )
+        .unwrap();
+        assert_eq!(s.staff_api_key_hashes, vec![[0xaa; 32], [0xaa; 32]]);
+        let err =
+            ApiSettings::from_lookup(&lookup(&[("STAFF_API_KEY_HASHES", "abc")]), Profile::Dev)
+                .unwrap_err();
+        assert!(err.to_string().contains("STAFF_API_KEY_HASHES"), "{err}");
+    }
+
+    #[test]
+    fn production_requires_staff_keys() {
+        let err = ApiSettings::from_lookup(
+            &lookup(&[("PUBLIC_BASE_URL", "https://support.example")]),
+            Profile::Production,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("STAFF_API_KEY_HASHES"), "{err}");
     }
 
     #[test]

@@ -1,0 +1,276 @@
+//! The staff API: conversations, customer lookup and per-channel metrics.
+//! Every handler takes [`StaffAuth`], so none can run without a staff key.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use chrono::{DateTime, Utc};
+use fte_domain::{ConversationId, EmailAddress, PhoneNumber};
+use fte_store::tickets::{self, ConversationView, MessageView};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::StaffAuth;
+use crate::error::{ErrorBody, FieldError};
+use crate::{ApiError, AppState};
+
+/// A conversation's headline.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConversationSummary {
+    /// Conversation id.
+    pub id: Uuid,
+    /// Where it started.
+    pub initial_channel: String,
+    /// Where replies go now.
+    pub current_channel: String,
+    /// active, escalated or resolved.
+    pub status: String,
+    /// Latest sentiment (-1..1), when scored.
+    pub sentiment_score: Option<f64>,
+    /// Started.
+    pub started_at: DateTime<Utc>,
+    /// Latest message.
+    pub last_message_at: DateTime<Utc>,
+    /// Messages in it.
+    pub message_count: i64,
+}
+
+impl From<ConversationView> for ConversationSummary {
+    fn from(v: ConversationView) -> Self {
+        Self {
+            id: v.id,
+            initial_channel: v.initial_channel,
+            current_channel: v.current_channel,
+            status: v.status,
+            sentiment_score: v.sentiment_score,
+            started_at: v.started_at,
+            last_message_at: v.last_message_at,
+            message_count: v.message_count,
+        }
+    }
+}
+
+/// One message, on whichever channel it travelled.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConversationMessage {
+    /// Message id.
+    pub id: Uuid,
+    /// customer, agent or system.
+    pub role: String,
+    /// The channel.
+    pub channel: String,
+    /// inbound or outbound.
+    pub direction: String,
+    /// The text.
+    pub content: String,
+    /// Delivery state.
+    pub delivery_status: String,
+    /// Stored at.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<MessageView> for ConversationMessage {
+    fn from(m: MessageView) -> Self {
+        Self {
+            id: m.id,
+            role: m.role,
+            channel: m.channel,
+            direction: m.direction,
+            content: m.content,
+            delivery_status: m.delivery_status,
+            created_at: m.created_at,
+        }
+    }
+}
+
+/// `GET /conversations/{id}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConversationDetail {
+    /// The conversation.
+    #[serde(flatten)]
+    pub conversation: ConversationSummary,
+    /// Its customer.
+    pub customer_id: Uuid,
+    /// Every message across channels, oldest first.
+    pub messages: Vec<ConversationMessage>,
+}
+
+/// A conversation with its messages across channels.
+#[utoipa::path(
+    get,
+    path = "/conversations/{id}",
+    tag = "staff",
+    security(("staff_key" = [])),
+    params(("id" = String, Path, description = "Conversation id (UUID)")),
+    responses(
+        (status = 200, description = "The conversation", body = ConversationDetail),
+        (status = 400, description = "Not a conversation id", body = ErrorBody),
+        (status = 401, description = "No or wrong staff key", body = ErrorBody),
+        (status = 404, description = "No such conversation", body = ErrorBody),
+    )
+)]
+pub async fn conversation(
+    _staff: StaffAuth,
+    State(state): State<AppState>,
+    Path(raw_id): Path<String>,
+) -> Result<Json<ConversationDetail>, ApiError> {
+    let id: ConversationId = raw_id.parse().map_err(|_| {
+        ApiError::bad_request("invalid_conversation_id", "Not a valid conversation ID.")
+    })?;
+    let view = tickets::conversation(&state.pool, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("No conversation has this ID.".into()))?;
+    let messages = tickets::conversation_messages(&state.pool, view.id).await?;
+    Ok(Json(ConversationDetail {
+        customer_id: view.customer_id,
+        conversation: view.into(),
+        messages: messages.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// `GET /customers/lookup` query.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct LookupQuery {
+    /// An email address.
+    pub email: Option<String>,
+    /// A phone number (international form).
+    pub phone: Option<String>,
+}
+
+/// `GET /customers/lookup`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerDetail {
+    /// Customer id.
+    pub id: Uuid,
+    /// Name.
+    pub name: Option<String>,
+    /// Primary email.
+    pub email: Option<String>,
+    /// Primary phone.
+    pub phone: Option<String>,
+    /// Plan tier.
+    pub plan: Option<String>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Conversations, latest first.
+    pub conversations: Vec<ConversationSummary>,
+}
+
+/// A customer by email or phone, with their conversations.
+#[utoipa::path(
+    get,
+    path = "/customers/lookup",
+    tag = "staff",
+    security(("staff_key" = [])),
+    params(LookupQuery),
+    responses(
+        (status = 200, description = "The customer", body = CustomerDetail),
+        (status = 400, description = "Neither email nor phone given", body = ErrorBody),
+        (status = 401, description = "No or wrong staff key", body = ErrorBody),
+        (status = 404, description = "No such customer", body = ErrorBody),
+        (status = 422, description = "Email or phone malformed", body = ErrorBody),
+    )
+)]
+pub async fn customer_lookup(
+    _staff: StaffAuth,
+    State(state): State<AppState>,
+    Query(query): Query<LookupQuery>,
+) -> Result<Json<CustomerDetail>, ApiError> {
+    let email = query.email.as_deref().filter(|e| !e.trim().is_empty());
+    let phone = query.phone.as_deref().filter(|p| !p.trim().is_empty());
+    let customer = match (email, phone) {
+        (None, None) => {
+            return Err(ApiError::bad_request(
+                "missing_query",
+                "Give an email or a phone query parameter.",
+            ));
+        }
+        (Some(email), _) => {
+            let email = EmailAddress::parse(email).map_err(|_| {
+                ApiError::Validation(vec![FieldError::new(
+                    "email",
+                    "is not a valid email address",
+                )])
+            })?;
+            tickets::customer_by_email(&state.pool, &email).await?
+        }
+        (None, Some(phone)) => {
+            let phone = PhoneNumber::parse(phone).map_err(|_| {
+                ApiError::Validation(vec![FieldError::new(
+                    "phone",
+                    "is not an international phone number",
+                )])
+            })?;
+            tickets::customer_by_phone(&state.pool, &phone).await?
+        }
+    }
+    .ok_or_else(|| ApiError::NotFound("No customer matches.".into()))?;
+    let conversations = tickets::customer_conversations(&state.pool, customer.id).await?;
+    Ok(Json(CustomerDetail {
+        id: customer.id,
+        name: customer.name,
+        email: customer.email,
+        phone: customer.phone,
+        plan: customer.plan,
+        created_at: customer.created_at,
+        conversations: conversations.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// One channel's figures.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChannelMetrics {
+    /// Conversations that started on the channel.
+    pub total_conversations: i64,
+    /// Mean agent reply latency in milliseconds (0 without replies).
+    pub avg_latency_ms: f64,
+    /// Escalations raised on the channel.
+    pub escalations: i64,
+    /// escalations / total_conversations (0 without conversations).
+    pub escalation_rate: f64,
+    /// Mean conversation sentiment, when any was scored.
+    pub avg_sentiment: Option<f64>,
+}
+
+/// Per-channel figures computed from the CRM tables, keyed by channel.
+#[utoipa::path(
+    get,
+    path = "/metrics/channels",
+    tag = "staff",
+    security(("staff_key" = [])),
+    responses(
+        (status = 200, description = "Figures per channel (email, whatsapp, web_form)",
+         body = HashMap<String, ChannelMetrics>),
+        (status = 401, description = "No or wrong staff key", body = ErrorBody),
+    )
+)]
+pub async fn channel_metrics(
+    _staff: StaffAuth,
+    State(state): State<AppState>,
+) -> Result<Json<HashMap<String, ChannelMetrics>>, ApiError> {
+    let figures = tickets::channel_figures(&state.pool).await?;
+    Ok(Json(
+        figures
+            .into_iter()
+            .map(|f| {
+                let rate = if f.total_conversations > 0 {
+                    f.escalations as f64 / f.total_conversations as f64
+                } else {
+                    0.0
+                };
+                (
+                    f.channel,
+                    ChannelMetrics {
+                        total_conversations: f.total_conversations,
+                        avg_latency_ms: f.avg_latency_ms.unwrap_or(0.0),
+                        escalations: f.escalations,
+                        escalation_rate: rate,
+                        avg_sentiment: f.avg_sentiment,
+                    },
+                )
+            })
+            .collect(),
+    ))
+}

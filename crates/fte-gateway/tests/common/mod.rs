@@ -1,0 +1,295 @@
+//! `spawn_app`: the gateway on a random port over a fresh PostgreSQL
+//! database and its own embedded Kafka broker, with typed request helpers.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use fte_bus::{Bootstrap, KafkaPublisher};
+use fte_gateway::AppState;
+use fte_gateway::state::{GmailAuth, TwilioAuth, WebhookAuth};
+use fte_runtime::Profile;
+use fte_runtime::settings::{ApiSettings, KafkaSettings, Lookup};
+use futures::StreamExt;
+use rdkafka::Message;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+
+/// The staff key the test apps accept.
+pub const STAFF_KEY: &str = "test-staff-key-7f3a";
+/// Twilio's auth token in tests (the one of Twilio's published test vector).
+pub const TWILIO_TOKEN: &str = "12345";
+/// The public base URL the gateway believes it has.
+pub const PUBLIC_BASE_URL: &str = "https://support.orbitask.example";
+
+/// How a test app is configured.
+pub struct Options {
+    /// Extra `ApiSettings` variables.
+    pub vars: Vec<(&'static str, String)>,
+    /// Webhook verification.
+    pub webhooks: WebhookAuth,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            vars: Vec::new(),
+            webhooks: WebhookAuth {
+                twilio: TwilioAuth::Signed(TWILIO_TOKEN.to_owned().into()),
+                gmail: GmailAuth::Unverified,
+            },
+        }
+    }
+}
+
+/// A running gateway.
+pub struct TestApp {
+    /// `http://127.0.0.1:port`.
+    pub address: String,
+    /// A client without cookies or redirects.
+    pub client: reqwest::Client,
+    /// The broker (embedded: can be taken down).
+    pub bootstrap: Bootstrap,
+    /// The app's database.
+    pub pool: PgPool,
+}
+
+/// A response, read whole.
+pub struct Answer {
+    /// Status code.
+    pub status: u16,
+    /// Headers.
+    pub headers: reqwest::header::HeaderMap,
+    /// Body text.
+    pub text: String,
+}
+
+impl Answer {
+    /// The body as JSON (panics with the body when it is not).
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|_| panic!("expected a JSON body, got: {}", self.text))
+    }
+
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+}
+
+async fn read(response: reqwest::Response) -> Answer {
+    Answer {
+        status: response.status().as_u16(),
+        headers: response.headers().clone(),
+        text: response.text().await.expect("a readable body"),
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Options::default()).await
+}
+
+pub async fn spawn_app_with(options: Options) -> TestApp {
+    spawn_app_on(fte_store::testing::fresh_database().await, options).await
+}
+
+pub async fn spawn_app_on(pool: PgPool, options: Options) -> TestApp {
+    let lookup = Lookup::from_fn(|key| match key {
+        "FTE_BROKER_ADDRESS_FILE" => Some("/nonexistent/fte-broker.addr".into()),
+        "KAFKA_TOPIC_PARTITIONS" => Some("1".into()),
+        "KAFKA_DELIVERY_TIMEOUT_MS" => Some("1500".into()),
+        _ => None,
+    });
+    let kafka = KafkaSettings::from_lookup(&lookup, Profile::Dev).unwrap();
+    let bootstrap = Bootstrap::resolve(&kafka).await.unwrap();
+    let publisher = KafkaPublisher::new(&bootstrap).unwrap();
+    let mut vars: HashMap<&str, String> = HashMap::from([
+        ("PUBLIC_BASE_URL", PUBLIC_BASE_URL.to_owned()),
+        (
+            "STAFF_API_KEY_HASHES",
+            format!("{:x}", Sha256::digest(STAFF_KEY.as_bytes())),
+        ),
+        ("SUBMIT_RATE_LIMIT_PER_MINUTE", "100".to_owned()),
+        (
+            "WEB_FORM_DIST_DIR",
+            format!("{}/../../web-form/dist", env!("CARGO_MANIFEST_DIR")),
+        ),
+    ]);
+    vars.extend(options.vars);
+    let api =
+        ApiSettings::from_lookup(&Lookup::from_fn(|key| vars.get(key).cloned()), Profile::Dev)
+            .expect("test settings are valid");
+    let state = AppState::new(pool.clone(), publisher, api, Profile::Dev, options.webhooks);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    tokio::spawn(fte_gateway::startup::serve(listener, state, shutdown));
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        bootstrap,
+        pool,
+    }
+}
+
+/// A web form body that passes every rule.
+pub fn valid_form() -> Value {
+    serde_json::json!({
+        "name": "Maria Santos",
+        "email": "maria.santos@example.com",
+        "subject": "Cannot export my board",
+        "category": "technical",
+        "message": "The CSV export button does nothing when I click it.",
+        "priority": "high",
+        "phone": "+34 612 345 678",
+        "website": "",
+    })
+}
+
+/// A Twilio inbound WhatsApp message's parameters.
+pub fn whatsapp_params(sid: &str) -> Vec<(String, String)> {
+    [
+        ("MessageSid", sid),
+        ("AccountSid", "AC00000000000000000000000000000000"),
+        ("From", "whatsapp:+14155550100"),
+        ("To", "whatsapp:+14155238886"),
+        ("Body", "How do I connect Orbitask to Slack?"),
+        ("NumMedia", "0"),
+        ("ProfileName", "Emma Brown"),
+        ("WaId", "14155550100"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        read(
+            self.client
+                .get(self.url(path))
+                .send()
+                .await
+                .expect("the gateway answers"),
+        )
+        .await
+    }
+
+    pub async fn get_pair(&self, path: &str) -> (u16, String) {
+        let answer = self.get(path).await;
+        (answer.status, answer.text)
+    }
+
+    pub async fn get_as_staff(&self, path: &str, key: Option<&str>) -> Answer {
+        let mut request = self.client.get(self.url(path));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        read(request.send().await.expect("the gateway answers")).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Answer {
+        read(
+            self.client
+                .post(self.url(path))
+                .json(body)
+                .send()
+                .await
+                .expect("the gateway answers"),
+        )
+        .await
+    }
+
+    pub async fn submit(&self, body: &Value) -> Answer {
+        self.post_json("/support/submit", body).await
+    }
+
+    /// Posts a Twilio webhook signed for `PUBLIC_BASE_URL` + `path` with
+    /// `token` (or unsigned when `None`).
+    pub async fn post_twilio(
+        &self,
+        path: &str,
+        params: &[(String, String)],
+        token: Option<&str>,
+    ) -> Answer {
+        let body: String = form_body(params);
+        let mut request = self
+            .client
+            .post(self.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        if let Some(token) = token {
+            let url = format!("{PUBLIC_BASE_URL}{path}");
+            let signature = fte_channels::twilio::compute_signature(token, &url, params);
+            request = request.header("x-twilio-signature", signature);
+        }
+        read(request.send().await.expect("the gateway answers")).await
+    }
+
+    pub async fn post_raw(&self, path: &str, body: Vec<u8>, headers: &[(&str, &str)]) -> Answer {
+        let mut request = self.client.post(self.url(path)).body(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        read(request.send().await.expect("the gateway answers")).await
+    }
+
+    pub fn broker(&self) -> &fte_bus::EmbeddedBroker {
+        self.bootstrap
+            .embedded
+            .as_ref()
+            .expect("an embedded broker")
+    }
+
+    /// Every payload on `topic` (JSON), read by a fresh consumer group until
+    /// `wanted` arrived or 25 s passed.
+    pub async fn events(&self, topic: &str, wanted: usize) -> Vec<Value> {
+        let group = format!("gateway-test-{}", uuid::Uuid::new_v4().simple());
+        let consumer = fte_bus::consumer::at_least_once(&self.bootstrap, &group, &[topic])
+            .expect("a consumer");
+        let mut payloads = Vec::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(25);
+        let mut stream = consumer.stream();
+        while payloads.len() < wanted {
+            let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match tokio::time::timeout(remaining, stream.next()).await {
+                Ok(Some(Ok(message))) => {
+                    let payload = message.payload().unwrap_or_default();
+                    payloads.push(serde_json::from_slice(payload).unwrap_or_else(|_| {
+                        Value::String(String::from_utf8_lossy(payload).into())
+                    }));
+                }
+                Ok(Some(Err(error))) => panic!("consumer error: {error}"),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        payloads
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+            .fetch_one(&self.pool)
+            .await
+            .expect("count query")
+    }
+}
+
+pub fn form_body(params: &[(String, String)]) -> String {
+    let mut serializer = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in params {
+        serializer.append_pair(name, value);
+    }
+    serializer.finish()
+}

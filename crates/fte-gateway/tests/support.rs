@@ -1,0 +1,309 @@
+//! The web form's endpoints against a real PostgreSQL and the embedded broker.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Options, spawn_app, spawn_app_with, valid_form};
+use fte_bus::topics;
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn submit_returns_200_with_ticket_id_and_message_and_stores_an_open_ticket() {
+    let app = spawn_app().await;
+
+    let answer = app.submit(&valid_form()).await;
+
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let body = answer.json();
+    let ticket_id = body["ticket_id"].as_str().expect("a ticket_id");
+    assert!(uuid::Uuid::parse_str(ticket_id).is_ok(), "{ticket_id}");
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+    assert!(body["estimated_response_time"].is_string());
+    let stored = app
+        .count(&format!(
+            "select count(*) from tickets where id = '{ticket_id}' and status = 'open'
+             and source_channel = 'web_form' and priority = 'high' and category = 'technical'"
+        ))
+        .await;
+    assert_eq!(
+        stored, 1,
+        "the ticket is stored open with its category and priority"
+    );
+    assert_eq!(
+        app.count("select count(*) from customer_identifiers where identifier_value = 'maria.santos@example.com'").await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn submit_publishes_the_inbound_event_to_tickets_incoming_and_the_web_topic() {
+    let app = spawn_app().await;
+
+    let answer = app.submit(&valid_form()).await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let ticket_id = answer.json()["ticket_id"].as_str().unwrap().to_owned();
+
+    for topic in [topics::TICKETS_INCOMING, topics::WEB_INBOUND] {
+        let events = app.events(topic, 1).await;
+        assert_eq!(events.len(), 1, "one event on {topic}");
+        let event = &events[0];
+        assert_eq!(event["event_type"], "ticket.inbound", "{event}");
+        assert_eq!(event["payload"]["channel"], "web_form");
+        assert_eq!(event["payload"]["ticket_id"], ticket_id.as_str());
+        assert_eq!(event["payload"]["channel_message_id"], ticket_id.as_str());
+        assert_eq!(event["payload"]["metadata"]["category"], "technical");
+    }
+    assert_eq!(
+        app.count("select count(*) from event_outbox where published_at is null")
+            .await,
+        0,
+        "both outbox rows are marked published"
+    );
+}
+
+#[tokio::test]
+async fn ticket_status_is_open_or_processing_right_after_submit_with_the_customer_message() {
+    let app = spawn_app().await;
+    let ticket_id = app.submit(&valid_form()).await.json()["ticket_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let answer = app.get(&format!("/support/ticket/{ticket_id}")).await;
+
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let body = answer.json();
+    assert_eq!(body["ticket_id"], ticket_id.as_str());
+    assert!(
+        body["status"] == "open" || body["status"] == "processing",
+        "{body}"
+    );
+    let messages = body["messages"].as_array().expect("messages");
+    assert_eq!(messages.len(), 1, "{body}");
+    assert_eq!(messages[0]["role"], "customer");
+    assert_eq!(messages[0]["channel"], "web_form");
+    assert_eq!(
+        messages[0]["content"],
+        "The CSV export button does nothing when I click it."
+    );
+    assert!(body["created_at"].is_string() && body["last_updated"].is_string());
+}
+
+#[tokio::test]
+async fn ticket_status_is_404_for_an_unknown_ticket_and_400_for_a_malformed_id() {
+    let app = spawn_app().await;
+
+    let unknown = app
+        .get(&format!("/support/ticket/{}", uuid::Uuid::new_v4()))
+        .await;
+    assert_eq!(unknown.status, 404, "{}", unknown.text);
+    assert_eq!(unknown.json()["error"], "not_found");
+
+    let malformed = app.get("/support/ticket/not-a-ticket").await;
+    assert_eq!(malformed.status, 400, "{}", malformed.text);
+    assert_eq!(malformed.json()["error"], "invalid_ticket_id");
+}
+
+#[tokio::test]
+async fn an_invalid_form_is_422_naming_each_failing_field_and_stores_nothing() {
+    let app = spawn_app().await;
+    let mut form = valid_form();
+    form["email"] = json!("not-an-address");
+    form["message"] = json!("too short");
+    form["category"] = json!("sales");
+    form["phone"] = json!("612 345 678");
+
+    let answer = app.submit(&form).await;
+
+    assert_eq!(answer.status, 422, "{}", answer.text);
+    let body = answer.json();
+    assert_eq!(body["error"], "validation_failed");
+    let fields: Vec<&str> = body["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["email", "phone", "category", "message"]);
+    assert!(
+        body["fields"][0]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty())
+    );
+    assert_eq!(app.count("select count(*) from tickets").await, 0);
+}
+
+#[tokio::test]
+async fn an_unknown_field_is_422_and_malformed_json_is_400() {
+    let app = spawn_app().await;
+    let mut form = valid_form();
+    form["account_id"] = json!("42");
+
+    let unknown = app.submit(&form).await;
+    assert_eq!(unknown.status, 422, "{}", unknown.text);
+    assert_eq!(unknown.json()["fields"][0]["field"], "account_id");
+
+    let broken = app
+        .post_raw(
+            "/support/submit",
+            b"{\"name\": ".to_vec(),
+            &[("content-type", "application/json")],
+        )
+        .await;
+    assert_eq!(broken.status, 400, "{}", broken.text);
+    assert_eq!(broken.json()["error"], "invalid_json");
+}
+
+#[tokio::test]
+async fn a_filled_honeypot_gets_a_plausible_200_but_nothing_is_stored_or_published() {
+    let app = spawn_app().await;
+    let mut form = valid_form();
+    form["website"] = json!("http://spam.example");
+
+    let answer = app.submit(&form).await;
+
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert!(answer.json()["ticket_id"].is_string());
+    assert_eq!(app.count("select count(*) from tickets").await, 0);
+    assert_eq!(app.count("select count(*) from customers").await, 0);
+    assert_eq!(app.count("select count(*) from event_outbox").await, 0);
+}
+
+#[tokio::test]
+async fn a_body_over_64_kib_is_413_in_the_error_shape() {
+    let app = spawn_app().await;
+    let mut form = valid_form();
+    form["message"] = json!("x".repeat(70 * 1024));
+
+    let answer = app.submit(&form).await;
+
+    assert_eq!(answer.status, 413, "{}", answer.text);
+    assert_eq!(answer.json()["error"], "payload_too_large");
+}
+
+#[tokio::test]
+async fn submissions_over_the_rate_limit_are_429_with_retry_after() {
+    let app = spawn_app_with(Options {
+        vars: vec![("SUBMIT_RATE_LIMIT_PER_MINUTE", "2".into())],
+        ..Options::default()
+    })
+    .await;
+    let mut form = valid_form();
+    form["email"] = json!("not-valid");
+    for _ in 0..2 {
+        assert_eq!(app.submit(&form).await.status, 422);
+    }
+
+    let limited = app.submit(&form).await;
+
+    assert_eq!(limited.status, 429, "{}", limited.text);
+    assert_eq!(limited.json()["error"], "rate_limited");
+    let retry_after: u64 = limited
+        .header("retry-after")
+        .expect("a Retry-After header")
+        .parse()
+        .unwrap();
+    assert!((1..=30).contains(&retry_after), "{retry_after}");
+}
+
+#[tokio::test]
+async fn while_kafka_is_down_submit_still_answers_200_and_the_relay_publishes_later() {
+    let app = spawn_app().await;
+    app.broker().set_down(true).unwrap();
+
+    let answer = app.submit(&valid_form()).await;
+
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let ticket_id = answer.json()["ticket_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.count("select count(*) from event_outbox where published_at is null and attempts > 0")
+            .await,
+        2,
+        "the committed events wait in the outbox with a failed attempt"
+    );
+    app.broker().set_down(false).unwrap();
+    let mut pending = -1;
+    for _ in 0..60 {
+        pending = app
+            .count("select count(*) from event_outbox where published_at is null")
+            .await;
+        if pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(
+        pending, 0,
+        "the relay published the outbox once the broker was back"
+    );
+    let events: Vec<Value> = app.events(topics::TICKETS_INCOMING, 1).await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["payload"]["ticket_id"], ticket_id.as_str());
+}
+
+#[tokio::test]
+async fn cors_allows_only_configured_origins_and_exposes_retry_after() {
+    let app = spawn_app_with(Options {
+        vars: vec![(
+            "CORS_ALLOWED_ORIGINS",
+            "https://www.orbitask.example".into(),
+        )],
+        ..Options::default()
+    })
+    .await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.url("/support/submit"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type")
+            .send()
+    };
+
+    let allowed = preflight("https://www.orbitask.example").await.unwrap();
+    assert_eq!(
+        allowed
+            .headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.to_str().unwrap()),
+        Some("https://www.orbitask.example")
+    );
+    let refused = preflight("https://evil.example").await.unwrap();
+    assert!(
+        refused
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+
+    let response = app
+        .client
+        .get(app.url(&format!("/support/ticket/{}", uuid::Uuid::new_v4())))
+        .header("origin", "https://www.orbitask.example")
+        .send()
+        .await
+        .unwrap();
+    let exposed = response
+        .headers()
+        .get("access-control-expose-headers")
+        .map(|v| v.to_str().unwrap().to_ascii_lowercase());
+    assert_eq!(exposed.as_deref(), Some("retry-after"));
+}
+
+#[tokio::test]
+async fn responses_carry_security_headers() {
+    let app = spawn_app().await;
+
+    let answer = app.get("/support/ticket/not-a-ticket").await;
+
+    assert_eq!(
+        answer.header("x-content-type-options").as_deref(),
+        Some("nosniff")
+    );
+    assert_eq!(answer.header("x-frame-options").as_deref(), Some("DENY"));
+    assert_eq!(
+        answer.header("referrer-policy").as_deref(),
+        Some("no-referrer")
+    );
+}

@@ -1,0 +1,433 @@
+//! What the gateway reads and writes: web form tickets (customer,
+//! conversation, first message and ticket in one transaction), the event
+//! outbox the gateway commits beside them, webhook receipts, delivery status
+//! callbacks, the outbox relay's claim, and the read models of the status page and the staff API.
+//!
+//! Customers are found by their email identifier only; a name never merges
+//! two customers. A phone number typed into the web form is kept on the
+//! customer row but never becomes an identifier, because nothing proves the
+//! person owns it (it would let anyone attach someone else's WhatsApp).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use fte_domain::{
+    Category, Channel, ConversationId, CustomerId, EmailAddress, MessageId, PhoneNumber, Priority,
+    TicketId,
+};
+use sqlx::{PgConnection, PgExecutor, PgPool};
+use uuid::Uuid;
+
+use crate::StoreError;
+
+/// A validated web form submission, ready to be stored.
+#[derive(Clone, Debug)]
+pub struct NewWebTicket<'a> {
+    /// The id the customer will be shown.
+    pub ticket_id: TicketId,
+    /// The customer's address, normalised.
+    pub email: &'a EmailAddress,
+    /// The name as typed (trimmed).
+    pub name: &'a str,
+    /// An optional phone number.
+    pub phone: Option<&'a PhoneNumber>,
+    /// Subject (trimmed).
+    pub subject: &'a str,
+    /// The message (trimmed).
+    pub message: &'a str,
+    /// Category.
+    pub category: Category,
+    /// Priority.
+    pub priority: Priority,
+}
+
+/// The rows a web form submission created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CreatedWebTicket {
+    /// The customer (new or found by email).
+    pub customer_id: CustomerId,
+    /// The new conversation.
+    pub conversation_id: ConversationId,
+    /// The customer's first message.
+    pub message_id: MessageId,
+    /// The ticket.
+    pub ticket_id: TicketId,
+}
+
+/// Finds or creates the customer with this email identifier; returns its id.
+async fn customer_for_email(
+    conn: &mut PgConnection,
+    email: &EmailAddress,
+    name: &str,
+    phone: Option<&PhoneNumber>,
+) -> Result<Uuid, StoreError> {
+    let known: Option<Uuid> = sqlx::query_scalar(
+        "select customer_id from customer_identifiers
+         where identifier_type = 'email' and identifier_value = $1",
+    )
+    .bind(email.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(id) = known {
+        return Ok(id);
+    }
+    // `customers.email` is unique, so two concurrent first submissions agree
+    // on one row; an existing name or phone is never overwritten.
+    let id: Uuid = sqlx::query_scalar(
+        "insert into customers (email, name, phone) values ($1, $2, $3)
+         on conflict (email) do update set
+             name = coalesce(customers.name, excluded.name),
+             phone = coalesce(customers.phone, excluded.phone),
+             updated_at = now()
+         returning id",
+    )
+    .bind(email.as_str())
+    .bind(name)
+    .bind(phone.map(PhoneNumber::as_str))
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query(
+        "insert into customer_identifiers (customer_id, identifier_type, identifier_value)
+         values ($1, 'email', $2)
+         on conflict (identifier_type, identifier_value) do nothing",
+    )
+    .bind(id)
+    .bind(email.as_str())
+    .execute(&mut *conn)
+    .await?;
+    // Whoever won a race owns the identifier; read it back.
+    let owner: Uuid = sqlx::query_scalar(
+        "select customer_id from customer_identifiers
+         where identifier_type = 'email' and identifier_value = $1",
+    )
+    .bind(email.as_str())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(owner)
+}
+
+/// Stores a web form submission: the customer (found by email), a new
+/// conversation, the customer's message (its `channel_message_id` is the
+/// ticket id, so the worker's insert of the same message is a no-op) and the
+/// open ticket. Run it inside the transaction that also enqueues the event.
+pub async fn create_web_ticket(
+    conn: &mut PgConnection,
+    ticket: &NewWebTicket<'_>,
+) -> Result<CreatedWebTicket, StoreError> {
+    let customer_id = customer_for_email(conn, ticket.email, ticket.name, ticket.phone).await?;
+    let conversation_id = ConversationId::new();
+    sqlx::query(
+        "insert into conversations (id, customer_id, initial_channel, current_channel)
+         values ($1, $2, 'web_form', 'web_form')",
+    )
+    .bind(conversation_id.as_uuid())
+    .bind(customer_id)
+    .execute(&mut *conn)
+    .await?;
+    let message_id = MessageId::new();
+    sqlx::query(
+        "insert into messages (id, conversation_id, channel, direction, role, content,
+                               channel_message_id, delivery_status)
+         values ($1, $2, 'web_form', 'inbound', 'customer', $3, $4, 'received')",
+    )
+    .bind(message_id.as_uuid())
+    .bind(conversation_id.as_uuid())
+    .bind(ticket.message)
+    .bind(ticket.ticket_id.to_string())
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "insert into tickets (id, conversation_id, customer_id, source_channel, subject,
+                              category, priority, status)
+         values ($1, $2, $3, 'web_form', $4, $5, $6, 'open')",
+    )
+    .bind(ticket.ticket_id.as_uuid())
+    .bind(conversation_id.as_uuid())
+    .bind(customer_id)
+    .bind(ticket.subject)
+    .bind(ticket.category.as_str())
+    .bind(ticket.priority.as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok(CreatedWebTicket {
+        customer_id: CustomerId(customer_id),
+        conversation_id,
+        message_id,
+        ticket_id: ticket.ticket_id,
+    })
+}
+
+/// Locks up to `limit` unpublished events ([`crate::outbox`]) for this transaction, oldest
+/// first, skipping rows another relay holds. An event is due once a publish
+/// attempt failed, or once it is older than `grace` (its request died between
+/// commit and publish); younger ones are still being published by their
+/// request.
+pub async fn claim_pending_events(
+    conn: &mut PgConnection,
+    limit: i64,
+    grace: Duration,
+) -> Result<Vec<crate::outbox::PendingEvent>, StoreError> {
+    let grace_ms = i64::try_from(grace.as_millis()).unwrap_or(i64::MAX);
+    Ok(sqlx::query_as(
+        "select id, topic, message_key, payload from event_outbox
+         where published_at is null
+           and (attempts > 0 or created_at < now() - make_interval(secs => $2::float8 / 1000))
+         order by created_at
+         limit $1
+         for update skip locked",
+    )
+    .bind(limit)
+    .bind(grace_ms)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Records a webhook's provider id; `false` when it was already recorded (a
+/// retry). Run it in the transaction that commits only after the publish.
+pub async fn record_receipt(
+    executor: impl PgExecutor<'_>,
+    channel: Channel,
+    channel_message_id: &str,
+) -> Result<bool, StoreError> {
+    let inserted = sqlx::query(
+        "insert into inbound_receipts (channel, channel_message_id) values ($1, $2)
+         on conflict (channel, channel_message_id) do nothing",
+    )
+    .bind(channel.as_str())
+    .bind(channel_message_id)
+    .execute(executor)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+/// Sets the delivery status of the outbound message the provider knows as
+/// `channel_message_id`; returns how many rows changed (0 when unknown).
+pub async fn update_delivery_status(
+    executor: impl PgExecutor<'_>,
+    channel: Channel,
+    channel_message_id: &str,
+    status: &str,
+) -> Result<u64, StoreError> {
+    Ok(sqlx::query(
+        "update messages set delivery_status = $3, updated_at = now()
+         where channel = $1 and direction = 'outbound' and channel_message_id = $2",
+    )
+    .bind(channel.as_str())
+    .bind(channel_message_id)
+    .bind(status)
+    .execute(executor)
+    .await?
+    .rows_affected())
+}
+
+/// A ticket as the status page shows it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct TicketView {
+    /// Ticket id.
+    pub id: Uuid,
+    /// open, processing, resolved or escalated.
+    pub status: String,
+    /// Its conversation, once known.
+    pub conversation_id: Option<Uuid>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last change of the ticket or of its conversation's messages.
+    pub last_updated: DateTime<Utc>,
+}
+
+/// The ticket `id`, or `None`.
+pub async fn ticket(pool: &PgPool, id: TicketId) -> Result<Option<TicketView>, StoreError> {
+    Ok(sqlx::query_as(
+        "select t.id, t.status, t.conversation_id, t.created_at,
+                greatest(t.updated_at,
+                         coalesce((select max(m.created_at) from messages m
+                                   where m.conversation_id = t.conversation_id),
+                                  t.updated_at)) as last_updated
+         from tickets t where t.id = $1",
+    )
+    .bind(id.as_uuid())
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// A stored message.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct MessageView {
+    /// Message id.
+    pub id: Uuid,
+    /// customer, agent or system.
+    pub role: String,
+    /// The channel it travelled on.
+    pub channel: String,
+    /// inbound or outbound.
+    pub direction: String,
+    /// The text.
+    pub content: String,
+    /// Delivery state.
+    pub delivery_status: String,
+    /// When it was stored.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Every message of a conversation, oldest first.
+pub async fn conversation_messages(
+    pool: &PgPool,
+    conversation_id: Uuid,
+) -> Result<Vec<MessageView>, StoreError> {
+    Ok(sqlx::query_as(
+        "select id, role, channel, direction, content, delivery_status, created_at
+         from messages where conversation_id = $1 order by created_at, id",
+    )
+    .bind(conversation_id)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// A customer as the staff API shows it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct CustomerView {
+    /// Customer id.
+    pub id: Uuid,
+    /// Name, when known.
+    pub name: Option<String>,
+    /// Primary email.
+    pub email: Option<String>,
+    /// Primary phone.
+    pub phone: Option<String>,
+    /// Plan tier.
+    pub plan: Option<String>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+}
+
+const CUSTOMER_COLUMNS: &str = "c.id, c.name, c.email, c.phone, c.plan, c.created_at";
+
+/// The customer with this email (identifier or primary address).
+pub async fn customer_by_email(
+    pool: &PgPool,
+    email: &EmailAddress,
+) -> Result<Option<CustomerView>, StoreError> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {CUSTOMER_COLUMNS} from customers c
+         where c.id = (select customer_id from customer_identifiers
+                       where identifier_type = 'email' and identifier_value = $1)
+            or c.email = $1
+         limit 1"
+    )))
+    .bind(email.as_str())
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// The customer with this phone (WhatsApp or phone identifier, or primary phone).
+pub async fn customer_by_phone(
+    pool: &PgPool,
+    phone: &PhoneNumber,
+) -> Result<Option<CustomerView>, StoreError> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {CUSTOMER_COLUMNS} from customers c
+         where c.id in (select customer_id from customer_identifiers
+                        where identifier_type in ('phone', 'whatsapp')
+                          and identifier_value in ($1, $2))
+            or c.phone = $1
+         order by c.created_at
+         limit 1"
+    )))
+    .bind(phone.as_str())
+    .bind(phone.as_whatsapp_address())
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// A conversation's headline.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ConversationView {
+    /// Conversation id.
+    pub id: Uuid,
+    /// Its customer.
+    pub customer_id: Uuid,
+    /// Where it started.
+    pub initial_channel: String,
+    /// Where replies go.
+    pub current_channel: String,
+    /// active, escalated or resolved.
+    pub status: String,
+    /// Latest sentiment, -1..1.
+    pub sentiment_score: Option<f64>,
+    /// Started.
+    pub started_at: DateTime<Utc>,
+    /// Latest message.
+    pub last_message_at: DateTime<Utc>,
+    /// How many messages it holds.
+    pub message_count: i64,
+}
+
+const CONVERSATION_COLUMNS: &str = "v.id, v.customer_id, v.initial_channel, v.current_channel,
+    v.status, v.sentiment_score::float8 as sentiment_score, v.started_at, v.last_message_at,
+    (select count(*) from messages m where m.conversation_id = v.id) as message_count";
+
+/// The conversation `id`, or `None`.
+pub async fn conversation(
+    pool: &PgPool,
+    id: ConversationId,
+) -> Result<Option<ConversationView>, StoreError> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {CONVERSATION_COLUMNS} from conversations v where v.id = $1"
+    )))
+    .bind(id.as_uuid())
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// A customer's conversations, latest activity first.
+pub async fn customer_conversations(
+    pool: &PgPool,
+    customer_id: Uuid,
+) -> Result<Vec<ConversationView>, StoreError> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {CONVERSATION_COLUMNS} from conversations v
+         where v.customer_id = $1 order by v.last_message_at desc"
+    )))
+    .bind(customer_id)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// One channel's figures, computed from the CRM tables.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ChannelFigures {
+    /// The channel.
+    pub channel: String,
+    /// Conversations that started on it.
+    pub total_conversations: i64,
+    /// Escalations raised on it.
+    pub escalations: i64,
+    /// Mean agent reply latency (outbound messages), when any.
+    pub avg_latency_ms: Option<f64>,
+    /// Mean conversation sentiment, when any was scored.
+    pub avg_sentiment: Option<f64>,
+}
+
+/// Figures for every channel (zeros for a channel without traffic), in
+/// [`Channel::ALL`] order.
+pub async fn channel_figures(pool: &PgPool) -> Result<Vec<ChannelFigures>, StoreError> {
+    let names: Vec<&str> = Channel::ALL.iter().map(|c| c.as_str()).collect();
+    Ok(sqlx::query_as(
+        "select c.channel,
+                (select count(*) from conversations v where v.initial_channel = c.channel)
+                    as total_conversations,
+                (select count(*) from escalations e where e.channel = c.channel) as escalations,
+                (select avg(m.latency_ms)::float8 from messages m
+                 where m.channel = c.channel and m.direction = 'outbound'
+                   and m.latency_ms is not null) as avg_latency_ms,
+                (select avg(v.sentiment_score)::float8 from conversations v
+                 where v.initial_channel = c.channel and v.sentiment_score is not null)
+                    as avg_sentiment
+         from unnest($1::text[]) with ordinality as c(channel, position)
+         order by c.position",
+    )
+    .bind(names)
+    .fetch_all(pool)
+    .await?)
+}
