@@ -60,13 +60,18 @@ fn random_below(bound: u64) -> u64 {
 }
 
 /// An HTTP client whose every request times out after `timeout`.
+///
+/// # Panics
+/// When the TLS backend cannot be initialised (a broken build, not a
+/// runtime condition).
 pub fn client(timeout: Duration) -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(5)))
         .user_agent(concat!("fte-channels/", env!("CARGO_PKG_VERSION")))
         .build()
-        .unwrap_or_else(|_| reqwest::Client::new())
+        // Fails only when the TLS backend cannot start: nothing could be sent.
+        .expect("the HTTP client (rustls) could not be initialised")
 }
 
 /// Whether a request may be sent twice without harm.

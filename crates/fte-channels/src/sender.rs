@@ -180,3 +180,67 @@ pub trait ReplySender: Send + Sync {
     /// ids than the reply has parts, only those parts arrived.
     async fn reconcile(&self, reply: &OutboundReply) -> Result<Option<SendReceipt>, SendError>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply() -> OutboundReply {
+        OutboundReply {
+            channel: Channel::Email,
+            to: Recipient::Email(EmailAddress::parse("maria.santos@example.com").unwrap()),
+            subject: Some("Export".into()),
+            parts: vec!["Hi Maria, secret steps".into()],
+            thread: Some(EmailThread {
+                thread_id: "18c0".into(),
+                in_reply_to_message_id: "<a@b>".into(),
+                references: vec!["<a@b>".into()],
+            }),
+            idempotency_key: "0193-outbox".into(),
+            last_inbound_at: Some(Utc::now()),
+            ticket_reference: Some("T-1".into()),
+        }
+    }
+
+    #[test]
+    fn replies_round_trip_as_outbox_json() {
+        let original = reply();
+        let json = serde_json::to_value(&original).unwrap();
+        assert_eq!(json["to"]["kind"], "email");
+        assert_eq!(json["to"]["address"], "maria.santos@example.com");
+        let back: OutboundReply = serde_json::from_value(json).unwrap();
+        assert_eq!(back, original);
+    }
+
+    #[test]
+    fn debug_output_hides_recipient_and_body() {
+        let printed = format!("{:?}", reply());
+        assert!(!printed.contains("maria"), "{printed}");
+        assert!(!printed.contains("secret"), "{printed}");
+        assert!(printed.contains("0193-outbox"), "{printed}");
+    }
+
+    #[test]
+    fn only_transient_and_circuit_open_failures_are_retryable() {
+        let transient = SendError::Transient {
+            reason: "HTTP 503".into(),
+            retry_after: Some(Duration::from_secs(2)),
+        };
+        assert!(transient.is_retryable());
+        assert_eq!(transient.retry_after(), Some(Duration::from_secs(2)));
+        assert!(
+            !SendError::Permanent {
+                reason: "HTTP 400".into()
+            }
+            .is_retryable()
+        );
+        let unknown = SendError::Unknown {
+            reason: "timed out".into(),
+        };
+        assert!(
+            !unknown.is_retryable(),
+            "unknown outcomes are reconciled, not resent"
+        );
+        assert!(unknown.is_provider_failure());
+    }
+}

@@ -243,3 +243,38 @@ fn malformed_push_bodies_are_refused() {
         );
     }
 }
+
+#[tokio::test]
+async fn settings_choose_oidc_over_the_url_token_and_none_without_either() {
+    use fte_runtime::Profile;
+    use fte_runtime::settings::{GmailSettings, Lookup};
+    let settings = |pairs: &'static [(&'static str, &'static str)]| {
+        GmailSettings::from_lookup(
+            &Lookup::from_fn(move |k| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| (*v).to_owned())
+            }),
+            Profile::Dev,
+        )
+        .unwrap()
+    };
+    assert!(PubSubVerifier::from_settings(&settings(&[])).is_none());
+
+    let token_only = settings(&[("GMAIL_PUBSUB_PUSH_TOKEN", "abc")]);
+    let verifier = PubSubVerifier::from_settings(&token_only).unwrap();
+    verifier.verify(None, Some("abc")).await.unwrap();
+
+    let both = settings(&[
+        ("GMAIL_PUBSUB_PUSH_TOKEN", "abc"),
+        ("GMAIL_PUBSUB_AUDIENCE", AUDIENCE),
+        ("GMAIL_PUBSUB_JWKS_URL", "http://127.0.0.1:9/certs"),
+    ]);
+    let verifier = PubSubVerifier::from_settings(&both).unwrap();
+    assert_eq!(
+        verifier.verify(None, Some("abc")).await,
+        Err(PushError::MissingCredentials),
+        "OIDC mode wants a bearer token, not the URL token"
+    );
+}
