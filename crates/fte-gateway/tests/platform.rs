@@ -1,0 +1,211 @@
+//! What surrounds the endpoints: the served web form, the OpenAPI document
+//! and docs page, unknown routes, the request time limit, and the start-up
+//! checks of the production profile.
+
+mod common;
+
+use common::{Options, spawn_app, spawn_app_with};
+use fte_gateway::state::{WebhookAuth, WebhookAuthError};
+use fte_runtime::Profile;
+use fte_runtime::settings::{ApiSettings, GmailSettings, Lookup, TwilioSettings};
+
+fn lookup(pairs: &'static [(&'static str, &'static str)]) -> Lookup<'static> {
+    Lookup::from_fn(move |key| {
+        pairs
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| (*v).to_owned())
+    })
+}
+
+#[tokio::test]
+async fn the_widget_script_is_served_from_the_web_form_build() {
+    let dist = std::env::temp_dir().join(format!("fte-dist-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::write(
+        dist.join("fte-support-form.js"),
+        "window.FteSupportForm = {};",
+    )
+    .unwrap();
+    let app = spawn_app_with(Options {
+        vars: vec![("WEB_FORM_DIST_DIR", dist.display().to_string())],
+        ..Options::default()
+    })
+    .await;
+
+    let answer = app.get("/widget/fte-support-form.js").await;
+
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(answer.text, "window.FteSupportForm = {};");
+    assert!(
+        answer
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    std::fs::remove_dir_all(dist).ok();
+}
+
+#[tokio::test]
+async fn the_widget_script_is_404_with_a_build_hint_when_the_form_is_not_built() {
+    let app = spawn_app_with(Options {
+        vars: vec![("WEB_FORM_DIST_DIR", "/nonexistent/web-form/dist".into())],
+        ..Options::default()
+    })
+    .await;
+
+    let answer = app.get("/widget/fte-support-form.js").await;
+
+    assert_eq!(answer.status, 404, "{}", answer.text);
+    assert!(
+        answer.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("npm run build")
+    );
+}
+
+#[tokio::test]
+async fn the_demo_page_embeds_the_widget() {
+    let app = spawn_app().await;
+
+    let answer = app.get("/demo").await;
+
+    assert_eq!(answer.status, 200);
+    assert!(
+        answer
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(
+        answer
+            .text
+            .contains(r#"<script src="/widget/fte-support-form.js">"#)
+    );
+    assert!(answer.text.contains(r#"id="fte-support-form""#));
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_endpoint() {
+    let app = spawn_app().await;
+
+    let answer = app.get("/openapi.json").await;
+
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let document = answer.json();
+    assert!(document["openapi"].as_str().unwrap().starts_with("3."));
+    let expected = [
+        ("/support/submit", "post"),
+        ("/support/ticket/{ticket_id}", "get"),
+        ("/webhooks/whatsapp", "post"),
+        ("/webhooks/whatsapp/status", "post"),
+        ("/webhooks/gmail", "post"),
+        ("/conversations/{id}", "get"),
+        ("/customers/lookup", "get"),
+        ("/metrics/channels", "get"),
+        ("/widget/fte-support-form.js", "get"),
+        ("/demo", "get"),
+        ("/health", "get"),
+        ("/ready", "get"),
+        ("/metrics", "get"),
+    ];
+    for (path, method) in expected {
+        assert!(
+            document["paths"][path][method].is_object(),
+            "{method} {path} is documented"
+        );
+    }
+    assert!(document["components"]["securitySchemes"]["staff_key"].is_object());
+    assert!(document["components"]["schemas"]["SubmitRequest"].is_object());
+}
+
+#[tokio::test]
+async fn the_docs_page_works_offline_from_the_openapi_document() {
+    let app = spawn_app().await;
+
+    let answer = app.get("/docs").await;
+
+    assert_eq!(answer.status, 200);
+    assert!(answer.text.contains("/openapi.json"));
+    assert!(
+        !answer.text.contains("://"),
+        "the docs page loads nothing from another origin"
+    );
+}
+
+#[tokio::test]
+async fn unknown_routes_are_404_in_the_error_shape() {
+    let app = spawn_app().await;
+
+    let answer = app.get("/no/such/endpoint").await;
+
+    assert_eq!(answer.status, 404);
+    assert_eq!(answer.json()["error"], "not_found");
+}
+
+#[tokio::test]
+async fn a_request_over_the_time_limit_is_503_with_retry_after() {
+    let app = spawn_app_with(Options {
+        vars: vec![("API_REQUEST_TIMEOUT_MS", "300".into())],
+        ..Options::default()
+    })
+    .await;
+    // With the broker down the health check waits its full 1.5 s timeout.
+    app.broker().set_down(true).unwrap();
+
+    let answer = app.get("/health").await;
+
+    assert_eq!(answer.status, 503, "{}", answer.text);
+    assert_eq!(answer.json()["error"], "unavailable", "{}", answer.text);
+    assert!(answer.header("retry-after").is_some());
+}
+
+#[test]
+fn production_refuses_to_start_without_webhook_verification_or_staff_keys() {
+    let unsigned_twilio = TwilioSettings::from_lookup(&lookup(&[]), Profile::Production).unwrap();
+    let gmail_token = GmailSettings::from_lookup(
+        &lookup(&[("GMAIL_PUBSUB_PUSH_TOKEN", "s3cret")]),
+        Profile::Production,
+    )
+    .unwrap();
+    let error = WebhookAuth::from_settings(Profile::Production, &unsigned_twilio, &gmail_token)
+        .err()
+        .expect("an unsigned WhatsApp webhook is refused");
+    assert!(error.to_string().contains("TWILIO_AUTH_TOKEN"), "{error}");
+
+    let signed_twilio = TwilioSettings::from_lookup(
+        &lookup(&[
+            ("TWILIO_ACCOUNT_SID", "AC1"),
+            ("TWILIO_AUTH_TOKEN", "tok"),
+            ("TWILIO_WHATSAPP_NUMBER", "+14155238886"),
+        ]),
+        Profile::Production,
+    )
+    .unwrap();
+    let unverified_gmail = GmailSettings::from_lookup(&lookup(&[]), Profile::Production).unwrap();
+    let error = WebhookAuth::from_settings(Profile::Production, &signed_twilio, &unverified_gmail)
+        .err()
+        .expect("an unverified Gmail push is refused");
+    assert!(matches!(error, WebhookAuthError::Unverified { .. }));
+    assert!(
+        error.to_string().contains("GMAIL_PUBSUB_AUDIENCE"),
+        "{error}"
+    );
+
+    assert!(WebhookAuth::from_settings(Profile::Production, &signed_twilio, &gmail_token).is_ok());
+    assert!(
+        WebhookAuth::from_settings(Profile::Dev, &unsigned_twilio, &unverified_gmail).is_ok(),
+        "dev accepts unverified webhooks with a warning"
+    );
+
+    let error = ApiSettings::from_lookup(
+        &lookup(&[("PUBLIC_BASE_URL", "https://support.orbitask.example")]),
+        Profile::Production,
+    )
+    .unwrap_err();
+    assert!(
+        error.to_string().contains("STAFF_API_KEY_HASHES"),
+        "{error}"
+    );
+}
