@@ -26,14 +26,17 @@
 //! numbers, names or message bodies.
 
 pub mod agent;
+pub mod agent_adapter;
 pub mod consumer;
 pub mod context;
 pub mod events;
 mod handle;
+pub mod health;
 pub mod identity;
 pub mod reply;
 pub mod schedule;
 pub mod sender;
+pub mod startup;
 
 pub use context::{WorkerConfig, WorkerContext};
 pub use handle::{

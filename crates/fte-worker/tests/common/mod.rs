@@ -184,3 +184,19 @@ pub async fn count(pool: &PgPool, sql: &str) -> i64 {
         .await
         .unwrap()
 }
+
+/// A minimal reply for driving a sender directly.
+pub fn outbound_reply(channel: Channel) -> fte_channels::OutboundReply {
+    fte_channels::OutboundReply {
+        channel,
+        to: fte_channels::Recipient::Email(
+            fte_domain::EmailAddress::parse("a@example.com").unwrap(),
+        ),
+        subject: None,
+        parts: vec!["hello".into()],
+        thread: None,
+        idempotency_key: uuid::Uuid::new_v4().to_string(),
+        last_inbound_at: None,
+        ticket_reference: None,
+    }
+}

@@ -1,0 +1,81 @@
+//! `/health`, `/ready` and `/metrics` of the worker process.
+//!
+//! `/health` and `/ready` answer 200 while PostgreSQL and Kafka answer and
+//! 503 otherwise, with each dependency's state and each channel's breaker
+//! state (a degraded channel does not make the worker unhealthy: its
+//! replies wait in the outbox). `/metrics` is the Prometheus registry.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use fte_bus::KafkaPublisher;
+use fte_channels::{GuardedSender, ReplySender};
+use fte_store::PgPool;
+use serde_json::json;
+
+/// What the probes look at.
+#[derive(Clone)]
+pub struct HealthState {
+    /// The CRM database.
+    pub pool: PgPool,
+    /// The Kafka producer (its metadata request is the Kafka check).
+    pub publisher: KafkaPublisher,
+    /// Each channel's guarded sender, for its breaker state.
+    pub senders: Vec<Arc<GuardedSender>>,
+}
+
+/// The probe routes.
+pub fn router(state: HealthState) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/ready", get(health))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+/// Checks every dependency: 200 when PostgreSQL and Kafka answer, else 503.
+pub async fn report(state: &HealthState) -> (StatusCode, serde_json::Value) {
+    let timeout = Duration::from_secs(2);
+    let (postgres, kafka) = tokio::join!(
+        fte_store::ping(&state.pool, timeout),
+        state.publisher.check(timeout)
+    );
+    let mut channels = serde_json::Map::new();
+    for sender in &state.senders {
+        channels.insert(
+            sender.channel().as_str().to_owned(),
+            json!(sender.state().as_str()),
+        );
+    }
+    let healthy = postgres.is_ok() && kafka.is_ok();
+    let body = json!({
+        "status": if healthy { "ok" } else { "unavailable" },
+        "postgres": if postgres.is_ok() { "up" } else { "down" },
+        "kafka": if kafka.is_ok() { "up" } else { "down" },
+        "channels": channels,
+    });
+    let status = if healthy {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, body)
+}
+
+async fn health(State(state): State<HealthState>) -> impl IntoResponse {
+    let (status, body) = report(&state).await;
+    (status, Json(body))
+}
+
+async fn metrics(State(state): State<HealthState>) -> impl IntoResponse {
+    fte_store::record_pool_metrics(&state.pool);
+    (
+        [(header::CONTENT_TYPE, fte_runtime::metrics::CONTENT_TYPE)],
+        fte_runtime::metrics::global().encode(),
+    )
+}

@@ -1,0 +1,329 @@
+//! Wiring: the agent, the channel senders, and [`run`], which runs the
+//! consumer, one outbox sender per channel, the event relay and the probe
+//! server until shutdown. The `fte-worker` binary calls [`Worker::from_env`]
+//! then [`run`]; `fte run` builds a [`Worker`] next to the gateway and calls
+//! [`run`] in-process.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use fte_agent::{Embedder, HybridSearch, LocalMiniLm, OfflineAgent, OpenAiEmbedder};
+use fte_bus::{Bootstrap, KafkaPublisher};
+use fte_channels::gmail::{GmailConfig, GmailSender, Mailbox};
+use fte_channels::twilio::{TwilioConfig, TwilioSender};
+use fte_channels::web::WebReplySender;
+use fte_channels::{GuardedSender, ReplySender};
+use fte_domain::Channel;
+use fte_fakes::RecordingSender;
+use fte_runtime::Profile;
+use fte_runtime::settings::{
+    AgentSettings, DatabaseSettings, EmbeddingProvider, GmailSettings, KafkaSettings, Lookup,
+    SettingsError, TwilioSettings, WebReplySettings, WorkerSettings,
+};
+use fte_store::PgPool;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::agent::ReplyAgent;
+use crate::agent_adapter::AgentAdapter;
+use crate::consumer::{self, ConsumerConfig, ConsumerError};
+use crate::events::{EventSink, relay_pending};
+use crate::health::{self, HealthState};
+use crate::sender::ChannelSender;
+use crate::{WorkerConfig, WorkerContext};
+
+/// How often the relay publishes events a broker outage left behind.
+pub const RELAY_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Why the worker could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// A setting is missing or invalid.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    /// PostgreSQL is unreachable or migrations failed.
+    #[error("database: {0}")]
+    Store(#[from] fte_store::StoreError),
+    /// Kafka is unreachable.
+    #[error("kafka: {0}")]
+    Bus(#[from] fte_bus::BusError),
+    /// The consumer failed.
+    #[error(transparent)]
+    Consumer(#[from] ConsumerError),
+    /// A channel's configuration is invalid.
+    #[error("channel {channel}: {reason}")]
+    Channel {
+        /// The channel.
+        channel: Channel,
+        /// Why.
+        reason: String,
+    },
+    /// The agent could not be built (embedding model missing, bad key).
+    #[error("agent: {0}")]
+    Agent(String),
+    /// The probe server could not bind.
+    #[error("cannot bind the probe server on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Everything [`run`] runs.
+pub struct Worker {
+    /// Pool, agent, event sink and tunables.
+    pub ctx: WorkerContext,
+    /// The Kafka cluster (keeps an embedded broker alive).
+    pub bootstrap: Arc<Bootstrap>,
+    /// The producer (events and dead letters).
+    pub publisher: KafkaPublisher,
+    /// One guarded sender per channel.
+    pub senders: Vec<Arc<GuardedSender>>,
+    /// Consumer group, concurrency and shutdown grace.
+    pub consumer: ConsumerConfig,
+    /// Where `/health`, `/ready` and `/metrics` listen; `None` serves none
+    /// (when the host process already serves them).
+    pub probe_addr: Option<SocketAddr>,
+}
+
+impl Worker {
+    /// Builds the worker from the environment: settings, pool, Kafka,
+    /// agent and senders.
+    pub async fn from_env() -> Result<Self, StartupError> {
+        let lookup = Lookup::env();
+        let profile = Profile::from_lookup(&lookup)?;
+        let database = DatabaseSettings::from_lookup(&lookup, profile)?;
+        let kafka = KafkaSettings::from_lookup(&lookup, profile)?;
+        let pool = fte_store::connect(&database).await?;
+        if !profile.is_production() {
+            // Local runs migrate on start; production migrates as a deploy step.
+            fte_store::migrate(&pool).await?;
+        }
+        let bootstrap = Arc::new(Bootstrap::resolve(&kafka).await?);
+        Self::build(&lookup, profile, pool, bootstrap).await
+    }
+
+    /// Builds the worker on an existing pool and cluster (what `fte run`
+    /// calls next to the gateway).
+    pub async fn build(
+        lookup: &Lookup<'_>,
+        profile: Profile,
+        pool: PgPool,
+        bootstrap: Arc<Bootstrap>,
+    ) -> Result<Self, StartupError> {
+        let settings = WorkerSettings::from_lookup(lookup)?;
+        let config = WorkerConfig::from_lookup(lookup)?;
+        let kafka = bootstrap.settings().clone();
+        let publisher = KafkaPublisher::new(&bootstrap)?;
+        let agent = agent_from_settings(&AgentSettings::from_lookup(lookup)?, pool.clone())?;
+        let senders = channel_senders(
+            &GmailSettings::from_lookup(lookup, profile)?,
+            &TwilioSettings::from_lookup(lookup, profile)?,
+            &WebReplySettings::from_lookup(lookup)?,
+        )?;
+        let mut consumer = ConsumerConfig::new(kafka.consumer_group.clone());
+        consumer.concurrency = settings.concurrency;
+        consumer.shutdown_grace = Duration::from_secs(settings.shutdown_grace_secs);
+        let probe_addr = format!("{}:{}", settings.metrics_host, settings.metrics_port)
+            .parse()
+            .map_err(|_| SettingsError::Invalid {
+                var: "WORKER_METRICS_HOST",
+                reason: "not an IP address".into(),
+            })?;
+        Ok(Self {
+            ctx: WorkerContext {
+                pool,
+                agent,
+                events: Arc::new(publisher.clone()),
+                config,
+            },
+            bootstrap,
+            publisher,
+            senders,
+            consumer,
+            probe_addr: Some(probe_addr),
+        })
+    }
+}
+
+/// The offline agent over hybrid search with the configured embedder.
+pub fn agent_from_settings(
+    settings: &AgentSettings,
+    pool: PgPool,
+) -> Result<Arc<dyn ReplyAgent>, StartupError> {
+    let embedder: Arc<dyn Embedder> = match settings.embedding_provider {
+        EmbeddingProvider::Local => Arc::new(
+            LocalMiniLm::load(&settings.minilm_dir())
+                .map_err(|e| StartupError::Agent(e.to_string()))?,
+        ),
+        EmbeddingProvider::OpenAi => Arc::new(
+            OpenAiEmbedder::from_settings(settings)
+                .map_err(|e| StartupError::Agent(e.to_string()))?,
+        ),
+    };
+    let agent = OfflineAgent::new(HybridSearch::new(pool.clone(), embedder), pool);
+    tracing::info!("agent: offline agent over the knowledge base");
+    Ok(Arc::new(AgentAdapter(Arc::new(agent))))
+}
+
+fn guard(sender: Arc<dyn ReplySender>, threshold: u32, cooldown_secs: u64) -> Arc<GuardedSender> {
+    Arc::new(GuardedSender::new(
+        sender,
+        threshold,
+        Duration::from_secs(cooldown_secs),
+    ))
+}
+
+/// One guarded sender per channel: the provider's when its credentials are
+/// configured, else an in-memory recording sender (logged, so a local run
+/// never looks like it reached a customer).
+pub fn channel_senders(
+    gmail: &GmailSettings,
+    twilio: &TwilioSettings,
+    web: &WebReplySettings,
+) -> Result<Vec<Arc<GuardedSender>>, StartupError> {
+    let (threshold, cooldown) = (gmail.breaker_threshold, gmail.breaker_cooldown_secs);
+    let gmail_sender = match GmailConfig::from_settings(gmail) {
+        Ok(config) => Some(Arc::new(GmailSender::new(Arc::new(Mailbox::new(config))))),
+        Err(fte_channels::gmail::GmailConfigError::NotConfigured) => None,
+        Err(error) => {
+            return Err(StartupError::Channel {
+                channel: Channel::Email,
+                reason: error.to_string(),
+            });
+        }
+    };
+    let email: Arc<dyn ReplySender> = match &gmail_sender {
+        Some(sender) => {
+            tracing::info!(channel = "email", "replies go through Gmail");
+            sender.clone()
+        }
+        None => recording(Channel::Email),
+    };
+    let whatsapp: Arc<dyn ReplySender> = match TwilioConfig::from_settings(twilio) {
+        Ok(config) => {
+            tracing::info!(channel = "whatsapp", "replies go through Twilio");
+            Arc::new(TwilioSender::new(config))
+        }
+        Err(fte_channels::twilio::TwilioConfigError::NotConfigured) => recording(Channel::Whatsapp),
+        Err(error) => {
+            return Err(StartupError::Channel {
+                channel: Channel::Whatsapp,
+                reason: error.to_string(),
+            });
+        }
+    };
+    let web_form: Arc<dyn ReplySender> = match WebReplySender::from_settings(web, gmail_sender) {
+        Ok(sender) => {
+            tracing::info!(channel = "web_form", notify = ?web.notify, "web replies are posted to the status page");
+            Arc::new(sender)
+        }
+        Err(error) => {
+            return Err(StartupError::Channel {
+                channel: Channel::WebForm,
+                reason: error.to_string(),
+            });
+        }
+    };
+    Ok(vec![
+        guard(email, threshold, cooldown),
+        guard(
+            whatsapp,
+            twilio.breaker_threshold,
+            twilio.breaker_cooldown_secs,
+        ),
+        guard(web_form, threshold, cooldown),
+    ])
+}
+
+fn recording(channel: Channel) -> Arc<dyn ReplySender> {
+    tracing::warn!(
+        channel = channel.as_str(),
+        "no provider credentials: replies are recorded in memory, not delivered"
+    );
+    Arc::new(RecordingSender::new(channel))
+}
+
+/// Runs the worker until `shutdown`: the probe server, one outbox sender
+/// per channel, the event relay and the consumer. On shutdown the consumer
+/// finishes in-flight messages and commits, the senders finish their round,
+/// the relay publishes once more and the producer is flushed.
+pub async fn run(worker: Worker, shutdown: CancellationToken) -> Result<(), StartupError> {
+    let Worker {
+        ctx,
+        bootstrap,
+        publisher,
+        senders,
+        consumer: consumer_config,
+        probe_addr,
+    } = worker;
+    let mut tasks = JoinSet::new();
+
+    if let Some(addr) = probe_addr {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartupError::Bind { addr, source })?;
+        tracing::info!(%addr, "worker probes listening");
+        let app = health::router(HealthState {
+            pool: ctx.pool.clone(),
+            publisher: publisher.clone(),
+            senders: senders.clone(),
+        });
+        let stop = shutdown.clone();
+        tasks.spawn(async move {
+            if let Err(error) = axum::serve(listener, app)
+                .with_graceful_shutdown(async move { stop.cancelled().await })
+                .await
+            {
+                tracing::error!(%error, "probe server failed");
+            }
+        });
+    }
+
+    for sender in &senders {
+        let loop_ = ChannelSender {
+            pool: ctx.pool.clone(),
+            sender: sender.clone(),
+            events: ctx.events.clone(),
+            config: ctx.config.clone(),
+        };
+        tasks.spawn(loop_.run(shutdown.clone()));
+    }
+
+    let relay_pool = ctx.pool.clone();
+    let relay_sink: Arc<dyn EventSink> = ctx.events.clone();
+    let relay_stop = shutdown.clone();
+    tasks.spawn(async move {
+        loop {
+            let stopping = tokio::select! {
+                () = relay_stop.cancelled() => true,
+                () = tokio::time::sleep(RELAY_INTERVAL) => false,
+            };
+            if let Err(error) = relay_pending(&relay_pool, relay_sink.as_ref(), 500).await {
+                tracing::warn!(%error, "event relay round failed");
+            }
+            if stopping {
+                break;
+            }
+        }
+    });
+
+    let consumed = consumer::run(
+        ctx,
+        &bootstrap,
+        publisher.clone(),
+        consumer_config,
+        shutdown.clone(),
+    )
+    .await;
+    shutdown.cancel();
+    while tasks.join_next().await.is_some() {}
+    publisher.flush(Duration::from_secs(10))?;
+    consumed?;
+    tracing::info!("worker stopped");
+    Ok(())
+}

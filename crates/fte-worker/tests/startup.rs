@@ -1,0 +1,156 @@
+//! The whole worker (`startup::run`) on the embedded broker and a fresh
+//! database, and its health report.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{count, harness, inbound};
+use fte_bus::{Bootstrap, KafkaPublisher, topics};
+use fte_channels::{GuardedSender, ReplySender, SendError};
+use fte_domain::Channel;
+use fte_fakes::RecordingSender;
+use fte_runtime::settings::{KafkaSettings, Lookup, Profile};
+use fte_worker::consumer::ConsumerConfig;
+use fte_worker::health::{self, HealthState};
+use fte_worker::startup::{self, Worker};
+use tokio_util::sync::CancellationToken;
+
+fn kafka_settings() -> KafkaSettings {
+    let lookup = Lookup::from_fn(|key| match key {
+        "FTE_BROKER_ADDRESS_FILE" => Some("/nonexistent/fte-broker.addr".into()),
+        "KAFKA_TOPIC_PARTITIONS" => Some("2".into()),
+        "KAFKA_SESSION_TIMEOUT_MS" => Some("6000".into()),
+        "KAFKA_MAX_POLL_INTERVAL_MS" => Some("7000".into()),
+        _ => None,
+    });
+    KafkaSettings::from_lookup(&lookup, Profile::Dev).unwrap()
+}
+
+fn guarded(sender: Arc<RecordingSender>) -> Arc<GuardedSender> {
+    let sender: Arc<dyn ReplySender> = sender;
+    Arc::new(GuardedSender::new(sender, 1, Duration::from_secs(60)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_worker_answers_a_published_message_end_to_end_and_stops_cleanly() {
+    let h = harness().await;
+    let bootstrap = Arc::new(Bootstrap::resolve(&kafka_settings()).await.unwrap());
+    let publisher = KafkaPublisher::new(&bootstrap).unwrap();
+    let recorders: Vec<Arc<RecordingSender>> = Channel::ALL
+        .iter()
+        .map(|c| Arc::new(RecordingSender::new(*c)))
+        .collect();
+    let mut ctx = h.ctx.clone();
+    ctx.config.sender_poll_interval = Duration::from_millis(50);
+    let worker = Worker {
+        ctx,
+        bootstrap: bootstrap.clone(),
+        publisher: publisher.clone(),
+        senders: recorders.iter().cloned().map(guarded).collect(),
+        consumer: ConsumerConfig::new("fte-test-run"),
+        probe_addr: None,
+    };
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(startup::run(worker, shutdown.clone()));
+
+    let event = inbound(
+        Channel::Whatsapp,
+        "SM-e2e",
+        None,
+        Some("whatsapp:+34612345678"),
+        None,
+        "hi",
+    );
+    publisher
+        .publish(
+            topics::TICKETS_INCOMING,
+            &event.payload.partition_key(),
+            &serde_json::to_vec(&event).unwrap(),
+            &[],
+        )
+        .await
+        .unwrap();
+
+    let whatsapp = &recorders[1];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while whatsapp.sent().is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no reply delivered within 60 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(30), task)
+        .await
+        .expect("the worker stops within its grace period")
+        .unwrap()
+        .expect("the worker stops without error");
+
+    assert_eq!(whatsapp.sent().len(), 1);
+    assert_eq!(
+        whatsapp.sent()[0].to,
+        fte_channels::Recipient::Phone(fte_domain::PhoneNumber::parse("+34612345678").unwrap())
+    );
+    assert!(recorders[0].sent().is_empty() && recorders[2].sent().is_empty());
+    assert_eq!(
+        count(
+            &h.pool,
+            "select count(*) from reply_outbox where status = 'sent'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &h.pool,
+            "select count(*) from event_outbox where published_at is null"
+        )
+        .await,
+        0,
+        "every event was published before the worker stopped"
+    );
+}
+
+#[tokio::test]
+async fn health_reports_each_dependency_and_channel_and_fails_without_postgres() {
+    let h = harness().await;
+    let bootstrap = Bootstrap::resolve(&kafka_settings()).await.unwrap();
+    let publisher = KafkaPublisher::new(&bootstrap).unwrap();
+    let email = Arc::new(RecordingSender::new(Channel::Email));
+    let email_guarded = guarded(email.clone());
+    let whatsapp_guarded = guarded(Arc::new(RecordingSender::new(Channel::Whatsapp)));
+    // Degrade email: its breaker opens after one provider failure.
+    email.fail_next(SendError::Transient {
+        reason: "503".into(),
+        retry_after: None,
+    });
+    let reply = common::outbound_reply(Channel::Email);
+    assert!(email_guarded.send(&reply).await.is_err());
+
+    let state = HealthState {
+        pool: h.pool.clone(),
+        publisher: publisher.clone(),
+        senders: vec![email_guarded.clone(), whatsapp_guarded.clone()],
+    };
+    let (status, body) = health::report(&state).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["postgres"], "up");
+    assert_eq!(body["kafka"], "up");
+    assert_eq!(body["channels"]["email"], "degraded");
+    assert_eq!(body["channels"]["whatsapp"], "active");
+
+    let unreachable = sqlx::postgres::PgPoolOptions::new()
+        .acquire_timeout(Duration::from_millis(500))
+        .connect_lazy("postgres://fte@127.0.0.1:1/none")
+        .unwrap();
+    let down = HealthState {
+        pool: unreachable,
+        ..state
+    };
+    let (status, body) = health::report(&down).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["postgres"], "down");
+}
