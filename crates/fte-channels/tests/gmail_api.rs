@@ -235,3 +235,25 @@ async fn the_watch_renewal_loop_renews_at_once_and_then_periodically() {
     task.abort();
     assert!(fake.watches().len() >= 2);
 }
+
+#[tokio::test]
+async fn a_message_deleted_before_the_fetch_is_skipped_but_a_refusal_is_an_error() {
+    let (fake, mailbox) = gmail().await;
+    let start = fake.history_id();
+    let (gone, _) = fake.deliver_inbound(&customer_mail("<g@example.com>", "G", "", "gone"));
+    fake.deliver_inbound(&customer_mail("<k@example.com>", "K", "", "kept"));
+    fake.delete_message(&gone);
+
+    let (emails, _) = mailbox.fetch_new_messages(start).await.unwrap();
+    assert_eq!(emails.len(), 1);
+    assert_eq!(emails[0].text, "kept");
+
+    // history.list passes, then messages.get is refused: not silently skipped.
+    fake.faults().pass_next(1);
+    fake.faults().fail_next(403, 1);
+    let err = mailbox.fetch_new_messages(start).await.unwrap_err();
+    assert!(
+        matches!(err, GmailError::Provider(SendError::Permanent { .. })),
+        "{err:?}"
+    );
+}

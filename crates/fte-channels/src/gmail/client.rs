@@ -217,6 +217,7 @@ impl GmailClient {
         if !status.is_success() {
             return Err(match status {
                 StatusCode::NOT_FOUND if path == "history" => GmailError::HistoryTooOld,
+                StatusCode::NOT_FOUND => GmailError::NotFound,
                 StatusCode::UNAUTHORIZED => {
                     GmailError::Auth("Gmail answered 401 after a token renewal".into())
                 }

@@ -40,8 +40,12 @@ pub struct ReplyEmail<'a> {
 /// localised "AW:" / "SV:" are left as they are and get one "Re: ").
 pub fn reply_subject(subject: &str) -> String {
     let trimmed = subject.trim();
-    if trimmed.len() >= 3 && trimmed[..3].eq_ignore_ascii_case("re:") {
-        format!("Re: {}", trimmed[3..].trim_start())
+    if let Some(rest) = trimmed
+        .get(..3)
+        .filter(|prefix| prefix.eq_ignore_ascii_case("re:"))
+        .map(|_| &trimmed[3..])
+    {
+        format!("Re: {}", rest.trim_start())
     } else if trimmed.is_empty() {
         "Re: your message".to_owned()
     } else {
@@ -142,6 +146,8 @@ mod tests {
         assert_eq!(reply_subject("Export help"), "Re: Export help");
         assert_eq!(reply_subject("RE: Export help"), "Re: Export help");
         assert_eq!(reply_subject("re:Export"), "Re: Export");
+        assert_eq!(reply_subject("ééé"), "Re: ééé");
+        assert_eq!(reply_subject("Ré"), "Re: Ré");
     }
 
     #[test]

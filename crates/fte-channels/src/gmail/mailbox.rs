@@ -196,7 +196,7 @@ impl Mailbox {
             let raw = match self.client.raw_message(&item.id).await {
                 Ok(raw) => raw,
                 // Deleted between the notification and now.
-                Err(GmailError::Provider(crate::SendError::Permanent { .. })) => {
+                Err(GmailError::NotFound) => {
                     tracing::info!(gmail.message_id = %item.id, "message gone; skipped");
                     continue;
                 }

@@ -35,6 +35,9 @@ pub enum GmailError {
     /// bounded full sync with [`Mailbox::recent_inbox`] and store its id.
     #[error("Gmail history id too old: a full sync is needed")]
     HistoryTooOld,
+    /// The message or thread does not exist (deleted, or a wrong id).
+    #[error("Gmail resource not found")]
+    NotFound,
     /// Credentials were refused or could not be used.
     #[error("Gmail authentication failed: {0}")]
     Auth(String),
@@ -53,6 +56,9 @@ impl GmailError {
             GmailError::Provider(e) => e,
             GmailError::HistoryTooOld => SendError::Permanent {
                 reason: "history too old".into(),
+            },
+            GmailError::NotFound => SendError::Permanent {
+                reason: "HTTP 404".into(),
             },
             // Credentials may be fixed by an operator: keep the reply waiting.
             GmailError::Auth(reason) => SendError::Transient {

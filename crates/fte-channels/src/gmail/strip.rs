@@ -121,8 +121,10 @@ pub fn strip_reply_html(html: &str) -> String {
         let mut end = out.len();
         while let Some(rel) = lower[pos..].find("blockquote") {
             let at = pos + rel;
-            let closing = at >= 2 && &lower[at - 2..at] == "</";
-            let opening = at >= 1 && &lower[at - 1..at] == "<";
+            // Byte checks: `at` may follow a multi-byte character.
+            let bytes = lower.as_bytes();
+            let closing = at >= 2 && &bytes[at - 2..at] == b"</";
+            let opening = !closing && at >= 1 && bytes[at - 1] == b'<';
             if opening {
                 depth += 1;
             } else if closing {

@@ -116,6 +116,7 @@ pub(super) struct State_ {
     pub(super) token_requests: u32,
     pub(super) token_lifetime_secs: u64,
     pub(super) watches: Vec<String>,
+    pub(super) deleted: Vec<String>,
 }
 
 pub(super) struct Inner {
@@ -156,6 +157,7 @@ impl FakeGmail {
                 token_requests: 0,
                 token_lifetime_secs: 3600,
                 watches: Vec::new(),
+                deleted: Vec::new(),
             }),
             faults: Faults::default(),
         });
@@ -207,6 +209,12 @@ impl FakeGmail {
     /// Returns `(message id, thread id)`.
     pub fn deliver_inbound(&self, raw_mime: &str) -> (String, String) {
         deliver(&self.inner, raw_mime)
+    }
+
+    /// Deletes a message (as a customer or admin might between the push
+    /// and our fetch); its history record stays, like Gmail's.
+    pub fn delete_message(&self, id: &str) {
+        self.inner.lock().deleted.push(id.to_owned());
     }
 
     /// Every message we sent (label SENT), oldest first.

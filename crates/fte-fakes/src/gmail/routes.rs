@@ -241,7 +241,8 @@ pub(super) async fn get_message(
 ) -> Response {
     require_auth!(inner, headers);
     let state = inner.lock();
-    let Some(m) = state.messages.iter().find(|m| m.id == id) else {
+    let found = state.messages.iter().find(|m| m.id == id);
+    let Some(m) = found.filter(|_| !state.deleted.contains(&id)) else {
         return error(StatusCode::NOT_FOUND, "Requested entity was not found.");
     };
     match param(&query, "format").unwrap_or("full") {
