@@ -197,3 +197,28 @@ async fn a_phone_recipient_is_refused() {
         Err(SendError::Permanent { .. })
     ));
 }
+
+#[tokio::test]
+async fn a_partly_sent_reply_is_reconciled_and_completed_without_duplicates() {
+    let (fake, mailbox) = gmail().await;
+    let sender = GmailSender::new(mailbox);
+    let thread = thread_of(&fake, "Export");
+    let reply = email_reply(&["(1/2) first", "(2/2) second"], Some(thread));
+    fake.faults().pass_next(1);
+    fake.faults().fail_next(503, 1);
+
+    let err = sender.send(&reply).await.unwrap_err();
+    assert!(matches!(err, SendError::Unknown { .. }), "{err:?}");
+    let partial = sender.reconcile(&reply).await.unwrap().unwrap();
+    assert_eq!(partial.provider_message_ids.len(), 1);
+
+    // What the worker does: send the remaining parts under the same id.
+    let mut rest = reply.clone();
+    rest.parts = reply.parts[1..].to_vec();
+    sender.send(&rest).await.unwrap();
+
+    let complete = sender.reconcile(&reply).await.unwrap().unwrap();
+    assert_eq!(complete.provider_message_ids.len(), 2);
+    let bodies: Vec<String> = fake.sent().iter().map(|m| m.body_text()).collect();
+    assert_eq!(bodies, vec!["(1/2) first", "(2/2) second"]);
+}

@@ -118,8 +118,11 @@ impl GmailSender {
                 (part, m.id.clone())
             })
             .collect();
+        // Every email carrying the id counts once: after a partial send the
+        // worker sends the remaining parts as a new, shorter reply with the
+        // same id, so part numbers may repeat.
         found.sort();
-        found.dedup_by_key(|(part, _)| *part);
+        found.dedup_by(|a, b| a.1 == b.1);
         Ok(found.into_iter().map(|(_, id)| id).collect())
     }
 }
