@@ -47,6 +47,7 @@ async fn main() -> anyhow::Result<()> {
         "SMTP_URL": smtp.url(),
         "gmail_control": format!("{}/_fake", gmail.base_url()),
         "twilio_control": format!("{}/_fake", twilio.base_url()),
+        "pubsub_push_control": jwks.url().replace("/oauth2/v3/certs", "/_fake/push"),
     });
     println!("{urls}");
     fte_fakes_wait_for_shutdown().await;

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use axum::extract::State;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -103,6 +103,7 @@ impl FakeJwks {
         let state = Arc::new(Mutex::new(JwksState { keys, fetches: 0 }));
         let router = Router::new()
             .route("/oauth2/v3/certs", get(certs))
+            .route("/_fake/push", post(control_push))
             .with_state(state.clone());
         Ok(Self {
             server: FakeServer::start(router).await?,
@@ -131,6 +132,37 @@ async fn certs(State(state): State<Arc<Mutex<JwksState>>>) -> Json<Value> {
     state.fetches += 1;
     let keys: Vec<Value> = state.keys.iter().map(TestKey::jwk).collect();
     Json(json!({ "keys": keys }))
+}
+
+#[derive(Deserialize)]
+struct PushRequest {
+    audience: String,
+    service_account: String,
+    mailbox: String,
+    history_id: u64,
+}
+
+/// For other processes (the load and chaos harness): a signed push request
+/// for `mailbox` at `history_id`, as Pub/Sub would send it to the gateway.
+/// Answers `{"authorization": "Bearer …", "body": {…}}`.
+async fn control_push(
+    State(state): State<Arc<Mutex<JwksState>>>,
+    Json(request): Json<PushRequest>,
+) -> Result<Json<Value>, axum::http::StatusCode> {
+    let key = state
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .keys
+        .first()
+        .cloned()
+        .ok_or(axum::http::StatusCode::CONFLICT)?;
+    let claims = PushClaims::valid(&request.audience, &request.service_account);
+    let body: Value = serde_json::from_slice(&push_body(&request.mailbox, request.history_id))
+        .map_err(|_| axum::http::StatusCode::INTERNAL_SERVER_ERROR)?;
+    Ok(Json(json!({
+        "authorization": PushSigner::new(key).bearer(&claims),
+        "body": body,
+    })))
 }
 
 /// The claims of a push token.

@@ -132,3 +132,38 @@ async fn the_fake_gmail_takes_inbound_mail_over_http_and_requires_a_token() {
         .unwrap();
     assert_eq!(unauthorised.status(), 401);
 }
+
+#[tokio::test]
+async fn the_jwks_fake_mints_push_requests_that_the_verifier_accepts() {
+    use fte_channels::gmail::{PubSubVerifier, PushAuthMode, decode_push};
+    use fte_fakes::pubsub::{FakeJwks, test_key_a};
+    let jwks = FakeJwks::start(vec![test_key_a()]).await.unwrap();
+    let minted: serde_json::Value = reqwest::Client::new()
+        .post(jwks.url().replace("/oauth2/v3/certs", "/_fake/push"))
+        .json(&serde_json::json!({
+            "audience": "aud",
+            "service_account": "push@p.iam.gserviceaccount.com",
+            "mailbox": "support@orbitlabs.example",
+            "history_id": 42
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let verifier = PubSubVerifier::new(
+        PushAuthMode::Oidc {
+            audience: "aud".into(),
+            service_account: Some("push@p.iam.gserviceaccount.com".into()),
+            jwks_url: jwks.url(),
+        },
+        std::time::Duration::from_secs(5),
+    );
+    verifier
+        .verify(minted["authorization"].as_str(), None)
+        .await
+        .unwrap();
+    let body = serde_json::to_vec(&minted["body"]).unwrap();
+    assert_eq!(decode_push(&body).unwrap().history_id, 42);
+}
