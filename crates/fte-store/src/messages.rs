@@ -77,9 +77,10 @@ pub async fn insert_inbound(
 ) -> Result<Option<Uuid>, StoreError> {
     let id = sqlx::query_scalar(
         "insert into messages (conversation_id, channel, direction, role, content,
-             channel_message_id, delivery_status, metadata)
+             channel_message_id, delivery_status, metadata, created_at, updated_at)
          values ($1, $2, 'inbound', 'customer', $3, $4, 'received',
-                 $5::jsonb || jsonb_build_object('processed_at', now()))
+                 $5::jsonb || jsonb_build_object('processed_at', now()),
+                 clock_timestamp(), clock_timestamp())
          on conflict (channel, direction, channel_message_id)
              where channel_message_id is not null do nothing
          returning id",
@@ -116,14 +117,17 @@ pub struct NewOutbound<'a> {
 }
 
 /// Stores an outbound message with delivery status `pending`.
+///
+/// Messages take the wall clock (`clock_timestamp()`), not the transaction
+/// start, so a reply sorts after the message it answers in history.
 pub async fn insert_outbound(
     executor: impl PgExecutor<'_>,
     message: &NewOutbound<'_>,
 ) -> Result<Uuid, StoreError> {
     let id = sqlx::query_scalar(
         "insert into messages (conversation_id, channel, direction, role, content,
-             tokens_used, latency_ms, tool_calls, metadata)
-         values ($1, $2, 'outbound', $3, $4, $5, $6, $7, $8)
+             tokens_used, latency_ms, tool_calls, metadata, created_at, updated_at)
+         values ($1, $2, 'outbound', $3, $4, $5, $6, $7, $8, clock_timestamp(), clock_timestamp())
          returning id",
     )
     .bind(message.conversation_id)

@@ -78,10 +78,16 @@ impl WorkerConfig {
         let history_limit = lookup.parsed_or("WORKER_HISTORY_LIMIT", defaults.history_limit)?;
         let max_send_attempts =
             lookup.parsed_or("WORKER_MAX_SEND_ATTEMPTS", defaults.max_send_attempts)?;
-        if history_limit < 0 || max_send_attempts < 1 {
+        if history_limit < 0 {
+            return Err(SettingsError::Invalid {
+                var: "WORKER_HISTORY_LIMIT",
+                reason: "must be 0 or more".into(),
+            });
+        }
+        if max_send_attempts < 1 {
             return Err(SettingsError::Invalid {
                 var: "WORKER_MAX_SEND_ATTEMPTS",
-                reason: "history limit must be ≥ 0 and send attempts ≥ 1".into(),
+                reason: "must be at least 1".into(),
             });
         }
         Ok(Self {
@@ -103,4 +109,51 @@ pub struct WorkerContext {
     pub events: Arc<dyn EventSink>,
     /// Tunables.
     pub config: WorkerConfig,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup(pairs: &'static [(&'static str, &'static str)]) -> Lookup<'static> {
+        Lookup::from_fn(move |key| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    #[test]
+    fn defaults_apply_and_variables_override_them() {
+        let config = WorkerConfig::from_lookup(&lookup(&[])).unwrap();
+        assert_eq!(config.history_limit, 20);
+        assert_eq!(config.max_send_attempts, 5);
+        let config = WorkerConfig::from_lookup(&lookup(&[
+            ("WORKER_HISTORY_LIMIT", "5"),
+            ("WORKER_MAX_SEND_ATTEMPTS", "2"),
+        ]))
+        .unwrap();
+        assert_eq!((config.history_limit, config.max_send_attempts), (5, 2));
+    }
+
+    #[test]
+    fn invalid_values_name_their_variable() {
+        for (pairs, var) in [
+            (
+                &[("WORKER_MAX_SEND_ATTEMPTS", "0")][..],
+                "WORKER_MAX_SEND_ATTEMPTS",
+            ),
+            (
+                &[("WORKER_HISTORY_LIMIT", "-1")][..],
+                "WORKER_HISTORY_LIMIT",
+            ),
+        ] {
+            let pairs: &'static [(&'static str, &'static str)] = pairs;
+            match WorkerConfig::from_lookup(&lookup(pairs)) {
+                Err(SettingsError::Invalid { var: named, .. }) => assert_eq!(named, var),
+                other => panic!("expected {var} to be refused, got {other:?}"),
+            }
+        }
+    }
 }

@@ -752,3 +752,53 @@ async fn a_web_form_message_stored_by_the_gateway_is_answered_once() {
         1
     );
 }
+
+#[tokio::test]
+async fn the_agent_gets_at_most_the_history_limit_across_channels_oldest_first() {
+    let mut h = harness().await;
+    h.ctx.config.rate_limit_max = 1000;
+    for i in 0..12 {
+        let channel = if i % 2 == 0 {
+            Channel::Email
+        } else {
+            Channel::WebForm
+        };
+        handle_event(
+            &h.ctx,
+            &inbound(
+                channel,
+                &format!("m-{i}"),
+                Some("a@example.com"),
+                None,
+                None,
+                &format!("question {i}"),
+            ),
+        )
+        .await
+        .unwrap();
+    }
+    let last = h.agent.requests().pop().unwrap();
+    assert_eq!(
+        last.history.len(),
+        20,
+        "22 earlier messages, the limit is 20"
+    );
+    assert_eq!(
+        last.history.last().unwrap().role,
+        fte_worker::agent::HistoryRole::Agent
+    );
+    assert!(
+        last.history
+            .windows(2)
+            .all(|w| w[0].created_at <= w[1].created_at),
+        "oldest first"
+    );
+    assert!(
+        last.history.iter().any(|e| e.channel == Channel::Email)
+            && last.history.iter().any(|e| e.channel == Channel::WebForm)
+    );
+    assert!(
+        !last.history.iter().any(|e| e.content == "question 11"),
+        "the message itself is not history"
+    );
+}
