@@ -408,3 +408,58 @@ async fn while_kafka_is_down_the_gmail_webhook_is_503_so_pubsub_redelivers() {
     assert_eq!(answer.status, 503, "{}", answer.text);
     assert!(answer.header("retry-after").is_some());
 }
+
+#[tokio::test]
+async fn gmail_push_is_503_while_googles_signing_keys_cannot_be_fetched() {
+    let lookup = Lookup::from_fn(|key| match key {
+        "GMAIL_PUBSUB_AUDIENCE" => Some(AUDIENCE.into()),
+        "GMAIL_PUBSUB_JWKS_URL" => Some("http://127.0.0.1:9/oauth2/v3/certs".into()),
+        "PROVIDER_TIMEOUT_MS" => Some("500".into()),
+        _ => None,
+    });
+    let settings = GmailSettings::from_lookup(&lookup, Profile::Dev).unwrap();
+    let app = spawn_app_with(Options {
+        webhooks: WebhookAuth {
+            twilio: TwilioAuth::Signed(TWILIO_TOKEN.to_owned().into()),
+            gmail: GmailAuth::Verified(Arc::new(PubSubVerifier::from_settings(&settings).unwrap())),
+        },
+        ..Options::default()
+    })
+    .await;
+    let bearer = PushSigner::new(test_key_a()).bearer(&PushClaims::valid(AUDIENCE, PUSH_ACCOUNT));
+
+    let answer = push(
+        &app,
+        Some(&bearer),
+        push_body("support@orbitlabs.example", 3),
+    )
+    .await;
+
+    assert_eq!(answer.status, 503, "{}", answer.text);
+    assert!(answer.header("retry-after").is_some());
+}
+
+#[tokio::test]
+async fn webhooks_of_a_disabled_channel_are_404() {
+    let app = spawn_app_with(Options {
+        webhooks: WebhookAuth {
+            twilio: TwilioAuth::Disabled,
+            gmail: GmailAuth::Disabled,
+        },
+        ..Options::default()
+    })
+    .await;
+
+    let whatsapp = app
+        .post_twilio(
+            "/webhooks/whatsapp",
+            &whatsapp_params("SM0008"),
+            Some(TWILIO_TOKEN),
+        )
+        .await;
+    let gmail = push(&app, None, push_body("support@orbitlabs.example", 4)).await;
+
+    assert_eq!(whatsapp.status, 404, "{}", whatsapp.text);
+    assert_eq!(gmail.status, 404, "{}", gmail.text);
+    assert_eq!(app.count("select count(*) from inbound_receipts").await, 0);
+}
