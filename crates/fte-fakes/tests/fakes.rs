@@ -131,6 +131,45 @@ async fn the_fake_gmail_takes_inbound_mail_over_http_and_requires_a_token() {
         .await
         .unwrap();
     assert_eq!(unauthorised.status(), 401);
+
+    let token: serde_json::Value = http
+        .post(fake.token_url())
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", "c"),
+            ("client_secret", "s"),
+            ("refresh_token", "r"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bearer = token["access_token"].as_str().unwrap().to_owned();
+    let profile = |http: reqwest::Client, bearer: String| {
+        let url = format!("{}/gmail/v1/users/me/profile", fake.base_url());
+        async move {
+            http.get(url)
+                .bearer_auth(bearer)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(profile(http.clone(), bearer.clone()).await, 200);
+    http.post(format!("{}/_fake/fail", fake.base_url()))
+        .json(&serde_json::json!({"status": 500, "times": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(profile(http.clone(), bearer.clone()).await, 500);
+    http.post(format!("{}/_fake/expire-tokens", fake.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(profile(http.clone(), bearer).await, 401);
 }
 
 #[tokio::test]

@@ -15,8 +15,8 @@ use crate::faults::{self, Faults};
 mod routes;
 use crate::server::FakeServer;
 use routes::{
-    control_inbound, control_sent, get_message, get_thread, history, list_messages, profile, send,
-    token, watch,
+    control_expire_tokens, control_fail, control_inbound, control_sent, get_message, get_thread,
+    history, list_messages, profile, send, token, watch,
 };
 
 /// A message in the fake mailbox.
@@ -176,7 +176,9 @@ impl FakeGmail {
         let other = Router::new()
             .route("/token", post(token))
             .route("/_fake/inbound", post(control_inbound))
-            .route("/_fake/sent", get(control_sent));
+            .route("/_fake/sent", get(control_sent))
+            .route("/_fake/fail", post(control_fail))
+            .route("/_fake/expire-tokens", post(control_expire_tokens));
         let router = api.merge(other).with_state(inner.clone());
         Ok(Self {
             server: FakeServer::start(router).await?,

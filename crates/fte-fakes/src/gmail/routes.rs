@@ -339,3 +339,31 @@ pub(super) async fn control_inbound(State(inner): State<Shared>, raw: String) ->
 pub(super) async fn control_sent(State(inner): State<Shared>) -> Json<Vec<StoredMessage>> {
     Json(sent_of(&inner))
 }
+
+#[derive(Deserialize)]
+pub(super) struct FailRequest {
+    status: u16,
+    times: usize,
+    #[serde(default)]
+    delay_ms: Option<u64>,
+}
+
+/// `POST /_fake/fail {"status", "times", "delay_ms"?}`: fail the next API calls.
+pub(super) async fn control_fail(
+    State(inner): State<Shared>,
+    Json(request): Json<FailRequest>,
+) -> StatusCode {
+    inner.faults.fail_next(request.status, request.times);
+    if let Some(ms) = request.delay_ms {
+        inner.faults.set_delay(std::time::Duration::from_millis(ms));
+    }
+    StatusCode::NO_CONTENT
+}
+
+/// `POST /_fake/expire-tokens`: every issued token now answers 401.
+pub(super) async fn control_expire_tokens(State(inner): State<Shared>) -> StatusCode {
+    for token in &mut inner.lock().tokens {
+        token.1 = false;
+    }
+    StatusCode::NO_CONTENT
+}
