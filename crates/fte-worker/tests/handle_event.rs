@@ -802,3 +802,59 @@ async fn the_agent_gets_at_most_the_history_limit_across_channels_oldest_first()
         "the message itself is not history"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_first_messages_of_one_person_create_one_customer() {
+    let h = harness().await;
+    let mut tasks = Vec::new();
+    for i in 0..5 {
+        let ctx = h.ctx.clone();
+        let phone = ["+34 612 345 678", "+34612345678", "whatsapp:+34612345678"][i % 3];
+        let event = inbound(
+            Channel::Whatsapp,
+            &format!("SM-race-{i}"),
+            None,
+            Some(phone),
+            None,
+            "hi",
+        );
+        tasks.push(tokio::spawn(
+            async move { handle_event(&ctx, &event).await },
+        ));
+    }
+    let mut customers = std::collections::HashSet::new();
+    for task in tasks {
+        customers
+            .insert(handled(task.await.unwrap().expect("no race fails a message")).customer_id);
+    }
+    assert_eq!(customers.len(), 1, "one person, one customer");
+    assert_eq!(count(&h.pool, "select count(*) from customers").await, 1);
+    assert_eq!(
+        count(&h.pool, "select count(*) from conversations").await,
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_same_message_handled_concurrently_is_answered_once() {
+    let h = harness().await;
+    let event = inbound(
+        Channel::Email,
+        "g-dup",
+        Some("a@example.com"),
+        None,
+        None,
+        "q",
+    );
+    let (a, b) = tokio::join!(handle_event(&h.ctx, &event), handle_event(&h.ctx, &event));
+    let outcomes = [a.unwrap(), b.unwrap()];
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| **o == Outcome::Duplicate)
+            .count(),
+        1,
+        "one delivery wins, the other is a duplicate: {outcomes:?}"
+    );
+    assert_eq!(count(&h.pool, "select count(*) from reply_outbox").await, 1);
+}
