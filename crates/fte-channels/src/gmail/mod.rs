@@ -7,6 +7,7 @@
 mod auth;
 mod client;
 mod compose;
+mod jwks;
 mod mailbox;
 mod parse;
 mod push;
@@ -16,11 +17,10 @@ mod strip;
 pub use auth::{GMAIL_SCOPE, GmailCredentials, REFRESH_MARGIN, ServiceAccountKey, TokenSource};
 pub use client::{GmailClient, MessageRef, MetadataMessage, RawMessage, WatchResponse};
 pub use compose::{REPLY_ID_HEADER, REPLY_PART_HEADER, ReplyEmail, compose, reply_subject, to_raw};
+pub use jwks::JwksCache;
 pub use mailbox::{GmailConfig, GmailConfigError, Mailbox, WATCH_RENEWAL_INTERVAL};
 pub use parse::{MailParseError, ParsedEmail, parse_raw_email};
-pub use push::{
-    GmailNotification, JwksCache, PubSubVerifier, PushAuthMode, PushError, decode_push,
-};
+pub use push::{GmailNotification, PubSubVerifier, PushAuthMode, PushError, decode_push};
 pub use sender::GmailSender;
 pub use strip::{strip_reply_html, strip_reply_text};
 
