@@ -65,6 +65,9 @@ pub enum ApiError {
     /// 404.
     #[error("{0}")]
     NotFound(String),
+    /// 405: the path exists, the method does not.
+    #[error("method not allowed")]
+    MethodNotAllowed,
     /// 413: the body exceeds the limit.
     #[error("request body too large")]
     PayloadTooLarge,
@@ -114,6 +117,7 @@ impl ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -136,6 +140,11 @@ impl ApiError {
                 None,
             ),
             ApiError::NotFound(message) => ("not_found", message.clone(), None),
+            ApiError::MethodNotAllowed => (
+                "method_not_allowed",
+                "This endpoint does not accept that method; see /docs.".to_owned(),
+                None,
+            ),
             ApiError::PayloadTooLarge => (
                 "payload_too_large",
                 "The request is too large. Shorten the message and try again.".to_owned(),

@@ -117,7 +117,15 @@ async fn the_openapi_document_describes_every_endpoint() {
         );
     }
     assert!(document["components"]["securitySchemes"]["staff_key"].is_object());
-    assert!(document["components"]["schemas"]["SubmitRequest"].is_object());
+    let required = &document["components"]["schemas"]["SubmitRequest"]["required"];
+    for field in ["name", "email", "subject", "category", "message"] {
+        assert!(
+            required
+                .as_array()
+                .is_some_and(|r| r.contains(&field.into())),
+            "{field} is required: {required}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -142,6 +150,16 @@ async fn unknown_routes_are_404_in_the_error_shape() {
 
     assert_eq!(answer.status, 404);
     assert_eq!(answer.json()["error"], "not_found");
+}
+
+#[tokio::test]
+async fn a_wrong_method_is_405_in_the_error_shape() {
+    let app = spawn_app().await;
+
+    let answer = app.get("/support/submit").await;
+
+    assert_eq!(answer.status, 405, "{}", answer.text);
+    assert_eq!(answer.json()["error"], "method_not_allowed");
 }
 
 #[tokio::test]

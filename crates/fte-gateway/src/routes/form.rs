@@ -23,18 +23,23 @@ pub const MESSAGE_LENGTH: (usize, usize) = (10, 5000);
 pub struct SubmitRequest {
     /// 2 to 100 characters after trimming.
     #[serde(default)]
+    #[schema(required = true, nullable = false)]
     pub name: Option<String>,
     /// A valid address, at most 254 characters.
     #[serde(default)]
+    #[schema(required = true, nullable = false)]
     pub email: Option<String>,
     /// 5 to 200 characters after trimming.
     #[serde(default)]
+    #[schema(required = true, nullable = false)]
     pub subject: Option<String>,
     /// general, technical, billing, feedback or bug_report.
     #[serde(default)]
+    #[schema(required = true, nullable = false)]
     pub category: Option<String>,
     /// 10 to 5000 characters after trimming.
     #[serde(default)]
+    #[schema(required = true, nullable = false)]
     pub message: Option<String>,
     /// low, medium (default) or high.
     #[serde(default)]

@@ -57,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(probes::metrics))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(state.api.body_limit_bytes))
+        .layer(middleware::from_fn(method_not_allowed_as_json))
         .layer(middleware::from_fn_with_state(state.clone(), time_limit))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -106,6 +107,24 @@ async fn time_limit(State(state): State<AppState>, request: Request, next: Next)
             ApiError::unavailable("The request took too long; please retry.").into_response()
         }
     }
+}
+
+/// axum answers a wrong method with an empty 405; give it the error shape
+/// (keeping `Allow`). Done here rather than with a method fallback so CORS
+/// preflight requests still reach the CORS layer.
+async fn method_not_allowed_as_json(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if response.status() != axum::http::StatusCode::METHOD_NOT_ALLOWED
+        || response.headers().contains_key(header::CONTENT_TYPE)
+    {
+        return response;
+    }
+    let allow = response.headers().get(header::ALLOW).cloned();
+    let mut json = ApiError::MethodNotAllowed.into_response();
+    if let Some(allow) = allow {
+        json.headers_mut().insert(header::ALLOW, allow);
+    }
+    json
 }
 
 async fn not_found() -> ApiError {
