@@ -5,9 +5,9 @@ pub const DEFAULT_API_PORT: u16 = 8000;
 /// Largest request body the gateway reads, in bytes (64 KiB).
 pub const DEFAULT_BODY_LIMIT_BYTES: usize = 64 * 1024;
 /// How long one request may take before the gateway answers 503.
-pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 15_000;
+pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 10_000;
 /// Web form submissions one client IP may make per minute.
-pub const DEFAULT_SUBMIT_RATE_LIMIT_PER_MINUTE: u32 = 10;
+pub const DEFAULT_SUBMIT_RATE_LIMIT_PER_MINUTE: u32 = 30;
 /// Webhook calls one client IP may make per minute (providers send from few
 /// addresses, so this is generous).
 pub const DEFAULT_WEBHOOK_RATE_LIMIT_PER_MINUTE: u32 = 600;
@@ -35,13 +35,13 @@ pub struct ApiSettings {
     /// `TRUST_PROXY` (false): take the client address from the last
     /// `X-Forwarded-For` entry (the one our own proxy appended).
     pub trust_proxy: bool,
-    /// `SUBMIT_RATE_LIMIT_PER_MINUTE` (10) per client IP.
+    /// `SUBMIT_RATE_LIMIT_PER_MINUTE` (30) per client IP.
     pub submit_rate_limit_per_minute: u32,
     /// `WEBHOOK_RATE_LIMIT_PER_MINUTE` (600) per client IP.
     pub webhook_rate_limit_per_minute: u32,
     /// `API_BODY_LIMIT_BYTES` (65536).
     pub body_limit_bytes: usize,
-    /// `API_REQUEST_TIMEOUT_MS` (15000).
+    /// `API_REQUEST_TIMEOUT_MS` (10000).
     pub request_timeout_ms: u64,
     /// `WEB_FORM_DIST_DIR` (`web-form/dist`): the built embeddable form.
     pub web_form_dist_dir: std::path::PathBuf,
