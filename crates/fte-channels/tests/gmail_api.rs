@@ -70,7 +70,10 @@ async fn an_expired_history_id_asks_for_a_bounded_full_sync() {
 
     let (emails, history_id) = mailbox.recent_inbox(1).await.unwrap();
     assert_eq!(emails.len(), 1, "bounded by max");
-    assert_eq!(emails[0].text, "second", "newest first");
+    assert_eq!(emails[0].text, "second", "the newest");
+    let (both, _) = mailbox.recent_inbox(10).await.unwrap();
+    let texts: Vec<&str> = both.iter().map(|e| e.text.as_str()).collect();
+    assert_eq!(texts, ["first", "second"], "handed over oldest first");
     assert_eq!(history_id, fake.history_id());
     assert!(mailbox.fetch_new_messages(history_id).await.is_ok());
 }

@@ -179,11 +179,14 @@ impl Mailbox {
         Ok((emails, history_id.max(start_history_id)))
     }
 
-    /// The bounded full sync: the newest `max` INBOX messages and the
-    /// mailbox's current history id (read first, so nothing falls between).
+    /// The bounded full sync: the newest `max` INBOX messages (oldest first)
+    /// and the mailbox's current history id (read first, so nothing falls
+    /// between).
     pub async fn recent_inbox(&self, max: u32) -> Result<(Vec<ParsedEmail>, u64), GmailError> {
         let history_id = self.client.current_history_id().await?;
-        let refs = self.client.list(Some("INBOX"), None, max).await?;
+        let mut refs = self.client.list(Some("INBOX"), None, max).await?;
+        // Gmail lists newest first; hand them over oldest first, like history.
+        refs.reverse();
         Ok((self.fetch_all(refs).await?, history_id))
     }
 
