@@ -8,7 +8,8 @@
 //! - [`twilio::FakeTwilio`]: Twilio's Messages API;
 //! - [`pubsub`]: a JWKS endpoint with test keys and a Pub/Sub push token signer;
 //! - [`smtp::FakeSmtp`]: an SMTP relay that keeps what it receives;
-//! - [`recording::RecordingSender`]: an in-memory `ReplySender`.
+//! - [`recording::RecordingSender`]: an in-memory `ReplySender`;
+//! - `openai`: a fake OpenAI-compatible server (kept by the agent's owners).
 //!
 //! Every server binds `127.0.0.1:0`, returns its base URL, and has a handle to
 //! inspect and steer it ([`faults::Faults`]: fail with a status, slow down,
