@@ -9,30 +9,28 @@
 //! only acknowledges, a customer over the rate limit gets one notice, a
 //! WhatsApp "MORE" gets the deferred rest, and everything else goes to the
 //! agent, whose outcome is committed with the reply, the escalation and the
-//! events. Publishing happens after the commit, from the event outbox.
+//! events (see `step.rs`). Publishing happens after the commit, from the
+//! event outbox.
 
 use std::time::Instant;
 
-use chrono::{DateTime, Utc};
-use fte_domain::format::{self, FormattedReply, Recipient as FormatRecipient};
 use fte_domain::{
     Channel, ConversationId, ConversationStatus, CustomerId, EVENT_SCHEMA_VERSION,
     EscalationReason, EventEnvelope, InboundMessage, InvalidTransition, MessageId, Priority,
     TicketId, TicketStatus,
 };
-use fte_store::conversations::{self, ConversationRow, NewEscalation, NewTicket, TicketRow};
-use fte_store::customers::{self, CustomerRow};
+use fte_store::StoreError;
+use fte_store::conversations::{self, ConversationRow, NewTicket, TicketRow};
+use fte_store::customers;
 use fte_store::messages::{self, NewInbound};
-use fte_store::{StoreError, outbox};
 use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::agent::{AgentRequest, AgentUnavailable, HistoryEntry, HistoryRole};
+use crate::agent::AgentUnavailable;
 use crate::context::WorkerContext;
 use crate::identity::{Identity, resolve_customer};
-use crate::reply::{self, QueuedReply};
-use crate::schedule::business_hours_after;
+use crate::step::Step;
 
 /// The notice a customer over the rate limit gets, once per window.
 pub const RATE_LIMIT_NOTICE: &str = "We're processing your messages — please wait a moment.";
@@ -40,9 +38,9 @@ pub const RATE_LIMIT_NOTICE: &str = "We're processing your messages — please w
 /// once per acknowledgement interval.
 pub const ESCALATED_ACKNOWLEDGEMENT: &str = "Thanks, we've added this to your case. A member of our support team already has it and will reply here.";
 
-const META_DEFERRED: &str = "deferred_reply";
-const META_ACK_AT: &str = "escalation_ack_at";
-const META_RATE_NOTICE_AT: &str = "rate_limit_notice_at";
+pub(crate) const META_DEFERRED: &str = "deferred_reply";
+pub(crate) const META_ACK_AT: &str = "escalation_ack_at";
+pub(crate) const META_RATE_NOTICE_AT: &str = "rate_limit_notice_at";
 
 /// Why a message could not be handled.
 #[derive(Debug, thiserror::Error)]
@@ -364,7 +362,7 @@ async fn ticket_for(
 
 /// Moves a ticket along the domain's state machine; a refused transition
 /// writes nothing.
-async fn move_ticket(
+pub(crate) async fn move_ticket(
     conn: &mut PgConnection,
     id: Uuid,
     from: TicketStatus,
@@ -377,7 +375,7 @@ async fn move_ticket(
     Ok(to)
 }
 
-async fn move_conversation(
+pub(crate) async fn move_conversation(
     conn: &mut PgConnection,
     id: Uuid,
     from: &str,
@@ -390,332 +388,4 @@ async fn move_conversation(
     let to = from_status.transition(to)?;
     conversations::set_status(&mut *conn, id, from, to.as_str(), resolution_type).await?;
     Ok(())
-}
-
-/// One message, after storage: decides and queues what the customer gets.
-struct Step<'a> {
-    ctx: &'a WorkerContext,
-    message: &'a InboundMessage,
-    identity: &'a Identity,
-    customer: &'a CustomerRow,
-    conversation: &'a ConversationRow,
-    ticket_id: Uuid,
-    ticket_status: TicketStatus,
-    message_id: Uuid,
-}
-
-impl Step<'_> {
-    fn channel(&self) -> Channel {
-        self.message.channel
-    }
-
-    fn first_name(&self) -> Option<String> {
-        self.message
-            .sender
-            .name
-            .as_deref()
-            .or(self.customer.name.as_deref())
-            .and_then(|n| n.split_whitespace().next())
-            .map(str::to_owned)
-    }
-
-    fn meta_time(&self, key: &str) -> Option<DateTime<Utc>> {
-        self.conversation
-            .metadata
-            .get(key)
-            .and_then(|v| v.as_str())
-            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-            .map(|t| t.with_timezone(&Utc))
-    }
-
-    /// Shapes plain text for the channel with its greeting and ticket line.
-    fn format(&self, text: &str) -> FormattedReply {
-        let first_name = self.first_name();
-        let reference = self.ticket_id.to_string();
-        format::format_reply(
-            self.channel(),
-            FormatRecipient {
-                first_name: first_name.as_deref(),
-                ticket_reference: &reference,
-            },
-            text,
-        )
-    }
-
-    async fn queue(
-        &self,
-        conn: &mut PgConnection,
-        role: &str,
-        formatted: &FormattedReply,
-        agent: Option<&crate::agent::AgentOutcome>,
-    ) -> Result<(), HandleError> {
-        reply::queue(
-            conn,
-            &QueuedReply {
-                message: self.message,
-                identity: self.identity,
-                conversation_id: self.conversation.id,
-                ticket_id: self.ticket_id,
-                role,
-                parts: &formatted.messages,
-                agent,
-            },
-        )
-        .await?;
-        if self.channel() == Channel::Whatsapp {
-            let deferred = formatted.deferred.clone().map(serde_json::Value::String);
-            conversations::set_metadata(&mut *conn, self.conversation.id, META_DEFERRED, deferred)
-                .await?;
-        }
-        Ok(())
-    }
-
-    async fn decide(&self, conn: &mut PgConnection) -> Result<Action, HandleError> {
-        let now = Utc::now();
-        if self.conversation.status == ConversationStatus::Escalated.as_str() {
-            let interval = chrono::Duration::from_std(self.ctx.config.escalated_ack_interval)
-                .unwrap_or(chrono::Duration::hours(1));
-            if self
-                .meta_time(META_ACK_AT)
-                .is_some_and(|at| now - at < interval)
-            {
-                return Ok(Action::StoredWhileEscalated);
-            }
-            let formatted = self.format(ESCALATED_ACKNOWLEDGEMENT);
-            self.queue(conn, "system", &formatted, None).await?;
-            self.set_meta_time(conn, META_ACK_AT, now).await?;
-            return Ok(Action::Acknowledged);
-        }
-
-        let window = chrono::Duration::from_std(self.ctx.config.rate_limit_window)
-            .unwrap_or(chrono::Duration::minutes(1));
-        let recent =
-            messages::inbound_count_since(&mut *conn, self.customer.id, now - window).await?;
-        if recent > self.ctx.config.rate_limit_max {
-            if self
-                .meta_time(META_RATE_NOTICE_AT)
-                .is_some_and(|at| now - at < window)
-            {
-                return Ok(Action::RateLimited);
-            }
-            let formatted = self.format(RATE_LIMIT_NOTICE);
-            self.queue(conn, "system", &formatted, None).await?;
-            self.set_meta_time(conn, META_RATE_NOTICE_AT, now).await?;
-            return Ok(Action::RateLimitNotice);
-        }
-
-        if self.channel() == Channel::Whatsapp
-            && self.message.content.trim().eq_ignore_ascii_case("more")
-            && let Some(deferred) = self
-                .conversation
-                .metadata
-                .get(META_DEFERRED)
-                .and_then(|d| d.as_str())
-        {
-            let formatted = format::whatsapp(deferred);
-            self.queue(conn, "agent", &formatted, None).await?;
-            return Ok(Action::SentDeferred);
-        }
-
-        self.ask_agent(conn).await
-    }
-
-    async fn set_meta_time(
-        &self,
-        conn: &mut PgConnection,
-        key: &str,
-        at: DateTime<Utc>,
-    ) -> Result<(), HandleError> {
-        conversations::set_metadata(
-            &mut *conn,
-            self.conversation.id,
-            key,
-            Some(serde_json::Value::String(at.to_rfc3339())),
-        )
-        .await?;
-        Ok(())
-    }
-
-    async fn ask_agent(&self, conn: &mut PgConnection) -> Result<Action, HandleError> {
-        let history = messages::customer_history(
-            &mut *conn,
-            self.customer.id,
-            self.message_id,
-            self.ctx.config.history_limit,
-        )
-        .await?
-        .into_iter()
-        .filter_map(|row| {
-            Some(HistoryEntry {
-                role: if row.direction == "inbound" {
-                    HistoryRole::Customer
-                } else {
-                    HistoryRole::Agent
-                },
-                channel: row.channel.parse().ok()?,
-                content: row.content,
-                created_at: row.created_at,
-            })
-        })
-        .collect();
-        let request = AgentRequest {
-            customer_id: CustomerId(self.customer.id),
-            conversation_id: ConversationId(self.conversation.id),
-            ticket_id: TicketId(self.ticket_id),
-            channel: self.channel(),
-            customer_first_name: self.first_name(),
-            plan: self.customer.plan.clone(),
-            subject: self.message.subject.clone(),
-            message: self.message.content.clone(),
-            history,
-        };
-        let outcome = self.ctx.agent.respond(&request).await?;
-        let channel = self.channel().as_str();
-
-        self.queue(conn, "agent", &outcome.reply, Some(&outcome))
-            .await?;
-        let sentiment = f64::from(outcome.sentiment);
-        conversations::set_sentiment(&mut *conn, self.conversation.id, sentiment).await?;
-        messages::set_sentiment(&mut *conn, self.message_id, sentiment).await?;
-        if let Some(category) = outcome.ticket_category {
-            conversations::set_ticket_category(&mut *conn, self.ticket_id, category.as_str())
-                .await?;
-        }
-
-        let action = if let Some(decision) = &outcome.escalation {
-            self.escalate(conn, decision).await?;
-            Action::Escalated(decision.reason)
-        } else if outcome.resolve_ticket {
-            move_ticket(
-                conn,
-                self.ticket_id,
-                self.ticket_status,
-                TicketStatus::Resolved,
-            )
-            .await?;
-            move_conversation(
-                conn,
-                self.conversation.id,
-                &self.conversation.status,
-                ConversationStatus::Resolved,
-                Some("bot"),
-            )
-            .await?;
-            Action::Resolved
-        } else {
-            Action::Answered
-        };
-
-        let tool_calls = outcome.tool_calls.as_array().map_or(0, Vec::len);
-        for (name, value) in [
-            ("response_latency_ms", f64::from(outcome.latency_ms)),
-            ("tokens_used", f64::from(outcome.tokens_used)),
-            ("sentiment", sentiment),
-        ] {
-            messages::record_agent_metric(
-                &mut *conn,
-                name,
-                value,
-                channel,
-                json!({ "ticket_id": self.ticket_id }),
-            )
-            .await?;
-        }
-        let metrics_event = EventEnvelope::new(
-            "agent.turn",
-            Utc::now(),
-            json!({
-                "channel": channel,
-                "conversation_id": self.conversation.id,
-                "ticket_id": self.ticket_id,
-                "latency_ms": outcome.latency_ms,
-                "tokens_used": outcome.tokens_used,
-                "tool_calls": tool_calls,
-                "escalated": outcome.escalation.is_some(),
-                "sentiment": outcome.sentiment,
-            }),
-        );
-        outbox::enqueue_event(
-            &mut *conn,
-            fte_bus::topics::METRICS,
-            &self.conversation.id.to_string(),
-            &serde_json::to_value(&metrics_event).unwrap_or_default(),
-        )
-        .await?;
-        let m = fte_runtime::metrics::global();
-        m.agent_tokens
-            .with_label_values(&[channel])
-            .inc_by(u64::from(outcome.tokens_used));
-        m.sentiment.with_label_values(&[channel]).observe(sentiment);
-        Ok(action)
-    }
-
-    async fn escalate(
-        &self,
-        conn: &mut PgConnection,
-        decision: &crate::agent::EscalationDecision,
-    ) -> Result<(), HandleError> {
-        move_ticket(
-            conn,
-            self.ticket_id,
-            self.ticket_status,
-            TicketStatus::Escalated,
-        )
-        .await?;
-        move_conversation(
-            conn,
-            self.conversation.id,
-            &self.conversation.status,
-            ConversationStatus::Escalated,
-            None,
-        )
-        .await?;
-        let now = Utc::now();
-        let hours = match self.customer.plan.as_deref() {
-            Some("business") | Some("enterprise") => 1,
-            _ => 4,
-        };
-        let full_context = json!({
-            "summary": decision.summary,
-            "customer_id": self.customer.id,
-            "conversation_id": self.conversation.id,
-            "ticket_id": self.ticket_id,
-            "channel": self.channel().as_str(),
-            "reason": decision.reason.as_str(),
-            "plan": self.customer.plan,
-        });
-        conversations::insert_escalation(
-            &mut *conn,
-            &NewEscalation {
-                ticket_id: self.ticket_id,
-                conversation_id: self.conversation.id,
-                customer_id: self.customer.id,
-                channel: self.channel().as_str(),
-                reason: decision.reason.as_str(),
-                full_context: full_context.clone(),
-                expected_response_by: Some(business_hours_after(now, hours)),
-            },
-        )
-        .await?;
-        conversations::set_metadata(
-            &mut *conn,
-            self.conversation.id,
-            META_ACK_AT,
-            Some(serde_json::Value::String(now.to_rfc3339())),
-        )
-        .await?;
-        let event = EventEnvelope::new(
-            "ticket.escalated",
-            now,
-            json!({ "ticket_id": self.ticket_id, "full_context": full_context }),
-        );
-        outbox::enqueue_event(
-            &mut *conn,
-            fte_bus::topics::ESCALATIONS,
-            &self.ticket_id.to_string(),
-            &serde_json::to_value(&event).unwrap_or_default(),
-        )
-        .await?;
-        Ok(())
-    }
 }

@@ -37,6 +37,7 @@ pub mod reply;
 pub mod schedule;
 pub mod sender;
 pub mod startup;
+mod step;
 
 pub use context::{WorkerConfig, WorkerContext};
 pub use handle::{
