@@ -858,3 +858,43 @@ async fn the_same_message_handled_concurrently_is_answered_once() {
     );
     assert_eq!(count(&h.pool, "select count(*) from reply_outbox").await, 1);
 }
+
+#[tokio::test]
+async fn a_transition_the_state_machine_refuses_writes_nothing() {
+    let h = harness().await;
+    // Staff resolved the announced ticket before the worker got to it.
+    let ticket = fte_domain::TicketId::new();
+    sqlx::query(
+        "insert into tickets (id, source_channel, status) values ($1, 'web_form', 'resolved')",
+    )
+    .bind(ticket.as_uuid())
+    .execute(&h.pool)
+    .await
+    .unwrap();
+    h.agent.then(Script::Escalate(EscalationReason::Legal));
+    let mut event = inbound(
+        Channel::WebForm,
+        &ticket.to_string(),
+        Some("a@example.com"),
+        None,
+        None,
+        "gdpr",
+    );
+    event.payload.ticket_id = Some(ticket);
+
+    let error = handle_event(&h.ctx, &event).await.unwrap_err();
+
+    assert!(
+        matches!(error, fte_worker::HandleError::Transition(_)),
+        "{error:?}"
+    );
+    assert!(!error.is_transient(), "dead-lettered, not retried forever");
+    let status: String = sqlx::query_scalar("select status from tickets where id = $1")
+        .bind(ticket.as_uuid())
+        .fetch_one(&h.pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "resolved");
+    assert_eq!(count(&h.pool, "select count(*) from messages").await, 0);
+    assert_eq!(count(&h.pool, "select count(*) from escalations").await, 0);
+}
