@@ -87,8 +87,7 @@ pub fn content_violations(text: &str, ticket_reference: &str) -> Vec<Violation> 
     // around it talks about prices or discounts.
     let discount = fte_domain::format::split_sentences(&folded)
         .iter()
-        .any(|s| PERCENT.is_match(s) && DISCOUNT_WORDS.is_match(s))
-        || folded.contains("discount");
+        .any(|s| PERCENT.is_match(s) && DISCOUNT_WORDS.is_match(s));
     if discount {
         found.push(Violation::Discount);
     }

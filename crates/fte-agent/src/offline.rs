@@ -32,6 +32,8 @@ const CROSS_CHANNEL_WINDOW_HOURS: i64 = 24;
 /// A sentence joins the answer when its similarity to the question is at
 /// least this share of the best sentence's similarity.
 const SENTENCE_KEEP_RATIO: f32 = 0.8;
+/// Units below this similarity never join the answer.
+const MIN_UNIT_SCORE: f32 = 0.2;
 
 /// The deterministic agent.
 #[derive(Clone, Debug)]
@@ -178,66 +180,123 @@ impl OfflineAgent {
         })
     }
 
-    /// The most relevant sentences of the best article, in article order;
-    /// a numbered step pulls in its whole list (a how-to is its steps).
+    /// The most relevant sentences of the best articles, in article order;
+    /// a numbered step of the best article pulls in its whole list (a
+    /// how-to is its steps).
     async fn extract_answer(
         &self,
         question: &str,
         results: &SearchResults,
         channel: Channel,
     ) -> Result<String, AgentError> {
-        let articles = results.top_articles(2);
+        let articles = results.top_articles(3);
         let Some(best) = articles.first() else {
             return Ok(String::new());
         };
-        let mut units = answer_units(best);
-        // A second article joins when the first holds only part of the
-        // answer (several questions in one message).
-        if let Some(second) = articles.get(1) {
-            let best_score = best[0].score;
-            if second[0].score >= best_score * 0.9 {
-                units.extend(answer_units(second));
+        let best_article_score = best[0].score;
+        let mut units: Vec<Unit> = Vec::new();
+        let mut lists = 0;
+        for (rank, article) in articles.iter().enumerate() {
+            // Other articles compete only when the search ranked them
+            // nearly as high (a message with several questions).
+            if rank > 0 && article[0].score < best_article_score * 0.8 {
+                continue;
             }
+            units.extend(answer_units(article, rank, &mut lists));
         }
         if units.is_empty() {
             return Ok(String::new());
         }
         let mut texts: Vec<String> = vec![question.to_owned()];
-        texts.extend(units.iter().map(|u| u.text.clone()));
+        texts.extend(units.iter().map(|u| u.context.clone()));
         let vectors = self.search.embedder().embed(&texts).await?;
         let (query, unit_vectors) = vectors.split_first().expect("the question was embedded");
         let question_words = keyword_set(question);
+        let how_to = HOW_TO.is_match(&fold(question));
+        let lead = units.iter().filter(|u| u.article == 0).count() * 2 / 5;
         let scores: Vec<f32> = units
             .iter()
+            .enumerate()
             .zip(unit_vectors)
-            .map(|(unit, vector)| {
+            .map(|((index, unit), vector)| {
                 let overlap = keyword_set(&unit.text)
                     .iter()
                     .filter(|w| question_words.contains(w))
                     .count() as f32;
-                cosine(query, vector) + 0.05 * overlap.min(4.0)
+                let mut score = cosine(query, vector) + 0.04 * overlap.min(4.0);
+                if unit.article == 0 {
+                    score += 0.05;
+                    // Articles lead with the main answer (units of the best
+                    // article come first in `units`).
+                    if index < lead.max(2) {
+                        score += 0.06;
+                    }
+                }
+                if how_to && unit.list.is_some() {
+                    score += 0.08;
+                }
+                score
             })
             .collect();
         let best_score = scores.iter().copied().fold(f32::MIN, f32::max);
-        let max_units = match channel {
-            Channel::Whatsapp => 3,
-            Channel::Email | Channel::WebForm => 5,
+        // A few units always (the best one is often a generic intro), more
+        // while they stay close to the best.
+        let (min_units, max_units) = match channel {
+            Channel::Whatsapp => (3, 5),
+            Channel::Email | Channel::WebForm => (4, 6),
         };
         let mut ranked: Vec<usize> = (0..units.len()).collect();
         ranked.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
-        let mut chosen: Vec<usize> = ranked
-            .into_iter()
-            .filter(|&i| scores[i] >= best_score * SENTENCE_KEEP_RATIO)
-            .take(max_units)
+        let mut chosen: Vec<usize> = Vec::new();
+        let mut seen: Vec<String> = Vec::new();
+        for i in ranked {
+            let key = fold(&units[i].text);
+            let numbers = numbers_in(&units[i].text);
+            let repeats_numbers = !numbers.is_empty()
+                && chosen
+                    .iter()
+                    .any(|&j| numbers_in(&units[j].text) == numbers);
+            if seen.contains(&key) || repeats_numbers || is_signpost(&units[i].text) {
+                continue;
+            }
+            let close = scores[i] >= best_score * SENTENCE_KEEP_RATIO;
+            let floor = scores[i] >= MIN_UNIT_SCORE;
+            if chosen.len() < max_units && (close || (chosen.len() < min_units && floor)) {
+                seen.push(key);
+                chosen.push(i);
+            }
+        }
+        // Whole numbered lists of the best article; its steps replace any
+        // other article's steps (two lists of the same how-to confuse).
+        let lists: Vec<usize> = chosen
+            .iter()
+            .filter(|&&i| units[i].article == 0)
+            .filter_map(|&i| units[i].list)
             .collect();
-        // Whole numbered lists.
-        let lists: Vec<usize> = chosen.iter().filter_map(|&i| units[i].list).collect();
+        if !lists.is_empty() {
+            chosen.retain(|&i| units[i].article == 0 || units[i].list.is_none());
+        }
         for (i, unit) in units.iter().enumerate() {
             if unit.list.is_some_and(|l| lists.contains(&l)) && !chosen.contains(&i) {
                 chosen.push(i);
             }
         }
         chosen.sort_unstable();
+        // On WhatsApp every character counts: an article's opening summary
+        // without any specifics (numbers, menu paths, commands) gives way
+        // when the answer would not fit one message.
+        if channel == Channel::Whatsapp
+            && chosen.first() == Some(&0)
+            && !has_specifics(&units[0].text)
+        {
+            let length: usize = chosen
+                .iter()
+                .map(|&i| units[i].text.chars().count() + 4)
+                .sum();
+            if length > 280 && chosen.len() > 1 {
+                chosen.remove(0);
+            }
+        }
         let mut out: Vec<String> = Vec::new();
         let mut step = 0;
         let mut previous_list: Option<usize> = None;
@@ -263,49 +322,151 @@ impl OfflineAgent {
     }
 }
 
-/// A sentence or list item of an article, with the numbered list it
-/// belongs to.
+/// Sentences that talk about the article rather than the product ("Here
+/// is how", "work through these three checks") or ask the reader a
+/// rhetorical question: true in an article, noise in an answer.
+static SIGNPOST: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"(?i)\b(?:here is how|here's how|here are|these (?:\w+ )?(?:checks|steps|tips)|this (?:article|page|guide)|follow these|read on)\b")
+        .expect("valid pattern")
+});
+
+fn is_signpost(text: &str) -> bool {
+    text.trim_end().ends_with('?') || SIGNPOST.is_match(text)
+}
+
+fn has_specifics(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_ascii_digit() || matches!(c, '"' | '/' | '@'))
+        || text.contains(" > ")
+}
+
+/// The numbers of a text, to spot two units stating the same figures.
+fn numbers_in(text: &str) -> Vec<String> {
+    let mut numbers: Vec<String> = text
+        .split(|c: char| !(c.is_ascii_digit() || c == ',' || c == '.'))
+        .map(|n| n.trim_matches([',', '.']))
+        .filter(|n| n.chars().any(|c| c.is_ascii_digit()))
+        .map(str::to_owned)
+        .collect();
+    numbers.sort();
+    numbers.dedup();
+    numbers
+}
+
+static HOW_TO: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"\b(?:how (?:do|can|to|should)|what are the steps|como (?:hago|puedo|faco|posso)|wie kann|comment)\b")
+        .expect("valid pattern")
+});
+
+/// A sentence, list item or table of an article: `text` is shown,
+/// `context` (heading and text) is what is compared with the question.
 #[derive(Debug)]
 struct Unit {
     text: String,
+    context: String,
     list: Option<usize>,
+    article: usize,
 }
 
-fn answer_units(hits: &[&SearchHit]) -> Vec<Unit> {
-    let mut units = Vec::new();
-    let mut list_id = 0;
+/// Cuts an article's chunks into answer units. A line ending in ":" keeps
+/// the bullets that follow it ("write the task key in: the commit message;
+/// the PR title"), a table becomes one line per row, and numbered steps
+/// carry their list's id (unique across articles through `lists`).
+fn answer_units(hits: &[&SearchHit], article: usize, lists: &mut usize) -> Vec<Unit> {
+    let mut units: Vec<Unit> = Vec::new();
+    let mut heading = String::new();
     let mut in_list = false;
+    let mut open_colon: Option<usize> = None;
+    let mut table: Vec<Vec<String>> = Vec::new();
+    let push = |units: &mut Vec<Unit>, heading: &str, text: String, list: Option<usize>| {
+        let context = if heading.is_empty() {
+            text.clone()
+        } else {
+            format!("{heading}. {text}")
+        };
+        units.push(Unit {
+            text,
+            context,
+            list,
+            article,
+        });
+    };
+    let flush_table = |units: &mut Vec<Unit>, heading: &str, table: &mut Vec<Vec<String>>| {
+        if table.len() >= 2 {
+            let header = &table[0];
+            let rows: Vec<String> = table[1..]
+                .iter()
+                .map(|row| match (row.first(), header.get(1), row.get(1)) {
+                    (Some(key), Some(what), Some(value)) => format!("{key}: {value} {what}"),
+                    _ => row.join(" "),
+                })
+                .collect();
+            let text = format!("{}.", rows.join("; "));
+            push(units, heading, text, None);
+        }
+        table.clear();
+    };
     for hit in hits {
         for line in hit.content.lines() {
             let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                if line.starts_with('#') && in_list {
-                    in_list = false;
+            if line.starts_with('|') {
+                let cells: Vec<String> = line
+                    .trim_matches('|')
+                    .split('|')
+                    .map(|c| c.trim().to_owned())
+                    .collect();
+                if !cells
+                    .iter()
+                    .all(|c| c.chars().all(|ch| ch == '-' || ch == ':'))
+                {
+                    table.push(cells);
                 }
+                continue;
+            }
+            flush_table(&mut units, &heading, &mut table);
+            if line.is_empty() {
+                continue;
+            }
+            if let Some(title) = line.strip_prefix('#') {
+                heading = title.trim_start_matches('#').trim().to_owned();
+                in_list = false;
+                open_colon = None;
                 continue;
             }
             if let Some(item) = numbered_item(line) {
                 if !in_list {
-                    list_id += 1;
+                    *lists += 1;
                     in_list = true;
                 }
-                units.push(Unit {
-                    text: item.to_owned(),
-                    list: Some(list_id),
-                });
+                open_colon = None;
+                push(&mut units, &heading, item.to_owned(), Some(*lists));
                 continue;
             }
             in_list = false;
-            let line = line.trim_start_matches(['-', '*', '•']).trim();
-            for sentence in split_sentences(line) {
+            let bullet = line.starts_with(['-', '*', '•']);
+            let text = line.trim_start_matches(['-', '*', '•']).trim();
+            if bullet {
+                if let Some(index) = open_colon {
+                    let unit: &mut Unit = &mut units[index];
+                    unit.text.push(' ');
+                    unit.text.push_str(text);
+                    unit.context.push(' ');
+                    unit.context.push_str(text);
+                    continue;
+                }
+            } else {
+                open_colon = None;
+            }
+            for sentence in split_sentences(text) {
                 if sentence.split_whitespace().count() >= 3 {
-                    units.push(Unit {
-                        text: sentence.to_owned(),
-                        list: None,
-                    });
+                    push(&mut units, &heading, sentence.to_owned(), None);
                 }
             }
+            if text.ends_with(':') && !units.is_empty() {
+                open_colon = Some(units.len() - 1);
+            }
         }
+        flush_table(&mut units, &heading, &mut table);
     }
     units
 }
@@ -450,7 +611,7 @@ fn category_of(slug: &str) -> Category {
 pub fn escalation_notice(reason: EscalationReason) -> &'static str {
     match reason {
         EscalationReason::Pricing => {
-            "Questions about prices, quotes and discounts are answered by our billing team, so I've passed yours to a person there."
+            "Questions about prices and quotes are answered by our billing team, so I've passed yours to a person there."
         }
         EscalationReason::Refund => {
             "Refunds and charges are handled by our billing team, so I've passed your request to a person there."

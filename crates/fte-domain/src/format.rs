@@ -168,15 +168,16 @@ fn cut_at_boundary(text: &str, max_chars: usize) -> (&str, &str) {
     let window = &text[..limit_byte];
     let sentence_end = window
         .char_indices()
-        .filter(|&(i, c)| {
+        .rev()
+        .find(|&(i, c)| {
             matches!(c, '.' | '?' | '!' | '\n')
                 && text[i + c.len_utf8()..]
                     .chars()
                     .next()
                     .is_none_or(char::is_whitespace)
+                && !(c == '.' && ends_with_list_number(&text[..i]))
         })
-        .map(|(i, c)| i + c.len_utf8())
-        .last();
+        .map(|(i, c)| i + c.len_utf8());
     if let Some(end) = sentence_end.filter(|&end| text[..end].chars().count() * 2 >= max_chars) {
         return (&text[..end], &text[end..]);
     }
@@ -184,6 +185,13 @@ fn cut_at_boundary(text: &str, max_chars: usize) -> (&str, &str) {
         return (&text[..space], &text[space..]);
     }
     (window, &text[limit_byte..])
+}
+
+/// Whether `before` ends with a line that is only a step number ("2" of
+/// "2. Open…"): the dot after it does not end a sentence.
+fn ends_with_list_number(before: &str) -> bool {
+    let line = before.rsplit('\n').next().unwrap_or(before).trim();
+    !line.is_empty() && line.chars().all(|c| c.is_ascii_digit())
 }
 
 /// Packs paragraphs (then sentences, then words) into parts of at most
@@ -441,6 +449,17 @@ mod tests {
             answer.split_whitespace().collect::<Vec<_>>(),
             "head and remainder together are the whole answer"
         );
+    }
+
+    #[test]
+    fn whatsapp_never_cuts_right_after_a_step_number() {
+        let answer = format!(
+            "{}\n1. Open the task.\n2. Open the due-date picker > Repeat and choose weekly.",
+            "Intro sentence here. ".repeat(12)
+        );
+        let reply = whatsapp(&answer);
+        let first = &reply.messages[0];
+        assert!(!first.contains("2.…") && !first.contains("1.…"), "{first}");
     }
 
     #[test]
