@@ -4,7 +4,10 @@
 //! lane of its partition: a task that processes that partition's messages
 //! one after the other (a customer's messages share a key, hence a
 //! partition, hence stay in order), while lanes of different partitions
-//! run concurrently, at most `concurrency` steps at once.
+//! run concurrently, at most `concurrency` steps at once. The reader never
+//! blocks on a busy lane: a partition whose lane is full is paused and
+//! resumed once the lane has room, so the consumer keeps polling and stays
+//! in its group.
 //!
 //! A lane stores a message's offset only after [`handle_event`] committed
 //! (or the message was dead-lettered): a crash in between redelivers it and
@@ -15,7 +18,7 @@
 //! reader stops, each lane finishes the message it holds (within the grace
 //! period), offsets are committed synchronously and the producer flushed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,9 +26,10 @@ use fte_bus::consumer::{self as bus_consumer, dlq_headers};
 use fte_bus::{Bootstrap, BusError, KafkaPublisher, topics};
 use fte_domain::{EventEnvelope, InboundMessage};
 use futures::StreamExt;
-use rdkafka::Message;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::OwnedMessage;
+use rdkafka::{Message, TopicPartitionList};
+use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -47,11 +51,13 @@ pub struct ConsumerConfig {
     pub retry_max: Duration,
     /// How often consumer lag is measured into `fte_kafka_consumer_lag`.
     pub lag_interval: Duration,
+    /// Messages queued per partition before the partition is paused.
+    pub lane_capacity: usize,
 }
 
 impl ConsumerConfig {
     /// Defaults for `group`: concurrency 8, 25 s grace, retries from
-    /// 200 ms to 30 s, lag every 15 s.
+    /// 200 ms to 30 s, lag every 15 s, 64 queued messages per partition.
     pub fn new(group: impl Into<String>) -> Self {
         Self {
             group: group.into(),
@@ -60,6 +66,7 @@ impl ConsumerConfig {
             retry_base: Duration::from_millis(200),
             retry_max: Duration::from_secs(30),
             lag_interval: Duration::from_secs(15),
+            lane_capacity: 64,
         }
     }
 }
@@ -104,45 +111,36 @@ pub async fn run(
         config: config.clone(),
         stop: shutdown.clone(),
     });
-    let mut lanes: HashMap<i32, mpsc::Sender<OwnedMessage>> = HashMap::new();
-    let mut tasks = JoinSet::new();
+    let mut dispatcher = Dispatcher {
+        shared,
+        lanes: HashMap::new(),
+        held: HashMap::new(),
+        tasks: JoinSet::new(),
+    };
     let mut lag_tick = tokio::time::interval(config.lag_interval);
+    let mut release_tick = tokio::time::interval(Duration::from_millis(50));
     {
         let mut stream = consumer.stream();
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => break,
                 _ = lag_tick.tick() => measure_lag(&consumer, &config.group),
-                next = stream.next() => {
-                    let message = match next {
-                        None => break,
-                        Some(Err(error)) => {
-                            tracing::warn!(%error, "kafka consumer error");
-                            tokio::time::sleep(Duration::from_millis(200)).await;
-                            continue;
-                        }
-                        Some(Ok(message)) => message.detach(),
-                    };
-                    let partition = message.partition();
-                    let lane = lanes.entry(partition).or_insert_with(|| {
-                        let (tx, rx) = mpsc::channel(64);
-                        tasks.spawn(lane(shared.clone(), rx));
-                        tx
-                    }).clone();
-                    tokio::select! {
-                        () = shutdown.cancelled() => break,
-                        sent = lane.send(message) => {
-                            if sent.is_err() {
-                                tracing::error!(partition, "partition lane stopped unexpectedly");
-                                lanes.remove(&partition);
-                            }
-                        }
+                _ = release_tick.tick(), if !dispatcher.held.is_empty() => dispatcher.release_held(),
+                next = stream.next() => match next {
+                    None => break,
+                    Some(Err(error)) => {
+                        tracing::warn!(%error, "kafka consumer error");
+                        tokio::time::sleep(Duration::from_millis(200)).await;
                     }
-                }
+                    Some(Ok(message)) => dispatcher.dispatch(message.detach()),
+                },
             }
         }
     }
     tracing::info!("consumer stopping: finishing in-flight messages");
+    let Dispatcher {
+        lanes, mut tasks, ..
+    } = dispatcher;
     drop(lanes);
     let drained = tokio::time::timeout(config.shutdown_grace, async {
         while tasks.join_next().await.is_some() {}
@@ -176,6 +174,90 @@ fn measure_lag(consumer: &Arc<StreamConsumer>, group: &str) {
             tracing::debug!(%error, "consumer lag not measured");
         }
     });
+}
+
+/// Hands messages to partition lanes without ever blocking the poll loop
+/// (librdkafka must be polled at least every `max.poll.interval.ms` or the
+/// consumer leaves its group): a partition whose lane is full is paused and
+/// its messages are held, in order, until the lane has room.
+struct Dispatcher {
+    shared: Arc<Lanes>,
+    lanes: HashMap<i32, mpsc::Sender<OwnedMessage>>,
+    held: HashMap<i32, VecDeque<OwnedMessage>>,
+    tasks: JoinSet<()>,
+}
+
+impl Dispatcher {
+    fn lane(&mut self, partition: i32) -> mpsc::Sender<OwnedMessage> {
+        self.lanes
+            .entry(partition)
+            .or_insert_with(|| {
+                let (tx, rx) = mpsc::channel(self.shared.config.lane_capacity.max(1));
+                self.tasks.spawn(lane(self.shared.clone(), rx));
+                tx
+            })
+            .clone()
+    }
+
+    fn dispatch(&mut self, message: OwnedMessage) {
+        let partition = message.partition();
+        if let Some(queue) = self.held.get_mut(&partition) {
+            queue.push_back(message);
+            return;
+        }
+        match self.lane(partition).try_send(message) {
+            Ok(()) => {}
+            Err(TrySendError::Full(message)) => {
+                self.set_paused(partition, true);
+                self.held.insert(partition, VecDeque::from([message]));
+            }
+            // A lane closes only while stopping; the message is redelivered.
+            Err(TrySendError::Closed(_)) => {
+                self.lanes.remove(&partition);
+            }
+        }
+    }
+
+    fn release_held(&mut self) {
+        let partitions: Vec<i32> = self.held.keys().copied().collect();
+        for partition in partitions {
+            let lane = self.lane(partition);
+            let Some(queue) = self.held.get_mut(&partition) else {
+                continue;
+            };
+            while let Some(message) = queue.pop_front() {
+                match lane.try_send(message) {
+                    Ok(()) => {}
+                    Err(TrySendError::Full(message)) => {
+                        queue.push_front(message);
+                        break;
+                    }
+                    Err(TrySendError::Closed(_)) => {
+                        queue.clear();
+                        break;
+                    }
+                }
+            }
+            if queue.is_empty() {
+                self.held.remove(&partition);
+                self.set_paused(partition, false);
+            }
+        }
+    }
+
+    fn set_paused(&self, partition: i32, paused: bool) {
+        let mut list = TopicPartitionList::new();
+        list.add_partition(topics::TICKETS_INCOMING, partition);
+        let result = if paused {
+            self.shared.consumer.pause(&list)
+        } else {
+            self.shared.consumer.resume(&list)
+        };
+        match result {
+            Ok(()) => tracing::debug!(partition, paused, "partition flow control"),
+            Err(error) => tracing::warn!(partition, paused, %error, "cannot change partition flow"),
+        }
+    }
 }
 
 /// One partition's messages, in order.

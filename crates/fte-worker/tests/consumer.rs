@@ -43,9 +43,18 @@ fn start(
     publisher: KafkaPublisher,
     group: &str,
 ) -> (JoinHandle<()>, CancellationToken) {
-    let shutdown = CancellationToken::new();
     let mut config = ConsumerConfig::new(group);
     config.concurrency = 4;
+    start_with(ctx, bootstrap, publisher, config)
+}
+
+fn start_with(
+    ctx: WorkerContext,
+    bootstrap: Arc<Bootstrap>,
+    publisher: KafkaPublisher,
+    mut config: ConsumerConfig,
+) -> (JoinHandle<()>, CancellationToken) {
+    let shutdown = CancellationToken::new();
     config.shutdown_grace = Duration::from_secs(20);
     let token = shutdown.clone();
     let handle = tokio::spawn(async move {
@@ -249,5 +258,53 @@ async fn graceful_shutdown_loses_nothing_and_a_restart_finishes_the_rest() {
         h.agent.requests().len() as i64,
         total,
         "no message was answered twice"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_busy_partition_is_paused_not_dropped_and_stays_in_order() {
+    let mut h = harness().await;
+    h.ctx.config.rate_limit_max = 1000;
+    let (bootstrap, publisher) = broker().await;
+    let total = 15;
+    for i in 0..total {
+        // One customer: one key, one partition.
+        let event = inbound(
+            Channel::Whatsapp,
+            &format!("SM-{i:02}"),
+            None,
+            Some("+34612345678"),
+            None,
+            "hi",
+        );
+        publish(&publisher, &event).await;
+    }
+    let mut config = ConsumerConfig::new("fte-test-busy");
+    config.concurrency = 1;
+    config.lane_capacity = 1;
+    let (task, shutdown) = start_with(h.ctx.clone(), bootstrap, publisher, config);
+    wait_for(
+        &h.pool,
+        "select count(*) from messages where direction = 'inbound'",
+        total,
+    )
+    .await;
+    shutdown.cancel();
+    task.await.unwrap();
+
+    let order: Vec<String> = sqlx::query_scalar(
+        "select channel_message_id from messages where direction = 'inbound' order by created_at",
+    )
+    .fetch_all(&h.pool)
+    .await
+    .unwrap();
+    let expected: Vec<String> = (0..total).map(|i| format!("SM-{i:02}")).collect();
+    assert_eq!(
+        order, expected,
+        "one partition is processed in order, nothing lost"
+    );
+    assert_eq!(
+        count(&h.pool, "select count(*) from reply_outbox").await,
+        total
     );
 }
