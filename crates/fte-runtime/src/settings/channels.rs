@@ -120,13 +120,13 @@ impl GmailSettings {
             ("GMAIL_CLIENT_SECRET", client_secret.is_some()),
             ("GMAIL_REFRESH_TOKEN", refresh_token.is_some()),
         ];
-        if oauth_parts.iter().any(|(_, set)| *set) {
-            if let Some((var, _)) = oauth_parts.iter().find(|(_, set)| !*set) {
-                return Err(SettingsError::Missing {
-                    var,
-                    hint: "the refresh-token flow needs GMAIL_CLIENT_ID, GMAIL_CLIENT_SECRET and GMAIL_REFRESH_TOKEN together",
-                });
-            }
+        if oauth_parts.iter().any(|(_, set)| *set)
+            && let Some((var, _)) = oauth_parts.iter().find(|(_, set)| !*set)
+        {
+            return Err(SettingsError::Missing {
+                var,
+                hint: "the refresh-token flow needs GMAIL_CLIENT_ID, GMAIL_CLIENT_SECRET and GMAIL_REFRESH_TOKEN together",
+            });
         }
         let settings = Self {
             enabled: lookup.flag_or("GMAIL_ENABLED", true)?,

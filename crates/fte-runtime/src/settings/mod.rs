@@ -87,8 +87,11 @@ impl fmt::Display for Profile {
     }
 }
 
+/// A function from a variable's name to its value.
+type LookupFn<'a> = Box<dyn Fn(&str) -> Option<String> + 'a>;
+
 /// Where settings come from: the process environment, or a closure in tests.
-pub struct Lookup<'a>(Box<dyn Fn(&str) -> Option<String> + 'a>);
+pub struct Lookup<'a>(LookupFn<'a>);
 
 impl<'a> Lookup<'a> {
     /// The process environment.
