@@ -46,6 +46,7 @@
 pub mod embed;
 pub mod eval;
 pub mod guard;
+pub mod kb_check;
 pub mod knowledge;
 pub mod offline;
 pub mod search;

@@ -194,3 +194,18 @@ async fn local_embeddings_are_normalised_and_meaningful() {
     let per_second = 64.0 / started_batch.elapsed().as_secs_f64();
     println!("local embedding: 3 texts in {elapsed:?}; throughput {per_second:.0} texts/s");
 }
+
+#[test]
+fn every_article_agrees_with_the_product_facts() {
+    let facts = fte_agent::kb_check::parse_facts(
+        &std::fs::read_to_string(repo_root().join("context/product-facts.md")).unwrap(),
+    );
+    assert_eq!(facts.len(), 80, "F001–F080 are read");
+    let articles = read_articles(&repo_root().join("kb")).unwrap();
+    let problems = fte_agent::kb_check::check_articles(&articles, &facts);
+    assert!(
+        problems.is_empty(),
+        "the knowledge base drifted from the facts:\n{}",
+        problems.join("\n")
+    );
+}
