@@ -63,7 +63,7 @@ prepare_services() {
 }
 
 rust_tests() {
-  cargo test --workspace --all-targets --locked -- --test-threads "${FTE_TEST_THREADS:-4}"
+  cargo test --workspace --all-targets --locked --no-fail-fast -- --test-threads "${FTE_TEST_THREADS:-4}"
 }
 
 kb_check() {
