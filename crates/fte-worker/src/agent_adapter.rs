@@ -58,3 +58,80 @@ impl ReplyAgent for AgentAdapter {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use chrono::Utc;
+    use fte_domain::format::FormattedReply;
+    use fte_domain::{Channel, ConversationId, CustomerId, EscalationReason, TicketId};
+
+    use super::*;
+    use crate::agent::HistoryEntry;
+
+    /// Escalates every message and remembers the history it was given.
+    #[derive(Default)]
+    struct Escalating {
+        seen: Mutex<Vec<fte_agent::HistoryEntry>>,
+    }
+
+    #[async_trait]
+    impl fte_agent::Agent for Escalating {
+        async fn respond(
+            &self,
+            request: &fte_agent::AgentRequest,
+        ) -> Result<fte_agent::AgentOutcome, fte_agent::AgentError> {
+            self.seen.lock().unwrap().extend(request.history.clone());
+            Ok(fte_agent::AgentOutcome {
+                reply: FormattedReply {
+                    messages: vec!["A person will follow up.".into()],
+                    deferred: None,
+                },
+                escalation: Some(fte_agent::EscalationDecision {
+                    reason: EscalationReason::Pricing,
+                    summary: "asks for a quote".into(),
+                }),
+                resolve_ticket: false,
+                ticket_category: None,
+                sentiment: -0.5,
+                tokens_used: 3,
+                latency_ms: 4,
+                tool_calls: serde_json::json!([]),
+                kb_hit: false,
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn the_adapter_passes_history_and_returns_the_escalation() {
+        let inner = Arc::new(Escalating::default());
+        let adapter = AgentAdapter(inner.clone());
+        let outcome = adapter
+            .respond(&AgentRequest {
+                customer_id: CustomerId::new(),
+                conversation_id: ConversationId::new(),
+                ticket_id: TicketId::new(),
+                channel: Channel::Email,
+                customer_first_name: None,
+                plan: None,
+                subject: None,
+                message: "how much?".into(),
+                history: vec![HistoryEntry {
+                    role: HistoryRole::Agent,
+                    channel: Channel::Whatsapp,
+                    content: "earlier".into(),
+                    created_at: Utc::now(),
+                }],
+            })
+            .await
+            .unwrap();
+        let escalation = outcome.escalation.expect("escalated");
+        assert_eq!(escalation.reason, EscalationReason::Pricing);
+        assert_eq!(outcome.reply.messages, vec!["A person will follow up."]);
+        let seen = inner.seen.lock().unwrap();
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen[0].role, fte_agent::HistoryRole::Agent);
+        assert_eq!(seen[0].channel, Channel::Whatsapp);
+    }
+}
