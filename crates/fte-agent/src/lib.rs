@@ -43,23 +43,74 @@
 //! worker's step idempotent. It reads the knowledge base and the customer's
 //! history. It never logs message bodies, names, emails or phone numbers.
 
+pub mod chat;
 pub mod embed;
 pub mod eval;
 pub mod guard;
 pub mod kb_check;
 pub mod knowledge;
 pub mod offline;
+pub mod prompt;
 pub mod search;
 pub mod sentiment;
+pub mod tool_agent;
 pub mod tools;
 pub mod triage;
 mod types;
 
+use std::sync::Arc;
+
+pub use chat::{ChatModel, OpenAiChatModel};
 pub use embed::{Embedder, LocalMiniLm, OpenAiEmbedder};
 pub use eval::{EvalReport, run_eval};
 pub use knowledge::{ImportReport, import_knowledge_base};
 pub use offline::OfflineAgent;
 pub use search::{HybridSearch, SearchHit};
+pub use tool_agent::ToolCallingAgent;
 pub use types::{
     Agent, AgentError, AgentOutcome, AgentRequest, EscalationDecision, HistoryEntry, HistoryRole,
 };
+
+use fte_runtime::settings::{AgentSettings, EmbeddingProvider};
+use sqlx::PgPool;
+
+/// The embedder the settings ask for: the local MiniLM model (default) or
+/// OpenAI's embeddings.
+pub fn embedder_from_settings(settings: &AgentSettings) -> anyhow::Result<Arc<dyn Embedder>> {
+    Ok(match settings.embedding_provider {
+        EmbeddingProvider::Local => Arc::new(LocalMiniLm::load(&settings.minilm_dir())?),
+        EmbeddingProvider::OpenAi => Arc::new(OpenAiEmbedder::from_settings(settings)?),
+    })
+}
+
+/// The agent the settings describe: the tool-calling agent over OpenAI when
+/// `OPENAI_API_KEY` is set, else the deterministic offline agent. Fails when
+/// the embedding model cannot be loaded.
+pub async fn agent_from_settings(
+    settings: &AgentSettings,
+    pool: PgPool,
+) -> anyhow::Result<Arc<dyn Agent>> {
+    let embedder = embedder_from_settings(settings)?;
+    let search = HybridSearch::new(pool.clone(), embedder);
+    let offline = OfflineAgent::new(search.clone(), pool.clone());
+    if settings.openai_api_key.is_none() {
+        tracing::info!(
+            "agent.mode" = "offline",
+            "no OPENAI_API_KEY: using the offline agent"
+        );
+        return Ok(Arc::new(offline));
+    }
+    let model = OpenAiChatModel::from_settings(settings)?;
+    tracing::info!(
+        "agent.mode" = "openai",
+        "using the OpenAI tool-calling agent"
+    );
+    Ok(Arc::new(ToolCallingAgent::new(
+        model,
+        search,
+        pool,
+        offline,
+        settings.time_budget(),
+        settings.max_iterations,
+    )))
+}

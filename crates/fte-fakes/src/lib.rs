@@ -21,6 +21,7 @@
 
 pub mod faults;
 pub mod gmail;
+pub mod openai;
 pub mod pubsub;
 pub mod recording;
 mod server;

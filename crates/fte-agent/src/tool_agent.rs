@@ -1,0 +1,383 @@
+//! The tool-calling agent: a bounded loop of chat model turns and tool
+//! calls, under a hard time budget.
+//!
+//! - Triage runs first; messages that need no model (empty, greeting,
+//!   thanks, injection only, escalation only) are answered like the
+//!   offline agent does, without spending tokens.
+//! - At most `max_iterations` model turns; parallel tool calls run
+//!   concurrently; malformed arguments come back to the model as tool
+//!   errors it can correct.
+//! - When the budget runs out, the model fails (429, 5xx, garbage) or never
+//!   answers, the offline agent's answer is returned instead: the customer
+//!   always gets a safe reply.
+//! - Write tools record effects only (see [`crate::tools`]).
+
+use std::time::{Duration, Instant};
+
+use fte_domain::EscalationReason;
+use fte_runtime::metrics;
+use fte_store::PgPool;
+use serde_json::{Value, json};
+
+use crate::chat::{ChatError, ChatMessage, ChatModel, ToolCall};
+use crate::offline::{Draft, OfflineAgent, cross_channel_note, finish, follow_up_promise};
+use crate::prompt::{customer_message, system_prompt};
+use crate::search::HybridSearch;
+use crate::tools::{
+    CreateTicketArgs, EscalateArgs, HistoryArgs, SearchArgs, SendResponseArgs, TurnEffects,
+    definitions,
+};
+use crate::triage::{Intent, rank, triage};
+use crate::types::{Agent, AgentError, AgentOutcome, AgentRequest};
+
+/// The OpenAI tool-calling agent over any [`ChatModel`].
+pub struct ToolCallingAgent<M: ChatModel> {
+    model: M,
+    search: HybridSearch,
+    offline: OfflineAgent,
+    budget: Duration,
+    max_iterations: u32,
+}
+
+impl<M: ChatModel> std::fmt::Debug for ToolCallingAgent<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ToolCallingAgent")
+            .field("budget", &self.budget)
+            .field("max_iterations", &self.max_iterations)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why the loop gave up (the offline answer is used instead).
+#[derive(Debug, thiserror::Error)]
+enum LoopError {
+    #[error(transparent)]
+    Model(#[from] ChatError),
+    #[error("no answer after {0} model turns")]
+    NoAnswer(u32),
+    #[error(transparent)]
+    Agent(#[from] AgentError),
+}
+
+struct LoopState {
+    effects: TurnEffects,
+    tokens: u32,
+    log: Vec<Value>,
+}
+
+impl<M: ChatModel> ToolCallingAgent<M> {
+    /// An agent over `model`; `offline` answers when the model cannot.
+    pub fn new(
+        model: M,
+        search: HybridSearch,
+        _pool: PgPool,
+        offline: OfflineAgent,
+        budget: Duration,
+        max_iterations: u32,
+    ) -> Self {
+        Self {
+            model,
+            search,
+            offline,
+            budget,
+            max_iterations: max_iterations.max(1),
+        }
+    }
+
+    async fn run_loop(
+        &self,
+        request: &AgentRequest,
+        state: &mut LoopState,
+    ) -> Result<(), LoopError> {
+        let tools = definitions();
+        let mut messages = vec![
+            ChatMessage::System(system_prompt(request)),
+            ChatMessage::User(customer_message(request)),
+        ];
+        for _ in 0..self.max_iterations {
+            let response = self.model.complete(&messages, &tools).await?;
+            state.tokens = state.tokens.saturating_add(response.tokens);
+            if response.tool_calls.is_empty() {
+                // A plain answer without send_response is accepted as the answer.
+                if let Some(content) = response.content {
+                    state.effects.response.get_or_insert(content);
+                    return Ok(());
+                }
+                continue;
+            }
+            messages.push(ChatMessage::Assistant {
+                content: response.content.clone(),
+                tool_calls: response.tool_calls.clone(),
+            });
+            let results = futures::future::join_all(
+                response
+                    .tool_calls
+                    .iter()
+                    .map(|call| self.execute(call, request)),
+            )
+            .await;
+            for (call, result) in response.tool_calls.iter().zip(results) {
+                let (content, effect, outcome) = match result {
+                    Ok((content, effect)) => (content, effect, "ok"),
+                    Err(ToolFailure::Arguments(reason)) => (
+                        json!({"error": format!("invalid arguments: {reason}")}).to_string(),
+                        None,
+                        "invalid_arguments",
+                    ),
+                    Err(ToolFailure::Unknown) => (
+                        json!({"error": "unknown tool"}).to_string(),
+                        None,
+                        "unknown_tool",
+                    ),
+                    Err(ToolFailure::Agent(error)) => return Err(error.into()),
+                };
+                metrics::global()
+                    .agent_tool_calls
+                    .with_label_values(&[tool_label(&call.name), outcome])
+                    .inc();
+                state
+                    .log
+                    .push(json!({"tool": tool_label(&call.name), "outcome": outcome}));
+                if let Some(effect) = effect {
+                    apply(&mut state.effects, effect);
+                }
+                messages.push(ChatMessage::Tool {
+                    tool_call_id: call.id.clone(),
+                    content,
+                });
+            }
+            if state.effects.response.is_some() {
+                return Ok(());
+            }
+        }
+        Err(LoopError::NoAnswer(self.max_iterations))
+    }
+
+    async fn execute(
+        &self,
+        call: &ToolCall,
+        request: &AgentRequest,
+    ) -> Result<(String, Option<Effect>), ToolFailure> {
+        let parse_error = |e: serde_json::Error| ToolFailure::Arguments(e.to_string());
+        match call.name.as_str() {
+            "search_knowledge_base" => {
+                let args: SearchArgs =
+                    serde_json::from_str(&call.arguments).map_err(parse_error)?;
+                if args.query.trim().is_empty() {
+                    return Err(ToolFailure::Arguments("query is empty".into()));
+                }
+                let limit = args.max_results.clamp(1, 5) as usize;
+                let results = self
+                    .search
+                    .search(&args.query, limit)
+                    .await
+                    .map_err(ToolFailure::Agent)?;
+                let passages: Vec<Value> = results
+                    .hits
+                    .iter()
+                    .map(|hit| {
+                        json!({
+                            "title": hit.title,
+                            "passage": hit.content,
+                            "score": (hit.similarity.unwrap_or(0.0) * 1000.0).round() / 1000.0,
+                        })
+                    })
+                    .collect();
+                let body = json!({"relevant": results.is_hit(), "passages": passages});
+                Ok((body.to_string(), Some(Effect::Searched(results.is_hit()))))
+            }
+            "create_ticket" => {
+                let args: CreateTicketArgs =
+                    serde_json::from_str(&call.arguments).map_err(parse_error)?;
+                Ok((
+                    json!({"recorded": true}).to_string(),
+                    Some(Effect::Ticket(args)),
+                ))
+            }
+            "get_customer_history" => {
+                let args: HistoryArgs =
+                    serde_json::from_str(&call.arguments).map_err(parse_error)?;
+                let limit = args.limit.clamp(1, 20) as usize;
+                let entries: Vec<Value> = request
+                    .history
+                    .iter()
+                    .rev()
+                    .take(limit)
+                    .rev()
+                    .map(|h| {
+                        json!({
+                            "role": h.role,
+                            "channel": h.channel,
+                            "created_at": h.created_at,
+                            "content": h.content,
+                        })
+                    })
+                    .collect();
+                Ok((json!({"messages": entries}).to_string(), None))
+            }
+            "escalate_to_human" => {
+                let args: EscalateArgs =
+                    serde_json::from_str(&call.arguments).map_err(parse_error)?;
+                Ok((
+                    json!({"recorded": true, "tell_the_customer": follow_up_promise(request.plan.as_deref())})
+                        .to_string(),
+                    Some(Effect::Escalate(args)),
+                ))
+            }
+            "send_response" => {
+                let args: SendResponseArgs =
+                    serde_json::from_str(&call.arguments).map_err(parse_error)?;
+                if args.message.trim().is_empty() {
+                    return Err(ToolFailure::Arguments("message is empty".into()));
+                }
+                Ok((
+                    json!({"sent": true}).to_string(),
+                    Some(Effect::Respond(args.message)),
+                ))
+            }
+            _ => Err(ToolFailure::Unknown),
+        }
+    }
+}
+
+enum ToolFailure {
+    Arguments(String),
+    Unknown,
+    Agent(AgentError),
+}
+
+enum Effect {
+    Searched(bool),
+    Ticket(CreateTicketArgs),
+    Escalate(EscalateArgs),
+    Respond(String),
+}
+
+fn apply(effects: &mut TurnEffects, effect: Effect) {
+    match effect {
+        Effect::Searched(hit) => effects.kb_hit |= hit,
+        Effect::Ticket(args) => {
+            effects.category = Some(args.category);
+            effects.priority = Some(args.priority);
+        }
+        Effect::Escalate(args) => {
+            // One escalation per ticket: the first reason in table order.
+            let keep = effects
+                .escalation
+                .as_ref()
+                .is_some_and(|(current, _)| rank(*current) <= rank(args.reason));
+            if !keep {
+                effects.escalation = Some((args.reason, args.summary));
+            }
+        }
+        Effect::Respond(text) => {
+            effects.response.get_or_insert(text);
+        }
+    }
+}
+
+/// Tool names as metric labels: only known names, so a model inventing
+/// tools cannot grow the label set.
+fn tool_label(name: &str) -> &'static str {
+    crate::tools::TOOL_NAMES
+        .iter()
+        .find(|known| **known == name)
+        .copied()
+        .unwrap_or("unknown")
+}
+
+#[async_trait::async_trait]
+impl<M: ChatModel> Agent for ToolCallingAgent<M> {
+    async fn respond(&self, request: &AgentRequest) -> Result<AgentOutcome, AgentError> {
+        let started = Instant::now();
+        let triage = triage(&request.message);
+        metrics::global()
+            .sentiment
+            .with_label_values(&[request.channel.as_str()])
+            .observe(f64::from(triage.sentiment));
+        let needs_model = triage.intent == Intent::Question && !triage.answerable.trim().is_empty();
+        if !needs_model {
+            let draft = self.offline.draft(request, &triage).await?;
+            return Ok(finish(request, draft, triage.sentiment, started, 0));
+        }
+
+        let mut state = LoopState {
+            effects: TurnEffects::default(),
+            tokens: 0,
+            log: Vec::new(),
+        };
+        // Leave room for the offline fallback inside the budget.
+        let model_budget = self.budget.mul_f32(0.8);
+        let outcome = tokio::time::timeout(model_budget, self.run_loop(request, &mut state)).await;
+        let failure = match outcome {
+            Ok(Ok(())) => None,
+            Ok(Err(LoopError::Agent(error))) => return Err(error),
+            Ok(Err(error)) => Some(error.to_string()),
+            Err(_) => Some(format!(
+                "time budget of {} ms spent",
+                model_budget.as_millis()
+            )),
+        };
+        metrics::global()
+            .agent_tokens
+            .with_label_values(&[request.channel.as_str()])
+            .inc_by(u64::from(state.tokens));
+
+        let draft = match (failure, state.effects.response.clone()) {
+            (None, Some(response)) => {
+                model_draft(request, &triage, state.effects, response, state.log)
+            }
+            (failure, _) => {
+                let reason = failure.unwrap_or_else(|| "no response".into());
+                tracing::warn!(agent.fallback = %reason, channel = %request.channel, "model turn failed; answering offline");
+                let mut draft = self.offline.draft(request, &triage).await?;
+                let mut log = state.log;
+                log.push(json!({"fallback": "offline"}));
+                log.append(&mut draft.tool_calls);
+                draft.tool_calls = log;
+                draft
+            }
+        };
+        Ok(finish(
+            request,
+            draft,
+            triage.sentiment,
+            started,
+            state.tokens,
+        ))
+    }
+}
+
+/// The model's answer as a draft: triage's escalation wins over the
+/// model's when it comes first in table order; the follow-up promise and
+/// the cross-channel acknowledgement are ensured.
+fn model_draft(
+    request: &AgentRequest,
+    triage: &crate::triage::Triage,
+    effects: TurnEffects,
+    response: String,
+    log: Vec<Value>,
+) -> Draft {
+    let model_reason = effects.escalation.as_ref().map(|(reason, _)| *reason);
+    let escalation: Option<EscalationReason> = match (triage.escalation, model_reason) {
+        (Some(a), Some(b)) => Some(if rank(a) <= rank(b) { a } else { b }),
+        (a, b) => a.or(b),
+    };
+    let mut answer = response;
+    if let Some(note) = cross_channel_note(request)
+        && !answer.contains("wrote to us")
+    {
+        answer = format!("{note}\n\n{answer}");
+    }
+    if escalation.is_some() && !answer.contains("business hour") {
+        answer = format!("{answer}\n\n{}", follow_up_promise(request.plan.as_deref()));
+    }
+    Draft {
+        answer,
+        escalation,
+        resolve: false,
+        kb_hit: effects.kb_hit,
+        category: effects.category,
+        tool_calls: log,
+    }
+}
