@@ -28,6 +28,21 @@ impl EventSink for KafkaPublisher {
     }
 }
 
+/// How long a step waits for the inline relay after its commit; a slower
+/// broker leaves the events to the periodic relay instead of stalling the
+/// partition.
+pub const INLINE_RELAY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// [`relay_pending`] bounded by [`INLINE_RELAY_TIMEOUT`]; failures are
+/// logged, never returned (the events stay in the outbox).
+pub async fn relay_soon(pool: &PgPool, sink: &dyn EventSink) {
+    match tokio::time::timeout(INLINE_RELAY_TIMEOUT, relay_pending(pool, sink, 100)).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(error)) => tracing::warn!(%error, "events stay in the outbox for the relay"),
+        Err(_) => tracing::warn!("broker slow; events stay in the outbox for the relay"),
+    }
+}
+
 /// Publishes up to `limit` unpublished events, oldest first; returns how
 /// many were published. Stops at the first failure (the broker is likely
 /// down; the rest wait for the next round).

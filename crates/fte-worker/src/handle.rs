@@ -196,9 +196,7 @@ pub async fn handle_event(
         duration_ms = elapsed.as_millis() as u64,
         "message handled"
     );
-    if let Err(error) = crate::events::relay_pending(&ctx.pool, ctx.events.as_ref(), 100).await {
-        tracing::warn!(%error, "events stay in the outbox for the relay");
-    }
+    crate::events::relay_soon(&ctx.pool, ctx.events.as_ref()).await;
     Ok(Outcome::Handled(handled))
 }
 

@@ -32,7 +32,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use crate::WorkerConfig;
-use crate::events::{EventSink, relay_pending};
+use crate::events::{EventSink, relay_soon};
 
 /// Replies claimed per round.
 pub const BATCH: i64 = 10;
@@ -91,10 +91,8 @@ impl ChannelSender {
         for row in claimed {
             self.deliver(row).await?;
         }
-        if n > 0
-            && let Err(error) = relay_pending(&self.pool, self.events.as_ref(), 100).await
-        {
-            tracing::warn!(%error, "events stay in the outbox for the relay");
+        if n > 0 {
+            relay_soon(&self.pool, self.events.as_ref()).await;
         }
         Ok(n)
     }
