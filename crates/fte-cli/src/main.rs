@@ -4,7 +4,7 @@
 //!
 //! - `fte run` — the whole system in one process for local use: an embedded
 //!   Kafka-protocol broker (unless `KAFKA_BOOTSTRAP_SERVERS` or a running
-//!   `fte broker` is found), migrations, then the gateway;
+//!   `fte broker` is found), migrations, then the gateway and the worker;
 //! - `fte migrate` — apply the schema migrations and exit (the Kubernetes Job);
 //! - `fte broker` — a standalone embedded broker for multi-process runs,
 //!   publishing its bootstrap address in `FTE_BROKER_ADDRESS_FILE`.
@@ -30,7 +30,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the gateway (and the embedded broker when no cluster is configured).
+    /// Run the gateway and the worker (and an embedded broker when no cluster is configured).
     Run,
     /// Apply pending database migrations and exit.
     Migrate,

@@ -1,9 +1,11 @@
 //! `fte run` and `fte migrate`.
 
+use std::sync::Arc;
+
 use anyhow::Context;
 use fte_bus::{Bootstrap, BrokerSource};
 use fte_runtime::Profile;
-use fte_runtime::settings::{ApiSettings, DatabaseSettings, KafkaSettings};
+use fte_runtime::settings::{ApiSettings, DatabaseSettings, KafkaSettings, Lookup};
 
 /// Applies migrations and exits.
 pub async fn migrate_only() -> anyhow::Result<()> {
@@ -26,9 +28,11 @@ pub async fn run() -> anyhow::Result<()> {
     let kafka = KafkaSettings::from_env()?;
     let shutdown = fte_runtime::shutdown::install();
 
-    let bootstrap = Bootstrap::resolve(&kafka)
-        .await
-        .context("Failed to reach Kafka")?;
+    let bootstrap = Arc::new(
+        Bootstrap::resolve(&kafka)
+            .await
+            .context("Failed to reach Kafka")?,
+    );
     match &bootstrap.source {
         BrokerSource::Configured => tracing::info!("using the configured Kafka cluster"),
         BrokerSource::AddressFile(path) => {
@@ -55,7 +59,24 @@ pub async fn run() -> anyhow::Result<()> {
                 api.bind_address()
             )
         })?;
-    fte_gateway::startup::serve(listener, state, shutdown).await?;
+    let mut worker = fte_worker::startup::Worker::build(
+        &Lookup::env(),
+        profile,
+        state.pool.clone(),
+        bootstrap.clone(),
+    )
+    .await
+    .context("Failed to start the worker")?;
+    // One process, one HTTP port: the gateway's /health and /metrics cover
+    // both (the metrics registry is process-wide).
+    worker.probe_addr = None;
+    let worker_task = tokio::spawn(fte_worker::startup::run(worker, shutdown.clone()));
+    let gateway_result = fte_gateway::startup::serve(listener, state, shutdown.clone()).await;
+    // Whatever ended the gateway ends the worker too; let it drain.
+    shutdown.cancel();
+    let worker_result = worker_task.await.context("The worker task panicked")?;
+    gateway_result?;
+    worker_result.context("The worker failed")?;
     drop(bootstrap);
     Ok(())
 }
