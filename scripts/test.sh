@@ -75,6 +75,45 @@ web_form_tests() {
   (cd web-form && npm ci --no-audit --no-fund --loglevel=error && npm run --silent typecheck && npm test --silent && npm run --silent build)
 }
 
+# The web form in a real Chromium against the real system: `fte run`
+# (gateway, worker with the offline agent, embedded broker) on its own
+# database, the form's demo page served by the gateway.
+web_form_e2e() {
+  if [ ! -x /usr/bin/chromium ] && [ -z "${CHROMIUM_PATH:-}" ]; then
+    [ "$(id -u)" -eq 0 ] || die "Chromium is missing (apt-get install chromium)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+  local port="${FTE_E2E_PORT:-18080}" db="fte_e2e" work
+  work="$(mktemp -d)"
+  scripts/pg.sh psql postgres -q -c "drop database if exists $db with (force)" -c "create database $db" >/dev/null
+  local url
+  url="$(scripts/pg.sh url | sed "s#/fte\$#/$db#")"
+  cargo build --locked -p fte-cli --bin fte
+  DATABASE_URL="$url" target/debug/fte migrate
+  if target/debug/fte --help | grep -q "^  kb"; then
+    DATABASE_URL="$url" target/debug/fte kb import >/dev/null
+  fi
+  DATABASE_URL="$url" API_PORT="$port" LOG_FORMAT=json \
+    target/debug/fte run >"$work/fte.log" 2>&1 &
+  local pid=$!
+  local ok=0
+  for _ in $(seq 1 120); do
+    if curl -fsS "http://127.0.0.1:$port/ready" >/dev/null 2>&1; then ok=1; break; fi
+    sleep 0.5
+  done
+  local status=0
+  if [ "$ok" -eq 1 ]; then
+    (cd web-form && FTE_BASE_URL="http://127.0.0.1:$port" npm run --silent e2e) || status=$?
+  else
+    warn "fte run did not become ready"; status=1
+  fi
+  kill -TERM "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  if [ "$status" -ne 0 ]; then tail -n 40 "$work/fte.log" >&2; fi
+  rm -rf "$work"
+  return "$status"
+}
+
 deploy_validation() {
   scripts/validate-deploy.sh
 }
@@ -85,6 +124,7 @@ stage "knowledge base check" kb_check
 stage "Rust tests (real PostgreSQL and Kafka-protocol broker)" rust_tests
 if [ "$QUICK" -eq 0 ]; then
   stage "web form: typecheck, unit tests, build" web_form_tests
+  stage "web form in Chromium against fte run (end to end)" web_form_e2e
   stage "deployment manifests: yamllint, kubernetes schemas, checkov" deploy_validation
 fi
 print_summary
