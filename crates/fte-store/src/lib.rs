@@ -14,6 +14,7 @@ pub mod knowledge;
 pub mod messages;
 pub mod outbox;
 pub mod pool;
+pub mod rates;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod tickets;

@@ -33,6 +33,7 @@ pub mod events;
 mod handle;
 pub mod health;
 pub mod identity;
+pub mod rates;
 pub mod reply;
 pub mod schedule;
 pub mod sender;

@@ -294,6 +294,8 @@ pub async fn run(worker: Worker, shutdown: CancellationToken) -> Result<(), Star
         tasks.spawn(loop_.run(shutdown.clone()));
     }
 
+    tasks.spawn(crate::rates::run(ctx.pool.clone(), shutdown.clone()));
+
     let relay_pool = ctx.pool.clone();
     let relay_sink: Arc<dyn EventSink> = ctx.events.clone();
     let relay_stop = shutdown.clone();
