@@ -64,6 +64,12 @@ static DISCOUNT_WORDS: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid pattern")
 });
 
+/// An offer of a discount, with or without a figure.
+static DISCOUNT_OFFER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:offer|offers|get|give|gives|have|has|apply|qualify for|eligible for)\s+(?:a |an |the |our )?(?:\w+ )?discount")
+        .expect("valid pattern")
+});
+
 static INTERNALS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"\b(?:system prompt|my instructions|my prompt|developer message|function call|tool call)",
@@ -87,7 +93,8 @@ pub fn content_violations(text: &str, ticket_reference: &str) -> Vec<Violation> 
     // around it talks about prices or discounts.
     let discount = fte_domain::format::split_sentences(&folded)
         .iter()
-        .any(|s| PERCENT.is_match(s) && DISCOUNT_WORDS.is_match(s));
+        .any(|s| PERCENT.is_match(s) && DISCOUNT_WORDS.is_match(s))
+        || DISCOUNT_OFFER.is_match(&folded);
     if discount {
         found.push(Violation::Discount);
     }

@@ -209,3 +209,82 @@ fn every_article_agrees_with_the_product_facts() {
         problems.join("\n")
     );
 }
+
+/// 10,000 synthetic chunks (random unit vectors, generated text) next to the
+/// real articles: the HNSW and GIN indexes must keep search fast. Slow to
+/// set up (about a minute), so run on demand:
+/// `cargo test -p fte-agent --test knowledge_search -- --ignored`.
+#[tokio::test]
+#[ignore = "benchmark: inserts 10,000 chunks"]
+async fn search_p95_latency_with_10000_synthetic_chunks() {
+    use fte_store::knowledge::{
+        MINILM, NewArticle, upsert_article, upsert_chunk, upsert_embedding,
+    };
+    let pool = database_with_kb().await;
+    let words = [
+        "task", "project", "board", "sprint", "invoice", "member", "guest", "export", "import",
+        "token", "webhook", "calendar", "label", "status", "filter",
+    ];
+    let mut seed: u64 = 0x9e3779b97f4a7c15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for a in 0..500 {
+        let slug = format!("synthetic/article-{a}");
+        let facts: Vec<String> = Vec::new();
+        let (article_id, _) = upsert_article(
+            &pool,
+            &NewArticle {
+                slug: &slug,
+                title: &slug,
+                content: "synthetic",
+                category: "synthetic",
+                facts: &facts,
+                content_hash: &slug,
+            },
+        )
+        .await
+        .unwrap();
+        let mut tx = pool.begin().await.unwrap();
+        for c in 0..20 {
+            let text: Vec<&str> = (0..40)
+                .map(|_| words[(next() % words.len() as u64) as usize])
+                .collect();
+            let chunk_id = upsert_chunk(&mut *tx, article_id, c, &slug, &text.join(" "))
+                .await
+                .unwrap();
+            let mut v: Vec<f32> = (0..384)
+                .map(|_| (next() % 2000) as f32 / 1000.0 - 1.0)
+                .collect();
+            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            v.iter_mut().for_each(|x| *x /= norm);
+            upsert_embedding(&mut *tx, chunk_id, MINILM, v)
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    sqlx::query("analyze").execute(&pool).await.unwrap();
+    let search = HybridSearch::new(pool, embedder());
+    let questions: Vec<String> = sample_tickets()
+        .iter()
+        .map(|t| t["message"].as_str().unwrap().to_owned())
+        .filter(|m| !m.trim().is_empty())
+        .collect();
+    search.search("warm up", 5).await.unwrap();
+    let mut timings: Vec<Duration> = Vec::new();
+    for question in questions.iter().cycle().take(200) {
+        let started = Instant::now();
+        let results = search.search(question, 5).await.unwrap();
+        timings.push(started.elapsed());
+        assert!(!results.hits.is_empty());
+    }
+    timings.sort();
+    let p50 = timings[timings.len() / 2];
+    let p95 = timings[timings.len() * 95 / 100];
+    println!("kb search with 10,000 synthetic chunks: p50 {p50:?}, p95 {p95:?} (200 searches)");
+    assert!(p95 < Duration::from_millis(500), "p95 {p95:?} is too slow");
+}

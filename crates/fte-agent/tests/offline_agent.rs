@@ -1,0 +1,92 @@
+//! The offline agent end to end against the real knowledge base and model:
+//! cross-channel awareness, mixed messages and the follow-up promise.
+
+mod support;
+
+use chrono::{Duration, Utc};
+use fte_agent::{Agent, AgentRequest, HistoryEntry, HistoryRole, HybridSearch, OfflineAgent};
+use fte_domain::{Channel, ConversationId, CustomerId, EscalationReason, TicketId};
+
+fn request(channel: Channel, message: &str) -> AgentRequest {
+    AgentRequest {
+        customer_id: CustomerId::new(),
+        conversation_id: ConversationId::new(),
+        ticket_id: TicketId::new(),
+        channel,
+        customer_first_name: Some("Hugo".into()),
+        plan: None,
+        subject: None,
+        message: message.into(),
+        history: Vec::new(),
+    }
+}
+
+#[tokio::test]
+async fn the_offline_agent_acknowledges_contact_on_another_channel_answers_and_escalates_mixed_messages()
+ {
+    let pool = support::database_with_kb().await;
+    let agent = OfflineAgent::new(HybridSearch::new(pool.clone(), support::embedder()), pool);
+
+    // Cross-channel: a WhatsApp message two hours ago, now the web form.
+    let mut follow_up = request(
+        Channel::WebForm,
+        "Following up on my WhatsApp question: how do I see the Slack updates in a specific channel?",
+    );
+    follow_up.history.push(HistoryEntry {
+        role: HistoryRole::Customer,
+        channel: Channel::Whatsapp,
+        content: "can I connect orbitask to slack?".into(),
+        created_at: Utc::now() - Duration::hours(2),
+    });
+    let outcome = agent.respond(&follow_up).await.unwrap();
+    let reply = outcome.reply.joined();
+    assert!(
+        reply.contains("I see you wrote to us by WhatsApp earlier about"),
+        "{reply}"
+    );
+    assert!(reply.contains("channel"));
+    assert!(outcome.kb_hit);
+
+    // Older than 24 hours: no acknowledgement.
+    follow_up.history[0].created_at = Utc::now() - Duration::hours(30);
+    let outcome = agent.respond(&follow_up).await.unwrap();
+    assert!(!outcome.reply.joined().contains("I see you wrote"));
+
+    // Mixed: the covered part is answered, the price goes to a person.
+    let mut mixed = request(
+        Channel::WebForm,
+        "How do I reset my password? Also, how much does Enterprise cost?",
+    );
+    mixed.plan = Some("Enterprise".into());
+    let outcome = agent.respond(&mixed).await.unwrap();
+    let reply = outcome.reply.joined();
+    assert_eq!(
+        outcome.escalation.as_ref().map(|e| e.reason),
+        Some(EscalationReason::Pricing)
+    );
+    assert!(reply.contains("Forgot password?"), "{reply}");
+    assert!(reply.contains("within 1 business hour"), "{reply}");
+    assert!(!reply.contains('$') && !reply.contains('€'));
+
+    // Nothing relevant: search_failed, with the standard promise.
+    let outcome = agent
+        .respond(&request(
+            Channel::Email,
+            "Does Orbitask have a built-in video conferencing feature like Zoom?",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome.escalation.map(|e| e.reason),
+        Some(EscalationReason::SearchFailed)
+    );
+    assert!(outcome.reply.joined().contains("within 4 business hours"));
+    assert!(!outcome.kb_hit);
+
+    // Thanks that resolve the ticket.
+    let outcome = agent
+        .respond(&request(Channel::Email, "thanks, that fixed it"))
+        .await
+        .unwrap();
+    assert!(outcome.resolve_ticket && outcome.escalation.is_none());
+}
