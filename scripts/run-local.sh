@@ -29,10 +29,9 @@ cargo build --locked -p fte-cli --bin fte
 FTE_BIN="$FTE_ROOT/target/debug/fte"
 
 export LOG_FORMAT="${LOG_FORMAT:-pretty}"
-if "$FTE_BIN" --help | grep -q "^  kb"; then
-  "$FTE_BIN" migrate
-  "$FTE_BIN" kb import
-fi
+"$FTE_BIN" migrate
+# Idempotent: only new or changed articles are embedded again.
+"$FTE_BIN" kb import
 
 port="${API_PORT:-8000}"
 log "starting: http://127.0.0.1:$port/health  ·  http://127.0.0.1:$port/demo  ·  http://127.0.0.1:$port/docs"

@@ -90,9 +90,7 @@ web_form_e2e() {
   url="$(scripts/pg.sh url | sed "s#/fte\$#/$db#")"
   cargo build --locked -p fte-cli --bin fte
   DATABASE_URL="$url" target/debug/fte migrate
-  if target/debug/fte --help | grep -q "^  kb"; then
-    DATABASE_URL="$url" target/debug/fte kb import >/dev/null
-  fi
+  DATABASE_URL="$url" target/debug/fte kb import >/dev/null
   DATABASE_URL="$url" API_PORT="$port" LOG_FORMAT=json \
     target/debug/fte run >"$work/fte.log" 2>&1 &
   local pid=$!

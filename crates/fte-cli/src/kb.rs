@@ -1,0 +1,71 @@
+//! `fte kb import` and `fte eval`.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use anyhow::Context;
+use fte_runtime::settings::{AgentSettings, DatabaseSettings};
+
+/// Draws a one-line progress bar on stderr when it is a terminal (logs
+/// and CI get only the final report).
+fn progress(done: usize, total: usize) {
+    const WIDTH: usize = 30;
+    if !std::io::stderr().is_terminal() {
+        return;
+    }
+    let filled = if total == 0 {
+        WIDTH
+    } else {
+        done * WIDTH / total
+    };
+    let mut stderr = std::io::stderr();
+    let _ = write!(
+        stderr,
+        "\r  [{}{}] {done}/{total} articles",
+        "#".repeat(filled),
+        ".".repeat(WIDTH - filled)
+    );
+    if done == total {
+        let _ = writeln!(stderr);
+    }
+    let _ = stderr.flush();
+}
+
+async fn connect() -> anyhow::Result<fte_store::PgPool> {
+    let database = DatabaseSettings::from_env()?;
+    let pool = fte_store::connect(&database)
+        .await
+        .context("Failed to connect to PostgreSQL (is it running? scripts/pg.sh start)")?;
+    fte_store::migrate(&pool)
+        .await
+        .context("Failed to apply migrations")?;
+    Ok(pool)
+}
+
+/// Imports the articles of `dir`.
+pub async fn import(dir: &Path) -> anyhow::Result<()> {
+    let settings = AgentSettings::from_env()?;
+    let pool = connect().await?;
+    let embedder = fte_agent::embedder_from_settings(&settings)
+        .context("Failed to load the embedding model (run scripts/models.sh)")?;
+    let started = std::time::Instant::now();
+    let report = fte_agent::import_knowledge_base(&pool, embedder.as_ref(), dir, progress)
+        .await
+        .with_context(|| format!("Failed to import the knowledge base from {}", dir.display()))?;
+    println!("{report} in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Runs the evaluation and fails when a figure is below the goal.
+pub async fn eval(root: &Path) -> anyhow::Result<()> {
+    let settings = AgentSettings::from_env()?;
+    let pool = connect().await?;
+    let embedder = fte_agent::embedder_from_settings(&settings)
+        .context("Failed to load the embedding model (run scripts/models.sh)")?;
+    let report = fte_agent::run_eval(&pool, embedder, root)
+        .await
+        .context("The evaluation could not run")?;
+    println!("{report}");
+    anyhow::ensure!(report.meets_goal(), "the evaluation is below the 95 % goal");
+    Ok(())
+}
