@@ -15,6 +15,9 @@
 //! - [`sender`]: one outbox loop per channel, each behind its channel's
 //!   circuit breaker: claim due replies, send, back off, reconcile unknown
 //!   outcomes so nothing is ever sent twice.
+//! - [`gmail_sync`]: the consumer of the gateway's Gmail notifications:
+//!   syncs the support mailbox from its stored history id into
+//!   `ticket.inbound` events (through the event outbox).
 //! - [`startup`] and [`health`]: wiring for the `fte-worker` binary and for
 //!   `fte run` ([`startup::run`]).
 //!
@@ -30,6 +33,7 @@ pub mod agent_adapter;
 pub mod consumer;
 pub mod context;
 pub mod events;
+pub mod gmail_sync;
 mod handle;
 pub mod health;
 pub mod identity;

@@ -29,6 +29,7 @@ use crate::agent::ReplyAgent;
 use crate::agent_adapter::AgentAdapter;
 use crate::consumer::{self, ConsumerConfig, ConsumerError};
 use crate::events::{EventSink, relay_pending};
+use crate::gmail_sync::{self, GmailSync};
 use crate::health::{self, HealthState};
 use crate::sender::ChannelSender;
 use crate::{WorkerConfig, WorkerContext};
@@ -88,6 +89,8 @@ pub struct Worker {
     /// Where `/health`, `/ready` and `/metrics` listen; `None` serves none
     /// (when the host process already serves them).
     pub probe_addr: Option<SocketAddr>,
+    /// The Gmail sync, when Gmail is configured.
+    pub gmail: Option<GmailSync>,
 }
 
 impl Worker {
@@ -120,11 +123,16 @@ impl Worker {
         let kafka = bootstrap.settings().clone();
         let publisher = KafkaPublisher::new(&bootstrap)?;
         let agent = agent_from_settings(&AgentSettings::from_lookup(lookup)?, pool.clone())?;
-        let senders = channel_senders(
-            &GmailSettings::from_lookup(lookup, profile)?,
+        let gmail_settings = GmailSettings::from_lookup(lookup, profile)?;
+        let mailbox = gmail_mailbox(&gmail_settings)?;
+        let senders = senders_for(
+            mailbox.clone(),
+            &gmail_settings,
             &TwilioSettings::from_lookup(lookup, profile)?,
             &WebReplySettings::from_lookup(lookup)?,
         )?;
+        let events: Arc<dyn EventSink> = Arc::new(publisher.clone());
+        let gmail = mailbox.map(|mailbox| GmailSync::new(pool.clone(), mailbox, events.clone()));
         let mut consumer = ConsumerConfig::new(kafka.consumer_group.clone());
         consumer.concurrency = settings.concurrency;
         consumer.shutdown_grace = Duration::from_secs(settings.shutdown_grace_secs);
@@ -138,7 +146,7 @@ impl Worker {
             ctx: WorkerContext {
                 pool,
                 agent,
-                events: Arc::new(publisher.clone()),
+                events,
                 config,
             },
             bootstrap,
@@ -146,6 +154,7 @@ impl Worker {
             senders,
             consumer,
             probe_addr: Some(probe_addr),
+            gmail,
         })
     }
 }
@@ -186,17 +195,32 @@ pub fn channel_senders(
     twilio: &TwilioSettings,
     web: &WebReplySettings,
 ) -> Result<Vec<Arc<GuardedSender>>, StartupError> {
+    senders_for(gmail_mailbox(gmail)?, gmail, twilio, web)
+}
+
+/// The support mailbox when Gmail is configured, `None` when it is not;
+/// an error when its configuration is invalid.
+pub fn gmail_mailbox(gmail: &GmailSettings) -> Result<Option<Arc<Mailbox>>, StartupError> {
+    match GmailConfig::from_settings(gmail) {
+        Ok(config) => Ok(Some(Arc::new(Mailbox::new(config)))),
+        Err(fte_channels::gmail::GmailConfigError::NotConfigured) => Ok(None),
+        Err(error) => Err(StartupError::Channel {
+            channel: Channel::Email,
+            reason: error.to_string(),
+        }),
+    }
+}
+
+/// [`channel_senders`] over an already built mailbox (shared with the
+/// Gmail sync, so both use one token cache).
+fn senders_for(
+    mailbox: Option<Arc<Mailbox>>,
+    gmail: &GmailSettings,
+    twilio: &TwilioSettings,
+    web: &WebReplySettings,
+) -> Result<Vec<Arc<GuardedSender>>, StartupError> {
     let (threshold, cooldown) = (gmail.breaker_threshold, gmail.breaker_cooldown_secs);
-    let gmail_sender = match GmailConfig::from_settings(gmail) {
-        Ok(config) => Some(Arc::new(GmailSender::new(Arc::new(Mailbox::new(config))))),
-        Err(fte_channels::gmail::GmailConfigError::NotConfigured) => None,
-        Err(error) => {
-            return Err(StartupError::Channel {
-                channel: Channel::Email,
-                reason: error.to_string(),
-            });
-        }
-    };
+    let gmail_sender = mailbox.map(|mailbox| Arc::new(GmailSender::new(mailbox)));
     let email: Arc<dyn ReplySender> = match &gmail_sender {
         Some(sender) => {
             tracing::info!(channel = "email", "replies go through Gmail");
@@ -260,6 +284,7 @@ pub async fn run(worker: Worker, shutdown: CancellationToken) -> Result<(), Star
         senders,
         consumer: consumer_config,
         probe_addr,
+        gmail,
     } = worker;
     let mut tasks = JoinSet::new();
 
@@ -313,6 +338,34 @@ pub async fn run(worker: Worker, shutdown: CancellationToken) -> Result<(), Star
             }
         }
     });
+
+    if let Some(sync) = gmail {
+        // The first renewal comes a day after a successful start, or right
+        // away (then every minute until it works) after a failed one.
+        let first_renewal = match sync.start_watch().await {
+            Ok(()) => gmail_sync::WATCH_RENEWAL_INTERVAL,
+            Err(error) => {
+                // Notifications still sync: with no stored history id a
+                // notification runs the bounded full sync.
+                tracing::warn!(error = %error, "Gmail watch not started");
+                Duration::ZERO
+            }
+        };
+        let renewal = sync.spawn_watch_renewal(first_renewal, shutdown.clone());
+        tasks.spawn(async move {
+            if let Err(error) = renewal.await {
+                tracing::warn!(%error, "Gmail watch renewal task failed");
+            }
+        });
+        let mut config = ConsumerConfig::new(gmail_sync::GROUP);
+        config.shutdown_grace = consumer_config.shutdown_grace;
+        let (bootstrap, publisher, stop) = (bootstrap.clone(), publisher.clone(), shutdown.clone());
+        tasks.spawn(async move {
+            if let Err(error) = gmail_sync::run(sync, &bootstrap, publisher, config, stop).await {
+                tracing::error!(%error, "Gmail sync stopped with an error");
+            }
+        });
+    }
 
     let consumed = consumer::run(
         ctx,

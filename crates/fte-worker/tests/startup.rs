@@ -51,6 +51,7 @@ async fn the_worker_answers_a_published_message_end_to_end_and_stops_cleanly() {
         senders: recorders.iter().cloned().map(guarded).collect(),
         consumer: ConsumerConfig::new("fte-test-run"),
         probe_addr: None,
+        gmail: None,
     };
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(startup::run(worker, shutdown.clone()));

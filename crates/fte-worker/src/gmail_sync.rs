@@ -1,0 +1,433 @@
+//! Gmail sync: the consumer of `fte.channels.email.inbound` that turns the
+//! gateway's `gmail.notification` events into `ticket.inbound` events.
+//!
+//! A Pub/Sub push only says "the mailbox changed, its history id is now N".
+//! [`GmailSync::sync`] therefore ignores N and, in one transaction, locks the
+//! mailbox's `gmail_sync_state` row, lists the history from the id *we*
+//! stored (Gmail's advice: a notification's id is already past the change
+//! it announces), writes one `ticket.inbound` event per new customer email
+//! to the event outbox, stores the new history id and commits; the events
+//! are then published like every other outbox event. Each event's
+//! `channel_message_id` is the Gmail message id, so a message synced twice
+//! (a crash after the commit, overlapping full syncs) is a no-op in
+//! [`handle_event`](crate::handle_event).
+//!
+//! The stored id is seeded by the start-up `watch()` ([`GmailSync::start_watch`]).
+//! When a notification finds no stored id (the watch failed, or no Pub/Sub
+//! topic is configured), the sync does the bounded full sync instead
+//! ([`RECENT_INBOX_LIMIT`] newest INBOX messages) rather than trusting the
+//! notification's id, which would skip the very email it announces.
+//!
+//! Notifications are processed one at a time: they are keyed by mailbox,
+//! and one mailbox's syncs serialise on its row lock anyway. Offsets are
+//! stored only after the sync committed or the notification was
+//! dead-lettered (another mailbox, undecodable, or a permanent provider
+//! error); transient failures are retried with backoff. Logs never carry
+//! the mailbox address.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use fte_bus::consumer::{self as bus_consumer, dlq_headers};
+use fte_bus::{Bootstrap, KafkaPublisher, topics};
+use fte_channels::SendError;
+pub use fte_channels::gmail::WATCH_RENEWAL_INTERVAL;
+use fte_channels::gmail::{GmailError, Mailbox, ParsedEmail};
+use fte_domain::{EmailAddress, EventEnvelope};
+use fte_store::{PgPool, StoreError, gmail_sync};
+use futures::StreamExt;
+use rdkafka::Message;
+use rdkafka::consumer::Consumer;
+use rdkafka::message::OwnedMessage;
+use serde::{Deserialize, Serialize};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::consumer::{ConsumerConfig, ConsumerError};
+use crate::events::{EventSink, relay_soon};
+
+/// The consumer group of the Gmail sync.
+pub const GROUP: &str = "fte-gmail-sync";
+
+/// How many INBOX messages the bounded full sync reads (after a 404 from
+/// `history.list`, or before the first stored history id).
+pub const RECENT_INBOX_LIMIT: u32 = 50;
+
+/// The event type the gateway publishes for a Gmail push.
+pub const NOTIFICATION_EVENT: &str = "gmail.notification";
+
+/// The payload of a `gmail.notification` event, as the gateway writes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GmailNotificationEvent {
+    /// The mailbox that changed (normalised).
+    pub email_address: String,
+    /// Its history id after the change (logged, never synced from).
+    pub history_id: u64,
+    /// Pub/Sub's message id.
+    pub pubsub_message_id: Option<String>,
+}
+
+/// What one sync did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Synced {
+    /// The stored history id the sync started from ([`gmail_sync::NEVER_SYNCED`]
+    /// when there was none).
+    pub from_history_id: u64,
+    /// The history id stored afterwards.
+    pub history_id: u64,
+    /// `ticket.inbound` events written to the outbox.
+    pub messages: usize,
+    /// Whether the bounded full sync ran instead of `history.list`.
+    pub full_sync: bool,
+}
+
+/// Why a sync failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// PostgreSQL failed; nothing was stored.
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+    /// Gmail failed; nothing was stored.
+    #[error("gmail: {0}")]
+    Gmail(#[from] GmailError),
+}
+
+impl SyncError {
+    /// Whether retrying later may succeed (database or provider outage,
+    /// credentials an operator may fix); otherwise the notification is
+    /// dead-lettered — the next notification syncs from the stored id.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            SyncError::Store(_) => true,
+            SyncError::Gmail(GmailError::Provider(SendError::Permanent { .. })) => false,
+            SyncError::Gmail(GmailError::Provider(_)) => true,
+            SyncError::Gmail(GmailError::Auth(_) | GmailError::Malformed(_)) => true,
+            SyncError::Gmail(GmailError::NotFound | GmailError::HistoryTooOld) => false,
+        }
+    }
+
+    /// A short kind for dead-letter headers and logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SyncError::Store(_) => "database",
+            SyncError::Gmail(GmailError::Provider(_)) => "gmail_provider",
+            SyncError::Gmail(GmailError::Auth(_)) => "gmail_auth",
+            SyncError::Gmail(GmailError::Malformed(_)) => "gmail_malformed",
+            SyncError::Gmail(GmailError::NotFound) => "gmail_not_found",
+            SyncError::Gmail(GmailError::HistoryTooOld) => "gmail_history_too_old",
+        }
+    }
+}
+
+/// The support mailbox's sync: the pool, the mailbox and where the outbox
+/// events are published right after a commit.
+#[derive(Clone)]
+pub struct GmailSync {
+    pool: PgPool,
+    mailbox: Arc<Mailbox>,
+    events: Arc<dyn EventSink>,
+    key: String,
+}
+
+impl GmailSync {
+    /// The sync of `mailbox`, storing its state in `pool`.
+    pub fn new(pool: PgPool, mailbox: Arc<Mailbox>, events: Arc<dyn EventSink>) -> Self {
+        let key = normalise(mailbox.address());
+        Self {
+            pool,
+            mailbox,
+            events,
+            key,
+        }
+    }
+
+    /// The mailbox's key in `gmail_sync_state` (its normalised address).
+    pub fn mailbox_key(&self) -> &str {
+        &self.key
+    }
+
+    /// Whether a notification for `address` is about our mailbox.
+    pub fn owns(&self, address: &str) -> bool {
+        normalise(address) == self.key
+    }
+
+    /// Syncs the mailbox from its stored history id (see the module doc),
+    /// then publishes the new events. Nothing is stored when it fails.
+    pub async fn sync(&self) -> Result<Synced, SyncError> {
+        let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
+        let stored = gmail_sync::lock_history_id(&mut tx, &self.key).await?;
+        let (emails, latest, full_sync) = if stored == gmail_sync::NEVER_SYNCED {
+            let (emails, latest) = self.mailbox.recent_inbox(RECENT_INBOX_LIMIT).await?;
+            (emails, latest, true)
+        } else {
+            match self.mailbox.fetch_new_messages(stored).await {
+                Ok((emails, latest)) => (emails, latest, false),
+                Err(GmailError::HistoryTooOld) => {
+                    tracing::info!(
+                        history.id = stored,
+                        "stored Gmail history id too old; bounded full sync"
+                    );
+                    let (emails, latest) = self.mailbox.recent_inbox(RECENT_INBOX_LIMIT).await?;
+                    (emails, latest, true)
+                }
+                Err(error) => return Err(error.into()),
+            }
+        };
+        let messages = emails.len();
+        for email in emails {
+            enqueue_inbound(&mut tx, email).await?;
+        }
+        let history_id = latest.max(stored);
+        gmail_sync::store_history_id(&mut *tx, &self.key, history_id).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        relay_soon(&self.pool, self.events.as_ref()).await;
+        Ok(Synced {
+            from_history_id: stored,
+            history_id,
+            messages,
+            full_sync,
+        })
+    }
+
+    /// Starts the push watch once and records it: its expiry, and its
+    /// history id when the mailbox has none stored yet.
+    pub async fn start_watch(&self) -> Result<(), SyncError> {
+        let watch = self.mailbox.watch().await?;
+        let seeded = gmail_sync::record_watch(
+            &self.pool,
+            &self.key,
+            watch.history_id,
+            expiry(watch.expiration),
+        )
+        .await?;
+        tracing::info!(history.id = watch.history_id, seeded, "Gmail watch started");
+        Ok(())
+    }
+
+    /// Spawns the watch renewal: first after `first_in`, then every
+    /// [`WATCH_RENEWAL_INTERVAL`] (every minute while it fails), recording
+    /// each renewal; it stops with `shutdown`.
+    pub fn spawn_watch_renewal(
+        &self,
+        first_in: Duration,
+        shutdown: CancellationToken,
+    ) -> JoinHandle<()> {
+        let pool = self.pool.clone();
+        let key = self.key.clone();
+        let renewals =
+            self.mailbox
+                .clone()
+                .renew_watch_loop(WATCH_RENEWAL_INTERVAL, move |watch| {
+                    let (pool, key) = (pool.clone(), key.clone());
+                    tokio::spawn(async move {
+                        if let Err(error) = gmail_sync::record_watch(
+                            &pool,
+                            &key,
+                            watch.history_id,
+                            expiry(watch.expiration),
+                        )
+                        .await
+                        {
+                            tracing::warn!(%error, "Gmail watch expiry not recorded");
+                        }
+                    });
+                });
+        tokio::spawn(async move {
+            tokio::select! {
+                () = shutdown.cancelled() => {}
+                () = async { tokio::time::sleep(first_in).await; renewals.await } => {}
+            }
+        })
+    }
+}
+
+async fn enqueue_inbound(
+    tx: &mut sqlx::PgConnection,
+    email: ParsedEmail,
+) -> Result<(), StoreError> {
+    let inbound = email.into_inbound();
+    let key = inbound.partition_key();
+    let envelope = EventEnvelope::new("ticket.inbound", inbound.received_at, inbound);
+    let payload = serde_json::to_value(&envelope).unwrap_or_default();
+    let id = gmail_sync::enqueue_synced_event(&mut *tx, topics::TICKETS_INCOMING, &key, &payload)
+        .await?;
+    tracing::info!(
+        channel = "email",
+        gmail.message_id = %envelope.payload.channel_message_id,
+        event.id = %id,
+        "inbound email queued"
+    );
+    Ok(())
+}
+
+fn normalise(address: &str) -> String {
+    EmailAddress::parse(address)
+        .map(|e| e.as_str().to_owned())
+        .unwrap_or_else(|_| address.trim().to_ascii_lowercase())
+}
+
+fn expiry(expiration_ms: Option<i64>) -> Option<DateTime<Utc>> {
+    expiration_ms.and_then(DateTime::from_timestamp_millis)
+}
+
+/// Consumes `fte.channels.email.inbound` in `config.group` until
+/// `shutdown`, syncing the mailbox for each notification of ours (retry
+/// delays from `config`), then commits the stored offsets.
+pub async fn run(
+    sync: GmailSync,
+    bootstrap: &Bootstrap,
+    publisher: KafkaPublisher,
+    config: ConsumerConfig,
+    shutdown: CancellationToken,
+) -> Result<(), ConsumerError> {
+    let consumer = bus_consumer::at_least_once(bootstrap, &config.group, &[topics::EMAIL_INBOUND])?;
+    tracing::info!(group = %config.group, "Gmail sync started");
+    {
+        let mut stream = consumer.stream();
+        loop {
+            let message = tokio::select! {
+                () = shutdown.cancelled() => break,
+                next = stream.next() => match next {
+                    None => break,
+                    Some(Err(error)) => {
+                        tracing::warn!(%error, "kafka consumer error");
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        continue;
+                    }
+                    Some(Ok(message)) => message.detach(),
+                },
+            };
+            if !process(&sync, &publisher, &config, &message, &shutdown).await {
+                // Stopped mid-retry: the offset stays unstored, redelivered.
+                break;
+            }
+            if let Err(error) =
+                consumer.store_offset(message.topic(), message.partition(), message.offset())
+            {
+                tracing::warn!(%error, partition = message.partition(), "offset not stored");
+            }
+        }
+    }
+    bus_consumer::commit_final(&consumer)?;
+    consumer.unsubscribe();
+    tracing::info!("Gmail sync stopped");
+    Ok(())
+}
+
+/// Handles one notification; `true` when its offset may be stored.
+async fn process(
+    sync: &GmailSync,
+    publisher: &KafkaPublisher,
+    config: &ConsumerConfig,
+    message: &OwnedMessage,
+    shutdown: &CancellationToken,
+) -> bool {
+    let event: EventEnvelope<GmailNotificationEvent> =
+        match serde_json::from_slice(message.payload().unwrap_or_default()) {
+            Ok(event) => event,
+            Err(_) => {
+                return dead_letter(publisher, config, message, "undecodable", shutdown).await;
+            }
+        };
+    if event.event_type != NOTIFICATION_EVENT {
+        return dead_letter(publisher, config, message, "unknown_event_type", shutdown).await;
+    }
+    if !sync.owns(&event.payload.email_address) {
+        return dead_letter(publisher, config, message, "foreign_mailbox", shutdown).await;
+    }
+    let mut delay = config.retry_base;
+    loop {
+        match sync.sync().await {
+            Ok(synced) => {
+                tracing::info!(
+                    channel = "email",
+                    event.id = %event.event_id,
+                    notification.history_id = event.payload.history_id,
+                    history.from = synced.from_history_id,
+                    history.id = synced.history_id,
+                    messages = synced.messages,
+                    full_sync = synced.full_sync,
+                    "Gmail mailbox synced"
+                );
+                return true;
+            }
+            Err(error) if error.is_transient() => {
+                tracing::warn!(
+                    event.id = %event.event_id,
+                    error = %error,
+                    retry_in_ms = delay.as_millis() as u64,
+                    "Gmail sync failed; retrying"
+                );
+                if !pause(shutdown, delay).await {
+                    return false;
+                }
+                delay = (delay * 2).min(config.retry_max);
+            }
+            Err(error) => {
+                tracing::error!(event.id = %event.event_id, error = %error, "Gmail sync failed permanently");
+                return dead_letter(publisher, config, message, error.kind(), shutdown).await;
+            }
+        }
+    }
+}
+
+async fn pause(shutdown: &CancellationToken, delay: Duration) -> bool {
+    tokio::select! {
+        () = shutdown.cancelled() => false,
+        () = tokio::time::sleep(delay) => true,
+    }
+}
+
+/// Copies the notification to `fte.dlq` with its origin, retrying while the
+/// broker does not take it; `true` once it is there.
+async fn dead_letter(
+    publisher: &KafkaPublisher,
+    config: &ConsumerConfig,
+    message: &OwnedMessage,
+    error: &str,
+    shutdown: &CancellationToken,
+) -> bool {
+    let partition = message.partition().to_string();
+    let offset = message.offset().to_string();
+    let headers = [
+        (dlq_headers::TOPIC, message.topic()),
+        (dlq_headers::PARTITION, partition.as_str()),
+        (dlq_headers::OFFSET, offset.as_str()),
+        (dlq_headers::ERROR, error),
+    ];
+    // The key is the mailbox address: keep it out of the dead letter's key.
+    let mut delay = config.retry_base;
+    loop {
+        match publisher
+            .publish(
+                topics::DLQ,
+                topics::EMAIL_INBOUND,
+                message.payload().unwrap_or_default(),
+                &headers,
+            )
+            .await
+        {
+            Ok(_) => {
+                fte_runtime::metrics::global()
+                    .dlq_messages
+                    .with_label_values(&[message.topic()])
+                    .inc();
+                tracing::warn!(
+                    partition = message.partition(),
+                    offset = message.offset(),
+                    error,
+                    "Gmail notification dead-lettered"
+                );
+                return true;
+            }
+            Err(publish_error) => {
+                tracing::warn!(%publish_error, "dead-letter queue unavailable; retrying");
+                if !pause(shutdown, delay).await {
+                    return false;
+                }
+                delay = (delay * 2).min(config.retry_max);
+            }
+        }
+    }
+}
