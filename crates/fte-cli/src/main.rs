@@ -9,13 +9,15 @@
 //! - `fte broker` — a standalone embedded broker for multi-process runs,
 //!   publishing its bootstrap address in `FTE_BROKER_ADDRESS_FILE`;
 //! - `fte kb import` — load `kb/` into the knowledge base (idempotent);
-//! - `fte eval` — replay the sample tickets through the offline agent.
+//! - `fte eval` — replay the sample tickets through the offline agent;
+//! - `fte simulate whatsapp|web` — play a customer against a running gateway.
 //!
 //! It wires library crates together and owns no logic of its own.
 
 mod broker;
 mod kb;
 mod run;
+mod simulate;
 
 use clap::{Parser, Subcommand};
 use fte_runtime::telemetry::{self, LogSettings};
@@ -51,6 +53,54 @@ enum Command {
         #[arg(long, default_value = ".")]
         root: std::path::PathBuf,
     },
+    /// Play a customer writing in, against a running gateway (`fte run`).
+    Simulate {
+        #[command(subcommand)]
+        channel: SimulateCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SimulateCommand {
+    /// Post a WhatsApp message as Twilio would (signed with TWILIO_AUTH_TOKEN when set).
+    Whatsapp {
+        /// The customer's phone number.
+        #[arg(long)]
+        from: String,
+        /// What the customer writes.
+        #[arg(long)]
+        body: String,
+        /// The customer's WhatsApp profile name.
+        #[arg(long)]
+        name: Option<String>,
+        /// The gateway.
+        #[arg(long, default_value = simulate::DEFAULT_BASE_URL)]
+        base_url: String,
+    },
+    /// Submit the web support form and wait for the agent's reply.
+    Web {
+        /// The customer's email address.
+        #[arg(long)]
+        email: String,
+        /// The customer's name.
+        #[arg(long)]
+        name: String,
+        /// The subject line.
+        #[arg(long)]
+        subject: String,
+        /// The request.
+        #[arg(long)]
+        message: String,
+        /// general, technical, billing, feedback or bug_report.
+        #[arg(long, default_value = "general")]
+        category: String,
+        /// The gateway.
+        #[arg(long, default_value = simulate::DEFAULT_BASE_URL)]
+        base_url: String,
+        /// How long to wait for the reply, in seconds.
+        #[arg(long, default_value_t = 20)]
+        wait_secs: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -75,5 +125,68 @@ async fn main() -> anyhow::Result<()> {
             command: KbCommand::Import { dir },
         } => kb::import(&dir).await,
         Command::Eval { root } => kb::eval(&root).await,
+        Command::Simulate { channel } => simulate_command(channel).await,
+    }
+}
+
+async fn simulate_command(command: SimulateCommand) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    match command {
+        SimulateCommand::Whatsapp {
+            from,
+            body,
+            name,
+            base_url,
+        } => {
+            let lookup = fte_runtime::settings::Lookup::env();
+            let token = lookup.get("TWILIO_AUTH_TOKEN");
+            let public_base_url = lookup
+                .get("PUBLIC_BASE_URL")
+                .unwrap_or_else(|| base_url.clone());
+            let message = simulate::WhatsappMessage { from, body, name };
+            let status = simulate::whatsapp(
+                &client,
+                &base_url,
+                &public_base_url,
+                token.as_deref(),
+                &message,
+            )
+            .await?;
+            println!("gateway answered {status}");
+            if !status.is_success() {
+                anyhow::bail!("the gateway did not accept the message ({status})");
+            }
+            Ok(())
+        }
+        SimulateCommand::Web {
+            email,
+            name,
+            subject,
+            message,
+            category,
+            base_url,
+            wait_secs,
+        } => {
+            let submission = simulate::WebSubmission {
+                email,
+                name,
+                subject,
+                message,
+                category,
+            };
+            let outcome = simulate::web(
+                &client,
+                &base_url,
+                &submission,
+                std::time::Duration::from_secs(wait_secs),
+            )
+            .await?;
+            println!("ticket {}", outcome.ticket_id);
+            match outcome.reply {
+                Some(reply) => println!("agent replied:\n{reply}"),
+                None => println!("no reply within {wait_secs} s (the ticket is still open)"),
+            }
+            Ok(())
+        }
     }
 }
