@@ -61,10 +61,15 @@ pub async fn publish_committed(
     payload: &[u8],
 ) {
     let attempts = events.iter().map(|event| async move {
-        match publisher.publish(event.topic, key, payload, &[]).await {
-            Ok(_) => events::mark_event_published(pool, event.id)
-                .await
-                .context("Failed to mark an outbox event published"),
+        (
+            event,
+            publisher.publish(event.topic, key, payload, &[]).await,
+        )
+    });
+    let mut published = Vec::with_capacity(events.len());
+    for (event, result) in futures::future::join_all(attempts).await {
+        match result {
+            Ok(_) => published.push(event.id),
             Err(error) => {
                 tracing::warn!(
                     outbox.id = %event.id,
@@ -72,17 +77,18 @@ pub async fn publish_committed(
                     error = %error,
                     "publish failed; the outbox relay will retry"
                 );
-                events::record_event_failure(pool, event.id, "publish_failed")
-                    .await
-                    .context("Failed to record an outbox publish failure")
+                if let Err(error) =
+                    events::record_event_failure(pool, event.id, "publish_failed").await
+                {
+                    tracing::warn!(%error, "failed to record an outbox publish failure");
+                }
             }
         }
-    });
-    for result in futures::future::join_all(attempts).await {
-        if let Err(error) = result {
-            // Harmless: the relay republishes (at-least-once).
-            tracing::warn!(error = format!("{error:#}"), "outbox bookkeeping failed");
-        }
+    }
+    // One statement for all of them: fewer commits on the hot path.
+    if let Err(error) = events::mark_events_published(pool, &published).await {
+        // Harmless: the relay republishes (at-least-once) and consumers dedupe.
+        tracing::warn!(%error, "failed to mark outbox events published");
     }
 }
 

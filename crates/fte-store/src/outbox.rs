@@ -260,6 +260,24 @@ pub async fn mark_event_published(
     Ok(())
 }
 
+/// Marks several events published in one statement (one commit for all the
+/// events of a request).
+pub async fn mark_events_published(
+    executor: impl PgExecutor<'_>,
+    ids: &[Uuid],
+) -> Result<(), StoreError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "update event_outbox set published_at = now(), updated_at = now() where id = any($1)",
+    )
+    .bind(ids)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
 /// Records a failed publication attempt.
 pub async fn record_event_failure(
     executor: impl PgExecutor<'_>,

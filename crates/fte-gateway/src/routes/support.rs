@@ -137,7 +137,13 @@ async fn accept(state: &AppState, submission: ValidSubmission) -> Result<TicketI
         .await
         .context("Failed to commit a web form ticket")?;
     let payload = serde_json::to_vec(&value).context("Failed to encode the inbound event")?;
-    outbox::publish_committed(&state.pool, &state.publisher, &events, &key, &payload).await;
+    // The submission is durable now (committed with its outbox rows), so the
+    // answer need not wait for Kafka: the publish runs on, and the relay
+    // covers it if it fails or the process stops first.
+    let (pool, publisher) = (state.pool.clone(), state.publisher.clone());
+    tokio::spawn(async move {
+        outbox::publish_committed(&pool, &publisher, &events, &key, &payload).await;
+    });
     Ok(ticket_id)
 }
 
