@@ -122,7 +122,8 @@ impl Worker {
         let config = WorkerConfig::from_lookup(lookup)?;
         let kafka = bootstrap.settings().clone();
         let publisher = KafkaPublisher::new(&bootstrap)?;
-        let agent = agent_from_settings(&AgentSettings::from_lookup(lookup)?, pool.clone())?;
+        let agent =
+            agent_from_settings(&AgentSettings::from_lookup(lookup)?, pool.clone()).await?;
         let gmail_settings = GmailSettings::from_lookup(lookup, profile)?;
         let mailbox = gmail_mailbox(&gmail_settings)?;
         let senders = senders_for(
@@ -159,24 +160,17 @@ impl Worker {
     }
 }
 
-/// The offline agent over hybrid search with the configured embedder.
-pub fn agent_from_settings(
+/// The agent the settings describe: the tool-calling agent over an
+/// OpenAI-compatible model when `OPENAI_API_KEY` is set, else the offline
+/// agent, both over hybrid search with the configured embedder.
+pub async fn agent_from_settings(
     settings: &AgentSettings,
     pool: PgPool,
 ) -> Result<Arc<dyn ReplyAgent>, StartupError> {
-    let embedder: Arc<dyn Embedder> = match settings.embedding_provider {
-        EmbeddingProvider::Local => Arc::new(
-            LocalMiniLm::load(&settings.minilm_dir())
-                .map_err(|e| StartupError::Agent(e.to_string()))?,
-        ),
-        EmbeddingProvider::OpenAi => Arc::new(
-            OpenAiEmbedder::from_settings(settings)
-                .map_err(|e| StartupError::Agent(e.to_string()))?,
-        ),
-    };
-    let agent = OfflineAgent::new(HybridSearch::new(pool.clone(), embedder), pool);
-    tracing::info!("agent: offline agent over the knowledge base");
-    Ok(Arc::new(AgentAdapter(Arc::new(agent))))
+    let agent = fte_agent::agent_from_settings(settings, pool)
+        .await
+        .map_err(|e| StartupError::Agent(format!("{e:#}")))?;
+    Ok(Arc::new(AgentAdapter(agent)))
 }
 
 fn guard(sender: Arc<dyn ReplySender>, threshold: u32, cooldown_secs: u64) -> Arc<GuardedSender> {
@@ -339,33 +333,34 @@ pub async fn run(worker: Worker, shutdown: CancellationToken) -> Result<(), Star
         }
     });
 
-    if let Some(sync) = gmail {
-        // The first renewal comes a day after a successful start, or right
-        // away (then every minute until it works) after a failed one.
-        let first_renewal = match sync.start_watch().await {
-            Ok(()) => gmail_sync::WATCH_RENEWAL_INTERVAL,
-            Err(error) => {
-                // Notifications still sync: with no stored history id a
-                // notification runs the bounded full sync.
-                tracing::warn!(error = %error, "Gmail watch not started");
-                Duration::ZERO
-            }
-        };
-        let renewal = sync.spawn_watch_renewal(first_renewal, shutdown.clone());
-        tasks.spawn(async move {
-            if let Err(error) = renewal.await {
-                tracing::warn!(%error, "Gmail watch renewal task failed");
-            }
-        });
+    let gmail_task = gmail.map(|sync| {
         let mut config = ConsumerConfig::new(gmail_sync::GROUP);
         config.shutdown_grace = consumer_config.shutdown_grace;
         let (bootstrap, publisher, stop) = (bootstrap.clone(), publisher.clone(), shutdown.clone());
-        tasks.spawn(async move {
-            if let Err(error) = gmail_sync::run(sync, &bootstrap, publisher, config, stop).await {
-                tracing::error!(%error, "Gmail sync stopped with an error");
+        tokio::spawn(async move {
+            // The first renewal comes a day after a successful start, or
+            // right away (then every minute until it works) after a failed
+            // one. Started here so a slow Gmail never delays the consumer.
+            let first_renewal = match sync.start_watch().await {
+                Ok(()) => gmail_sync::WATCH_RENEWAL_INTERVAL,
+                Err(error) => {
+                    // Notifications still sync: with no stored history id
+                    // a notification runs the bounded full sync.
+                    tracing::warn!(error = %error, "Gmail watch not started");
+                    Duration::ZERO
+                }
+            };
+            let renewal = sync.spawn_watch_renewal(first_renewal, stop.clone());
+            let synced = gmail_sync::run(sync, &bootstrap, publisher, config, stop.clone()).await;
+            if let Err(error) = &synced {
+                // Fail loudly: without the sync no email reaches the agent.
+                tracing::error!(%error, "Gmail sync failed; stopping the worker");
+                stop.cancel();
             }
-        });
-    }
+            renewal.abort();
+            synced
+        })
+    });
 
     let consumed = consumer::run(
         ctx,
@@ -377,8 +372,16 @@ pub async fn run(worker: Worker, shutdown: CancellationToken) -> Result<(), Star
     .await;
     shutdown.cancel();
     while tasks.join_next().await.is_some() {}
+    let gmail_synced = match gmail_task {
+        Some(task) => task.await.unwrap_or_else(|error| {
+            tracing::error!(%error, "Gmail sync task panicked");
+            Ok(())
+        }),
+        None => Ok(()),
+    };
     publisher.flush(Duration::from_secs(10))?;
     consumed?;
+    gmail_synced?;
     tracing::info!("worker stopped");
     Ok(())
 }

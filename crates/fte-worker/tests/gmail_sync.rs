@@ -9,11 +9,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use common::{RecordingEvents, count};
+use common::{RecordingEvents, count, harness};
 use fte_bus::consumer::{self as bus_consumer, dlq_headers};
 use fte_bus::{Bootstrap, BrokerSource, KafkaPublisher, topics};
 use fte_channels::gmail::{Mailbox, to_raw};
+use fte_channels::{GuardedSender, ReplySender};
 use fte_domain::{Channel, EventEnvelope, InboundMessage};
+use fte_fakes::RecordingSender;
 use fte_fakes::gmail::{FakeGmail, FakeOAuth};
 use fte_runtime::settings::{GmailSettings, KafkaSettings, Lookup, Profile};
 use fte_store::PgPool;
@@ -23,7 +25,7 @@ use fte_worker::events::EventSink;
 use fte_worker::gmail_sync::{
     self, GmailNotificationEvent, GmailSync, RECENT_INBOX_LIMIT, SyncError,
 };
-use fte_worker::startup;
+use fte_worker::startup::{self, Worker};
 use futures::StreamExt;
 use rdkafka::Message;
 use tokio_util::sync::CancellationToken;
@@ -41,7 +43,10 @@ struct Setup {
 /// A fresh database, a fake Gmail, and the mailbox built the way the worker
 /// builds it: from settings.
 async fn setup() -> Setup {
-    let pool = fte_store::testing::fresh_database().await;
+    setup_on(fte_store::testing::fresh_database().await).await
+}
+
+async fn setup_on(pool: PgPool) -> Setup {
     let fake = FakeGmail::start(
         MAILBOX,
         FakeOAuth::RefreshToken {
@@ -404,4 +409,68 @@ async fn a_notification_delivered_twice_yields_exactly_one_ticket_inbound_event_
 
     shutdown.cancel();
     task.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_running_worker_starts_the_watch_and_answers_an_email_announced_by_a_notification() {
+    let h = harness().await;
+    let s = setup_on(h.pool.clone()).await;
+    let bootstrap = Arc::new(Bootstrap::resolve(&kafka_settings()).await.unwrap());
+    let publisher = KafkaPublisher::new(&bootstrap).unwrap();
+    let sink: Arc<dyn EventSink> = Arc::new(publisher.clone());
+    let senders = Channel::ALL
+        .iter()
+        .map(|c| {
+            let sender: Arc<dyn ReplySender> = Arc::new(RecordingSender::new(*c));
+            Arc::new(GuardedSender::new(sender, 1, Duration::from_secs(60)))
+        })
+        .collect();
+    let mut ctx = h.ctx.clone();
+    ctx.events = sink.clone();
+    let worker = Worker {
+        ctx,
+        bootstrap: bootstrap.clone(),
+        publisher: publisher.clone(),
+        senders,
+        consumer: ConsumerConfig::new("fte-test-gmail-run"),
+        probe_addr: None,
+        gmail: Some(GmailSync::new(h.pool.clone(), s.mailbox.clone(), sink)),
+    };
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(startup::run(worker, shutdown.clone()));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while state(&h.pool, MAILBOX).await.unwrap().is_none() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the watch was never recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(s.fake.watches().len(), 1, "one watch at start-up");
+
+    let (gmail_id, _) = s.fake.deliver_inbound(&customer_mail(1));
+    notify(&publisher, MAILBOX, s.fake.history_id()).await;
+
+    while count(
+        &h.pool,
+        "select count(*) from messages where role = 'agent' and channel = 'email'",
+    )
+    .await
+        == 0
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the email was never answered"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let stored: Vec<String> = sqlx::query_scalar(
+        "select channel_message_id from messages where role = 'customer' and channel = 'email'",
+    )
+    .fetch_all(&h.pool)
+    .await
+    .unwrap();
+    assert_eq!(stored, vec![gmail_id], "the customer's email, stored once");
+    shutdown.cancel();
+    task.await.unwrap().expect("the worker stops cleanly");
 }
