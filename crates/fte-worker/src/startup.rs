@@ -8,7 +8,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use fte_agent::{Embedder, HybridSearch, LocalMiniLm, OfflineAgent, OpenAiEmbedder};
 use fte_bus::{Bootstrap, KafkaPublisher};
 use fte_channels::gmail::{GmailConfig, GmailSender, Mailbox};
 use fte_channels::twilio::{TwilioConfig, TwilioSender};
@@ -18,8 +17,8 @@ use fte_domain::Channel;
 use fte_fakes::RecordingSender;
 use fte_runtime::Profile;
 use fte_runtime::settings::{
-    AgentSettings, DatabaseSettings, EmbeddingProvider, GmailSettings, KafkaSettings, Lookup,
-    SettingsError, TwilioSettings, WebReplySettings, WorkerSettings,
+    AgentSettings, DatabaseSettings, GmailSettings, KafkaSettings, Lookup, SettingsError,
+    TwilioSettings, WebReplySettings, WorkerSettings,
 };
 use fte_store::PgPool;
 use tokio::task::JoinSet;
@@ -122,8 +121,7 @@ impl Worker {
         let config = WorkerConfig::from_lookup(lookup)?;
         let kafka = bootstrap.settings().clone();
         let publisher = KafkaPublisher::new(&bootstrap)?;
-        let agent =
-            agent_from_settings(&AgentSettings::from_lookup(lookup)?, pool.clone()).await?;
+        let agent = agent_from_settings(&AgentSettings::from_lookup(lookup)?, pool.clone()).await?;
         let gmail_settings = GmailSettings::from_lookup(lookup, profile)?;
         let mailbox = gmail_mailbox(&gmail_settings)?;
         let senders = senders_for(
