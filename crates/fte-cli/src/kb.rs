@@ -13,11 +13,10 @@ fn progress(done: usize, total: usize) {
     if !std::io::stderr().is_terminal() {
         return;
     }
-    let filled = if total == 0 {
-        WIDTH
-    } else {
-        done * WIDTH / total
-    };
+    let filled = (done * WIDTH)
+        .checked_div(total)
+        .unwrap_or(WIDTH)
+        .min(WIDTH);
     let mut stderr = std::io::stderr();
     let _ = write!(
         stderr,
