@@ -10,7 +10,7 @@
 //!   publishing its bootstrap address in `FTE_BROKER_ADDRESS_FILE`;
 //! - `fte kb import` — load `kb/` into the knowledge base (idempotent);
 //! - `fte eval` — replay the sample tickets through the offline agent;
-//! - `fte simulate whatsapp|web` — play a customer against a running gateway.
+//! - `fte simulate whatsapp|web|email` — play a customer against a running gateway.
 //!
 //! It wires library crates together and owns no logic of its own.
 
@@ -19,6 +19,7 @@ mod kb;
 mod run;
 mod simulate;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use fte_runtime::telemetry::{self, LogSettings};
 
@@ -73,6 +74,27 @@ enum SimulateCommand {
         /// The customer's WhatsApp profile name.
         #[arg(long)]
         name: Option<String>,
+        /// The gateway.
+        #[arg(long, default_value = simulate::DEFAULT_BASE_URL)]
+        base_url: String,
+    },
+    /// Drop an email into the fake Gmail (`fte-fakes`) and push its notification.
+    Email {
+        /// The customer's address.
+        #[arg(long)]
+        from: String,
+        /// The subject line.
+        #[arg(long)]
+        subject: String,
+        /// What the customer writes.
+        #[arg(long)]
+        body: String,
+        /// The fake Gmail (default: GMAIL_API_BASE_URL).
+        #[arg(long)]
+        gmail_url: Option<String>,
+        /// The support mailbox (default: GMAIL_MAILBOX).
+        #[arg(long)]
+        mailbox: Option<String>,
         /// The gateway.
         #[arg(long, default_value = simulate::DEFAULT_BASE_URL)]
         base_url: String,
@@ -155,6 +177,40 @@ async fn simulate_command(command: SimulateCommand) -> anyhow::Result<()> {
             println!("gateway answered {status}");
             if !status.is_success() {
                 anyhow::bail!("the gateway did not accept the message ({status})");
+            }
+            Ok(())
+        }
+        SimulateCommand::Email {
+            from,
+            subject,
+            body,
+            gmail_url,
+            mailbox,
+            base_url,
+        } => {
+            let lookup = fte_runtime::settings::Lookup::env();
+            let gmail_url = gmail_url
+                .or_else(|| lookup.get("GMAIL_API_BASE_URL"))
+                .context(
+                    "--gmail-url or GMAIL_API_BASE_URL: the fake Gmail (fte-fakes prints it)",
+                )?;
+            let mailbox = mailbox
+                .or_else(|| lookup.get("GMAIL_MAILBOX"))
+                .context("--mailbox or GMAIL_MAILBOX: the support mailbox")?;
+            let message = simulate::EmailMessage {
+                from,
+                subject,
+                body,
+            };
+            let outcome =
+                simulate::email(&client, &base_url, &gmail_url, &mailbox, &message).await?;
+            println!("gmail message {}", outcome.gmail_message_id);
+            println!("gateway answered the push {}", outcome.push_status);
+            if !outcome.push_status.is_success() {
+                anyhow::bail!(
+                    "the gateway did not accept the push ({})",
+                    outcome.push_status
+                );
             }
             Ok(())
         }

@@ -6,6 +6,13 @@
 //!   profile without a token the gateway accepts it unsigned.
 //! - `fte simulate web` submits the web support form, then polls the
 //!   ticket's status page for the agent's reply.
+//! - `fte simulate email` drops a customer email into a fake Gmail (the
+//!   `fte-fakes` binary's, whose `GMAIL_*` variables the local run uses)
+//!   through its control route, then posts the Pub/Sub push Gmail would
+//!   send to `/webhooks/gmail` (accepted unverified in the dev profile
+//!   without push verification settings). The push carries the history id
+//!   the fake reports after the delivery is unknown here, so it carries 1:
+//!   the worker syncs from the id it stored, never from the push's.
 //!
 //! What the customer typed goes to the gateway and the agent's answer to
 //! stdout; nothing personal is logged.
@@ -200,6 +207,90 @@ async fn agent_reply(
         .into_iter()
         .find(|m| m.role == "agent")
         .map(|m| m.content))
+}
+
+/// A simulated customer email.
+#[derive(Clone, Debug)]
+pub struct EmailMessage {
+    /// The customer's address.
+    pub from: String,
+    /// The subject line.
+    pub subject: String,
+    /// What the customer wrote.
+    pub body: String,
+}
+
+/// What an email simulation did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EmailOutcome {
+    /// The Gmail message id the fake gave the email.
+    pub gmail_message_id: String,
+    /// The gateway's answer to the push.
+    pub push_status: reqwest::StatusCode,
+}
+
+#[derive(Deserialize)]
+struct Delivered {
+    id: String,
+}
+
+/// Delivers `message` to `mailbox` in the fake Gmail at `gmail_base_url`
+/// (its `/_fake/inbound` control route), then posts the push notification
+/// to `{base_url}/webhooks/gmail`. Fails when either cannot be reached or
+/// the fake refuses the email.
+pub async fn email(
+    client: &reqwest::Client,
+    base_url: &str,
+    gmail_base_url: &str,
+    mailbox: &str,
+    message: &EmailMessage,
+) -> anyhow::Result<EmailOutcome> {
+    use base64::Engine;
+    let message_id = format!("<sim-{}@fte.local>", uuid::Uuid::new_v4().simple());
+    let date = chrono::Utc::now().to_rfc2822();
+    let raw = format!(
+        "From: {from}\r\nTo: {mailbox}\r\nSubject: {subject}\r\nMessage-ID: {message_id}\r\nDate: {date}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n{body}\r\n",
+        from = message.from,
+        subject = message.subject,
+        body = message.body,
+    );
+    let response = client
+        .post(format!(
+            "{}/_fake/inbound",
+            gmail_base_url.trim_end_matches('/')
+        ))
+        .body(raw)
+        .send()
+        .await
+        .with_context(|| format!("Failed to reach the fake Gmail at {gmail_base_url}"))?;
+    if !response.status().is_success() {
+        bail!("the fake Gmail refused the email ({})", response.status());
+    }
+    let delivered: Delivered = response
+        .json()
+        .await
+        .context("The fake Gmail's answer has no message id")?;
+    let data = serde_json::json!({ "emailAddress": mailbox, "historyId": 1 });
+    let push = serde_json::json!({
+        "message": {
+            "data": base64::engine::general_purpose::STANDARD.encode(data.to_string()),
+            "messageId": format!("sim-{}", uuid::Uuid::new_v4().simple()),
+            "publishTime": chrono::Utc::now().to_rfc3339(),
+        },
+        "subscription": "projects/fte-local/subscriptions/gmail-push",
+    });
+    let response = client
+        .post(format!("{}/webhooks/gmail", base_url.trim_end_matches('/')))
+        .json(&push)
+        .send()
+        .await
+        .with_context(|| {
+            format!("Failed to reach the gateway at {base_url} (is `fte run` running?)")
+        })?;
+    Ok(EmailOutcome {
+        gmail_message_id: delivered.id,
+        push_status: response.status(),
+    })
 }
 
 #[cfg(test)]

@@ -12,7 +12,9 @@
 //! (a crash after the commit, overlapping full syncs) is a no-op in
 //! [`handle_event`](crate::handle_event).
 //!
-//! The stored id is seeded by the start-up `watch()` ([`GmailSync::start_watch`]).
+//! The stored id is seeded by the start-up `watch()` ([`GmailSync::start_watch`]),
+//! so a fresh install answers what arrives from its first watch on, not the
+//! mailbox's past.
 //! When a notification finds no stored id (the watch failed, or no Pub/Sub
 //! topic is configured), the sync does the bounded full sync instead
 //! ([`RECENT_INBOX_LIMIT`] newest INBOX messages) rather than trusting the

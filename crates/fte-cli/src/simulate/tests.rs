@@ -7,6 +7,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use fte_bus::{Bootstrap, KafkaPublisher};
 use fte_domain::format::{self, Recipient};
+use fte_fakes::gmail::{FakeGmail, FakeOAuth};
 use fte_gateway::AppState;
 use fte_gateway::state::{GmailAuth, TwilioAuth, WebhookAuth};
 use fte_runtime::Profile;
@@ -16,6 +17,7 @@ use fte_runtime::settings::{
 use fte_store::PgPool;
 use fte_worker::agent::{AgentOutcome, AgentRequest, AgentUnavailable, ReplyAgent};
 use fte_worker::consumer::ConsumerConfig;
+use fte_worker::gmail_sync::GmailSync;
 use fte_worker::startup::{self, Worker};
 use fte_worker::{WorkerConfig, WorkerContext};
 use tokio_util::sync::CancellationToken;
@@ -24,6 +26,7 @@ use super::*;
 
 const TWILIO_TOKEN: &str = "12345";
 const PUBLIC_BASE_URL: &str = "https://support.orbitask.example";
+const MAILBOX: &str = "support@orbitask.example";
 const ANSWER: &str = "Open Settings, then Security, and turn on two-factor authentication.";
 
 struct FixedAgent;
@@ -59,7 +62,7 @@ struct Running {
 
 /// The gateway (Twilio signatures checked against [`PUBLIC_BASE_URL`]) and
 /// the worker, on one embedded broker and a fresh database.
-async fn start() -> Running {
+async fn start(gmail: Option<&FakeGmail>) -> Running {
     let pool = fte_store::testing::fresh_database().await;
     let kafka = KafkaSettings::from_lookup(
         &Lookup::from_fn(|key| match key {
@@ -122,11 +125,26 @@ async fn start() -> Running {
             config,
         },
         bootstrap: bootstrap.clone(),
-        publisher,
+        publisher: publisher.clone(),
         senders,
         consumer: ConsumerConfig::new("fte-test-simulate"),
         probe_addr: None,
-        gmail: None,
+        gmail: gmail.map(|fake| {
+            let (api, token) = (fake.base_url(), fake.token_url());
+            let lookup = Lookup::from_fn(move |key| match key {
+                "GMAIL_MAILBOX" => Some(MAILBOX.into()),
+                "GMAIL_CLIENT_ID" => Some("cid".into()),
+                "GMAIL_CLIENT_SECRET" => Some("csecret".into()),
+                "GMAIL_REFRESH_TOKEN" => Some("rtoken".into()),
+                "GMAIL_API_BASE_URL" => Some(api.clone()),
+                "GMAIL_TOKEN_URL" => Some(token.clone()),
+                "GMAIL_PUBSUB_TOPIC" => Some("projects/fte-local/topics/gmail".into()),
+                _ => None,
+            });
+            let settings = GmailSettings::from_lookup(&lookup, Profile::Dev).unwrap();
+            let mailbox = startup::gmail_mailbox(&settings).unwrap().unwrap();
+            GmailSync::new(pool.clone(), mailbox, Arc::new(publisher.clone()))
+        }),
     };
     let worker = tokio::spawn(startup::run(worker, shutdown.clone()));
     Running {
@@ -166,7 +184,7 @@ fn whatsapp_message() -> WhatsappMessage {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn simulate_whatsapp_posts_a_signed_webhook_that_the_agent_answers() {
-    let app = start().await;
+    let app = start(None).await;
     let client = reqwest::Client::new();
 
     let forged = whatsapp(
@@ -212,7 +230,7 @@ async fn simulate_whatsapp_posts_a_signed_webhook_that_the_agent_answers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn simulate_web_submits_the_form_and_prints_the_agents_reply() {
-    let app = start().await;
+    let app = start(None).await;
     let client = reqwest::Client::new();
     let submission = WebSubmission {
         email: "maria.santos@example.com".into(),
@@ -240,7 +258,7 @@ async fn simulate_web_submits_the_form_and_prints_the_agents_reply() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn simulate_web_reports_a_refused_form() {
-    let app = start().await;
+    let app = start(None).await;
     let client = reqwest::Client::new();
     let submission = WebSubmission {
         email: "not an email".into(),
@@ -255,5 +273,75 @@ async fn simulate_web_reports_a_refused_form() {
         .expect_err("an invalid email is refused");
 
     assert!(error.to_string().contains("422"), "{error}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn simulate_email_delivers_to_the_fake_gmail_and_the_push_gets_the_email_answered() {
+    let fake = FakeGmail::start(
+        MAILBOX,
+        FakeOAuth::RefreshToken {
+            client_id: "cid".into(),
+            client_secret: "csecret".into(),
+            refresh_token: "rtoken".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let app = start(Some(&fake)).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    // The customer writes once the worker watches the mailbox.
+    while fte_store::gmail_sync::state(&app.pool, MAILBOX)
+        .await
+        .unwrap()
+        .is_none()
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the watch never started"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let client = reqwest::Client::new();
+    let message = EmailMessage {
+        from: "Maria Santos <maria.santos@example.com>".into(),
+        subject: "Two-factor authentication".into(),
+        body: "How do I turn on two-factor authentication?".into(),
+    };
+
+    let outcome = email(&client, &app.base_url, &fake.base_url(), MAILBOX, &message)
+        .await
+        .unwrap();
+
+    assert_eq!(
+        outcome.push_status,
+        reqwest::StatusCode::OK,
+        "the push is accepted"
+    );
+    assert!(
+        fake.messages()
+            .iter()
+            .any(|m| m.id == outcome.gmail_message_id),
+        "the email is in the fake mailbox"
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while agent_messages_on(&app.pool, "email").await == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the agent never answered the email"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let stored: Vec<String> = sqlx::query_scalar(
+        "select channel_message_id from messages where role = 'customer' and channel = 'email'",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        stored,
+        vec![outcome.gmail_message_id],
+        "the simulated email, once"
+    );
     app.stop().await;
 }
