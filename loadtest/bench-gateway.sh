@@ -31,13 +31,13 @@ trap cleanup EXIT
 
 export FTE_BROKER_ADDRESS_FILE="$work/broker.addr" LOG_FORMAT=json RUST_LOG=warn
 unset KAFKA_BOOTSTRAP_SERVERS
-target/debug/fte broker >/dev/null 2>"$work/broker.log" &
+"$FTE_TARGET_DIR"/debug/fte broker >/dev/null 2>"$work/broker.log" &
 broker_pid=$!
 for _ in $(seq 1 100); do [ -s "$FTE_BROKER_ADDRESS_FILE" ] && break; sleep 0.1; done
 [ -s "$FTE_BROKER_ADDRESS_FILE" ] || die "the broker did not start"
-target/debug/fte migrate
+"$FTE_TARGET_DIR"/debug/fte migrate
 
-API_PORT="$PORT" SUBMIT_RATE_LIMIT_PER_MINUTE=100000000 target/release/fte-api 2>"$work/api.log" &
+API_PORT="$PORT" SUBMIT_RATE_LIMIT_PER_MINUTE=100000000 "$FTE_TARGET_DIR"/release/fte-api 2>"$work/api.log" &
 api_pid=$!
 for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$PORT/ready" >/dev/null 2>&1 && break; sleep 0.1; done
 curl -fsS "http://127.0.0.1:$PORT/ready" >/dev/null || die "the gateway did not become ready"

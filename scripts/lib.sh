@@ -3,6 +3,10 @@
 FTE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export FTE_ROOT
 
+# Where cargo puts binaries (CARGO_TARGET_DIR when set).
+FTE_TARGET_DIR="${CARGO_TARGET_DIR:-$FTE_ROOT/target}"
+export FTE_TARGET_DIR
+
 log() { printf '\033[1;34m[fte]\033[0m %s\n' "$*" >&2; }
 warn() { printf '\033[1;33m[fte]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[fte]\033[0m %s\n' "$*" >&2; exit 1; }

@@ -26,7 +26,7 @@ fi
 
 log "building fte"
 cargo build --locked -p fte-cli --bin fte
-FTE_BIN="$FTE_ROOT/target/debug/fte"
+FTE_BIN="$FTE_TARGET_DIR/debug/fte"
 
 export LOG_FORMAT="${LOG_FORMAT:-pretty}"
 "$FTE_BIN" migrate

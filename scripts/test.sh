@@ -89,10 +89,10 @@ web_form_e2e() {
   local url
   url="$(scripts/pg.sh url | sed "s#/fte\$#/$db#")"
   cargo build --locked -p fte-cli --bin fte
-  DATABASE_URL="$url" target/debug/fte migrate
-  DATABASE_URL="$url" target/debug/fte kb import >/dev/null
+  DATABASE_URL="$url" "$FTE_TARGET_DIR"/debug/fte migrate
+  DATABASE_URL="$url" "$FTE_TARGET_DIR"/debug/fte kb import >/dev/null
   DATABASE_URL="$url" API_PORT="$port" LOG_FORMAT=json \
-    target/debug/fte run >"$work/fte.log" 2>&1 &
+    "$FTE_TARGET_DIR"/debug/fte run >"$work/fte.log" 2>&1 &
   local pid=$!
   local ok=0
   for _ in $(seq 1 120); do
