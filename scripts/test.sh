@@ -42,6 +42,11 @@ print_summary() {
 require_toolchain() {
   command -v cargo >/dev/null || die "cargo is missing: this project needs the Rust toolchain (1.95)"
   command -v python3 >/dev/null || die "python3 is missing"
+  # The browser stage polls the gateway with curl.
+  command -v curl >/dev/null || {
+    [ "$(id -u)" -eq 0 ] || die "curl is missing (apt-get install curl)"
+    apt-get update -qq && apt-get install -y -qq curl >/dev/null
+  }
   # rdkafka builds its bundled librdkafka with make and a C compiler.
   command -v make >/dev/null && command -v cc >/dev/null || {
     if [ "$(id -u)" -eq 0 ]; then
