@@ -88,18 +88,24 @@ pub mod dlq_headers {
 }
 
 /// Copies `message` to the dead-letter queue with its origin and `error` in
-/// headers, then counts it in `fte_dlq_messages_total`.
+/// headers, then counts it in `fte_dlq_messages_total`. The dead letter keeps
+/// the message's key unless `key` replaces it (a key that is personal data,
+/// such as a mailbox address, must not travel on).
 pub async fn dead_letter(
     publisher: &KafkaPublisher,
-    message: &BorrowedMessage<'_>,
+    message: &impl Message,
+    key: Option<&str>,
     error: &str,
 ) -> Result<(), BusError> {
     let partition = message.partition().to_string();
     let offset = message.offset().to_string();
-    let key = message
-        .key()
-        .map(|k| String::from_utf8_lossy(k).into_owned())
-        .unwrap_or_default();
+    let key = match key {
+        Some(key) => key.to_owned(),
+        None => message
+            .key()
+            .map(|k| String::from_utf8_lossy(k).into_owned())
+            .unwrap_or_default(),
+    };
     let headers = [
         (dlq_headers::TOPIC, message.topic()),
         (dlq_headers::PARTITION, partition.as_str()),

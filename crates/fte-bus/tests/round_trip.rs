@@ -112,7 +112,7 @@ async fn a_poison_message_goes_to_the_dead_letter_queue_with_its_origin() {
         .unwrap()
         .unwrap()
         .unwrap();
-    consumer::dead_letter(&publisher, &message, "undecodable")
+    consumer::dead_letter(&publisher, &message, None, "undecodable")
         .await
         .unwrap();
     consumer::store_offset(&consumer, &message).unwrap();

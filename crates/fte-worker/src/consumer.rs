@@ -22,7 +22,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use fte_bus::consumer::{self as bus_consumer, dlq_headers};
+use fte_bus::consumer as bus_consumer;
 use fte_bus::{Bootstrap, BusError, KafkaPublisher, topics};
 use fte_domain::{EventEnvelope, InboundMessage};
 use futures::StreamExt;
@@ -338,35 +338,10 @@ async fn pause(shared: &Lanes, delay: Duration) -> bool {
 /// Copies the message to `fte.dlq` with its origin, retrying while the
 /// broker does not take it; `true` once it is there.
 async fn dead_letter(shared: &Lanes, message: &OwnedMessage, error: &str) -> bool {
-    let partition = message.partition().to_string();
-    let offset = message.offset().to_string();
-    let key = message
-        .key()
-        .map(|k| String::from_utf8_lossy(k).into_owned())
-        .unwrap_or_default();
-    let headers = [
-        (dlq_headers::TOPIC, message.topic()),
-        (dlq_headers::PARTITION, partition.as_str()),
-        (dlq_headers::OFFSET, offset.as_str()),
-        (dlq_headers::ERROR, error),
-    ];
     let mut delay = shared.config.retry_base;
     loop {
-        match shared
-            .publisher
-            .publish(
-                topics::DLQ,
-                &key,
-                message.payload().unwrap_or_default(),
-                &headers,
-            )
-            .await
-        {
-            Ok(_) => {
-                fte_runtime::metrics::global()
-                    .dlq_messages
-                    .with_label_values(&[message.topic()])
-                    .inc();
+        match bus_consumer::dead_letter(&shared.publisher, message, None, error).await {
+            Ok(()) => {
                 tracing::warn!(
                     partition = message.partition(),
                     offset = message.offset(),

@@ -31,7 +31,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use fte_bus::consumer::{self as bus_consumer, dlq_headers};
+use fte_bus::consumer as bus_consumer;
 use fte_bus::{Bootstrap, KafkaPublisher, topics};
 use fte_channels::SendError;
 pub use fte_channels::gmail::WATCH_RENEWAL_INTERVAL;
@@ -390,31 +390,13 @@ async fn dead_letter(
     error: &str,
     shutdown: &CancellationToken,
 ) -> bool {
-    let partition = message.partition().to_string();
-    let offset = message.offset().to_string();
-    let headers = [
-        (dlq_headers::TOPIC, message.topic()),
-        (dlq_headers::PARTITION, partition.as_str()),
-        (dlq_headers::OFFSET, offset.as_str()),
-        (dlq_headers::ERROR, error),
-    ];
     // The key is the mailbox address: keep it out of the dead letter's key.
     let mut delay = config.retry_base;
     loop {
-        match publisher
-            .publish(
-                topics::DLQ,
-                topics::EMAIL_INBOUND,
-                message.payload().unwrap_or_default(),
-                &headers,
-            )
+        match bus_consumer::dead_letter(publisher, message, Some(topics::EMAIL_INBOUND), error)
             .await
         {
-            Ok(_) => {
-                fte_runtime::metrics::global()
-                    .dlq_messages
-                    .with_label_values(&[message.topic()])
-                    .inc();
+            Ok(()) => {
                 tracing::warn!(
                     partition = message.partition(),
                     offset = message.offset(),
