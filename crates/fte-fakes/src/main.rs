@@ -1,9 +1,20 @@
 //! `fte-fakes`: starts every provider fake on loopback ports, prints their
 //! URLs and test credentials as one JSON line on stdout (for the multi-process
 //! harness and the local run), and runs until Ctrl-C or SIGTERM.
+//!
+//! Also starts an OpenAI-compatible model (`OPENAI_BASE_URL`) answering after
+//! `--model-latency-ms` (default 1000), and the control plane (`admin` in the
+//! JSON; see `fte_fakes::admin`).
+//!
+//!     fte-fakes [--model-latency-ms N]
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
 use fte_fakes::gmail::{FakeGmail, FakeOAuth};
 use fte_fakes::pubsub::{FakeJwks, test_key_a};
+use fte_fakes::responder::FakeModel;
 use fte_fakes::smtp::FakeSmtp;
 use fte_fakes::twilio::FakeTwilio;
 use serde_json::json;
@@ -16,9 +27,32 @@ const OAUTH_CLIENT_SECRET: &str = "fake-client-secret";
 const OAUTH_REFRESH_TOKEN: &str = "fake-refresh-token";
 const PUSH_AUDIENCE: &str = "fte-local-push";
 const PUSH_SERVICE_ACCOUNT: &str = "gmail-push@orbit-labs.iam.gserviceaccount.com";
+const MODEL_API_KEY: &str = "fake-openai-key";
+const DEFAULT_MODEL_LATENCY_MS: u64 = 1000;
+
+/// `--model-latency-ms N` from the command line.
+fn model_latency() -> anyhow::Result<Duration> {
+    let mut args = std::env::args().skip(1);
+    let mut latency_ms = DEFAULT_MODEL_LATENCY_MS;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--model-latency-ms" => {
+                let value = args.next().context("--model-latency-ms needs a value")?;
+                latency_ms = value
+                    .parse()
+                    .with_context(|| format!("--model-latency-ms: not a number: {value}"))?;
+            }
+            other => {
+                anyhow::bail!("unknown argument {other}; usage: fte-fakes [--model-latency-ms N]")
+            }
+        }
+    }
+    Ok(Duration::from_millis(latency_ms))
+}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    let latency = model_latency()?;
     let gmail = FakeGmail::start(
         MAILBOX,
         FakeOAuth::RefreshToken {
@@ -28,9 +62,18 @@ async fn main() -> anyhow::Result<()> {
         },
     )
     .await?;
-    let twilio = FakeTwilio::start(TWILIO_SID, TWILIO_TOKEN).await?;
+    let twilio = Arc::new(FakeTwilio::start(TWILIO_SID, TWILIO_TOKEN).await?);
     let jwks = FakeJwks::start(vec![test_key_a()]).await?;
     let smtp = FakeSmtp::start().await?;
+    let model = FakeModel::start(latency).await?;
+    let admin_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let admin_url = format!("http://{}", admin_listener.local_addr()?);
+    let admin = fte_fakes::admin::router(twilio.clone());
+    tokio::spawn(async move {
+        if let Err(error) = axum::serve(admin_listener, admin).await {
+            eprintln!("fte-fakes: the admin server stopped: {error}");
+        }
+    });
     let urls = json!({
         "GMAIL_API_BASE_URL": gmail.base_url(),
         "GMAIL_TOKEN_URL": gmail.token_url(),
@@ -45,6 +88,10 @@ async fn main() -> anyhow::Result<()> {
         "TWILIO_ACCOUNT_SID": TWILIO_SID,
         "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
         "SMTP_URL": smtp.url(),
+        "OPENAI_BASE_URL": model.base_url(),
+        "OPENAI_API_KEY": MODEL_API_KEY,
+        "model_latency_ms": latency.as_millis() as u64,
+        "admin": admin_url,
         "gmail_control": format!("{}/_fake", gmail.base_url()),
         "twilio_control": format!("{}/_fake", twilio.base_url()),
         "pubsub_push_control": jwks.url().replace("/oauth2/v3/certs", "/_fake/push"),

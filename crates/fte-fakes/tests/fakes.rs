@@ -206,3 +206,75 @@ async fn the_jwks_fake_mints_push_requests_that_the_verifier_accepts() {
     let body = serde_json::to_vec(&minted["body"]).unwrap();
     assert_eq!(decode_push(&body).unwrap().history_id, 42);
 }
+
+#[tokio::test]
+async fn the_admin_plane_takes_twilio_down_for_the_asked_seconds_then_brings_it_back() {
+    use std::sync::Arc;
+    let twilio = Arc::new(FakeTwilio::start("ACadmin", "token").await.unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let admin = format!("http://{}", listener.local_addr().unwrap());
+    let router = fte_fakes::admin::router(twilio.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let client = reqwest::Client::new();
+    let sent = format!("{}/_fake/sent", twilio.base_url());
+    assert!(
+        client.get(&sent).send().await.is_ok(),
+        "Twilio is up at first"
+    );
+
+    let bad = client
+        .post(format!("{admin}/twilio/down"))
+        .json(&serde_json::json!({"seconds": -1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400, "a negative outage is refused");
+    let down = client
+        .post(format!("{admin}/twilio/down"))
+        .json(&serde_json::json!({"seconds": 0.6}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(down.status(), 202);
+    assert!(
+        client.get(&sent).send().await.is_err(),
+        "connections are refused during the outage"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let back = client.get(&sent).send().await.expect("Twilio is back");
+    assert_eq!(back.status(), 200);
+}
+
+#[tokio::test]
+async fn the_fake_model_answers_in_one_turn_after_its_latency_with_search_and_send() {
+    use fte_fakes::responder::FakeModel;
+    let model = FakeModel::start(std::time::Duration::from_millis(300))
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/chat/completions", model.base_url()))
+        .json(&serde_json::json!({"model": "m", "messages": [
+            {"role": "system", "content": "be helpful"},
+            {"role": "user", "content": "How do I turn on two-factor authentication?"}
+        ]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+    let calls = answer["choices"][0]["message"]["tool_calls"]
+        .as_array()
+        .unwrap();
+    let names: Vec<_> = calls
+        .iter()
+        .map(|c| c["function"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["search_knowledge_base", "send_response"]);
+    let search: serde_json::Value =
+        serde_json::from_str(calls[0]["function"]["arguments"].as_str().unwrap()).unwrap();
+    assert!(search["query"].as_str().unwrap().contains("two-factor"));
+    assert_eq!(model.requests(), 1);
+}
