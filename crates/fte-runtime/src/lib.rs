@@ -10,11 +10,14 @@
 //!   of defence, plus the redaction helpers themselves.
 //! - [`metrics`]: the Prometheus registry and every metric the binaries export,
 //!   under the names the dashboards and alerts use.
+//! - [`alerts`]: the plan's alert thresholds evaluated in-process, and the
+//!   book of alerts that hold (what `/health` reports as `degraded`).
 //! - [`shutdown`]: the SIGTERM / Ctrl-C signal as a cancellation token.
 //!
 //! It must not open connections or spawn long-lived work: binaries decide
 //! that in their `startup` code.
 
+pub mod alerts;
 pub mod metrics;
 pub mod settings;
 pub mod shutdown;

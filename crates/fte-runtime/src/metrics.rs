@@ -22,6 +22,8 @@ pub struct Metrics {
     pub http_requests: IntCounterVec,
     /// `fte_http_request_duration_seconds{route,method}`.
     pub http_duration: HistogramVec,
+    /// `fte_submit_batch_size`: web form submissions committed together.
+    pub submit_batch_size: HistogramVec,
     /// `fte_messages_processed_total{channel,outcome}`.
     pub messages_processed: IntCounterVec,
     /// `fte_message_processing_seconds{channel}`: receipt to reply committed.
@@ -54,6 +56,19 @@ pub struct Metrics {
     pub channel_state: IntGaugeVec,
     /// `fte_build_info{version}`: always 1.
     pub build_info: IntGaugeVec,
+    /// `fte_agent_turns_total{channel,outcome}` (answered or escalated),
+    /// counted by the metrics collector once per `agent.turn` event.
+    pub agent_turns: IntCounterVec,
+    /// `fte_agent_turn_latency_seconds{channel}`: the agent's turn latency,
+    /// from the metrics collector.
+    pub agent_turn_latency: HistogramVec,
+    /// `fte_agent_failed_tool_calls_total{channel}`, from the metrics collector.
+    pub agent_failed_tool_calls: IntCounterVec,
+    /// `fte_metrics_events_total{outcome}` (recorded, duplicate, rejected):
+    /// what the metrics collector did with each event.
+    pub metrics_events: IntCounterVec,
+    /// `fte_alert_active{alert}`: in-process alerts holding now, by name.
+    pub alert_active: IntGaugeVec,
 }
 
 fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -121,6 +136,13 @@ impl Metrics {
                 "HTTP request latency",
                 &["route", "method"],
                 latency.clone(),
+            ),
+            submit_batch_size: histogram(
+                &registry,
+                "fte_submit_batch_size",
+                "Web form submissions committed in one transaction (group commit)",
+                &[],
+                vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0],
             ),
             messages_processed: counter(
                 &registry,
@@ -211,6 +233,37 @@ impl Metrics {
                 "Build information",
                 &["version"],
             ),
+            agent_turns: counter(
+                &registry,
+                "fte_agent_turns_total",
+                "Agent turns recorded by the metrics collector, by outcome",
+                &["channel", "outcome"],
+            ),
+            agent_turn_latency: histogram(
+                &registry,
+                "fte_agent_turn_latency_seconds",
+                "Agent turn latency recorded by the metrics collector",
+                &["channel"],
+                latency.clone(),
+            ),
+            agent_failed_tool_calls: counter(
+                &registry,
+                "fte_agent_failed_tool_calls_total",
+                "Failed agent tool calls recorded by the metrics collector",
+                &["channel"],
+            ),
+            metrics_events: counter(
+                &registry,
+                "fte_metrics_events_total",
+                "Events the metrics collector consumed, by outcome",
+                &["outcome"],
+            ),
+            alert_active: int_gauge(
+                &registry,
+                "fte_alert_active",
+                "In-process alerts holding now, by alert name",
+                &["alert"],
+            ),
             registry,
         };
         metrics
@@ -283,6 +336,19 @@ mod tests {
             .inc();
         m.db_pool_connections.with_label_values(&["idle"]).set(1);
         m.channel_state.with_label_values(&["email"]).set(1);
+        m.agent_turns
+            .with_label_values(&["email", "answered"])
+            .inc();
+        m.agent_turn_latency
+            .with_label_values(&["email"])
+            .observe(0.4);
+        m.agent_failed_tool_calls
+            .with_label_values(&["email"])
+            .inc();
+        m.metrics_events.with_label_values(&["recorded"]).inc();
+        m.alert_active
+            .with_label_values(&["FteDatabasePoolSaturated"])
+            .set(0);
         let text = m.encode();
         for name in [
             "fte_http_requests_total",
@@ -303,6 +369,11 @@ mod tests {
             "fte_db_pool_max_connections",
             "fte_channel_state",
             "fte_build_info",
+            "fte_agent_turns_total",
+            "fte_agent_turn_latency_seconds_bucket",
+            "fte_agent_failed_tool_calls_total",
+            "fte_metrics_events_total",
+            "fte_alert_active",
         ] {
             assert!(
                 text.contains(name),

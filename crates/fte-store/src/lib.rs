@@ -13,6 +13,7 @@ pub mod customers;
 pub mod gmail_sync;
 pub mod knowledge;
 pub mod messages;
+pub mod metrics;
 pub mod outbox;
 pub mod pool;
 pub mod rates;

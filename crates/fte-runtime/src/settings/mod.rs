@@ -6,6 +6,7 @@
 //! variables without touching the process environment.
 
 mod agent;
+mod alerts;
 mod api;
 mod channels;
 mod database;
@@ -13,6 +14,7 @@ mod kafka;
 mod worker;
 
 pub use agent::{AgentSettings, EmbeddingProvider};
+pub use alerts::AlertSettings;
 pub use api::ApiSettings;
 pub use channels::{GmailSettings, TwilioSettings, WebReplyNotify, WebReplySettings};
 pub use database::DatabaseSettings;
