@@ -180,6 +180,20 @@ fn reachable(servers: &str) -> bool {
 enum Command {
     Stop,
     SetBrokerDown(bool, mpsc::Sender<Result<(), String>>),
+    FailRequests(FaultedRequest, usize, mpsc::Sender<Result<(), String>>),
+}
+
+/// Requests the embedded broker can be told to fail (fault injection).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultedRequest {
+    /// Produce requests fail with `NOT_LEADER_FOR_PARTITION` (retriable:
+    /// producers retry within their delivery timeout).
+    Produce,
+    /// Fetch requests fail with `NOT_LEADER_FOR_PARTITION` (consumers
+    /// refresh metadata and fetch again).
+    Fetch,
+    /// Offset commits fail with `REQUEST_TIMED_OUT` (retriable).
+    OffsetCommit,
 }
 
 /// A Kafka-protocol broker inside this process (librdkafka's mock cluster),
@@ -227,6 +241,25 @@ impl EmbeddedBroker {
                             };
                             let _ = reply.send(result.map_err(|e| e.to_string()));
                         }
+                        Command::FailRequests(request, count, reply) => {
+                            use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
+                            let (key, error) = match request {
+                                FaultedRequest::Produce => (
+                                    RDKafkaApiKey::Produce,
+                                    RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+                                ),
+                                FaultedRequest::Fetch => (
+                                    RDKafkaApiKey::Fetch,
+                                    RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+                                ),
+                                FaultedRequest::OffsetCommit => (
+                                    RDKafkaApiKey::OffsetCommit,
+                                    RDKafkaRespErr::RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+                                ),
+                            };
+                            cluster.request_errors(key, &vec![error; count]);
+                            let _ = reply.send(Ok(()));
+                        }
                     }
                 }
             })
@@ -253,6 +286,20 @@ impl EmbeddedBroker {
         let (tx, rx) = mpsc::channel();
         self.commands
             .send(Command::SetBrokerDown(down, tx))
+            .map_err(|_| BusError::Embedded("the broker has stopped".into()))?;
+        rx.recv()
+            .map_err(|_| BusError::Embedded("the broker has stopped".into()))?
+            .map_err(BusError::Embedded)
+    }
+}
+
+impl EmbeddedBroker {
+    /// The next `count` requests of kind `request` fail with a retriable
+    /// error: fault injection for the chaos harness.
+    pub fn fail_requests(&self, request: FaultedRequest, count: usize) -> Result<(), BusError> {
+        let (tx, rx) = mpsc::channel();
+        self.commands
+            .send(Command::FailRequests(request, count, tx))
             .map_err(|_| BusError::Embedded("the broker has stopped".into()))?;
         rx.recv()
             .map_err(|_| BusError::Embedded("the broker has stopped".into()))?

@@ -19,7 +19,7 @@ pub mod consumer;
 pub mod publisher;
 pub mod topics;
 
-pub use broker::{Bootstrap, BrokerSource, EmbeddedBroker};
+pub use broker::{Bootstrap, BrokerSource, EmbeddedBroker, FaultedRequest};
 pub use publisher::{Delivery, KafkaPublisher};
 
 /// What can go wrong talking to Kafka.

@@ -192,3 +192,34 @@ async fn lag_is_measured_per_partition() {
         "nothing consumed yet: {lags:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn injected_produce_errors_are_retried_and_a_broker_failing_every_produce_fails_the_publish()
+{
+    let bootstrap = Bootstrap::resolve(&settings()).await.unwrap();
+    let publisher = KafkaPublisher::new(&bootstrap).unwrap();
+    let broker = bootstrap.embedded.as_ref().unwrap();
+    broker
+        .fail_requests(fte_bus::FaultedRequest::Produce, 3)
+        .unwrap();
+    publisher
+        .publish(
+            topics::TICKETS_INCOMING,
+            "customer-f",
+            b"through faults",
+            &[],
+        )
+        .await
+        .expect("a few retriable produce errors are retried until delivered");
+
+    broker
+        .fail_requests(fte_bus::FaultedRequest::Produce, 100_000)
+        .unwrap();
+    let failed = publisher
+        .publish(topics::TICKETS_INCOMING, "customer-f", b"never", &[])
+        .await;
+    assert!(
+        failed.is_err(),
+        "every produce request failing must fail the publish within the delivery timeout"
+    );
+}

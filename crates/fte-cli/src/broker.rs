@@ -3,13 +3,23 @@
 //! written to `FTE_BROKER_ADDRESS_FILE` (default `.fte/broker.addr`), where
 //! every other command looks when `KAFKA_BOOTSTRAP_SERVERS` is unset. The file
 //! is removed on a clean stop; a stale file is detected and ignored.
+//!
+//! With `--control-stdin` the broker also reads fault-injection commands,
+//! one per line, from standard input (the chaos harness drives it so) and
+//! answers each with a line `ok …` or `error …` on standard output:
+//!
+//! - `down` / `up`: the broker refuses connections / accepts them again;
+//! - `fail produce N`, `fail fetch N`, `fail commit N`: the next `N` such
+//!   requests fail with a retriable error.
 
 use anyhow::Context;
-use fte_bus::EmbeddedBroker;
+use fte_bus::{EmbeddedBroker, FaultedRequest};
 use fte_runtime::settings::KafkaSettings;
+use tokio::io::AsyncBufReadExt;
 
-/// Runs the broker until SIGTERM / Ctrl-C.
-pub async fn run() -> anyhow::Result<()> {
+/// Runs the broker until SIGTERM / Ctrl-C (or, with `control_stdin`, until
+/// standard input closes).
+pub async fn run(control_stdin: bool) -> anyhow::Result<()> {
     let settings = KafkaSettings::from_env()?;
     let shutdown = fte_runtime::shutdown::install();
     let broker =
@@ -32,9 +42,109 @@ pub async fn run() -> anyhow::Result<()> {
         partitions = settings.topic_partitions,
         "broker ready"
     );
-    shutdown.cancelled().await;
+    if control_stdin {
+        let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                line = lines.next_line() => match line {
+                    Ok(Some(line)) => println!("{}", apply(&broker, &line)),
+                    // The controlling process went away.
+                    Ok(None) | Err(_) => break,
+                },
+            }
+        }
+    } else {
+        shutdown.cancelled().await;
+    }
     let _ = std::fs::remove_file(path);
     drop(broker);
     tracing::info!("broker stopped");
     Ok(())
+}
+
+/// A parsed control command.
+#[derive(Debug, PartialEq, Eq)]
+enum ControlCommand {
+    Down,
+    Up,
+    Fail(FaultedRequest, usize),
+}
+
+fn parse(line: &str) -> Result<ControlCommand, String> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    match words.as_slice() {
+        ["down"] => Ok(ControlCommand::Down),
+        ["up"] => Ok(ControlCommand::Up),
+        ["fail", kind, count] => {
+            let request = match *kind {
+                "produce" => FaultedRequest::Produce,
+                "fetch" => FaultedRequest::Fetch,
+                "commit" => FaultedRequest::OffsetCommit,
+                other => {
+                    return Err(format!(
+                        "unknown request kind {other:?} (produce, fetch, commit)"
+                    ));
+                }
+            };
+            let count = count
+                .parse::<usize>()
+                .map_err(|_| format!("not a count: {count:?}"))?;
+            Ok(ControlCommand::Fail(request, count))
+        }
+        _ => Err(format!(
+            "unknown command {line:?} (down, up, fail produce|fetch|commit N)"
+        )),
+    }
+}
+
+/// Applies one control line; the answer line for standard output.
+fn apply(broker: &EmbeddedBroker, line: &str) -> String {
+    let command = match parse(line) {
+        Ok(command) => command,
+        Err(reason) => return format!("error {reason}"),
+    };
+    let result = match &command {
+        ControlCommand::Down => broker.set_down(true),
+        ControlCommand::Up => broker.set_down(false),
+        ControlCommand::Fail(request, count) => broker.fail_requests(*request, *count),
+    };
+    match result {
+        Ok(()) => {
+            tracing::info!(command = ?command, "broker fault control applied");
+            format!("ok {}", line.trim())
+        }
+        Err(error) => format!("error {error}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_lines_parse_into_commands_and_bad_ones_are_named() {
+        assert_eq!(parse("down"), Ok(ControlCommand::Down));
+        assert_eq!(parse(" up "), Ok(ControlCommand::Up));
+        assert_eq!(
+            parse("fail produce 5"),
+            Ok(ControlCommand::Fail(FaultedRequest::Produce, 5))
+        );
+        assert_eq!(
+            parse("fail commit 2"),
+            Ok(ControlCommand::Fail(FaultedRequest::OffsetCommit, 2))
+        );
+        assert!(parse("fail produce many").unwrap_err().contains("many"));
+        assert!(parse("fail nothing 1").unwrap_err().contains("nothing"));
+        assert!(parse("explode").unwrap_err().contains("explode"));
+    }
+
+    #[test]
+    fn applying_commands_steers_a_real_embedded_broker() {
+        let broker = EmbeddedBroker::start(1).unwrap();
+        assert_eq!(apply(&broker, "fail fetch 2"), "ok fail fetch 2");
+        assert_eq!(apply(&broker, "down"), "ok down");
+        assert_eq!(apply(&broker, "up"), "ok up");
+        assert!(apply(&broker, "sideways").starts_with("error "));
+    }
 }

@@ -41,7 +41,12 @@ enum Command {
     /// Apply pending database migrations and exit.
     Migrate,
     /// Keep an embedded Kafka-protocol broker running for other processes.
-    Broker,
+    Broker {
+        /// Read fault-injection commands from standard input (`down`, `up`,
+        /// `fail produce|fetch|commit N`), for the chaos harness.
+        #[arg(long)]
+        control_stdin: bool,
+    },
     /// The knowledge base.
     Kb {
         #[command(subcommand)]
@@ -142,7 +147,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Run => run::run().await,
         Command::Migrate => run::migrate_only().await,
-        Command::Broker => broker::run().await,
+        Command::Broker { control_stdin } => broker::run(control_stdin).await,
         Command::Kb {
             command: KbCommand::Import { dir },
         } => kb::import(&dir).await,
