@@ -8,7 +8,9 @@
 #   scripts/pg.sh url       print the connection URL
 #
 # Settings: FTE_PG_PORT (54329), FTE_PG_HOME (binaries and data; .local/pg in
-# the repository). PostgreSQL refuses to run as root, so when invoked as root
+# the repository), FTE_PG_DATA (a separate data directory, with its sockets
+# and log beside it: a second cluster on its own port, as the scale harness
+# runs). PostgreSQL refuses to run as root, so when invoked as root
 # the server runs as the system user `fte-pg` (created on first use); if that
 # user cannot reach the repository folder, FTE_PG_HOME moves under /var/lib.
 set -euo pipefail
@@ -57,9 +59,15 @@ resolve_home() {
   fi
   mkdir -p "$PG_HOME"
   BIN="$PG_HOME/dist/pgserver/pginstall/bin"
-  DATA="$PG_HOME/data"
-  SOCKETS="$PG_HOME/run"
-  LOGFILE="$PG_HOME/postgres.log"
+  if [ -n "${FTE_PG_DATA:-}" ]; then
+    DATA="$FTE_PG_DATA"
+    SOCKETS="$FTE_PG_DATA.run"
+    LOGFILE="$FTE_PG_DATA.log"
+  else
+    DATA="$PG_HOME/data"
+    SOCKETS="$PG_HOME/run"
+    LOGFILE="$PG_HOME/postgres.log"
+  fi
 }
 
 install_binaries() {
