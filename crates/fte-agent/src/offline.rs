@@ -593,6 +593,7 @@ fn search_log(query: &str, results: &SearchResults, attempt: u32) -> serde_json:
         "attempt": attempt,
         "query_chars": query.chars().count(),
         "hits": results.hits.len(),
+        "hit": results.is_hit(),
         "best_similarity": (results.best_similarity * 1000.0).round() / 1000.0,
         "articles": results.top_articles(3).iter().map(|g| g[0].slug.clone()).collect::<Vec<_>>(),
     })

@@ -135,9 +135,13 @@ impl<M: ChatModel> ToolCallingAgent<M> {
                     .agent_tool_calls
                     .with_label_values(&[tool_label(&call.name), outcome])
                     .inc();
-                state
-                    .log
-                    .push(json!({"tool": tool_label(&call.name), "outcome": outcome}));
+                let mut entry = json!({"tool": tool_label(&call.name), "outcome": outcome});
+                if let Some(Effect::Searched(hit)) = &effect {
+                    // Whether the search found a result above the threshold
+                    // (the knowledge base hit rate counts these).
+                    entry["hit"] = json!(hit);
+                }
+                state.log.push(entry);
                 if let Some(effect) = effect {
                     apply(&mut state.effects, effect);
                 }

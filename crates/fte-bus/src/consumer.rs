@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use rdkafka::TopicPartitionList;
-use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{BorrowedMessage, Headers, Message};
 
 use crate::publisher::KafkaPublisher;
@@ -145,6 +145,36 @@ pub fn measure_lag(
     topic: &str,
     timeout: Duration,
 ) -> Result<Vec<(i32, i64)>, BusError> {
+    partition_lags(consumer, group, topic, timeout)
+}
+
+/// Consumer lag per partition of `topic` for any consumer `group`, measured
+/// from outside the group: a client with the group's id that never joins it
+/// reads the group's committed offsets and each partition's high watermark.
+/// A partition the group never committed on counts from its low watermark.
+/// Published as `fte_kafka_consumer_lag` too. Blocks (metadata requests):
+/// call it from a blocking task.
+pub fn group_lag(
+    bootstrap: &Bootstrap,
+    group: &str,
+    topic: &str,
+    timeout: Duration,
+) -> Result<Vec<(i32, i64)>, BusError> {
+    let mut config = bootstrap.client_config();
+    config
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false");
+    let observer: BaseConsumer = config.create()?;
+    partition_lags(&observer, group, topic, timeout)
+}
+
+fn partition_lags<C: Consumer>(
+    consumer: &C,
+    group: &str,
+    topic: &str,
+    timeout: Duration,
+) -> Result<Vec<(i32, i64)>, BusError> {
     let metadata = consumer.fetch_metadata(Some(topic), timeout)?;
     let Some(topic_metadata) = metadata.topics().iter().find(|t| t.name() == topic) else {
         return Ok(Vec::new());
@@ -165,5 +195,6 @@ pub fn measure_lag(
             .set(lag);
         lags.push((element.partition(), lag));
     }
+    lags.sort_unstable();
     Ok(lags)
 }

@@ -218,6 +218,29 @@ pub async fn enqueue_event(
     Ok(id)
 }
 
+/// [`enqueue_event`] for many events in one statement; returns their ids in
+/// input order. Each item is `(topic, key, payload)`.
+pub async fn enqueue_events(
+    executor: impl PgExecutor<'_>,
+    events: &[(&str, &str, &serde_json::Value)],
+) -> Result<Vec<Uuid>, StoreError> {
+    let ids: Vec<Uuid> = events.iter().map(|_| Uuid::new_v4()).collect();
+    let topics: Vec<&str> = events.iter().map(|e| e.0).collect();
+    let keys: Vec<&str> = events.iter().map(|e| e.1).collect();
+    let payloads: Vec<&serde_json::Value> = events.iter().map(|e| e.2).collect();
+    sqlx::query(
+        "insert into event_outbox (id, topic, message_key, payload)
+         select * from unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[])",
+    )
+    .bind(&ids)
+    .bind(&topics)
+    .bind(&keys)
+    .bind(&payloads)
+    .execute(executor)
+    .await?;
+    Ok(ids)
+}
+
 /// An event waiting to be published.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct PendingEvent {

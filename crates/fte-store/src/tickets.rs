@@ -157,6 +157,152 @@ pub async fn create_web_ticket(
     })
 }
 
+/// Stores many web form submissions in the caller's transaction with a
+/// fixed number of statements (not one round of statements per
+/// submission): the gateway's group commit. The result is in input order
+/// and means exactly what [`create_web_ticket`] returns for each one;
+/// customers are resolved by email identifier the same way, so two
+/// submissions from one address in a batch share one customer.
+pub async fn create_web_tickets(
+    conn: &mut PgConnection,
+    batch: &[NewWebTicket<'_>],
+) -> Result<Vec<CreatedWebTicket>, StoreError> {
+    if batch.is_empty() {
+        return Ok(Vec::new());
+    }
+    let owners = customers_for_emails(conn, batch).await?;
+    let mut created = Vec::with_capacity(batch.len());
+    for ticket in batch {
+        let customer_id = owners
+            .get(ticket.email.as_str())
+            .copied()
+            .ok_or(StoreError::Database(sqlx::Error::RowNotFound))?;
+        created.push(CreatedWebTicket {
+            customer_id: CustomerId(customer_id),
+            conversation_id: ConversationId::new(),
+            message_id: MessageId::new(),
+            ticket_id: ticket.ticket_id,
+        });
+    }
+    let conversation_ids: Vec<Uuid> = created
+        .iter()
+        .map(|c| c.conversation_id.as_uuid())
+        .collect();
+    let customer_ids: Vec<Uuid> = created.iter().map(|c| c.customer_id.0).collect();
+    let message_ids: Vec<Uuid> = created.iter().map(|c| c.message_id.as_uuid()).collect();
+    let ticket_ids: Vec<Uuid> = created.iter().map(|c| c.ticket_id.as_uuid()).collect();
+    let ticket_refs: Vec<String> = batch.iter().map(|t| t.ticket_id.to_string()).collect();
+    let contents: Vec<&str> = batch.iter().map(|t| t.message).collect();
+    let subjects: Vec<&str> = batch.iter().map(|t| t.subject).collect();
+    let categories: Vec<&str> = batch.iter().map(|t| t.category.as_str()).collect();
+    let priorities: Vec<&str> = batch.iter().map(|t| t.priority.as_str()).collect();
+    sqlx::query(
+        "insert into conversations (id, customer_id, initial_channel, current_channel)
+         select id, customer_id, 'web_form', 'web_form'
+         from unnest($1::uuid[], $2::uuid[]) as t (id, customer_id)",
+    )
+    .bind(&conversation_ids)
+    .bind(&customer_ids)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "insert into messages (id, conversation_id, channel, direction, role, content,
+                               channel_message_id, delivery_status)
+         select id, conversation_id, 'web_form', 'inbound', 'customer', content, ref, 'received'
+         from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[])
+              as t (id, conversation_id, content, ref)",
+    )
+    .bind(&message_ids)
+    .bind(&conversation_ids)
+    .bind(&contents)
+    .bind(&ticket_refs)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "insert into tickets (id, conversation_id, customer_id, source_channel, subject,
+                              category, priority, status)
+         select id, conversation_id, customer_id, 'web_form', subject, category, priority, 'open'
+         from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[])
+              as t (id, conversation_id, customer_id, subject, category, priority)",
+    )
+    .bind(&ticket_ids)
+    .bind(&conversation_ids)
+    .bind(&customer_ids)
+    .bind(&subjects)
+    .bind(&categories)
+    .bind(&priorities)
+    .execute(&mut *conn)
+    .await?;
+    Ok(created)
+}
+
+/// [`customer_for_email`] for a whole batch: the owner of each distinct
+/// address, creating the customers and identifiers that do not exist yet.
+async fn customers_for_emails(
+    conn: &mut PgConnection,
+    batch: &[NewWebTicket<'_>],
+) -> Result<std::collections::HashMap<String, Uuid>, StoreError> {
+    // One row per address (the first submission's name and phone), as an
+    // upsert may not touch the same row twice in one statement.
+    let mut seen = std::collections::HashSet::new();
+    let distinct: Vec<&NewWebTicket<'_>> = batch
+        .iter()
+        .filter(|t| seen.insert(t.email.as_str()))
+        .collect();
+    let emails: Vec<&str> = distinct.iter().map(|t| t.email.as_str()).collect();
+    let known: Vec<(String, Uuid)> = sqlx::query_as(
+        "select identifier_value, customer_id from customer_identifiers
+         where identifier_type = 'email' and identifier_value = any($1::text[])",
+    )
+    .bind(&emails)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut owners: std::collections::HashMap<String, Uuid> = known.into_iter().collect();
+    let missing: Vec<&NewWebTicket<'_>> = distinct
+        .into_iter()
+        .filter(|t| !owners.contains_key(t.email.as_str()))
+        .collect();
+    if missing.is_empty() {
+        return Ok(owners);
+    }
+    let emails: Vec<&str> = missing.iter().map(|t| t.email.as_str()).collect();
+    let names: Vec<&str> = missing.iter().map(|t| t.name).collect();
+    let phones: Vec<Option<&str>> = missing
+        .iter()
+        .map(|t| t.phone.map(PhoneNumber::as_str))
+        .collect();
+    sqlx::query(
+        "with upserted as (
+             insert into customers (email, name, phone)
+             select email, name, phone from unnest($1::text[], $2::text[], $3::text[])
+                  as t (email, name, phone)
+             on conflict (email) do update set
+                 name = coalesce(customers.name, excluded.name),
+                 phone = coalesce(customers.phone, excluded.phone),
+                 updated_at = now()
+             returning id, email
+         )
+         insert into customer_identifiers (customer_id, identifier_type, identifier_value)
+         select id, 'email', email from upserted
+         on conflict (identifier_type, identifier_value) do nothing",
+    )
+    .bind(&emails)
+    .bind(&names)
+    .bind(&phones)
+    .execute(&mut *conn)
+    .await?;
+    // Whoever won a race owns the identifier; read them back.
+    let created: Vec<(String, Uuid)> = sqlx::query_as(
+        "select identifier_value, customer_id from customer_identifiers
+         where identifier_type = 'email' and identifier_value = any($1::text[])",
+    )
+    .bind(&emails)
+    .fetch_all(&mut *conn)
+    .await?;
+    owners.extend(created);
+    Ok(owners)
+}
+
 /// Locks up to `limit` unpublished events ([`crate::outbox`]) for this transaction, oldest
 /// first, skipping rows another relay holds. An event is due once a publish
 /// attempt failed, or once it is older than `grace` (its request died between

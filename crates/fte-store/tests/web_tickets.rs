@@ -1,0 +1,123 @@
+//! Web form tickets stored one by one and as a batch (the gateway's group
+//! commit) against a real PostgreSQL: both resolve customers the same way.
+
+use fte_domain::{Category, EmailAddress, PhoneNumber, Priority, TicketId};
+use fte_store::testing::fresh_database;
+use fte_store::tickets::{self, NewWebTicket};
+use uuid::Uuid;
+
+fn ticket<'a>(
+    email: &'a EmailAddress,
+    name: &'a str,
+    phone: Option<&'a PhoneNumber>,
+) -> NewWebTicket<'a> {
+    NewWebTicket {
+        ticket_id: TicketId::new(),
+        email,
+        name,
+        phone,
+        subject: "Cannot export my board",
+        message: "The CSV export button does nothing.",
+        category: Category::Technical,
+        priority: Priority::Medium,
+    }
+}
+
+#[tokio::test]
+async fn a_batch_shares_customers_by_address_and_keeps_existing_ones() {
+    let pool = fresh_database().await;
+    let known = EmailAddress::parse("known@example.com").unwrap();
+    let new = EmailAddress::parse("New.Person@Example.com").unwrap();
+    let phone = PhoneNumber::parse("+34612345678").unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    let earlier = tickets::create_web_ticket(&mut conn, &ticket(&known, "Known Person", None))
+        .await
+        .unwrap();
+
+    let batch = [
+        ticket(&new, "New Person", Some(&phone)),
+        ticket(&known, "Someone Else", Some(&phone)),
+        ticket(&new, "Another Name", None),
+    ];
+    let mut tx = pool.begin().await.unwrap();
+    let created = tickets::create_web_tickets(&mut tx, &batch).await.unwrap();
+    tx.commit().await.unwrap();
+
+    assert_eq!(created.len(), 3);
+    for (row, input) in created.iter().zip(&batch) {
+        assert_eq!(row.ticket_id, input.ticket_id, "results are in input order");
+    }
+    assert_eq!(
+        created[1].customer_id, earlier.customer_id,
+        "an existing customer is found"
+    );
+    assert_eq!(
+        created[0].customer_id, created[2].customer_id,
+        "one address, one customer"
+    );
+    assert_ne!(created[0].customer_id, created[1].customer_id);
+    let (name, stored_phone): (String, Option<String>) =
+        sqlx::query_as("select name, phone from customers where id = $1")
+            .bind(created[0].customer_id.0)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(name, "New Person", "the first submission's name is kept");
+    assert_eq!(stored_phone.as_deref(), Some("+34612345678"));
+    let known_name: String = sqlx::query_scalar("select name from customers where id = $1")
+        .bind(earlier.customer_id.0)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        known_name, "Known Person",
+        "an existing name is never overwritten"
+    );
+    for (sql, wanted) in [
+        ("select count(*) from customers", 2_i64),
+        (
+            "select count(*) from customer_identifiers where identifier_type = 'email'",
+            2,
+        ),
+        ("select count(*) from tickets where status = 'open'", 4),
+        ("select count(*) from conversations", 4),
+        ("select count(*) from messages where role = 'customer'", 4),
+    ] {
+        let count: i64 = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+        assert_eq!(count, wanted, "{sql}");
+    }
+    // The message of each ticket is keyed by the ticket id in its conversation.
+    for row in &created {
+        let conversation: Uuid = sqlx::query_scalar(
+            "select conversation_id from messages where channel_message_id = $1",
+        )
+        .bind(row.ticket_id.to_string())
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(conversation, row.conversation_id.as_uuid());
+    }
+}
+
+#[tokio::test]
+async fn events_of_a_batch_are_enqueued_in_input_order() {
+    let pool = fresh_database().await;
+    let payloads = [serde_json::json!({"n": 1}), serde_json::json!({"n": 2})];
+    let ids = fte_store::outbox::enqueue_events(
+        &pool,
+        &[("fte.a", "k1", &payloads[0]), ("fte.b", "k2", &payloads[1])],
+    )
+    .await
+    .unwrap();
+    assert_eq!(ids.len(), 2);
+    for (id, (topic, n)) in ids.iter().zip([("fte.a", 1), ("fte.b", 2)]) {
+        let (stored_topic, payload): (String, serde_json::Value) =
+            sqlx::query_as("select topic, payload from event_outbox where id = $1")
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert_eq!(stored_topic, topic);
+        assert_eq!(payload["n"], n);
+    }
+}
