@@ -50,6 +50,7 @@ pub mod ratelimit;
 pub mod routes;
 pub mod startup;
 pub mod state;
+pub mod submit;
 
 pub use error::ApiError;
 pub use routes::router;

@@ -50,23 +50,28 @@ pub struct Enqueued {
     pub topic: &'static str,
 }
 
-/// Publishes events that were just committed to the outbox and marks them
-/// published. A failure is recorded on the row (the relay then retries it)
-/// and logged; it is not an error for the caller, whose data is durable.
-pub async fn publish_committed(
+/// Events of one submission, committed to the outbox: their rows, the
+/// partition key and the encoded payload.
+pub type CommittedEvents = (Vec<Enqueued>, String, Vec<u8>);
+
+/// Publishes events that were just committed to the outbox (all at once)
+/// and marks the published ones with one statement. A failure is recorded
+/// on its row (the relay then retries it) and logged; it is not an error
+/// for the caller, whose data is durable.
+pub async fn publish_committed_batch(
     pool: &PgPool,
     publisher: &KafkaPublisher,
-    events: &[Enqueued],
-    key: &str,
-    payload: &[u8],
+    committed: &[CommittedEvents],
 ) {
-    let attempts = events.iter().map(|event| async move {
-        (
-            event,
-            publisher.publish(event.topic, key, payload, &[]).await,
-        )
+    let attempts = committed.iter().flat_map(|(events, key, payload)| {
+        events.iter().map(move |event| async move {
+            (
+                event,
+                publisher.publish(event.topic, key, payload, &[]).await,
+            )
+        })
     });
-    let mut published = Vec::with_capacity(events.len());
+    let mut published = Vec::new();
     for (event, result) in futures::future::join_all(attempts).await {
         match result {
             Ok(_) => published.push(event.id),
@@ -85,7 +90,9 @@ pub async fn publish_committed(
             }
         }
     }
-    // One statement for all of them: fewer commits on the hot path.
+    if published.is_empty() {
+        return;
+    }
     if let Err(error) = events::mark_events_published(pool, &published).await {
         // Harmless: the relay republishes (at-least-once) and consumers dedupe.
         tracing::warn!(%error, "failed to mark outbox events published");

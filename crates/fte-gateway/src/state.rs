@@ -11,6 +11,7 @@ use secrecy::SecretString;
 use sqlx::PgPool;
 
 use crate::ratelimit::RateLimiter;
+use crate::submit::Submitter;
 
 /// How Twilio webhooks are verified.
 #[derive(Clone)]
@@ -138,10 +139,13 @@ pub struct AppState {
     pub webhooks: Arc<WebhookAuth>,
     /// Rate limiters, sized from `api`.
     pub limiters: Arc<Limiters>,
+    /// Group commit of web form submissions.
+    pub submitter: Submitter,
 }
 
 impl AppState {
-    /// State over real dependencies; the limiters are sized from `api`.
+    /// State over real dependencies; the limiters are sized from `api`. Starts
+    /// the submission committers, so call it inside the Tokio runtime.
     pub fn new(
         pool: PgPool,
         publisher: KafkaPublisher,
@@ -155,6 +159,7 @@ impl AppState {
             webhooks: RateLimiter::new(api.webhook_rate_limit_per_minute, minute),
         };
         Self {
+            submitter: Submitter::start(pool.clone(), publisher.clone()),
             pool,
             publisher,
             api: Arc::new(api),

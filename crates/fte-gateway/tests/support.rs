@@ -63,6 +63,69 @@ async fn submit_publishes_the_inbound_event_to_tickets_incoming_and_the_web_topi
 }
 
 #[tokio::test]
+async fn concurrent_submissions_are_committed_together_and_each_gets_its_own_ticket() {
+    let app = spawn_app().await;
+    // 48 at once from 12 addresses (4 each): the committers batch them,
+    // and submissions from one address in a batch share one customer.
+    let answers = futures::future::join_all((0..48).map(|i| {
+        let mut form = valid_form();
+        form["email"] = json!(format!("batch.customer{}@example.com", i % 12));
+        form["subject"] = json!(format!("Export question number {i}"));
+        let app = &app;
+        async move { app.submit(&form).await }
+    }))
+    .await;
+
+    let mut ids = std::collections::HashSet::new();
+    for answer in &answers {
+        assert_eq!(answer.status, 200, "{}", answer.text);
+        ids.insert(answer.json()["ticket_id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(ids.len(), 48, "every submission has its own ticket id");
+    for (table, wanted) in [
+        ("tickets where status = 'open'", 48),
+        ("conversations", 48),
+        ("messages where role = 'customer'", 48),
+        ("customers where email like 'batch.customer%'", 12),
+        (
+            "customer_identifiers where identifier_value like 'batch.customer%'",
+            12,
+        ),
+        ("event_outbox", 96),
+    ] {
+        assert_eq!(
+            app.count(&format!("select count(*) from {table}")).await,
+            wanted,
+            "{table}"
+        );
+    }
+    // Each ticket belongs to the customer of its address and can be read back.
+    let mismatched = app
+        .count(
+            "select count(*) from tickets t join messages m on m.channel_message_id = t.id::text
+             join customers c on c.id = t.customer_id
+             join conversations v on v.id = t.conversation_id and v.customer_id = c.id
+             where m.conversation_id <> t.conversation_id",
+        )
+        .await;
+    assert_eq!(mismatched, 0);
+    let one = ids.iter().next().unwrap();
+    assert_eq!(app.get(&format!("/support/ticket/{one}")).await.status, 200);
+
+    let events = app.events(topics::TICKETS_INCOMING, 48).await;
+    let published: std::collections::HashSet<String> = events
+        .iter()
+        .map(|e| e["payload"]["ticket_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(published, ids, "every accepted submission reached Kafka");
+    let batched = fte_runtime::metrics::global().encode();
+    assert!(
+        batched.contains("fte_submit_batch_size_count"),
+        "the batch size histogram is exported"
+    );
+}
+
+#[tokio::test]
 async fn ticket_status_is_open_or_processing_right_after_submit_with_the_customer_message() {
     let app = spawn_app().await;
     let ticket_id = app.submit(&valid_form()).await.json()["ticket_id"]

@@ -1,20 +1,15 @@
 //! The web form's two endpoints: submit a request, read a ticket.
 
-use anyhow::Context;
 use axum::Json;
 use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
-use fte_bus::topics;
-use fte_domain::events::InboundSender;
-use fte_domain::{Channel, EventEnvelope, InboundMessage, TicketId};
-use fte_store::tickets::{self, NewWebTicket};
+use fte_domain::TicketId;
+use fte_store::tickets;
 use serde::Serialize;
-use serde_json::json;
 use utoipa::ToSchema;
 
 use super::form::{SubmitRequest, ValidSubmission};
 use crate::error::{AppJson, ErrorBody};
-use crate::outbox::{self, Enqueued};
 use crate::{ApiError, AppState};
 
 /// What the customer is told to expect.
@@ -79,72 +74,11 @@ pub async fn submit(
 }
 
 async fn accept(state: &AppState, submission: ValidSubmission) -> Result<TicketId, ApiError> {
-    let ticket_id = TicketId::new();
-    let mut tx = state
-        .pool
-        .begin()
+    state
+        .submitter
+        .submit(submission)
         .await
-        .map_err(|_| ApiError::unavailable("The service is temporarily unavailable."))?;
-    let created = tickets::create_web_ticket(
-        &mut tx,
-        &NewWebTicket {
-            ticket_id,
-            email: &submission.email,
-            name: &submission.name,
-            phone: submission.parsed_phone.as_ref(),
-            subject: &submission.subject,
-            message: &submission.message,
-            category: submission.category,
-            priority: submission.priority,
-        },
-    )
-    .await
-    .context("Failed to store a web form ticket")?;
-    let envelope = EventEnvelope::new(
-        "ticket.inbound",
-        Utc::now(),
-        InboundMessage {
-            channel: Channel::WebForm,
-            channel_message_id: ticket_id.to_string(),
-            sender: InboundSender {
-                email: Some(submission.email.as_str().to_owned()),
-                phone: submission.phone.clone(),
-                name: Some(submission.name.clone()),
-            },
-            subject: Some(submission.subject.clone()),
-            content: submission.message.clone(),
-            received_at: Utc::now(),
-            ticket_id: Some(ticket_id),
-            metadata: json!({
-                "customer_id": created.customer_id,
-                "conversation_id": created.conversation_id,
-                "message_id": created.message_id,
-                "category": submission.category.as_str(),
-                "priority": submission.priority.as_str(),
-            }),
-        },
-    );
-    let key = envelope.payload.partition_key();
-    let value = serde_json::to_value(&envelope).context("Failed to encode the inbound event")?;
-    let mut events = Vec::new();
-    for topic in [topics::TICKETS_INCOMING, topics::WEB_INBOUND] {
-        let id = fte_store::outbox::enqueue_event(&mut *tx, topic, &key, &value)
-            .await
-            .context("Failed to enqueue the inbound event")?;
-        events.push(Enqueued { id, topic });
-    }
-    tx.commit()
-        .await
-        .context("Failed to commit a web form ticket")?;
-    let payload = serde_json::to_vec(&value).context("Failed to encode the inbound event")?;
-    // The submission is durable now (committed with its outbox rows), so the
-    // answer need not wait for Kafka: the publish runs on, and the relay
-    // covers it if it fails or the process stops first.
-    let (pool, publisher) = (state.pool.clone(), state.publisher.clone());
-    tokio::spawn(async move {
-        outbox::publish_committed(&pool, &publisher, &events, &key, &payload).await;
-    });
-    Ok(ticket_id)
+        .map_err(|_| ApiError::unavailable("The service is temporarily unavailable."))
 }
 
 /// One message on the status page.
