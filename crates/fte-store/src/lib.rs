@@ -10,6 +10,7 @@
 
 pub mod conversations;
 pub mod customers;
+pub mod escalations;
 pub mod gmail_sync;
 pub mod knowledge;
 pub mod messages;

@@ -30,6 +30,8 @@
 
 pub mod agent;
 pub mod agent_adapter;
+pub mod alerts;
+pub mod collector;
 pub mod consumer;
 pub mod context;
 pub mod events;

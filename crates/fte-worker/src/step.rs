@@ -18,6 +18,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::agent::{AgentRequest, HistoryEntry, HistoryRole};
+use crate::collector::{TURN_EVENT, ToolCallCounts, TurnEvent};
 use crate::context::WorkerContext;
 use crate::handle::{
     Action, ESCALATED_ACKNOWLEDGEMENT, HandleError, META_ACK_AT, META_DEFERRED,
@@ -241,34 +242,25 @@ impl Step<'_> {
             Action::Answered
         };
 
-        let tool_calls = outcome.tool_calls.as_array().map_or(0, Vec::len);
-        for (name, value) in [
-            ("response_latency_ms", f64::from(outcome.latency_ms)),
-            ("tokens_used", f64::from(outcome.tokens_used)),
-            ("sentiment", sentiment),
-        ] {
-            messages::record_agent_metric(
-                &mut *conn,
-                name,
-                value,
-                channel,
-                json!({ "ticket_id": self.ticket_id }),
-            )
-            .await?;
-        }
+        // The metrics collector turns this event into agent_metrics rows
+        // (it is their only writer, idempotent on the event id).
+        let counts = ToolCallCounts::of(&outcome.tool_calls);
         let metrics_event = EventEnvelope::new(
-            "agent.turn",
+            TURN_EVENT,
             Utc::now(),
-            json!({
-                "channel": channel,
-                "conversation_id": self.conversation.id,
-                "ticket_id": self.ticket_id,
-                "latency_ms": outcome.latency_ms,
-                "tokens_used": outcome.tokens_used,
-                "tool_calls": tool_calls,
-                "escalated": outcome.escalation.is_some(),
-                "sentiment": outcome.sentiment,
-            }),
+            TurnEvent {
+                channel: self.channel(),
+                conversation_id: self.conversation.id,
+                ticket_id: self.ticket_id,
+                latency_ms: outcome.latency_ms,
+                tokens_used: outcome.tokens_used,
+                tool_calls: counts.tool_calls,
+                kb_searches: counts.kb_searches,
+                kb_hits: counts.kb_hits,
+                failed_tool_calls: counts.failed_tool_calls,
+                escalated: outcome.escalation.is_some(),
+                sentiment: outcome.sentiment,
+            },
         );
         outbox::enqueue_event(
             &mut *conn,
