@@ -15,7 +15,9 @@
 //!   replies, and Pub/Sub push verification and decoding;
 //! - [`web`]: email notifications for web form replies (Gmail or SMTP);
 //! - [`ChannelSenders`]: every sender built from settings, guarded, with
-//!   disabled channels reported.
+//!   disabled channels reported;
+//! - [`outbound`]: addressing a reply (recipient, Gmail thread, subject),
+//!   shared by the worker's agent replies and the gateway's staff replies.
 //!
 //! It must not touch the database or Kafka: the worker stores Gmail history
 //! ids and outbox rows, the gateway publishes. Every provider base URL is
@@ -25,6 +27,7 @@
 mod breaker;
 mod guarded;
 pub mod http;
+pub mod outbound;
 mod sender;
 mod wiring;
 

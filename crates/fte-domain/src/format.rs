@@ -157,6 +157,31 @@ pub fn whatsapp(answer: &str) -> FormattedReply {
     }
 }
 
+/// Shapes an answer that must go out whole, such as a staff member's
+/// reply: email and web form as [`format_reply`]; WhatsApp converted and
+/// cut at sentence (or word) boundaries into as many messages of at most
+/// 300 characters as it takes, in order, with nothing deferred.
+pub fn format_whole(channel: Channel, recipient: Recipient<'_>, answer: &str) -> Vec<String> {
+    if channel != Channel::Whatsapp {
+        return format_reply(channel, recipient, answer).messages;
+    }
+    let ChannelLimits::Characters(limit) = Channel::Whatsapp.limits() else {
+        unreachable!("WhatsApp limits are in characters")
+    };
+    let text = markdown_to_whatsapp(answer);
+    let mut rest = text.as_str();
+    let mut messages = Vec::new();
+    while rest.chars().count() > limit {
+        let (head, tail) = cut_at_boundary(rest, limit);
+        messages.push(head.trim_end().to_owned());
+        rest = tail.trim_start();
+    }
+    if !rest.is_empty() || messages.is_empty() {
+        messages.push(rest.to_owned());
+    }
+    messages
+}
+
 /// Cuts `text` so the head has at most `max_chars` characters: at the last
 /// sentence end when that keeps at least half of the budget, else at the
 /// last word boundary, else (one enormous word) mid-word.
@@ -352,6 +377,26 @@ mod tests {
             first_name: Some("Maria"),
             ticket_reference: TICKET,
         }
+    }
+
+    #[test]
+    fn a_whole_whatsapp_answer_is_split_into_messages_that_each_fit() {
+        let sentence = "Your refund of the duplicate charge was approved today. ";
+        let answer = sentence.repeat(12);
+        let messages = format_whole(Channel::Whatsapp, maria(), &answer);
+        assert!(messages.len() >= 3, "{messages:?}");
+        for message in &messages {
+            assert!(message.chars().count() <= 300, "{message}");
+            assert!(!message.contains(WHATSAPP_MORE_LINE), "{message}");
+            assert!(message.ends_with('.'), "cut at a sentence: {message}");
+        }
+        let words: usize = messages.iter().map(|m| m.split_whitespace().count()).sum();
+        assert_eq!(words, answer.split_whitespace().count(), "nothing is lost");
+        let email = format_whole(Channel::Email, maria(), "Done.");
+        assert_eq!(
+            email,
+            format_reply(Channel::Email, maria(), "Done.").messages
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@
 pub mod channel;
 pub mod events;
 pub mod format;
+pub mod handoff;
 pub mod identity;
 pub mod ids;
 pub mod states;

@@ -5,7 +5,8 @@
 //! outbound message id, so a provider that carries it can be asked later
 //! whether the reply arrived.
 
-use fte_channels::{EmailThread, OutboundReply, Recipient};
+use fte_channels::outbound::{self, NoRecipient};
+use fte_channels::{OutboundReply, Recipient};
 use fte_domain::{Channel, InboundMessage};
 use fte_store::messages::{self, NewOutbound};
 use fte_store::outbox::{self, NewReply};
@@ -18,14 +19,7 @@ use crate::agent::AgentOutcome;
 use crate::identity::Identity;
 
 /// Gmail metadata keys the gateway puts on an inbound email.
-pub mod email_metadata {
-    /// Gmail's `threadId`.
-    pub const THREAD_ID: &str = "thread_id";
-    /// The message's `Message-ID` header, with angle brackets.
-    pub const MESSAGE_ID: &str = "message_id";
-    /// The `References` chain: an array of ids with angle brackets.
-    pub const REFERENCES: &str = "references";
-}
+pub use fte_channels::outbound::email_metadata;
 
 /// A reply to queue for the message being handled.
 pub struct QueuedReply<'a> {
@@ -47,60 +41,14 @@ pub struct QueuedReply<'a> {
 
 /// Who a reply on `channel` goes to.
 pub fn recipient(channel: Channel, identity: &Identity) -> Result<Recipient, HandleError> {
-    match channel {
-        Channel::Whatsapp => {
-            identity
-                .phone
-                .clone()
-                .map(Recipient::Phone)
-                .ok_or(HandleError::Invalid(
-                    "a WhatsApp message without a phone number",
-                ))
-        }
-        Channel::Email | Channel::WebForm => {
-            identity
-                .email
-                .clone()
-                .map(Recipient::Email)
-                .ok_or(HandleError::Invalid(
-                    "an email or web form message without an email address",
-                ))
-        }
-    }
-}
-
-fn thread(message: &InboundMessage) -> Option<EmailThread> {
-    if message.channel != Channel::Email {
-        return None;
-    }
-    let meta = &message.metadata;
-    let thread_id = meta.get(email_metadata::THREAD_ID)?.as_str()?.to_owned();
-    let in_reply_to = meta.get(email_metadata::MESSAGE_ID)?.as_str()?.to_owned();
-    let references = meta
-        .get(email_metadata::REFERENCES)
-        .and_then(|r| r.as_array())
-        .map(|r| {
-            r.iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
-    Some(EmailThread {
-        thread_id,
-        in_reply_to_message_id: in_reply_to,
-        references,
-    })
-}
-
-fn subject(message: &InboundMessage) -> Option<String> {
-    let subject = message.subject.as_deref()?.trim();
-    if subject.is_empty() {
-        return None;
-    }
-    if message.channel == Channel::Email && !subject.to_lowercase().starts_with("re:") {
-        return Some(format!("Re: {subject}"));
-    }
-    Some(subject.to_owned())
+    outbound::recipient(channel, identity.email.as_ref(), identity.phone.as_ref()).map_err(
+        |missing| match missing {
+            NoRecipient::Phone => HandleError::Invalid("a WhatsApp message without a phone number"),
+            NoRecipient::Email => {
+                HandleError::Invalid("an email or web form message without an email address")
+            }
+        },
+    )
 }
 
 /// Stores the outbound message and enqueues its delivery; returns the
@@ -141,9 +89,9 @@ pub async fn queue(conn: &mut PgConnection, reply: &QueuedReply<'_>) -> Result<U
     let outbound = OutboundReply {
         channel,
         to,
-        subject: subject(reply.message),
+        subject: outbound::reply_subject(channel, reply.message.subject.as_deref()),
         parts: reply.parts.to_vec(),
-        thread: thread(reply.message),
+        thread: outbound::email_thread(channel, &reply.message.metadata),
         idempotency_key: message_id.to_string(),
         last_inbound_at: Some(reply.message.received_at),
         ticket_reference: Some(reply.ticket_id.to_string()),
