@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use fte_domain::handoff::ResponseHours;
 use fte_runtime::settings::{Lookup, SettingsError};
 use fte_store::PgPool;
 
@@ -20,8 +21,12 @@ pub const CONVERSATION_WINDOW: Duration = Duration::from_secs(24 * 3600);
 pub const RATE_LIMIT_MAX: i64 = 10;
 /// The rate limit's window.
 pub const RATE_LIMIT_WINDOW: Duration = Duration::from_secs(60);
-/// An escalated conversation acknowledges new messages at most this often.
+/// An escalated conversation acknowledges new messages at most this often
+/// (`WORKER_ESCALATED_ACK_INTERVAL_SECS`).
 pub const ESCALATED_ACK_INTERVAL: Duration = Duration::from_secs(3600);
+/// The longest promised human response time a setting may ask for: a week
+/// of business hours.
+pub const MAX_RESPONSE_HOURS: u32 = 60;
 /// How long one provider call may take before its outcome counts as unknown.
 pub const DEFAULT_SEND_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -36,8 +41,14 @@ pub struct WorkerConfig {
     pub rate_limit_max: i64,
     /// The rate limit's window.
     pub rate_limit_window: Duration,
-    /// Minimum time between two acknowledgements of an escalated conversation.
+    /// `WORKER_ESCALATED_ACK_INTERVAL_SECS` (3600): minimum time between two
+    /// acknowledgements of an escalated conversation.
     pub escalated_ack_interval: Duration,
+    /// `ESCALATION_RESPONSE_HOURS_FREE` / `_TEAM` / `_BUSINESS` /
+    /// `_ENTERPRISE` (4 / 4 / 1 / 1): business hours until a person answers
+    /// an escalated case, per plan tier. Sets `expected_response_by` and is
+    /// what the customer is told.
+    pub response_hours: ResponseHours,
     /// Attempts before a reply is failed and dead-lettered.
     pub max_send_attempts: i32,
     /// Timeout of one provider call.
@@ -60,6 +71,7 @@ impl Default for WorkerConfig {
             rate_limit_max: RATE_LIMIT_MAX,
             rate_limit_window: RATE_LIMIT_WINDOW,
             escalated_ack_interval: ESCALATED_ACK_INTERVAL,
+            response_hours: ResponseHours::default(),
             max_send_attempts: DEFAULT_MAX_SEND_ATTEMPTS,
             send_timeout: DEFAULT_SEND_TIMEOUT,
             send_backoff_base: Duration::from_secs(2),
@@ -71,8 +83,9 @@ impl Default for WorkerConfig {
 }
 
 impl WorkerConfig {
-    /// Reads `WORKER_HISTORY_LIMIT` and `WORKER_MAX_SEND_ATTEMPTS` over the
-    /// defaults.
+    /// Reads `WORKER_HISTORY_LIMIT`, `WORKER_MAX_SEND_ATTEMPTS`,
+    /// `WORKER_ESCALATED_ACK_INTERVAL_SECS` and the
+    /// `ESCALATION_RESPONSE_HOURS_*` tiers over the defaults.
     pub fn from_lookup(lookup: &Lookup<'_>) -> Result<Self, SettingsError> {
         let defaults = Self::default();
         let history_limit = lookup.parsed_or("WORKER_HISTORY_LIMIT", defaults.history_limit)?;
@@ -90,12 +103,52 @@ impl WorkerConfig {
                 reason: "must be at least 1".into(),
             });
         }
+        let ack_secs: u64 = lookup.parsed_or(
+            "WORKER_ESCALATED_ACK_INTERVAL_SECS",
+            defaults.escalated_ack_interval.as_secs(),
+        )?;
+        if ack_secs == 0 {
+            return Err(SettingsError::Invalid {
+                var: "WORKER_ESCALATED_ACK_INTERVAL_SECS",
+                reason: "must be at least 1".into(),
+            });
+        }
+        let tiers = defaults.response_hours;
+        let response_hours = ResponseHours {
+            free: response_hours(lookup, "ESCALATION_RESPONSE_HOURS_FREE", tiers.free)?,
+            team: response_hours(lookup, "ESCALATION_RESPONSE_HOURS_TEAM", tiers.team)?,
+            business: response_hours(lookup, "ESCALATION_RESPONSE_HOURS_BUSINESS", tiers.business)?,
+            enterprise: response_hours(
+                lookup,
+                "ESCALATION_RESPONSE_HOURS_ENTERPRISE",
+                tiers.enterprise,
+            )?,
+        };
         Ok(Self {
             history_limit,
             max_send_attempts,
+            escalated_ack_interval: Duration::from_secs(ack_secs),
+            response_hours,
             ..defaults
         })
     }
+}
+
+/// One tier's promised response time: whole business hours, 1 to
+/// [`MAX_RESPONSE_HOURS`].
+fn response_hours(
+    lookup: &Lookup<'_>,
+    var: &'static str,
+    default: u32,
+) -> Result<u32, SettingsError> {
+    let hours = lookup.parsed_or(var, default)?;
+    if !(1..=MAX_RESPONSE_HOURS).contains(&hours) {
+        return Err(SettingsError::Invalid {
+            var,
+            reason: format!("must be between 1 and {MAX_RESPONSE_HOURS} business hours"),
+        });
+    }
+    Ok(hours)
 }
 
 /// Everything [`crate::handle_event`] and the loops need. Cheap to clone.
@@ -138,6 +191,31 @@ mod tests {
     }
 
     #[test]
+    fn the_ack_interval_and_the_response_hours_per_tier_are_settings() {
+        let config = WorkerConfig::from_lookup(&lookup(&[])).unwrap();
+        assert_eq!(config.escalated_ack_interval, ESCALATED_ACK_INTERVAL);
+        assert_eq!(config.response_hours, ResponseHours::default());
+        let config = WorkerConfig::from_lookup(&lookup(&[
+            ("WORKER_ESCALATED_ACK_INTERVAL_SECS", "600"),
+            ("ESCALATION_RESPONSE_HOURS_FREE", "8"),
+            ("ESCALATION_RESPONSE_HOURS_TEAM", "6"),
+            ("ESCALATION_RESPONSE_HOURS_BUSINESS", "2"),
+            ("ESCALATION_RESPONSE_HOURS_ENTERPRISE", "1"),
+        ]))
+        .unwrap();
+        assert_eq!(config.escalated_ack_interval, Duration::from_secs(600));
+        assert_eq!(
+            config.response_hours,
+            ResponseHours {
+                free: 8,
+                team: 6,
+                business: 2,
+                enterprise: 1
+            }
+        );
+    }
+
+    #[test]
     fn invalid_values_name_their_variable() {
         for (pairs, var) in [
             (
@@ -147,6 +225,18 @@ mod tests {
             (
                 &[("WORKER_HISTORY_LIMIT", "-1")][..],
                 "WORKER_HISTORY_LIMIT",
+            ),
+            (
+                &[("WORKER_ESCALATED_ACK_INTERVAL_SECS", "0")][..],
+                "WORKER_ESCALATED_ACK_INTERVAL_SECS",
+            ),
+            (
+                &[("ESCALATION_RESPONSE_HOURS_TEAM", "0")][..],
+                "ESCALATION_RESPONSE_HOURS_TEAM",
+            ),
+            (
+                &[("ESCALATION_RESPONSE_HOURS_BUSINESS", "61")][..],
+                "ESCALATION_RESPONSE_HOURS_BUSINESS",
             ),
         ] {
             let pairs: &'static [(&'static str, &'static str)] = pairs;

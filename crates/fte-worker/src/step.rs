@@ -298,10 +298,11 @@ impl Step<'_> {
         )
         .await?;
         let now = Utc::now();
-        let hours = match self.customer.plan.as_deref() {
-            Some("business") | Some("enterprise") => 1,
-            _ => 4,
-        };
+        let hours = self
+            .ctx
+            .config
+            .response_hours
+            .for_plan(self.customer.plan.as_deref());
         let full_context = json!({
             "summary": decision.summary,
             "customer_id": self.customer.id,
@@ -310,6 +311,7 @@ impl Step<'_> {
             "channel": self.channel().as_str(),
             "reason": decision.reason.as_str(),
             "plan": self.customer.plan,
+            "response_hours": hours,
         });
         conversations::insert_escalation(
             &mut *conn,
@@ -320,7 +322,7 @@ impl Step<'_> {
                 channel: self.channel().as_str(),
                 reason: decision.reason.as_str(),
                 full_context: full_context.clone(),
-                expected_response_by: Some(business_hours_after(now, hours)),
+                expected_response_by: Some(business_hours_after(now, i64::from(hours))),
             },
         )
         .await?;
