@@ -69,6 +69,10 @@ pub struct Metrics {
     pub metrics_events: IntCounterVec,
     /// `fte_alert_active{alert}`: in-process alerts holding now, by name.
     pub alert_active: IntGaugeVec,
+    /// `fte_escalations_overdue{channel}`: unresolved escalations past their
+    /// promised human response time, refreshed from the database by the
+    /// worker's rates loop (and by `GET /metrics/channels` on the gateway).
+    pub escalations_overdue: IntGaugeVec,
 }
 
 fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -264,6 +268,12 @@ impl Metrics {
                 "In-process alerts holding now, by alert name",
                 &["alert"],
             ),
+            escalations_overdue: int_gauge(
+                &registry,
+                "fte_escalations_overdue",
+                "Unresolved escalations past their promised human response time",
+                &["channel"],
+            ),
             registry,
         };
         metrics
@@ -349,6 +359,7 @@ mod tests {
         m.alert_active
             .with_label_values(&["FteDatabasePoolSaturated"])
             .set(0);
+        m.escalations_overdue.with_label_values(&["email"]).set(0);
         let text = m.encode();
         for name in [
             "fte_http_requests_total",
@@ -374,6 +385,7 @@ mod tests {
             "fte_agent_failed_tool_calls_total",
             "fte_metrics_events_total",
             "fte_alert_active",
+            "fte_escalations_overdue",
         ] {
             assert!(
                 text.contains(name),

@@ -240,23 +240,3 @@ pub async fn inbound_count_since(
     Ok(count)
 }
 
-/// Records one agent metric in `agent_metrics`.
-pub async fn record_agent_metric(
-    executor: impl PgExecutor<'_>,
-    name: &str,
-    value: f64,
-    channel: &str,
-    dimensions: serde_json::Value,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "insert into agent_metrics (metric_name, metric_value, channel, dimensions)
-         values ($1, $2::numeric, $3, $4)",
-    )
-    .bind(name)
-    .bind(value)
-    .bind(channel)
-    .bind(dimensions)
-    .execute(executor)
-    .await?;
-    Ok(())
-}

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fte_domain::handoff::ResponseHours;
-use fte_runtime::settings::{Lookup, SettingsError};
+use fte_runtime::settings::{AlertSettings, Lookup, SettingsError};
 use fte_store::PgPool;
 
 use crate::agent::ReplyAgent;
@@ -61,6 +61,8 @@ pub struct WorkerConfig {
     pub sender_poll_interval: Duration,
     /// A `sending` row older than this is presumed orphaned (outcome unknown).
     pub sending_lease: Duration,
+    /// The in-process alert thresholds (`ALERT_*`).
+    pub alerts: AlertSettings,
 }
 
 impl Default for WorkerConfig {
@@ -78,6 +80,7 @@ impl Default for WorkerConfig {
             send_backoff_max: Duration::from_secs(300),
             sender_poll_interval: Duration::from_millis(500),
             sending_lease: Duration::from_secs(300),
+            alerts: AlertSettings::default(),
         }
     }
 }
@@ -129,6 +132,7 @@ impl WorkerConfig {
             max_send_attempts,
             escalated_ack_interval: Duration::from_secs(ack_secs),
             response_hours,
+            alerts: AlertSettings::from_lookup(lookup)?,
             ..defaults
         })
     }

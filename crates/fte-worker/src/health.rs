@@ -3,7 +3,9 @@
 //! `/health` and `/ready` answer 200 while PostgreSQL and Kafka answer and
 //! 503 otherwise, with each dependency's state and each channel's breaker
 //! state (a degraded channel does not make the worker unhealthy: its
-//! replies wait in the outbox). `/metrics` is the Prometheus registry.
+//! replies wait in the outbox). While an in-process alert holds the status
+//! is `degraded` (still 200) and `alerts` lists each with its reason and
+//! since when. `/metrics` is the Prometheus registry.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +17,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use fte_bus::KafkaPublisher;
 use fte_channels::{GuardedSender, ReplySender};
+use fte_runtime::alerts::AlertBook;
 use fte_store::PgPool;
 use serde_json::json;
 
@@ -27,6 +30,8 @@ pub struct HealthState {
     pub publisher: KafkaPublisher,
     /// Each channel's guarded sender, for its breaker state.
     pub senders: Vec<Arc<GuardedSender>>,
+    /// The in-process alerts that hold (`degraded` while any does).
+    pub alerts: Arc<AlertBook>,
 }
 
 /// The probe routes.
@@ -53,11 +58,18 @@ pub async fn report(state: &HealthState) -> (StatusCode, serde_json::Value) {
         );
     }
     let healthy = postgres.is_ok() && kafka.is_ok();
+    let alerts = state.alerts.active();
     let body = json!({
-        "status": if healthy { "ok" } else { "unavailable" },
+        "status": match (healthy, alerts.is_empty()) {
+            (false, _) => "unavailable",
+            (true, true) => "ok",
+            // Still serving: an alert is for people, not the orchestrator.
+            (true, false) => "degraded",
+        },
         "postgres": if postgres.is_ok() { "up" } else { "down" },
         "kafka": if kafka.is_ok() { "up" } else { "down" },
         "channels": channels,
+        "alerts": alerts,
     });
     let status = if healthy {
         StatusCode::OK

@@ -1,7 +1,13 @@
-//! The escalation-rate gauge (`fte_escalation_rate{channel}`) that the
-//! escalation alert and the dashboard read: the share of the last hour's
-//! tickets that went to a human, per channel, computed from the database so
-//! every worker replica reports the same figure (the alert takes the max).
+//! The escalation gauges, computed from the database so every worker
+//! replica reports the same figure (alerts take the max):
+//!
+//! - `fte_escalation_rate{channel}`, which the escalation alert and the
+//!   dashboard read: the share of the last hour's tickets that went to a
+//!   human, per channel;
+//! - `fte_escalations_overdue{channel}`: unresolved escalations past their
+//!   promised human response time. The worker owns this refresh because it
+//!   runs all the time; the gateway's `/metrics/channels` also sets it when
+//!   called.
 
 use std::time::Duration;
 
@@ -12,8 +18,8 @@ use tokio_util::sync::CancellationToken;
 /// How often the gauge is refreshed.
 pub const REFRESH_INTERVAL: Duration = Duration::from_secs(30);
 
-/// Computes the rates once and publishes them; channels without tickets in
-/// the hour read 0.
+/// Computes the rates and the overdue counts once and publishes them;
+/// channels without tickets in the hour (or without overdue cases) read 0.
 pub async fn refresh(pool: &PgPool) -> Result<(), fte_store::StoreError> {
     let rates = fte_store::rates::escalation_rate_last_hour(pool).await?;
     let gauge = &fte_runtime::metrics::global().escalation_rate;
@@ -23,6 +29,11 @@ pub async fn refresh(pool: &PgPool) -> Result<(), fte_store::StoreError> {
             .find(|(name, _)| name == channel.as_str())
             .map_or(0.0, |(_, rate)| *rate);
         gauge.with_label_values(&[channel.as_str()]).set(rate);
+    }
+    let overdue = fte_store::escalations::overdue_by_channel(pool).await?;
+    let gauge = &fte_runtime::metrics::global().escalations_overdue;
+    for (channel, count) in overdue {
+        gauge.with_label_values(&[channel.as_str()]).set(count);
     }
     Ok(())
 }

@@ -16,6 +16,7 @@ use fte_channels::{GuardedSender, ReplySender};
 use fte_domain::Channel;
 use fte_fakes::RecordingSender;
 use fte_runtime::Profile;
+use fte_runtime::alerts::AlertBook;
 use fte_runtime::settings::{
     AgentSettings, DatabaseSettings, GmailSettings, KafkaSettings, Lookup, SettingsError,
     TwilioSettings, WebReplySettings, WorkerSettings,
@@ -26,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::agent::ReplyAgent;
 use crate::agent_adapter::AgentAdapter;
+use crate::collector;
 use crate::consumer::{self, ConsumerConfig, ConsumerError};
 use crate::events::{EventSink, relay_pending};
 use crate::gmail_sync::{self, GmailSync};
@@ -265,7 +267,9 @@ fn recording(channel: Channel) -> Arc<dyn ReplySender> {
 }
 
 /// Runs the worker until `shutdown`: the probe server, one outbox sender
-/// per channel, the event relay and the consumer. On shutdown the consumer
+/// per channel, the event relay, the metrics collector (group
+/// `fte-metrics-collector`), the alert evaluation and the consumer. The
+/// process start is recorded for the system metrics. On shutdown the consumer
 /// finishes in-flight messages and commits, the senders finish their round,
 /// the relay publishes once more and the producer is flushed.
 pub async fn run(worker: Worker, shutdown: CancellationToken) -> Result<(), StartupError> {
@@ -279,6 +283,10 @@ pub async fn run(worker: Worker, shutdown: CancellationToken) -> Result<(), Star
         gmail,
     } = worker;
     let mut tasks = JoinSet::new();
+    let alert_book = Arc::new(AlertBook::new());
+    if let Err(error) = fte_store::metrics::record_process_start(&ctx.pool, "worker").await {
+        tracing::warn!(%error, "process start not recorded");
+    }
 
     if let Some(addr) = probe_addr {
         let listener = tokio::net::TcpListener::bind(addr)
@@ -289,6 +297,7 @@ pub async fn run(worker: Worker, shutdown: CancellationToken) -> Result<(), Star
             pool: ctx.pool.clone(),
             publisher: publisher.clone(),
             senders: senders.clone(),
+            alerts: alert_book.clone(),
         });
         let stop = shutdown.clone();
         tasks.spawn(async move {
@@ -312,6 +321,29 @@ pub async fn run(worker: Worker, shutdown: CancellationToken) -> Result<(), Star
     }
 
     tasks.spawn(crate::rates::run(ctx.pool.clone(), shutdown.clone()));
+    tasks.spawn(crate::alerts::run(
+        ctx.pool.clone(),
+        ctx.config.alerts.clone(),
+        alert_book,
+        shutdown.clone(),
+    ));
+
+    let mut collector_config = ConsumerConfig::new(collector::GROUP);
+    collector_config.shutdown_grace = consumer_config.shutdown_grace;
+    let collector_run = collector::run(
+        ctx.pool.clone(),
+        bootstrap.clone(),
+        publisher.clone(),
+        collector_config,
+        consumer_config.group.clone(),
+        shutdown.clone(),
+    );
+    tasks.spawn(async move {
+        if let Err(error) = collector_run.await {
+            // Metrics stop, customers are still answered: log it loudly.
+            tracing::error!(%error, "metrics collector failed");
+        }
+    });
 
     let relay_pool = ctx.pool.clone();
     let relay_sink: Arc<dyn EventSink> = ctx.events.clone();

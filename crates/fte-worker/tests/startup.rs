@@ -135,6 +135,7 @@ async fn health_reports_each_dependency_and_channel_and_fails_without_postgres()
         pool: h.pool.clone(),
         publisher: publisher.clone(),
         senders: vec![email_guarded.clone(), whatsapp_guarded.clone()],
+        alerts: Default::default(),
     };
     let (status, body) = health::report(&state).await;
     assert_eq!(status, 200, "{body}");
