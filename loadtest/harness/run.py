@@ -1,0 +1,353 @@
+"""The scale harness: starts the system as separate processes, drives the
+profile's traffic, runs the chaos schedule, probes /health every second,
+then reconciles and reports (results/<timestamp>/report.json + report.html).
+
+    python3 loadtest/harness/run.py [--short | --duration 10m] [--workers 2] ...
+
+See README.md, "Proof at scale"."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import procs  # noqa: E402
+import reconcile  # noqa: E402
+import report  # noqa: E402
+import traffic  # noqa: E402
+
+ROOT = procs.ROOT
+
+
+def parse_duration(text: str) -> float:
+    text = text.strip().lower()
+    for suffix, factor in (("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)):
+        if text.endswith(suffix) and text[: -len(suffix)].replace(".", "", 1).isdigit():
+            return float(text[: -len(suffix)]) * factor
+    return float(text)
+
+
+def arguments() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--short", action="store_true",
+                   help="the short profile (about 3 minutes in all), as scripts/test.sh runs it")
+    p.add_argument("--duration", default=None,
+                   help="traffic and chaos window, e.g. 10m (default 10m; 100s with --short)")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--web", type=int, default=None)
+    p.add_argument("--email", type=int, default=None)
+    p.add_argument("--whatsapp", type=int, default=None)
+    p.add_argument("--cross", type=int, default=None,
+                   help="customers writing on all three channels")
+    p.add_argument("--model-latency-ms", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--bin-dir", default=None,
+                   help="where fte, fte-api, fte-worker, fte-fakes are (default target/debug)")
+    p.add_argument("--pg-port", type=int, default=int(os.environ.get("FTE_SCALE_PG_PORT", 54339)))
+    p.add_argument("--api-port", type=int, default=int(os.environ.get("FTE_SCALE_API_PORT", 18190)))
+    p.add_argument("--results", default=str(ROOT / "results"))
+    p.add_argument("--no-chaos", action="store_true")
+    a = p.parse_args()
+    if a.short:
+        defaults = dict(duration=100.0, web=30, email=15, whatsapp=15, cross=10)
+    else:
+        defaults = dict(duration=600.0, web=110, email=60, whatsapp=60, cross=15)
+    a.duration = parse_duration(a.duration) if a.duration else defaults["duration"]
+    for key in ("web", "email", "whatsapp", "cross"):
+        if getattr(a, key) is None:
+            setattr(a, key, defaults[key])
+    if a.seed is None:
+        a.seed = int(time.time())
+    return a
+
+
+class Health:
+    """GET /health every second; every answer kept."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.samples: list[dict] = []
+        self._stop = threading.Event()
+
+    def run(self):
+        import requests
+        session = requests.Session()
+        while not self._stop.is_set():
+            started = time.time()
+            try:
+                r = session.get(self.url, timeout=2)
+                ok, status = r.status_code == 200, r.status_code
+            except requests.RequestException as error:
+                ok, status = False, type(error).__name__
+            self.samples.append({"t": started, "ok": ok, "status": status,
+                                 "ms": round((time.time() - started) * 1000, 1)})
+            self._stop.wait(max(0.0, 1.0 - (time.time() - started)))
+
+    def start(self):
+        threading.Thread(target=self.run, daemon=True).start()
+
+    def stop(self):
+        self._stop.set()
+
+
+class System:
+    def __init__(self, args, run_dir: Path):
+        self.args = args
+        self.run_dir = run_dir
+        self.bin = Path(args.bin_dir) if args.bin_dir else Path(
+            os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "debug"
+        self.pg = procs.Postgres(args.pg_port, ROOT / ".local/scale-pg/data")
+        base = {k: v for k, v in os.environ.items()
+                if not k.startswith(("KAFKA_", "OPENAI_", "GMAIL_", "TWILIO_", "DATABASE_",
+                                     "POSTGRES_", "API_", "WORKER_", "SMTP_"))}
+        base.update(FTE_PROFILE="dev", LOG_FORMAT="json", RUST_LOG="info,sqlx=warn,rdkafka=warn")
+        self.base_env = base
+        self.api_url = f"http://127.0.0.1:{args.api_port}"
+        self.workers: list[procs.Process] = []
+        self.events: list[dict] = []
+
+    def event(self, kind: str, **detail):
+        self.events.append({"t": time.time(), "kind": kind, **detail})
+        print(f"[scale] {time.strftime('%H:%M:%S')} {kind} {detail if detail else ''}", flush=True)
+
+    def start(self):
+        for name in ("fte", "fte-api", "fte-worker", "fte-fakes"):
+            if not (self.bin / name).exists():
+                raise SystemExit(f"{self.bin / name} is missing: cargo build --locked -p fte-cli "
+                                 "-p fte-gateway -p fte-worker -p fte-fakes")
+        self.pg.start()
+        self.broker = procs.Broker(self.bin, self.base_env, self.run_dir)
+        self.bootstrap = self.broker.start()
+        self.fakes = procs.Fakes(self.bin, self.base_env, self.run_dir, self.args.model_latency_ms)
+        cfg = self.fakes.start()
+        env = dict(self.base_env, DATABASE_URL=self.pg.url,
+                   FTE_BROKER_ADDRESS_FILE=str(self.broker.address_file),
+                   KAFKA_SESSION_TIMEOUT_MS="6000")
+        for key in ("GMAIL_API_BASE_URL", "GMAIL_TOKEN_URL", "GMAIL_MAILBOX", "GMAIL_CLIENT_ID",
+                    "GMAIL_CLIENT_SECRET", "GMAIL_REFRESH_TOKEN", "GMAIL_PUBSUB_JWKS_URL",
+                    "GMAIL_PUBSUB_AUDIENCE", "GMAIL_PUBSUB_SERVICE_ACCOUNT", "TWILIO_API_BASE_URL",
+                    "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "OPENAI_BASE_URL", "OPENAI_API_KEY"):
+            env[key] = str(cfg[key])
+        env["GMAIL_PUBSUB_TOPIC"] = "projects/orbit-labs/topics/gmail"
+        env["WEB_REPLY_NOTIFY"] = "none"
+        env["TWILIO_WHATSAPP_NUMBER"] = traffic.signing.OUR_WHATSAPP_NUMBER.removeprefix("whatsapp:")
+        self.env = env
+        template = "fte_scale_template"
+        self.pg.ensure_database(template)
+        template_env = dict(env, DATABASE_URL=self.pg.url_of(template))
+        started = time.time()
+        for step in (["migrate"], ["kb", "import"]):
+            with open(self.run_dir / "setup.log", "ab") as log:
+                subprocess.run([str(self.bin / "fte"), *step], env=template_env, check=True,
+                               cwd=ROOT, stdout=log, stderr=log)
+        self.pg.recreate_database(template)
+        self.event("database ready", seconds=round(time.time() - started, 1))
+        api_env = dict(env, API_HOST="127.0.0.1", API_PORT=str(self.args.api_port),
+                       PUBLIC_BASE_URL=self.api_url, SUBMIT_RATE_LIMIT_PER_MINUTE="100000",
+                       WEBHOOK_RATE_LIMIT_PER_MINUTE="100000")
+        self.api = procs.Process("api", [str(self.bin / "fte-api")], api_env, self.run_dir).start()
+        for i in range(self.args.workers):
+            worker_env = dict(env, WORKER_METRICS_HOST="127.0.0.1",
+                              WORKER_METRICS_PORT=str(self.args.api_port + 11 + i))
+            self.workers.append(
+                procs.Process(f"worker-{i + 1}", [str(self.bin / "fte-worker")], worker_env,
+                              self.run_dir).start())
+        procs.wait_until(lambda: procs.http_ok(self.api_url + "/ready"), 60, "the gateway")
+        for i, _ in enumerate(self.workers):
+            port = self.args.api_port + 11 + i
+            procs.wait_until(lambda: procs.http_ok(f"http://127.0.0.1:{port}/ready"), 90,
+                             f"worker {i + 1}")
+        self.event("system ready", workers=len(self.workers), bootstrap=self.bootstrap)
+
+    def stop(self):
+        for process in [*self.workers, getattr(self, "api", None)]:
+            if process:
+                process.terminate()
+        if hasattr(self, "fakes"):
+            self.fakes.stop()
+        if hasattr(self, "broker"):
+            self.broker.stop()
+
+
+class Chaos:
+    """The schedule, as fractions of the traffic window."""
+
+    def __init__(self, system: System, duration: float, rng: random.Random, short: bool):
+        self.system = system
+        self.duration = duration
+        self.rng = rng
+        self.short = short
+        self._stop = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def at(self, fraction: float, action):
+        def run():
+            if not self._stop.wait(self.duration * fraction):
+                try:
+                    action()
+                except Exception as error:  # a chaos step failing is reported, not fatal
+                    self.system.event("chaos step failed", error=str(error))
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def kill_loop(self):
+        s = self.system
+        low, high = (0.12, 0.22) if self.short else (0.08, 0.16)
+        next_at = self.rng.uniform(low, high) * self.duration
+        start = time.monotonic()
+        while not self._stop.wait(max(0.0, next_at - (time.monotonic() - start))):
+            if time.monotonic() - start > self.duration * 0.9:
+                return
+            worker = self.rng.choice(s.workers)
+            s.event("kill -9 worker", worker=worker.name, pid=worker.pid)
+            worker.kill9()
+            self._stop.wait(self.rng.uniform(2, 6))
+            worker.start()
+            s.event("worker restarted", worker=worker.name, pid=worker.pid)
+            next_at += self.rng.uniform(low, high) * self.duration
+
+    def start(self):
+        s = self.system
+        outage = 20.0 if self.short else 60.0
+
+        def twilio():
+            s.event("twilio down", seconds=outage)
+            s.fakes.twilio_down(outage)
+            threading.Timer(outage, lambda: s.event("twilio back")).start()
+
+        def broker_faults():
+            s.event("broker faults", produce=5, fetch=5, commit=3)
+            s.broker.command("fail produce 5")
+            s.broker.command("fail fetch 5")
+            s.broker.command("fail commit 3")
+            s.event("broker down", seconds=3)
+            s.broker.command("down")
+            time.sleep(3)
+            s.broker.command("up")
+            s.event("broker up")
+
+        def postgres():
+            s.event("postgres restart")
+            s.pg.restart()
+            s.event("postgres back")
+
+        self.at(0.30, twilio)
+        self.at(0.55, broker_faults)
+        self.at(0.72, postgres)
+        thread = threading.Thread(target=self.kill_loop, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def stop(self):
+        self._stop.set()
+
+
+def processed(pg: procs.Postgres, m: traffic.Planned) -> bool:
+    if not m.accepted or not m.channel_message_id:
+        return m.sent_at is not None
+    rows = pg.psql(
+        "select 1 from messages where direction = 'inbound' and channel = "
+        f"'{m.channel}' and channel_message_id = '{m.channel_message_id}' "
+        "and metadata ? 'processed_at'")
+    return bool(rows.strip())
+
+
+def drive(system: System, plan: list[traffic.Planned], duration: float):
+    senders = traffic.Senders(system.api_url, system.fakes, system.api_url)
+    start = time.monotonic()
+    pending = list(plan)
+    pool = ThreadPoolExecutor(max_workers=24)
+    futures = {}
+    while pending:
+        now = time.monotonic() - start
+        due = []
+        for m in pending:
+            if m.at > now:
+                continue
+            if m.after is not None:
+                f = futures.get(id(m.after))
+                if f is None or not f.done():
+                    continue
+                # The customer writes again once the previous message was answered.
+                try:
+                    if not processed(system.pg, m.after) and now < m.at + 120:
+                        continue
+                except Exception:
+                    continue
+            due.append(m)
+        for m in due:
+            pending.remove(m)
+            futures[id(m)] = pool.submit(senders.send, m)
+        time.sleep(0.2)
+    pool.shutdown(wait=True)
+    elapsed = time.monotonic() - start
+    if elapsed < duration:
+        time.sleep(duration - elapsed)
+
+
+def main() -> int:
+    args = arguments()
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    run_dir = Path(args.results) / stamp
+    run_dir.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(args.seed)
+    profile = "short" if args.short else "full"
+    print(f"[scale] {profile} profile: {args.duration:.0f} s of traffic and chaos, "
+          f"{args.web} web, {args.email} email, {args.whatsapp} WhatsApp, {args.cross} "
+          f"cross-channel customers, {args.workers} workers, model latency "
+          f"{args.model_latency_ms} ms, seed {args.seed}; results in {run_dir}", flush=True)
+    plan = traffic.plan(args.duration, args.web, args.email, args.whatsapp, args.cross, args.seed)
+    system = System(args, run_dir)
+    health = Health(system.api_url + "/health")
+    started = time.time()
+    try:
+        system.start()
+        health.start()
+        chaos = Chaos(system, args.duration, rng, args.short)
+        if not args.no_chaos:
+            chaos.start()
+        traffic_started = time.time()
+        drive(system, plan, args.duration)
+        chaos.stop()
+        system.event("traffic done", sent=sum(1 for m in plan if m.sent_at))
+        # Everything dead: restart what chaos left down, then let the system drain.
+        for worker in system.workers:
+            if not worker.alive():
+                worker.start()
+        drained = reconcile.wait_for_outcomes(system.pg, plan, timeout=90 if args.short else 180)
+        system.event("drained" if drained else "drain timed out")
+        health.stop()
+        result = reconcile.reconcile(system, plan, health.samples, traffic_started)
+    finally:
+        health.stop()
+        system.stop()
+    result["profile"] = {
+        "name": profile, "duration_s": args.duration, "workers": args.workers,
+        "model_latency_ms": args.model_latency_ms, "seed": args.seed,
+        "planned": {"web_form": args.web, "email": args.email, "whatsapp": args.whatsapp,
+                    "cross_channel_customers": args.cross},
+        "wall_clock_s": round(time.time() - started, 1),
+    }
+    result["events"] = [dict(e, t=round(e["t"] - traffic_started, 2)) for e in system.events]
+    criteria = reconcile.criteria(result, short=args.short)
+    result["criteria"] = criteria
+    (run_dir / "report.json").write_text(json.dumps(result, indent=2, default=str))
+    (run_dir / "report.html").write_text(report.html(result))
+    print(report.summary(result))
+    print(f"[scale] report: {run_dir / 'report.json'} and {run_dir / 'report.html'}")
+    failed = [c for c in criteria if c["enforced"] and not c["pass"]]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
