@@ -239,4 +239,3 @@ pub async fn inbound_count_since(
     .await?;
     Ok(count)
 }
-

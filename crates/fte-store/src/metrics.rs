@@ -12,6 +12,7 @@
 
 use chrono::{DateTime, Utc};
 use fte_domain::Channel;
+use fte_runtime::alerts::{AlertInputs, ChannelFigure, GroupLag};
 use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
@@ -430,6 +431,48 @@ pub async fn process_starts_since(
     .bind(since)
     .fetch_all(pool)
     .await?)
+}
+
+/// How long a stored lag measurement counts for the alerts (the worker
+/// measures every 15 s; an older figure means no worker is measuring).
+pub const LAG_FRESHNESS: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// What the in-process alerts are evaluated on: each channel's escalation
+/// rate and P95 latency over the last hour, each group's fresh lag summed
+/// per topic, and this process's pool utilisation.
+pub async fn alert_inputs(pool: &PgPool) -> Result<AlertInputs, StoreError> {
+    let now = Utc::now();
+    let channels = channel_level(pool, now - chrono::Duration::hours(1))
+        .await?
+        .into_iter()
+        .filter(|level| level.channel != OVERALL)
+        .map(|level| ChannelFigure {
+            escalation_rate: level.escalation_rate(),
+            tickets: level.tickets,
+            p95_latency_ms: level.p95_latency_ms,
+            channel: level.channel,
+        })
+        .collect();
+    let fresh_since = now - chrono::Duration::from_std(LAG_FRESHNESS).unwrap_or_default();
+    let mut lags: Vec<GroupLag> = Vec::new();
+    for row in consumer_lag(pool, fresh_since).await? {
+        match lags
+            .iter_mut()
+            .find(|l| l.group == row.group_id && l.topic == row.topic)
+        {
+            Some(total) => total.lag += row.lag,
+            None => lags.push(GroupLag {
+                group: row.group_id,
+                topic: row.topic,
+                lag: row.lag,
+            }),
+        }
+    }
+    Ok(AlertInputs {
+        channels,
+        lags,
+        pool_utilisation: Some(crate::record_pool_metrics(pool)),
+    })
 }
 
 fn ratio(numerator: f64, denominator: f64) -> Option<f64> {

@@ -18,6 +18,12 @@
 //! - [`gmail_sync`]: the consumer of the gateway's Gmail notifications:
 //!   syncs the support mailbox from its stored history id into
 //!   `ticket.inbound` events (through the event outbox).
+//! - [`collector`]: the metrics collector, consumer group
+//!   `fte-metrics-collector` on `fte.metrics`: the one writer of
+//!   `agent_metrics` (idempotent on the event id), the agent-level
+//!   Prometheus series, and the consumer lag of every known group.
+//! - [`alerts`]: the plan's alert thresholds evaluated every
+//!   `ALERT_INTERVAL_SECS`; `/health` says `degraded` while one holds.
 //! - [`startup`] and [`health`]: wiring for the `fte-worker` binary and for
 //!   `fte run` ([`startup::run`]).
 //!
