@@ -65,6 +65,15 @@ pub enum ApiError {
     /// 404.
     #[error("{0}")]
     NotFound(String),
+    /// 409: the request conflicts with the resource's state (an escalation
+    /// already resolved, a reply to a conversation the bot is answering).
+    #[error("{message}")]
+    Conflict {
+        /// Machine-readable code.
+        code: &'static str,
+        /// What conflicts, and what to do instead.
+        message: String,
+    },
     /// 405: the path exists, the method does not.
     #[error("method not allowed")]
     MethodNotAllowed,
@@ -117,6 +126,7 @@ impl ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -140,6 +150,7 @@ impl ApiError {
                 None,
             ),
             ApiError::NotFound(message) => ("not_found", message.clone(), None),
+            ApiError::Conflict { code, message } => (*code, message.clone(), None),
             ApiError::MethodNotAllowed => (
                 "method_not_allowed",
                 "This endpoint does not accept that method; see /docs.".to_owned(),

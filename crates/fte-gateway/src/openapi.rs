@@ -8,7 +8,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{ErrorBody, FieldError};
-use crate::routes::{form, staff, support, webhooks, widget};
+use crate::routes::{escalations, form, staff, support, webhooks, widget};
 
 /// Adds the staff bearer key scheme.
 struct StaffKeyScheme;
@@ -46,6 +46,10 @@ impl Modify for StaffKeyScheme {
         staff::conversation,
         staff::customer_lookup,
         staff::channel_metrics,
+        escalations::list,
+        escalations::assign,
+        escalations::reply,
+        escalations::resolve,
         widget::script,
         widget::demo,
         crate::routes::probes::health,

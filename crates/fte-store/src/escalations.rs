@@ -345,6 +345,8 @@ pub async fn reply_target(
 /// A reply written by a staff member.
 #[derive(Clone, Debug)]
 pub struct NewStaffReply<'a> {
+    /// The message id (the caller's, so it can key the delivery).
+    pub id: Uuid,
     /// The conversation.
     pub conversation_id: Uuid,
     /// The channel it goes out on.
@@ -357,26 +359,26 @@ pub struct NewStaffReply<'a> {
     pub parts: usize,
 }
 
-/// Stores a staff reply as an outbound `agent` message with its author;
-/// returns the message id. The caller enqueues its delivery in the same
-/// transaction.
+/// Stores a staff reply as an outbound `agent` message with its author. The
+/// caller enqueues its delivery in the same transaction.
 pub async fn insert_staff_reply(
     executor: impl PgExecutor<'_>,
     reply: &NewStaffReply<'_>,
-) -> Result<Uuid, StoreError> {
-    Ok(sqlx::query_scalar(
-        "insert into messages (conversation_id, channel, direction, role, content, author,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "insert into messages (id, conversation_id, channel, direction, role, content, author,
              metadata, created_at, updated_at)
-         values ($1, $2, 'outbound', 'agent', $3, $4, $5, clock_timestamp(), clock_timestamp())
-         returning id",
+         values ($1, $2, $3, 'outbound', 'agent', $4, $5, $6, clock_timestamp(), clock_timestamp())",
     )
+    .bind(reply.id)
     .bind(reply.conversation_id)
     .bind(reply.channel)
     .bind(reply.content)
     .bind(reply.staff)
     .bind(serde_json::json!({ "staff": reply.staff, "parts": reply.parts }))
-    .fetch_one(executor)
-    .await?)
+    .execute(executor)
+    .await?;
+    Ok(())
 }
 
 /// Unresolved escalations past their promised response time, per channel

@@ -1,5 +1,6 @@
 //! The route table and the layers around it.
 
+pub mod escalations;
 pub mod form;
 pub mod probes;
 pub mod staff;
@@ -43,7 +44,11 @@ pub fn router(state: AppState) -> Router {
     let staff = Router::new()
         .route("/conversations/{id}", get(staff::conversation))
         .route("/customers/lookup", get(staff::customer_lookup))
-        .route("/metrics/channels", get(staff::channel_metrics));
+        .route("/metrics/channels", get(staff::channel_metrics))
+        .route("/escalations", get(escalations::list))
+        .route("/escalations/{id}/assign", post(escalations::assign))
+        .route("/escalations/{id}/resolve", post(escalations::resolve))
+        .route("/conversations/{id}/reply", post(escalations::reply));
     Router::new()
         .merge(support)
         .merge(webhooks)

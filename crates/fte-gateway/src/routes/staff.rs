@@ -232,6 +232,8 @@ pub struct ChannelMetrics {
     pub escalation_rate: f64,
     /// Mean conversation sentiment, when any was scored.
     pub avg_sentiment: Option<f64>,
+    /// Unresolved escalations past their promised human response time.
+    pub overdue_escalations: i64,
 }
 
 /// Per-channel figures computed from the CRM tables, keyed by channel.
@@ -251,6 +253,18 @@ pub async fn channel_metrics(
     State(state): State<AppState>,
 ) -> Result<Json<HashMap<String, ChannelMetrics>>, ApiError> {
     let figures = tickets::channel_figures(&state.pool).await?;
+    let overdue = fte_store::escalations::overdue_by_channel(&state.pool).await?;
+    let overdue_on = |channel: &str| {
+        let count = overdue
+            .iter()
+            .find(|(c, _)| c == channel)
+            .map_or(0, |(_, n)| *n);
+        fte_runtime::metrics::global()
+            .escalations_overdue
+            .with_label_values(&[channel])
+            .set(count);
+        count
+    };
     Ok(Json(
         figures
             .into_iter()
@@ -260,6 +274,7 @@ pub async fn channel_metrics(
                 } else {
                     0.0
                 };
+                let overdue_escalations = overdue_on(&f.channel);
                 (
                     f.channel,
                     ChannelMetrics {
@@ -268,6 +283,7 @@ pub async fn channel_metrics(
                         escalations: f.escalations,
                         escalation_rate: rate,
                         avg_sentiment: f.avg_sentiment,
+                        overdue_escalations,
                     },
                 )
             })

@@ -1,0 +1,652 @@
+//! The human handoff, for staff: the escalation queue, taking a case,
+//! replying to the customer through their current channel, and resolving.
+//!
+//! Every handler takes [`StaffAuth`]. A staff key names no person, so the
+//! actions that record who acted (assign, reply, resolve) take a required
+//! `staff` field in the body.
+//!
+//! - A staff reply commits the message (role `agent`, its author the staff
+//!   member) and its `reply_outbox` row in one transaction and answers 202;
+//!   the worker's sender for that channel delivers it, with that channel's
+//!   formatting and addressing (`fte_domain::format`,
+//!   `fte_channels::outbound`), exactly as it delivers the bot's replies.
+//!   Only an escalated conversation takes a staff reply: in an active one
+//!   the bot is answering, and a person and the bot never talk over each
+//!   other.
+//! - Assigning and resolving commit an event for `fte.escalations`
+//!   (`escalation.assigned`, `escalation.resolved`) in the same transaction
+//!   and publish it at once (the outbox relay retries a failed publish).
+//! - Resolving closes the escalation, its ticket and its conversation; the
+//!   customer's next message starts a conversation the bot answers.
+//!
+//! Logs carry ids only: never the staff member, the customer or the text.
+
+use anyhow::Context;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use fte_channels::OutboundReply;
+use fte_channels::outbound;
+use fte_domain::format::{self, Recipient as FormatRecipient};
+use fte_domain::{Channel, EmailAddress, EventEnvelope, PhoneNumber};
+use fte_store::escalations::{
+    self, EscalationView, HandoffError, NewStaffReply, ReplyTarget, StatusFilter,
+};
+use fte_store::outbox::{self as store_outbox, NewReply};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::StaffAuth;
+use crate::error::{AppJson, ErrorBody, FieldError};
+use crate::outbox::{Enqueued, publish_committed_batch};
+use crate::{ApiError, AppState};
+
+/// Escalations per page unless `limit` says otherwise.
+pub const DEFAULT_PAGE_SIZE: i64 = 20;
+/// The largest page.
+pub const MAX_PAGE_SIZE: i64 = 100;
+/// The longest staff name accepted (the column's width).
+pub const MAX_STAFF_LEN: usize = 255;
+/// The longest staff reply, in characters (WhatsApp splits it into messages;
+/// an email longer than 500 words into numbered emails).
+pub const MAX_REPLY_CHARS: usize = 5000;
+/// The longest resolution note, in characters.
+pub const MAX_NOTES_CHARS: usize = 5000;
+
+/// The customer an escalation is about, for the staff view.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EscalationCustomer {
+    /// Customer id.
+    pub id: Uuid,
+    /// Name, when known.
+    pub name: Option<String>,
+    /// Primary email, when known.
+    pub email: Option<String>,
+    /// Primary phone, when known.
+    pub phone: Option<String>,
+    /// Plan tier, when known.
+    pub plan: Option<String>,
+}
+
+/// One escalation in the staff view.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Escalation {
+    /// Escalation id.
+    pub id: Uuid,
+    /// The escalated ticket.
+    pub ticket_id: Uuid,
+    /// The conversation (reply with `POST /conversations/{id}/reply`).
+    pub conversation_id: Uuid,
+    /// Where the customer wrote when it was escalated.
+    pub channel: String,
+    /// The escalation rule that fired (pricing, refund, legal, anger,
+    /// human_request, search_failed, account_security).
+    pub reason: String,
+    /// pending, assigned or resolved.
+    pub status: String,
+    /// Who took it.
+    pub assigned_to: Option<String>,
+    /// The customer.
+    pub customer: EscalationCustomer,
+    /// Summary, customer, channel, reason and plan, as the worker recorded
+    /// them.
+    #[schema(value_type = Object)]
+    pub full_context: serde_json::Value,
+    /// Raised.
+    pub created_at: DateTime<Utc>,
+    /// The promised human response time (business hours per plan tier).
+    pub expected_response_by: Option<DateTime<Utc>>,
+    /// Seconds the customer has waited (until resolution, once resolved).
+    pub wait_secs: i64,
+    /// Unresolved and past `expected_response_by`.
+    pub overdue: bool,
+    /// Taken.
+    pub assigned_at: Option<DateTime<Utc>>,
+    /// Closed.
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// Who closed it.
+    pub resolved_by: Option<String>,
+    /// What they wrote when closing it.
+    pub resolution_notes: Option<String>,
+}
+
+impl From<EscalationView> for Escalation {
+    fn from(v: EscalationView) -> Self {
+        Self {
+            id: v.id,
+            ticket_id: v.ticket_id,
+            conversation_id: v.conversation_id,
+            channel: v.channel,
+            reason: v.reason,
+            status: v.status,
+            assigned_to: v.assigned_to,
+            customer: EscalationCustomer {
+                id: v.customer_id,
+                name: v.customer_name,
+                email: v.customer_email,
+                phone: v.customer_phone,
+                plan: v.customer_plan,
+            },
+            full_context: v.full_context,
+            created_at: v.created_at,
+            expected_response_by: v.expected_response_by,
+            wait_secs: v.wait_secs,
+            overdue: v.overdue,
+            assigned_at: v.assigned_at,
+            resolved_at: v.resolved_at,
+            resolved_by: v.resolved_by,
+            resolution_notes: v.resolution_notes,
+        }
+    }
+}
+
+/// `GET /escalations` query.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// pending (default), assigned, resolved, or open (pending or assigned).
+    pub status: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    pub limit: Option<String>,
+    /// Escalations to skip (default 0).
+    pub offset: Option<String>,
+}
+
+/// One page of the queue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EscalationList {
+    /// Oldest first.
+    pub items: Vec<Escalation>,
+    /// How many match the filter in all.
+    pub total: i64,
+    /// The page size used.
+    pub limit: i64,
+    /// The offset used.
+    pub offset: i64,
+    /// The offset of the next page, when there is one.
+    pub next_offset: Option<i64>,
+}
+
+fn parse_count(
+    raw: Option<&str>,
+    field: &str,
+    default: i64,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<i64, FieldError> {
+    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Ok(default);
+    };
+    raw.parse::<i64>()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| {
+            FieldError::new(
+                field,
+                format!(
+                    "must be a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            )
+        })
+}
+
+/// The escalation queue, oldest first, with reason, channel, customer and
+/// wait time.
+#[utoipa::path(
+    get,
+    path = "/escalations",
+    tag = "staff",
+    security(("staff_key" = [])),
+    params(ListQuery),
+    responses(
+        (status = 200, description = "One page of escalations", body = EscalationList),
+        (status = 401, description = "No or wrong staff key", body = ErrorBody),
+        (status = 422, description = "Unknown status or bad paging (each field named)", body = ErrorBody),
+    )
+)]
+pub async fn list(
+    _staff: StaffAuth,
+    State(state): State<AppState>,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<EscalationList>, ApiError> {
+    let mut errors = Vec::new();
+    let filter = match query.status.as_deref().map(str::trim) {
+        None | Some("") => StatusFilter::Pending,
+        Some(raw) => StatusFilter::parse(raw).unwrap_or_else(|| {
+            errors.push(FieldError::new(
+                "status",
+                "must be pending, assigned, resolved or open",
+            ));
+            StatusFilter::Pending
+        }),
+    };
+    let limit = parse_count(
+        query.limit.as_deref(),
+        "limit",
+        DEFAULT_PAGE_SIZE,
+        1..=MAX_PAGE_SIZE,
+    )
+    .unwrap_or_else(|e| {
+        errors.push(e);
+        DEFAULT_PAGE_SIZE
+    });
+    let offset = parse_count(
+        query.offset.as_deref(),
+        "offset",
+        0,
+        0..=i64::from(i32::MAX),
+    )
+    .unwrap_or_else(|e| {
+        errors.push(e);
+        0
+    });
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let mut conn = state
+        .pool
+        .acquire()
+        .await
+        .context("Failed to get a connection for the escalation queue")?;
+    let page = escalations::list(&mut conn, filter, limit, offset).await?;
+    let next = offset + page.items.len() as i64;
+    Ok(Json(EscalationList {
+        next_offset: (next < page.total).then_some(next),
+        items: page.items.into_iter().map(Into::into).collect(),
+        total: page.total,
+        limit,
+        offset,
+    }))
+}
+
+/// `POST /escalations/{id}/assign` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignRequest {
+    /// The staff member taking the case (name or handle, 1–255 characters).
+    pub staff: String,
+}
+
+/// `POST /escalations/{id}/resolve` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveRequest {
+    /// The staff member closing the case.
+    pub staff: String,
+    /// What was done, for the ticket and the escalation (1–5000 characters).
+    pub resolution_notes: String,
+}
+
+/// `POST /conversations/{id}/reply` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyRequest {
+    /// The staff member writing.
+    pub staff: String,
+    /// The reply, in light Markdown (1–5000 characters); it is formatted for
+    /// the customer's current channel.
+    pub message: String,
+}
+
+/// `202` of `POST /conversations/{id}/reply`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReplyAccepted {
+    /// The stored message (role `agent`).
+    pub message_id: Uuid,
+    /// The channel it goes out on.
+    pub channel: String,
+    /// How many channel messages it was split into.
+    pub parts: usize,
+}
+
+fn staff_name(raw: &str, errors: &mut Vec<FieldError>) -> String {
+    let staff = raw.trim();
+    if staff.is_empty() {
+        errors.push(FieldError::new("staff", "is required"));
+    } else if staff.chars().count() > MAX_STAFF_LEN {
+        errors.push(FieldError::new(
+            "staff",
+            format!("must be at most {MAX_STAFF_LEN} characters"),
+        ));
+    } else if staff.chars().any(char::is_control) {
+        errors.push(FieldError::new(
+            "staff",
+            "must not contain control characters",
+        ));
+    }
+    staff.to_owned()
+}
+
+fn text_field(raw: &str, field: &str, max: usize, errors: &mut Vec<FieldError>) -> String {
+    let text = raw.trim();
+    if text.is_empty() {
+        errors.push(FieldError::new(field, "is required"));
+    } else if text.chars().count() > max {
+        errors.push(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    text.to_owned()
+}
+
+fn parse_id(raw: &str, code: &'static str, what: &str) -> Result<Uuid, ApiError> {
+    raw.parse()
+        .map_err(|_| ApiError::bad_request(code, format!("Not a valid {what} ID.")))
+}
+
+fn handoff_error(error: HandoffError) -> ApiError {
+    match error {
+        HandoffError::NotFound => ApiError::NotFound("No escalation has this ID.".into()),
+        HandoffError::AlreadyResolved => ApiError::Conflict {
+            code: "already_resolved",
+            message: "This escalation is already resolved.".into(),
+        },
+        HandoffError::Store(error) => error.into(),
+    }
+}
+
+/// Commits `event` for `fte.escalations` in `tx`, keyed by the ticket (so
+/// it stays in order with the worker's `ticket.escalated`); returns what
+/// to publish after the commit.
+async fn enqueue_escalation_event(
+    tx: &mut sqlx::PgConnection,
+    kind: &str,
+    escalation: &Escalation,
+) -> Result<(Enqueued, String, Vec<u8>), ApiError> {
+    let event = EventEnvelope::new(
+        kind,
+        Utc::now(),
+        json!({
+            "escalation_id": escalation.id,
+            "ticket_id": escalation.ticket_id,
+            "conversation_id": escalation.conversation_id,
+            "customer_id": escalation.customer.id,
+            "channel": escalation.channel,
+            "reason": escalation.reason,
+            "status": escalation.status,
+            "assigned_to": escalation.assigned_to,
+            "assigned_at": escalation.assigned_at,
+            "resolved_by": escalation.resolved_by,
+            "resolved_at": escalation.resolved_at,
+            "resolution_notes": escalation.resolution_notes,
+            "full_context": escalation.full_context,
+        }),
+    );
+    let value = serde_json::to_value(&event).context("Failed to encode an escalation event")?;
+    let key = escalation.ticket_id.to_string();
+    let topic = fte_bus::topics::ESCALATIONS;
+    let id = store_outbox::enqueue_event(&mut *tx, topic, &key, &value)
+        .await
+        .context("Failed to enqueue an escalation event")?;
+    let payload = serde_json::to_vec(&value).context("Failed to encode an escalation event")?;
+    Ok((Enqueued { id, topic }, key, payload))
+}
+
+/// Publishes a committed event in the background; a failure is left to the
+/// outbox relay.
+fn publish_after_commit(state: &AppState, (event, key, payload): (Enqueued, String, Vec<u8>)) {
+    let pool = state.pool.clone();
+    let publisher = state.publisher.clone();
+    tokio::spawn(async move {
+        publish_committed_batch(&pool, &publisher, &[(vec![event], key, payload)]).await;
+    });
+}
+
+/// Takes an escalation (or takes it over from another staff member).
+#[utoipa::path(
+    post,
+    path = "/escalations/{id}/assign",
+    tag = "staff",
+    security(("staff_key" = [])),
+    params(("id" = String, Path, description = "Escalation id (UUID)")),
+    request_body = AssignRequest,
+    responses(
+        (status = 200, description = "Assigned", body = Escalation),
+        (status = 400, description = "Not an escalation id, or not JSON", body = ErrorBody),
+        (status = 401, description = "No or wrong staff key", body = ErrorBody),
+        (status = 404, description = "No such escalation", body = ErrorBody),
+        (status = 409, description = "Already resolved", body = ErrorBody),
+        (status = 422, description = "`staff` missing or invalid", body = ErrorBody),
+    )
+)]
+pub async fn assign(
+    _staff: StaffAuth,
+    State(state): State<AppState>,
+    Path(raw_id): Path<String>,
+    AppJson(body): AppJson<AssignRequest>,
+) -> Result<Json<Escalation>, ApiError> {
+    let id = parse_id(&raw_id, "invalid_escalation_id", "escalation")?;
+    let mut errors = Vec::new();
+    let staff = staff_name(&body.staff, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let mut tx = state
+        .pool
+        .begin()
+        .await
+        .context("Failed to begin an assignment")?;
+    let escalation: Escalation = escalations::assign(&mut tx, id, &staff)
+        .await
+        .map_err(handoff_error)?
+        .into();
+    let event = enqueue_escalation_event(&mut tx, "escalation.assigned", &escalation).await?;
+    tx.commit()
+        .await
+        .context("Failed to commit an assignment")?;
+    publish_after_commit(&state, event);
+    tracing::info!(escalation.id = %id, ticket.id = %escalation.ticket_id, "escalation assigned");
+    Ok(Json(escalation))
+}
+
+/// Closes an escalation: the escalation, its ticket and its conversation
+/// are resolved; the customer's next message is answered by the bot again.
+#[utoipa::path(
+    post,
+    path = "/escalations/{id}/resolve",
+    tag = "staff",
+    security(("staff_key" = [])),
+    params(("id" = String, Path, description = "Escalation id (UUID)")),
+    request_body = ResolveRequest,
+    responses(
+        (status = 200, description = "Resolved", body = Escalation),
+        (status = 400, description = "Not an escalation id, or not JSON", body = ErrorBody),
+        (status = 401, description = "No or wrong staff key", body = ErrorBody),
+        (status = 404, description = "No such escalation", body = ErrorBody),
+        (status = 409, description = "Already resolved", body = ErrorBody),
+        (status = 422, description = "`staff` or `resolution_notes` missing or invalid", body = ErrorBody),
+    )
+)]
+pub async fn resolve(
+    _staff: StaffAuth,
+    State(state): State<AppState>,
+    Path(raw_id): Path<String>,
+    AppJson(body): AppJson<ResolveRequest>,
+) -> Result<Json<Escalation>, ApiError> {
+    let id = parse_id(&raw_id, "invalid_escalation_id", "escalation")?;
+    let mut errors = Vec::new();
+    let staff = staff_name(&body.staff, &mut errors);
+    let notes = text_field(
+        &body.resolution_notes,
+        "resolution_notes",
+        MAX_NOTES_CHARS,
+        &mut errors,
+    );
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let mut tx = state
+        .pool
+        .begin()
+        .await
+        .context("Failed to begin a resolution")?;
+    let escalation: Escalation = escalations::resolve(&mut tx, id, &staff, &notes)
+        .await
+        .map_err(handoff_error)?
+        .into();
+    let event = enqueue_escalation_event(&mut tx, "escalation.resolved", &escalation).await?;
+    tx.commit().await.context("Failed to commit a resolution")?;
+    publish_after_commit(&state, event);
+    tracing::info!(escalation.id = %id, ticket.id = %escalation.ticket_id, "escalation resolved");
+    Ok(Json(escalation))
+}
+
+/// The reply as the worker's sender needs it, addressed and formatted for
+/// the conversation's current channel.
+fn staff_outbound(
+    target: &ReplyTarget,
+    channel: Channel,
+    text: &str,
+    message_id: Uuid,
+) -> Result<OutboundReply, ApiError> {
+    let email = target
+        .email
+        .as_deref()
+        .and_then(|e| EmailAddress::parse(e).ok());
+    let phone = target
+        .phone
+        .as_deref()
+        .and_then(|p| PhoneNumber::parse(p).ok());
+    let to = outbound::recipient(channel, email.as_ref(), phone.as_ref()).map_err(|missing| {
+        ApiError::Conflict {
+            code: "no_address_on_channel",
+            message: format!(
+                "The customer cannot be reached on {}: {missing}.",
+                channel.as_str()
+            ),
+        }
+    })?;
+    let first_name = target
+        .customer_name
+        .as_deref()
+        .and_then(|n| n.split_whitespace().next());
+    let reference = target.ticket_id.map(|t| t.to_string()).unwrap_or_default();
+    let parts = format::format_whole(
+        channel,
+        FormatRecipient {
+            first_name,
+            ticket_reference: &reference,
+        },
+        text,
+    );
+    let metadata = target
+        .last_inbound_metadata
+        .clone()
+        .unwrap_or_else(|| json!({}));
+    Ok(OutboundReply {
+        channel,
+        to,
+        subject: outbound::reply_subject(channel, target.subject.as_deref()),
+        parts,
+        thread: outbound::email_thread(channel, &metadata),
+        idempotency_key: message_id.to_string(),
+        last_inbound_at: target.last_inbound_at,
+        ticket_reference: target.ticket_id.map(|t| t.to_string()),
+    })
+}
+
+/// A staff member's reply, delivered through the customer's current channel
+/// with that channel's formatting. Answers once the message and its
+/// delivery are committed; the worker sends it.
+#[utoipa::path(
+    post,
+    path = "/conversations/{id}/reply",
+    tag = "staff",
+    security(("staff_key" = [])),
+    params(("id" = String, Path, description = "Conversation id (UUID)")),
+    request_body = ReplyRequest,
+    responses(
+        (status = 202, description = "Stored and queued for delivery", body = ReplyAccepted),
+        (status = 400, description = "Not a conversation id, or not JSON", body = ErrorBody),
+        (status = 401, description = "No or wrong staff key", body = ErrorBody),
+        (status = 404, description = "No such conversation", body = ErrorBody),
+        (status = 409, description = "The conversation is not escalated, or the customer has no address on its channel", body = ErrorBody),
+        (status = 422, description = "`staff` or `message` missing or invalid", body = ErrorBody),
+    )
+)]
+pub async fn reply(
+    _staff: StaffAuth,
+    State(state): State<AppState>,
+    Path(raw_id): Path<String>,
+    AppJson(body): AppJson<ReplyRequest>,
+) -> Result<(StatusCode, Json<ReplyAccepted>), ApiError> {
+    let conversation_id = parse_id(&raw_id, "invalid_conversation_id", "conversation")?;
+    let mut errors = Vec::new();
+    let staff = staff_name(&body.staff, &mut errors);
+    let text = text_field(&body.message, "message", MAX_REPLY_CHARS, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let mut tx = state
+        .pool
+        .begin()
+        .await
+        .context("Failed to begin a staff reply")?;
+    let target = escalations::reply_target(&mut tx, conversation_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("No conversation has this ID.".into()))?;
+    if target.status != "escalated" {
+        return Err(ApiError::Conflict {
+            code: "not_escalated",
+            message: format!(
+                "The conversation is {}: staff reply to escalated conversations only, so a \
+                 person and the bot never answer at once.",
+                target.status
+            ),
+        });
+    }
+    let channel: Channel = target
+        .current_channel
+        .parse()
+        .context("A stored conversation has an unknown channel")?;
+    // The message id is the reply's idempotency key, so it is chosen here.
+    let message_id = Uuid::now_v7();
+    let outbound = staff_outbound(&target, channel, &text, message_id)?;
+    let content = outbound.parts.join("\n\n");
+    escalations::insert_staff_reply(
+        &mut *tx,
+        &NewStaffReply {
+            id: message_id,
+            conversation_id,
+            channel: channel.as_str(),
+            staff: &staff,
+            content: &content,
+            parts: outbound.parts.len(),
+        },
+    )
+    .await?;
+    let payload = serde_json::to_value(&outbound).context("Failed to encode a staff reply")?;
+    store_outbox::enqueue_reply(
+        &mut *tx,
+        &NewReply {
+            message_id,
+            conversation_id,
+            ticket_id: target.ticket_id,
+            channel: channel.as_str(),
+            payload,
+        },
+    )
+    .await?;
+    tx.commit()
+        .await
+        .context("Failed to commit a staff reply")?;
+    tracing::info!(
+        conversation.id = %conversation_id,
+        message.id = %message_id,
+        channel = channel.as_str(),
+        parts = outbound.parts.len(),
+        "staff reply queued"
+    );
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(ReplyAccepted {
+            message_id,
+            channel: channel.as_str().to_owned(),
+            parts: outbound.parts.len(),
+        }),
+    ))
+}
