@@ -121,11 +121,19 @@ deploy_validation() {
   scripts/validate-deploy.sh
 }
 
+# The short scale profile: separate processes on loopback under chaos, every
+# accepted message reconciled to exactly one outcome (scripts/scale.sh).
+scale_short() {
+  FTE_SCALE_SKIP_BUILD=1 scripts/scale.sh --short
+}
+
 stage "toolchain" require_toolchain
 stage "PostgreSQL + pgvector, embedding model" prepare_services
 stage "knowledge base check" kb_check
 stage "Rust tests (real PostgreSQL and Kafka-protocol broker)" rust_tests
 if [ "$QUICK" -eq 0 ]; then
+  stage "binaries for the scale profile" cargo build --locked -p fte-cli -p fte-gateway -p fte-worker -p fte-fakes
+  stage "proof at scale: short profile under chaos" scale_short
   stage "web form: typecheck, unit tests, build" web_form_tests
   stage "web form in Chromium against fte run (end to end)" web_form_e2e
   stage "deployment manifests: yamllint, kubernetes schemas, checkov" deploy_validation

@@ -202,7 +202,7 @@ class Chaos:
 
     def kill_loop(self):
         s = self.system
-        low, high = (0.12, 0.22) if self.short else (0.08, 0.16)
+        low, high = (0.2, 0.35) if self.short else (0.08, 0.16)
         next_at = self.rng.uniform(low, high) * self.duration
         start = time.monotonic()
         while not self._stop.wait(max(0.0, next_at - (time.monotonic() - start))):

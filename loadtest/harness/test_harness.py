@@ -1,0 +1,99 @@
+"""Unit tests of the harness's own logic: signing as the providers do, the
+traffic plan, percentiles and the pass criteria.
+
+    PYTHONPATH=.local/py python3 -m unittest discover -s loadtest/harness"""
+
+from __future__ import annotations
+
+import json
+import sys
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import reconcile  # noqa: E402
+import traffic  # noqa: E402
+from traffic import signing  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Signing(unittest.TestCase):
+    def test_the_twilio_signature_validates_and_a_tampered_body_does_not(self):
+        from twilio.request_validator import RequestValidator
+        form = signing.whatsapp_form("SMabc", "+34612345678", "hello")
+        url = "http://127.0.0.1:8000/webhooks/whatsapp"
+        signature = signing.twilio_signature("token", url, form)
+        validator = RequestValidator("token")
+        self.assertTrue(validator.validate(url, form, signature))
+        self.assertFalse(validator.validate(url, dict(form, Body="changed"), signature))
+
+    def test_the_push_token_verifies_with_the_fakes_published_key(self):
+        from google.auth import crypt, jwt
+        signer = signing.PushSigner("aud-1", "push@example.iam.gserviceaccount.com")
+        token = signer.bearer().removeprefix("Bearer ")
+        public = (ROOT / "crates/fte-fakes/testdata/test_key_a.pub.pem").read_text()
+        claims = jwt.decode(token, certs={signing.TEST_KEY_ID: public}, audience="aud-1")
+        self.assertEqual(claims["iss"], "https://accounts.google.com")
+        self.assertTrue(claims["email_verified"])
+        header = json.loads(__import__("base64").urlsafe_b64decode(token.split(".")[0] + "=="))
+        self.assertEqual(header["alg"], "RS256")
+        self.assertEqual(header["kid"], signing.TEST_KEY_ID)
+        other = (ROOT / "crates/fte-fakes/testdata/test_key_b.pub.pem").read_text()
+        with self.assertRaises(ValueError):
+            jwt.decode(token, certs={signing.TEST_KEY_ID: other}, audience="aud-1")
+
+
+class Plan(unittest.TestCase):
+    def test_the_plan_has_the_counts_and_cross_channel_customers_use_all_three_channels(self):
+        plan = traffic.plan(600, web=110, email=60, whatsapp=60, cross=15, seed=7)
+        counts = {c: sum(1 for m in plan if m.channel == c) for c in traffic.CHANNELS}
+        self.assertEqual(counts, {"web_form": 110, "email": 60, "whatsapp": 60})
+        cross = [m for m in plan if m.customer.cross_channel]
+        self.assertEqual(len({m.customer.index for m in cross}), 15)
+        for index in {m.customer.index for m in cross}:
+            channels = [m.channel for m in sorted(cross, key=lambda m: m.at)
+                        if m.customer.index == index]
+            self.assertEqual(channels, ["web_form", "email", "whatsapp"])
+        self.assertTrue(all(m.ticket["channel"] == m.channel for m in plan),
+                        "each message comes from its channel's sample tickets")
+        self.assertTrue(all(0 <= m.at <= 600 for m in plan))
+
+
+class Criteria(unittest.TestCase):
+    def result(self, **overrides):
+        base = {
+            "per_channel": {"web_form": {"processing_p95_s": 1.2}, "email": {"processing_p95_s": 2.0}},
+            "escalation": {"rate": 0.2}, "uptime": {"ratio": 0.9995},
+            "cross_channel": {"rate": 1.0}, "violations": [], "duplicates": [],
+            "totals": {"accepted": 10},
+        }
+        base.update(overrides)
+        return base
+
+    def test_percentiles_take_the_nearest_rank(self):
+        self.assertEqual(reconcile.percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 95), 10)
+        self.assertEqual(reconcile.percentile([1, 2, 3, 4], 50), 2)
+        self.assertIsNone(reconcile.percentile([], 95))
+
+    def test_every_criterion_passes_on_a_clean_result(self):
+        self.assertTrue(all(c["pass"] for c in reconcile.criteria(self.result(), short=False)))
+
+    def test_a_lost_message_or_a_duplicate_fails_even_the_short_profile(self):
+        lost = reconcile.criteria(self.result(violations=[{"key": "k", "problem": "lost"}]), True)
+        self.assertTrue(any(c["enforced"] and not c["pass"] for c in lost))
+        dup = reconcile.criteria(self.result(duplicates=[{"id": "SM1"}]), True)
+        self.assertTrue(any(c["enforced"] and not c["pass"] for c in dup))
+
+    def test_slow_p95_fails_the_full_profile_and_is_only_reported_in_the_short_one(self):
+        slow = self.result(per_channel={"web_form": {"processing_p95_s": 4.0}})
+        full = {c["name"]: c for c in reconcile.criteria(slow, short=False)}
+        short = {c["name"]: c for c in reconcile.criteria(slow, short=True)}
+        name = "P95 processing < 3 s (every channel)"
+        self.assertFalse(full[name]["pass"])
+        self.assertTrue(full[name]["enforced"])
+        self.assertFalse(short[name]["enforced"])
+
+
+if __name__ == "__main__":
+    unittest.main()
