@@ -176,6 +176,8 @@ class System:
             self.fakes.stop()
         if hasattr(self, "broker"):
             self.broker.stop()
+        # The harness's own cluster; the developer's (FTE_PG_PORT) is never touched.
+        self.pg.stop()
 
 
 class Chaos:
