@@ -1,11 +1,13 @@
 //! Dependency checks behind `/health` and `/ready`. Both query PostgreSQL and
 //! ask Kafka for metadata on every call, with short timeouts, so a stopped
-//! database shows up at once and recovery needs no restart.
+//! database shows up at once and recovery needs no restart. `/health` also
+//! lists the in-process alerts that hold (status `degraded`, still 200).
 
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use fte_domain::Channel;
+use fte_runtime::alerts::ActiveAlert;
 use serde::Serialize;
 
 use crate::AppState;
@@ -28,7 +30,9 @@ pub struct DependencyCheck {
 /// The `/health` body.
 #[derive(Clone, Debug, Serialize)]
 pub struct HealthReport {
-    /// `healthy` when every dependency answers, else `unhealthy`.
+    /// `healthy` when every dependency answers and no alert holds,
+    /// `degraded` when they answer but an alert holds (still 200 and
+    /// ready: alerts are for people), else `unhealthy`.
     pub status: &'static str,
     /// When the report was made.
     pub timestamp: DateTime<Utc>,
@@ -40,6 +44,8 @@ pub struct HealthReport {
     pub channels: serde_json::Map<String, serde_json::Value>,
     /// PostgreSQL and Kafka.
     pub checks: Checks,
+    /// The in-process alerts that hold: name, scope, reason and since when.
+    pub alerts: Vec<ActiveAlert>,
 }
 
 /// The dependency checks.
@@ -99,12 +105,18 @@ pub async fn report(state: &AppState) -> HealthReport {
     }
     let checks = Checks { postgres, kafka };
     let healthy = checks.postgres.status == "ok" && checks.kafka.status == "ok";
+    let alerts = state.monitor.alerts.active();
     HealthReport {
-        status: if healthy { "healthy" } else { "unhealthy" },
+        status: match (healthy, alerts.is_empty()) {
+            (false, _) => "unhealthy",
+            (true, true) => "healthy",
+            (true, false) => "degraded",
+        },
         timestamp: Utc::now(),
         version: env!("CARGO_PKG_VERSION"),
         uptime_seconds: state.started_at.elapsed().as_secs(),
         channels,
         checks,
+        alerts,
     }
 }

@@ -46,6 +46,7 @@ impl Modify for StaffKeyScheme {
         staff::conversation,
         staff::customer_lookup,
         staff::channel_metrics,
+        crate::routes::metrics::summary,
         escalations::list,
         escalations::assign,
         escalations::reply,

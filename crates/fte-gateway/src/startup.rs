@@ -3,7 +3,9 @@
 use anyhow::Context;
 use fte_bus::{Bootstrap, KafkaPublisher};
 use fte_runtime::Profile;
-use fte_runtime::settings::{ApiSettings, DatabaseSettings, GmailSettings, TwilioSettings};
+use fte_runtime::settings::{
+    AlertSettings, ApiSettings, DatabaseSettings, GmailSettings, TwilioSettings,
+};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -34,12 +36,14 @@ pub async fn build_state(
         .context("Failed to connect to PostgreSQL (is it running? scripts/pg.sh start)")?;
     let publisher =
         KafkaPublisher::new(bootstrap).context("Failed to create the Kafka producer")?;
-    Ok(AppState::new(pool, publisher, api, profile, webhooks))
+    let alerts = AlertSettings::from_env()?;
+    Ok(AppState::new(pool, publisher, api, profile, webhooks).with_alert_settings(alerts))
 }
 
 /// Serves the router on `listener` until `shutdown` fires, with the outbox
-/// relay running beside it; then drains in-flight requests, stops the relay
-/// and flushes the producer.
+/// relay and the alert monitor running beside it (the process start is
+/// recorded for the system metrics); then drains in-flight requests, stops
+/// the relay and the monitor, and flushes the producer.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -56,6 +60,13 @@ pub async fn serve(
         publisher.clone(),
         relay_stop.clone(),
     ));
+    if let Err(error) = fte_store::metrics::record_process_start(&state.pool, "api").await {
+        tracing::warn!(%error, "process start not recorded");
+    }
+    let monitor = tokio::spawn(crate::routes::metrics::run_monitor(
+        state.clone(),
+        relay_stop.clone(),
+    ));
     let app = crate::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
@@ -63,6 +74,7 @@ pub async fn serve(
         .context("The HTTP server failed");
     relay_stop.cancel();
     let _ = relay.await;
+    let _ = monitor.await;
     served?;
     publisher
         .flush(std::time::Duration::from_secs(5))

@@ -6,11 +6,12 @@ use std::time::{Duration, Instant};
 use fte_bus::KafkaPublisher;
 use fte_channels::gmail::PubSubVerifier;
 use fte_runtime::Profile;
-use fte_runtime::settings::{ApiSettings, GmailSettings, TwilioSettings};
+use fte_runtime::settings::{AlertSettings, ApiSettings, GmailSettings, TwilioSettings};
 use secrecy::SecretString;
 use sqlx::PgPool;
 
 use crate::ratelimit::RateLimiter;
+use crate::routes::metrics::Monitor;
 use crate::submit::Submitter;
 
 /// How Twilio webhooks are verified.
@@ -141,6 +142,9 @@ pub struct AppState {
     pub limiters: Arc<Limiters>,
     /// Group commit of web form submissions.
     pub submitter: Submitter,
+    /// The in-process alerts and request-error samples (default
+    /// thresholds until [`AppState::with_alert_settings`]).
+    pub monitor: Arc<Monitor>,
 }
 
 impl AppState {
@@ -167,6 +171,13 @@ impl AppState {
             started_at: Instant::now(),
             webhooks: Arc::new(webhooks),
             limiters: Arc::new(limiters),
+            monitor: Arc::new(Monitor::new(AlertSettings::default())),
         }
+    }
+
+    /// The same state with these alert thresholds (and nothing holding).
+    pub fn with_alert_settings(mut self, settings: AlertSettings) -> Self {
+        self.monitor = Arc::new(Monitor::new(settings));
+        self
     }
 }

@@ -292,6 +292,30 @@ impl Metrics {
         String::from_utf8(buffer).expect("the text format is UTF-8")
     }
 
+    /// HTTP responses counted so far in `fte_http_requests_total`: those
+    /// with a 4xx status and those with a 5xx status.
+    pub fn http_error_totals(&self) -> (u64, u64) {
+        use prometheus::core::Collector;
+        let (mut client, mut server) = (0, 0);
+        for family in self.http_requests.collect() {
+            for metric in family.get_metric() {
+                let status = metric
+                    .get_label()
+                    .iter()
+                    .find(|label| label.name() == "status")
+                    .map(|label| label.value().to_owned());
+                // Counters only ever hold whole numbers here.
+                let count = metric.get_counter().get_value() as u64;
+                match status.as_deref().and_then(|s| s.chars().next()) {
+                    Some('4') => client += count,
+                    Some('5') => server += count,
+                    _ => {}
+                }
+            }
+        }
+        (client, server)
+    }
+
     /// The registry, for binaries that add process-specific collectors.
     pub fn registry(&self) -> &Registry {
         &self.registry

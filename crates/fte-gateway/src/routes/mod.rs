@@ -2,6 +2,7 @@
 
 pub mod escalations;
 pub mod form;
+pub mod metrics;
 pub mod probes;
 pub mod staff;
 pub mod support;
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .route("/conversations/{id}", get(staff::conversation))
         .route("/customers/lookup", get(staff::customer_lookup))
         .route("/metrics/channels", get(staff::channel_metrics))
+        .route("/metrics/summary", get(metrics::summary))
         .route("/escalations", get(escalations::list))
         .route("/escalations/{id}/assign", post(escalations::assign))
         .route("/escalations/{id}/resolve", post(escalations::resolve))

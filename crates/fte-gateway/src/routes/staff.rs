@@ -224,8 +224,12 @@ pub async fn customer_lookup(
 pub struct ChannelMetrics {
     /// Conversations that started on the channel.
     pub total_conversations: i64,
-    /// Mean agent reply latency in milliseconds (0 without replies).
+    /// Mean agent reply latency in milliseconds (0 without replies); for
+    /// `overall`, the mean of the recorded agent turns.
     pub avg_latency_ms: f64,
+    /// 95th percentile of the agent turn latency recorded by the metrics
+    /// collector, when any turn was recorded.
+    pub p95_latency_ms: Option<f64>,
     /// Escalations raised on the channel.
     pub escalations: i64,
     /// escalations / total_conversations (0 without conversations).
@@ -236,14 +240,16 @@ pub struct ChannelMetrics {
     pub overdue_escalations: i64,
 }
 
-/// Per-channel figures computed from the CRM tables, keyed by channel.
+/// Per-channel figures computed from the CRM tables and the recorded agent
+/// turns, keyed by channel, plus `overall` (counts summed; latency and
+/// sentiment over every recorded turn).
 #[utoipa::path(
     get,
     path = "/metrics/channels",
     tag = "staff",
     security(("staff_key" = [])),
     responses(
-        (status = 200, description = "Figures per channel (email, whatsapp, web_form)",
+        (status = 200, description = "Figures per channel (email, whatsapp, web_form) and overall",
          body = HashMap<String, ChannelMetrics>),
         (status = 401, description = "No or wrong staff key", body = ErrorBody),
     )
@@ -265,28 +271,55 @@ pub async fn channel_metrics(
             .set(count);
         count
     };
-    Ok(Json(
-        figures
-            .into_iter()
-            .map(|f| {
-                let rate = if f.total_conversations > 0 {
-                    f.escalations as f64 / f.total_conversations as f64
-                } else {
-                    0.0
-                };
-                let overdue_escalations = overdue_on(&f.channel);
-                (
-                    f.channel,
-                    ChannelMetrics {
-                        total_conversations: f.total_conversations,
-                        avg_latency_ms: f.avg_latency_ms.unwrap_or(0.0),
-                        escalations: f.escalations,
-                        escalation_rate: rate,
-                        avg_sentiment: f.avg_sentiment,
-                        overdue_escalations,
-                    },
-                )
-            })
-            .collect(),
-    ))
+    // P95 (and overall latency and sentiment) come from the agent turns the
+    // metrics collector recorded, over all time like the other figures.
+    let turns =
+        fte_store::metrics::channel_level(&state.pool, DateTime::<Utc>::UNIX_EPOCH).await?;
+    let turns_on = |channel: &str| turns.iter().find(|level| level.channel == channel);
+    let mut by_channel: HashMap<String, ChannelMetrics> = figures
+        .into_iter()
+        .map(|f| {
+            let rate = if f.total_conversations > 0 {
+                f.escalations as f64 / f.total_conversations as f64
+            } else {
+                0.0
+            };
+            let overdue_escalations = overdue_on(&f.channel);
+            let p95_latency_ms = turns_on(&f.channel).and_then(|level| level.p95_latency_ms);
+            (
+                f.channel,
+                ChannelMetrics {
+                    total_conversations: f.total_conversations,
+                    avg_latency_ms: f.avg_latency_ms.unwrap_or(0.0),
+                    p95_latency_ms,
+                    escalations: f.escalations,
+                    escalation_rate: rate,
+                    avg_sentiment: f.avg_sentiment,
+                    overdue_escalations,
+                },
+            )
+        })
+        .collect();
+    let (conversations, escalations, overdue_escalations) = by_channel.values().fold(
+        (0, 0, 0),
+        |(c, e, o), m| (c + m.total_conversations, e + m.escalations, o + m.overdue_escalations),
+    );
+    let overall = turns_on(fte_store::metrics::OVERALL);
+    by_channel.insert(
+        fte_store::metrics::OVERALL.to_owned(),
+        ChannelMetrics {
+            total_conversations: conversations,
+            avg_latency_ms: overall.and_then(|l| l.avg_latency_ms).unwrap_or(0.0),
+            p95_latency_ms: overall.and_then(|l| l.p95_latency_ms),
+            escalations,
+            escalation_rate: if conversations > 0 {
+                escalations as f64 / conversations as f64
+            } else {
+                0.0
+            },
+            avg_sentiment: overall.and_then(|l| l.avg_sentiment),
+            overdue_escalations,
+        },
+    );
+    Ok(Json(by_channel))
 }
