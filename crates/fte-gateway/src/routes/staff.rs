@@ -273,8 +273,7 @@ pub async fn channel_metrics(
     };
     // P95 (and overall latency and sentiment) come from the agent turns the
     // metrics collector recorded, over all time like the other figures.
-    let turns =
-        fte_store::metrics::channel_level(&state.pool, DateTime::<Utc>::UNIX_EPOCH).await?;
+    let turns = fte_store::metrics::channel_level(&state.pool, DateTime::<Utc>::UNIX_EPOCH).await?;
     let turns_on = |channel: &str| turns.iter().find(|level| level.channel == channel);
     let mut by_channel: HashMap<String, ChannelMetrics> = figures
         .into_iter()
@@ -300,10 +299,14 @@ pub async fn channel_metrics(
             )
         })
         .collect();
-    let (conversations, escalations, overdue_escalations) = by_channel.values().fold(
-        (0, 0, 0),
-        |(c, e, o), m| (c + m.total_conversations, e + m.escalations, o + m.overdue_escalations),
-    );
+    let (conversations, escalations, overdue_escalations) =
+        by_channel.values().fold((0, 0, 0), |(c, e, o), m| {
+            (
+                c + m.total_conversations,
+                e + m.escalations,
+                o + m.overdue_escalations,
+            )
+        });
     let overall = turns_on(fte_store::metrics::OVERALL);
     by_channel.insert(
         fte_store::metrics::OVERALL.to_owned(),
