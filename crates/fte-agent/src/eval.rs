@@ -212,6 +212,7 @@ pub async fn run_eval(
                 .next()
                 .map(str::to_owned),
             plan: None,
+            human_response_hours: fte_domain::handoff::ResponseHours::default().for_plan(None),
             subject: ticket.subject.clone(),
             message: ticket.message.clone(),
             history: Vec::new(),

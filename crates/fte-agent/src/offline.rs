@@ -147,7 +147,7 @@ impl OfflineAgent {
             parts.push(format!(
                 "{opener}{} {}",
                 escalation_notice(reason),
-                follow_up_promise(request.plan.as_deref())
+                follow_up_promise(request.human_response_hours)
             ));
         }
         draft.answer = parts.join("\n\n");
@@ -635,21 +635,11 @@ pub fn escalation_notice(reason: EscalationReason) -> &'static str {
     }
 }
 
-/// When a person will answer: 1 business hour for Business and Enterprise,
-/// 4 otherwise (company-profile.md).
-pub fn follow_up_promise(plan: Option<&str>) -> String {
-    let fast = plan.is_some_and(|p| {
-        let p = p.to_ascii_lowercase();
-        p.contains("business") || p.contains("enterprise")
-    });
-    let within = if fast {
-        "1 business hour"
-    } else {
-        "4 business hours"
-    };
-    format!(
-        "A person will follow up within {within} (support hours are Monday–Friday, 08:00–20:00 UTC)."
-    )
+/// When a person will answer: the request's promised business hours (per
+/// plan tier, from settings; by default 1 for Business and Enterprise, 4
+/// otherwise, as company-profile.md says).
+pub fn follow_up_promise(hours: u32) -> String {
+    fte_domain::handoff::follow_up_promise(hours)
 }
 
 /// "I see you wrote to us by email earlier about …" when the customer wrote
@@ -705,7 +695,7 @@ pub(crate) fn finish(
         let safe = format!(
             "Thanks for your message. {} {}",
             escalation_notice(reason),
-            follow_up_promise(request.plan.as_deref())
+            follow_up_promise(request.human_response_hours)
         );
         reply = format_reply(request.channel, recipient, &safe);
     }
@@ -761,10 +751,10 @@ mod tests {
 
     #[test]
     fn business_plans_get_the_one_hour_promise() {
-        assert!(follow_up_promise(Some("Business")).contains("within 1 business hour"));
-        assert!(follow_up_promise(Some("enterprise")).contains("within 1 business hour"));
-        assert!(follow_up_promise(Some("team")).contains("within 4 business hours"));
-        assert!(follow_up_promise(None).contains("Monday–Friday, 08:00–20:00 UTC"));
+        assert!(follow_up_promise(1).contains("within 1 business hour "));
+        assert!(follow_up_promise(4).contains("within 4 business hours"));
+        assert!(follow_up_promise(8).contains("within 8 business hours"));
+        assert!(follow_up_promise(4).contains("Monday–Friday, 08:00–20:00 UTC"));
     }
 
     #[test]

@@ -49,7 +49,7 @@ pub fn system_prompt(request: &AgentRequest) -> String {
          - earlier contact (last 24 hours, other channels first): {history}\n\
          If the customer wrote on another channel within 24 hours, begin with \"I see you wrote to us by <channel> earlier about …\".",
         channel = request.channel,
-        promise = follow_up_promise(request.plan.as_deref()),
+        promise = follow_up_promise(request.human_response_hours),
         customer = request.customer_id,
         conversation = request.conversation_id,
         ticket = request.ticket_id,

@@ -223,7 +223,7 @@ impl<M: ChatModel> ToolCallingAgent<M> {
                 let args: EscalateArgs =
                     serde_json::from_str(&call.arguments).map_err(parse_error)?;
                 Ok((
-                    json!({"recorded": true, "tell_the_customer": follow_up_promise(request.plan.as_deref())})
+                    json!({"recorded": true, "tell_the_customer": follow_up_promise(request.human_response_hours)})
                         .to_string(),
                     Some(Effect::Escalate(args)),
                 ))
@@ -374,7 +374,10 @@ fn model_draft(
         answer = format!("{note}\n\n{answer}");
     }
     if escalation.is_some() && !answer.contains("business hour") {
-        answer = format!("{answer}\n\n{}", follow_up_promise(request.plan.as_deref()));
+        answer = format!(
+            "{answer}\n\n{}",
+            follow_up_promise(request.human_response_hours)
+        );
     }
     Draft {
         answer,

@@ -44,6 +44,10 @@ pub struct AgentRequest {
     /// The customer's plan (`free`, `team`, `business`, `enterprise`), when
     /// known: Business and Enterprise get the faster human follow-up.
     pub plan: Option<String>,
+    /// Business hours until a person answers if this message is escalated:
+    /// the promise for the customer's plan tier, from the worker's settings
+    /// (`fte_domain::handoff::ResponseHours`).
+    pub human_response_hours: u32,
     /// The email subject or web form subject.
     pub subject: Option<String>,
     /// The customer's message, as written.

@@ -15,6 +15,7 @@ fn request(channel: Channel, message: &str) -> AgentRequest {
         channel,
         customer_first_name: Some("Hugo".into()),
         plan: None,
+        human_response_hours: 4,
         subject: None,
         message: message.into(),
         history: Vec::new(),
@@ -58,6 +59,8 @@ async fn the_offline_agent_acknowledges_contact_on_another_channel_answers_and_e
         "How do I reset my password? Also, how much does Enterprise cost?",
     );
     mixed.plan = Some("Enterprise".into());
+    // The worker promises Enterprise customers a person within one business hour.
+    mixed.human_response_hours = 1;
     let outcome = agent.respond(&mixed).await.unwrap();
     let reply = outcome.reply.joined();
     assert_eq!(

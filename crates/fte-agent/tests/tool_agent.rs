@@ -24,6 +24,7 @@ fn request(channel: Channel, message: &str) -> AgentRequest {
         channel,
         customer_first_name: Some("Maria".into()),
         plan: Some("business".into()),
+        human_response_hours: 1,
         subject: None,
         message: message.into(),
         history: Vec::new(),

@@ -64,7 +64,7 @@ impl ReplyAgent for Agent {
         let text = match &escalation {
             Some(_) => format!(
                 "I've passed this to our billing team. {}",
-                follow_up_promise(ResponseHours::default().for_plan(request.plan.as_deref()))
+                follow_up_promise(request.human_response_hours)
             ),
             None => BOT_ANSWER.to_owned(),
         };
@@ -98,7 +98,8 @@ struct Handoff {
 }
 
 /// The gateway and the worker's step on one fresh database; the worker
-/// acknowledges an escalated conversation at most once a second.
+/// acknowledges an escalated conversation at most once a second and
+/// promises customers without a plan a person within 6 business hours.
 async fn handoff() -> Handoff {
     let app = spawn_app().await;
     let agent = Arc::new(Agent::default());
@@ -108,6 +109,10 @@ async fn handoff() -> Handoff {
         events: Arc::new(NoEvents),
         config: WorkerConfig {
             escalated_ack_interval: Duration::from_secs(1),
+            response_hours: ResponseHours {
+                free: 6,
+                ..ResponseHours::default()
+            },
             ..WorkerConfig::default()
         },
     };
@@ -243,7 +248,7 @@ async fn the_handoff_works_through(channel: Channel) {
         .pop()
         .expect("the escalation reply went out");
     assert!(
-        told.parts.join(" ").contains("within 4 business hours"),
+        told.parts.join(" ").contains("within 6 business hours"),
         "{name}: the promise of a person's reply: {:?}",
         told.parts
     );
@@ -265,7 +270,14 @@ async fn the_handoff_works_through(channel: Channel) {
     }
     assert!(item["wait_secs"].as_i64().unwrap() >= 0, "{item}");
     assert_eq!(item["overdue"], false);
-    assert!(item["expected_response_by"].is_string(), "{item}");
+    let promised: chrono::DateTime<Utc> =
+        serde_json::from_value(item["expected_response_by"].clone()).unwrap();
+    let raised: chrono::DateTime<Utc> = serde_json::from_value(item["created_at"].clone()).unwrap();
+    let expected = fte_worker::schedule::business_hours_after(raised, 6);
+    assert!(
+        (promised - expected).num_seconds().abs() < 5,
+        "{name}: 6 business hours after {raised} is {expected}, not {promised}"
+    );
     assert_eq!(
         item["full_context"]["summary"],
         "asks for a refund of a duplicate charge"

@@ -47,6 +47,10 @@ pub struct AgentRequest {
     pub customer_first_name: Option<String>,
     /// The customer's plan, when known.
     pub plan: Option<String>,
+    /// Business hours until a person answers if this message is escalated
+    /// (the plan tier's promise from [`crate::WorkerConfig::response_hours`]);
+    /// the agent tells the customer this time when it escalates.
+    pub human_response_hours: u32,
     /// The email or web form subject.
     pub subject: Option<String>,
     /// The customer's message, as written.

@@ -37,6 +37,7 @@ impl ReplyAgent for AgentAdapter {
                 channel: request.channel,
                 customer_first_name: request.customer_first_name.clone(),
                 plan: request.plan.clone(),
+                human_response_hours: request.human_response_hours,
                 subject: request.subject.clone(),
                 message: request.message.clone(),
                 history,
@@ -115,6 +116,7 @@ mod tests {
                 channel: Channel::Email,
                 customer_first_name: None,
                 plan: None,
+                human_response_hours: 4,
                 subject: None,
                 message: "how much?".into(),
                 history: vec![HistoryEntry {

@@ -201,6 +201,11 @@ impl Step<'_> {
             channel: self.channel(),
             customer_first_name: self.first_name(),
             plan: self.customer.plan.clone(),
+            human_response_hours: self
+                .ctx
+                .config
+                .response_hours
+                .for_plan(self.customer.plan.as_deref()),
             subject: self.message.subject.clone(),
             message: self.message.content.clone(),
             history,
