@@ -36,6 +36,12 @@ from inbound i
 """
 
 
+# Chaos steps that stop processing for a while (the Twilio outage delays
+# delivery, not processing).
+DISRUPTIONS = ("kill -9 worker", "broker down", "postgres restart")
+CALM_AFTER_S = 20.0
+
+
 def percentile(values: list[float], p: float) -> float | None:
     if not values:
         return None
@@ -164,35 +170,41 @@ def reconcile(system, plan, health: list[dict], t0: float) -> dict:
             if "dlq" in outcomes and outcomes[0] != "dlq" and outcomes[0] != "escalated":
                 violations.append({"key": m.key, "problem": f"two outcomes: {outcomes}"})
 
-    # Duplicates: a provider send that the database does not account for,
-    # to the same recipient with the same text as one it does.
+    # Duplicates. The plan gives every customer at most one message per
+    # provider channel, so a recipient getting the same text twice from one
+    # provider is a duplicate reply, whether or not the database recorded
+    # both sends; provider sends the database does not account for are
+    # listed as well.
     recorded = set()
     for row in rows.values():
         for r in row["replies"] or []:
             for pid in (r.get("provider") or "").split(","):
                 if pid:
                     recorded.add(pid)
+
+    def email_parts(s):
+        head, _, body = s.get("raw", "").replace("\r\n", "\n").partition("\n\n")
+        headers = {}
+        for line in head.split("\n"):
+            name, sep, value = line.partition(":")
+            if sep and not line.startswith((" ", "\t")):
+                headers[name.strip().lower()] = value.strip()
+        return headers.get("to"), body
+
     duplicates, unrecorded = [], []
-    for channel, sent, id_key, to_key, body in (
-        ("whatsapp", twilio, "sid", "to", lambda s: s.get("body") or s.get("content_variables")),
-        ("email", gmail, "id", None, lambda s: s.get("raw", "").split("\r\n\r\n", 1)[-1]),
+    for channel, sent, id_key, identity in (
+        ("whatsapp", twilio, "sid",
+         lambda s: (s.get("to"), s.get("body") or s.get("content_variables"))),
+        ("email", gmail, "id", email_parts),
     ):
-        def to_of(s):
-            if to_key:
-                return s.get(to_key)
-            for line in s.get("raw", "").replace("\r\n", "\n").split("\n"):
-                if line.lower().startswith("to:"):
-                    return line[3:].strip()
-                if not line:
-                    break
-            return None
-        known = {(to_of(s), body(s)) for s in sent if s.get(id_key) in recorded}
+        seen = set()
         for s in sent:
-            if s.get(id_key) in recorded:
-                continue
-            unrecorded.append({"channel": channel, "id": s.get(id_key)})
-            if (to_of(s), body(s)) in known:
+            if s.get(id_key) not in recorded:
+                unrecorded.append({"channel": channel, "id": s.get(id_key)})
+            key = identity(s)
+            if key in seen:
                 duplicates.append({"channel": channel, "id": s.get(id_key)})
+            seen.add(key)
 
     # Cross-channel identification.
     first_customer: dict[int, str] = {}
@@ -209,10 +221,20 @@ def reconcile(system, plan, health: list[dict], t0: float) -> dict:
     outcomes: dict[str, int] = {}
     for r in accepted:
         outcomes[r["outcome"]] = outcomes.get(r["outcome"], 0) + 1
+    # Disruptions: a message is "calm" when it was not sent within 20 s after
+    # one and was not in flight while one began.
+    disruptions = [e["t"] - t0 for e in system.events
+                   if e["kind"] in DISRUPTIONS]
+
+    def calm(r):
+        return not any(0 <= r["sent_at"] - d <= CALM_AFTER_S
+                       or 0 <= d - r["sent_at"] <= r["processing_s"] for d in disruptions)
+
     per_channel = {}
     for channel in ("web_form", "email", "whatsapp"):
         rs = [r for r in accepted if r["channel"] == channel]
         processing = [r["processing_s"] for r in rs if "processing_s" in r]
+        processing_calm = [r["processing_s"] for r in rs if "processing_s" in r and calm(r)]
         delivery = [r["delivery_s"] for r in rs if "delivery_s" in r]
         per_channel[channel] = {
             "sent": sum(1 for r in messages if r["channel"] == channel and r["sent_at"] is not None),
@@ -221,6 +243,9 @@ def reconcile(system, plan, health: list[dict], t0: float) -> dict:
             "processing_p50_s": percentile(processing, 50),
             "processing_p95_s": percentile(processing, 95),
             "processing_p99_s": percentile(processing, 99),
+            "calm_messages": len(processing_calm),
+            "processing_p50_calm_s": percentile(processing_calm, 50),
+            "processing_p95_calm_s": percentile(processing_calm, 95),
             "delivery_p50_s": percentile(delivery, 50),
             "delivery_p95_s": percentile(delivery, 95),
             "delivery_p99_s": percentile(delivery, 99),

@@ -47,6 +47,10 @@ def summary(result: dict) -> str:
                      f"{fmt(c['processing_p95_s']):>7} {fmt(c['processing_p99_s']):>7} "
                      f"{fmt(c['delivery_p50_s']):>10} {fmt(c['delivery_p95_s']):>7} "
                      f"{fmt(c['delivery_p99_s']):>7}")
+    calm = ", ".join(f"{k} {fmt(c['processing_p95_calm_s'])} s ({c['calm_messages']} messages)"
+                     for k, c in result["per_channel"].items())
+    lines.append(f"P95 processing away from disruptions (not sent within 20 s after a kill, "
+                 f"broker outage or PostgreSQL restart, nor in flight at one): {calm}")
     lines.append("")
     for c in result["criteria"]:
         percent = isinstance(c["value"], float) and "%" in c["name"]
