@@ -38,6 +38,10 @@ pub enum ImportError {
         /// What is wrong.
         reason: String,
     },
+    /// The folder holds no article: importing it would empty the knowledge
+    /// base, which is never what a wrong `--dir` meant.
+    #[error("no articles in {0} (expected <category>/<slug>.md files)")]
+    NoArticles(PathBuf),
     /// Embedding failed.
     #[error(transparent)]
     Embed(#[from] EmbedError),
@@ -93,6 +97,8 @@ pub struct ImportReport {
     pub unchanged: usize,
     /// Chunks embedded in this run.
     pub chunks_embedded: usize,
+    /// Articles no longer in `kb/`, deleted with their chunks and embeddings.
+    pub removed: usize,
     /// The embedding model's name.
     pub model: String,
 }
@@ -101,8 +107,13 @@ impl std::fmt::Display for ImportReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} articles ({} new or changed, {} unchanged), {} chunks embedded with {}",
-            self.articles, self.changed, self.unchanged, self.chunks_embedded, self.model
+            "{} articles ({} new or changed, {} unchanged, {} removed), {} chunks embedded with {}",
+            self.articles,
+            self.changed,
+            self.unchanged,
+            self.removed,
+            self.chunks_embedded,
+            self.model
         )
     }
 }
@@ -288,7 +299,9 @@ pub fn embedding_text(title: &str, chunk: &str) -> String {
 
 /// Imports `kb_dir` into the knowledge base with `embedder`'s model.
 /// Unchanged articles that already have embeddings of this model are not
-/// re-embedded. `progress(done, total)` is called after each article.
+/// re-embedded; articles no longer in `kb_dir` are deleted with their chunks
+/// and embeddings. `progress(done, total)` is called after each article.
+/// Fails with [`ImportError::NoArticles`] on a folder without articles.
 pub async fn import_knowledge_base(
     pool: &PgPool,
     embedder: &dyn Embedder,
@@ -296,6 +309,9 @@ pub async fn import_knowledge_base(
     progress: impl Fn(usize, usize),
 ) -> Result<ImportReport, ImportError> {
     let articles = read_articles(kb_dir)?;
+    if articles.is_empty() {
+        return Err(ImportError::NoArticles(kb_dir.to_owned()));
+    }
     let model = embedder.model();
     let total = articles.len();
     let mut report = ImportReport {
@@ -344,9 +360,13 @@ pub async fn import_knowledge_base(
         report.chunks_embedded += chunks.len();
         progress(done + 1, total);
     }
+    let slugs: Vec<String> = articles.iter().map(|a| a.slug.clone()).collect();
+    let removed = knowledge::delete_articles_except(pool, &slugs).await?;
+    report.removed = usize::try_from(removed).unwrap_or(usize::MAX);
     tracing::info!(
         kb.articles = report.articles,
         kb.changed = report.changed,
+        kb.removed = report.removed,
         kb.chunks_embedded = report.chunks_embedded,
         kb.model = model.name,
         "knowledge base imported"

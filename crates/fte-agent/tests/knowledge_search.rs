@@ -76,6 +76,86 @@ async fn import_is_idempotent_and_re_embeds_only_changed_articles() {
 }
 
 #[tokio::test]
+async fn re_import_removes_articles_deleted_from_kb_with_their_chunks_and_embeddings() {
+    let pool = fte_store::testing::fresh_database().await;
+    let kb = std::env::temp_dir().join(format!("fte-kb-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(kb.join("account")).unwrap();
+    for slug in [
+        "reset-forgotten-password",
+        "password-requirements",
+        "cannot-sign-in",
+    ] {
+        std::fs::copy(
+            repo_root().join(format!("kb/account/{slug}.md")),
+            kb.join(format!("account/{slug}.md")),
+        )
+        .unwrap();
+    }
+    let first = import_knowledge_base(&pool, MODEL.as_ref(), &kb, |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!((first.articles, first.removed), (3, 0));
+
+    std::fs::remove_file(kb.join("account/password-requirements.md")).unwrap();
+    let second = import_knowledge_base(&pool, MODEL.as_ref(), &kb, |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        (second.articles, second.unchanged, second.removed),
+        (2, 2, 1),
+        "the deleted article is removed, the others are untouched"
+    );
+    assert!(second.to_string().contains("1 removed"), "{second}");
+    let (articles, chunks, embeddings): (i64, i64, i64) = sqlx::query_as(
+        "select (select count(*) from knowledge_base where slug = 'account/password-requirements'),
+                (select count(*) from knowledge_chunks c join knowledge_base a on a.id = c.article_id
+                  where a.slug = 'account/password-requirements'),
+                (select count(*) from knowledge_embeddings e
+                  where not exists (select 1 from knowledge_chunks c where c.id = e.chunk_id))",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((articles, chunks, embeddings), (0, 0, 0));
+    let remaining: i64 = sqlx::query_scalar("select count(*) from knowledge_base")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(remaining, 2);
+    let remaining_embeddings: i64 = sqlx::query_scalar("select count(*) from knowledge_embeddings")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let remaining_chunks: i64 = sqlx::query_scalar("select count(*) from knowledge_chunks")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        remaining_embeddings, remaining_chunks,
+        "one embedding per chunk"
+    );
+
+    // A folder without articles (a wrong --dir) never empties the base.
+    let empty = std::env::temp_dir().join(format!("fte-kb-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&empty).unwrap();
+    let refused = import_knowledge_base(&pool, MODEL.as_ref(), &empty, |_, _| {}).await;
+    assert!(
+        matches!(
+            refused,
+            Err(fte_agent::knowledge::ImportError::NoArticles(_))
+        ),
+        "{refused:?}"
+    );
+    let still: i64 = sqlx::query_scalar("select count(*) from knowledge_base")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(still, 2);
+    std::fs::remove_dir_all(&kb).ok();
+    std::fs::remove_dir_all(&empty).ok();
+}
+
+#[tokio::test]
 async fn answerable_sample_questions_find_their_fact_articles_in_the_top_3_and_unknown_features_miss()
  {
     let pool = database_with_kb().await;

@@ -125,6 +125,22 @@ pub async fn upsert_embedding(
     Ok(())
 }
 
+/// Deletes every article whose slug is not in `keep`, with its chunks and
+/// embeddings (the foreign keys cascade); returns how many were deleted.
+/// The import calls it with the slugs it found, so an article removed from
+/// `kb/` leaves the knowledge base too.
+pub async fn delete_articles_except(
+    executor: impl PgExecutor<'_>,
+    keep: &[String],
+) -> Result<u64, StoreError> {
+    let deleted = sqlx::query("delete from knowledge_base where not (slug = any($1))")
+        .bind(keep)
+        .execute(executor)
+        .await?
+        .rows_affected();
+    Ok(deleted)
+}
+
 /// A chunk found by a search, with its article.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct ChunkHit {
