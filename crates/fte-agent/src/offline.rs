@@ -189,7 +189,11 @@ impl OfflineAgent {
         results: &SearchResults,
         channel: Channel,
     ) -> Result<String, AgentError> {
-        let articles = results.top_articles(3);
+        // A message asking several things ("the limits per plan, how to
+        // create them, and also sprints") may draw on one article per part.
+        let parts = question_parts(question);
+        let multi_part = parts.len() >= MULTI_PART_MIN;
+        let articles = results.top_articles(if multi_part { parts.len().max(3) } else { 3 });
         let Some(best) = articles.first() else {
             return Ok(String::new());
         };
@@ -207,10 +211,13 @@ impl OfflineAgent {
         if units.is_empty() {
             return Ok(String::new());
         }
+        let part_count = if multi_part { parts.len() } else { 0 };
         let mut texts: Vec<String> = vec![question.to_owned()];
+        texts.extend(resolve_pronouns(&parts[..part_count]));
         texts.extend(units.iter().map(|u| u.context.clone()));
         let vectors = self.search.embedder().embed(&texts).await?;
-        let (query, unit_vectors) = vectors.split_first().expect("the question was embedded");
+        let (query, rest) = vectors.split_first().expect("the question was embedded");
+        let (part_vectors, unit_vectors) = rest.split_at(part_count);
         let question_words = keyword_set(question);
         let how_to = HOW_TO.is_match(&fold(question));
         let lead = units.iter().filter(|u| u.article == 0).count() * 2 / 5;
@@ -239,6 +246,48 @@ impl OfflineAgent {
             })
             .collect();
         let best_score = scores.iter().copied().fold(f32::MIN, f32::max);
+        // A message asking several things is answered part by part, in the
+        // order asked, with each part's best unit: no part goes unanswered
+        // because another part's article ranked higher, and the channel's
+        // formatting cuts a long answer (WhatsApp's "Reply MORE").
+        let mut by_part: Vec<usize> = Vec::new();
+        for (part, vector) in parts.iter().zip(part_vectors) {
+            // A "how to" part is answered by where to click or what to do.
+            let part_how_to = HOW_TO.is_match(&fold(part));
+            let best_for_part = (0..units.len())
+                .filter(|&i| !is_signpost(&units[i].text))
+                .map(|i| {
+                    // The whole question keeps a part like "all the limits
+                    // per plan" on the message's subject.
+                    let mut similarity = cosine(vector, &unit_vectors[i]) + 0.5 * scores[i];
+                    if part_how_to && (units[i].list.is_some() || units[i].text.contains(" > ")) {
+                        similarity += 0.08;
+                    }
+                    // With one unit per part, the one with the specifics
+                    // (numbers, plans, menu paths) answers; an intro does not.
+                    if has_specifics(&units[i].text) || names_a_plan(&units[i].text) {
+                        similarity += 0.1;
+                    }
+                    (i, similarity)
+                })
+                .max_by(|a, b| a.1.total_cmp(&b.1));
+            let Some((i, similarity)) = best_for_part else {
+                continue;
+            };
+            let repeats = by_part.iter().any(|&j| {
+                j == i
+                    || fold(&units[j].text) == fold(&units[i].text)
+                    || (!numbers_in(&units[i].text).is_empty()
+                        && numbers_in(&units[j].text) == numbers_in(&units[i].text))
+            });
+            if similarity >= PART_MIN_SCORE && !repeats {
+                by_part.push(i);
+            }
+        }
+        if by_part.len() >= 2 {
+            let texts: Vec<String> = by_part.iter().map(|&i| units[i].text.clone()).collect();
+            return Ok(join_units(&texts));
+        }
         // A few units always (the best one is often a generic intro), more
         // while they stay close to the best.
         let (min_units, max_units) = match channel {
@@ -338,6 +387,62 @@ fn has_specifics(text: &str) -> bool {
     text.chars()
         .any(|c| c.is_ascii_digit() || matches!(c, '"' | '/' | '@'))
         || text.contains(" > ")
+}
+
+/// A question splits into at least this many parts before each part is
+/// answered on its own (two parts are usually one question with a detail).
+const MULTI_PART_MIN: usize = 3;
+/// A part's best unit joins the answer from this score up (its cosine
+/// similarity with the part plus half its score for the whole question).
+const PART_MIN_SCORE: f32 = 0.55;
+
+/// The parts of a question that asks several things: split at sentence
+/// ends, commas, semicolons and "and", keeping parts with at least one
+/// keyword ("all the limits per plan", "how to create them", "sprints").
+fn question_parts(question: &str) -> Vec<String> {
+    static SPLIT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?i)[?!.;,]+(?:\s+|$)|\s+(?:and also|and|also|plus)\s+")
+            .expect("valid pattern")
+    });
+    SPLIT
+        .split(question)
+        .map(str::trim)
+        .filter(|part| !keyword_set(part).is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Parts as embedded: a part that refers back with a pronoun ("how to
+/// create them") carries the first part's keywords, because a message
+/// asking several things names its subject first ("everything about
+/// automations, …, how to create them").
+fn resolve_pronouns(parts: &[String]) -> Vec<String> {
+    const PRONOUNS: &[&str] = &["them", "it", "they", "those", "these", "one", "ones"];
+    let subject = parts
+        .first()
+        .map(|p| keyword_set(p).join(" "))
+        .unwrap_or_default();
+    parts
+        .iter()
+        .enumerate()
+        .map(|(index, part)| {
+            let refers_back = fold(part).split_whitespace().any(|w| PRONOUNS.contains(&w));
+            if index > 0 && refers_back && !subject.is_empty() {
+                format!("{part} ({subject})")
+            } else {
+                part.clone()
+            }
+        })
+        .collect()
+}
+
+fn names_a_plan(text: &str) -> bool {
+    ["Free", "Team", "Business", "Enterprise"]
+        .iter()
+        .any(|plan| {
+            text.split(|c: char| !c.is_alphanumeric())
+                .any(|w| w == *plan)
+        })
 }
 
 /// The numbers of a text, to spot two units stating the same figures.
@@ -755,6 +860,30 @@ mod tests {
         assert!(follow_up_promise(4).contains("within 4 business hours"));
         assert!(follow_up_promise(8).contains("within 8 business hours"));
         assert!(follow_up_promise(4).contains("Monday–Friday, 08:00–20:00 UTC"));
+    }
+
+    #[test]
+    fn a_question_asking_several_things_splits_into_its_parts() {
+        let parts = question_parts(
+            "Can you explain everything about automations, all the limits per plan, how to create them, and also the time tracking feature and sprints and the timeline view?",
+        );
+        assert_eq!(
+            parts,
+            vec![
+                "Can you explain everything about automations",
+                "all the limits per plan",
+                "how to create them",
+                "the time tracking feature",
+                "sprints",
+                "the timeline view",
+            ]
+        );
+        assert_eq!(question_parts("How do I reset my password?").len(), 1);
+        assert_eq!(
+            question_parts("Is the limit 1,000 runs per month?").len(),
+            1,
+            "a thousands separator is no split"
+        );
     }
 
     #[test]
