@@ -135,12 +135,29 @@ impl HybridSearch {
         if query.is_empty() {
             return Ok(SearchResults::default());
         }
-        let vector = self
+        let vector = self.embed_query(query).await?;
+        self.search_embedded(query, vector, limit).await
+    }
+
+    /// The query's embedding (the first half of a search; benchmarks time
+    /// it apart from the SQL).
+    pub async fn embed_query(&self, query: &str) -> Result<Vec<f32>, AgentError> {
+        Ok(self
             .embedder
             .embed(&[query.to_owned()])
             .await?
             .pop()
-            .unwrap_or_default();
+            .unwrap_or_default())
+    }
+
+    /// The second half of a search: both SQL queries for an already
+    /// embedded `query`, fused; not counted in the metrics.
+    pub async fn search_embedded(
+        &self,
+        query: &str,
+        vector: Vec<f32>,
+        limit: usize,
+    ) -> Result<SearchResults, AgentError> {
         let (semantic, text) = tokio::try_join!(
             knowledge::nearest_chunks(&self.pool, self.embedder.model(), vector, CANDIDATES),
             knowledge::full_text_chunks(&self.pool, query, CANDIDATES),

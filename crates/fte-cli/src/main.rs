@@ -10,10 +10,12 @@
 //!   publishing its bootstrap address in `FTE_BROKER_ADDRESS_FILE`;
 //! - `fte kb import` — load `kb/` into the knowledge base (idempotent);
 //! - `fte eval` — replay the sample tickets through the offline agent;
+//! - `fte bench kb` — knowledge search latency and embedding throughput;
 //! - `fte simulate whatsapp|web|email` — play a customer against a running gateway.
 //!
 //! It wires library crates together and owns no logic of its own.
 
+mod bench;
 mod broker;
 mod kb;
 mod run;
@@ -58,6 +60,11 @@ enum Command {
         /// The repository root holding kb/ and context/.
         #[arg(long, default_value = ".")]
         root: std::path::PathBuf,
+    },
+    /// Measure and print figures (run a release build).
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
     },
     /// Play a customer writing in, against a running gateway (`fte run`).
     Simulate {
@@ -131,6 +138,24 @@ enum SimulateCommand {
 }
 
 #[derive(Subcommand)]
+enum BenchCommand {
+    /// Knowledge search P50/P95/P99 (query embedding and SQL apart) with the
+    /// real articles and with synthetic chunks added, and local embedding
+    /// throughput, in a scratch database that is dropped afterwards.
+    Kb {
+        /// The repository root holding kb/ and context/.
+        #[arg(long, default_value = ".")]
+        root: std::path::PathBuf,
+        /// Synthetic chunks added for the second measurement.
+        #[arg(long, default_value_t = 10_000)]
+        synthetic_chunks: usize,
+        /// Searches per measurement.
+        #[arg(long, default_value_t = 500)]
+        searches: usize,
+    },
+}
+
+#[derive(Subcommand)]
 enum KbCommand {
     /// Chunk, embed and store every article; unchanged articles are skipped.
     Import {
@@ -152,6 +177,23 @@ async fn main() -> anyhow::Result<()> {
             command: KbCommand::Import { dir },
         } => kb::import(&dir).await,
         Command::Eval { root } => kb::eval(&root).await,
+        Command::Bench {
+            command:
+                BenchCommand::Kb {
+                    root,
+                    synthetic_chunks,
+                    searches,
+                },
+        } => {
+            bench::kb(
+                &root,
+                bench::KbBenchOptions {
+                    synthetic_chunks,
+                    searches,
+                },
+            )
+            .await
+        }
         Command::Simulate { channel } => simulate_command(channel).await,
     }
 }

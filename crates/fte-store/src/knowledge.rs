@@ -158,6 +158,28 @@ pub struct ChunkHit {
     pub score: f64,
 }
 
+/// The SQL of [`nearest_chunks`] for `model` (binds: the query vector, the
+/// limit). The cast and the model name are written into the text because
+/// the HNSW index is partial per model on `embedding::vector(<dims>)`: only
+/// literally matching expressions let the planner use it, also in the
+/// generic plan of a prepared statement (a bound `model = $n` cannot prove
+/// the index predicate). Both come from compile-time constants, never from
+/// input. Public so benchmarks can `explain` the very query.
+pub fn nearest_chunks_sql(model: EmbeddingModel) -> String {
+    let dims = model.dimensions;
+    let name = model.name;
+    format!(
+        "select c.id as chunk_id, a.id as article_id, a.slug, a.title, c.content,
+                1 - (e.embedding::vector({dims}) <=> $1) as score
+         from knowledge_embeddings e
+         join knowledge_chunks c on c.id = e.chunk_id
+         join knowledge_base a on a.id = c.article_id
+         where e.model = '{name}'
+         order by e.embedding::vector({dims}) <=> $1
+         limit $2"
+    )
+}
+
 /// The `k` chunks nearest to `query` by cosine distance among embeddings of
 /// `model`, through that model's HNSW index.
 pub async fn nearest_chunks(
@@ -166,23 +188,8 @@ pub async fn nearest_chunks(
     query: Vec<f32>,
     k: i64,
 ) -> Result<Vec<ChunkHit>, StoreError> {
-    // The cast must match the partial index expression literally for the
-    // planner to use it, so the dimension is written into the SQL; it comes
-    // from a compile-time constant, never from input.
-    let dims = model.dimensions;
-    let sql = format!(
-        "select c.id as chunk_id, a.id as article_id, a.slug, a.title, c.content,
-                1 - (e.embedding::vector({dims}) <=> $1) as score
-         from knowledge_embeddings e
-         join knowledge_chunks c on c.id = e.chunk_id
-         join knowledge_base a on a.id = c.article_id
-         where e.model = $2
-         order by e.embedding::vector({dims}) <=> $1
-         limit $3"
-    );
-    let hits = sqlx::query_as::<_, ChunkHit>(sqlx::AssertSqlSafe(sql))
+    let hits = sqlx::query_as::<_, ChunkHit>(sqlx::AssertSqlSafe(nearest_chunks_sql(model)))
         .bind(Vector::from(query))
-        .bind(model.name)
         .bind(k)
         .fetch_all(pool)
         .await?;
