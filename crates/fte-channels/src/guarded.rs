@@ -58,6 +58,10 @@ impl ReplySender for GuardedSender {
         self.inner.channel()
     }
 
+    fn records_only(&self) -> bool {
+        self.inner.records_only()
+    }
+
     async fn send(&self, reply: &OutboundReply) -> Result<SendReceipt, SendError> {
         let metrics = fte_runtime::metrics::global();
         let channel = self.inner.channel().as_str();

@@ -168,6 +168,13 @@ pub trait ReplySender: Send + Sync {
     /// The channel this sender serves.
     fn channel(&self) -> Channel;
 
+    /// Whether replies are only recorded in memory and never leave the
+    /// process (a local run without provider credentials); health reports
+    /// such a channel as `recording`, not `active`.
+    fn records_only(&self) -> bool {
+        false
+    }
+
     /// Sends every part of `reply`, in order.
     ///
     /// Fails with [`SendError::Unknown`] when the provider may have accepted

@@ -17,6 +17,7 @@
 
 mod bench;
 mod broker;
+mod fakes;
 mod kb;
 mod run;
 mod simulate;
@@ -200,6 +201,13 @@ async fn main() -> anyhow::Result<()> {
 
 async fn simulate_command(command: SimulateCommand) -> anyhow::Result<()> {
     let client = reqwest::Client::new();
+    // The environment first, then the fakes a running `fte run` started.
+    let env = fte_runtime::settings::Lookup::env();
+    let running_fakes =
+        fakes::read_file(std::path::Path::new(fakes::FAKES_FILE)).unwrap_or_default();
+    let lookup = fte_runtime::settings::Lookup::from_fn(|key| {
+        env.get(key).or_else(|| running_fakes.get(key).cloned())
+    });
     match command {
         SimulateCommand::Whatsapp {
             from,
@@ -207,7 +215,6 @@ async fn simulate_command(command: SimulateCommand) -> anyhow::Result<()> {
             name,
             base_url,
         } => {
-            let lookup = fte_runtime::settings::Lookup::env();
             let token = lookup.get("TWILIO_AUTH_TOKEN");
             let public_base_url = lookup
                 .get("PUBLIC_BASE_URL")
@@ -235,11 +242,10 @@ async fn simulate_command(command: SimulateCommand) -> anyhow::Result<()> {
             mailbox,
             base_url,
         } => {
-            let lookup = fte_runtime::settings::Lookup::env();
             let gmail_url = gmail_url
                 .or_else(|| lookup.get("GMAIL_API_BASE_URL"))
                 .context(
-                    "--gmail-url or GMAIL_API_BASE_URL: the fake Gmail (fte-fakes prints it)",
+                    "--gmail-url or GMAIL_API_BASE_URL: the fake Gmail (`fte run` without Gmail credentials starts one; fte-fakes prints one)",
                 )?;
             let mailbox = mailbox
                 .or_else(|| lookup.get("GMAIL_MAILBOX"))
@@ -249,8 +255,25 @@ async fn simulate_command(command: SimulateCommand) -> anyhow::Result<()> {
                 subject,
                 body,
             };
-            let outcome =
-                simulate::email(&client, &base_url, &gmail_url, &mailbox, &message).await?;
+            let push = match (
+                lookup.get("GMAIL_PUBSUB_AUDIENCE"),
+                lookup.get("GMAIL_PUBSUB_SERVICE_ACCOUNT"),
+            ) {
+                (Some(audience), Some(service_account)) => Some(simulate::PushIdentity {
+                    audience,
+                    service_account,
+                }),
+                _ => None,
+            };
+            let outcome = simulate::email(
+                &client,
+                &base_url,
+                &gmail_url,
+                &mailbox,
+                push.as_ref(),
+                &message,
+            )
+            .await?;
             println!("gmail message {}", outcome.gmail_message_id);
             println!("gateway answered the push {}", outcome.push_status);
             if !outcome.push_status.is_success() {

@@ -44,12 +44,19 @@ pub async fn run() -> anyhow::Result<()> {
         ),
     }
 
-    let state =
-        fte_gateway::startup::build_state(profile, api.clone(), &database, &bootstrap).await?;
-    fte_store::migrate(&state.pool)
-        .await
-        .context("Failed to apply migrations")?;
-    tracing::info!("migrations applied");
+    let local = assemble(
+        &Lookup::env(),
+        profile,
+        api.clone(),
+        &database,
+        bootstrap.clone(),
+    )
+    .await?;
+    let fakes_file = std::path::Path::new(crate::fakes::FAKES_FILE);
+    if let Some(fakes) = &local.fakes {
+        fakes.write_file(fakes_file)?;
+    }
+    let (state, worker) = (local.state, local.worker);
 
     let listener = tokio::net::TcpListener::bind(api.bind_address())
         .await
@@ -59,24 +66,79 @@ pub async fn run() -> anyhow::Result<()> {
                 api.bind_address()
             )
         })?;
-    let mut worker = fte_worker::startup::Worker::build(
-        &Lookup::env(),
-        profile,
-        state.pool.clone(),
-        bootstrap.clone(),
-    )
-    .await
-    .context("Failed to start the worker")?;
-    // One process, one HTTP port: the gateway's /health and /metrics cover
-    // both (the metrics registry is process-wide).
-    worker.probe_addr = None;
     let worker_task = tokio::spawn(fte_worker::startup::run(worker, shutdown.clone()));
     let gateway_result = fte_gateway::startup::serve(listener, state, shutdown.clone()).await;
     // Whatever ended the gateway ends the worker too; let it drain.
     shutdown.cancel();
     let worker_result = worker_task.await.context("The worker task panicked")?;
     gateway_result?;
+    if local.fakes.is_some() {
+        let _ = std::fs::remove_file(fakes_file);
+    }
     worker_result.context("The worker failed")?;
     drop(bootstrap);
     Ok(())
+}
+
+/// The pieces of a local run before they serve.
+pub(crate) struct Local {
+    /// The gateway's state.
+    pub state: fte_gateway::AppState,
+    /// The worker, with its probe server switched off.
+    pub worker: fte_worker::startup::Worker,
+    /// The provider fakes standing in for missing credentials (they stop
+    /// when this is dropped).
+    pub fakes: Option<crate::fakes::LocalFakes>,
+}
+
+/// Builds the gateway state and the worker from `env`: in the dev profile,
+/// every provider without credentials gets an in-process fake whose URLs
+/// and test credentials are laid over `env`, so the real Gmail and Twilio
+/// clients (and push and webhook verification) run against them. Applies
+/// migrations.
+pub(crate) async fn assemble(
+    env: &Lookup<'_>,
+    profile: Profile,
+    api: ApiSettings,
+    database: &DatabaseSettings,
+    bootstrap: Arc<Bootstrap>,
+) -> anyhow::Result<Local> {
+    let fakes = crate::fakes::LocalFakes::start_for(env, profile).await?;
+    let base = Lookup::from_fn(|key| env.get(key));
+    let lookup = match &fakes {
+        Some(fakes) => fakes.overlay(base),
+        None => base,
+    };
+    let mut state =
+        fte_gateway::startup::build_state_with(&lookup, profile, api, database, &bootstrap).await?;
+    if let Some(fakes) = &fakes {
+        let delivery = fakes.delivery(state.delivery);
+        state = state
+            .with_delivery(delivery)
+            .with_outbound_log(fakes.outbox());
+        let faked: Vec<&str> = fakes.vars().keys().copied().collect();
+        tracing::info!(
+            fakes.file = crate::fakes::FAKES_FILE,
+            fakes.variables = ?faked,
+            "provider fakes running for the providers without credentials; \
+             outbound messages on /dev/outbox"
+        );
+    }
+    fte_store::migrate(&state.pool)
+        .await
+        .context("Failed to apply migrations")?;
+    tracing::info!("migrations applied");
+    let mut worker =
+        fte_worker::startup::Worker::build(&lookup, profile, state.pool.clone(), bootstrap)
+            .await
+            .context("Failed to start the worker")?;
+    // One process, one HTTP port: the gateway's /health and /metrics cover
+    // both (the metrics registry is process-wide).
+    worker.probe_addr = None;
+    drop(lookup);
+    Ok(Local {
+        state,
+        worker,
+        fakes,
+    })
 }

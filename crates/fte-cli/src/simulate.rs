@@ -6,12 +6,14 @@
 //!   profile without a token the gateway accepts it unsigned.
 //! - `fte simulate web` submits the web support form, then polls the
 //!   ticket's status page for the agent's reply.
-//! - `fte simulate email` drops a customer email into a fake Gmail (the
-//!   `fte-fakes` binary's, whose `GMAIL_*` variables the local run uses)
-//!   through its control route, then posts the Pub/Sub push Gmail would
-//!   send to `/webhooks/gmail` (accepted unverified in the dev profile
-//!   without push verification settings). The push carries the history id
-//!   the fake reports after the delivery is unknown here, so it carries 1:
+//! - `fte simulate email` drops a customer email into a fake Gmail (the one
+//!   `fte run` starts without Gmail credentials, found through
+//!   `.fte/fakes.json`, or the `fte-fakes` binary's) through its control
+//!   route, then posts the Pub/Sub push Gmail would send to
+//!   `/webhooks/gmail`, signed as Pub/Sub signs it (an OIDC token from the
+//!   fakes' test key for the configured audience and service account) when
+//!   those are known, else unsigned (accepted only in the dev profile
+//!   without push verification settings). The push carries history id 1:
 //!   the worker syncs from the id it stored, never from the push's.
 //!
 //! What the customer typed goes to the gateway and the agent's answer to
@@ -234,15 +236,27 @@ struct Delivered {
     id: String,
 }
 
+/// Who a signed push claims to come from: the push subscription's audience
+/// and service account (`GMAIL_PUBSUB_AUDIENCE`,
+/// `GMAIL_PUBSUB_SERVICE_ACCOUNT`), signed with the fakes' test key.
+#[derive(Clone, Debug)]
+pub struct PushIdentity {
+    /// The audience the gateway expects.
+    pub audience: String,
+    /// The push service account the gateway expects.
+    pub service_account: String,
+}
+
 /// Delivers `message` to `mailbox` in the fake Gmail at `gmail_base_url`
 /// (its `/_fake/inbound` control route), then posts the push notification
-/// to `{base_url}/webhooks/gmail`. Fails when either cannot be reached or
-/// the fake refuses the email.
+/// to `{base_url}/webhooks/gmail`, signed for `push` when given. Fails when
+/// either cannot be reached or the fake refuses the email.
 pub async fn email(
     client: &reqwest::Client,
     base_url: &str,
     gmail_base_url: &str,
     mailbox: &str,
+    push: Option<&PushIdentity>,
     message: &EmailMessage,
 ) -> anyhow::Result<EmailOutcome> {
     use base64::Engine;
@@ -271,7 +285,7 @@ pub async fn email(
         .await
         .context("The fake Gmail's answer has no message id")?;
     let data = serde_json::json!({ "emailAddress": mailbox, "historyId": 1 });
-    let push = serde_json::json!({
+    let body = serde_json::json!({
         "message": {
             "data": base64::engine::general_purpose::STANDARD.encode(data.to_string()),
             "messageId": format!("sim-{}", uuid::Uuid::new_v4().simple()),
@@ -279,14 +293,20 @@ pub async fn email(
         },
         "subscription": "projects/fte-local/subscriptions/gmail-push",
     });
-    let response = client
+    let mut request = client
         .post(format!("{}/webhooks/gmail", base_url.trim_end_matches('/')))
-        .json(&push)
-        .send()
-        .await
-        .with_context(|| {
-            format!("Failed to reach the gateway at {base_url} (is `fte run` running?)")
-        })?;
+        .json(&body);
+    if let Some(identity) = push {
+        let claims =
+            fte_fakes::pubsub::PushClaims::valid(&identity.audience, &identity.service_account);
+        request = request.header(
+            "Authorization",
+            fte_fakes::pubsub::PushSigner::new(fte_fakes::pubsub::test_key_a()).bearer(&claims),
+        );
+    }
+    let response = request.send().await.with_context(|| {
+        format!("Failed to reach the gateway at {base_url} (is `fte run` running?)")
+    })?;
     Ok(EmailOutcome {
         gmail_message_id: delivered.id,
         push_status: response.status(),

@@ -68,6 +68,10 @@ impl ReplySender for RecordingSender {
         self.channel
     }
 
+    fn records_only(&self) -> bool {
+        true
+    }
+
     async fn send(&self, reply: &OutboundReply) -> Result<SendReceipt, SendError> {
         let mut state = self.lock();
         if let Some(error) = state.failures.pop_front() {

@@ -40,7 +40,10 @@ pub struct HealthReport {
     pub version: &'static str,
     /// Seconds since start.
     pub uptime_seconds: u64,
-    /// Each channel's state: active, degraded or disabled.
+    /// Each channel's state: `active` (its provider), `fake` (an in-process
+    /// provider fake, local run), `recording` (no provider credentials: the
+    /// worker records replies instead of sending them), or `degraded` while
+    /// PostgreSQL or Kafka is down.
     pub channels: serde_json::Map<String, serde_json::Value>,
     /// PostgreSQL and Kafka.
     pub checks: Checks,
@@ -98,9 +101,15 @@ pub async fn report(state: &AppState) -> HealthReport {
         // The gateway accepts every channel's inbound traffic while its
         // dependencies are up; provider-side states come from the worker.
         let accepting = postgres.status == "ok" && kafka.status == "ok";
+        let state = match (accepting, state.delivery.of(channel)) {
+            (false, _) => "degraded",
+            (true, crate::local::Delivery::Provider) => "active",
+            (true, crate::local::Delivery::Fake) => "fake",
+            (true, crate::local::Delivery::Recording) => "recording",
+        };
         channels.insert(
             channel.as_str().to_owned(),
-            serde_json::Value::String(if accepting { "active" } else { "degraded" }.to_owned()),
+            serde_json::Value::String(state.to_owned()),
         );
     }
     let checks = Checks { postgres, kafka };

@@ -43,6 +43,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod local;
 pub mod middleware;
 pub mod openapi;
 pub mod outbox;

@@ -55,9 +55,10 @@ impl Modify for StaffKeyScheme {
         widget::demo,
         crate::routes::probes::health,
         crate::routes::probes::ready,
+        crate::routes::dev::outbox,
         crate::routes::probes::metrics,
     ),
-    components(schemas(ErrorBody, FieldError, form::SubmitRequest, webhooks::GmailNotificationEvent)),
+    components(schemas(ErrorBody, FieldError, form::SubmitRequest, webhooks::GmailNotificationEvent, crate::routes::dev::Outbox, crate::local::OutboundRecord)),
     modifiers(&StaffKeyScheme),
     tags(
         (name = "support", description = "The web form's endpoints (CORS-enabled)"),

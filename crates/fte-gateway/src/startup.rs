@@ -4,7 +4,7 @@ use anyhow::Context;
 use fte_bus::{Bootstrap, KafkaPublisher};
 use fte_runtime::Profile;
 use fte_runtime::settings::{
-    AlertSettings, ApiSettings, DatabaseSettings, GmailSettings, TwilioSettings,
+    AlertSettings, ApiSettings, DatabaseSettings, GmailSettings, Lookup, TwilioSettings,
 };
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -23,8 +23,21 @@ pub async fn build_state(
     database: &DatabaseSettings,
     bootstrap: &Bootstrap,
 ) -> anyhow::Result<AppState> {
-    let twilio = TwilioSettings::from_env()?;
-    let gmail = GmailSettings::from_env()?;
+    build_state_with(&Lookup::env(), profile, api, database, bootstrap).await
+}
+
+/// [`build_state`] reading the channel and alert settings from `lookup`
+/// (`fte run` passes the environment with the local provider fakes' URLs
+/// and test credentials laid over it).
+pub async fn build_state_with(
+    lookup: &Lookup<'_>,
+    profile: Profile,
+    api: ApiSettings,
+    database: &DatabaseSettings,
+    bootstrap: &Bootstrap,
+) -> anyhow::Result<AppState> {
+    let twilio = TwilioSettings::from_lookup(lookup, profile)?;
+    let gmail = GmailSettings::from_lookup(lookup, profile)?;
     let webhooks = WebhookAuth::from_settings(profile, &twilio, &gmail)?;
     if api.staff_api_key_hashes.is_empty() {
         tracing::warn!(
@@ -36,8 +49,16 @@ pub async fn build_state(
         .context("Failed to connect to PostgreSQL (is it running? scripts/pg.sh start)")?;
     let publisher =
         KafkaPublisher::new(bootstrap).context("Failed to create the Kafka producer")?;
-    let alerts = AlertSettings::from_env()?;
-    Ok(AppState::new(pool, publisher, api, profile, webhooks).with_alert_settings(alerts))
+    let alerts = AlertSettings::from_lookup(lookup)?;
+    // The worker, built from the same settings, records the replies of a
+    // provider without credentials instead of sending them.
+    let delivery = crate::local::ChannelDelivery::from_configured(
+        fte_channels::gmail::GmailConfig::from_settings(&gmail).is_ok(),
+        fte_channels::twilio::TwilioConfig::from_settings(&twilio).is_ok(),
+    );
+    Ok(AppState::new(pool, publisher, api, profile, webhooks)
+        .with_alert_settings(alerts)
+        .with_delivery(delivery))
 }
 
 /// Serves the router on `listener` until `shutdown` fires, with the outbox

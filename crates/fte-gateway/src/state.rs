@@ -145,6 +145,12 @@ pub struct AppState {
     /// The in-process alerts and request-error samples (default
     /// thresholds until [`AppState::with_alert_settings`]).
     pub monitor: Arc<Monitor>,
+    /// How each channel delivers replies, for `/health` (every channel
+    /// through its provider until [`AppState::with_delivery`]).
+    pub delivery: crate::local::ChannelDelivery,
+    /// What the in-process provider fakes received, for `/dev/outbox` (dev
+    /// profile only; `None` answers 404).
+    pub outbound_log: Option<crate::local::SharedOutboundLog>,
 }
 
 impl AppState {
@@ -172,7 +178,21 @@ impl AppState {
             webhooks: Arc::new(webhooks),
             limiters: Arc::new(limiters),
             monitor: Arc::new(Monitor::new(AlertSettings::default())),
+            delivery: crate::local::ChannelDelivery::default(),
+            outbound_log: None,
         }
+    }
+
+    /// The same state with each channel's delivery as given.
+    pub fn with_delivery(mut self, delivery: crate::local::ChannelDelivery) -> Self {
+        self.delivery = delivery;
+        self
+    }
+
+    /// The same state showing what `log` recorded on `/dev/outbox`.
+    pub fn with_outbound_log(mut self, log: crate::local::SharedOutboundLog) -> Self {
+        self.outbound_log = Some(log);
+        self
     }
 
     /// The same state with these alert thresholds (and nothing holding).

@@ -3,9 +3,11 @@
 //! `/health` and `/ready` answer 200 while PostgreSQL and Kafka answer and
 //! 503 otherwise, with each dependency's state and each channel's breaker
 //! state (a degraded channel does not make the worker unhealthy: its
-//! replies wait in the outbox). While an in-process alert holds the status
-//! is `degraded` (still 200) and `alerts` lists each with its reason and
-//! since when. `/metrics` is the Prometheus registry.
+//! replies wait in the outbox); a channel whose replies a recording sender
+//! keeps (no provider credentials) shows as `recording`, not `active`.
+//! While an in-process alert holds the status is `degraded` (still 200)
+//! and `alerts` lists each with its reason and since when. `/metrics` is
+//! the Prometheus registry.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,10 +54,11 @@ pub async fn report(state: &HealthState) -> (StatusCode, serde_json::Value) {
     );
     let mut channels = serde_json::Map::new();
     for sender in &state.senders {
-        channels.insert(
-            sender.channel().as_str().to_owned(),
-            json!(sender.state().as_str()),
-        );
+        let state = match sender.state() {
+            fte_channels::ChannelState::Active if sender.records_only() => "recording",
+            state => state.as_str(),
+        };
+        channels.insert(sender.channel().as_str().to_owned(), json!(state));
     }
     let healthy = postgres.is_ok() && kafka.is_ok();
     let alerts = state.alerts.active();

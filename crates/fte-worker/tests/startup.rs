@@ -142,7 +142,10 @@ async fn health_reports_each_dependency_and_channel_and_fails_without_postgres()
     assert_eq!(body["postgres"], "up");
     assert_eq!(body["kafka"], "up");
     assert_eq!(body["channels"]["email"], "degraded");
-    assert_eq!(body["channels"]["whatsapp"], "active");
+    assert_eq!(
+        body["channels"]["whatsapp"], "recording",
+        "a recording sender delivers nothing, and health says so"
+    );
 
     let unreachable = sqlx::postgres::PgPoolOptions::new()
         .acquire_timeout(Duration::from_millis(500))

@@ -309,9 +309,16 @@ async fn simulate_email_delivers_to_the_fake_gmail_and_the_push_gets_the_email_a
         body: "How do I turn on two-factor authentication?".into(),
     };
 
-    let outcome = email(&client, &app.base_url, &fake.base_url(), MAILBOX, &message)
-        .await
-        .unwrap();
+    let outcome = email(
+        &client,
+        &app.base_url,
+        &fake.base_url(),
+        MAILBOX,
+        None,
+        &message,
+    )
+    .await
+    .unwrap();
 
     assert_eq!(
         outcome.push_status,

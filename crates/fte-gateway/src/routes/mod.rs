@@ -1,5 +1,6 @@
 //! The route table and the layers around it.
 
+pub mod dev;
 pub mod escalations;
 pub mod form;
 pub mod metrics;
@@ -59,6 +60,8 @@ pub fn router(state: AppState) -> Router {
         .route("/demo", get(widget::demo))
         .route("/openapi.json", get(openapi::document))
         .route("/docs", get(openapi::docs))
+        .route("/dev/outbox", get(dev::outbox))
+        .route("/dev/outbox.html", get(dev::outbox_page))
         .route("/health", get(probes::health))
         .route("/ready", get(probes::ready))
         .route("/metrics", get(probes::metrics))

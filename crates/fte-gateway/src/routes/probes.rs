@@ -10,7 +10,7 @@ use crate::{AppState, health};
 /// `GET /health`: 200 with every dependency's state, or 503 naming the one
 /// that is down.
 #[utoipa::path(get, path = "/health", tag = "operations",
-    responses((status = 200, description = "Every dependency answers"),
+    responses((status = 200, description = "Every dependency answers; `channels` gives each channel as `active` (its provider), `fake` (an in-process provider fake, local run), `recording` (no provider credentials: replies are recorded, not sent) or `degraded` (PostgreSQL or Kafka down)"),
               (status = 503, description = "A dependency is down")))]
 pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     let report = health::report(&state).await;
