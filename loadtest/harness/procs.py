@@ -51,11 +51,28 @@ class Postgres:
         return subprocess.run([str(ROOT / "scripts/pg.sh"), *args], env=self.env, check=check,
                               capture_output=True, text=True)
 
+    def _reachable_by_server_user(self) -> bool:
+        """As root the server runs as the system user fte-pg (scripts/pg.sh),
+        which must be able to reach the data directory."""
+        if os.geteuid() != 0:
+            return True
+        user = os.environ.get("FTE_PG_SYSTEM_USER", "fte-pg")
+        return subprocess.run(["runuser", "-u", user, "--", "test", "-x",
+                               str(self.data_dir.parent)], capture_output=True).returncode == 0
+
     def start(self):
+        self._pg("install")  # creates the system user when we are root
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
-        # The server may run as the system user fte-pg (when we are root).
         for path in (ROOT / ".local", self.data_dir.parent):
             os.chmod(path, 0o755)
+        if not self._reachable_by_server_user():
+            # Like scripts/pg.sh does for its own home: a folder fte-pg can reach.
+            import hashlib
+            tag = hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]
+            self.data_dir = Path(f"/var/lib/fte-pg/scale-{tag}/data")
+            self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+            os.chmod(self.data_dir.parent, 0o755)
+            self.env["FTE_PG_DATA"] = str(self.data_dir)
         result = self._pg("start", check=False)
         if result.returncode != 0:
             raise RuntimeError(f"PostgreSQL for the harness did not start: {result.stderr[-2000:]}")
