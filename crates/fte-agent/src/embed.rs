@@ -171,6 +171,72 @@ impl Embedder for LocalMiniLm {
     }
 }
 
+/// Most vectors an [`EmbeddingCache`] keeps (about 1.5 KiB each at 384
+/// dimensions); when full it starts over.
+const CACHE_CAPACITY: usize = 20_000;
+
+/// Vectors of texts already embedded with one model, so texts that recur
+/// (the answer sentences of knowledge base articles, which every similar
+/// question draws on) are embedded once per process rather than once per
+/// message. Keyed by the text itself, so an edited article simply misses.
+#[derive(Debug, Default)]
+pub struct EmbeddingCache {
+    vectors: std::sync::Mutex<std::collections::HashMap<String, Vec<f32>>>,
+}
+
+impl EmbeddingCache {
+    /// The vectors of `texts` in order: cached ones from memory, the rest
+    /// embedded in one call to `embedder` and remembered.
+    pub async fn embed(
+        &self,
+        embedder: &dyn Embedder,
+        texts: &[String],
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let mut found: Vec<Option<Vec<f32>>> = {
+            let vectors = self.vectors.lock().unwrap_or_else(|e| e.into_inner());
+            texts.iter().map(|t| vectors.get(t).cloned()).collect()
+        };
+        let missing: Vec<String> = texts
+            .iter()
+            .zip(&found)
+            .filter(|(_, v)| v.is_none())
+            .map(|(t, _)| t.clone())
+            .collect();
+        if !missing.is_empty() {
+            let embedded = embedder.embed(&missing).await?;
+            if embedded.len() != missing.len() {
+                return Err(EmbedError::Inference(format!(
+                    "{} vectors for {} texts",
+                    embedded.len(),
+                    missing.len()
+                )));
+            }
+            let mut vectors = self.vectors.lock().unwrap_or_else(|e| e.into_inner());
+            if vectors.len() + missing.len() > CACHE_CAPACITY {
+                vectors.clear();
+            }
+            let mut fresh = missing.into_iter().zip(embedded);
+            for slot in found.iter_mut().filter(|v| v.is_none()) {
+                if let Some((text, vector)) = fresh.next() {
+                    vectors.insert(text, vector.clone());
+                    *slot = Some(vector);
+                }
+            }
+        }
+        Ok(found.into_iter().flatten().collect())
+    }
+
+    /// How many vectors are cached.
+    pub fn len(&self) -> usize {
+        self.vectors.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// Whether nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// OpenAI's embeddings endpoint (or any compatible one).
 #[derive(Clone)]
 pub struct OpenAiEmbedder {
@@ -252,4 +318,49 @@ impl Embedder for OpenAiEmbedder {
 /// Cosine similarity of two L2-normalised vectors.
 pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A two-dimensional "model" that counts the texts it embeds.
+    #[derive(Default)]
+    struct Counting {
+        texts: AtomicUsize,
+    }
+
+    #[async_trait::async_trait]
+    impl Embedder for Counting {
+        async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
+            self.texts.fetch_add(texts.len(), Ordering::SeqCst);
+            Ok(texts.iter().map(|t| vec![t.len() as f32, 1.0]).collect())
+        }
+
+        fn model(&self) -> EmbeddingModel {
+            EmbeddingModel {
+                name: "counting",
+                dimensions: 2,
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn the_cache_embeds_each_text_once_and_keeps_the_order() {
+        let model = Counting::default();
+        let cache = EmbeddingCache::default();
+        let first = ["a".to_owned(), "bbb".to_owned()];
+        assert_eq!(
+            cache.embed(&model, &first).await.unwrap(),
+            vec![vec![1.0, 1.0], vec![3.0, 1.0]]
+        );
+        let second = ["cc".to_owned(), "a".to_owned(), "bbb".to_owned()];
+        assert_eq!(
+            cache.embed(&model, &second).await.unwrap(),
+            vec![vec![2.0, 1.0], vec![1.0, 1.0], vec![3.0, 1.0]]
+        );
+        assert_eq!(model.texts.load(Ordering::SeqCst), 3, "only \"cc\" was new");
+        assert_eq!(cache.len(), 3);
+    }
 }

@@ -39,6 +39,8 @@ const MIN_UNIT_SCORE: f32 = 0.2;
 #[derive(Clone, Debug)]
 pub struct OfflineAgent {
     search: HybridSearch,
+    /// Answer sentences already embedded (they recur across messages).
+    units: std::sync::Arc<crate::embed::EmbeddingCache>,
     // Kept for the history reads the worker does not pre-load yet.
     _pool: PgPool,
 }
@@ -59,6 +61,7 @@ impl OfflineAgent {
     pub fn new(search: HybridSearch, pool: PgPool) -> Self {
         Self {
             search,
+            units: std::sync::Arc::default(),
             _pool: pool,
         }
     }
@@ -215,7 +218,11 @@ impl OfflineAgent {
         let mut texts: Vec<String> = vec![question.to_owned()];
         texts.extend(resolve_pronouns(&parts[..part_count]));
         texts.extend(units.iter().map(|u| u.context.clone()));
-        let vectors = self.search.embedder().embed(&texts).await?;
+        // The message and its parts are new; the article sentences recur.
+        let asked = texts.len() - units.len();
+        let embedder = self.search.embedder().as_ref();
+        let mut vectors = embedder.embed(&texts[..asked]).await?;
+        vectors.extend(self.units.embed(embedder, &texts[asked..]).await?);
         let (query, rest) = vectors.split_first().expect("the question was embedded");
         let (part_vectors, unit_vectors) = rest.split_at(part_count);
         let question_words = keyword_set(question);
