@@ -153,8 +153,22 @@ pub async fn channel_level(
     pool: &PgPool,
     since: DateTime<Utc>,
 ) -> Result<Vec<ChannelLevel>, StoreError> {
+    // Turn figures in one pass with grouping sets (per channel and overall).
     Ok(sqlx::query_as(
-        "select c.channel,
+        "with turns as (
+             select case when grouping(m.channel) = 1 then 'overall' else m.channel end as channel,
+                    (avg(m.metric_value) filter (where m.metric_name = 'response_latency_ms'))::float8
+                        as avg_latency_ms,
+                    percentile_cont(0.95) within group (order by m.metric_value::float8)
+                        filter (where m.metric_name = 'response_latency_ms') as p95_latency_ms,
+                    (avg(m.metric_value) filter (where m.metric_name = 'sentiment'))::float8
+                        as avg_sentiment
+             from agent_metrics m
+             where m.recorded_at >= $2 and m.channel is not null
+               and m.metric_name in ('response_latency_ms', 'sentiment')
+             group by grouping sets ((m.channel), ())
+         )
+         select c.channel,
                 (select count(*) from conversations v
                  where v.started_at >= $2
                    and (c.channel = 'overall' or v.initial_channel = c.channel))
@@ -167,19 +181,9 @@ pub async fn channel_level(
                    and (t.status = 'escalated' or t.escalated_at is not null)
                    and (c.channel = 'overall' or t.source_channel = c.channel))
                     as escalated_tickets,
-                l.avg_latency_ms, l.p95_latency_ms,
-                (select avg(m.metric_value)::float8 from agent_metrics m
-                 where m.metric_name = 'sentiment' and m.recorded_at >= $2
-                   and (c.channel = 'overall' or m.channel = c.channel)) as avg_sentiment
+                t.avg_latency_ms, t.p95_latency_ms, t.avg_sentiment
          from unnest($1::text[]) with ordinality as c(channel, position)
-         cross join lateral (
-             select avg(m.metric_value)::float8 as avg_latency_ms,
-                    percentile_cont(0.95) within group (order by m.metric_value::float8)
-                        as p95_latency_ms
-             from agent_metrics m
-             where m.metric_name = 'response_latency_ms' and m.recorded_at >= $2
-               and (c.channel = 'overall' or m.channel = c.channel)
-         ) l
+         left join turns t on t.channel = c.channel
          order by c.position",
     )
     .bind(channel_labels())
@@ -231,15 +235,18 @@ impl AgentTotals {
     }
 }
 
-/// Agent level since `since`: per channel, then [`OVERALL`].
+/// Agent level since `since`: per channel in [`Channel::ALL`] order (zeros
+/// without turns), then [`OVERALL`]. One pass over the window's rows with
+/// grouping sets; distinct conversations are counted on one row per turn.
 pub async fn agent_level(
     pool: &PgPool,
     since: DateTime<Utc>,
 ) -> Result<Vec<AgentTotals>, StoreError> {
-    Ok(sqlx::query_as(
-        "select c.channel,
+    let rows: Vec<AgentTotals> = sqlx::query_as(
+        "select case when grouping(m.channel) = 1 then 'overall' else m.channel end as channel,
                 count(*) filter (where m.metric_name = 'tool_calls') as turns,
-                count(distinct m.dimensions ->> 'conversation_id') as conversations,
+                count(distinct m.dimensions ->> 'conversation_id')
+                    filter (where m.metric_name = 'tool_calls') as conversations,
                 coalesce(sum(m.metric_value) filter (where m.metric_name = 'tool_calls'), 0)::float8
                     as tool_calls,
                 coalesce(sum(m.metric_value) filter (where m.metric_name = 'kb_searches'), 0)::float8
@@ -250,17 +257,31 @@ pub async fn agent_level(
                     as failed_tool_calls,
                 coalesce(sum(m.metric_value) filter (where m.metric_name = 'tokens_used'), 0)::float8
                     as tokens_used
-         from unnest($1::text[]) with ordinality as c(channel, position)
-         left join agent_metrics m
-             on m.recorded_at >= $2 and m.event_id is not null
-            and (c.channel = 'overall' or m.channel = c.channel)
-         group by c.channel, c.position
-         order by c.position",
+         from agent_metrics m
+         where m.recorded_at >= $1 and m.event_id is not null and m.channel is not null
+         group by grouping sets ((m.channel), ())",
     )
-    .bind(channel_labels())
     .bind(since)
     .fetch_all(pool)
-    .await?)
+    .await?;
+    Ok(channel_labels()
+        .into_iter()
+        .map(|label| {
+            rows.iter()
+                .find(|row| row.channel == label)
+                .cloned()
+                .unwrap_or_else(|| AgentTotals {
+                    channel: label.to_owned(),
+                    turns: 0,
+                    conversations: 0,
+                    tool_calls: 0.0,
+                    kb_searches: 0.0,
+                    kb_hits: 0.0,
+                    failed_tool_calls: 0.0,
+                    tokens_used: 0.0,
+                })
+        })
+        .collect())
 }
 
 /// Mean sentiment of one time bucket.

@@ -552,3 +552,61 @@ async fn every_metric_the_dashboard_and_the_alert_rules_use_is_exported_under_th
         assert!(exported.contains(name), "{name} is exported");
     }
 }
+
+/// Measurement, not a check: `cargo test --release -p fte-worker --test
+/// collector -- --ignored --nocapture` prints how fast the collector records
+/// turns one by one and how long each level's SQL takes over 100,000 turns
+/// (800,000 rows) spread over a week.
+#[tokio::test]
+#[ignore = "measurement; run explicitly"]
+async fn measure_recording_and_the_level_queries() {
+    let h = harness().await;
+    let started = std::time::Instant::now();
+    for i in 0..2000u32 {
+        let e = event(turn(Channel::Email, Uuid::new_v4(), 100 + i % 900), 0);
+        collector::record(&h.pool, &e).await.unwrap();
+    }
+    let elapsed = started.elapsed();
+    println!(
+        "record: 2000 turns in {:.2} s ({:.0} turns/s, one at a time)",
+        elapsed.as_secs_f64(),
+        2000.0 / elapsed.as_secs_f64()
+    );
+    sqlx::query(
+        "insert into agent_metrics (event_id, metric_name, metric_value, channel, dimensions, recorded_at)
+         select e.id, n.name, (random() * 3000)::numeric(14, 4),
+                (array['email', 'whatsapp', 'web_form'])[1 + e.i % 3],
+                jsonb_build_object('conversation_id', gen_random_uuid()),
+                now() - make_interval(secs => e.i * 6.048)
+         from (select i, gen_random_uuid() as id from generate_series(1, 100000) i) e
+         cross join unnest(array['response_latency_ms', 'tokens_used', 'sentiment', 'tool_calls',
+                                 'kb_searches', 'kb_hits', 'failed_tool_calls', 'escalated']) n(name)",
+    )
+    .execute(&h.pool)
+    .await
+    .unwrap();
+    sqlx::query("analyze agent_metrics")
+        .execute(&h.pool)
+        .await
+        .unwrap();
+    for (label, hours) in [("1h", 1), ("24h", 24), ("7d", 168)] {
+        let since = Utc::now() - chrono::Duration::hours(hours);
+        let t = std::time::Instant::now();
+        store_metrics::channel_level(&h.pool, since).await.unwrap();
+        let channel = t.elapsed();
+        let t = std::time::Instant::now();
+        store_metrics::agent_level(&h.pool, since).await.unwrap();
+        let agent = t.elapsed();
+        let t = std::time::Instant::now();
+        store_metrics::business_level(&h.pool, since, 3600)
+            .await
+            .unwrap();
+        let business = t.elapsed();
+        println!(
+            "{label}: channel level {} ms, agent level {} ms, business level {} ms",
+            channel.as_millis(),
+            agent.as_millis(),
+            business.as_millis()
+        );
+    }
+}
