@@ -165,13 +165,23 @@ pub enum Transition {
 /// The alerts that hold, and since when.
 #[derive(Debug, Default)]
 pub struct AlertBook {
+    process: &'static str,
     active: Mutex<BTreeMap<(&'static str, String), ActiveAlert>>,
 }
 
 impl AlertBook {
-    /// An empty book (nothing holds).
+    /// An empty book (nothing holds) of an unnamed process.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty book whose log lines carry `process` (`api`, `worker`):
+    /// each binary evaluates on its own, and `fte run` hosts both.
+    pub fn for_process(process: &'static str) -> Self {
+        Self {
+            process,
+            ..Self::default()
+        }
     }
 
     /// Records what holds at `now`: alerts new to the book start (logged
@@ -198,6 +208,7 @@ impl AlertBook {
                     };
                     tracing::warn!(
                         event = "alert_started",
+                        process = self.process,
                         alert.name = started.name,
                         alert.scope = %started.scope,
                         alert.reason = %started.reason,
@@ -212,6 +223,7 @@ impl AlertBook {
         for (_, cleared) in std::mem::take(&mut *active) {
             tracing::info!(
                 event = "alert_cleared",
+                process = self.process,
                 alert.name = cleared.name,
                 alert.scope = %cleared.scope,
                 duration_secs = (now - cleared.since).num_seconds(),
@@ -360,7 +372,7 @@ mod tests {
             .with_writer(move || writer.clone())
             .with_max_level(tracing::Level::INFO)
             .finish();
-        let book = AlertBook::new();
+        let book = AlertBook::for_process("worker");
         let t0 = Utc::now();
         tracing::subscriber::with_default(subscriber, || {
             for step in 0..3 {
@@ -382,6 +394,7 @@ mod tests {
         assert_eq!(events, ["alert_started", "alert_cleared"], "{output}");
         assert_eq!(lines[0]["fields"]["alert.name"], LATENCY_HIGH);
         assert_eq!(lines[0]["fields"]["alert.scope"], "email");
+        assert_eq!(lines[0]["fields"]["process"], "worker");
         assert_eq!(lines[1]["fields"]["duration_secs"], 3);
     }
 

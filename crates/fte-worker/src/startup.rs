@@ -283,7 +283,7 @@ pub async fn run(worker: Worker, shutdown: CancellationToken) -> Result<(), Star
         gmail,
     } = worker;
     let mut tasks = JoinSet::new();
-    let alert_book = Arc::new(AlertBook::new());
+    let alert_book = Arc::new(AlertBook::for_process("worker"));
     if let Err(error) = fte_store::metrics::record_process_start(&ctx.pool, "worker").await {
         tracing::warn!(%error, "process start not recorded");
     }

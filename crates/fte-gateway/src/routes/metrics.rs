@@ -107,7 +107,7 @@ impl Monitor {
     pub fn new(settings: AlertSettings) -> Self {
         let monitor = Self {
             settings,
-            alerts: AlertBook::new(),
+            alerts: AlertBook::for_process("api"),
             samples: Mutex::new(VecDeque::new()),
         };
         monitor.sample_requests();
