@@ -56,9 +56,10 @@ GMAIL_REFRESH_TOKEN TWILIO_ACCOUNT_SID TWILIO_AUTH_TOKEN SMTP_URL""".split()
 COUNTERS_AND_GAUGES = """fte_http_requests_total fte_messages_processed_total fte_replies_sent_total
 fte_escalations_total fte_escalation_rate fte_agent_tokens_total fte_agent_tool_calls_total
 fte_kb_searches_total fte_kafka_consumer_lag fte_dlq_messages_total fte_db_pool_connections
-fte_db_pool_max_connections fte_channel_state fte_build_info kube_pod_container_status_restarts_total""".split()
+fte_db_pool_max_connections fte_channel_state fte_build_info kube_pod_container_status_restarts_total
+fte_agent_turns_total fte_agent_failed_tool_calls_total fte_metrics_events_total fte_alert_active""".split()
 HISTOGRAMS = """fte_http_request_duration_seconds fte_message_processing_seconds fte_reply_delivery_seconds
-fte_sentiment""".split()
+fte_sentiment fte_agent_turn_latency_seconds""".split()
 KNOWN_METRICS = set(COUNTERS_AND_GAUGES) | {h + s for h in HISTOGRAMS for s in ("_bucket", "_sum", "_count")}
 METRIC_TOKEN = re.compile(r"\b(?:fte|kube)_[a-z0-9_]+\b")
 PLACEHOLDER = "REPLACE_ME"
