@@ -13,7 +13,9 @@
 //! - [`extract`] and [`auth`] hold the verifying extractors (`TwilioForm`,
 //!   `PubSubPush`, `StaffAuth`): handlers cannot forget verification.
 //! - [`error`] is the one error type (`ApiError`) and the `AppJson` wrapper.
-//! - [`routes`]: `support` (web form), `webhooks`, `staff`, `widget`, `probes`.
+//! - [`routes`]: `support` (web form), `webhooks`, `staff`, `widget`, `probes`,
+//!   `metrics` (`GET /metrics/summary`, and the monitor that evaluates the
+//!   in-process alerts `/health` reports as `degraded`).
 //!
 //! ## Durability: what a 2xx means
 //!
