@@ -123,7 +123,7 @@ impl Monitor {
         }
     }
 
-    /// Records the request counters now, keeping [`LONGEST_WINDOW`] of samples.
+    /// Records the request counters now, keeping a week of samples (the longest window).
     pub fn sample_requests(&self) {
         let sample = Self::now_sample();
         let mut samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
