@@ -46,6 +46,23 @@ log "warm-up (5 s)"
 wrk -t2 -c"$CONNECTIONS" -d5s -s loadtest/submit.lua "http://127.0.0.1:$PORT" >/dev/null
 log "measuring (${DURATION} s, $CONNECTIONS connections)"
 wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 5s -s loadtest/submit.lua "http://127.0.0.1:$PORT" | tee "$work/wrk.txt"
+curl -fsS "http://127.0.0.1:$PORT/metrics" >"$work/metrics.txt"
+# The gateway's own view of the same requests (histogram buckets: upper
+# bounds), to tell queueing in the server from queueing in the client.
+awk -F'[{}" ]+' '
+  /^fte_http_request_duration_seconds_bucket/ && /route="\/support\/submit"/ {
+    for (i = 1; i <= NF; i++) if ($i ~ /le=$/) le = $(i + 1)
+    bound[++n] = le; count[n] = $NF
+  }
+  END {
+    total = count[n]
+    split("50 95 99", ps, " ")
+    for (k = 1; k <= 3; k++) {
+      for (i = 1; i <= n; i++) if (count[i] >= total * ps[k] / 100) { printf "server-side p%s <= %s s\n", ps[k], bound[i]; break }
+    }
+  }' "$work/metrics.txt"
+awk '/^fte_submit_batch_size_sum/ {s = $2} /^fte_submit_batch_size_count/ {c = $2}
+  END { if (c > 0) printf "group commit: %d batches, %.1f submissions per batch on average\n", c, s / c }' "$work/metrics.txt"
 rss_kib="$(awk '/VmHWM/ {print $2}' "/proc/$api_pid/status")"
 echo "gateway peak RSS $((rss_kib / 1024)) MiB"
 tickets="$(scripts/pg.sh psql -tAc "select count(*) from tickets")"
