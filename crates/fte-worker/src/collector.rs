@@ -23,15 +23,14 @@ use fte_bus::{Bootstrap, KafkaPublisher, topics};
 use fte_domain::{Channel, EventEnvelope};
 use fte_store::metrics::TurnRecord;
 use fte_store::{PgPool, StoreError};
-use futures::StreamExt;
 use rdkafka::Message;
-use rdkafka::consumer::Consumer;
 use rdkafka::message::OwnedMessage;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::consumer::{ConsumerConfig, ConsumerError};
+use crate::sequential;
 
 /// The collector's consumer group.
 pub const GROUP: &str = "fte-metrics-collector";
@@ -188,40 +187,20 @@ pub async fn run(
     tracing::info!(group = %config.group, "metrics collector started");
     let mut groups: Vec<(String, &'static str)> = vec![(message_group, topics::TICKETS_INCOMING)];
     groups.extend(KNOWN_GROUPS.iter().map(|(g, t)| ((*g).to_owned(), *t)));
-    let mut lag_tick = tokio::time::interval(config.lag_interval);
-    {
-        let mut stream = consumer.stream();
-        loop {
-            let message = tokio::select! {
-                () = shutdown.cancelled() => break,
-                _ = lag_tick.tick() => {
-                    let (bootstrap, pool, groups) = (bootstrap.clone(), pool.clone(), groups.clone());
-                    tokio::spawn(async move { measure_lag(&bootstrap, &pool, &groups).await });
-                    continue;
-                }
-                next = stream.next() => match next {
-                    None => break,
-                    Some(Err(error)) => {
-                        tracing::warn!(%error, "kafka consumer error");
-                        tokio::time::sleep(Duration::from_millis(200)).await;
-                        continue;
-                    }
-                    Some(Ok(message)) => message.detach(),
-                },
-            };
-            if !process(&pool, &publisher, &config, &message, &shutdown).await {
-                // Stopped mid-retry: the offset stays unstored, redelivered.
-                break;
-            }
-            if let Err(error) =
-                consumer.store_offset(message.topic(), message.partition(), message.offset())
-            {
-                tracing::warn!(%error, partition = message.partition(), "offset not stored");
-            }
-        }
-    }
-    bus_consumer::commit_final(&consumer)?;
-    consumer.unsubscribe();
+    crate::sequential::run(
+        &consumer,
+        &shutdown,
+        Some(config.lag_interval),
+        || {
+            let (bootstrap, pool, groups) = (bootstrap.clone(), pool.clone(), groups.clone());
+            tokio::spawn(async move { measure_lag(&bootstrap, &pool, &groups).await });
+        },
+        |message| {
+            let (pool, publisher, config, shutdown) = (&pool, &publisher, &config, &shutdown);
+            async move { process(pool, publisher, config, &message, shutdown).await }
+        },
+    )
+    .await?;
     tracing::info!("metrics collector stopped");
     Ok(())
 }
@@ -266,19 +245,12 @@ async fn process(
                     retry_in_ms = delay.as_millis() as u64,
                     "metrics event not recorded; retrying"
                 );
-                if !pause(shutdown, delay).await {
+                if !sequential::pause(shutdown, delay).await {
                     return false;
                 }
                 delay = (delay * 2).min(config.retry_max);
             }
         }
-    }
-}
-
-async fn pause(shutdown: &CancellationToken, delay: Duration) -> bool {
-    tokio::select! {
-        () = shutdown.cancelled() => false,
-        () = tokio::time::sleep(delay) => true,
     }
 }
 
@@ -292,26 +264,16 @@ async fn dead_letter(
         .metrics_events
         .with_label_values(&["rejected"])
         .inc();
-    let mut delay = config.retry_base;
-    loop {
-        match bus_consumer::dead_letter(publisher, message, None, "undecodable").await {
-            Ok(()) => {
-                tracing::warn!(
-                    partition = message.partition(),
-                    offset = message.offset(),
-                    "metrics event dead-lettered"
-                );
-                return true;
-            }
-            Err(publish_error) => {
-                tracing::warn!(%publish_error, "dead-letter queue unavailable; retrying");
-                if !pause(shutdown, delay).await {
-                    return false;
-                }
-                delay = (delay * 2).min(config.retry_max);
-            }
-        }
-    }
+    sequential::dead_letter(
+        publisher,
+        config,
+        message,
+        None,
+        "undecodable",
+        "metrics event",
+        shutdown,
+    )
+    .await
 }
 
 /// Measures each group's lag on its topic and stores it (for the gateway

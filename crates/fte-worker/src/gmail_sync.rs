@@ -38,9 +38,7 @@ pub use fte_channels::gmail::WATCH_RENEWAL_INTERVAL;
 use fte_channels::gmail::{GmailError, Mailbox, ParsedEmail};
 use fte_domain::{EmailAddress, EventEnvelope};
 use fte_store::{PgPool, StoreError, gmail_sync};
-use futures::StreamExt;
 use rdkafka::Message;
-use rdkafka::consumer::Consumer;
 use rdkafka::message::OwnedMessage;
 use serde::{Deserialize, Serialize};
 use tokio::task::JoinHandle;
@@ -48,6 +46,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::consumer::{ConsumerConfig, ConsumerError};
 use crate::events::{EventSink, relay_soon};
+use crate::sequential;
 
 /// The consumer group of the Gmail sync.
 pub const GROUP: &str = "fte-gmail-sync";
@@ -285,34 +284,17 @@ pub async fn run(
 ) -> Result<(), ConsumerError> {
     let consumer = bus_consumer::at_least_once(bootstrap, &config.group, &[topics::EMAIL_INBOUND])?;
     tracing::info!(group = %config.group, "Gmail sync started");
-    {
-        let mut stream = consumer.stream();
-        loop {
-            let message = tokio::select! {
-                () = shutdown.cancelled() => break,
-                next = stream.next() => match next {
-                    None => break,
-                    Some(Err(error)) => {
-                        tracing::warn!(%error, "kafka consumer error");
-                        tokio::time::sleep(Duration::from_millis(200)).await;
-                        continue;
-                    }
-                    Some(Ok(message)) => message.detach(),
-                },
-            };
-            if !process(&sync, &publisher, &config, &message, &shutdown).await {
-                // Stopped mid-retry: the offset stays unstored, redelivered.
-                break;
-            }
-            if let Err(error) =
-                consumer.store_offset(message.topic(), message.partition(), message.offset())
-            {
-                tracing::warn!(%error, partition = message.partition(), "offset not stored");
-            }
-        }
-    }
-    bus_consumer::commit_final(&consumer)?;
-    consumer.unsubscribe();
+    crate::sequential::run(
+        &consumer,
+        &shutdown,
+        None,
+        || {},
+        |message| {
+            let (sync, publisher, config, shutdown) = (&sync, &publisher, &config, &shutdown);
+            async move { process(sync, publisher, config, &message, shutdown).await }
+        },
+    )
+    .await?;
     tracing::info!("Gmail sync stopped");
     Ok(())
 }
@@ -361,7 +343,7 @@ async fn process(
                     retry_in_ms = delay.as_millis() as u64,
                     "Gmail sync failed; retrying"
                 );
-                if !pause(shutdown, delay).await {
+                if !sequential::pause(shutdown, delay).await {
                     return false;
                 }
                 delay = (delay * 2).min(config.retry_max);
@@ -371,13 +353,6 @@ async fn process(
                 return dead_letter(publisher, config, message, error.kind(), shutdown).await;
             }
         }
-    }
-}
-
-async fn pause(shutdown: &CancellationToken, delay: Duration) -> bool {
-    tokio::select! {
-        () = shutdown.cancelled() => false,
-        () = tokio::time::sleep(delay) => true,
     }
 }
 
@@ -391,27 +366,14 @@ async fn dead_letter(
     shutdown: &CancellationToken,
 ) -> bool {
     // The key is the mailbox address: keep it out of the dead letter's key.
-    let mut delay = config.retry_base;
-    loop {
-        match bus_consumer::dead_letter(publisher, message, Some(topics::EMAIL_INBOUND), error)
-            .await
-        {
-            Ok(()) => {
-                tracing::warn!(
-                    partition = message.partition(),
-                    offset = message.offset(),
-                    error,
-                    "Gmail notification dead-lettered"
-                );
-                return true;
-            }
-            Err(publish_error) => {
-                tracing::warn!(%publish_error, "dead-letter queue unavailable; retrying");
-                if !pause(shutdown, delay).await {
-                    return false;
-                }
-                delay = (delay * 2).min(config.retry_max);
-            }
-        }
-    }
+    sequential::dead_letter(
+        publisher,
+        config,
+        message,
+        Some(topics::EMAIL_INBOUND),
+        error,
+        "Gmail notification",
+        shutdown,
+    )
+    .await
 }

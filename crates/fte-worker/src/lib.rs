@@ -49,6 +49,7 @@ pub mod rates;
 pub mod reply;
 pub mod schedule;
 pub mod sender;
+mod sequential;
 pub mod startup;
 mod step;
 
