@@ -316,6 +316,66 @@ impl Metrics {
         (client, server)
     }
 
+    /// Test support: gives every labelled family one series (sample label
+    /// values), so the exposition lists every metric name before any
+    /// traffic. The tests that hold the dashboard and the alert rules to
+    /// the exported names call it.
+    #[doc(hidden)]
+    pub fn expose_every_family(&self) {
+        self.http_requests
+            .with_label_values(&["/health", "GET", "200"])
+            .inc();
+        self.http_duration
+            .with_label_values(&["/health", "GET"])
+            .observe(0.001);
+        self.messages_processed
+            .with_label_values(&["email", "replied"])
+            .inc();
+        self.message_processing
+            .with_label_values(&["email"])
+            .observe(0.2);
+        self.reply_delivery
+            .with_label_values(&["email"])
+            .observe(0.1);
+        self.replies_sent
+            .with_label_values(&["email", "sent"])
+            .inc();
+        self.escalations
+            .with_label_values(&["email", "pricing"])
+            .inc();
+        self.escalation_rate.with_label_values(&["email"]).set(0.1);
+        self.agent_tokens.with_label_values(&["email"]).inc_by(10);
+        self.agent_tool_calls
+            .with_label_values(&["search_knowledge_base", "ok"])
+            .inc();
+        self.kb_searches.with_label_values(&["hit"]).inc();
+        self.sentiment.with_label_values(&["email"]).observe(0.2);
+        self.kafka_consumer_lag
+            .with_label_values(&["g", "t", "0"])
+            .set(0);
+        self.dlq_messages
+            .with_label_values(&["fte.tickets.incoming"])
+            .inc();
+        self.db_pool_connections.with_label_values(&["idle"]).set(1);
+        self.channel_state.with_label_values(&["email"]).set(1);
+        self.agent_turns
+            .with_label_values(&["email", "answered"])
+            .inc();
+        self.agent_turn_latency
+            .with_label_values(&["email"])
+            .observe(0.4);
+        self.agent_failed_tool_calls
+            .with_label_values(&["email"])
+            .inc();
+        self.metrics_events.with_label_values(&["recorded"]).inc();
+        self.alert_active
+            .with_label_values(&["FteDatabasePoolSaturated"])
+            .set(0);
+        self.escalations_overdue
+            .with_label_values(&["email"])
+            .set(0);
+    }
+
     /// The registry, for binaries that add process-specific collectors.
     pub fn registry(&self) -> &Registry {
         &self.registry
@@ -339,51 +399,7 @@ mod tests {
     #[test]
     fn every_contracted_metric_name_is_exported() {
         let m = global();
-        // Touch the labelled families so they appear in the exposition.
-        m.http_requests
-            .with_label_values(&["/health", "GET", "200"])
-            .inc();
-        m.http_duration
-            .with_label_values(&["/health", "GET"])
-            .observe(0.001);
-        m.messages_processed
-            .with_label_values(&["email", "replied"])
-            .inc();
-        m.message_processing
-            .with_label_values(&["email"])
-            .observe(0.2);
-        m.reply_delivery.with_label_values(&["email"]).observe(0.1);
-        m.replies_sent.with_label_values(&["email", "sent"]).inc();
-        m.escalations.with_label_values(&["email", "pricing"]).inc();
-        m.escalation_rate.with_label_values(&["email"]).set(0.1);
-        m.agent_tokens.with_label_values(&["email"]).inc_by(10);
-        m.agent_tool_calls
-            .with_label_values(&["search_knowledge_base", "ok"])
-            .inc();
-        m.kb_searches.with_label_values(&["hit"]).inc();
-        m.sentiment.with_label_values(&["email"]).observe(0.2);
-        m.kafka_consumer_lag
-            .with_label_values(&["g", "t", "0"])
-            .set(0);
-        m.dlq_messages
-            .with_label_values(&["fte.tickets.incoming"])
-            .inc();
-        m.db_pool_connections.with_label_values(&["idle"]).set(1);
-        m.channel_state.with_label_values(&["email"]).set(1);
-        m.agent_turns
-            .with_label_values(&["email", "answered"])
-            .inc();
-        m.agent_turn_latency
-            .with_label_values(&["email"])
-            .observe(0.4);
-        m.agent_failed_tool_calls
-            .with_label_values(&["email"])
-            .inc();
-        m.metrics_events.with_label_values(&["recorded"]).inc();
-        m.alert_active
-            .with_label_values(&["FteDatabasePoolSaturated"])
-            .set(0);
-        m.escalations_overdue.with_label_values(&["email"]).set(0);
+        m.expose_every_family();
         let text = m.encode();
         for name in [
             "fte_http_requests_total",

@@ -491,33 +491,7 @@ async fn every_metric_the_dashboard_and_the_alert_rules_use_is_exported_under_th
     let e = event(turn(Channel::Email, Uuid::new_v4(), 250), 0);
     collector::record(&h.pool, &e).await.unwrap();
     let m = fte_runtime::metrics::global();
-    m.http_requests
-        .with_label_values(&["/health", "GET", "200"])
-        .inc();
-    m.http_duration
-        .with_label_values(&["/health", "GET"])
-        .observe(0.01);
-    m.messages_processed
-        .with_label_values(&["email", "replied"])
-        .inc();
-    m.message_processing
-        .with_label_values(&["email"])
-        .observe(0.2);
-    m.reply_delivery.with_label_values(&["email"]).observe(0.1);
-    m.replies_sent.with_label_values(&["email", "sent"]).inc();
-    m.escalations.with_label_values(&["email", "pricing"]).inc();
-    m.escalation_rate.with_label_values(&["email"]).set(0.0);
-    m.agent_tokens.with_label_values(&["email"]).inc_by(1);
-    m.agent_tool_calls
-        .with_label_values(&["search_knowledge_base", "ok"])
-        .inc();
-    m.kb_searches.with_label_values(&["hit"]).inc();
-    m.sentiment.with_label_values(&["email"]).observe(0.1);
-    m.kafka_consumer_lag
-        .with_label_values(&["g", "t", "0"])
-        .set(0);
-    m.dlq_messages.with_label_values(&["t"]).inc();
-    m.channel_state.with_label_values(&["email"]).set(1);
+    m.expose_every_family();
     fte_store::record_pool_metrics(&h.pool);
     AlertBook::new().update(Utc::now(), vec![]);
     let exported: BTreeSet<String> = m
