@@ -8,7 +8,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{ErrorBody, FieldError};
-use crate::routes::{escalations, form, staff, support, webhooks, widget};
+use crate::routes::{escalations, form, staff, staff_reply, support, webhooks, widget};
 
 /// Adds the staff bearer key scheme.
 struct StaffKeyScheme;
@@ -49,7 +49,7 @@ impl Modify for StaffKeyScheme {
         crate::routes::metrics::summary,
         escalations::list,
         escalations::assign,
-        escalations::reply,
+        staff_reply::reply,
         escalations::resolve,
         widget::script,
         widget::demo,

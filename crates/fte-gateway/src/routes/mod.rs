@@ -6,6 +6,7 @@ pub mod form;
 pub mod metrics;
 pub mod probes;
 pub mod staff;
+pub mod staff_reply;
 pub mod support;
 pub mod webhooks;
 pub mod widget;
@@ -51,7 +52,7 @@ pub fn router(state: AppState) -> Router {
         .route("/escalations", get(escalations::list))
         .route("/escalations/{id}/assign", post(escalations::assign))
         .route("/escalations/{id}/resolve", post(escalations::resolve))
-        .route("/conversations/{id}/reply", post(escalations::reply));
+        .route("/conversations/{id}/reply", post(staff_reply::reply));
     Router::new()
         .merge(support)
         .merge(webhooks)
