@@ -26,7 +26,15 @@ stage() {
   local name="$1"; shift
   local started=$SECONDS
   log "── $name"
-  if "$@"; then
+  # In a subshell with errexit on: a function called as an `if` condition
+  # would run with errexit off, and a failing step inside it (say,
+  # PostgreSQL not starting) would go unnoticed.
+  local status=0
+  set +e
+  (set -e; "$@")
+  status=$?
+  set -e
+  if [ "$status" -eq 0 ]; then
     SUMMARY+=("PASS  $name ($((SECONDS - started))s)")
   else
     SUMMARY+=("FAIL  $name ($((SECONDS - started))s)")
