@@ -56,6 +56,7 @@ impl Modify for StaffKeyScheme {
         crate::routes::probes::health,
         crate::routes::probes::ready,
         crate::routes::dev::outbox,
+        crate::routes::dev::outbox_page,
         crate::routes::probes::metrics,
     ),
     components(schemas(ErrorBody, FieldError, form::SubmitRequest, webhooks::GmailNotificationEvent, crate::routes::dev::Outbox, crate::local::OutboundRecord)),

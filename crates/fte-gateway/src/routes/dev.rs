@@ -40,6 +40,10 @@ pub async fn outbox(State(state): State<AppState>) -> Result<Json<Outbox>, ApiEr
 }
 
 /// `GET /dev/outbox.html`: the same as a page, one table per channel.
+#[utoipa::path(get, path = "/dev/outbox.html", tag = "operations",
+    responses((status = 200, description = "HTML page of the recorded outbound messages",
+               content_type = "text/html", body = String),
+              (status = 404, description = "Not a local run with the provider fakes")))]
 pub async fn outbox_page(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     let records = log(&state)?.records();
     let mut html = String::from(
