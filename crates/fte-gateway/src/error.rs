@@ -194,19 +194,26 @@ pub const RETRY_AFTER_UNAVAILABLE_SECS: u64 = 5;
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let ApiError::Internal(cause) = &self {
+        let error = match self {
+            ApiError::Internal(cause) if database_unreachable(&cause) => {
+                tracing::warn!(error = format!("{cause:#}"), "database unreachable");
+                ApiError::unavailable("The service is temporarily unavailable.")
+            }
+            other => other,
+        };
+        if let ApiError::Internal(cause) = &error {
             // `{:#}` prints the whole chain on one line; causes are written
             // by our own code and carry ids and kinds, never personal data.
             tracing::error!(error = format!("{cause:#}"), "request failed");
         }
-        let retry_after = match &self {
+        let retry_after = match &error {
             ApiError::RateLimited { retry_after_secs }
             | ApiError::Unavailable {
                 retry_after_secs, ..
             } => Some(*retry_after_secs),
             _ => None,
         };
-        let mut response = (self.status(), axum::Json(self.body())).into_response();
+        let mut response = (error.status(), axum::Json(error.body())).into_response();
         if let Some(seconds) = retry_after {
             response
                 .headers_mut()
@@ -220,6 +227,17 @@ impl From<fte_store::StoreError> for ApiError {
     fn from(error: fte_store::StoreError) -> Self {
         ApiError::Internal(anyhow::Error::new(error))
     }
+}
+
+/// Whether an internal failure is PostgreSQL being unreachable somewhere in
+/// its cause chain: that is a 503 the client may retry, not a fault.
+fn database_unreachable(cause: &anyhow::Error) -> bool {
+    cause.chain().any(|c| {
+        c.downcast_ref::<fte_store::StoreError>()
+            .is_some_and(fte_store::StoreError::is_unavailable)
+            || c.downcast_ref::<sqlx::Error>()
+                .is_some_and(fte_store::is_unreachable)
+    })
 }
 
 /// The field named in a serde message such as ``unknown field `x` ``.

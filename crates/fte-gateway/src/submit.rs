@@ -116,7 +116,7 @@ async fn committer(
             .observe(batch.len() as f64);
         match commit(&pool, &batch).await {
             Ok(committed) => answer(&pool, &publisher, batch, committed),
-            Err(error) if batch.len() > 1 && !unreachable(&error) => {
+            Err(error) if batch.len() > 1 && !error.is_unavailable() => {
                 tracing::warn!(%error, size = batch.len(), "batch commit failed; committing one by one");
                 for job in batch {
                     let single = std::slice::from_ref(&job);
@@ -205,23 +205,6 @@ fn fail(batch: Vec<Job>, error: &fte_store::StoreError) {
     tracing::warn!(%error, size = batch.len(), "web form submissions could not be stored");
     for job in batch {
         let _ = job.reply.send(Err(SubmitError::Unavailable));
-    }
-}
-
-/// A failure that would repeat for every submission alone (no database),
-/// so retrying them one by one is pointless.
-fn unreachable(error: &fte_store::StoreError) -> bool {
-    match error {
-        fte_store::StoreError::Database(error) => matches!(
-            error,
-            sqlx::Error::PoolTimedOut
-                | sqlx::Error::PoolClosed
-                | sqlx::Error::Io(_)
-                | sqlx::Error::Tls(_)
-                | sqlx::Error::Protocol(_)
-        ),
-        fte_store::StoreError::Timeout(_) => true,
-        fte_store::StoreError::Migrate(_) => false,
     }
 }
 

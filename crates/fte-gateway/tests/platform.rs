@@ -234,3 +234,39 @@ fn production_refuses_to_start_without_webhook_verification_or_staff_keys() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn an_unreachable_database_is_503_with_retry_after_on_every_kind_of_endpoint() {
+    let app = spawn_app().await;
+    // Every connection of the app's pool is gone, as when PostgreSQL is down.
+    app.pool.close().await;
+
+    let staff = app
+        .get_as_staff("/escalations", Some(common::STAFF_KEY))
+        .await;
+    let lookup = app
+        .get_as_staff(
+            "/customers/lookup?email=someone@example.com",
+            Some(common::STAFF_KEY),
+        )
+        .await;
+    let submit = app.submit(&common::valid_form()).await;
+
+    for (what, answer) in [
+        ("staff queue", staff),
+        ("lookup", lookup),
+        ("submit", submit),
+    ] {
+        assert_eq!(answer.status, 503, "{what}: {}", answer.text);
+        assert_eq!(
+            answer.json()["error"],
+            "unavailable",
+            "{what}: {}",
+            answer.text
+        );
+        assert!(
+            answer.header("retry-after").is_some(),
+            "{what} says when to retry"
+        );
+    }
+}

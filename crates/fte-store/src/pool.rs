@@ -21,6 +21,33 @@ pub enum StoreError {
     Timeout(Duration),
 }
 
+impl StoreError {
+    /// The database could not be reached (or did not answer in time): the
+    /// same request would fail alike right now, and may succeed later. A
+    /// caller answers "try again" rather than reporting a fault.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Database(error) => is_unreachable(error),
+            StoreError::Timeout(_) => true,
+            StoreError::Migrate(_) => false,
+        }
+    }
+}
+
+/// Whether `error` means PostgreSQL could not be reached (no connection in
+/// time, the pool closed, the socket or TLS failed), as opposed to a query
+/// the database refused.
+pub fn is_unreachable(error: &sqlx::Error) -> bool {
+    matches!(
+        error,
+        sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+    )
+}
+
 /// Opens a pool. Connections are checked before use, so after a PostgreSQL
 /// restart broken connections are replaced instead of failing requests.
 /// The first connection is made eagerly: start-up fails fast with a clear
