@@ -360,14 +360,30 @@ async fn enqueue_escalation_event(
     Ok((Enqueued { id, topic }, key, payload))
 }
 
-/// Publishes a committed event in the background; a failure is left to the
-/// outbox relay.
-fn publish_after_commit(state: &AppState, (event, key, payload): (Enqueued, String, Vec<u8>)) {
-    let pool = state.pool.clone();
-    let publisher = state.publisher.clone();
+/// Commits a change to an escalation together with its `kind` event for
+/// `fte.escalations`, then publishes the event in the background (a failed
+/// publish is left to the outbox relay) and answers with the escalation.
+async fn commit_change(
+    state: &AppState,
+    mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    kind: &'static str,
+    escalation: Escalation,
+) -> Result<Json<Escalation>, ApiError> {
+    let (event, key, payload) = enqueue_escalation_event(&mut tx, kind, &escalation).await?;
+    tx.commit()
+        .await
+        .with_context(|| format!("Failed to commit {kind}"))?;
+    let (pool, publisher) = (state.pool.clone(), state.publisher.clone());
     tokio::spawn(async move {
         publish_committed_batch(&pool, &publisher, &[(vec![event], key, payload)]).await;
     });
+    tracing::info!(
+        escalation.id = %escalation.id,
+        ticket.id = %escalation.ticket_id,
+        event = kind,
+        "escalation changed"
+    );
+    Ok(Json(escalation))
 }
 
 /// Takes an escalation (or takes it over from another staff member).
@@ -408,13 +424,7 @@ pub async fn assign(
         .await
         .map_err(handoff_error)?
         .into();
-    let event = enqueue_escalation_event(&mut tx, "escalation.assigned", &escalation).await?;
-    tx.commit()
-        .await
-        .context("Failed to commit an assignment")?;
-    publish_after_commit(&state, event);
-    tracing::info!(escalation.id = %id, ticket.id = %escalation.ticket_id, "escalation assigned");
-    Ok(Json(escalation))
+    commit_change(&state, tx, "escalation.assigned", escalation).await
 }
 
 /// Closes an escalation: the escalation, its ticket and its conversation
@@ -462,9 +472,5 @@ pub async fn resolve(
         .await
         .map_err(handoff_error)?
         .into();
-    let event = enqueue_escalation_event(&mut tx, "escalation.resolved", &escalation).await?;
-    tx.commit().await.context("Failed to commit a resolution")?;
-    publish_after_commit(&state, event);
-    tracing::info!(escalation.id = %id, ticket.id = %escalation.ticket_id, "escalation resolved");
-    Ok(Json(escalation))
+    commit_change(&state, tx, "escalation.resolved", escalation).await
 }
