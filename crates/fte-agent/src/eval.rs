@@ -328,7 +328,7 @@ pub fn format_compliant(request: &AgentRequest, outcome: &AgentOutcome) -> bool 
         }),
         Channel::WebForm => messages
             .iter()
-            .all(|m| m.starts_with("Hello ") && m.trim_end().ends_with(&ticket_line)),
+            .all(|m| m.starts_with("Hello ") && !m.contains("Ticket: ")),
         Channel::Whatsapp => {
             let cut_marked = outcome.reply.deferred.is_none()
                 || messages

@@ -12,8 +12,10 @@
 //!   remainder is returned in [`FormattedReply::deferred`] for the worker to
 //!   send when the customer replies MORE (format it again with
 //!   [`format_reply`]: it may be deferred again).
-//! - **web form**: at most 300 words, "Hello <first name>," then the answer,
-//!   then "Ticket: <id>".
+//! - **web form**: at most 300 words, "Hello <first name>," then the answer
+//!   in the small Markdown subset the status page renders safely (bold,
+//!   links, bullet and numbered lists). No ticket line: the status page
+//!   shows the ticket already.
 //!
 //! Every message returned fits its channel's [`ChannelLimits`]: the limits
 //! count the whole message, greeting and signature included.
@@ -51,7 +53,8 @@ impl FormattedReply {
 pub struct Recipient<'a> {
     /// The customer's first name, when known.
     pub first_name: Option<&'a str>,
-    /// The customer's own ticket reference, shown as "Ticket: <id>".
+    /// The customer's own ticket reference, shown as "Ticket: <id>" in
+    /// emails (the web form's status page shows the ticket already).
     pub ticket_reference: &'a str,
 }
 
@@ -111,19 +114,19 @@ pub fn email(recipient: Recipient<'_>, answer: &str) -> FormattedReply {
     }
 }
 
-/// Web form: "Hello <first name>," the answer and "Ticket: <id>", cut at a
-/// sentence boundary to stay within 300 words.
+/// Web form: "Hello <first name>," and the answer in the status page's
+/// Markdown subset ([`markdown_to_web`]), cut at a sentence boundary to stay
+/// within 300 words.
 pub fn web_form(recipient: Recipient<'_>, answer: &str) -> FormattedReply {
     let greeting = match usable_name(recipient.first_name) {
         Some(name) => format!("Hello {name},"),
         None => "Hello there,".to_owned(),
     };
-    let footer = format!("Ticket: {}", recipient.ticket_reference);
-    let body = markdown_to_plain(answer);
+    let body = markdown_to_web(answer);
     let ChannelLimits::Words(limit) = Channel::WebForm.limits() else {
         unreachable!("web form limits are in words")
     };
-    let budget = limit.saturating_sub(word_count(&greeting) + word_count(&footer));
+    let budget = limit.saturating_sub(word_count(&greeting));
     let body = if word_count(&body) <= budget {
         body
     } else {
@@ -131,7 +134,7 @@ pub fn web_form(recipient: Recipient<'_>, answer: &str) -> FormattedReply {
         pack_words(&body, budget).swap_remove(0)
     };
     FormattedReply {
-        messages: vec![format!("{greeting}\n\n{body}\n\n{footer}")],
+        messages: vec![format!("{greeting}\n\n{body}")],
         deferred: None,
     }
 }
@@ -298,6 +301,28 @@ pub fn markdown_to_plain(markdown: &str) -> String {
             };
             let text = text.replace("**", "").replace("__", "").replace('`', "");
             links_to_text(&text)
+        })
+        .collect();
+    collapse_blank_lines(&lines.join("\n"))
+}
+
+/// Markdown to the subset the web form's status page renders: bold
+/// (`**x**`), links (`[text](url)`), bullet and numbered lists and
+/// paragraphs stay; a heading becomes a bold line, `__x__` becomes `**x**`,
+/// code marks go.
+pub fn markdown_to_web(markdown: &str) -> String {
+    let lines: Vec<String> = markdown
+        .trim()
+        .lines()
+        .map(|line| {
+            let trimmed = line.trim_start();
+            let heading = trimmed.trim_start_matches('#');
+            let text = if heading.len() != trimmed.len() && heading.starts_with(' ') {
+                format!("**{}**", heading.trim().replace("**", ""))
+            } else {
+                line.trim_end().to_owned()
+            };
+            text.replace("__", "**").replace('`', "")
         })
         .collect();
     collapse_blank_lines(&lines.join("\n"))
@@ -519,7 +544,7 @@ mod tests {
     }
 
     #[test]
-    fn web_form_says_hello_and_ends_with_the_ticket() {
+    fn web_form_says_hello_and_has_no_ticket_line() {
         let reply = format_reply(
             Channel::WebForm,
             maria(),
@@ -527,9 +552,21 @@ mod tests {
         );
         assert_eq!(
             reply.messages,
-            vec![format!(
-                "Hello Maria,\n\nInvitation links expire after 7 days.\n\nTicket: {TICKET}"
-            )]
+            vec!["Hello Maria,\n\nInvitation links expire after 7 days.".to_owned()]
+        );
+    }
+
+    #[test]
+    fn web_form_keeps_the_markdown_subset_the_status_page_renders() {
+        let reply = format_reply(
+            Channel::WebForm,
+            maria(),
+            "## Steps\n\n1. Open __Settings__ > `Security`.\n2. See [the guide](https://help.orbitask.example/2fa).\n- **Done**",
+        );
+        assert_eq!(
+            reply.messages[0],
+            "Hello Maria,\n\n**Steps**\n\n1. Open **Settings** > Security.\n2. See \
+             [the guide](https://help.orbitask.example/2fa).\n- **Done**"
         );
     }
 
@@ -539,7 +576,8 @@ mod tests {
         let reply = web_form(maria(), &answer);
         assert_eq!(reply.messages.len(), 1);
         assert!(Channel::WebForm.limits().fits(&reply.messages[0]));
-        assert!(reply.messages[0].ends_with(&format!("Ticket: {TICKET}")));
+        assert!(!reply.messages[0].contains("Ticket:"));
+        assert!(reply.messages[0].ends_with("in it."), "cut at a sentence");
     }
 
     #[test]

@@ -3,14 +3,16 @@
 //! The vocabulary every other crate speaks, and nothing else: typed ids, the
 //! [`Channel`] enum, customer identities parsed once at the edge
 //! ([`EmailAddress`], [`PhoneNumber`]), the ticket and conversation state
-//! machines, escalation reasons, the versioned Kafka event envelope, and the
-//! per-channel format limits.
+//! machines and the customer's wording of a ticket's state
+//! ([`CustomerStatus`]), escalation reasons, the versioned Kafka event
+//! envelope, and the per-channel format limits.
 //!
 //! This crate performs no IO: no database, no network, no clock reads outside
 //! of constructors that take `now` explicitly where it matters. It must stay
 //! cheap to depend on, so it links only serde, uuid, chrono and phonenumber.
 
 pub mod channel;
+pub mod customer_status;
 pub mod events;
 pub mod format;
 pub mod handoff;
@@ -19,6 +21,7 @@ pub mod ids;
 pub mod states;
 
 pub use channel::{Channel, ChannelLimits, UnknownChannel};
+pub use customer_status::{CustomerStatus, LatestMessage};
 pub use events::{EVENT_SCHEMA_VERSION, EventEnvelope, InboundMessage};
 pub use identity::{EmailAddress, IdentityError, PhoneNumber};
 pub use ids::{ConversationId, CustomerId, EscalationId, MessageId, TicketId};
