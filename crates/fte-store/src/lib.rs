@@ -21,6 +21,7 @@ pub mod rates;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod tickets;
+pub mod web_threads;
 
 pub use pool::{StoreError, connect, is_unreachable, ping, record_pool_metrics};
 pub use sqlx::PgPool;

@@ -1,0 +1,225 @@
+//! The web form's conversation view: a ticket's access key, its thread
+//! (only the web form messages of that ticket), follow-up messages the
+//! customer writes into it, and the queue figures behind the response
+//! estimate.
+//!
+//! A web ticket's messages are its customer messages (`messages.ticket_id`,
+//! set by the gateway) and the replies queued for it (`reply_outbox.ticket_id`,
+//! set by the worker and the staff reply). Messages that another channel
+//! added to the same conversation are never part of the thread.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgExecutor, PgPool};
+use uuid::Uuid;
+
+use crate::StoreError;
+
+/// The access key of a new web ticket (its sha256 only) and the sender the
+/// submission carried.
+#[derive(Clone, Debug)]
+pub struct NewWebAccess {
+    /// The ticket.
+    pub ticket_id: Uuid,
+    /// sha256 of the access key handed to the submitter.
+    pub access_key_hash: [u8; 32],
+    /// The inbound event's sender object.
+    pub sender: serde_json::Value,
+}
+
+/// Stores the access rows of a batch of new web tickets (in the transaction
+/// that created them) and ties each ticket's first message to it.
+pub async fn insert_access(
+    conn: &mut PgConnection,
+    rows: &[NewWebAccess],
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.ticket_id).collect();
+    let hashes: Vec<Vec<u8>> = rows.iter().map(|r| r.access_key_hash.to_vec()).collect();
+    let senders: Vec<&serde_json::Value> = rows.iter().map(|r| &r.sender).collect();
+    sqlx::query(
+        "insert into web_ticket_access (ticket_id, access_key_hash, sender)
+         select * from unnest($1::uuid[], $2::bytea[], $3::jsonb[])",
+    )
+    .bind(&ids)
+    .bind(&hashes)
+    .bind(&senders)
+    .execute(&mut *conn)
+    .await?;
+    let refs: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+    sqlx::query(
+        "update messages m set ticket_id = t.id::uuid
+         from unnest($1::text[]) as t (id)
+         where m.channel = 'web_form' and m.direction = 'inbound' and m.channel_message_id = t.id",
+    )
+    .bind(&refs)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A ticket as its status page and thread need it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ThreadTicket {
+    /// Ticket id.
+    pub id: Uuid,
+    /// The plan's state: open, processing, resolved or escalated.
+    pub status: String,
+    /// Its conversation, once known.
+    pub conversation_id: Option<Uuid>,
+    /// Its customer, once known.
+    pub customer_id: Option<Uuid>,
+    /// The subject the ticket was opened with.
+    pub subject: Option<String>,
+    /// Where the ticket was opened.
+    pub source_channel: String,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last change of the ticket row.
+    pub updated_at: DateTime<Utc>,
+    /// sha256 of the access key (web form tickets only).
+    pub access_key_hash: Option<Vec<u8>>,
+    /// The sender the submission carried (web form tickets only).
+    pub sender: Option<serde_json::Value>,
+    /// When a person promised to answer, while an escalation is open.
+    pub expected_response_by: Option<DateTime<Utc>>,
+}
+
+const TICKET_QUERY: &str = "select t.id, t.status, t.conversation_id, t.customer_id, t.subject,
+        t.source_channel, t.created_at, t.updated_at, a.access_key_hash, a.sender,
+        (select e.expected_response_by from escalations e
+         where e.ticket_id = t.id and e.status <> 'resolved') as expected_response_by
+     from tickets t left join web_ticket_access a on a.ticket_id = t.id
+     where t.id = $1";
+
+/// The ticket `id` with its access row, or `None`.
+pub async fn ticket(
+    executor: impl PgExecutor<'_>,
+    id: Uuid,
+) -> Result<Option<ThreadTicket>, StoreError> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(TICKET_QUERY))
+        .bind(id)
+        .fetch_optional(executor)
+        .await?)
+}
+
+/// The ticket `id`, its row locked until the transaction ends (a follow-up
+/// and a state change never interleave).
+pub async fn ticket_for_update(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<ThreadTicket>, StoreError> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{TICKET_QUERY} for update of t"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// One message of a ticket's thread.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ThreadMessage {
+    /// Message id.
+    pub id: Uuid,
+    /// customer, agent or system.
+    pub role: String,
+    /// inbound or outbound.
+    pub direction: String,
+    /// The text.
+    pub content: String,
+    /// When it was stored.
+    pub created_at: DateTime<Utc>,
+}
+
+/// The web form messages of ticket `id`, oldest first: the customer's and
+/// the replies queued for this ticket, never another channel's or another
+/// ticket's.
+pub async fn thread_messages(
+    executor: impl PgExecutor<'_>,
+    id: Uuid,
+) -> Result<Vec<ThreadMessage>, StoreError> {
+    Ok(sqlx::query_as(
+        "select m.id, m.role, m.direction, m.content, m.created_at
+         from messages m
+         where m.ticket_id = $1 and m.channel = 'web_form'
+         union
+         select m.id, m.role, m.direction, m.content, m.created_at
+         from reply_outbox r join messages m on m.id = r.message_id
+         where r.ticket_id = $1 and m.channel = 'web_form'
+         order by created_at, id",
+    )
+    .bind(id)
+    .fetch_all(executor)
+    .await?)
+}
+
+/// A customer's follow-up message in a ticket's thread.
+#[derive(Clone, Debug)]
+pub struct NewFollowUp<'a> {
+    /// The new message's id (also its channel message id, the worker's
+    /// idempotency key).
+    pub id: Uuid,
+    /// The ticket's conversation.
+    pub conversation_id: Uuid,
+    /// The ticket.
+    pub ticket_id: Uuid,
+    /// The text (trimmed).
+    pub content: &'a str,
+}
+
+/// Stores a follow-up as an unprocessed inbound web form message (the
+/// worker adopts it, as it adopts a submission's first message). Run it in
+/// the transaction that enqueues its event.
+pub async fn insert_follow_up(
+    executor: impl PgExecutor<'_>,
+    message: &NewFollowUp<'_>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "insert into messages (id, conversation_id, ticket_id, channel, direction, role, content,
+                               channel_message_id, delivery_status)
+         values ($1, $2, $3, 'web_form', 'inbound', 'customer', $4, $5, 'received')",
+    )
+    .bind(message.id)
+    .bind(message.conversation_id)
+    .bind(message.ticket_id)
+    .bind(message.content)
+    .bind(message.id.to_string())
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// What the response estimate is computed from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, sqlx::FromRow)]
+pub struct QueueFigures {
+    /// Tickets waiting for the worker (status `open`).
+    pub backlog: i64,
+    /// Replies the bot sent in the last ten minutes (its recent throughput).
+    pub recent_replies: i64,
+    /// Median seconds from a web ticket's creation to its first reply, over
+    /// web tickets of the last 30 minutes that have one.
+    pub recent_wait_secs: Option<f64>,
+}
+
+/// The current queue: backlog, recent throughput and recent waits.
+pub async fn queue_figures(pool: &PgPool) -> Result<QueueFigures, StoreError> {
+    Ok(sqlx::query_as(
+        "select
+             (select count(*) from tickets where status = 'open') as backlog,
+             (select count(*) from messages
+              where direction = 'outbound' and role = 'agent' and author is null
+                and created_at > now() - interval '10 minutes') as recent_replies,
+             (select percentile_cont(0.5) within group (order by w.secs)
+              from (select extract(epoch from (
+                               (select min(r.created_at) from reply_outbox r
+                                where r.ticket_id = t.id) - t.created_at))::float8 as secs
+                    from tickets t
+                    where t.source_channel = 'web_form'
+                      and t.created_at > now() - interval '30 minutes') w
+              where w.secs is not null) as recent_wait_secs",
+    )
+    .fetch_one(pool)
+    .await?)
+}
