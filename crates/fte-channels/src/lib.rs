@@ -14,6 +14,8 @@
 //!   history sync, MIME parsing with quote and signature stripping, threaded
 //!   replies, and Pub/Sub push verification and decoding;
 //! - [`web`]: email notifications for web form replies (Gmail or SMTP);
+//! - [`challenge`]: server-side verification of the web form's bot
+//!   challenge (Turnstile or hCaptcha `siteverify`);
 //! - [`ChannelSenders`]: every sender built from settings, guarded, with
 //!   disabled channels reported;
 //! - [`outbound`]: addressing a reply (recipient, Gmail thread, subject),
@@ -25,6 +27,7 @@
 //! status and durations — never addresses, numbers, names or bodies.
 
 mod breaker;
+pub mod challenge;
 mod guarded;
 pub mod http;
 pub mod outbound;

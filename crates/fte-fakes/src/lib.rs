@@ -8,6 +8,8 @@
 //! - [`twilio::FakeTwilio`]: Twilio's Messages API;
 //! - [`pubsub`]: a JWKS endpoint with test keys and a Pub/Sub push token signer;
 //! - [`smtp::FakeSmtp`]: an SMTP relay that keeps what it receives;
+//! - [`challenge::FakeChallenge`]: the web form's bot challenge (Turnstile
+//!   and hCaptcha `siteverify`, and a browser script with their API);
 //! - [`recording::RecordingSender`]: an in-memory `ReplySender`;
 //! - `openai`: a fake OpenAI-compatible server (kept by the agent's owners);
 //! - [`responder::FakeModel`]: an OpenAI-compatible model for load runs,
@@ -23,6 +25,7 @@
 //! only in the local run. Test keys under `testdata/` protect nothing.
 
 pub mod admin;
+pub mod challenge;
 pub mod faults;
 pub mod gmail;
 pub mod openai;
