@@ -48,7 +48,8 @@ class WebFormUser(HttpUser):
     def on_start(self):
         n = uuid.uuid4().hex[:10]
         self.email = f"web.{n}@loadtest.example"
-        self.tickets: list[str] = []
+        # (ticket id, access key): the key opens the ticket's thread.
+        self.tickets: list[tuple[str, str]] = []
 
     @task(3)
     def submit(self):
@@ -58,15 +59,17 @@ class WebFormUser(HttpUser):
                                     "subject": t.get("subject") or "Question",
                                     "category": "general", "message": t["message"]}) as r:
             if r.status_code == 201 or r.status_code == 200:
-                self.tickets.append(r.json()["ticket_id"])
+                body = r.json()
+                self.tickets.append((body["ticket_id"], body["access_key"]))
             else:
                 r.failure(f"HTTP {r.status_code}")
 
     @task(1)
     def status(self):
         if self.tickets:
-            self.client.get(f"/support/ticket/{random.choice(self.tickets)}",
-                            name="/support/ticket/{id}")
+            ticket_id, access_key = random.choice(self.tickets)
+            self.client.get(f"/support/ticket/{ticket_id}", name="/support/ticket/{id}",
+                            headers={"X-Ticket-Access-Key": access_key})
 
 
 class HealthCheckUser(HttpUser):

@@ -122,6 +122,8 @@ pub struct WebOutcome {
 #[derive(Deserialize)]
 struct Submitted {
     ticket_id: String,
+    /// Opens the ticket's thread.
+    access_key: String,
 }
 
 #[derive(Deserialize)]
@@ -136,7 +138,8 @@ struct TicketMessage {
 }
 
 /// Submits the form at `{base_url}/support/submit`, then polls
-/// `/support/ticket/{id}` for the agent's reply for up to `wait`. Fails
+/// `/support/ticket/{id}` (with the ticket's access key, which opens its
+/// thread) for the agent's reply for up to `wait`. Fails
 /// when the gateway refuses the form (its answer is in the error).
 pub async fn web(
     client: &reqwest::Client,
@@ -171,7 +174,9 @@ pub async fn web(
         .context("The gateway's answer has no ticket_id")?;
     let deadline = tokio::time::Instant::now() + wait;
     loop {
-        if let Some(reply) = agent_reply(client, base, &submitted.ticket_id).await? {
+        if let Some(reply) =
+            agent_reply(client, base, &submitted.ticket_id, &submitted.access_key).await?
+        {
             return Ok(WebOutcome {
                 ticket_id: submitted.ticket_id,
                 reply: Some(reply),
@@ -191,9 +196,11 @@ async fn agent_reply(
     client: &reqwest::Client,
     base: &str,
     ticket_id: &str,
+    access_key: &str,
 ) -> anyhow::Result<Option<String>> {
     let response = client
         .get(format!("{base}/support/ticket/{ticket_id}"))
+        .header("x-ticket-access-key", access_key)
         .send()
         .await
         .context("Failed to read the ticket's status")?;

@@ -62,6 +62,15 @@ pub enum ApiError {
     /// 403: a webhook whose signature or token does not verify.
     #[error("request could not be verified")]
     Forbidden,
+    /// 403: a customer request refused for what it carried (a ticket access
+    /// key that does not match, a bot challenge that did not pass).
+    #[error("{message}")]
+    Denied {
+        /// Machine-readable code.
+        code: &'static str,
+        /// What was refused, and what to do instead.
+        message: String,
+    },
     /// 404.
     #[error("{0}")]
     NotFound(String),
@@ -111,6 +120,14 @@ impl ApiError {
         }
     }
 
+    /// A 403 with a code and message.
+    pub fn denied(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::Denied {
+            code,
+            message: message.into(),
+        }
+    }
+
     /// A 503 asking the caller to retry in a few seconds.
     pub fn unavailable(message: &'static str) -> Self {
         ApiError::Unavailable {
@@ -124,7 +141,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::Forbidden | ApiError::Denied { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -149,6 +166,7 @@ impl ApiError {
                 "The request could not be verified.".to_owned(),
                 None,
             ),
+            ApiError::Denied { code, message } => (*code, message.clone(), None),
             ApiError::NotFound(message) => ("not_found", message.clone(), None),
             ApiError::Conflict { code, message } => (*code, message.clone(), None),
             ApiError::MethodNotAllowed => (

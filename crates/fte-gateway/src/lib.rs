@@ -13,9 +13,15 @@
 //! - [`extract`] and [`auth`] hold the verifying extractors (`TwilioForm`,
 //!   `PubSubPush`, `StaffAuth`): handlers cannot forget verification.
 //! - [`error`] is the one error type (`ApiError`) and the `AppJson` wrapper.
-//! - [`routes`]: `support` (web form), `webhooks`, `staff`, `widget`, `probes`,
-//!   `metrics` (`GET /metrics/summary`, and the monitor that evaluates the
-//!   in-process alerts `/health` reports as `degraded`).
+//! - [`routes`]: `support` (web form submit), `ticket` (a ticket's status,
+//!   and its thread for the holder of its access key), `thread` (the
+//!   customer's follow-ups), `webhooks`, `staff`, `widget` (the script, its
+//!   configuration, the demo page, the favicon), `probes`, `metrics`
+//!   (`GET /metrics/summary`, and the monitor that evaluates the in-process
+//!   alerts `/health` reports as `degraded`).
+//! - [`ticket_access`]: the per-ticket access key of web form tickets;
+//!   [`challenge`]: the web form's bot challenge; [`estimate`]: the response
+//!   estimate from the current queue and escalation state.
 //!
 //! ## Durability: what a 2xx means
 //!
@@ -28,6 +34,9 @@
 //!   A crash between commit and publish is covered the same way, so a 200 is
 //!   never lost and a ticket is never orphaned. The customer can follow the
 //!   ticket immediately because it is already in the database.
+//! - **Web form follow-ups** (`POST /support/ticket/{id}/messages`): the
+//!   same path — the message and its outbox events commit together, then
+//!   publish — answered 202 once committed.
 //! - **Webhooks** (WhatsApp, Gmail): 200 only after Kafka acknowledged the
 //!   message (acks=all); otherwise 503 + Retry-After and the provider
 //!   retries. The WhatsApp receipt (dedupe by `MessageSid`) is inserted in a
@@ -42,7 +51,9 @@
 //! names, addresses, phone numbers, bodies or secrets.
 
 pub mod auth;
+pub mod challenge;
 pub mod error;
+pub mod estimate;
 pub mod extract;
 pub mod health;
 pub mod local;
@@ -54,6 +65,7 @@ pub mod routes;
 pub mod startup;
 pub mod state;
 pub mod submit;
+pub mod ticket_access;
 
 pub use error::ApiError;
 pub use routes::router;

@@ -54,6 +54,47 @@ pub struct Enqueued {
 /// partition key and the encoded payload.
 pub type CommittedEvents = (Vec<Enqueued>, String, Vec<u8>);
 
+/// Where a web form message is announced.
+pub const WEB_INBOUND_TOPICS: [&str; 2] = [topics::TICKETS_INCOMING, topics::WEB_INBOUND];
+
+/// Commits web form messages' events to the outbox in the caller's
+/// transaction (one row per topic of [`WEB_INBOUND_TOPICS`], keyed by the
+/// customer's identity); returns them ready for
+/// [`publish_committed_batch`] once the transaction committed.
+pub async fn enqueue_web_inbound(
+    conn: &mut sqlx::PgConnection,
+    envelopes: &[EventEnvelope<InboundMessage>],
+) -> Result<Vec<CommittedEvents>, fte_store::StoreError> {
+    let encoded: Vec<(String, serde_json::Value)> = envelopes
+        .iter()
+        .map(|envelope| {
+            let value = serde_json::to_value(envelope).unwrap_or_default();
+            (envelope.payload.partition_key(), value)
+        })
+        .collect();
+    let rows: Vec<(&str, &str, &serde_json::Value)> = encoded
+        .iter()
+        .flat_map(|(key, value)| WEB_INBOUND_TOPICS.map(|topic| (topic, key.as_str(), value)))
+        .collect();
+    let ids = events::enqueue_events(&mut *conn, &rows).await?;
+    Ok(encoded
+        .into_iter()
+        .zip(ids.chunks(WEB_INBOUND_TOPICS.len()))
+        .map(|((key, value), ids)| {
+            let enqueued = ids
+                .iter()
+                .zip(WEB_INBOUND_TOPICS)
+                .map(|(id, topic)| Enqueued { id: *id, topic })
+                .collect();
+            (
+                enqueued,
+                key,
+                serde_json::to_vec(&value).unwrap_or_default(),
+            )
+        })
+        .collect())
+}
+
 /// Publishes events that were just committed to the outbox (all at once)
 /// and marks the published ones with one statement. A failure is recorded
 /// on its row (the relay then retries it) and logged; it is not an error

@@ -11,7 +11,9 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{Extensions, HeaderMap};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -72,9 +74,13 @@ impl RateLimiter {
 
 /// The client address of `request` (see the module docs).
 pub fn client_ip(request: &Request, trust_proxy: bool) -> IpAddr {
+    client_ip_of(request.headers(), request.extensions(), trust_proxy)
+}
+
+/// [`client_ip`] from a request's parts.
+pub fn client_ip_of(headers: &HeaderMap, extensions: &Extensions, trust_proxy: bool) -> IpAddr {
     if trust_proxy
-        && let Some(ip) = request
-            .headers()
+        && let Some(ip) = headers
             .get_all("x-forwarded-for")
             .iter()
             .filter_map(|v| v.to_str().ok())
@@ -84,11 +90,30 @@ pub fn client_ip(request: &Request, trust_proxy: bool) -> IpAddr {
     {
         return ip;
     }
-    request
-        .extensions()
+    extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip())
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+}
+
+/// The client's address as an extractor (for handlers that pass it on,
+/// such as the challenge verification).
+#[derive(Clone, Copy, Debug)]
+pub struct ClientIp(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(client_ip_of(
+            &parts.headers,
+            &parts.extensions,
+            state.api.trust_proxy,
+        )))
+    }
 }
 
 fn enforce(limiter: &RateLimiter, request: &Request, trust_proxy: bool) -> Result<(), ApiError> {

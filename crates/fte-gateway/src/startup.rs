@@ -5,6 +5,7 @@ use fte_bus::{Bootstrap, KafkaPublisher};
 use fte_runtime::Profile;
 use fte_runtime::settings::{
     AlertSettings, ApiSettings, DatabaseSettings, GmailSettings, Lookup, TwilioSettings,
+    WebFormSettings,
 };
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -50,6 +51,13 @@ pub async fn build_state_with(
     let publisher =
         KafkaPublisher::new(bootstrap).context("Failed to create the Kafka producer")?;
     let alerts = AlertSettings::from_lookup(lookup)?;
+    let web_form = WebFormSettings::from_lookup(lookup)?;
+    if web_form.challenge.is_none() && profile.is_production() {
+        tracing::warn!(
+            "the web form runs without a bot challenge: set WEB_CHALLENGE_PROVIDER \
+             (turnstile or hcaptcha) with its keys to require one"
+        );
+    }
     // The worker, built from the same settings, records the replies of a
     // provider without credentials instead of sending them.
     let delivery = crate::local::ChannelDelivery::from_configured(
@@ -58,7 +66,8 @@ pub async fn build_state_with(
     );
     Ok(AppState::new(pool, publisher, api, profile, webhooks)
         .with_alert_settings(alerts)
-        .with_delivery(delivery))
+        .with_delivery(delivery)
+        .with_web_form(&web_form))
 }
 
 /// Serves the router on `listener` until `shutdown` fires, with the outbox

@@ -4,12 +4,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fte_bus::KafkaPublisher;
+use fte_channels::challenge::ChallengeVerifier;
 use fte_channels::gmail::PubSubVerifier;
 use fte_runtime::Profile;
-use fte_runtime::settings::{AlertSettings, ApiSettings, GmailSettings, TwilioSettings};
+use fte_runtime::settings::{
+    AlertSettings, ApiSettings, GmailSettings, TwilioSettings, WebFormSettings,
+};
 use secrecy::SecretString;
 use sqlx::PgPool;
 
+use crate::estimate::Estimator;
 use crate::ratelimit::RateLimiter;
 use crate::routes::metrics::Monitor;
 use crate::submit::Submitter;
@@ -151,6 +155,11 @@ pub struct AppState {
     /// What the in-process provider fakes received, for `/dev/outbox` (dev
     /// profile only; `None` answers 404).
     pub outbound_log: Option<crate::local::SharedOutboundLog>,
+    /// The web form's bot challenge, when one is configured
+    /// ([`AppState::with_web_form`]).
+    pub challenge: Option<Arc<ChallengeVerifier>>,
+    /// The web form's response estimate.
+    pub estimator: Arc<Estimator>,
 }
 
 impl AppState {
@@ -180,7 +189,18 @@ impl AppState {
             monitor: Arc::new(Monitor::new(AlertSettings::default())),
             delivery: crate::local::ChannelDelivery::default(),
             outbound_log: None,
+            challenge: None,
+            estimator: Arc::new(Estimator::default()),
         }
+    }
+
+    /// The same state with the web form's settings (its bot challenge).
+    pub fn with_web_form(mut self, settings: &WebFormSettings) -> Self {
+        self.challenge = settings
+            .challenge
+            .as_ref()
+            .map(|challenge| Arc::new(ChallengeVerifier::new(challenge)));
+        self
     }
 
     /// The same state with each channel's delivery as given.

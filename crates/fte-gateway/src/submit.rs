@@ -18,15 +18,16 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use fte_bus::{KafkaPublisher, topics};
+use fte_bus::KafkaPublisher;
 use fte_domain::events::InboundSender;
 use fte_domain::{Channel, EventEnvelope, InboundMessage, TicketId};
 use fte_store::tickets::{self, CreatedWebTicket, NewWebTicket};
+use fte_store::web_threads::{self, NewWebAccess};
 use serde_json::json;
 use sqlx::PgPool;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-use crate::outbox::{self, Enqueued};
+use crate::outbox::{self, CommittedEvents};
 use crate::routes::form::ValidSubmission;
 
 /// Most submissions committed together.
@@ -52,6 +53,7 @@ pub enum SubmitError {
 struct Job {
     ticket_id: TicketId,
     submission: ValidSubmission,
+    access_key_hash: [u8; 32],
     reply: oneshot::Sender<Result<TicketId, SubmitError>>,
 }
 
@@ -76,13 +78,19 @@ impl Submitter {
         Self { jobs }
     }
 
-    /// Stores the submission under a new ticket id and returns the id once
-    /// it is committed together with its outbox events.
-    pub async fn submit(&self, submission: ValidSubmission) -> Result<TicketId, SubmitError> {
+    /// Stores the submission under a new ticket id, with the digest of its
+    /// access key, and returns the id once it is committed together with
+    /// its outbox events.
+    pub async fn submit(
+        &self,
+        submission: ValidSubmission,
+        access_key_hash: [u8; 32],
+    ) -> Result<TicketId, SubmitError> {
         let (reply, answer) = oneshot::channel();
         let job = Job {
             ticket_id: TicketId::new(),
             submission,
+            access_key_hash,
             reply,
         };
         self.jobs.send(job).await.map_err(|_| SubmitError::Closed)?;
@@ -133,7 +141,7 @@ async fn committer(
 
 /// The batch's events, committed and ready to publish.
 struct Committed {
-    events: Vec<(Vec<Enqueued>, String, Vec<u8>)>,
+    events: Vec<CommittedEvents>,
 }
 
 async fn commit(pool: &PgPool, batch: &[Job]) -> Result<Committed, fte_store::StoreError> {
@@ -152,39 +160,23 @@ async fn commit(pool: &PgPool, batch: &[Job]) -> Result<Committed, fte_store::St
         })
         .collect();
     let created = tickets::create_web_tickets(&mut tx, &rows).await?;
-    let encoded: Vec<(String, serde_json::Value)> = batch
+    let envelopes: Vec<EventEnvelope<InboundMessage>> = batch
         .iter()
         .zip(&created)
-        .map(|(job, created)| {
-            let envelope = inbound_event(&job.submission, created);
-            let key = envelope.payload.partition_key();
-            let value = serde_json::to_value(&envelope).unwrap_or_default();
-            (key, value)
-        })
+        .map(|(job, created)| inbound_event(&job.submission, created))
         .collect();
-    const TOPICS: [&str; 2] = [topics::TICKETS_INCOMING, topics::WEB_INBOUND];
-    let rows: Vec<(&str, &str, &serde_json::Value)> = encoded
+    let access: Vec<NewWebAccess> = batch
         .iter()
-        .flat_map(|(key, value)| TOPICS.map(|topic| (topic, key.as_str(), value)))
-        .collect();
-    let ids = fte_store::outbox::enqueue_events(&mut *tx, &rows).await?;
-    tx.commit().await?;
-    let events = encoded
-        .into_iter()
-        .zip(ids.chunks(TOPICS.len()))
-        .map(|((key, value), ids)| {
-            let enqueued = ids
-                .iter()
-                .zip(TOPICS)
-                .map(|(id, topic)| Enqueued { id: *id, topic })
-                .collect();
-            (
-                enqueued,
-                key,
-                serde_json::to_vec(&value).unwrap_or_default(),
-            )
+        .zip(&envelopes)
+        .map(|(job, envelope)| NewWebAccess {
+            ticket_id: job.ticket_id.as_uuid(),
+            access_key_hash: job.access_key_hash,
+            sender: serde_json::to_value(&envelope.payload.sender).unwrap_or_default(),
         })
         .collect();
+    web_threads::insert_access(&mut tx, &access).await?;
+    let events = outbox::enqueue_web_inbound(&mut tx, &envelopes).await?;
+    tx.commit().await?;
     Ok(Committed { events })
 }
 

@@ -1,10 +1,11 @@
 //! What surrounds the endpoints: the served web form, the OpenAPI document
-//! and docs page, unknown routes, the request time limit, and the start-up
+//! and docs page, the favicon, the local run's outbox page, unknown routes, the request time limit, and the start-up
 //! checks of the production profile.
 
 mod common;
 
 use common::{Options, spawn_app, spawn_app_with};
+use fte_gateway::local::{OutboundLog, OutboundRecord};
 use fte_gateway::state::{WebhookAuth, WebhookAuthError};
 use fte_runtime::Profile;
 use fte_runtime::settings::{ApiSettings, GmailSettings, Lookup, TwilioSettings};
@@ -98,6 +99,8 @@ async fn the_openapi_document_describes_every_endpoint() {
     let expected = [
         ("/support/submit", "post"),
         ("/support/ticket/{ticket_id}", "get"),
+        ("/support/ticket/{ticket_id}/messages", "post"),
+        ("/support/config", "get"),
         ("/webhooks/whatsapp", "post"),
         ("/webhooks/whatsapp/status", "post"),
         ("/webhooks/gmail", "post"),
@@ -113,6 +116,7 @@ async fn the_openapi_document_describes_every_endpoint() {
         ("/dev/outbox.html", "get"),
         ("/widget/fte-support-form.js", "get"),
         ("/demo", "get"),
+        ("/favicon.ico", "get"),
         ("/health", "get"),
         ("/ready", "get"),
         ("/metrics", "get"),
@@ -136,17 +140,64 @@ async fn the_openapi_document_describes_every_endpoint() {
 }
 
 #[tokio::test]
-async fn the_docs_page_works_offline_from_the_openapi_document() {
+async fn the_docs_page_is_swagger_ui_over_the_openapi_document_served_from_the_binary() {
     let app = spawn_app().await;
 
-    let answer = app.get("/docs").await;
-
-    assert_eq!(answer.status, 200);
-    assert!(answer.text.contains("/openapi.json"));
+    let moved = app.get("/docs").await;
     assert!(
-        !answer.text.contains("://"),
-        "the docs page loads nothing from another origin"
+        (300..400).contains(&moved.status),
+        "/docs leads to the UI: {} {}",
+        moved.status,
+        moved.text
     );
+    let page = app.get("/docs/").await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(
+        page.header("content-type")
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(page.text.contains("swagger-ui"), "{}", page.text);
+    // Every asset the page loads is served by the gateway itself.
+    let assets: Vec<String> = page
+        .text
+        .split(['"', '\''])
+        .filter(|part| part.ends_with(".js") || part.ends_with(".css") || part.ends_with(".png"))
+        .map(str::to_owned)
+        .collect();
+    assert!(assets.len() >= 3, "{assets:?}");
+    for asset in &assets {
+        assert!(
+            !asset.contains("://") && !asset.starts_with("//"),
+            "the docs page loads {asset} from another origin"
+        );
+        let path = format!("/docs/{}", asset.trim_start_matches("./"));
+        let answer = app.get(&path).await;
+        assert_eq!(answer.status, 200, "{path}");
+    }
+    let initializer = app.get("/docs/swagger-initializer.js").await;
+    assert_eq!(initializer.status, 200);
+    assert!(
+        initializer.text.contains("/openapi.json"),
+        "{}",
+        initializer.text
+    );
+}
+
+#[tokio::test]
+async fn every_page_has_a_favicon() {
+    let app = spawn_app().await;
+
+    let ico = app.get("/favicon.ico").await;
+    assert_eq!(ico.status, 200);
+    assert_eq!(ico.header("content-type").as_deref(), Some("image/x-icon"));
+    let svg = app.get("/favicon.svg").await;
+    assert_eq!(svg.status, 200);
+    assert!(svg.text.starts_with("<svg"), "{}", svg.text);
+    let demo = app.get("/demo").await;
+    assert!(demo.text.contains(r#"rel="icon" href="/favicon.svg""#));
+    let docs = app.get("/docs/").await;
+    assert!(docs.text.contains("rel=\"icon\""), "{}", docs.text);
 }
 
 #[tokio::test]
@@ -268,5 +319,68 @@ async fn an_unreachable_database_is_503_with_retry_after_on_every_kind_of_endpoi
             answer.header("retry-after").is_some(),
             "{what} says when to retry"
         );
+    }
+}
+
+/// 120 messages, alternating channels, a minute apart (oldest first).
+struct Sent;
+
+impl OutboundLog for Sent {
+    fn records(&self) -> Vec<OutboundRecord> {
+        let start = chrono::DateTime::parse_from_rfc3339("2026-12-01T09:00:00Z")
+            .unwrap()
+            .to_utc();
+        (0..120)
+            .map(|i| OutboundRecord {
+                channel: if i % 2 == 0 { "email" } else { "whatsapp" }.into(),
+                provider_id: format!("id-{i:03}"),
+                to: "customer@example.com".into(),
+                subject: None,
+                body: format!("<b>message {i:03}</b>"),
+                received_at: Some(start + chrono::Duration::minutes(i)),
+            })
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn the_outbox_page_is_newest_first_with_times_a_channel_filter_and_pages() {
+    let app = spawn_app_with(Options {
+        outbound_log: Some(std::sync::Arc::new(Sent)),
+        ..Options::default()
+    })
+    .await;
+
+    let first = app.get("/dev/outbox.html").await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    let page = &first.text;
+    assert!(page.contains("120 message(s); page 1 of 3."), "{page}");
+    let newest = page.find("id-119").expect("the newest message on page 1");
+    let older = page.find("id-118").expect("the next one");
+    assert!(newest < older, "newest first");
+    assert!(!page.contains("id-069"), "page 1 holds 50 messages");
+    assert!(
+        page.contains("2026-12-01 10:59:00 UTC"),
+        "the time it was received"
+    );
+    assert!(page.contains("&lt;b&gt;message 119&lt;/b&gt;"), "escaped");
+    assert!(page.contains(r#"rel="icon""#));
+
+    let whatsapp = app
+        .get("/dev/outbox.html?channel=whatsapp&page=2&per_page=20")
+        .await;
+    assert_eq!(whatsapp.status, 200, "{}", whatsapp.text);
+    assert!(
+        whatsapp.text.contains("60 message(s); page 2 of 3."),
+        "{}",
+        whatsapp.text
+    );
+    assert!(whatsapp.text.contains("id-079") && whatsapp.text.contains("id-041"));
+    assert!(!whatsapp.text.contains("<td>email</td>"));
+    assert!(whatsapp.text.contains("Newer") && whatsapp.text.contains("Older"));
+
+    for query in ["channel=fax", "page=0", "per_page=abc"] {
+        let refused = app.get(&format!("/dev/outbox.html?{query}")).await;
+        assert_eq!(refused.status, 400, "{query}: {}", refused.text);
     }
 }

@@ -20,6 +20,19 @@ async fn submit_returns_200_with_ticket_id_and_message_and_stores_an_open_ticket
     assert!(uuid::Uuid::parse_str(ticket_id).is_ok(), "{ticket_id}");
     assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
     assert!(body["estimated_response_time"].is_string());
+    assert_eq!(body["estimate"]["kind"], "bot", "{body}");
+    assert_eq!(
+        body["access_key"].as_str().map(str::len),
+        Some(43),
+        "a 256-bit access key, shown once: {body}"
+    );
+    let digest = app
+        .count(&format!(
+            "select count(*) from web_ticket_access where ticket_id = '{ticket_id}'
+             and octet_length(access_key_hash) = 32 and sender->>'email' = 'maria.santos@example.com'"
+        ))
+        .await;
+    assert_eq!(digest, 1, "only the key's digest and the sender are stored");
     let stored = app
         .count(&format!(
             "select count(*) from tickets where id = '{ticket_id}' and status = 'open'
@@ -128,12 +141,11 @@ async fn concurrent_submissions_are_committed_together_and_each_gets_its_own_tic
 #[tokio::test]
 async fn ticket_status_is_open_or_processing_right_after_submit_with_the_customer_message() {
     let app = spawn_app().await;
-    let ticket_id = app.submit(&valid_form()).await.json()["ticket_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (ticket_id, key) = app.submit_ticket(&valid_form()).await;
 
-    let answer = app.get(&format!("/support/ticket/{ticket_id}")).await;
+    let answer = app
+        .get_with_key(&format!("/support/ticket/{ticket_id}"), &key)
+        .await;
 
     assert_eq!(answer.status, 200, "{}", answer.text);
     let body = answer.json();
@@ -142,6 +154,7 @@ async fn ticket_status_is_open_or_processing_right_after_submit_with_the_custome
         body["status"] == "open" || body["status"] == "processing",
         "{body}"
     );
+    assert_eq!(body["access"], "thread");
     let messages = body["messages"].as_array().expect("messages");
     assert_eq!(messages.len(), 1, "{body}");
     assert_eq!(messages[0]["role"], "customer");

@@ -242,7 +242,9 @@ async fn without_credentials_the_local_run_answers_through_the_real_clients_into
     );
     let html = page.text().await.unwrap();
     assert!(
-        html.contains("email (1)") && html.contains("whatsapp (1)"),
+        html.contains("2 message(s)")
+            && html.contains("<td>email</td>")
+            && html.contains("<td>whatsapp</td>"),
         "{html}"
     );
 

@@ -7,7 +7,7 @@
 //! and nothing here is logged.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse};
 
 use crate::local::{OutboundLog, OutboundRecord};
@@ -39,32 +39,118 @@ pub async fn outbox(State(state): State<AppState>) -> Result<Json<Outbox>, ApiEr
     }))
 }
 
-/// `GET /dev/outbox.html`: the same as a page, one table per channel.
+/// Rows per page of `/dev/outbox.html` unless `per_page` says otherwise.
+pub const DEFAULT_PER_PAGE: usize = 50;
+/// Most rows per page.
+pub const MAX_PER_PAGE: usize = 200;
+
+/// Query of `/dev/outbox.html`.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OutboxPageQuery {
+    /// `email`, `whatsapp` or `all` (the default).
+    pub channel: Option<String>,
+    /// 1-based page, newest messages on page 1.
+    pub page: Option<String>,
+    /// Rows per page (50; at most 200).
+    pub per_page: Option<String>,
+}
+
+/// A positive whole number from the query, or a 400 naming the parameter.
+fn positive(value: Option<&str>, name: &'static str, default: usize) -> Result<usize, ApiError> {
+    match value {
+        None | Some("") => Ok(default),
+        Some(raw) => raw
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_query",
+                    format!("{name} must be a positive whole number."),
+                )
+            }),
+    }
+}
+
+/// `GET /dev/outbox.html`: the same as a page, newest first, with the time
+/// each message was received, a channel filter and paging.
 #[utoipa::path(get, path = "/dev/outbox.html", tag = "operations",
+    params(OutboxPageQuery),
     responses((status = 200, description = "HTML page of the recorded outbound messages",
                content_type = "text/html", body = String),
+              (status = 400, description = "Unknown channel, or a page that is not a positive number", body = crate::error::ErrorBody),
               (status = 404, description = "Not a local run with the provider fakes")))]
-pub async fn outbox_page(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
-    let records = log(&state)?.records();
+pub async fn outbox_page(
+    State(state): State<AppState>,
+    Query(query): Query<OutboxPageQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let channel = match query.channel.as_deref().unwrap_or("all") {
+        "all" | "" => None,
+        "email" => Some("email"),
+        "whatsapp" => Some("whatsapp"),
+        _ => {
+            return Err(ApiError::bad_request(
+                "invalid_channel",
+                "channel must be email, whatsapp or all.",
+            ));
+        }
+    };
+    let mut records: Vec<OutboundRecord> = log(&state)?
+        .records()
+        .into_iter()
+        .filter(|r| channel.is_none_or(|c| r.channel == c))
+        .collect();
+    records.reverse();
+    let per_page =
+        positive(query.per_page.as_deref(), "per_page", DEFAULT_PER_PAGE)?.min(MAX_PER_PAGE);
+    let pages = records.len().div_ceil(per_page).max(1);
+    let page = positive(query.page.as_deref(), "page", 1)?.min(pages);
+    let shown = records.iter().skip((page - 1) * per_page).take(per_page);
+    let filter = channel.unwrap_or("all");
+    let link = |page: usize, channel: &str| {
+        format!("/dev/outbox.html?channel={channel}&amp;page={page}&amp;per_page={per_page}")
+    };
     let mut html = String::from(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>fte outbox</title>\
+         <link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\
          <style>body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:collapse;width:100%}\
          td,th{border:1px solid #ccc;padding:.4rem;vertical-align:top;text-align:left}\
-         pre{white-space:pre-wrap;margin:0}</style></head><body><h1>Outbound messages (provider fakes)</h1>\
-         <p>What the fake Gmail and the fake Twilio received from this local run. Reload to refresh; \
-         <a href=\"/dev/outbox\">JSON</a>.</p>",
+         pre{white-space:pre-wrap;margin:0}nav a,nav strong{margin-right:1rem}</style></head><body>\
+         <h1>Outbound messages (provider fakes)</h1>\
+         <p>What the fake Gmail and the fake Twilio received from this local run, newest first. \
+         Reload to refresh; <a href=\"/dev/outbox\">JSON</a>.</p>",
     );
-    for channel in ["email", "whatsapp"] {
-        let rows: Vec<&OutboundRecord> = records.iter().filter(|r| r.channel == channel).collect();
-        html.push_str(&format!("<h2>{channel} ({})</h2>", rows.len()));
-        if rows.is_empty() {
-            html.push_str("<p>Nothing sent yet.</p>");
-            continue;
+    html.push_str("<nav aria-label=\"Channel\">");
+    for name in ["all", "email", "whatsapp"] {
+        if name == filter {
+            html.push_str(&format!("<strong>{name}</strong>"));
+        } else {
+            html.push_str(&format!("<a href=\"{}\">{name}</a>", link(1, name)));
         }
-        html.push_str("<table><tr><th>id</th><th>to</th><th>subject</th><th>text</th></tr>");
-        for record in rows {
+    }
+    html.push_str("</nav>");
+    html.push_str(&format!(
+        "<p>{} message(s); page {page} of {pages}.</p>",
+        records.len()
+    ));
+    if records.is_empty() {
+        html.push_str("<p>Nothing sent yet.</p>");
+    } else {
+        html.push_str(
+            "<table><tr><th>received</th><th>channel</th><th>id</th><th>to</th><th>subject</th>\
+             <th>text</th></tr>",
+        );
+        for record in shown {
+            let received = record
+                .received_at
+                .map(|at| at.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+                .unwrap_or_default();
             html.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td><pre>{}</pre></td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><pre>{}</pre></td></tr>",
+                escape(&received),
+                escape(&record.channel),
                 escape(&record.provider_id),
                 escape(&record.to),
                 escape(record.subject.as_deref().unwrap_or("")),
@@ -73,7 +159,14 @@ pub async fn outbox_page(State(state): State<AppState>) -> Result<impl IntoRespo
         }
         html.push_str("</table>");
     }
-    html.push_str("</body></html>");
+    html.push_str("<nav aria-label=\"Pages\">");
+    if page > 1 {
+        html.push_str(&format!("<a href=\"{}\">Newer</a>", link(page - 1, filter)));
+    }
+    if page < pages {
+        html.push_str(&format!("<a href=\"{}\">Older</a>", link(page + 1, filter)));
+    }
+    html.push_str("</nav></body></html>");
     Ok(Html(html))
 }
 

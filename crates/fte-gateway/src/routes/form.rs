@@ -50,6 +50,10 @@ pub struct SubmitRequest {
     /// Honeypot: people leave it empty.
     #[serde(default)]
     pub website: Option<String>,
+    /// The solved bot challenge's token (Turnstile or hCaptcha); required
+    /// when `GET /support/config` names a challenge, ignored otherwise.
+    #[serde(default)]
+    pub challenge_token: Option<String>,
 }
 
 /// Personal data never appears in debug output.
@@ -248,6 +252,7 @@ mod tests {
             priority: None,
             phone: Some("+34 (612) 345-678".into()),
             website: Some(String::new()),
+            challenge_token: None,
         }
     }
 

@@ -8,6 +8,8 @@ pub mod probes;
 pub mod staff;
 pub mod staff_reply;
 pub mod support;
+pub mod thread;
+pub mod ticket;
 pub mod webhooks;
 pub mod widget;
 
@@ -15,7 +17,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{HeaderValue, Method, header};
+use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -26,15 +28,18 @@ use crate::{ApiError, AppState, openapi, ratelimit};
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
+    let limit_submit = || middleware::from_fn_with_state(state.clone(), ratelimit::limit_submit);
     let support = Router::new()
         .route(
             "/support/submit",
-            post(support::submit).layer(middleware::from_fn_with_state(
-                state.clone(),
-                ratelimit::limit_submit,
-            )),
+            post(support::submit).layer(limit_submit()),
         )
-        .route("/support/ticket/{ticket_id}", get(support::ticket_status))
+        .route("/support/config", get(widget::config))
+        .route("/support/ticket/{ticket_id}", get(ticket::ticket_status))
+        .route(
+            "/support/ticket/{ticket_id}/messages",
+            post(thread::post_message).layer(limit_submit()),
+        )
         .layer(cors(&state));
     let webhooks = Router::new()
         .route("/webhooks/whatsapp", post(webhooks::whatsapp))
@@ -59,8 +64,9 @@ pub fn router(state: AppState) -> Router {
         .merge(staff)
         .route("/widget/fte-support-form.js", get(widget::script))
         .route("/demo", get(widget::demo))
-        .route("/openapi.json", get(openapi::document))
-        .route("/docs", get(openapi::docs))
+        .route("/favicon.ico", get(widget::favicon_ico))
+        .route("/favicon.svg", get(widget::favicon_svg))
+        .merge(openapi::docs())
         .route("/dev/outbox", get(dev::outbox))
         .route("/dev/outbox.html", get(dev::outbox_page))
         .route("/health", get(probes::health))
@@ -86,21 +92,50 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// CORS for the web form's endpoints: only `CORS_ALLOWED_ORIGINS`, no
-/// credentials, and `Retry-After` readable by the form.
+/// CORS for the web form's endpoints: the origins in
+/// `CORS_ALLOWED_ORIGINS` and, in the dev profile, every loopback origin
+/// (a page served by `npm run dev` or any local port); no credentials; the
+/// ticket access key header may be sent and `Retry-After` read.
 fn cors(state: &AppState) -> CorsLayer {
-    let origins: Vec<HeaderValue> = state
+    let configured: Vec<HeaderValue> = state
         .api
         .cors_allowed_origins
         .iter()
         .filter_map(|origin| HeaderValue::from_str(origin.trim_end_matches('/')).ok())
         .collect();
+    let loopback = !state.profile.is_production();
     CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
+        .allow_origin(AllowOrigin::predicate(move |origin, _| {
+            configured.contains(origin) || (loopback && is_loopback_origin(origin))
+        }))
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::CONTENT_TYPE])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            HeaderName::from_static(crate::ticket_access::ACCESS_KEY_HEADER),
+        ])
         .expose_headers([header::RETRY_AFTER])
         .max_age(Duration::from_secs(600))
+}
+
+/// `http(s)://localhost[:port]`, `127.x.x.x` or `[::1]`.
+fn is_loopback_origin(origin: &HeaderValue) -> bool {
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let Some(rest) = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    let host = match rest.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => rest.split(':').next().unwrap_or_default(),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Answers 503 (with Retry-After) when a request exceeds
@@ -140,4 +175,38 @@ async fn method_not_allowed_as_json(request: Request, next: Next) -> Response {
 
 async fn not_found() -> ApiError {
     ApiError::NotFound("No such endpoint; see /docs.".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_origins_are_recognised_and_look_alikes_are_not() {
+        for origin in [
+            "http://localhost:5173",
+            "http://LOCALHOST",
+            "http://127.0.0.1:8080",
+            "https://127.0.0.2",
+            "http://[::1]:3000",
+        ] {
+            assert!(
+                is_loopback_origin(&HeaderValue::from_static(origin)),
+                "{origin}"
+            );
+        }
+        for origin in [
+            "http://localhost.evil.example",
+            "http://127.0.0.1.evil.example",
+            "http://example.com",
+            "null",
+            "file://",
+            "http://[::2]:80",
+        ] {
+            assert!(
+                !is_loopback_origin(&HeaderValue::from_static(origin)),
+                "{origin}"
+            );
+        }
+    }
 }

@@ -1,49 +1,56 @@
-//! The web form's two endpoints: submit a request, read a ticket.
+//! `POST /support/submit`: a web form request becomes a ticket.
 
 use axum::Json;
-use axum::extract::{Path, State};
-use chrono::{DateTime, Utc};
+use axum::extract::State;
 use fte_domain::TicketId;
-use fte_store::tickets;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::form::{SubmitRequest, ValidSubmission};
 use crate::error::{AppJson, ErrorBody};
+use crate::estimate::Estimate;
+use crate::ratelimit::ClientIp;
+use crate::ticket_access::{self, NewAccessKey};
 use crate::{ApiError, AppState};
-
-/// What the customer is told to expect.
-pub const ESTIMATED_RESPONSE_TIME: &str = "Usually within 5 minutes";
 
 /// `200` of `POST /support/submit`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SubmitResponse {
     /// The new ticket's id; keep it to follow the conversation.
     pub ticket_id: String,
+    /// The ticket's access key, shown this once: it lets its holder read the
+    /// ticket's thread and write into it (`X-Ticket-Access-Key` or
+    /// `?access_key=`). Only its digest is stored.
+    pub access_key: String,
     /// A confirmation for the customer.
     pub message: String,
-    /// When a reply can be expected.
+    /// When a reply can be expected, in English words.
     pub estimated_response_time: String,
+    /// The same estimate as data (from the current queue).
+    pub estimate: Estimate,
 }
 
 impl SubmitResponse {
-    fn accepted(ticket_id: TicketId) -> Self {
+    fn accepted(ticket_id: TicketId, key: NewAccessKey, estimate: Estimate) -> Self {
         Self {
             ticket_id: ticket_id.to_string(),
-            message: "Thank you, we received your request. Keep your ticket ID to check its \
-                      status; we will also reply by email."
+            access_key: key.key,
+            message: "Thank you, we received your request. Keep this page's link to follow \
+                      the conversation and reply; we will also answer by email."
                 .to_owned(),
-            estimated_response_time: ESTIMATED_RESPONSE_TIME.to_owned(),
+            estimated_response_time: estimate.text.clone(),
+            estimate,
         }
     }
 }
 
 /// Accepts a support request from the web form.
 ///
-/// The ticket, its customer, conversation and first message and the events
-/// announcing it commit in one transaction; the events are then published
-/// (or, if Kafka is down, published later by the outbox relay). A 200
-/// therefore always means the request is durable and will be processed.
+/// The ticket, its customer, conversation and first message, the digest of
+/// its access key and the events announcing it commit in one transaction;
+/// the events are then published (or, if Kafka is down, published later by
+/// the outbox relay). A 200 therefore always means the request is durable
+/// and will be processed.
 #[utoipa::path(
     post,
     path = "/support/submit",
@@ -52,108 +59,51 @@ impl SubmitResponse {
     responses(
         (status = 200, description = "Accepted: the ticket exists", body = SubmitResponse),
         (status = 400, description = "Not JSON", body = ErrorBody),
+        (status = 403, description = "The bot challenge did not pass (`challenge_failed`)", body = ErrorBody),
         (status = 413, description = "Body over the limit", body = ErrorBody),
         (status = 422, description = "Fields failed validation (each one named)", body = ErrorBody),
         (status = 429, description = "Rate limited; see Retry-After", body = ErrorBody),
-        (status = 503, description = "Database unavailable; see Retry-After", body = ErrorBody),
+        (status = 503, description = "Database or challenge provider unavailable; see Retry-After", body = ErrorBody),
     )
 )]
 pub async fn submit(
     State(state): State<AppState>,
+    ClientIp(client): ClientIp,
     AppJson(form): AppJson<SubmitRequest>,
 ) -> Result<Json<SubmitResponse>, ApiError> {
     if form.is_bot() {
         // Look accepted, store nothing: the sender learns nothing.
         tracing::info!(channel = "web_form", "honeypot submission dropped");
-        return Ok(Json(SubmitResponse::accepted(TicketId::new())));
+        let estimate = state.estimator.bot(&state.pool).await;
+        return Ok(Json(SubmitResponse::accepted(
+            TicketId::new(),
+            ticket_access::new_key()?,
+            estimate,
+        )));
     }
     let submission = form.validate().map_err(ApiError::Validation)?;
-    let ticket_id = accept(&state, submission).await?;
+    crate::challenge::check(&state, form.challenge_token.as_deref(), client).await?;
+    let key = ticket_access::new_key()?;
+    let ticket_id = accept(&state, submission, key.hash).await?;
     tracing::info!(ticket.id = %ticket_id, channel = "web_form", "web form request accepted");
-    Ok(Json(SubmitResponse::accepted(ticket_id)))
+    let estimate = state.estimator.bot(&state.pool).await;
+    Ok(Json(SubmitResponse::accepted(ticket_id, key, estimate)))
 }
 
-async fn accept(state: &AppState, submission: ValidSubmission) -> Result<TicketId, ApiError> {
+async fn accept(
+    state: &AppState,
+    submission: ValidSubmission,
+    access_key_hash: [u8; 32],
+) -> Result<TicketId, ApiError> {
     state
         .submitter
-        .submit(submission)
+        .submit(submission, access_key_hash)
         .await
         .map_err(|_| ApiError::unavailable("The service is temporarily unavailable."))
-}
-
-/// One message on the status page.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TicketMessage {
-    /// customer, agent or system.
-    pub role: String,
-    /// web_form, email or whatsapp.
-    pub channel: String,
-    /// The text.
-    pub content: String,
-    /// When it was stored (RFC 3339).
-    pub created_at: DateTime<Utc>,
-}
-
-/// `200` of `GET /support/ticket/{ticket_id}`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TicketStatusResponse {
-    /// The ticket id.
-    pub ticket_id: String,
-    /// open, processing, resolved or escalated.
-    pub status: String,
-    /// The conversation, oldest first.
-    pub messages: Vec<TicketMessage>,
-    /// Created.
-    pub created_at: DateTime<Utc>,
-    /// Last change.
-    pub last_updated: DateTime<Utc>,
 }
 
 /// A ticket id from the path, or a 400.
 pub fn parse_ticket_id(raw: &str) -> Result<TicketId, ApiError> {
     raw.parse()
         .map_err(|_| ApiError::bad_request("invalid_ticket_id", "The ticket ID is not a valid ID."))
-}
-
-/// The status of a ticket and its conversation.
-#[utoipa::path(
-    get,
-    path = "/support/ticket/{ticket_id}",
-    tag = "support",
-    params(("ticket_id" = String, Path, description = "The ticket id (UUID)")),
-    responses(
-        (status = 200, description = "The ticket", body = TicketStatusResponse),
-        (status = 400, description = "Not a ticket id", body = ErrorBody),
-        (status = 404, description = "No such ticket", body = ErrorBody),
-    )
-)]
-pub async fn ticket_status(
-    State(state): State<AppState>,
-    Path(raw_id): Path<String>,
-) -> Result<Json<TicketStatusResponse>, ApiError> {
-    let ticket_id = parse_ticket_id(&raw_id)?;
-    let ticket = tickets::ticket(&state.pool, ticket_id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("No ticket has this ID.".into()))?;
-    let messages = match ticket.conversation_id {
-        Some(conversation_id) => {
-            tickets::conversation_messages(&state.pool, conversation_id).await?
-        }
-        None => Vec::new(),
-    };
-    Ok(Json(TicketStatusResponse {
-        ticket_id: ticket.id.to_string(),
-        status: ticket.status,
-        messages: messages
-            .into_iter()
-            .map(|m| TicketMessage {
-                role: m.role,
-                channel: m.channel,
-                content: m.content,
-                created_at: m.created_at,
-            })
-            .collect(),
-        created_at: ticket.created_at,
-        last_updated: ticket.last_updated,
-    }))
 }

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod handoff;
+
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -10,7 +12,7 @@ use fte_bus::{Bootstrap, KafkaPublisher};
 use fte_gateway::AppState;
 use fte_gateway::state::{GmailAuth, TwilioAuth, WebhookAuth};
 use fte_runtime::Profile;
-use fte_runtime::settings::{ApiSettings, KafkaSettings, Lookup};
+use fte_runtime::settings::{ApiSettings, KafkaSettings, Lookup, WebFormSettings};
 use futures::StreamExt;
 use rdkafka::Message;
 use serde_json::Value;
@@ -26,10 +28,12 @@ pub const PUBLIC_BASE_URL: &str = "https://support.orbitask.example";
 
 /// How a test app is configured.
 pub struct Options {
-    /// Extra `ApiSettings` variables.
+    /// Extra `ApiSettings` and `WebFormSettings` variables.
     pub vars: Vec<(&'static str, String)>,
     /// Webhook verification.
     pub webhooks: WebhookAuth,
+    /// What `/dev/outbox` shows (none: 404).
+    pub outbound_log: Option<fte_gateway::local::SharedOutboundLog>,
 }
 
 impl Default for Options {
@@ -40,6 +44,7 @@ impl Default for Options {
                 twilio: TwilioAuth::Signed(TWILIO_TOKEN.to_owned().into()),
                 gmail: GmailAuth::Unverified,
             },
+            outbound_log: None,
         }
     }
 }
@@ -121,10 +126,14 @@ pub async fn spawn_app_on(pool: PgPool, options: Options) -> TestApp {
         ),
     ]);
     vars.extend(options.vars);
-    let api =
-        ApiSettings::from_lookup(&Lookup::from_fn(|key| vars.get(key).cloned()), Profile::Dev)
-            .expect("test settings are valid");
-    let state = AppState::new(pool.clone(), publisher, api, Profile::Dev, options.webhooks);
+    let lookup = Lookup::from_fn(|key| vars.get(key).cloned());
+    let api = ApiSettings::from_lookup(&lookup, Profile::Dev).expect("test settings are valid");
+    let web_form = WebFormSettings::from_lookup(&lookup).expect("web form settings are valid");
+    let mut state = AppState::new(pool.clone(), publisher, api, Profile::Dev, options.webhooks)
+        .with_web_form(&web_form);
+    if let Some(log) = options.outbound_log {
+        state = state.with_outbound_log(log);
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     let shutdown = tokio_util::sync::CancellationToken::new();
@@ -214,6 +223,43 @@ impl TestApp {
 
     pub async fn submit(&self, body: &Value) -> Answer {
         self.post_json("/support/submit", body).await
+    }
+
+    /// Submits `body` (it must pass) and returns the ticket id and its
+    /// access key.
+    pub async fn submit_ticket(&self, body: &Value) -> (String, String) {
+        let answer = self.submit(body).await;
+        assert_eq!(answer.status, 200, "{}", answer.text);
+        let body = answer.json();
+        (
+            body["ticket_id"].as_str().expect("a ticket id").to_owned(),
+            body["access_key"]
+                .as_str()
+                .expect("an access key")
+                .to_owned(),
+        )
+    }
+
+    /// `GET path` with a ticket access key in `X-Ticket-Access-Key`.
+    pub async fn get_with_key(&self, path: &str, key: &str) -> Answer {
+        read(
+            self.client
+                .get(self.url(path))
+                .header("x-ticket-access-key", key)
+                .send()
+                .await
+                .expect("the gateway answers"),
+        )
+        .await
+    }
+
+    /// `POST path` (JSON) with a ticket access key, when given.
+    pub async fn post_with_key(&self, path: &str, body: &Value, key: Option<&str>) -> Answer {
+        let mut request = self.client.post(self.url(path)).json(body);
+        if let Some(key) = key {
+            request = request.header("x-ticket-access-key", key);
+        }
+        read(request.send().await.expect("the gateway answers")).await
     }
 
     /// Posts a Twilio webhook signed for `PUBLIC_BASE_URL` + `path` with

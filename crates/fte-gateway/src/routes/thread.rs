@@ -1,0 +1,206 @@
+//! `POST /support/ticket/{ticket_id}/messages`: the customer writes into
+//! their ticket's thread.
+//!
+//! The follow-up takes the submission's durable path: the message and the
+//! events announcing it (`fte.tickets.incoming` and the web inbound topic)
+//! commit in one transaction, then the events are published (the outbox
+//! relay covers a broker outage). The event carries the ticket id and the
+//! sender exactly as the submission named it, so the worker answers in the
+//! same conversation and ticket. Only the holder of the ticket's access key
+//! may write; a resolved ticket takes no more messages (409).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::Utc;
+use fte_domain::events::InboundSender;
+use fte_domain::{Channel, EventEnvelope, InboundMessage, TicketStatus};
+use fte_store::web_threads::{self, NewFollowUp, ThreadTicket};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::form::MESSAGE_LENGTH;
+use super::support::parse_ticket_id;
+use super::ticket::{ticket_status_of, verify_access};
+use crate::error::{AppJson, ErrorBody, FieldError};
+use crate::ticket_access::PresentedKey;
+use crate::{ApiError, AppState, outbox};
+
+/// The body of a follow-up.
+#[derive(Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUpRequest {
+    /// 1 to 5000 characters after trimming.
+    #[serde(default)]
+    #[schema(required = true, nullable = false)]
+    pub message: Option<String>,
+}
+
+/// Message text never appears in debug output.
+impl std::fmt::Debug for FollowUpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FollowUpRequest").finish_non_exhaustive()
+    }
+}
+
+impl FollowUpRequest {
+    /// The trimmed message, or the field's error.
+    pub fn validate(&self) -> Result<String, Vec<FieldError>> {
+        let trimmed = self.message.as_deref().unwrap_or_default().trim();
+        let length = trimmed.chars().count();
+        let problem = if length == 0 {
+            Some("Enter your message.".to_owned())
+        } else if length > MESSAGE_LENGTH.1 {
+            Some(format!(
+                "Message must be at most {} characters.",
+                MESSAGE_LENGTH.1
+            ))
+        } else if trimmed.contains('\0') {
+            Some("Message contains a character that cannot be stored (NUL).".to_owned())
+        } else {
+            None
+        };
+        match problem {
+            Some(message) => Err(vec![FieldError::new("message", message)]),
+            None => Ok(trimmed.to_owned()),
+        }
+    }
+}
+
+/// `202` of `POST /support/ticket/{ticket_id}/messages`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FollowUpAccepted {
+    /// The ticket.
+    pub ticket_id: String,
+    /// The stored message.
+    pub message_id: Uuid,
+}
+
+/// Adds the customer's message to a web form ticket's thread.
+#[utoipa::path(
+    post,
+    path = "/support/ticket/{ticket_id}/messages",
+    tag = "support",
+    params(
+        ("ticket_id" = String, Path, description = "The ticket id (UUID)"),
+        ("X-Ticket-Access-Key" = String, Header, description = "The ticket's access key (or `?access_key=`)"),
+    ),
+    request_body = FollowUpRequest,
+    responses(
+        (status = 202, description = "Stored and queued for the agent", body = FollowUpAccepted),
+        (status = 400, description = "Not a ticket id, not JSON, or an unreadable key", body = ErrorBody),
+        (status = 403, description = "No access key, or one that does not open this ticket", body = ErrorBody),
+        (status = 404, description = "No such ticket", body = ErrorBody),
+        (status = 409, description = "The ticket is resolved: send a new request", body = ErrorBody),
+        (status = 422, description = "`message` missing, empty or too long", body = ErrorBody),
+        (status = 429, description = "Rate limited; see Retry-After", body = ErrorBody),
+        (status = 503, description = "Database unavailable; see Retry-After", body = ErrorBody),
+    )
+)]
+pub async fn post_message(
+    State(state): State<AppState>,
+    Path(raw_id): Path<String>,
+    PresentedKey(key): PresentedKey,
+    AppJson(body): AppJson<FollowUpRequest>,
+) -> Result<(StatusCode, Json<FollowUpAccepted>), ApiError> {
+    let ticket_id = parse_ticket_id(&raw_id)?;
+    let content = body.validate().map_err(ApiError::Validation)?;
+    let key = key.ok_or_else(|| {
+        ApiError::denied(
+            "access_key_required",
+            "Writing into a ticket needs its access key (X-Ticket-Access-Key).",
+        )
+    })?;
+    let mut tx = state
+        .pool
+        .begin()
+        .await
+        .map_err(fte_store::StoreError::from)?;
+    let ticket = web_threads::ticket_for_update(&mut tx, ticket_id.as_uuid())
+        .await?
+        .ok_or_else(|| ApiError::NotFound("No ticket has this ID.".into()))?;
+    verify_access(&ticket, &key)?;
+    if ticket_status_of(&ticket)? == TicketStatus::Resolved {
+        return Err(ApiError::Conflict {
+            code: "ticket_resolved",
+            message: "This ticket is resolved. Send a new request if you need more help.".into(),
+        });
+    }
+    let message_id = Uuid::now_v7();
+    let envelope = follow_up_event(&ticket, message_id, &content)?;
+    web_threads::insert_follow_up(
+        &mut *tx,
+        &NewFollowUp {
+            id: message_id,
+            conversation_id: conversation_of(&ticket)?,
+            ticket_id: ticket.id,
+            content: &content,
+        },
+    )
+    .await?;
+    let committed = outbox::enqueue_web_inbound(&mut tx, std::slice::from_ref(&envelope)).await?;
+    tx.commit().await.map_err(fte_store::StoreError::from)?;
+    tracing::info!(
+        ticket.id = %ticket.id,
+        message.id = %message_id,
+        channel = "web_form",
+        "web form follow-up accepted"
+    );
+    let (pool, publisher) = (state.pool.clone(), state.publisher.clone());
+    tokio::spawn(async move {
+        outbox::publish_committed_batch(&pool, &publisher, &committed).await;
+    });
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(FollowUpAccepted {
+            ticket_id: ticket.id.to_string(),
+            message_id,
+        }),
+    ))
+}
+
+fn conversation_of(ticket: &ThreadTicket) -> Result<Uuid, ApiError> {
+    ticket
+        .conversation_id
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("a web form ticket has no conversation")))
+}
+
+/// The `ticket.inbound` event of a follow-up: the submission's sender, the
+/// ticket's subject, and the ticket id so the worker keeps the ticket.
+fn follow_up_event(
+    ticket: &ThreadTicket,
+    message_id: Uuid,
+    content: &str,
+) -> Result<EventEnvelope<InboundMessage>, ApiError> {
+    let sender: InboundSender = ticket
+        .sender
+        .clone()
+        .and_then(|sender| serde_json::from_value(sender).ok())
+        .ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!(
+                "a web form ticket's stored sender is missing or unreadable"
+            ))
+        })?;
+    let now = Utc::now();
+    Ok(EventEnvelope::new(
+        "ticket.inbound",
+        now,
+        InboundMessage {
+            channel: Channel::WebForm,
+            channel_message_id: message_id.to_string(),
+            sender,
+            subject: ticket.subject.clone(),
+            content: content.to_owned(),
+            received_at: now,
+            ticket_id: Some(fte_domain::TicketId(ticket.id)),
+            metadata: json!({
+                "customer_id": ticket.customer_id,
+                "conversation_id": conversation_of(ticket)?,
+                "message_id": message_id,
+                "follow_up": true,
+            }),
+        },
+    ))
+}
