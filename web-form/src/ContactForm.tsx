@@ -1,42 +1,38 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import type { ChangeEvent, FormEvent } from 'react';
 import { ApiError } from './api';
-import type { SubmitResponse, SupportApi } from './api';
-import {
-  CATEGORIES,
-  CATEGORY_LABELS,
-  FIELD_ORDER,
-  MESSAGE_MAX,
-  PRIORITIES,
-  PRIORITY_LABELS,
-  toPayload,
-  trimmedLength,
-  validateField,
-  validateForm,
-} from './validation';
-import type { FieldErrors, FieldName, FormValues } from './validation';
+import type { ChallengeConfig, SubmitResponse, SupportApi } from './api';
+import { Challenge } from './Challenge';
+import type { Messages } from './i18n';
+import { CATEGORIES, FIELD_ORDER, MESSAGE_MAX, PRIORITIES, fieldIssue, findIssues, toPayload, trimmedLength } from './validation';
+import type { FieldName, FormValues } from './validation';
 
-export const FIELD_LABELS: Record<FieldName, string> = {
-  name: 'Name',
-  email: 'Email',
-  phone: 'Phone',
-  subject: 'Subject',
-  category: 'Category',
-  priority: 'Priority',
-  message: 'Message',
-};
+/** A field's error: what the rules found (worded in the reader's language) or the server's text. */
+type FieldError = { source: 'rule' } | { source: 'server'; text: string };
 
-interface FormAlert {
-  title: string;
-  details: string[];
-}
+type FormAlert =
+  /** The summary of the fields still in error; it follows the fields as they are fixed. */
+  | { kind: 'fields'; title?: string; details: string[] }
+  | { kind: 'message'; title: string; details: string[] };
 
 export interface ContactFormProps {
   api: SupportApi;
+  messages: Messages;
+  language: string;
+  theme: 'auto' | 'light' | 'dark';
+  nonce?: string;
   values: FormValues;
   onValuesChange: (values: FormValues) => void;
   onSubmitted: (response: SubmitResponse) => void;
   onCheckTicket: () => void;
+  /** The challenge the gateway requires, if any. */
+  challenge: ChallengeConfig | null;
+  /** Asks for the gateway's configuration again (after a refused challenge). */
+  onChallengeRefused: () => void;
+  /** The embedding site's identity-verification token for the email below. */
+  identityToken?: string;
+  /** The email the token was computed for; the field is then read-only. */
+  lockedEmail?: string;
 }
 
 type FieldElement = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
@@ -45,23 +41,34 @@ function isFieldName(value: string): value is FieldName {
   return (FIELD_ORDER as readonly string[]).includes(value);
 }
 
-function describeRetry(seconds: number | undefined): string | null {
-  if (seconds === undefined || seconds <= 0) return null;
-  if (seconds < 90) return `You can try again in ${seconds} seconds.`;
-  return `You can try again in about ${Math.ceil(seconds / 60)} minutes.`;
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-function listFields(fields: FieldName[]): string {
-  return fields.map((f) => FIELD_LABELS[f]).join(', ');
-}
-
-export function ContactForm({ api, values, onValuesChange, onSubmitted, onCheckTicket }: ContactFormProps) {
+export function ContactForm({
+  api,
+  messages: t,
+  language,
+  theme,
+  nonce,
+  values,
+  onValuesChange,
+  onSubmitted,
+  onCheckTicket,
+  challenge,
+  onChallengeRefused,
+  identityToken,
+  lockedEmail,
+}: ContactFormProps) {
   const uid = useId();
   const id = (part: string) => `${uid}-${part}`;
-  const [errors, setErrors] = useState<FieldErrors>({});
+  const [errors, setErrors] = useState<Partial<Record<FieldName, FieldError>>>({});
   const [touched, setTouched] = useState<Partial<Record<FieldName, boolean>>>({});
   const [alert, setAlert] = useState<FormAlert | null>(null);
   const [sending, setSending] = useState(false);
+  const [challengeToken, setChallengeToken] = useState<string | null>(null);
+  const [challengeError, setChallengeError] = useState(false);
+  const [challengeResets, setChallengeResets] = useState(0);
   const [focusRequest, setFocusRequest] = useState<{ target: FieldName | 'alert'; n: number } | null>(null);
   const fieldRefs = useRef<Partial<Record<FieldName, FieldElement | null>>>({});
   const alertRef = useRef<HTMLDivElement | null>(null);
@@ -78,12 +85,24 @@ export function ContactForm({ api, values, onValuesChange, onSubmitted, onCheckT
     element?.focus();
   }, [focusRequest]);
 
+  function errorText(field: FieldName): string | undefined {
+    const error = errors[field];
+    if (!error) return undefined;
+    if (error.source === 'server') return error.text;
+    const issue = fieldIssue(field, values);
+    return issue ? t.issue(field, issue) : undefined;
+  }
+
+  function ruleError(field: FieldName, next: FormValues): FieldError | undefined {
+    return fieldIssue(field, next) ? { source: 'rule' } : undefined;
+  }
+
   function setField(field: keyof FormValues, value: string) {
     const next = { ...values, [field]: value } as FormValues;
     onValuesChange(next);
     if (isFieldName(field) && errors[field]) {
       // Once a field shows an error, it is checked again on every change so the error clears as soon as it is fixed.
-      setErrors((prev) => ({ ...prev, [field]: validateField(field, next) }));
+      setErrors((prev) => ({ ...prev, [field]: ruleError(field, next) }));
     }
   }
 
@@ -100,7 +119,7 @@ export function ContactForm({ api, values, onValuesChange, onSubmitted, onCheckT
     setTouched((prev) => ({ ...prev, [field]: true }));
     // Passing through an empty field the first time is not an error yet.
     if (!wasTouched && values[field].trim() === '') return;
-    setErrors((prev) => ({ ...prev, [field]: validateField(field, values) }));
+    setErrors((prev) => ({ ...prev, [field]: ruleError(field, values) }));
   }
 
   function onActionPress() {
@@ -124,23 +143,39 @@ export function ContactForm({ api, values, onValuesChange, onSubmitted, onCheckT
     setFocusRequest((prev) => ({ target, n: (prev?.n ?? 0) + 1 }));
   }
 
+  function failedAlert(error: unknown): FormAlert {
+    if (!(error instanceof ApiError)) return { kind: 'message', title: t.errors.generic, details: [] };
+    const retry = error.retryAfterSeconds && error.retryAfterSeconds > 0 ? t.retryIn(error.retryAfterSeconds) : null;
+    const known: Record<string, string> = {
+      network_error: t.errors.network,
+      rate_limited: t.errors.rateLimited,
+      payload_too_large: t.errors.tooLarge,
+      unavailable: t.errors.unavailable,
+      challenge_failed: t.errors.challengeFailed,
+    };
+    // Our own wording in the reader's language for what we know; the server's text otherwise.
+    const title = language === 'en' ? error.message : (known[error.code] ?? error.message);
+    return { kind: 'message', title, details: retry ? [retry] : [] };
+  }
+
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     if (sending) return;
 
-    const found = validateForm(values);
-    const invalid = FIELD_ORDER.filter((f) => found[f]);
+    const issues = findIssues(values);
+    const invalid = FIELD_ORDER.filter((f) => issues[f]);
     setTouched(Object.fromEntries(FIELD_ORDER.map((f) => [f, true])));
-    setErrors(found);
+    setErrors(Object.fromEntries(invalid.map((f) => [f, { source: 'rule' }])));
+    const needsChallenge = challenge !== null && !challengeToken;
+    setChallengeError(needsChallenge);
     if (invalid.length > 0) {
-      setAlert({
-        title:
-          invalid.length === 1
-            ? `Please check 1 field: ${listFields(invalid)}.`
-            : `Please check ${invalid.length} fields: ${listFields(invalid)}.`,
-        details: [],
-      });
+      setAlert({ kind: 'fields', details: [] });
       requestFocus(invalid[0]);
+      return;
+    }
+    if (needsChallenge) {
+      setAlert({ kind: 'message', title: t.challenge.required, details: [] });
+      requestFocus('alert');
       return;
     }
 
@@ -149,32 +184,39 @@ export function ContactForm({ api, values, onValuesChange, onSubmitted, onCheckT
     const controller = new AbortController();
     abortRef.current = controller;
     try {
-      const response = await api.submit(toPayload(values), controller.signal);
+      const payload = toPayload(values);
+      if (identityToken) payload.identity_token = identityToken;
+      if (challengeToken) payload.challenge_token = challengeToken;
+      const response = await api.submit(payload, controller.signal);
       if (controller.signal.aborted) return;
       onSubmitted(response);
     } catch (error) {
       if (controller.signal.aborted) return;
+      if (challenge || (error instanceof ApiError && error.code === 'challenge_failed')) {
+        // A token is good for one verification: take a fresh one for the next try.
+        setChallengeResets((n) => n + 1);
+        setChallengeToken(null);
+        if (!challenge) onChallengeRefused();
+      }
       if (error instanceof ApiError && error.status === 422) {
-        const mapped: FieldErrors = {};
+        const mapped: Partial<Record<FieldName, FieldError>> = {};
         const other: string[] = [];
         for (const { field, message } of error.fields) {
           if (isFieldName(field)) {
-            const text = message.charAt(0).toUpperCase() + message.slice(1);
-            mapped[field] = mapped[field] ? `${mapped[field]} ${text}` : text;
+            // Our rule's wording when our rule sees the problem too; the server's otherwise.
+            mapped[field] = fieldIssue(field, values)
+              ? { source: 'rule' }
+              : { source: 'server', text: capitalize(message) };
           } else {
             other.push(`${field}: ${message}`);
           }
         }
         setErrors(mapped);
-        setAlert({ title: error.message, details: other });
+        setAlert({ kind: 'fields', title: language === 'en' ? error.message : undefined, details: other });
         const first = FIELD_ORDER.find((f) => mapped[f]);
         requestFocus(first ?? 'alert');
-      } else if (error instanceof ApiError) {
-        const retry = describeRetry(error.retryAfterSeconds);
-        setAlert({ title: error.message, details: retry ? [retry] : [] });
-        requestFocus('alert');
       } else {
-        setAlert({ title: 'Something went wrong while sending. Please try again.', details: [] });
+        setAlert(failedAlert(error));
         requestFocus('alert');
       }
     } finally {
@@ -184,7 +226,9 @@ export function ContactForm({ api, values, onValuesChange, onSubmitted, onCheckT
 
   /** Props shared by every visible field: label wiring, error state and descriptions. */
   function fieldProps(field: FieldName, hint?: boolean, extra?: string) {
-    const describedBy = [hint ? id(`${field}-hint`) : null, extra ?? null, errors[field] ? id(`${field}-error`) : null]
+    const hasError = !!errorText(field);
+    // A hint that the error repeats is left out while the error shows.
+    const describedBy = [hint && !hasError ? id(`${field}-hint`) : null, extra ?? null, hasError ? id(`${field}-error`) : null]
       .filter(Boolean)
       .join(' ');
     return {
@@ -193,7 +237,7 @@ export function ContactForm({ api, values, onValuesChange, onSubmitted, onCheckT
       value: values[field],
       onChange,
       onBlur: () => onBlur(field),
-      'aria-invalid': errors[field] ? (true as const) : undefined,
+      'aria-invalid': hasError ? (true as const) : undefined,
       'aria-describedby': describedBy || undefined,
       ref: (el: FieldElement | null) => {
         fieldRefs.current[field] = el;
@@ -202,42 +246,38 @@ export function ContactForm({ api, values, onValuesChange, onSubmitted, onCheckT
   }
 
   function fieldError(field: FieldName) {
-    if (!errors[field]) return null;
+    const text = errorText(field);
+    if (!text) return null;
     return (
       <p id={id(`${field}-error`)} className="fte-sf-field-error">
-        {errors[field]}
+        {text}
       </p>
     );
   }
 
+  const inError = FIELD_ORDER.filter((f) => errorText(f));
+  const fieldList = inError.map((f) => t.fieldLabels[f]).join(', ');
+  const alertTitle =
+    alert?.kind === 'fields'
+      ? inError.length > 0
+        ? (alert.title ?? t.checkFields(inError.length, fieldList))
+        : null
+      : (alert?.title ?? null);
+  const showAlert = alert !== null && (alertTitle !== null || alert.details.length > 0);
   const messageLength = trimmedLength(values.message);
   const messageOver = messageLength > MESSAGE_MAX;
 
   return (
-    <form
-      className="fte-sf-form"
-      noValidate
-      onSubmit={onSubmit}
-      aria-labelledby={id('title')}
-      aria-busy={sending || undefined}
-    >
+    <form className="fte-sf-form" noValidate onSubmit={onSubmit} aria-labelledby={id('title')} aria-busy={sending || undefined}>
       <h2 id={id('title')} className="fte-sf-title">
-        Contact Orbitask Support
+        {t.formTitle}
       </h2>
-      <p className="fte-sf-intro">
-        Tell us what you need and we will reply here and by email. All fields are required unless marked
-        optional.
-      </p>
+      <p className="fte-sf-intro">{t.formIntro}</p>
 
-      <div
-        ref={alertRef}
-        className={alert ? 'fte-sf-alert fte-sf-alert--error' : 'fte-sf-alert-slot'}
-        role="alert"
-        tabIndex={-1}
-      >
-        {alert && (
+      <div ref={alertRef} className={showAlert ? 'fte-sf-alert fte-sf-alert--error' : 'fte-sf-alert-slot'} role="alert" tabIndex={-1}>
+        {showAlert && (
           <>
-            <p className="fte-sf-alert-title">{alert.title}</p>
+            {alertTitle && <p className="fte-sf-alert-title">{alertTitle}</p>}
             {alert.details.map((d) => (
               <p key={d} className="fte-sf-alert-detail">
                 {d}
@@ -250,22 +290,15 @@ export function ContactForm({ api, values, onValuesChange, onSubmitted, onCheckT
       <div className="fte-sf-grid">
         <div className="fte-sf-field">
           <label className="fte-sf-label" htmlFor={id('name')}>
-            {FIELD_LABELS.name}
+            {t.fieldLabels.name}
           </label>
-          <input
-            className="fte-sf-input"
-            type="text"
-            autoComplete="name"
-            required
-            aria-required="true"
-            {...fieldProps('name')}
-          />
+          <input className="fte-sf-input" type="text" autoComplete="name" required aria-required="true" {...fieldProps('name')} />
           {fieldError('name')}
         </div>
 
         <div className="fte-sf-field">
           <label className="fte-sf-label" htmlFor={id('email')}>
-            {FIELD_LABELS.email}
+            {t.fieldLabels.email}
           </label>
           <input
             className="fte-sf-input"
@@ -275,31 +308,39 @@ export function ContactForm({ api, values, onValuesChange, onSubmitted, onCheckT
             spellCheck={false}
             required
             aria-required="true"
-            {...fieldProps('email')}
+            readOnly={!!lockedEmail}
+            {...fieldProps('email', !!lockedEmail)}
           />
+          {lockedEmail && (
+            <p id={id('email-hint')} className="fte-sf-hint">
+              {t.emailFromAccount}
+            </p>
+          )}
           {fieldError('email')}
         </div>
 
         <div className="fte-sf-field">
           <label className="fte-sf-label" htmlFor={id('phone')}>
-            {FIELD_LABELS.phone} <span className="fte-sf-optional">(optional)</span>
+            {t.fieldLabels.phone} <span className="fte-sf-optional">{t.optional}</span>
           </label>
           <input className="fte-sf-input" type="tel" autoComplete="tel" {...fieldProps('phone', true)} />
-          <p id={id('phone-hint')} className="fte-sf-hint">
-            Include the country code, for example +34 612 345 678.
-          </p>
+          {!errorText('phone') && (
+            <p id={id('phone-hint')} className="fte-sf-hint">
+              {t.phoneHint}
+            </p>
+          )}
           {fieldError('phone')}
         </div>
 
         <div className="fte-sf-field">
           <label className="fte-sf-label" htmlFor={id('category')}>
-            {FIELD_LABELS.category}
+            {t.fieldLabels.category}
           </label>
           <select className="fte-sf-select" required aria-required="true" {...fieldProps('category')}>
-            <option value="">Choose a category</option>
+            <option value="">{t.chooseCategory}</option>
             {CATEGORIES.map((c) => (
               <option key={c} value={c}>
-                {CATEGORY_LABELS[c]}
+                {t.categories[c]}
               </option>
             ))}
           </select>
@@ -308,7 +349,7 @@ export function ContactForm({ api, values, onValuesChange, onSubmitted, onCheckT
 
         <div className="fte-sf-field fte-sf-field--wide">
           <label className="fte-sf-label" htmlFor={id('subject')}>
-            {FIELD_LABELS.subject}
+            {t.fieldLabels.subject}
           </label>
           <input className="fte-sf-input" type="text" required aria-required="true" {...fieldProps('subject')} />
           {fieldError('subject')}
@@ -316,7 +357,7 @@ export function ContactForm({ api, values, onValuesChange, onSubmitted, onCheckT
 
         <div className="fte-sf-field fte-sf-field--wide">
           <label className="fte-sf-label" htmlFor={id('message')}>
-            {FIELD_LABELS.message}
+            {t.fieldLabels.message}
           </label>
           <textarea
             className="fte-sf-textarea"
@@ -325,43 +366,49 @@ export function ContactForm({ api, values, onValuesChange, onSubmitted, onCheckT
             aria-required="true"
             {...fieldProps('message', false, id('message-counter'))}
           />
-          <p
-            id={id('message-counter')}
-            className={messageOver ? 'fte-sf-counter fte-sf-counter--over' : 'fte-sf-counter'}
-          >
+          <p id={id('message-counter')} className={messageOver ? 'fte-sf-counter fte-sf-counter--over' : 'fte-sf-counter'}>
             {messageLength} / {MESSAGE_MAX}
-            <span className="fte-sf-visually-hidden"> characters</span>
+            <span className="fte-sf-visually-hidden"> {t.characters}</span>
           </p>
           {fieldError('message')}
         </div>
 
         <div className="fte-sf-field">
           <label className="fte-sf-label" htmlFor={id('priority')}>
-            {FIELD_LABELS.priority} <span className="fte-sf-optional">(optional)</span>
+            {t.fieldLabels.priority} <span className="fte-sf-optional">{t.optional}</span>
           </label>
           <select className="fte-sf-select" {...fieldProps('priority')}>
             {PRIORITIES.map((p) => (
               <option key={p} value={p}>
-                {PRIORITY_LABELS[p]}
+                {t.priorities[p]}
               </option>
             ))}
           </select>
           {fieldError('priority')}
         </div>
+
+        {challenge && (
+          <Challenge
+            config={challenge}
+            messages={t}
+            language={language}
+            theme={theme}
+            nonce={nonce}
+            resetCount={challengeResets}
+            onToken={(token) => {
+              setChallengeToken(token);
+              if (token) setChallengeError(false);
+            }}
+            errorId={id('challenge-error')}
+            error={challengeError ? t.challenge.required : undefined}
+          />
+        )}
       </div>
 
       {/* Honeypot: hidden from people and assistive technology; automated senders fill it in. */}
       <div className="fte-sf-hp" aria-hidden="true">
         <label htmlFor={id('website')}>Website</label>
-        <input
-          id={id('website')}
-          type="text"
-          name="website"
-          tabIndex={-1}
-          autoComplete="off"
-          value={values.website}
-          onChange={onChange}
-        />
+        <input id={id('website')} type="text" name="website" tabIndex={-1} autoComplete="off" value={values.website} onChange={onChange} />
       </div>
 
       <div className="fte-sf-actions" onPointerDown={onActionPress} onMouseDown={onActionPress}>
@@ -369,14 +416,14 @@ export function ContactForm({ api, values, onValuesChange, onSubmitted, onCheckT
           {sending ? (
             <>
               <span className="fte-sf-spinner" aria-hidden="true" />
-              Sending…
+              {t.sending}
             </>
           ) : (
-            'Send request'
+            t.send
           )}
         </button>
         <button className="fte-sf-button fte-sf-button--link" type="button" onClick={onCheckTicket}>
-          Check an existing ticket
+          {t.checkExisting}
         </button>
       </div>
     </form>

@@ -1,13 +1,16 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import type { FormEvent } from 'react';
-import { extractTicketId } from './ticketId';
+import type { Messages } from './i18n';
+import { extractTicketLink } from './ticketId';
+import type { TicketLink } from './ticketId';
 
 export interface LookupFormProps {
-  onLookup: (ticketId: string) => void;
+  messages: Messages;
+  onLookup: (link: TicketLink) => void;
   onBack: () => void;
 }
 
-export function LookupForm({ onLookup, onBack }: LookupFormProps) {
+export function LookupForm({ messages: t, onLookup, onBack }: LookupFormProps) {
   const uid = useId();
   const [value, setValue] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -21,18 +24,14 @@ export function LookupForm({ onLookup, onBack }: LookupFormProps) {
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    const ticketId = extractTicketId(value);
-    if (!ticketId) {
-      setError(
-        value.trim() === ''
-          ? 'Enter your ticket ID.'
-          : 'Enter the ticket ID from your confirmation. It looks like 0b7e5c1a-4d2f-4e8a-9c3b-2f1d6a7e8b90.',
-      );
+    const link = extractTicketLink(value);
+    if (!link) {
+      setError(value.trim() === '' ? t.lookup.empty : t.lookup.invalid);
       setFocusTick((n) => n + 1);
       return;
     }
     setError(null);
-    onLookup(ticketId);
+    onLookup(link);
   }
 
   const describedBy = [`${uid}-hint`, error ? `${uid}-error` : null].filter(Boolean).join(' ');
@@ -40,11 +39,11 @@ export function LookupForm({ onLookup, onBack }: LookupFormProps) {
   return (
     <form className="fte-sf-form" noValidate onSubmit={onSubmit} aria-labelledby={`${uid}-title`}>
       <h2 id={`${uid}-title`} className="fte-sf-title">
-        Check an existing ticket
+        {t.lookup.title}
       </h2>
       <div className="fte-sf-field">
         <label className="fte-sf-label" htmlFor={`${uid}-ticket`}>
-          Ticket ID
+          {t.lookup.label}
         </label>
         <input
           ref={inputRef}
@@ -61,11 +60,11 @@ export function LookupForm({ onLookup, onBack }: LookupFormProps) {
           value={value}
           onChange={(e) => {
             setValue(e.target.value);
-            if (error && extractTicketId(e.target.value)) setError(null);
+            if (error && extractTicketLink(e.target.value)) setError(null);
           }}
         />
         <p id={`${uid}-hint`} className="fte-sf-hint">
-          You find it in your confirmation and at the end of our emails, after "Ticket:".
+          {t.lookup.hint}
         </p>
         <div role="alert">
           {error && (
@@ -77,10 +76,10 @@ export function LookupForm({ onLookup, onBack }: LookupFormProps) {
       </div>
       <div className="fte-sf-actions">
         <button className="fte-sf-button fte-sf-button--primary" type="submit">
-          Check status
+          {t.lookup.submit}
         </button>
         <button className="fte-sf-button fte-sf-button--link" type="button" onClick={onBack}>
-          Back to the contact form
+          {t.lookup.back}
         </button>
       </div>
     </form>

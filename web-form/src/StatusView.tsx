@@ -1,12 +1,21 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { ApiError } from './api';
 import type { SubmitResponse, SupportApi, Ticket } from './api';
-import { channelLabel, formatTimestamp, roleLabel, statusLabel } from './labels';
+import { CopyButton } from './CopyButton';
+import { describeEstimate, formatTimestamp } from './i18n';
+import type { Messages } from './i18n';
+import { Markdown } from './markdown';
 import { NOT_FOUND_GRACE_MS, nextErrorDelay, nextPollDelay } from './polling';
+import { ReplyBox } from './ReplyBox';
 
 export interface StatusViewProps {
   api: SupportApi;
+  messages: Messages;
+  language: string;
+  dateLocale: string;
   ticketId: string;
+  /** Opens the thread; without it the view shows the status only. */
+  accessKey: string | null;
   /** Present right after a successful submission: shows the confirmation panel. */
   submission?: SubmitResponse;
   /** Move focus to the view's heading when it opens (only for views the user asked for). */
@@ -15,61 +24,23 @@ export interface StatusViewProps {
   onCheckAnother: () => void;
 }
 
-async function copyText(text: string): Promise<boolean> {
-  try {
-    if (navigator.clipboard && window.isSecureContext) {
-      await navigator.clipboard.writeText(text);
-      return true;
-    }
-  } catch {
-    // Fall through to the selection-based copy below.
-  }
-  try {
-    const area = document.createElement('textarea');
-    area.value = text;
-    area.setAttribute('readonly', '');
-    area.style.position = 'fixed';
-    area.style.left = '-10000px';
-    document.body.appendChild(area);
-    area.select();
-    const ok = document.execCommand('copy');
-    area.remove();
-    return ok;
-  } catch {
-    return false;
-  }
-}
-
-function CopyButton({ text, label }: { text: string; label: string }) {
-  const [state, setState] = useState<'idle' | 'copied' | 'failed'>('idle');
-  useEffect(() => {
-    if (state === 'idle') return;
-    const timer = setTimeout(() => setState('idle'), 4000);
-    return () => clearTimeout(timer);
-  }, [state]);
-  return (
-    <>
-      <button
-        type="button"
-        className="fte-sf-button fte-sf-button--small"
-        onClick={async () => setState((await copyText(text)) ? 'copied' : 'failed')}
-        aria-label={label}
-      >
-        Copy
-      </button>
-      <span className="fte-sf-copy-status" role="status">
-        {state === 'copied' ? 'Copied' : state === 'failed' ? 'Select the ID and copy it.' : ''}
-      </span>
-    </>
-  );
-}
-
-export function StatusView({ api, ticketId, submission, focusOnOpen, onNewRequest, onCheckAnother }: StatusViewProps) {
+export function StatusView({
+  api,
+  messages: t,
+  language,
+  dateLocale,
+  ticketId,
+  accessKey,
+  submission,
+  focusOnOpen,
+  onNewRequest,
+  onCheckAnother,
+}: StatusViewProps) {
   const uid = useId();
   const headingRef = useRef<HTMLHeadingElement | null>(null);
   const [ticket, setTicket] = useState<Ticket | null>(null);
   const [refreshError, setRefreshError] = useState<string | null>(null);
-  const [notFound, setNotFound] = useState(false);
+  const [failure, setFailure] = useState<'not_found' | 'access_denied' | null>(null);
   const [refreshNonce, setRefreshNonce] = useState(0);
 
   // The parent renders one StatusView per ticket (keyed by its ID), so this runs once per ticket.
@@ -78,8 +49,8 @@ export function StatusView({ api, ticketId, submission, focusOnOpen, onNewReques
     if (focusOnOpenRef.current) headingRef.current?.focus();
   }, []);
 
-  // Poll the ticket: every 3 s, backing off to 10 s while nothing changes, 30 s while
-  // escalated, and not at all once resolved. "Check for updates" restarts the cycle.
+  // Poll the ticket: every 3 s, backing off to 10 s while nothing changes, 30 s while our team
+  // has it, and not at all once resolved. "Check for updates" and a sent reply restart the cycle.
   useEffect(() => {
     const controller = new AbortController();
     const startedAt = Date.now();
@@ -89,15 +60,15 @@ export function StatusView({ api, ticketId, submission, focusOnOpen, onNewReques
 
     async function tick() {
       try {
-        const next = await api.getTicket(ticketId, controller.signal);
+        const next = await api.getTicket(ticketId, accessKey, controller.signal);
         if (controller.signal.aborted) return;
-        const key = `${next.status}|${next.messages.length}|${next.last_updated}`;
+        const key = `${next.customer_status}|${next.messages.length}|${next.last_updated}`;
         const changed = key !== lastKey;
         lastKey = key;
         setTicket(next);
         setRefreshError(null);
-        setNotFound(false);
-        delay = nextPollDelay(delay, next.status, changed);
+        setFailure(null);
+        delay = nextPollDelay(delay, next.customer_status, changed);
       } catch (error) {
         if (controller.signal.aborted) return;
         if (error instanceof ApiError && error.status === 404) {
@@ -105,15 +76,15 @@ export function StatusView({ api, ticketId, submission, focusOnOpen, onNewReques
           if (submission && Date.now() - startedAt < NOT_FOUND_GRACE_MS) {
             delay = nextErrorDelay(delay);
           } else {
-            setNotFound(true);
+            setFailure('not_found');
             return;
           }
+        } else if (error instanceof ApiError && error.status === 403) {
+          setFailure('access_denied');
+          return;
         } else {
-          setRefreshError(
-            error instanceof ApiError && error.status !== 0
-              ? `We could not refresh this ticket: ${error.message} We will try again shortly.`
-              : 'We could not refresh this ticket. We will try again shortly.',
-          );
+          const detail = error instanceof ApiError && error.status !== 0 && language === 'en' ? error.message : undefined;
+          setRefreshError(t.status.refreshFailed(detail));
           delay = nextErrorDelay(delay);
         }
       }
@@ -125,90 +96,87 @@ export function StatusView({ api, ticketId, submission, focusOnOpen, onNewReques
       controller.abort();
       if (timer !== undefined) clearTimeout(timer);
     };
-  }, [api, ticketId, submission, refreshNonce]);
+  }, [api, ticketId, accessKey, submission, refreshNonce, t, language]);
 
-  const status = ticket?.status;
-  const hasAgentReply = ticket?.messages.some((m) => m.role === 'agent') ?? false;
+  const status = ticket?.customer_status;
+  const estimate = submission?.estimate;
+  const note = status ? t.status.notes[status] : undefined;
 
   return (
     <div className="fte-sf-status-view">
       {submission && (
         <section className="fte-sf-success" aria-labelledby={`${uid}-success`}>
           <h2 id={`${uid}-success`} className="fte-sf-title" ref={headingRef} tabIndex={-1}>
-            Thank you. We have received your request.
+            {t.status.thanks}
           </h2>
-          {submission.message && <p>{submission.message}</p>}
+          <p>{language === 'en' && submission.message ? submission.message : t.status.confirmation}</p>
           <dl className="fte-sf-facts">
             <div className="fte-sf-fact">
-              <dt>Ticket ID</dt>
+              <dt>{t.status.ticketId}</dt>
               <dd>
                 <code className="fte-sf-ticket-id" data-testid="ticket-id">
                   {submission.ticket_id}
                 </code>{' '}
-                <CopyButton text={submission.ticket_id} label="Copy ticket ID" />
+                <CopyButton text={submission.ticket_id} messages={t} />
               </dd>
             </div>
-            {submission.estimated_response_time && (
+            {(estimate || submission.estimated_response_time) && (
               <div className="fte-sf-fact">
-                <dt>Estimated response time</dt>
-                <dd>{submission.estimated_response_time}</dd>
+                <dt>{t.status.estimateLabel}</dt>
+                <dd data-testid="estimate">
+                  {estimate ? describeEstimate(estimate, t, dateLocale) : submission.estimated_response_time}
+                </dd>
               </div>
             )}
           </dl>
-          <p className="fte-sf-hint">Keep the ticket ID. You can use it to check this request later.</p>
+          <p className="fte-sf-hint">{t.status.keepLink}</p>
         </section>
       )}
 
       <section className="fte-sf-ticket" aria-labelledby={`${uid}-ticket`}>
         {submission ? (
           <h3 id={`${uid}-ticket`} className="fte-sf-subtitle">
-            Your conversation
+            {t.status.yourConversation}
           </h3>
         ) : (
           <h2 id={`${uid}-ticket`} className="fte-sf-title" ref={headingRef} tabIndex={-1}>
-            Your ticket
+            {t.status.yourTicket}
           </h2>
         )}
 
         {!submission && (
           <p className="fte-sf-ticket-line">
-            Ticket ID <code className="fte-sf-ticket-id" data-testid="ticket-id">{ticketId}</code>{' '}
-            <CopyButton text={ticketId} label="Copy ticket ID" />
+            {t.status.ticketId} <code className="fte-sf-ticket-id" data-testid="ticket-id">{ticketId}</code>{' '}
+            <CopyButton text={ticketId} messages={t} />
           </p>
         )}
 
-        {notFound ? (
+        {failure ? (
           <div className="fte-sf-alert fte-sf-alert--error" role="alert">
-            <p className="fte-sf-alert-title">We could not find a ticket with this ID.</p>
-            <p className="fte-sf-alert-detail">Check the ID in your confirmation and try again.</p>
+            <p className="fte-sf-alert-title">{failure === 'not_found' ? t.status.notFound : t.status.accessDenied}</p>
+            {failure === 'not_found' && <p className="fte-sf-alert-detail">{t.status.notFoundDetail}</p>}
           </div>
         ) : (
           <>
             <div className="fte-sf-status-line" role="status">
               {status ? (
                 <>
-                  <span className="fte-sf-status-caption">Status</span>{' '}
+                  <span className="fte-sf-status-caption">{t.status.caption}</span>{' '}
                   <span className={`fte-sf-badge fte-sf-badge--${status}`} data-status={status}>
-                    {statusLabel(status)}
+                    {t.status.labels[status]}
                   </span>
                 </>
               ) : (
-                <span className="fte-sf-muted">Loading the ticket…</span>
+                <span className="fte-sf-muted">{t.status.loading}</span>
               )}
             </div>
-            {ticket && status === 'escalated' && (
-              <p className="fte-sf-note">
-                A member of our team is looking at your request. We will reply here and by email.
+            {note && <p className="fte-sf-note">{note}</p>}
+            {ticket?.estimate && (!submission || ticket.estimate.kind !== 'bot') && (
+              <p className="fte-sf-note" data-testid="status-estimate">
+                {describeEstimate(ticket.estimate, t, dateLocale)}
               </p>
             )}
-            {ticket && status === 'resolved' && (
-              <p className="fte-sf-note">
-                This ticket is resolved. If you need more help, send a new request.
-              </p>
-            )}
-            {ticket && !hasAgentReply && (status === 'open' || status === 'processing') && (
-              <p className="fte-sf-note">We are preparing a reply. This page updates by itself.</p>
-            )}
+            {ticket?.access === 'status' && <p className="fte-sf-note">{t.status.statusOnly}</p>}
 
             {refreshError && (
               <div className="fte-sf-alert fte-sf-alert--warning" role="alert">
@@ -216,34 +184,43 @@ export function StatusView({ api, ticketId, submission, focusOnOpen, onNewReques
               </div>
             )}
 
-            <ol className="fte-sf-conversation" role="log" aria-live="polite" aria-label="Conversation">
-              {ticket?.messages.map((m, index) => (
-                <li
-                  key={`${m.created_at}-${index}`}
-                  className={`fte-sf-message fte-sf-message--${m.role}`}
-                  data-role={m.role}
-                >
-                  <p className="fte-sf-message-meta">
-                    <span className="fte-sf-message-role">{roleLabel(m.role)}</span>
-                    <span className="fte-sf-message-channel"> via {channelLabel(m.channel)}</span>
-                    <span aria-hidden="true"> · </span>
-                    <time dateTime={m.created_at}>{formatTimestamp(m.created_at)}</time>
-                  </p>
-                  <div className="fte-sf-message-body">{m.content}</div>
-                </li>
-              ))}
-            </ol>
+            <div role="log" aria-live="polite" aria-label={t.status.conversation}>
+              <ol className="fte-sf-conversation">
+                {ticket?.messages.map((m, index) => (
+                  <li key={m.id ?? `${m.created_at}-${index}`} className={`fte-sf-message fte-sf-message--${m.role}`} data-role={m.role}>
+                    <p className="fte-sf-message-meta">
+                      <span className="fte-sf-message-role">{t.status.roles[m.role] ?? m.role}</span>
+                      <span aria-hidden="true"> · </span>
+                      <time dateTime={m.created_at}>{formatTimestamp(m.created_at, dateLocale)}</time>
+                    </p>
+                    <div className={m.role === 'customer' ? 'fte-sf-message-body fte-sf-message-body--plain' : 'fte-sf-message-body'}>
+                      {m.role === 'customer' ? m.content : <Markdown text={m.content} />}
+                    </div>
+                  </li>
+                ))}
+              </ol>
+            </div>
             {ticket && (
               <p className="fte-sf-muted fte-sf-updated">
-                Last updated <time dateTime={ticket.last_updated}>{formatTimestamp(ticket.last_updated)}</time>
+                {t.status.lastUpdated} <time dateTime={ticket.last_updated}>{formatTimestamp(ticket.last_updated, dateLocale)}</time>
               </p>
+            )}
+            {ticket?.can_reply && accessKey && (
+              <ReplyBox
+                api={api}
+                messages={t}
+                language={language}
+                ticketId={ticketId}
+                accessKey={accessKey}
+                onSent={() => setRefreshNonce((n) => n + 1)}
+              />
             )}
           </>
         )}
       </section>
 
       <div className="fte-sf-actions">
-        {!notFound && (
+        {!failure && (
           <button
             type="button"
             className="fte-sf-button"
@@ -252,14 +229,14 @@ export function StatusView({ api, ticketId, submission, focusOnOpen, onNewReques
               setRefreshNonce((n) => n + 1);
             }}
           >
-            Check for updates
+            {t.status.checkUpdates}
           </button>
         )}
         <button type="button" className="fte-sf-button fte-sf-button--link" onClick={onNewRequest}>
-          Send a new request
+          {t.status.newRequest}
         </button>
         <button type="button" className="fte-sf-button fte-sf-button--link" onClick={onCheckAnother}>
-          Check another ticket
+          {t.status.checkAnother}
         </button>
       </div>
     </div>

@@ -1,16 +1,33 @@
 import type { SubmitPayload } from './validation';
 
+/** The plan's ticket states. */
 export type TicketStatus = 'open' | 'processing' | 'resolved' | 'escalated';
+/** What the customer is told (the gateway maps the plan's states to these, in one place). */
+export type CustomerStatus = 'received' | 'in_progress' | 'answered' | 'with_team' | 'resolved';
 export type MessageRole = 'customer' | 'agent' | 'system';
 export type MessageChannel = 'web_form' | 'email' | 'whatsapp';
 
+/** When an answer can be expected: from the bot (current queue) or a person (their promise). */
+export interface Estimate {
+  kind: 'bot' | 'team' | 'unknown';
+  within_secs: number | null;
+  /** RFC 3339, for a person's promise. */
+  by: string | null;
+  /** The same in English words. */
+  text: string;
+}
+
 export interface SubmitResponse {
   ticket_id: string;
+  /** Opens the ticket's thread; the gateway shows it this once. */
+  access_key: string;
   message: string;
   estimated_response_time: string;
+  estimate?: Estimate;
 }
 
 export interface TicketMessage {
+  id?: string;
   role: MessageRole;
   channel: MessageChannel;
   content: string;
@@ -21,9 +38,31 @@ export interface TicketMessage {
 export interface Ticket {
   ticket_id: string;
   status: TicketStatus;
+  customer_status: CustomerStatus;
+  status_label: string;
+  /** `thread` when the access key was sent (messages included), else `status`. */
+  access: 'thread' | 'status';
+  can_reply: boolean;
+  estimate: Estimate | null;
   messages: TicketMessage[];
   created_at: string;
   last_updated: string;
+}
+
+export interface ChallengeConfig {
+  provider: 'turnstile' | 'hcaptcha';
+  site_key: string;
+  script_url: string;
+}
+
+export interface WidgetConfig {
+  /** The bot challenge to solve before submitting, or null. */
+  challenge: ChallengeConfig | null;
+}
+
+export interface FollowUpAccepted {
+  ticket_id: string;
+  message_id: string;
 }
 
 export interface ApiFieldError {
@@ -60,6 +99,38 @@ export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>
 
 export const NETWORK_ERROR_MESSAGE =
   'We could not reach Orbitask Support. Check your connection and try again.';
+
+/** The header that carries a ticket's access key. */
+export const ACCESS_KEY_HEADER = 'X-Ticket-Access-Key';
+
+const diagnosed = new Set<string>();
+
+/**
+ * After a failed request to another origin: when the gateway answers an opaque (no-cors)
+ * request, it is reachable and refused this page's origin, which a browser does not let the
+ * page read. Tell the integrator which setting to change, once per gateway.
+ */
+async function reportRefusedOrigin(base: string, doFetch: FetchLike): Promise<void> {
+  if (typeof window === 'undefined' || !window.location) return;
+  let target: string;
+  try {
+    target = new URL(base, window.location.href).origin;
+  } catch {
+    return;
+  }
+  const page = window.location.origin;
+  if (target === page || diagnosed.has(target)) return;
+  diagnosed.add(target);
+  try {
+    await doFetch(`${base}/support/config`, { mode: 'no-cors', credentials: 'omit' });
+  } catch {
+    return; // Really unreachable: nothing to say beyond the form's own message.
+  }
+  console.error(
+    `fte-support-form: the support gateway at ${target} is reachable but refused this page's origin ` +
+      `(${page}). Add ${page} to CORS_ALLOWED_ORIGINS on the gateway (a comma-separated list of origins).`,
+  );
+}
 
 /** Removes trailing slashes so paths can be appended. */
 export function normalizeApiBase(apiBase: string): string {
@@ -116,10 +187,19 @@ async function toApiError(response: Response): Promise<ApiError> {
 
 export interface SupportApi {
   submit(payload: SubmitPayload, signal?: AbortSignal): Promise<SubmitResponse>;
-  getTicket(ticketId: string, signal?: AbortSignal): Promise<Ticket>;
+  /** The ticket; with its access key, its thread too. */
+  getTicket(ticketId: string, accessKey?: string | null, signal?: AbortSignal): Promise<Ticket>;
+  /** Writes the customer's follow-up into the ticket's thread. */
+  postMessage(ticketId: string, accessKey: string, message: string, signal?: AbortSignal): Promise<FollowUpAccepted>;
+  /** What the gateway requires of the form (a bot challenge). */
+  getConfig(signal?: AbortSignal): Promise<WidgetConfig>;
 }
 
-/** A client for the gateway's two support endpoints. Throws ApiError on any failure. */
+function isEstimate(value: unknown): value is Estimate {
+  return isRecord(value) && typeof value.kind === 'string' && typeof value.text === 'string';
+}
+
+/** A client for the gateway's support endpoints. Throws ApiError on any failure. */
 export function createSupportApi(apiBase: string, fetchImpl?: FetchLike): SupportApi {
   const base = normalizeApiBase(apiBase);
   const doFetch: FetchLike = fetchImpl ?? ((input, init) => fetch(input, init));
@@ -133,8 +213,20 @@ export function createSupportApi(apiBase: string, fetchImpl?: FetchLike): Suppor
       });
     } catch (error) {
       if (init.signal?.aborted) throw error;
+      void reportRefusedOrigin(base, doFetch);
       throw new ApiError(0, 'network_error', NETWORK_ERROR_MESSAGE);
     }
+  }
+
+  async function readOk(response: Response): Promise<Record<string, unknown>> {
+    if (!response.ok) throw await toApiError(response);
+    const body = await readJson(response);
+    if (!isRecord(body)) throw new ApiError(response.status, 'invalid_response', fallbackMessage(500));
+    return body;
+  }
+
+  function keyHeader(accessKey?: string | null): Record<string, string> {
+    return accessKey ? { [ACCESS_KEY_HEADER]: accessKey } : {};
   }
 
   return {
@@ -145,30 +237,70 @@ export function createSupportApi(apiBase: string, fetchImpl?: FetchLike): Suppor
         body: JSON.stringify(payload),
         signal,
       });
-      if (!response.ok) throw await toApiError(response);
-      const body = await readJson(response);
-      if (!isRecord(body) || typeof body.ticket_id !== 'string') {
+      const body = await readOk(response);
+      if (typeof body.ticket_id !== 'string') {
         throw new ApiError(response.status, 'invalid_response', fallbackMessage(500));
       }
       return {
         ticket_id: body.ticket_id,
+        access_key: typeof body.access_key === 'string' ? body.access_key : '',
         message: typeof body.message === 'string' ? body.message : '',
         estimated_response_time:
           typeof body.estimated_response_time === 'string' ? body.estimated_response_time : '',
+        estimate: isEstimate(body.estimate) ? body.estimate : undefined,
       };
     },
 
-    async getTicket(ticketId, signal) {
+    async getTicket(ticketId, accessKey, signal) {
       const response = await request(`/support/ticket/${encodeURIComponent(ticketId)}`, {
         method: 'GET',
+        headers: keyHeader(accessKey),
         signal,
       });
-      if (!response.ok) throw await toApiError(response);
-      const body = await readJson(response);
-      if (!isRecord(body) || typeof body.status !== 'string' || !Array.isArray(body.messages)) {
+      const body = await readOk(response);
+      if (
+        typeof body.status !== 'string' ||
+        typeof body.customer_status !== 'string' ||
+        !Array.isArray(body.messages)
+      ) {
         throw new ApiError(response.status, 'invalid_response', fallbackMessage(500));
       }
       return body as unknown as Ticket;
+    },
+
+    async postMessage(ticketId, accessKey, message, signal) {
+      const response = await request(`/support/ticket/${encodeURIComponent(ticketId)}/messages`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', ...keyHeader(accessKey) },
+        body: JSON.stringify({ message }),
+        signal,
+      });
+      const body = await readOk(response);
+      return {
+        ticket_id: typeof body.ticket_id === 'string' ? body.ticket_id : ticketId,
+        message_id: typeof body.message_id === 'string' ? body.message_id : '',
+      };
+    },
+
+    async getConfig(signal) {
+      const response = await request('/support/config', { method: 'GET', signal });
+      const body = await readOk(response);
+      const challenge = body.challenge;
+      if (
+        isRecord(challenge) &&
+        (challenge.provider === 'turnstile' || challenge.provider === 'hcaptcha') &&
+        typeof challenge.site_key === 'string' &&
+        typeof challenge.script_url === 'string'
+      ) {
+        return {
+          challenge: {
+            provider: challenge.provider,
+            site_key: challenge.site_key,
+            script_url: challenge.script_url,
+          },
+        };
+      }
+      return { challenge: null };
     },
   };
 }

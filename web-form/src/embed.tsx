@@ -13,7 +13,9 @@ import type { SupportFormProps } from './SupportForm';
  *
  * Data attributes on the script tag: data-api-base (default: the script's own origin),
  * data-target (CSS selector, default "#fte-support-form"), data-sync-hash ("false" keeps the
- * page URL unchanged), data-auto-mount ("false" to mount by hand with FteSupportForm.mount).
+ * page URL unchanged), data-auto-mount ("false" to mount by hand with FteSupportForm.mount),
+ * data-locale (en, es, pt, de or fr; default: the browser's), data-theme (auto, light or dark),
+ * and for a signed-in customer data-email, data-name and data-identity-token (see the README).
  */
 
 const DEFAULT_TARGET = '#fte-support-form';
@@ -23,6 +25,26 @@ const MOUNTED_ATTRIBUTE = 'data-fte-support-form-mounted';
 const script: HTMLScriptElement | null =
   (document.currentScript as HTMLScriptElement | null) ??
   document.querySelector<HTMLScriptElement>('script[src*="fte-support-form"]');
+
+function theme(value: string | undefined): SupportFormProps['theme'] {
+  return value === 'light' || value === 'dark' ? value : 'auto';
+}
+
+/** The props the script tag's data attributes set. */
+function scriptProps(): Partial<SupportFormProps> {
+  const data = script?.dataset ?? {};
+  const props: Partial<SupportFormProps> = {
+    apiBase: defaultApiBase(),
+    nonce: script?.nonce || undefined,
+    syncHash: data.syncHash !== 'false',
+    theme: theme(data.theme),
+  };
+  if (data.locale) props.locale = data.locale;
+  if (data.identityToken) props.identityToken = data.identityToken;
+  if (data.email) props.email = data.email;
+  if (data.name) props.name = data.name;
+  return props;
+}
 
 function defaultApiBase(): string {
   const attribute = script?.dataset.apiBase?.trim();
@@ -43,14 +65,10 @@ export function mount(target: Element | string = DEFAULT_TARGET, options: MountO
   if (!element) throw new Error(`fte-support-form: no element matches ${String(target)}`);
   const root: Root = createRoot(element);
   element.setAttribute(MOUNTED_ATTRIBUTE, '');
+  const props = { ...scriptProps(), ...options } as SupportFormProps;
   root.render(
     <StrictMode>
-      <SupportForm
-        apiBase={defaultApiBase()}
-        nonce={script?.nonce || undefined}
-        syncHash={script?.dataset.syncHash !== 'false'}
-        {...options}
-      />
+      <SupportForm {...props} />
     </StrictMode>,
   );
   return {

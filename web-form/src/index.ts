@@ -1,9 +1,13 @@
 export { SupportForm } from './SupportForm';
-export type { SupportFormProps } from './SupportForm';
-export { createSupportApi, ApiError } from './api';
+export type { SupportFormProps, Theme } from './SupportForm';
+export { createSupportApi, ApiError, ACCESS_KEY_HEADER } from './api';
 export type {
   ApiFieldError,
+  ChallengeConfig,
+  CustomerStatus,
+  Estimate,
   FetchLike,
+  FollowUpAccepted,
   MessageChannel,
   MessageRole,
   SubmitResponse,
@@ -11,6 +15,10 @@ export type {
   Ticket,
   TicketMessage,
   TicketStatus,
+  WidgetConfig,
 } from './api';
+export { SUPPORTED_LANGUAGES, resolveLocale, messagesFor, formatTimestamp } from './i18n';
+export type { Language, Messages } from './i18n';
+export { Markdown } from './markdown';
 export { supportFormCss, ensureStyles } from './styles';
 export * from './validation';

@@ -1,4 +1,4 @@
-import type { TicketStatus } from './api';
+import type { CustomerStatus } from './api';
 
 /** First refresh interval of the status view. */
 export const POLL_INITIAL_MS = 3_000;
@@ -6,7 +6,7 @@ export const POLL_INITIAL_MS = 3_000;
 export const POLL_BACKOFF_FACTOR = 1.5;
 /** …up to this ceiling. */
 export const POLL_MAX_MS = 10_000;
-/** Escalated tickets wait for a person, so they are checked less often. */
+/** A ticket with our team waits for a person, so it is checked less often. */
 export const POLL_ESCALATED_MS = 30_000;
 /** Right after submitting, a 404 is retried for this long before it is shown. */
 export const NOT_FOUND_GRACE_MS = 15_000;
@@ -17,11 +17,11 @@ export const NOT_FOUND_GRACE_MS = 15_000;
  */
 export function nextPollDelay(
   previousDelay: number | null,
-  status: TicketStatus | null,
+  status: CustomerStatus | null,
   changed: boolean,
 ): number | null {
   if (status === 'resolved') return null;
-  if (status === 'escalated') return POLL_ESCALATED_MS;
+  if (status === 'with_team') return POLL_ESCALATED_MS;
   if (previousDelay === null || changed) return POLL_INITIAL_MS;
   return Math.min(POLL_MAX_MS, Math.round(previousDelay * POLL_BACKOFF_FACTOR));
 }

@@ -10,7 +10,13 @@
  *   keeps U+0085).
  * - Lengths are counted in Unicode scalar values (code points, like Rust's
  *   `chars().count()`), not UTF-16 code units, so an emoji counts as one character.
+ *
+ * A rule finds a `FieldIssue` (what is wrong, in no language); the form words it in the
+ * reader's language (i18n.ts), and `validateField`/`validateForm` word it in English exactly
+ * as the gateway does.
  */
+
+import { en } from './locales/en';
 
 export const NAME_MIN = 2;
 export const NAME_MAX = 100;
@@ -107,11 +113,18 @@ export function trimmedLength(value: string): number {
   return charCount(trimValue(value));
 }
 
-export function validateName(value: string): string | undefined {
+/** What is wrong with a field, independent of the language it is told in (see i18n.ts). */
+export type FieldIssue =
+  | { kind: 'required' }
+  | { kind: 'too_short'; min: number }
+  | { kind: 'too_long'; max: number }
+  | { kind: 'invalid' };
+
+function lengthIssue(value: string, min: number, max: number): FieldIssue | undefined {
   const length = trimmedLength(value);
-  if (length === 0) return 'Enter your name.';
-  if (length < NAME_MIN) return `Name must be at least ${NAME_MIN} characters.`;
-  if (length > NAME_MAX) return `Name must be at most ${NAME_MAX} characters.`;
+  if (length === 0) return { kind: 'required' };
+  if (length < min) return { kind: 'too_short', min };
+  if (length > max) return { kind: 'too_long', max };
   return undefined;
 }
 
@@ -126,44 +139,12 @@ export function isValidEmail(value: string): boolean {
   return local.length > 0 && domain.includes('.');
 }
 
-export function validateEmail(value: string): string | undefined {
-  const email = trimValue(value);
-  if (email.length === 0) return 'Enter your email address.';
-  if (charCount(email) > EMAIL_MAX) return `Email address must be at most ${EMAIL_MAX} characters.`;
-  if (!isValidEmail(email)) return 'Enter a valid email address, like name@example.com.';
-  return undefined;
-}
-
-export function validateSubject(value: string): string | undefined {
-  const length = trimmedLength(value);
-  if (length === 0) return 'Enter a subject.';
-  if (length < SUBJECT_MIN) return `Subject must be at least ${SUBJECT_MIN} characters.`;
-  if (length > SUBJECT_MAX) return `Subject must be at most ${SUBJECT_MAX} characters.`;
-  return undefined;
-}
-
-export function validateMessage(value: string): string | undefined {
-  const length = trimmedLength(value);
-  if (length === 0) return 'Enter your message.';
-  if (length < MESSAGE_MIN) return `Message must be at least ${MESSAGE_MIN} characters.`;
-  if (length > MESSAGE_MAX) return `Message must be at most ${MESSAGE_MAX} characters.`;
-  return undefined;
-}
-
 export function isCategory(value: string): value is Category {
   return (CATEGORIES as readonly string[]).includes(value);
 }
 
-export function validateCategory(value: string): string | undefined {
-  return isCategory(value) ? undefined : 'Choose a category.';
-}
-
 export function isPriority(value: string): value is Priority {
   return (PRIORITIES as readonly string[]).includes(value);
-}
-
-export function validatePriority(value: string): string | undefined {
-  return isPriority(value) ? undefined : 'Choose a priority: Low, Medium or High.';
 }
 
 /** The phone number without separators, as matched against PHONE_PATTERN. */
@@ -176,34 +157,87 @@ export function isPhoneEmpty(value: string): boolean {
   return trimValue(value).length === 0;
 }
 
-export function validatePhone(value: string): string | undefined {
-  if (isPhoneEmpty(value)) return undefined;
-  if (!PHONE_PATTERN.test(normalizePhone(value))) {
-    return 'Enter the phone number with its country code, like +34 612 345 678.';
-  }
-  return undefined;
-}
-
-const VALIDATORS: Record<FieldName, (values: FormValues) => string | undefined> = {
-  name: (v) => validateName(v.name),
-  email: (v) => validateEmail(v.email),
-  phone: (v) => validatePhone(v.phone),
-  category: (v) => validateCategory(v.category),
-  subject: (v) => validateSubject(v.subject),
-  message: (v) => validateMessage(v.message),
-  priority: (v) => validatePriority(v.priority),
+const CHECKS: Record<FieldName, (values: FormValues) => FieldIssue | undefined> = {
+  name: (v) => lengthIssue(v.name, NAME_MIN, NAME_MAX),
+  email: (v) => {
+    const email = trimValue(v.email);
+    if (email.length === 0) return { kind: 'required' };
+    if (charCount(email) > EMAIL_MAX) return { kind: 'too_long', max: EMAIL_MAX };
+    return isValidEmail(email) ? undefined : { kind: 'invalid' };
+  },
+  phone: (v) =>
+    isPhoneEmpty(v.phone) || PHONE_PATTERN.test(normalizePhone(v.phone)) ? undefined : { kind: 'invalid' },
+  category: (v) => (isCategory(v.category) ? undefined : { kind: 'required' }),
+  subject: (v) => lengthIssue(v.subject, SUBJECT_MIN, SUBJECT_MAX),
+  message: (v) => lengthIssue(v.message, MESSAGE_MIN, MESSAGE_MAX),
+  priority: (v) => (isPriority(v.priority) ? undefined : { kind: 'invalid' }),
 };
 
-export function validateField(field: FieldName, values: FormValues): string | undefined {
-  return VALIDATORS[field](values);
+/** What is wrong with one field, if anything. */
+export function fieldIssue(field: FieldName, values: FormValues): FieldIssue | undefined {
+  return CHECKS[field](values);
 }
 
-/** Every rule at once; an empty object means the form can be sent. */
+/** Every field's issue at once; an empty object means the form can be sent. */
+export function findIssues(values: FormValues): Partial<Record<FieldName, FieldIssue>> {
+  const issues: Partial<Record<FieldName, FieldIssue>> = {};
+  for (const field of FIELD_ORDER) {
+    const issue = fieldIssue(field, values);
+    if (issue) issues[field] = issue;
+  }
+  return issues;
+}
+
+/** The issue in English, worded exactly as the gateway words it. */
+export function describeIssueInEnglish(field: FieldName, issue: FieldIssue): string {
+  return en.issue(field, issue);
+}
+
+function english(field: FieldName, values: FormValues): string | undefined {
+  const issue = fieldIssue(field, values);
+  return issue && describeIssueInEnglish(field, issue);
+}
+
+const ONLY = (field: FieldName, value: string): FormValues => ({ ...EMPTY_VALUES, [field]: value }) as FormValues;
+
+export function validateName(value: string): string | undefined {
+  return english('name', ONLY('name', value));
+}
+
+export function validateEmail(value: string): string | undefined {
+  return english('email', ONLY('email', value));
+}
+
+export function validateSubject(value: string): string | undefined {
+  return english('subject', ONLY('subject', value));
+}
+
+export function validateMessage(value: string): string | undefined {
+  return english('message', ONLY('message', value));
+}
+
+export function validateCategory(value: string): string | undefined {
+  return english('category', ONLY('category', value));
+}
+
+export function validatePriority(value: string): string | undefined {
+  return english('priority', ONLY('priority', value));
+}
+
+export function validatePhone(value: string): string | undefined {
+  return english('phone', ONLY('phone', value));
+}
+
+/** One field's error in English (the gateway's wording). */
+export function validateField(field: FieldName, values: FormValues): string | undefined {
+  return english(field, values);
+}
+
+/** Every rule at once, in English; an empty object means the form can be sent. */
 export function validateForm(values: FormValues): FieldErrors {
   const errors: FieldErrors = {};
-  for (const field of FIELD_ORDER) {
-    const error = validateField(field, values);
-    if (error) errors[field] = error;
+  for (const [field, issue] of Object.entries(findIssues(values)) as [FieldName, FieldIssue][]) {
+    errors[field] = describeIssueInEnglish(field, issue);
   }
   return errors;
 }
@@ -218,6 +252,10 @@ export interface SubmitPayload {
   priority: Priority;
   phone?: string;
   website: string;
+  /** The embedding site's identity-verification token for `email` (see the README). */
+  identity_token?: string;
+  /** The solved bot challenge's token, when the gateway requires one. */
+  challenge_token?: string;
 }
 
 /**

@@ -16,20 +16,31 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
   });
 }
 
-/** A fetch stub that records calls and answers with the handler. */
-function stubFetch(handler: Handler) {
+/**
+ * A fetch stub that records calls and answers with the handler. `GET /support/config` answers
+ * "no challenge" unless the handler is asked too (`config: true`); `calls` leaves it out.
+ */
+function stubFetch(handler: Handler, { config = false }: { config?: boolean } = {}) {
   const calls: { url: string; init?: RequestInit }[] = [];
   const fn = vi.fn(async (url: string, init?: RequestInit) => {
+    if (url.endsWith('/support/config') && !config) return json(200, { challenge: null });
     calls.push({ url, init });
     return handler(url, init);
   });
   return { fn, calls };
 }
 
+const KEY = 'k3y-0123456789abcdefghijklmnopqrstuvwxyzABCD';
+
 function ticket(overrides: Partial<Ticket> = {}): Ticket {
   return {
     ticket_id: ID,
     status: 'processing',
+    customer_status: 'in_progress',
+    status_label: 'Preparing a reply',
+    access: 'thread',
+    can_reply: true,
+    estimate: null,
     messages: [
       {
         role: 'customer',
@@ -47,7 +58,8 @@ function ticket(overrides: Partial<Ticket> = {}): Ticket {
 const agentMessage = {
   role: 'agent' as const,
   channel: 'web_form' as const,
-  content: 'Hello Maria,\nOn the sign-in page, choose "Forgot password?".\nTicket: ' + ID,
+  content:
+    'Hello Maria,\n\nOn the sign-in page:\n1. Choose **Forgot password?**.\n2. Follow [the guide](https://help.orbitask.example/reset).',
   created_at: '2026-03-02T10:00:05Z',
 };
 
@@ -109,12 +121,12 @@ describe('SupportForm: form', () => {
 
   it('checks fields before sending and focuses the first invalid one', async () => {
     const user = userEvent.setup();
-    const { fn } = stubFetch(() => json(500, {}));
+    const { fn, calls } = stubFetch(() => json(500, {}));
     render(<SupportForm apiBase={API} fetch={fn} />);
     await user.type(screen.getByLabelText('Email'), 'maria@example');
     await user.click(screen.getByRole('button', { name: 'Send request' }));
 
-    expect(fn).not.toHaveBeenCalled();
+    expect(calls).toHaveLength(0);
     const alert = screen.getAllByRole('alert').find((a) => a.textContent);
     expect(alert?.textContent).toBe('Please check 5 fields: Name, Email, Category, Subject, Message.');
     const name = screen.getByLabelText('Name');
@@ -221,19 +233,24 @@ describe('SupportForm: form', () => {
   });
 });
 
-describe('SupportForm: success and status view', () => {
-  it('sends exactly the contract fields, then shows the ticket and the conversation', async () => {
+describe('SupportForm: success and the conversation', () => {
+  it('sends exactly the contract fields, then shows the ticket, the estimate and the thread', async () => {
     const user = userEvent.setup();
     const { fn, calls } = stubFetch((url, init) => {
       if (url === `${API}/support/submit` && init?.method === 'POST') {
         return json(200, {
           ticket_id: ID,
+          access_key: KEY,
           message: 'We have your request and will reply by email.',
-          estimated_response_time: 'within 5 minutes',
+          estimated_response_time: 'Usually within about 3 minutes',
+          estimate: { kind: 'bot', within_secs: 150, by: null, text: 'Usually within about 3 minutes' },
         });
       }
       if (url === `${API}/support/ticket/${ID}`) {
-        return json(200, ticket({ messages: [...ticket().messages, agentMessage] }));
+        return json(
+          200,
+          ticket({ customer_status: 'answered', messages: [...ticket().messages, agentMessage] }),
+        );
       }
       return json(404, { error: 'not_found', message: 'No such route' });
     });
@@ -247,10 +264,10 @@ describe('SupportForm: success and status view', () => {
     const heading = await screen.findByRole('heading', { name: 'Thank you. We have received your request.' });
     await waitFor(() => expect(document.activeElement).toBe(heading));
     expect(screen.getByTestId('ticket-id').textContent).toBe(ID);
-    expect(screen.getByText('within 5 minutes')).toBeTruthy();
+    expect(screen.getByTestId('estimate').textContent).toBe('Usually within about 3 minutes');
     expect(screen.getByText('We have your request and will reply by email.')).toBeTruthy();
     expect(screen.getByRole('button', { name: 'Copy ticket ID' })).toBeTruthy();
-    expect(onSubmitted).toHaveBeenCalledWith(expect.objectContaining({ ticket_id: ID }));
+    expect(onSubmitted).toHaveBeenCalledWith(expect.objectContaining({ ticket_id: ID, access_key: KEY }));
 
     const body = JSON.parse(String(calls[0].init?.body));
     expect(body).toEqual({
@@ -266,46 +283,123 @@ describe('SupportForm: success and status view', () => {
     expect((calls[0].init?.headers as Record<string, string>)['Content-Type']).toBe('application/json');
 
     const log = await screen.findByRole('log', { name: 'Conversation' });
-    await waitFor(() => expect(within(log).getAllByRole('listitem')).toHaveLength(2));
-    const [customer, agent] = within(log).getAllByRole('listitem');
+    await waitFor(() => expect(within(log).getAllByRole('listitem').filter((li) => li.dataset.role)).toHaveLength(2));
+    const [customer, agent] = within(log).getAllByRole('listitem').filter((li) => li.dataset.role);
     expect(customer.textContent).toContain('You');
     expect(agent.textContent).toContain('Orbitask Support');
-    expect(agent.textContent).toContain('Forgot password?');
+    expect(agent.querySelector('strong')?.textContent).toBe('Forgot password?');
+    const guide = within(agent).getByRole('link', { name: 'the guide' });
+    expect(guide.getAttribute('href')).toBe('https://help.orbitask.example/reset');
+    expect(guide.getAttribute('rel')).toContain('noopener');
+    expect(agent.querySelectorAll('ol > li')).toHaveLength(2);
     expect(agent.querySelector('time')?.getAttribute('dateTime')).toBe(agentMessage.created_at);
-    expect(screen.getByText('Processing')).toBeTruthy();
-    expect(window.location.hash).toBe(`#ticket=${ID}`);
+    expect(screen.getByText('Answered')).toBeTruthy();
+    expect(window.location.hash).toBe(`#ticket=${ID}&key=${KEY}`);
+    expect((calls[1].init?.headers as Record<string, string>)['X-Ticket-Access-Key']).toBe(KEY);
   });
 
-  it('opens the status view from #ticket=<id> and labels an escalated ticket', async () => {
-    window.history.replaceState(null, '', `/help#ticket=${ID}`);
-    const { fn, calls } = stubFetch(() => json(200, ticket({ status: 'escalated' })));
+  it('replies in the thread with the access key and refreshes it', async () => {
+    const user = userEvent.setup();
+    let replied = false;
+    const { fn, calls } = stubFetch((url, init) => {
+      if (url === `${API}/support/ticket/${ID}/messages` && init?.method === 'POST') {
+        replied = true;
+        return json(202, { ticket_id: ID, message_id: 'm-2' });
+      }
+      const follow = { role: 'customer' as const, channel: 'web_form' as const, content: 'Does it work on mobile?', created_at: '2026-03-02T10:01:00Z' };
+      return json(
+        200,
+        ticket({
+          customer_status: replied ? 'in_progress' : 'answered',
+          messages: replied ? [...ticket().messages, agentMessage, follow] : [...ticket().messages, agentMessage],
+        }),
+      );
+    });
+    window.history.replaceState(null, '', `/help#ticket=${ID}&key=${KEY}`);
     render(<SupportForm apiBase={API} fetch={fn} />);
-    expect(await screen.findByText('Escalated to our team')).toBeTruthy();
+    const reply = await screen.findByLabelText('Your reply');
+    await user.click(screen.getByRole('button', { name: 'Send reply' }));
+    expect(await screen.findByText('Enter your message.')).toBeTruthy();
+
+    await user.type(reply, '  Does it work on mobile?  ');
+    await user.click(screen.getByRole('button', { name: 'Send reply' }));
+
+    expect(await screen.findByText('Preparing a reply')).toBeTruthy();
+    const post = calls.find((c) => c.init?.method === 'POST')!;
+    expect(post.url).toBe(`${API}/support/ticket/${ID}/messages`);
+    expect(JSON.parse(String(post.init?.body))).toEqual({ message: 'Does it work on mobile?' });
+    expect((post.init?.headers as Record<string, string>)['X-Ticket-Access-Key']).toBe(KEY);
+    expect((reply as HTMLTextAreaElement).value).toBe('');
+    expect(screen.getByText('Does it work on mobile?')).toBeTruthy();
+  });
+
+  it('shows the wording of each status and the team\'s promise, and no reply box once resolved', async () => {
+    const { fn } = stubFetch(() =>
+      json(
+        200,
+        ticket({
+          status: 'escalated',
+          customer_status: 'with_team',
+          estimate: { kind: 'team', within_secs: 3600, by: '2026-03-02T14:00:00Z', text: '' },
+        }),
+      ),
+    );
+    const first = render(<SupportForm apiBase={API} fetch={fn} initialTicketId={ID} initialAccessKey={KEY} />);
+    expect(await screen.findByText('With our team')).toBeTruthy();
+    expect(screen.getByTestId('status-estimate').textContent).toMatch(/^A member of our team will reply by .*2026/);
+    expect(screen.getByLabelText('Your reply')).toBeTruthy();
+    first.unmount();
+
+    const resolved = stubFetch(() => json(200, ticket({ status: 'resolved', customer_status: 'resolved', can_reply: false })));
+    render(<SupportForm apiBase={API} fetch={resolved.fn} initialTicketId={ID} initialAccessKey={KEY} />);
+    expect(await screen.findByText('Resolved')).toBeTruthy();
+    expect(screen.getByText(/This ticket is resolved/)).toBeTruthy();
+    expect(screen.queryByLabelText('Your reply')).toBeNull();
+  });
+
+  it('opens the status view from #ticket=<id> without a key and shows the status only', async () => {
+    window.history.replaceState(null, '', `/help#ticket=${ID}`);
+    const { fn, calls } = stubFetch(() =>
+      json(200, ticket({ access: 'status', can_reply: false, messages: [], customer_status: 'answered' })),
+    );
+    render(<SupportForm apiBase={API} fetch={fn} />);
+    expect(await screen.findByText('Answered')).toBeTruthy();
+    expect(screen.getByText(/Open the link from your confirmation/)).toBeTruthy();
     expect(calls[0].url).toBe(`${API}/support/ticket/${ID}`);
-    expect(screen.getByTestId('ticket-id').textContent).toBe(ID);
+    expect((calls[0].init?.headers as Record<string, string>)['X-Ticket-Access-Key']).toBeUndefined();
+    expect(screen.queryByLabelText('Your reply')).toBeNull();
     expect(screen.queryByLabelText('Name')).toBeNull();
   });
 
-  it('polls until an agent reply arrives and stops once resolved', async () => {
+  it('says so when the key in a link does not open the ticket', async () => {
+    window.history.replaceState(null, '', `/help#ticket=${ID}&key=${KEY}`);
+    const { fn } = stubFetch(() => json(403, { error: 'access_denied', message: 'No.' }));
+    render(<SupportForm apiBase={API} fetch={fn} />);
+    expect(await screen.findByText(/This link does not open the conversation/)).toBeTruthy();
+  });
+
+  it('polls until an answer arrives and stops once resolved', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     let round = 0;
     const { fn, calls } = stubFetch(() => {
       round += 1;
-      if (round === 1) return json(200, ticket({ status: 'open' }));
+      if (round === 1) return json(200, ticket({ status: 'open', customer_status: 'received' }));
       return json(
         200,
         ticket({
           status: 'resolved',
+          customer_status: 'resolved',
+          can_reply: false,
           messages: [...ticket().messages, agentMessage],
           last_updated: agentMessage.created_at,
         }),
       );
     });
-    render(<SupportForm apiBase={API} fetch={fn} initialTicketId={ID} />);
+    render(<SupportForm apiBase={API} fetch={fn} initialTicketId={ID} initialAccessKey={KEY} />);
     await act(async () => {
       await vi.advanceTimersByTimeAsync(0);
     });
-    expect(screen.getByText('Open')).toBeTruthy();
+    expect(screen.getByText('Received')).toBeTruthy();
     expect(screen.getByText(/We are preparing a reply/)).toBeTruthy();
     expect(calls).toHaveLength(1);
 
@@ -326,21 +420,41 @@ describe('SupportForm: success and status view', () => {
     expect(calls).toHaveLength(2);
   });
 
-  it('checks an existing ticket pasted from an email', async () => {
+  it('checks an existing ticket from a pasted ID or a pasted link with its key', async () => {
     const user = userEvent.setup();
     const { fn, calls } = stubFetch(() => json(200, ticket()));
     render(<SupportForm apiBase={API} fetch={fn} />);
     await user.click(screen.getByRole('button', { name: 'Check an existing ticket' }));
-    const input = screen.getByLabelText('Ticket ID');
+    const input = screen.getByLabelText('Ticket ID or link');
     expect(document.activeElement).toBe(input);
 
     await user.click(screen.getByRole('button', { name: 'Check status' }));
-    expect(screen.getByText('Enter your ticket ID.')).toBeTruthy();
+    expect(screen.getByText('Enter your ticket ID or link.')).toBeTruthy();
 
-    await user.type(input, `Ticket: ${ID}`);
+    await user.type(input, `https://help.example/support#ticket=${ID}&key=${KEY}`);
     await user.click(screen.getByRole('button', { name: 'Check status' }));
-    expect(await screen.findByText('Processing')).toBeTruthy();
+    expect(await screen.findByText('Preparing a reply')).toBeTruthy();
     expect(calls[0].url).toBe(`${API}/support/ticket/${ID}`);
+    expect((calls[0].init?.headers as Record<string, string>)['X-Ticket-Access-Key']).toBe(KEY);
+  });
+
+  it('remembers the key of a ticket sent from this browser', async () => {
+    const user = userEvent.setup();
+    const { fn, calls } = stubFetch((url) =>
+      url.endsWith('/support/submit')
+        ? json(200, { ticket_id: ID, access_key: KEY, message: '', estimated_response_time: '' })
+        : json(200, ticket()),
+    );
+    const first = render(<SupportForm apiBase={API} fetch={fn} syncHash={false} />);
+    await fillValidForm(user);
+    await user.click(screen.getByRole('button', { name: 'Send request' }));
+    await screen.findByText('Preparing a reply');
+    first.unmount();
+
+    calls.length = 0;
+    render(<SupportForm apiBase={API} fetch={fn} initialTicketId={ID} />);
+    await screen.findByText('Preparing a reply');
+    expect((calls[0].init?.headers as Record<string, string>)['X-Ticket-Access-Key']).toBe(KEY);
   });
 
   it('says so when a looked-up ticket does not exist', async () => {
@@ -348,7 +462,7 @@ describe('SupportForm: success and status view', () => {
     const { fn } = stubFetch(() => json(404, { error: 'not_found', message: 'Ticket not found' }));
     render(<SupportForm apiBase={API} fetch={fn} />);
     await user.click(screen.getByRole('button', { name: 'Check an existing ticket' }));
-    await user.type(screen.getByLabelText('Ticket ID'), ID);
+    await user.type(screen.getByLabelText('Ticket ID or link'), ID);
     await user.click(screen.getByRole('button', { name: 'Check status' }));
     expect(await screen.findByText('We could not find a ticket with this ID.')).toBeTruthy();
     await user.click(screen.getByRole('button', { name: 'Send a new request' }));
@@ -369,7 +483,7 @@ describe('SupportForm: success and status view', () => {
     const { fn, calls } = stubFetch(() => json(200, ticket()));
     vi.stubGlobal('fetch', fn);
     render(<SupportForm apiBase={API} initialTicketId={ID} />);
-    expect(await screen.findByText('Processing')).toBeTruthy();
+    expect(await screen.findByText('Preparing a reply')).toBeTruthy();
     expect(calls[0].init?.credentials).toBe('omit');
   });
 });

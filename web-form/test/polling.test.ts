@@ -14,27 +14,27 @@ const ID = '0b7e5c1a-4d2f-4e8a-9c3b-2f1d6a7e8b90';
 describe('nextPollDelay', () => {
   it('starts at 3 s', () => {
     expect(POLL_INITIAL_MS).toBe(3000);
-    expect(nextPollDelay(null, 'open', true)).toBe(3000);
+    expect(nextPollDelay(null, 'received', true)).toBe(3000);
   });
 
   it('backs off to 10 s while nothing changes', () => {
     const seen: number[] = [];
-    let delay: number | null = nextPollDelay(null, 'processing', true);
+    let delay: number | null = nextPollDelay(null, 'in_progress', true);
     for (let i = 0; i < 6; i++) {
       seen.push(delay!);
-      delay = nextPollDelay(delay, 'processing', false);
+      delay = nextPollDelay(delay, 'in_progress', false);
     }
     expect(seen).toEqual([3000, 4500, 6750, 10000, 10000, 10000]);
     expect(POLL_MAX_MS).toBe(10000);
   });
 
   it('goes back to 3 s when something changed', () => {
-    expect(nextPollDelay(10000, 'open', true)).toBe(3000);
+    expect(nextPollDelay(10000, 'answered', true)).toBe(3000);
   });
 
-  it('stops when resolved and slows down when escalated', () => {
+  it('stops when resolved and slows down while our team has it', () => {
     expect(nextPollDelay(3000, 'resolved', true)).toBeNull();
-    expect(nextPollDelay(3000, 'escalated', true)).toBe(POLL_ESCALATED_MS);
+    expect(nextPollDelay(3000, 'with_team', true)).toBe(POLL_ESCALATED_MS);
     expect(POLL_ESCALATED_MS).toBeGreaterThan(POLL_MAX_MS);
   });
 
