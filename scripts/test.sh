@@ -90,21 +90,26 @@ web_form_tests() {
 
 # The web form in a real Chromium against the real system: `fte run`
 # (gateway, worker with the offline agent, embedded broker) on its own
-# database, the form's demo page served by the gateway.
+# database, the form's demo page served by the gateway, host pages of other
+# origins served by the test (http://allowed.test:<port> is allow-listed,
+# refused.test is not), and a staff key to resolve the escalation.
 web_form_e2e() {
   if [ ! -x /usr/bin/chromium ] && [ -z "${CHROMIUM_PATH:-}" ]; then
     [ "$(id -u)" -eq 0 ] || die "Chromium is missing (apt-get install chromium)"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   fi
-  local port="${FTE_E2E_PORT:-18080}" db="fte_e2e" work
+  local port="${FTE_E2E_PORT:-18080}" host_port="${FTE_E2E_HOST_PORT:-18081}" db="${FTE_E2E_DB:-fte_e2e}" work
   work="$(mktemp -d)"
   scripts/pg.sh psql postgres -q -c "drop database if exists $db with (force)" -c "create database $db" >/dev/null
-  local url
+  local url staff_key
   url="$(scripts/pg.sh url | sed "s#/fte\$#/$db#")"
+  staff_key="e2e-staff-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
   cargo build --locked -p fte-cli --bin fte
   DATABASE_URL="$url" "$FTE_TARGET_DIR"/debug/fte migrate
   DATABASE_URL="$url" "$FTE_TARGET_DIR"/debug/fte kb import >/dev/null
   DATABASE_URL="$url" API_PORT="$port" LOG_FORMAT=json \
+    CORS_ALLOWED_ORIGINS="http://allowed.test:$host_port" \
+    STAFF_API_KEY_HASHES="$(printf %s "$staff_key" | sha256sum | cut -d' ' -f1)" \
     "$FTE_TARGET_DIR"/debug/fte run >"$work/fte.log" 2>&1 &
   local pid=$!
   local ok=0
@@ -114,7 +119,8 @@ web_form_e2e() {
   done
   local status=0
   if [ "$ok" -eq 1 ]; then
-    (cd web-form && FTE_BASE_URL="http://127.0.0.1:$port" npm run --silent e2e) || status=$?
+    (cd web-form && FTE_BASE_URL="http://127.0.0.1:$port" FTE_E2E_HOST_PORT="$host_port" \
+      FTE_E2E_STAFF_KEY="$staff_key" npm run --silent e2e) || status=$?
   else
     warn "fte run did not become ready"; status=1
   fi

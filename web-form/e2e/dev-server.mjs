@@ -5,16 +5,21 @@
 //   PORT=9000 node e2e/dev-server.mjs
 //
 // It serves what the gateway serves to the form, from memory:
-//   GET  /demo                          a host page embedding the script (no data-api-base: same origin)
-//   GET  /widget/fte-support-form.js    dist/fte-support-form.js
-//   POST /support/submit                validated with the form's own rules (dist/lib/validation.js)
-//   GET  /support/ticket/{id}           the ticket; "processing" after 1 s, an agent reply after 2 s
+//   GET  /demo                               a host page embedding the script (no data-api-base: same origin)
+//   GET  /widget/fte-support-form.js         dist/fte-support-form.js
+//   GET  /support/config                     no bot challenge
+//   POST /support/submit                     validated with the form's own rules (dist/lib/validation.js)
+//   GET  /support/ticket/{id}                the ticket: "in progress" after 1 s, an answer after 2 s; its
+//                                            thread with the access key (X-Ticket-Access-Key or ?access_key=)
+//   POST /support/ticket/{id}/messages       a follow-up (with the key), answered 2 s later
+//   POST /_dev/tickets/{id}/resolve          resolves a ticket (what staff do on the gateway)
 // and answers CORS requests from any origin, so `npm run dev` (Vite, port 5173) can use it too.
 //
 // Test switches, typed into the subject: "[429]" rate limited (Retry-After: 30), "[503]" unavailable,
-// "[413]" too large, "[escalate]" the ticket is escalated instead of resolved.
+// "[413]" too large, "[escalate]" the ticket goes to our team instead of being answered. A follow-up
+// that mentions a refund goes to our team too.
 
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
@@ -32,6 +37,7 @@ const DEMO_PAGE = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Orbitask Help Center (demo)</title>
+<link rel="icon" href="data:,">
 <style>
   /* Deliberately opinionated host styles: the form must look the same regardless. */
   body { margin: 0; font-family: Georgia, serif; background: #eef0f4; color: #222; text-align: center; }
@@ -63,19 +69,21 @@ function firstName(name) {
   return name.trim().split(/\s+/)[0] || 'there';
 }
 
-function agentReply(ticket, form) {
+function agentReply(form) {
   return [
     `Hello ${firstName(form.name)},`,
     '',
     'Thank you for writing to us. To reset your password:',
     '1. On the sign-in page, choose "Forgot password?".',
     '2. Enter the email address you use for Orbitask.',
-    '3. Open the reset link in the email we send you. It works once and expires after 30 minutes.',
+    '3. Open the reset link in the email we send you. It works **once** and expires after 30 minutes.',
     '',
-    'If the email does not arrive, check your spam folder, then reply here and we will help.',
-    '',
-    `Ticket: ${ticket.ticket_id}`,
+    'If the email does not arrive, check your spam folder, then reply here and we will help. More in [the help center](https://help.orbitask.example/password).',
   ].join('\n');
+}
+
+function followUpReply(form) {
+  return `Hello ${firstName(form.name)},\n\nYes, the same steps work in the mobile app: open **Settings**, then **Security**.`;
 }
 
 function sendJson(res, status, body, headers = {}) {
@@ -124,7 +132,7 @@ export async function startDevServer({
     throw new Error(`dev-server: ${VALIDATION_PATH} is missing. Run "npm run build" first.`);
   }
 
-  /** @type {Map<string, {ticket: any, timers: NodeJS.Timeout[]}>} */
+  /** @type {Map<string, {ticket: any, key: string, form: any, timers: NodeJS.Timeout[]}>} */
   const tickets = new Map();
   const log = (...args) => {
     if (!quiet) console.log('[dev-server]', ...args);
@@ -136,7 +144,7 @@ export async function startDevServer({
     return {
       'Access-Control-Allow-Origin': origin,
       'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
-      'Access-Control-Allow-Headers': 'Content-Type, Accept',
+      'Access-Control-Allow-Headers': 'Content-Type, Accept, X-Ticket-Access-Key',
       'Access-Control-Expose-Headers': 'Retry-After',
       'Access-Control-Max-Age': '600',
       Vary: 'Origin',
@@ -203,45 +211,105 @@ export async function startDevServer({
     }
 
     const ticketId = randomUUID();
+    const key = randomBytes(32).toString('base64url');
+    const estimate = { kind: 'bot', within_secs: 30, by: null, text: 'Usually within a minute' };
+    const accepted = {
+      ticket_id: ticketId,
+      access_key: key,
+      message: 'Thank you, we received your request. Keep this page\'s link to follow the conversation and reply; we will also answer by email.',
+      estimated_response_time: estimate.text,
+      estimate,
+    };
     if (form.website) {
       // Honeypot filled in: answer like a success and keep nothing.
       log('honeypot filled, request dropped');
-      return sendJson(res, 200, { ticket_id: ticketId, message: 'Thank you. We have received your request.', estimated_response_time: 'within 5 minutes' }, cors);
+      return sendJson(res, 200, accepted, cors);
     }
 
     const now = new Date().toISOString();
     const ticket = {
       ticket_id: ticketId,
       status: 'open',
-      messages: [{ role: 'customer', channel: 'web_form', content: validation.trimValue(form.message), created_at: now }],
+      customer_status: 'received',
+      status_label: 'Received',
+      messages: [{ id: randomUUID(), role: 'customer', channel: 'web_form', content: validation.trimValue(form.message), created_at: now }],
       created_at: now,
       last_updated: now,
     };
-    const escalate = subject.includes('[escalate]');
-    const timers = [
-      setTimeout(() => {
-        ticket.status = 'processing';
-        ticket.last_updated = new Date().toISOString();
-      }, Math.min(1000, agentDelayMs / 2)),
+    const entry = { ticket, key, form, timers: [] };
+    tickets.set(ticketId, entry);
+    answerLater(entry, subject.includes('[escalate]'), agentReply(form));
+    log(`ticket ${ticketId} created (${form.category}, ${form.priority ?? 'medium'})`);
+    return sendJson(res, 200, accepted, cors);
+  }
+
+  function setStatus(ticket, status, customerStatus, label) {
+    ticket.status = status;
+    ticket.customer_status = customerStatus;
+    ticket.status_label = label;
+    ticket.last_updated = new Date().toISOString();
+  }
+
+  /** "In progress" soon, then an answer (or the hand-off to our team). */
+  function answerLater(entry, escalate, answer) {
+    const { ticket } = entry;
+    entry.timers.push(
+      setTimeout(() => setStatus(ticket, 'processing', 'in_progress', 'Preparing a reply'), Math.min(1000, agentDelayMs / 2)),
       setTimeout(() => {
         const at = new Date().toISOString();
         if (escalate) {
-          ticket.status = 'escalated';
-          ticket.messages.push({ role: 'system', channel: 'web_form', content: 'Your request was passed to a member of our team.', created_at: at });
+          ticket.messages.push({ id: randomUUID(), role: 'system', channel: 'web_form', content: 'Your request was passed to a member of our team.', created_at: at });
+          setStatus(ticket, 'escalated', 'with_team', 'With our team');
         } else {
-          ticket.status = 'resolved';
-          ticket.messages.push({ role: 'agent', channel: 'web_form', content: agentReply(ticket, form), created_at: at });
+          ticket.messages.push({ id: randomUUID(), role: 'agent', channel: 'web_form', content: answer, created_at: at });
+          setStatus(ticket, 'processing', 'answered', 'Answered');
         }
-        ticket.last_updated = at;
       }, agentDelayMs),
-    ];
-    tickets.set(ticketId, { ticket, timers });
-    log(`ticket ${ticketId} created (${form.category}, ${form.priority ?? 'medium'})`);
-    return sendJson(res, 200, {
-      ticket_id: ticketId,
-      message: 'We will reply here and by email. You will find our answer on this page too.',
-      estimated_response_time: 'within 5 minutes',
-    }, cors);
+    );
+  }
+
+  function presentedKey(req, url) {
+    const header = req.headers['x-ticket-access-key'];
+    return (typeof header === 'string' ? header : null) ?? url.searchParams.get('access_key');
+  }
+
+  function ticketView(entry, withThread) {
+    const { ticket } = entry;
+    const waiting = ticket.customer_status === 'received' || ticket.customer_status === 'in_progress';
+    return {
+      ...ticket,
+      access: withThread ? 'thread' : 'status',
+      can_reply: withThread && ticket.status !== 'resolved',
+      estimate: waiting
+        ? { kind: 'bot', within_secs: 30, by: null, text: 'Usually within a minute' }
+        : ticket.customer_status === 'with_team'
+          ? { kind: 'team', within_secs: 4 * 3600, by: new Date(Date.now() + 4 * 3600_000).toISOString(), text: 'A member of our team will reply within about 4 hours' }
+          : null,
+      messages: withThread ? ticket.messages : [],
+    };
+  }
+
+  async function followUp(req, res, entry, key, cors) {
+    if (!key) return sendJson(res, 403, { error: 'access_key_required', message: 'Writing into a ticket needs its access key.' }, cors);
+    if (key !== entry.key) return sendJson(res, 403, { error: 'access_denied', message: 'This access key does not open this ticket.' }, cors);
+    if (entry.ticket.status === 'resolved') {
+      return sendJson(res, 409, { error: 'ticket_resolved', message: 'This ticket is resolved. Send a new request if you need more help.' }, cors);
+    }
+    let body;
+    try {
+      body = JSON.parse(await readBody(req));
+    } catch {
+      return sendJson(res, 400, { error: 'invalid_json', message: 'The request could not be read.' }, cors);
+    }
+    const text = typeof body?.message === 'string' ? validation.trimValue(body.message) : '';
+    if (!text || [...text].length > validation.MESSAGE_MAX) {
+      return sendJson(res, 422, { error: 'validation_failed', message: 'Please correct: message.', fields: [{ field: 'message', message: 'Enter your message.' }] }, cors);
+    }
+    const id = randomUUID();
+    entry.ticket.messages.push({ id, role: 'customer', channel: 'web_form', content: text, created_at: new Date().toISOString() });
+    setStatus(entry.ticket, entry.ticket.status === 'escalated' ? 'escalated' : 'processing', entry.ticket.status === 'escalated' ? 'with_team' : 'in_progress', 'Preparing a reply');
+    if (entry.ticket.status !== 'escalated') answerLater(entry, /refund/i.test(text), followUpReply(entry.form));
+    return sendJson(res, 202, { ticket_id: entry.ticket.ticket_id, message_id: id }, cors);
   }
 
   const server = createServer(async (req, res) => {
@@ -275,11 +343,28 @@ export async function startDevServer({
       if (req.method === 'POST' && url.pathname === '/support/submit') {
         return await submit(req, res, cors);
       }
-      const match = /^\/support\/ticket\/([^/]+)$/.exec(url.pathname);
-      if (req.method === 'GET' && match) {
+      const resolve = /^\/_dev\/tickets\/([^/]+)\/resolve$/.exec(url.pathname);
+      if (req.method === 'POST' && resolve) {
+        const entry = tickets.get(decodeURIComponent(resolve[1]));
+        if (!entry) return sendJson(res, 404, { error: 'not_found', message: 'No ticket has this ID.' }, cors);
+        setStatus(entry.ticket, 'resolved', 'resolved', 'Resolved');
+        return sendJson(res, 200, { status: 'resolved' }, cors);
+      }
+      if (req.method === 'GET' && url.pathname === '/support/config') {
+        return sendJson(res, 200, { challenge: null }, cors);
+      }
+      const match = /^\/support\/ticket\/([^/]+)(\/messages)?$/.exec(url.pathname);
+      if (match) {
         const entry = tickets.get(decodeURIComponent(match[1]));
-        if (!entry) return sendJson(res, 404, { error: 'not_found', message: 'We could not find that ticket.' }, cors);
-        return sendJson(res, 200, entry.ticket, cors);
+        if (!entry) return sendJson(res, 404, { error: 'not_found', message: 'No ticket has this ID.' }, cors);
+        const key = presentedKey(req, url);
+        if (req.method === 'POST' && match[2]) return await followUp(req, res, entry, key, cors);
+        if (req.method === 'GET' && !match[2]) {
+          if (key && key !== entry.key) {
+            return sendJson(res, 403, { error: 'access_denied', message: 'This access key does not open this ticket.' }, cors);
+          }
+          return sendJson(res, 200, ticketView(entry, !!key), cors);
+        }
       }
       return sendJson(res, 404, { error: 'not_found', message: 'Not found.' }, cors);
     } catch (error) {

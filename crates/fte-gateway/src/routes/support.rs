@@ -35,8 +35,8 @@ impl SubmitResponse {
         Self {
             ticket_id: ticket_id.to_string(),
             access_key: key.key,
-            message: "Thank you, we received your request. Keep this page's link to follow \
-                      the conversation and reply; we will also answer by email."
+            message: "Thank you, we received your request. We will answer on this page and by \
+                      email."
                 .to_owned(),
             estimated_response_time: estimate.text.clone(),
             estimate,
