@@ -11,6 +11,7 @@
 pub mod conversations;
 pub mod customers;
 pub mod escalations;
+pub mod failure;
 pub mod gmail_sync;
 pub mod knowledge;
 pub mod messages;
@@ -22,6 +23,7 @@ pub mod rates;
 pub mod testing;
 pub mod tickets;
 
+pub use failure::FailureKind;
 pub use pool::{StoreError, connect, is_unreachable, ping, record_pool_metrics};
 pub use sqlx::PgPool;
 
