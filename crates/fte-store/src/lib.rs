@@ -12,6 +12,7 @@ pub mod audit;
 pub mod conversations;
 pub mod customers;
 pub mod escalations;
+pub mod failure;
 pub mod gmail_sync;
 pub mod knowledge;
 pub mod messages;
@@ -23,6 +24,7 @@ pub mod rates;
 pub mod testing;
 pub mod tickets;
 
+pub use failure::FailureKind;
 pub use pool::{StoreError, connect, is_unreachable, ping, record_pool_metrics};
 pub use sqlx::PgPool;
 
