@@ -81,6 +81,9 @@ rust_tests() {
 
 kb_check() {
   python3 scripts/check_kb.py
+  # The evaluation tickets: facts cited exist, must-include strings are
+  # verbatim, and the tuning/held-out split is the committed one.
+  python3 context/eval/split.py
 }
 
 web_form_tests() {
@@ -109,7 +112,7 @@ web_form_e2e() {
   DATABASE_URL="$url" "$FTE_TARGET_DIR"/debug/fte kb import >/dev/null
   DATABASE_URL="$url" API_PORT="$port" LOG_FORMAT=json \
     CORS_ALLOWED_ORIGINS="http://allowed.test:$host_port" \
-    STAFF_API_KEY_HASHES="$(printf %s "$staff_key" | sha256sum | cut -d' ' -f1)" \
+    STAFF_API_KEYS="e2e:$(printf %s "$staff_key" | sha256sum | cut -d' ' -f1)" \
     "$FTE_TARGET_DIR"/debug/fte run >"$work/fte.log" 2>&1 &
   local pid=$!
   local ok=0
@@ -143,7 +146,7 @@ scale_short() {
 
 stage "toolchain" require_toolchain
 stage "PostgreSQL + pgvector, embedding model" prepare_services
-stage "knowledge base check" kb_check
+stage "knowledge base and evaluation tickets check" kb_check
 stage "Rust tests (real PostgreSQL and Kafka-protocol broker)" rust_tests
 if [ "$QUICK" -eq 0 ]; then
   stage "binaries for the scale profile" cargo build --locked -p fte-cli -p fte-gateway -p fte-worker -p fte-fakes

@@ -8,9 +8,11 @@
 //!
 //! It must not know about Kafka, HTTP or the agent: it stores and reads rows.
 
+pub mod audit;
 pub mod conversations;
 pub mod customers;
 pub mod escalations;
+pub mod failure;
 pub mod gmail_sync;
 pub mod knowledge;
 pub mod messages;
@@ -23,6 +25,7 @@ pub mod testing;
 pub mod tickets;
 pub mod web_threads;
 
+pub use failure::FailureKind;
 pub use pool::{StoreError, connect, is_unreachable, ping, record_pool_metrics};
 pub use sqlx::PgPool;
 

@@ -35,7 +35,13 @@ pub fn router(state: AppState) -> Router {
             post(support::submit).layer(limit_submit()),
         )
         .route("/support/config", get(widget::config))
-        .route("/support/ticket/{ticket_id}", get(ticket::ticket_status))
+        .route(
+            "/support/ticket/{ticket_id}",
+            get(ticket::ticket_status).layer(middleware::from_fn_with_state(
+                state.clone(),
+                ratelimit::limit_status,
+            )),
+        )
         .route(
             "/support/ticket/{ticket_id}/messages",
             post(thread::post_message).layer(limit_submit()),
@@ -57,7 +63,11 @@ pub fn router(state: AppState) -> Router {
         .route("/escalations", get(escalations::list))
         .route("/escalations/{id}/assign", post(escalations::assign))
         .route("/escalations/{id}/resolve", post(escalations::resolve))
-        .route("/conversations/{id}/reply", post(staff_reply::reply));
+        .route("/conversations/{id}/reply", post(staff_reply::reply))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            ratelimit::limit_staff,
+        ));
     Router::new()
         .merge(support)
         .merge(webhooks)

@@ -20,7 +20,8 @@ use serde_json::{Value, json};
 
 use super::{Answer, TestApp, spawn_app};
 
-pub const STAFF: &str = "Ana Ruiz";
+/// The owner of `STAFF_KEY`: who acts on every request made with it.
+pub const STAFF: &str = super::STAFF_NAME;
 pub const BOT_ANSWER: &str = "Open Settings, then Security, and follow the steps.";
 
 /// Escalates a message that asks for a refund; answers anything else. Counts
