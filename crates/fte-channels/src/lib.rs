@@ -14,6 +14,8 @@
 //!   history sync, MIME parsing with quote and signature stripping, threaded
 //!   replies, and Pub/Sub push verification and decoding;
 //! - [`web`]: email notifications for web form replies (Gmail or SMTP);
+//! - [`html`]: the HTML part of our emails, rendered safely from a reply's
+//!   small Markdown subset;
 //! - [`challenge`]: server-side verification of the web form's bot
 //!   challenge (Turnstile or hCaptcha `siteverify`);
 //! - [`ChannelSenders`]: every sender built from settings, guarded, with
@@ -29,6 +31,7 @@
 mod breaker;
 pub mod challenge;
 mod guarded;
+pub mod html;
 pub mod http;
 pub mod outbound;
 mod sender;

@@ -1,6 +1,8 @@
 //! Web form replies. The worker has already stored the reply for the ticket
 //! status page; this sender only tells the customer by email, through the
-//! Gmail mailbox or an SMTP relay (`WEB_REPLY_NOTIFY=gmail|smtp|none`).
+//! Gmail mailbox or an SMTP relay (`WEB_REPLY_NOTIFY=gmail|smtp|none`). The
+//! reply is written in the status page's Markdown subset, so the email
+//! carries it as plain text with its HTML rendering beside it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,12 +10,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use fte_domain::Channel;
 use fte_runtime::settings::{WebReplyNotify, WebReplySettings};
-use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
-use lettre::message::{Mailbox as LettreMailbox, Message};
+use lettre::message::header::{Header, HeaderName, HeaderValue};
+use lettre::message::{Mailbox as LettreMailbox, Message, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use secrecy::ExposeSecret;
 
-use crate::gmail::{GmailSender, REPLY_ID_HEADER, reply_subject};
+use crate::gmail::{EmailBody, GmailSender, REPLY_ID_HEADER, reply_subject};
 use crate::{OutboundReply, Recipient, ReplySender, SendError, SendReceipt};
 
 /// Where notifications go out.
@@ -63,7 +65,7 @@ impl SmtpNotifier {
         to: &str,
         subject: &str,
         reply_id: &str,
-        body: String,
+        body: EmailBody,
     ) -> Result<(), SendError> {
         let to: LettreMailbox = to.parse().map_err(|_| SendError::Permanent {
             reason: "recipient is not a valid address".into(),
@@ -73,8 +75,7 @@ impl SmtpNotifier {
             .to(to)
             .subject(subject)
             .header(ReplyIdHeader(reply_id.to_owned()))
-            .header(ContentType::TEXT_PLAIN)
-            .body(body)
+            .multipart(MultiPart::alternative_plain_html(body.text, body.html))
             .map_err(|_| SendError::Permanent {
                 reason: "notification could not be built".into(),
             })?;
@@ -189,6 +190,7 @@ impl ReplySender for WebReplySender {
             });
         }
         let subject = Self::subject(reply);
+        let body = EmailBody::of_markdown(&body);
         let ids = match &self.notifier {
             Notifier::Gmail(gmail) => {
                 gmail

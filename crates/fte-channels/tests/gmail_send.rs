@@ -79,6 +79,44 @@ async fn a_long_reply_is_sent_as_several_emails_in_the_customers_thread() {
 }
 
 #[tokio::test]
+async fn an_email_carries_its_html_rendering_with_lists_and_links() {
+    let (fake, mailbox) = gmail().await;
+    let sender = GmailSender::new(mailbox);
+    let reply = email_reply(
+        &[
+            "Hi Maria,\n\n1. Open Settings.\n2. Read https://help.orbitask.example/2fa.\n\n<b>not markup</b>\n— Orbitask Support",
+        ],
+        None,
+    );
+
+    sender.send(&reply).await.unwrap();
+
+    let sent = fake.sent();
+    assert!(
+        sent[0]
+            .header("Content-Type")
+            .is_some_and(|t| t.starts_with("multipart/alternative")),
+        "{:?}",
+        sent[0].header("Content-Type")
+    );
+    assert!(
+        sent[0]
+            .body_text()
+            .starts_with("Hi Maria,\r\n\r\n1. Open Settings.")
+    );
+    let html = sent[0].body_html().expect("an HTML part");
+    assert!(html.contains("<li>Open Settings.</li>"), "{html}");
+    assert!(
+        html.contains(
+            r#"<a href="https://help.orbitask.example/2fa">https://help.orbitask.example/2fa</a>."#
+        ),
+        "{html}"
+    );
+    assert!(html.contains("&lt;b&gt;not markup&lt;/b&gt;"), "{html}");
+    assert!(html.contains("Orbitask Support"), "{html}");
+}
+
+#[tokio::test]
 async fn a_subject_that_already_starts_with_re_gets_no_second_re() {
     let (fake, mailbox) = gmail().await;
     let sender = GmailSender::new(mailbox);

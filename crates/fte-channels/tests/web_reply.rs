@@ -28,7 +28,9 @@ async fn web_replies_are_notified_through_gmail_and_reconciled_from_sent() {
         mailbox,
         Channel::WebForm,
     ))));
-    let reply = web_reply("Hello Maria,\nYour workspace is restored.\nTicket: T-1042");
+    let reply = web_reply(
+        "Hello Maria,\n\nYour workspace is **restored**. See [the guide](https://help.orbitask.example/restore).",
+    );
 
     let receipt = sender.send(&reply).await.unwrap();
 
@@ -39,7 +41,19 @@ async fn web_replies_are_notified_through_gmail_and_reconciled_from_sent() {
         sent[0].header("Subject").as_deref(),
         Some("Your Orbitask support request (Ticket: T-1042)")
     );
-    assert!(sent[0].body_text().contains("Your workspace is restored."));
+    let text = sent[0].body_text();
+    assert!(
+        text.contains(
+            "Your workspace is restored. See the guide (https://help.orbitask.example/restore)."
+        ),
+        "the text part reads the Markdown as plain text: {text}"
+    );
+    let html = sent[0].body_html().expect("an HTML part");
+    assert!(html.contains("<strong>restored</strong>"), "{html}");
+    assert!(
+        html.contains(r#"<a href="https://help.orbitask.example/restore">the guide</a>"#),
+        "{html}"
+    );
     assert_eq!(sent[0].header("In-Reply-To"), None, "a new conversation");
     let found = sender.reconcile(&reply).await.unwrap().unwrap();
     assert_eq!(found.provider_message_ids, receipt.provider_message_ids);
@@ -55,7 +69,7 @@ async fn web_replies_are_notified_through_an_smtp_relay() {
     )
     .unwrap();
     let sender = WebReplySender::new(Notifier::Smtp(Box::new(notifier)));
-    let reply = web_reply("Hello Maria,\nDone.\nTicket: T-1042");
+    let reply = web_reply("Hello Maria,\n\n1. Open **Settings**.\n2. Done.");
 
     sender.send(&reply).await.unwrap();
 
@@ -68,7 +82,20 @@ async fn web_replies_are_notified_through_an_smtp_relay() {
             .data
             .contains(&format!("X-FTE-Reply-Id: {}", reply.idempotency_key))
     );
-    assert!(messages[0].data.contains("Done."));
+    let data = &messages[0].data;
+    assert!(data.contains("multipart/alternative"), "{data}");
+    assert!(
+        data.contains("text/plain") && data.contains("text/html"),
+        "{data}"
+    );
+    assert!(
+        data.contains("1. Open Settings.\r\n2. Done."),
+        "the text part without the Markdown marks: {data}"
+    );
+    assert!(
+        data.contains("<li>Open <strong>Settings</strong>.</li>"),
+        "the HTML part renders the list and the bold: {data}"
+    );
     assert!(matches!(
         sender.reconcile(&reply).await,
         Err(SendError::Unknown { .. })

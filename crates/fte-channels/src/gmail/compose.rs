@@ -1,6 +1,7 @@
 //! Writing a reply as an RFC 2822 message: threading headers, our
-//! `X-FTE-Reply-Id` for reconciliation, and a UTF-8 text/plain body in
-//! base64 so any character survives any relay.
+//! `X-FTE-Reply-Id` for reconciliation, and a UTF-8 text/plain body — with
+//! its HTML rendering beside it as multipart/alternative when there is one —
+//! in base64 so any character survives any relay.
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE};
@@ -32,6 +33,8 @@ pub struct ReplyEmail<'a> {
     pub part: (usize, usize),
     /// The body text.
     pub body: &'a str,
+    /// The same body as an HTML document, sent as the alternative part.
+    pub html: Option<&'a str>,
     /// The Date header.
     pub date: DateTime<Utc>,
 }
@@ -118,18 +121,44 @@ pub fn compose(email: &ReplyEmail<'_>) -> String {
     ));
     headers.push(format!("{REPLY_PART_HEADER}: {part}/{total}"));
     headers.push("MIME-Version: 1.0".into());
-    headers.push("Content-Type: text/plain; charset=UTF-8".into());
-    headers.push("Content-Transfer-Encoding: base64".into());
+    let mut out = String::new();
+    match email.html {
+        None => {
+            headers.push("Content-Type: text/plain; charset=UTF-8".into());
+            headers.push("Content-Transfer-Encoding: base64".into());
+            out.push_str(&headers.join("\r\n"));
+            out.push_str("\r\n\r\n");
+            push_base64(&mut out, email.body);
+        }
+        Some(html) => {
+            // base64 never contains "-", so the boundary cannot occur in a part.
+            let boundary = format!("fte-alt-{}-{part}", header_token(email.reply_id));
+            headers.push(format!(
+                "Content-Type: multipart/alternative; boundary=\"{boundary}\""
+            ));
+            out.push_str(&headers.join("\r\n"));
+            out.push_str("\r\n\r\n");
+            for (content_type, text) in [("text/plain", email.body), ("text/html", html)] {
+                out.push_str(&format!(
+                    "--{boundary}\r\nContent-Type: {content_type}; charset=UTF-8\r\n\
+                     Content-Transfer-Encoding: base64\r\n\r\n"
+                ));
+                push_base64(&mut out, text);
+            }
+            out.push_str(&format!("--{boundary}--\r\n"));
+        }
+    }
+    out
+}
 
-    let body = email.body.replace("\r\n", "\n").replace('\n', "\r\n");
+/// `text` with CRLF line endings, base64 in 76-character lines.
+fn push_base64(out: &mut String, text: &str) {
+    let body = text.replace("\r\n", "\n").replace('\n', "\r\n");
     let encoded = STANDARD.encode(body.as_bytes());
-    let mut out = headers.join("\r\n");
-    out.push_str("\r\n\r\n");
     for chunk in encoded.as_bytes().chunks(76) {
         out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
         out.push_str("\r\n");
     }
-    out
 }
 
 /// The message as Gmail's `raw` field wants it: base64url.

@@ -21,6 +21,7 @@ pub use jwks::JwksCache;
 pub use mailbox::{GmailConfig, GmailConfigError, Mailbox, WATCH_RENEWAL_INTERVAL};
 pub use parse::{MailParseError, ParsedEmail, parse_raw_email};
 pub use push::{GmailNotification, PubSubVerifier, PushAuthMode, PushError, decode_push};
+pub(crate) use sender::EmailBody;
 pub use sender::GmailSender;
 pub use strip::{strip_reply_html, strip_reply_text};
 

@@ -15,6 +15,34 @@ use crate::{EmailThread, OutboundReply, Recipient, ReplySender, SendError, SendR
 const RECONCILE_SENT_QUERY: &str = "in:sent newer_than:2d";
 const RECONCILE_SENT_MAX: u32 = 50;
 
+/// One email's body: the text part and its HTML rendering.
+pub(crate) struct EmailBody {
+    /// text/plain.
+    pub(crate) text: String,
+    /// text/html.
+    pub(crate) html: String,
+}
+
+impl EmailBody {
+    /// A reply written as plain text (the email channel's format), with
+    /// its lists and addresses rendered as HTML beside it.
+    pub(crate) fn of_text(text: &str) -> Self {
+        Self {
+            text: text.to_owned(),
+            html: crate::html::email_document(text),
+        }
+    }
+
+    /// A reply written in the Markdown subset (the web form's format): the
+    /// text part reads it as plain text, the HTML part renders it.
+    pub(crate) fn of_markdown(markdown: &str) -> Self {
+        Self {
+            text: fte_domain::format::markdown_to_plain(markdown),
+            html: crate::html::email_document(markdown),
+        }
+    }
+}
+
 /// The email [`ReplySender`] (also used for web form notifications).
 pub struct GmailSender {
     mailbox: Arc<Mailbox>,
@@ -43,10 +71,10 @@ impl GmailSender {
         subject: &str,
         thread: Option<&EmailThread>,
         reply_id: &str,
-        parts: &[String],
+        parts: &[EmailBody],
     ) -> Result<Vec<String>, SendError> {
         let mut ids = Vec::with_capacity(parts.len());
-        for (i, body) in parts.iter().enumerate() {
+        for (i, part) in parts.iter().enumerate() {
             let message = compose(&ReplyEmail {
                 from: self.mailbox.address(),
                 from_name: self.mailbox.from_name(),
@@ -55,7 +83,8 @@ impl GmailSender {
                 thread,
                 reply_id,
                 part: (i + 1, parts.len()),
-                body,
+                body: &part.text,
+                html: Some(&part.html),
                 date: Utc::now(),
             });
             let sent = self
@@ -153,13 +182,14 @@ impl ReplySender for GmailSender {
             .subject
             .as_deref()
             .unwrap_or("Your Orbitask support request");
+        let bodies: Vec<EmailBody> = reply.parts.iter().map(|p| EmailBody::of_text(p)).collect();
         let ids = self
             .send_emails(
                 to,
                 subject,
                 reply.thread.as_ref(),
                 &reply.idempotency_key,
-                &reply.parts,
+                &bodies,
             )
             .await?;
         Ok(SendReceipt {

@@ -45,23 +45,70 @@ impl StoredMessage {
             .map(|(_, v)| v)
     }
 
-    /// The decoded text/plain body of a message we sent (base64 or plain).
+    /// The decoded text/plain body of a message we sent (base64 or plain;
+    /// the text part of a multipart/alternative message).
     pub fn body_text(&self) -> String {
+        self.part("text/plain").unwrap_or_default()
+    }
+
+    /// The decoded text/html part of a message we sent, if it has one.
+    pub fn body_html(&self) -> Option<String> {
+        self.part("text/html")
+    }
+
+    fn part(&self, wanted: &str) -> Option<String> {
+        let content_type = self
+            .header("Content-Type")
+            .unwrap_or_else(|| "text/plain".to_owned());
         let normalised = self.raw.replace("\r\n", "\n");
+        let Some(boundary) = boundary_of(&content_type) else {
+            return content_type
+                .to_ascii_lowercase()
+                .starts_with(wanted)
+                .then(|| decode_section(&normalised, self.header("Content-Transfer-Encoding")));
+        };
         let body = normalised.split_once("\n\n").map(|(_, b)| b).unwrap_or("");
-        let b64 = self
-            .header("Content-Transfer-Encoding")
-            .is_some_and(|v| v.eq_ignore_ascii_case("base64"));
-        if b64 {
-            let compact: String = body.split_whitespace().collect();
-            base64::engine::general_purpose::STANDARD
-                .decode(compact)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .unwrap_or_default()
-        } else {
-            body.to_owned()
-        }
+        body.split(&format!("--{boundary}"))
+            .map(|section| section.trim_start_matches('\n'))
+            .find(|section| {
+                header_in(section, "Content-Type")
+                    .is_some_and(|t| t.to_ascii_lowercase().starts_with(wanted))
+            })
+            .map(|section| decode_section(section, header_in(section, "Content-Transfer-Encoding")))
+    }
+}
+
+/// The `boundary` parameter of a multipart Content-Type.
+fn boundary_of(content_type: &str) -> Option<String> {
+    if !content_type.to_ascii_lowercase().starts_with("multipart/") {
+        return None;
+    }
+    content_type.split(';').find_map(|param| {
+        let (name, value) = param.trim().split_once('=')?;
+        name.eq_ignore_ascii_case("boundary")
+            .then(|| value.trim_matches('"').to_owned())
+    })
+}
+
+fn header_in(section: &str, name: &str) -> Option<String> {
+    headers_of(section)
+        .into_iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
+}
+
+/// The body of a message or part (after its headers), decoded.
+fn decode_section(section: &str, encoding: Option<String>) -> String {
+    let body = section.split_once("\n\n").map(|(_, b)| b).unwrap_or("");
+    if encoding.is_some_and(|v| v.eq_ignore_ascii_case("base64")) {
+        let compact: String = body.split_whitespace().collect();
+        base64::engine::general_purpose::STANDARD
+            .decode(compact)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .unwrap_or_default()
+    } else {
+        body.to_owned()
     }
 }
 
