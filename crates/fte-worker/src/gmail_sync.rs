@@ -23,9 +23,10 @@
 //! Notifications are processed one at a time: they are keyed by mailbox,
 //! and one mailbox's syncs serialise on its row lock anyway. Offsets are
 //! stored only after the sync committed or the notification was
-//! dead-lettered (another mailbox, undecodable, or a permanent provider
-//! error); transient failures are retried with backoff. Logs never carry
-//! the mailbox address.
+//! dead-lettered (another mailbox, undecodable, a permanent provider or
+//! database error, or transient failures past the retry budget — the next
+//! notification syncs from the stored id anyway). Logs never carry the
+//! mailbox address.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,6 +47,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::consumer::{ConsumerConfig, ConsumerError};
 use crate::events::{EventSink, relay_soon};
+use crate::retry::Retried;
 use crate::sequential;
 
 /// The consumer group of the Gmail sync.
@@ -100,7 +102,7 @@ impl SyncError {
     /// dead-lettered — the next notification syncs from the stored id.
     pub fn is_transient(&self) -> bool {
         match self {
-            SyncError::Store(_) => true,
+            SyncError::Store(error) => error.is_transient(),
             SyncError::Gmail(GmailError::Provider(SendError::Permanent { .. })) => false,
             SyncError::Gmail(GmailError::Provider(_)) => true,
             SyncError::Gmail(GmailError::Auth(_) | GmailError::Malformed(_)) => true,
@@ -111,12 +113,21 @@ impl SyncError {
     /// A short kind for dead-letter headers and logs.
     pub fn kind(&self) -> &'static str {
         match self {
-            SyncError::Store(_) => "database",
+            SyncError::Store(error) => error.failure_kind().as_str(),
             SyncError::Gmail(GmailError::Provider(_)) => "gmail_provider",
             SyncError::Gmail(GmailError::Auth(_)) => "gmail_auth",
             SyncError::Gmail(GmailError::Malformed(_)) => "gmail_malformed",
             SyncError::Gmail(GmailError::NotFound) => "gmail_not_found",
             SyncError::Gmail(GmailError::HistoryTooOld) => "gmail_history_too_old",
+        }
+    }
+
+    /// A readable, content-free reason (the provider's errors carry status
+    /// codes and API reasons, never mail content).
+    pub fn reason(&self) -> String {
+        match self {
+            SyncError::Store(error) => error.reason(),
+            SyncError::Gmail(error) => error.to_string(),
         }
     }
 }
@@ -311,49 +322,87 @@ async fn process(
         match serde_json::from_slice(message.payload().unwrap_or_default()) {
             Ok(event) => event,
             Err(_) => {
-                return dead_letter(publisher, config, message, "undecodable", shutdown).await;
+                let reason = "the payload is not a gmail.notification event";
+                return dead_letter(publisher, config, message, "undecodable", reason, shutdown)
+                    .await;
             }
         };
     if event.event_type != NOTIFICATION_EVENT {
-        return dead_letter(publisher, config, message, "unknown_event_type", shutdown).await;
+        let reason = "the event type is not gmail.notification";
+        return dead_letter(
+            publisher,
+            config,
+            message,
+            "unknown_event_type",
+            reason,
+            shutdown,
+        )
+        .await;
     }
     if !sync.owns(&event.payload.email_address) {
-        return dead_letter(publisher, config, message, "foreign_mailbox", shutdown).await;
+        let reason = "the notification is about another mailbox";
+        return dead_letter(
+            publisher,
+            config,
+            message,
+            "foreign_mailbox",
+            reason,
+            shutdown,
+        )
+        .await;
     }
-    let mut delay = config.retry_base;
-    loop {
-        match sync.sync().await {
-            Ok(synced) => {
-                tracing::info!(
-                    channel = "email",
-                    event.id = %event.event_id,
-                    notification.history_id = event.payload.history_id,
-                    history.from = synced.from_history_id,
-                    history.id = synced.history_id,
-                    messages = synced.messages,
-                    full_sync = synced.full_sync,
-                    "Gmail mailbox synced"
-                );
-                return true;
-            }
-            Err(error) if error.is_transient() => {
+    let retried = config
+        .retry
+        .run(
+            shutdown,
+            || sync.sync(),
+            SyncError::is_transient,
+            |error, attempt, delay| {
                 tracing::warn!(
                     event.id = %event.event_id,
+                    error.kind = error.kind(),
                     error = %error,
+                    attempt,
                     retry_in_ms = delay.as_millis() as u64,
                     "Gmail sync failed; retrying"
                 );
-                if !sequential::pause(shutdown, delay).await {
-                    return false;
-                }
-                delay = (delay * 2).min(config.retry_max);
-            }
-            Err(error) => {
-                tracing::error!(event.id = %event.event_id, error = %error, "Gmail sync failed permanently");
-                return dead_letter(publisher, config, message, error.kind(), shutdown).await;
-            }
+            },
+        )
+        .await;
+    let (error, reason) = match retried {
+        Retried::Done(synced) => {
+            tracing::info!(
+                channel = "email",
+                event.id = %event.event_id,
+                notification.history_id = event.payload.history_id,
+                history.from = synced.from_history_id,
+                history.id = synced.history_id,
+                messages = synced.messages,
+                full_sync = synced.full_sync,
+                "Gmail mailbox synced"
+            );
+            return true;
         }
-    }
+        Retried::Stopped => return false,
+        Retried::Permanent(error) => {
+            let reason = error.reason();
+            (error, reason)
+        }
+        Retried::Exhausted {
+            last,
+            attempts,
+            elapsed,
+        } => {
+            let reason = format!(
+                "still failing after {attempts} attempts in {} s: {}",
+                elapsed.as_secs(),
+                last.reason()
+            );
+            (last, reason)
+        }
+    };
+    tracing::error!(event.id = %event.event_id, error.kind = error.kind(), error = %error, "Gmail sync failed; dead-lettering the notification");
+    dead_letter(publisher, config, message, error.kind(), &reason, shutdown).await
 }
 
 /// Copies the notification to `fte.dlq` with its origin, retrying while the
@@ -362,7 +411,8 @@ async fn dead_letter(
     publisher: &KafkaPublisher,
     config: &ConsumerConfig,
     message: &OwnedMessage,
-    error: &str,
+    kind: &str,
+    reason: &str,
     shutdown: &CancellationToken,
 ) -> bool {
     // The key is the mailbox address: keep it out of the dead letter's key.
@@ -371,8 +421,8 @@ async fn dead_letter(
         config,
         message,
         Some(topics::EMAIL_INBOUND),
-        error,
-        "Gmail notification",
+        kind,
+        reason,
         shutdown,
     )
     .await

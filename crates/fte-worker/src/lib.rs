@@ -55,6 +55,7 @@ mod outcome;
 mod pre_agent;
 pub mod rates;
 pub mod reply;
+pub mod retry;
 pub mod schedule;
 pub mod sender;
 mod sequential;

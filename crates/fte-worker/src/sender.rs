@@ -277,7 +277,7 @@ impl ChannelSender {
         tx.commit().await?;
         fte_runtime::metrics::global()
             .dlq_messages
-            .with_label_values(&["reply_outbox"])
+            .with_label_values(&["reply_outbox", "send_failed"])
             .inc();
         tracing::error!(
             conversation.id = %row.conversation_id,

@@ -137,6 +137,8 @@ impl Worker {
         let mut consumer = ConsumerConfig::new(kafka.consumer_group.clone());
         consumer.concurrency = settings.concurrency;
         consumer.shutdown_grace = Duration::from_secs(settings.shutdown_grace_secs);
+        consumer.retry.max_attempts = settings.retry_max_attempts;
+        consumer.retry.max_elapsed = Duration::from_secs(settings.retry_max_secs);
         let probe_addr = format!("{}:{}", settings.metrics_host, settings.metrics_port)
             .parse()
             .map_err(|_| SettingsError::Invalid {
@@ -330,6 +332,7 @@ pub async fn run(worker: Worker, shutdown: CancellationToken) -> Result<(), Star
 
     let mut collector_config = ConsumerConfig::new(collector::GROUP);
     collector_config.shutdown_grace = consumer_config.shutdown_grace;
+    collector_config.retry = consumer_config.retry;
     let collector_run = collector::run(
         ctx.pool.clone(),
         bootstrap.clone(),
@@ -366,6 +369,7 @@ pub async fn run(worker: Worker, shutdown: CancellationToken) -> Result<(), Star
     let gmail_task = gmail.map(|sync| {
         let mut config = ConsumerConfig::new(gmail_sync::GROUP);
         config.shutdown_grace = consumer_config.shutdown_grace;
+        config.retry = consumer_config.retry;
         let (bootstrap, publisher, stop) = (bootstrap.clone(), publisher.clone(), shutdown.clone());
         tokio::spawn(async move {
             // The first renewal comes a day after a successful start, or

@@ -345,7 +345,7 @@ async fn a_notification_delivered_twice_yields_exactly_one_ticket_inbound_event_
 
     let shutdown = CancellationToken::new();
     let mut config = ConsumerConfig::new(gmail_sync::GROUP);
-    config.retry_base = Duration::from_millis(50);
+    config.retry.base = Duration::from_millis(50);
     let bootstrap = Arc::new(bootstrap);
     let task = tokio::spawn({
         let (bootstrap, publisher, stop) = (bootstrap.clone(), publisher.clone(), shutdown.clone());

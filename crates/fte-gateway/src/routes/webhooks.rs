@@ -185,7 +185,8 @@ pub async fn gmail(
                     &body,
                     &[
                         (dlq_headers::TOPIC, "webhooks.gmail"),
-                        (dlq_headers::ERROR, &reason),
+                        (dlq_headers::ERROR, "malformed_push"),
+                        (dlq_headers::REASON, &reason),
                     ],
                 )
                 .await
@@ -195,7 +196,7 @@ pub async fn gmail(
                 })?;
             fte_runtime::metrics::global()
                 .dlq_messages
-                .with_label_values(&["webhooks.gmail"])
+                .with_label_values(&["webhooks.gmail", "malformed_push"])
                 .inc();
             tracing::warn!(channel = "email", reason = %reason, "malformed Gmail push acknowledged and dead-lettered");
             return Ok(Json(Acknowledged {

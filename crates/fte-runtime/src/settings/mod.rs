@@ -19,7 +19,10 @@ pub use api::ApiSettings;
 pub use channels::{GmailSettings, TwilioSettings, WebReplyNotify, WebReplySettings};
 pub use database::DatabaseSettings;
 pub use kafka::{DEFAULT_BROKER_ADDRESS_FILE, KafkaSettings};
-pub use worker::WorkerSettings;
+pub use worker::{
+    DEFAULT_RETRY_MAX_ATTEMPTS, DEFAULT_RETRY_MAX_SECS, DEFAULT_STUCK_PARTITION_SECS,
+    WorkerSettings,
+};
 
 use std::fmt;
 use std::str::FromStr;
