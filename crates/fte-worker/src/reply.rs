@@ -146,7 +146,13 @@ pub async fn queue(conn: &mut PgConnection, reply: &QueuedReply<'_>) -> Result<U
     if reply.parts.is_empty() {
         return Err(HandleError::Invalid("a reply without any text"));
     }
-    let content = reply.parts.join("\n\n");
+    // A model's text can hold anything; the database refuses a NUL.
+    let parts: Vec<String> = reply
+        .parts
+        .iter()
+        .map(|part| fte_domain::text::without_nul(part))
+        .collect();
+    let content = parts.join("\n\n");
     let (tokens, latency, tool_calls) = match reply.agent {
         Some(outcome) => (
             Some(i32::try_from(outcome.tokens_used).unwrap_or(i32::MAX)),
@@ -169,7 +175,7 @@ pub async fn queue(conn: &mut PgConnection, reply: &QueuedReply<'_>) -> Result<U
             tokens_used: tokens,
             latency_ms: latency,
             tool_calls,
-            metadata: json!({ "parts": reply.parts.len() }),
+            metadata: json!({ "parts": parts.len() }),
         },
     )
     .await?;
@@ -177,7 +183,7 @@ pub async fn queue(conn: &mut PgConnection, reply: &QueuedReply<'_>) -> Result<U
         channel,
         to,
         subject: outbound::reply_subject(channel, reply.message.subject.as_deref()),
-        parts: reply.parts.to_vec(),
+        parts,
         thread: outbound::email_thread(channel, &reply.message.metadata),
         idempotency_key: message_id.to_string(),
         last_inbound_at: Some(reply.message.received_at),
