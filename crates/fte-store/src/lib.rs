@@ -11,6 +11,7 @@
 pub mod conversations;
 pub mod customers;
 pub mod escalations;
+pub mod event_outbox;
 pub mod failure;
 pub mod gmail_sync;
 pub mod knowledge;
