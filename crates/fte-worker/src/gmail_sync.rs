@@ -2,12 +2,13 @@
 //! gateway's `gmail.notification` events into `ticket.inbound` events.
 //!
 //! A Pub/Sub push only says "the mailbox changed, its history id is now N".
-//! [`GmailSync::sync`] therefore ignores N and, in one transaction, locks the
-//! mailbox's `gmail_sync_state` row, lists the history from the id *we*
-//! stored (Gmail's advice: a notification's id is already past the change
-//! it announces), writes one `ticket.inbound` event per new customer email
-//! to the event outbox, stores the new history id and commits; the events
-//! are then published like every other outbox event. Each event's
+//! [`GmailSync::sync`] therefore ignores N, lists the history from the id
+//! *we* stored (Gmail's advice: a notification's id is already past the
+//! change it announces) holding no transaction, then in one short
+//! transaction locks the mailbox's `gmail_sync_state` row, writes one
+//! `ticket.inbound` event per new customer email to the event outbox and
+//! stores the newer of the two history ids; the events are then published
+//! like every other outbox event. Each event's
 //! `channel_message_id` is the Gmail message id, so a message synced twice
 //! (a crash after the commit, overlapping full syncs) is a no-op in
 //! [`handle_event`](crate::handle_event).
@@ -167,8 +168,9 @@ impl GmailSync {
     /// Syncs the mailbox from its stored history id (see the module doc),
     /// then publishes the new events. Nothing is stored when it fails.
     pub async fn sync(&self) -> Result<Synced, SyncError> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
-        let stored = gmail_sync::lock_history_id(&mut tx, &self.key).await?;
+        // Gmail is asked outside any transaction: a slow API never holds a
+        // connection or the mailbox's lock.
+        let stored = gmail_sync::history_id(&self.pool, &self.key).await?;
         let (emails, latest, full_sync) = if stored == gmail_sync::NEVER_SYNCED {
             let (emails, latest) = self.mailbox.recent_inbox(RECENT_INBOX_LIMIT).await?;
             (emails, latest, true)
@@ -187,10 +189,13 @@ impl GmailSync {
             }
         };
         let messages = emails.len();
+        let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
+        // A sync that committed meanwhile may have moved the id on.
+        let current = gmail_sync::lock_history_id(&mut tx, &self.key).await?;
         for email in emails {
             enqueue_inbound(&mut tx, email).await?;
         }
-        let history_id = latest.max(stored);
+        let history_id = latest.max(current);
         gmail_sync::store_history_id(&mut *tx, &self.key, history_id).await?;
         tx.commit().await.map_err(StoreError::from)?;
         relay_soon(&self.pool, self.events.as_ref()).await;

@@ -793,7 +793,16 @@ async fn the_agent_holds_no_database_connection_while_it_thinks() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    let in_use = small.size() as usize - small.num_idle();
+    // Every step waits in the agent; a released connection may take a
+    // moment to be back in the pool.
+    let mut in_use = usize::MAX;
+    for _ in 0..50 {
+        in_use = small.size() as usize - small.num_idle();
+        if in_use == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     assert_eq!(in_use, 0, "no connection is held while the agent thinks");
     let ping: i32 = sqlx::query_scalar("select 1")
         .fetch_one(&small)
