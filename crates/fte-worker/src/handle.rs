@@ -10,8 +10,8 @@
 //!    channel's own id, resolves the
 //!    customer, continues or starts the conversation, stores the message,
 //!    takes its ticket to `processing` and settles what needs no agent (an
-//!    escalated conversation's acknowledgement, the rate limit, WhatsApp
-//!    "MORE");
+//!    escalated conversation's acknowledgement, the rate limit's deferral,
+//!    WhatsApp "MORE");
 //! 2. the agent answers outside any transaction, on a context read from the
 //!    database ([`turn`](crate::turn));
 //! 3. one short transaction writes the outcome, idempotent on the inbound
@@ -63,10 +63,10 @@ pub async fn handle_event(
         Accepted::Duplicate => return Ok(duplicate(channel)),
         Accepted::Settled(handled) => (handled, None),
         Accepted::Agent(turn) => {
-            let outcome = think(ctx, &turn).await?;
-            match finish(ctx, &turn, &outcome).await? {
+            let thought = think(ctx, &turn).await?;
+            match finish(ctx, &turn, &thought).await? {
                 Finished::Duplicate => return Ok(duplicate(channel)),
-                Finished::Done(action) => (turn.handled(action), Some(outcome)),
+                Finished::Done(action) => (turn.handled(action), Some(thought.outcome)),
             }
         }
     };

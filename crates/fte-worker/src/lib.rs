@@ -7,7 +7,8 @@
 //!   message (`accept`: customer identity across channels ([`identity`]),
 //!   the 24-hour conversation, the ticket's state machine, the channel id
 //!   that makes the step idempotent) and settles what needs no agent
-//!   (`pre_agent`); the agent answers outside any transaction (`turn`); a
+//!   (`pre_agent`, [`deferral`] for the rate limit, which defers and never
+//!   drops); the agent answers outside any transaction (`turn`); a
 //!   short transaction writes the outcome (`finish`, idempotent on the
 //!   inbound message id): queued replies ([`reply`]) and events ([`events`],
 //!   through the event outbox).
@@ -44,6 +45,7 @@ pub mod alerts;
 pub mod collector;
 pub mod consumer;
 pub mod context;
+pub mod deferral;
 mod error;
 pub mod events;
 mod finish;
@@ -64,7 +66,8 @@ mod transitions;
 mod turn;
 
 pub use context::{WorkerConfig, WorkerContext};
+pub use deferral::RATE_LIMIT_NOTICE;
 pub use error::HandleError;
 pub use handle::handle_event;
 pub use outcome::{Action, Handled, Outcome};
-pub use pre_agent::{ESCALATED_ACKNOWLEDGEMENT, RATE_LIMIT_NOTICE};
+pub use pre_agent::ESCALATED_ACKNOWLEDGEMENT;

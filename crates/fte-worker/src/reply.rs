@@ -77,12 +77,14 @@ impl ReplyTo<'_> {
         )
     }
 
-    /// Queues `formatted` as a reply by `role` (`agent` or `system`); on
-    /// WhatsApp the deferred rest replaces the conversation's earlier one.
+    /// Queues `formatted` as a reply of `kind` by `role` (`agent` or
+    /// `system`); on WhatsApp the deferred rest replaces the conversation's
+    /// earlier one.
     pub(crate) async fn queue(
         &self,
         conn: &mut PgConnection,
         role: &str,
+        kind: ReplyKind,
         formatted: &FormattedReply,
         agent: Option<&AgentOutcome>,
     ) -> Result<Uuid, HandleError> {
@@ -94,6 +96,7 @@ impl ReplyTo<'_> {
                 conversation_id: self.conversation_id,
                 ticket_id: self.ticket_id,
                 role,
+                kind,
                 parts: &formatted.messages,
                 agent,
             },
@@ -105,6 +108,31 @@ impl ReplyTo<'_> {
                 .await?;
         }
         Ok(id)
+    }
+}
+
+/// What a reply is, recorded as the outbound message's `metadata.kind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplyKind {
+    /// The agent's answer.
+    Answer,
+    /// The acknowledgement of a message in an escalated conversation.
+    EscalationAck,
+    /// The "please wait" notice of a customer over the rate limit.
+    RateLimitNotice,
+    /// The deferred rest of a WhatsApp answer, on "MORE".
+    More,
+}
+
+impl ReplyKind {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReplyKind::Answer => "answer",
+            ReplyKind::EscalationAck => "escalation_ack",
+            ReplyKind::RateLimitNotice => "rate_limit_notice",
+            ReplyKind::More => "more",
+        }
     }
 }
 
@@ -120,6 +148,8 @@ pub struct QueuedReply<'a> {
     pub ticket_id: Uuid,
     /// `agent` or `system`.
     pub role: &'a str,
+    /// What the reply is.
+    pub kind: ReplyKind,
     /// The formatted parts, in order.
     pub parts: &'a [String],
     /// The agent's outcome, for its audit columns.
@@ -175,7 +205,7 @@ pub async fn queue(conn: &mut PgConnection, reply: &QueuedReply<'_>) -> Result<U
             tokens_used: tokens,
             latency_ms: latency,
             tool_calls,
-            metadata: json!({ "parts": parts.len() }),
+            metadata: json!({ "parts": parts.len(), "kind": reply.kind.as_str() }),
         },
     )
     .await?;
