@@ -17,7 +17,8 @@
 //! unreachable, agent down) are retried with backoff within a budget
 //! ([`RetryPolicy`]: `WORKER_RETRY_MAX_ATTEMPTS`, `WORKER_RETRY_MAX_SECS`)
 //! and then dead-lettered too, so no message holds its partition for
-//! longer than the budget. On shutdown the
+//! longer than the budget; a lane that still does not move is reported
+//! by the [`LaneWatch`] (alert, `/ready`, gauge). On shutdown the
 //! reader stops, each lane finishes the message it holds (within the grace
 //! period), offsets are committed synchronously and the producer flushed.
 
@@ -38,6 +39,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::retry::{Retried, RetryPolicy};
+use crate::stall::LaneWatch;
 use crate::{HandleError, WorkerContext, handle_event};
 
 /// How the consumer runs.
@@ -56,15 +58,25 @@ pub struct ConsumerConfig {
     pub lag_interval: Duration,
     /// Messages queued per partition before the partition is paused.
     pub lane_capacity: usize,
+    /// Progress of each partition's lane (stuck partitions raise an alert
+    /// and turn `/ready` false); shared with the probes and the alerts.
+    pub lanes: Arc<LaneWatch>,
 }
 
 impl ConsumerConfig {
     /// Defaults for `group`: concurrency 8, 25 s grace, retries from
     /// 200 ms to 30 s apart, at most 10 attempts within 300 s, lag every
-    /// 15 s, 64 queued messages per partition.
+    /// 15 s, 64 queued messages per partition, a partition stuck after
+    /// 120 s without progress.
     pub fn new(group: impl Into<String>) -> Self {
+        let group = group.into();
         Self {
-            group: group.into(),
+            lanes: Arc::new(LaneWatch::new(
+                group.clone(),
+                topics::TICKETS_INCOMING,
+                Duration::from_secs(fte_runtime::settings::DEFAULT_STUCK_PARTITION_SECS),
+            )),
+            group,
             concurrency: 8,
             shutdown_grace: Duration::from_secs(25),
             retry: RetryPolicy {
@@ -209,6 +221,7 @@ impl Dispatcher {
 
     fn dispatch(&mut self, message: OwnedMessage) {
         let partition = message.partition();
+        self.shared.config.lanes.received(partition);
         if let Some(queue) = self.held.get_mut(&partition) {
             queue.push_back(message);
             return;
@@ -222,6 +235,7 @@ impl Dispatcher {
             // A lane closes only while stopping; the message is redelivered.
             Err(TrySendError::Closed(_)) => {
                 self.lanes.remove(&partition);
+                self.shared.config.lanes.forget(partition);
             }
         }
     }
@@ -279,6 +293,7 @@ async fn lane(shared: Arc<Lanes>, mut rx: mpsc::Receiver<OwnedMessage>) {
             break;
         };
         if process(&shared, &message).await {
+            shared.config.lanes.finished(message.partition());
             if let Err(error) =
                 shared
                     .consumer

@@ -61,6 +61,7 @@ pub mod retry;
 pub mod schedule;
 pub mod sender;
 mod sequential;
+pub mod stall;
 pub mod startup;
 mod transitions;
 mod turn;
