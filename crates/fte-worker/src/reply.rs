@@ -3,7 +3,7 @@
 //!
 //! The payload is an [`OutboundReply`] whose idempotency key is the
 //! outbound message id, so a provider that carries it can be asked later
-//! whether the reply arrived. [`ReplyTo`] is the message being answered as
+//! whether the reply arrived. `ReplyTo` is the message being answered as
 //! every step that answers sees it: it shapes text for the channel (greeting,
 //! ticket line) and queues it; a WhatsApp answer's deferred rest is kept on
 //! the conversation under [`META_DEFERRED`] for a later "MORE".
