@@ -11,6 +11,7 @@
 //!
 //! It must not know about Kafka, HTTP or the agent: it stores and reads rows.
 
+pub mod audit;
 pub mod conversations;
 pub mod customers;
 pub mod escalations;
