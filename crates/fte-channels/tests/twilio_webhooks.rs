@@ -216,7 +216,7 @@ fn a_poisoned_whatsapp_message_is_sanitised_field_by_field() {
         ("From", "whatsapp:+34612345678"),
         ("Body", "how do\0 I export?"),
         ("ProfileName", &format!("\0{long_name}")),
-        ("WaId", "3461\02345678"),
+        ("WaId", "3461\u{0}2345678"),
     ]);
     let message = parse_inbound(&params, Utc::now()).unwrap();
     assert_eq!(message.content, "how do I export?", "Body: NUL removed");
@@ -242,7 +242,7 @@ fn a_poisoned_whatsapp_message_is_sanitised_field_by_field() {
         TwilioParseError::Missing("Body"),
         "a body of NUL characters only is empty"
     );
-    for sid in ["x".repeat(256), "SM\01".to_owned()] {
+    for sid in ["x".repeat(256), "SM\u{0}1".to_owned()] {
         let params = pairs(&[
             ("MessageSid", &sid),
             ("From", "whatsapp:+34612345678"),
