@@ -30,7 +30,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::consumer::{ConsumerConfig, ConsumerError};
-use crate::retry::Retried;
+use crate::retry::Ended;
 use crate::sequential;
 
 /// The collector's consumer group.
@@ -256,25 +256,10 @@ async fn process(
             },
         )
         .await;
-    let (error, reason) = match retried {
-        Retried::Done(_) => return true,
-        Retried::Stopped => return false,
-        Retried::Permanent(error) => {
-            let reason = error.reason();
-            (error, reason)
-        }
-        Retried::Exhausted {
-            last,
-            attempts,
-            elapsed,
-        } => {
-            let reason = format!(
-                "still failing after {attempts} attempts in {} s: {}",
-                elapsed.as_secs(),
-                last.reason()
-            );
-            (last, reason)
-        }
+    let (error, reason) = match retried.ended(StoreError::reason) {
+        Ended::Done(_) => return true,
+        Ended::Stopped => return false,
+        Ended::Failed(error, reason) => (error, reason),
     };
     let kind = error.failure_kind().as_str();
     dead_letter(publisher, config, message, kind, &reason, shutdown).await

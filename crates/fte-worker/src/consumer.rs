@@ -38,7 +38,7 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::retry::{Retried, RetryPolicy};
+use crate::retry::{Ended, RetryPolicy};
 use crate::stall::LaneWatch;
 use crate::{HandleError, WorkerContext, handle_event};
 
@@ -339,38 +339,20 @@ async fn process(shared: &Lanes, message: &OwnedMessage) -> bool {
             },
         )
         .await;
-    match retried {
-        Retried::Done(_) => true,
-        Retried::Stopped => false,
-        Retried::Permanent(error) => {
-            log_dead_letter(message, &error, 1);
-            dead_letter(shared, message, error.kind(), &error.reason()).await
-        }
-        Retried::Exhausted {
-            last,
-            attempts,
-            elapsed,
-        } => {
-            log_dead_letter(message, &last, attempts);
-            let reason = format!(
-                "still failing after {attempts} attempts in {} s: {}",
-                elapsed.as_secs(),
-                last.reason()
+    match retried.ended(HandleError::reason) {
+        Ended::Done(_) => true,
+        Ended::Stopped => false,
+        Ended::Failed(error, reason) => {
+            tracing::error!(
+                partition = message.partition(),
+                offset = message.offset(),
+                error.kind = error.kind(),
+                error = %error,
+                "message cannot be processed; dead-lettering it"
             );
-            dead_letter(shared, message, last.kind(), &reason).await
+            dead_letter(shared, message, error.kind(), &reason).await
         }
     }
-}
-
-fn log_dead_letter(message: &OwnedMessage, error: &HandleError, attempts: u32) {
-    tracing::error!(
-        partition = message.partition(),
-        offset = message.offset(),
-        error.kind = error.kind(),
-        error = %error,
-        attempts,
-        "message cannot be processed; dead-lettering it"
-    );
 }
 
 /// Copies the message to `fte.dlq` with its origin, `kind` and `reason`;

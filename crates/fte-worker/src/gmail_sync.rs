@@ -48,7 +48,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::consumer::{ConsumerConfig, ConsumerError};
 use crate::events::{EventSink, relay_soon};
-use crate::retry::Retried;
+use crate::retry::Ended;
 use crate::sequential;
 
 /// The consumer group of the Gmail sync.
@@ -374,8 +374,8 @@ async fn process(
             },
         )
         .await;
-    let (error, reason) = match retried {
-        Retried::Done(synced) => {
+    let (error, reason) = match retried.ended(SyncError::reason) {
+        Ended::Done(synced) => {
             tracing::info!(
                 channel = "email",
                 event.id = %event.event_id,
@@ -388,23 +388,8 @@ async fn process(
             );
             return true;
         }
-        Retried::Stopped => return false,
-        Retried::Permanent(error) => {
-            let reason = error.reason();
-            (error, reason)
-        }
-        Retried::Exhausted {
-            last,
-            attempts,
-            elapsed,
-        } => {
-            let reason = format!(
-                "still failing after {attempts} attempts in {} s: {}",
-                elapsed.as_secs(),
-                last.reason()
-            );
-            (last, reason)
-        }
+        Ended::Stopped => return false,
+        Ended::Failed(error, reason) => (error, reason),
     };
     tracing::error!(event.id = %event.event_id, error.kind = error.kind(), error = %error, "Gmail sync failed; dead-lettering the notification");
     dead_letter(publisher, config, message, error.kind(), &reason, shutdown).await

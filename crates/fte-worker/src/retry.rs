@@ -43,6 +43,45 @@ pub(crate) enum Retried<T, E> {
     Stopped,
 }
 
+/// How retried work ended, for a caller that dead-letters failures.
+#[derive(Debug)]
+pub(crate) enum Ended<T, E> {
+    /// It succeeded.
+    Done(T),
+    /// Shutdown came while it waited to retry.
+    Stopped,
+    /// It failed for good: the last error, and a readable reason that says
+    /// how many attempts were made when the budget ran out.
+    Failed(E, String),
+}
+
+impl<T, E> Retried<T, E> {
+    /// The outcome with the failure's readable reason: `reason` of the
+    /// error, prefixed by the attempts when the budget ran out.
+    pub(crate) fn ended(self, reason: impl Fn(&E) -> String) -> Ended<T, E> {
+        match self {
+            Retried::Done(done) => Ended::Done(done),
+            Retried::Stopped => Ended::Stopped,
+            Retried::Permanent(error) => {
+                let reason = reason(&error);
+                Ended::Failed(error, reason)
+            }
+            Retried::Exhausted {
+                last,
+                attempts,
+                elapsed,
+            } => {
+                let reason = format!(
+                    "still failing after {attempts} attempts in {} s: {}",
+                    elapsed.as_secs(),
+                    reason(&last)
+                );
+                Ended::Failed(last, reason)
+            }
+        }
+    }
+}
+
 impl RetryPolicy {
     /// Runs `attempt` until it succeeds, fails permanently (`is_transient`
     /// says no), the budget is spent, or `shutdown` comes while waiting.
