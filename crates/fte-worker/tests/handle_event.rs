@@ -1138,3 +1138,42 @@ async fn a_transition_the_state_machine_refuses_writes_no_outcome() {
     assert_eq!(count(&h.pool, "select count(*) from reply_outbox").await, 0);
     assert_eq!(count(&h.pool, "select count(*) from escalations").await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conversation_escalated_while_the_agent_thinks_gets_no_bot_answer() {
+    let h = harness().await;
+    let gate = h.agent.hold();
+    let event = inbound(
+        Channel::Email,
+        "g-race",
+        Some("a@example.com"),
+        None,
+        None,
+        "q",
+    );
+    let step = {
+        let (ctx, event) = (h.ctx.clone(), event.clone());
+        tokio::spawn(async move { handle_event(&ctx, &event).await })
+    };
+    while h.agent.requests().is_empty() {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // Meanwhile another message of the customer was escalated.
+    sqlx::query("update conversations set status = 'escalated'")
+        .execute(&h.pool)
+        .await
+        .unwrap();
+    gate.release();
+
+    let done = handled(step.await.unwrap().unwrap());
+    assert_eq!(done.action, Action::StoredWhileEscalated);
+    assert_eq!(
+        count(&h.pool, "select count(*) from reply_outbox").await,
+        0,
+        "a person owns the conversation: the bot stays silent"
+    );
+    assert_eq!(
+        handle_event(&h.ctx, &event).await.unwrap(),
+        Outcome::Duplicate
+    );
+}
