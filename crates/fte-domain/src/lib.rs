@@ -5,7 +5,8 @@
 //! ([`EmailAddress`], [`PhoneNumber`]), the ticket and conversation state
 //! machines and the customer's wording of a ticket's state
 //! ([`CustomerStatus`]), escalation reasons, the versioned Kafka event
-//! envelope, and the per-channel format limits.
+//! envelope, the per-channel format limits, and text as the CRM can store it
+//! ([`text`]).
 //!
 //! This crate performs no IO: no database, no network, no clock reads outside
 //! of constructors that take `now` explicitly where it matters. It must stay
@@ -19,6 +20,7 @@ pub mod handoff;
 pub mod identity;
 pub mod ids;
 pub mod states;
+pub mod text;
 
 pub use channel::{Channel, ChannelLimits, UnknownChannel};
 pub use customer_status::{CustomerStatus, LatestMessage};

@@ -10,6 +10,7 @@ use super::form::{SubmitRequest, ValidSubmission};
 use crate::error::{AppJson, ErrorBody};
 use crate::estimate::Estimate;
 use crate::ratelimit::ClientIp;
+use crate::submit::SubmitError;
 use crate::ticket_access::{self, NewAccessKey};
 use crate::{ApiError, AppState};
 
@@ -58,7 +59,7 @@ impl SubmitResponse {
     request_body = SubmitRequest,
     responses(
         (status = 200, description = "Accepted: the ticket exists", body = SubmitResponse),
-        (status = 400, description = "Not JSON", body = ErrorBody),
+        (status = 400, description = "Not JSON, or a value the database refuses", body = ErrorBody),
         (status = 403, description = "The bot challenge did not pass (`challenge_failed`)", body = ErrorBody),
         (status = 413, description = "Body over the limit", body = ErrorBody),
         (status = 422, description = "Fields failed validation (each one named)", body = ErrorBody),
@@ -99,7 +100,17 @@ async fn accept(
         .submitter
         .submit(submission, access_key_hash)
         .await
-        .map_err(|_| ApiError::unavailable("The service is temporarily unavailable."))
+        .map_err(|error| match error {
+            // Validation should have caught it; a retry would fail alike.
+            SubmitError::Refused => ApiError::bad_request(
+                "unstorable_submission",
+                "The request holds a value that cannot be stored; check the fields for \
+                 unusual characters.",
+            ),
+            SubmitError::Unavailable | SubmitError::Closed => {
+                ApiError::unavailable("The service is temporarily unavailable.")
+            }
+        })
 }
 
 /// A ticket id from the path, or a 400.
