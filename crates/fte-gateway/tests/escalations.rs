@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use common::handoff::{Handoff, STAFF, deliver, handle, handoff, staff_post};
+use common::handoff::{Handoff, STAFF, deliver, handle, handoff, resolve, staff_post};
 use common::{STAFF_KEY, TestApp, spawn_app};
 use fte_domain::events::InboundSender;
 use fte_domain::format;
@@ -289,13 +289,7 @@ async fn the_handoff_works_through(channel: Channel) {
     assert_eq!((status.as_str(), delivery.as_str()), ("sent", "sent"));
 
     // Resolved: escalation, ticket and conversation; the bot answers again.
-    let resolved = staff_post(
-        app,
-        &format!("/escalations/{escalation}/resolve"),
-        &json!({ "staff": STAFF, "resolution_notes": "Refunded the duplicate charge." }),
-        Some(STAFF_KEY),
-    )
-    .await;
+    let resolved = resolve(app, &escalation).await;
     assert_eq!(resolved.status, 200, "{name}: {}", resolved.text);
     let resolved = resolved.json();
     assert_eq!(resolved["status"], "resolved");

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::handoff::{STAFF, handle, handoff, staff_post};
+use common::handoff::{handle, handoff, resolve};
 use common::{Options, STAFF_KEY, TestApp, spawn_app, spawn_app_with, valid_form};
 use fte_bus::topics;
 use fte_domain::{EscalationReason, EventEnvelope, InboundMessage};
@@ -152,13 +152,7 @@ async fn a_follow_up_is_answered_in_the_same_ticket_and_the_wording_goes_answere
         .await
         .json();
     let escalation = queue["items"][0]["id"].as_str().unwrap();
-    let resolved = staff_post(
-        app,
-        &format!("/escalations/{escalation}/resolve"),
-        &json!({ "staff": STAFF, "resolution_notes": "Refunded the duplicate charge." }),
-        Some(STAFF_KEY),
-    )
-    .await;
+    let resolved = resolve(app, escalation).await;
     assert_eq!(resolved.status, 200, "{}", resolved.text);
     let closed = view(app, &ticket, &key).await;
     assert_eq!(closed["customer_status"], "resolved");

@@ -152,3 +152,14 @@ pub async fn deliver(app: &TestApp, recorder: &Arc<RecordingSender>) {
     };
     while sender.send_due().await.expect("a delivery round") > 0 {}
 }
+
+/// Staff resolve `escalation` (the refund of the test agent's escalation).
+pub async fn resolve(app: &TestApp, escalation: &str) -> Answer {
+    staff_post(
+        app,
+        &format!("/escalations/{escalation}/resolve"),
+        &json!({ "staff": STAFF, "resolution_notes": "Refunded the duplicate charge." }),
+        Some(super::STAFF_KEY),
+    )
+    .await
+}
