@@ -43,7 +43,7 @@ function staffResolver(base, key) {
         const resolved = await fetch(`${base}/escalations/${item.id}/resolve`, {
           method: 'POST',
           headers,
-          body: JSON.stringify({ staff: 'E2E Staff', resolution_notes: 'Refunded the second charge.' }),
+          body: JSON.stringify({ resolution_notes: 'Refunded the second charge.' }),
         });
         if (!resolved.ok) fail(`resolving the escalation answered ${resolved.status}: ${await resolved.text()}`);
         return;
