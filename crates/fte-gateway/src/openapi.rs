@@ -53,6 +53,7 @@ impl Modify for StaffKeyScheme {
         escalations::resolve,
         widget::script,
         widget::demo,
+        crate::routes::probes::live,
         crate::routes::probes::health,
         crate::routes::probes::ready,
         crate::routes::dev::outbox,

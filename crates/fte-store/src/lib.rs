@@ -22,7 +22,7 @@ pub mod rates;
 pub mod testing;
 pub mod tickets;
 
-pub use pool::{StoreError, connect, is_unreachable, ping, record_pool_metrics};
+pub use pool::{StoreError, connect, connect_options, is_unreachable, ping, record_pool_metrics};
 pub use sqlx::PgPool;
 
 /// The schema migrations, embedded at compile time.

@@ -1,13 +1,19 @@
-//! `/health`, `/ready` and `/metrics` of the worker process.
+//! `/live`, `/ready`, `/health` and `/metrics` of the worker process.
 //!
-//! `/health` and `/ready` answer 200 while PostgreSQL and Kafka answer and
-//! 503 otherwise, with each dependency's state and each channel's breaker
-//! state (a degraded channel does not make the worker unhealthy: its
-//! replies wait in the outbox); a channel whose replies a recording sender
-//! keeps (no provider credentials) shows as `recording`, not `active`.
-//! While an in-process alert holds the status is `degraded` (still 200)
-//! and `alerts` lists each with its reason and since when. `/metrics` is
-//! the Prometheus registry.
+//! - `/live` (liveness): 200 while the process serves HTTP; it checks no
+//!   dependency, so a database or broker outage never restarts the pods.
+//! - `/ready` (readiness): 200 while PostgreSQL and Kafka answer and no
+//!   [`Readiness`] condition holds (the stuck-partition check and others
+//!   hold one); 503 naming what is wrong otherwise.
+//! - `/health`: the rich status for people — 200 while PostgreSQL and Kafka
+//!   answer and 503 otherwise, with each dependency's state and each
+//!   channel's breaker state (a degraded channel does not make the worker
+//!   unhealthy: its replies wait in the outbox); a channel whose replies a
+//!   recording sender keeps shows as `recording`, one switched off by
+//!   `CHANNELS_ENABLED` as `disabled`. While an in-process alert holds the
+//!   status is `degraded` (still 200) and `alerts` lists each with its
+//!   reason and since when.
+//! - `/metrics`: the Prometheus registry.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +25,10 @@ use axum::routing::get;
 use axum::{Json, Router};
 use fte_bus::KafkaPublisher;
 use fte_channels::{GuardedSender, ReplySender};
+use fte_domain::Channel;
 use fte_runtime::alerts::AlertBook;
+use fte_runtime::readiness::Readiness;
+use fte_runtime::settings::EnabledChannels;
 use fte_store::PgPool;
 use serde_json::json;
 
@@ -30,17 +39,22 @@ pub struct HealthState {
     pub pool: PgPool,
     /// The Kafka producer (its metadata request is the Kafka check).
     pub publisher: KafkaPublisher,
-    /// Each channel's guarded sender, for its breaker state.
+    /// Each enabled channel's guarded sender, for its breaker state.
     pub senders: Vec<Arc<GuardedSender>>,
+    /// Which channels run; the others show as `disabled`.
+    pub enabled: EnabledChannels,
     /// The in-process alerts that hold (`degraded` while any does).
     pub alerts: Arc<AlertBook>,
+    /// Conditions that keep the worker out of rotation.
+    pub readiness: Arc<Readiness>,
 }
 
 /// The probe routes.
 pub fn router(state: HealthState) -> Router {
     Router::new()
+        .route("/live", get(live))
         .route("/health", get(health))
-        .route("/ready", get(health))
+        .route("/ready", get(ready))
         .route("/metrics", get(metrics))
         .with_state(state)
 }
@@ -59,6 +73,11 @@ pub async fn report(state: &HealthState) -> (StatusCode, serde_json::Value) {
             state => state.as_str(),
         };
         channels.insert(sender.channel().as_str().to_owned(), json!(state));
+    }
+    for channel in Channel::ALL {
+        if !state.enabled.contains(channel) {
+            channels.insert(channel.as_str().to_owned(), json!("disabled"));
+        }
     }
     let healthy = postgres.is_ok() && kafka.is_ok();
     let alerts = state.alerts.active();
@@ -80,6 +99,27 @@ pub async fn report(state: &HealthState) -> (StatusCode, serde_json::Value) {
         StatusCode::SERVICE_UNAVAILABLE
     };
     (status, body)
+}
+
+async fn live() -> impl IntoResponse {
+    Json(json!({ "status": "alive" }))
+}
+
+async fn ready(State(state): State<HealthState>) -> impl IntoResponse {
+    let (status, body) = report(&state).await;
+    let held = state.readiness.held();
+    if status.is_success() && held.is_empty() {
+        return (StatusCode::OK, Json(json!({ "status": "ready" })));
+    }
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({
+            "status": "not_ready",
+            "postgres": body["postgres"],
+            "kafka": body["kafka"],
+            "not_ready": held,
+        })),
+    )
 }
 
 async fn health(State(state): State<HealthState>) -> impl IntoResponse {

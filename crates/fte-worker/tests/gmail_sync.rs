@@ -432,6 +432,8 @@ async fn the_running_worker_starts_the_watch_and_answers_an_email_announced_by_a
         bootstrap: bootstrap.clone(),
         publisher: publisher.clone(),
         senders,
+        enabled: Default::default(),
+        readiness: Default::default(),
         consumer: ConsumerConfig::new("fte-test-gmail-run"),
         probe_addr: None,
         gmail: Some(GmailSync::new(h.pool.clone(), s.mailbox.clone(), sink)),

@@ -127,6 +127,8 @@ async fn start(gmail: Option<&FakeGmail>) -> Running {
         bootstrap: bootstrap.clone(),
         publisher: publisher.clone(),
         senders,
+        enabled: Default::default(),
+        readiness: Default::default(),
         consumer: ConsumerConfig::new("fte-test-simulate"),
         probe_addr: None,
         gmail: gmail.map(|fake| {

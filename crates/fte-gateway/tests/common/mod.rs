@@ -30,6 +30,8 @@ pub struct Options {
     pub vars: Vec<(&'static str, String)>,
     /// Webhook verification.
     pub webhooks: WebhookAuth,
+    /// `CHANNELS_ENABLED` (all channels by default).
+    pub channels: fte_runtime::settings::EnabledChannels,
 }
 
 impl Default for Options {
@@ -40,6 +42,7 @@ impl Default for Options {
                 twilio: TwilioAuth::Signed(TWILIO_TOKEN.to_owned().into()),
                 gmail: GmailAuth::Unverified,
             },
+            channels: Default::default(),
         }
     }
 }
@@ -54,6 +57,8 @@ pub struct TestApp {
     pub bootstrap: Bootstrap,
     /// The app's database.
     pub pool: PgPool,
+    /// The app's readiness conditions (hold one to take it out of rotation).
+    pub readiness: std::sync::Arc<fte_runtime::readiness::Readiness>,
 }
 
 /// A response, read whole.
@@ -124,7 +129,9 @@ pub async fn spawn_app_on(pool: PgPool, options: Options) -> TestApp {
     let api =
         ApiSettings::from_lookup(&Lookup::from_fn(|key| vars.get(key).cloned()), Profile::Dev)
             .expect("test settings are valid");
-    let state = AppState::new(pool.clone(), publisher, api, Profile::Dev, options.webhooks);
+    let state = AppState::new(pool.clone(), publisher, api, Profile::Dev, options.webhooks)
+        .with_enabled_channels(options.channels);
+    let readiness = state.readiness.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     let shutdown = tokio_util::sync::CancellationToken::new();
@@ -137,6 +144,7 @@ pub async fn spawn_app_on(pool: PgPool, options: Options) -> TestApp {
             .unwrap(),
         bootstrap,
         pool,
+        readiness,
     }
 }
 
