@@ -124,6 +124,10 @@ pub async fn dead_letter(
         .dlq_messages
         .with_label_values(&[message.topic()])
         .inc();
+    fte_runtime::metrics::global()
+        .dead_letters
+        .with_label_values(&["unprocessable_message"])
+        .inc();
     Ok(())
 }
 

@@ -29,6 +29,7 @@ mod migrate;
 mod run;
 #[cfg(feature = "local")]
 mod simulate;
+mod staff_key;
 
 #[cfg(feature = "local")]
 use anyhow::Context;

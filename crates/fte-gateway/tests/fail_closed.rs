@@ -27,16 +27,16 @@ fn without_a_profile_or_settings_the_gateway_refuses_to_start_naming_what_is_mis
     assert!(text.contains("PUBLIC_BASE_URL"), "{text}");
     let (ok, text) = start(&[("PUBLIC_BASE_URL", "https://support.example")]);
     assert!(!ok, "{text}");
-    assert!(text.contains("STAFF_API_KEY_HASHES"), "{text}");
+    assert!(text.contains("STAFF_API_KEYS"), "{text}");
 }
 
 #[test]
 fn without_a_profile_an_enabled_channel_without_credentials_stops_start_up() {
-    let digest = "a".repeat(64);
+    let staff_key = format!("ops:{}", "a".repeat(64));
     // Unreachable on purpose: the settings are refused before any connection.
     let (ok, text) = start(&[
         ("PUBLIC_BASE_URL", "https://support.example"),
-        ("STAFF_API_KEY_HASHES", &digest),
+        ("STAFF_API_KEYS", &staff_key),
         ("DATABASE_URL", "postgres://fte@127.0.0.1:1/fte"),
         ("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1"),
     ]);

@@ -48,6 +48,10 @@ pub struct Metrics {
     pub kafka_consumer_lag: IntGaugeVec,
     /// `fte_dlq_messages_total{topic}`: messages sent to the dead-letter queue, by origin topic.
     pub dlq_messages: IntCounterVec,
+    /// `fte_dead_letters_total{reason}`: messages and replies given up on,
+    /// by why (a small fixed set: `unprocessable_message`,
+    /// `reply_undeliverable`, `malformed_push`), for the dead-letter alert.
+    pub dead_letters: IntCounterVec,
     /// `fte_db_pool_connections{state}` (idle or in_use).
     pub db_pool_connections: IntGaugeVec,
     /// `fte_db_pool_max_connections`.
@@ -222,6 +226,12 @@ impl Metrics {
                 "Messages sent to the dead-letter queue, by origin topic",
                 &["topic"],
             ),
+            dead_letters: counter(
+                &registry,
+                "fte_dead_letters_total",
+                "Messages and replies given up on and dead-lettered, by reason",
+                &["reason"],
+            ),
             db_pool_connections: int_gauge(
                 &registry,
                 "fte_db_pool_connections",
@@ -366,6 +376,9 @@ impl Metrics {
         self.dlq_messages
             .with_label_values(&["fte.tickets.incoming"])
             .inc();
+        self.dead_letters
+            .with_label_values(&["unprocessable_message"])
+            .inc();
         self.db_pool_connections.with_label_values(&["idle"]).set(1);
         self.channel_state.with_label_values(&["email"]).set(1);
         self.channel_recording.with_label_values(&["email"]).set(0);
@@ -427,6 +440,7 @@ mod tests {
             "fte_sentiment_bucket",
             "fte_kafka_consumer_lag",
             "fte_dlq_messages_total",
+            "fte_dead_letters_total",
             "fte_db_pool_connections",
             "fte_db_pool_max_connections",
             "fte_channel_state",

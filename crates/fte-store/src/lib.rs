@@ -8,9 +8,11 @@
 //!
 //! It must not know about Kafka, HTTP or the agent: it stores and reads rows.
 
+pub mod audit;
 pub mod conversations;
 pub mod customers;
 pub mod escalations;
+pub mod failure;
 pub mod gmail_sync;
 pub mod knowledge;
 pub mod messages;
@@ -22,6 +24,7 @@ pub mod rates;
 pub mod testing;
 pub mod tickets;
 
+pub use failure::FailureKind;
 pub use pool::{StoreError, connect, connect_options, is_unreachable, ping, record_pool_metrics};
 pub use sqlx::PgPool;
 

@@ -279,6 +279,10 @@ impl ChannelSender {
             .dlq_messages
             .with_label_values(&["reply_outbox"])
             .inc();
+        fte_runtime::metrics::global()
+            .dead_letters
+            .with_label_values(&["reply_undeliverable"])
+            .inc();
         tracing::error!(
             conversation.id = %row.conversation_id,
             outbox.id = %row.id,

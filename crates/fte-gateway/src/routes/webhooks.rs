@@ -197,6 +197,10 @@ pub async fn gmail(
                 .dlq_messages
                 .with_label_values(&["webhooks.gmail"])
                 .inc();
+            fte_runtime::metrics::global()
+                .dead_letters
+                .with_label_values(&["malformed_push"])
+                .inc();
             tracing::warn!(channel = "email", reason = %reason, "malformed Gmail push acknowledged and dead-lettered");
             return Ok(Json(Acknowledged {
                 status: "dead_lettered",

@@ -13,6 +13,7 @@ mod database;
 mod enabled;
 mod kafka;
 mod kafka_security;
+mod staff;
 mod worker;
 
 pub use agent::{AgentSettings, EmbeddingProvider};
@@ -25,6 +26,7 @@ pub use kafka::{
     DEFAULT_BROKER_ADDRESS_FILE, KafkaSasl, KafkaSaslMechanism, KafkaSecurityProtocol,
     KafkaSettings, KafkaTls,
 };
+pub use staff::{MAX_STAFF_NAME_LEN, StaffKey, fingerprint, valid_staff_name};
 pub use worker::WorkerSettings;
 
 use std::fmt;
