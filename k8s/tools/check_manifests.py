@@ -322,9 +322,10 @@ def check_worker_scaling(docs: list[dict]) -> list[str]:
     if not md.get("lagThreshold"):
         problems.append("kafka trigger needs a lagThreshold")
     if cfg.get("KAFKA_SECURITY_PROTOCOL", "").startswith("SASL"):
-        want = cfg.get("KAFKA_SASL_MECHANISM", "").lower().replace("-", "_")
-        if md.get("sasl") != want.replace("scram_sha_", "scram_sha"):
-            problems.append(f"kafka trigger sasl must match KAFKA_SASL_MECHANISM ({want})")
+        keda_names = {"PLAIN": "plaintext", "SCRAM-SHA-256": "scram_sha256", "SCRAM-SHA-512": "scram_sha512"}
+        want = keda_names.get(cfg.get("KAFKA_SASL_MECHANISM", ""), "?")
+        if md.get("sasl") != want:
+            problems.append(f"kafka trigger sasl must be {want}, as KAFKA_SASL_MECHANISM")
         auth = (kafka[0].get("authenticationRef") or {}).get("name")
         ta = [x for x in by_kind(docs, "TriggerAuthentication") if x["metadata"]["name"] == auth]
         if not ta:
@@ -586,9 +587,12 @@ def check_dockerfiles(repo: str) -> list[str]:
                 problems.append(f"{name}: base image {image} is not pinned by digest")
         if "cargo chef cook" not in text:
             problems.append(f"{name}: no dependency-caching layer (cargo chef cook)")
-        flags = cargo_build_flags(text)
-        if not {"--locked", "--no-default-features", "-p"} <= set(flags) or any(f.startswith("--features") or f == "--all-features" for f in flags):
-            problems.append(f"{name}: must build --locked --no-default-features without --features (no fake linked)")
+        for command in re.findall(r"cargo (?:build|chef cook) (--release[^\n\\]+)", text):
+            flags = command.split()
+            if not {"--locked", "--no-default-features", "-p"} <= set(flags) \
+                    or any(f.startswith("--features") or f == "--all-features" for f in flags):
+                problems.append(f"{name}: `{command.strip()}` must be --locked --no-default-features without "
+                                "--features (no fake linked)")
         if "libssl-dev" not in text:
             problems.append(f"{name}: the build stage must install libssl-dev (rdkafka's ssl feature)")
         runtime = text[text.rindex("\nFROM "):]
