@@ -230,6 +230,10 @@ async fn main() -> anyhow::Result<()> {
     let overrides: HashMap<&str, &str> = HashMap::from([
         ("FTE_BROKER_ADDRESS_FILE", "/nonexistent/fte-broker.addr"),
         ("KAFKA_BOOTSTRAP_SERVERS", ""),
+        // The real senders are swapped for recording ones below; the web form
+        // alone needs no provider credentials to build.
+        ("CHANNELS_ENABLED", "web_form"),
+        ("WEB_REPLY_NOTIFY", "none"),
     ]);
     let lookup = Lookup::from_fn(|key| match overrides.get(key) {
         Some(&"") => None,
@@ -242,6 +246,19 @@ async fn main() -> anyhow::Result<()> {
         let mut worker =
             Worker::build(&lookup, Profile::Dev, pool.clone(), bootstrap.clone()).await?;
         worker.probe_addr = None;
+        worker.enabled = Default::default();
+        worker.senders = Channel::ALL
+            .iter()
+            .map(|channel| {
+                let sender: Arc<dyn fte_channels::ReplySender> =
+                    Arc::new(fte_fakes::RecordingSender::new(*channel));
+                Arc::new(fte_channels::GuardedSender::new(
+                    sender,
+                    5,
+                    Duration::from_secs(30),
+                ))
+            })
+            .collect();
         anyhow::Ok(worker)
     };
 
