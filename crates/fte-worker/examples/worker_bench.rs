@@ -247,18 +247,7 @@ async fn main() -> anyhow::Result<()> {
             Worker::build(&lookup, Profile::Dev, pool.clone(), bootstrap.clone()).await?;
         worker.probe_addr = None;
         worker.enabled = Default::default();
-        worker.senders = Channel::ALL
-            .iter()
-            .map(|channel| {
-                let sender: Arc<dyn fte_channels::ReplySender> =
-                    Arc::new(fte_fakes::RecordingSender::new(*channel));
-                Arc::new(fte_channels::GuardedSender::new(
-                    sender,
-                    5,
-                    Duration::from_secs(30),
-                ))
-            })
-            .collect();
+        worker.senders = fte_fakes::guarded_recorders();
         anyhow::Ok(worker)
     };
 

@@ -104,18 +104,7 @@ async fn start(gmail: Option<&FakeGmail>) -> Running {
     ));
 
     // No provider credentials: replies are recorded, never delivered.
-    let senders: Vec<Arc<fte_channels::GuardedSender>> = fte_domain::Channel::ALL
-        .iter()
-        .map(|channel| {
-            let sender: Arc<dyn fte_channels::ReplySender> =
-                Arc::new(fte_fakes::RecordingSender::new(*channel));
-            Arc::new(fte_channels::GuardedSender::new(
-                sender,
-                5,
-                Duration::from_secs(30),
-            ))
-        })
-        .collect();
+    let senders = fte_fakes::guarded_recorders();
     let config = WorkerConfig {
         sender_poll_interval: Duration::from_millis(100),
         ..WorkerConfig::default()
