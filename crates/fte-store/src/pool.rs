@@ -50,6 +50,18 @@ pub fn is_unreachable(error: &sqlx::Error) -> bool {
     )
 }
 
+/// Makes ring the process-wide rustls crypto provider, unless one is set.
+///
+/// sqlx's TLS builds its rustls configuration from that process-wide
+/// provider. The binaries compile in both of rustls' providers (reqwest
+/// brings aws-lc-rs, sqlx and lettre ring), and with two and none chosen
+/// rustls cannot pick one and panics at the first TLS connection to
+/// PostgreSQL — which `crates/fte-store/tests/tls.rs` showed in the
+/// workspace build. A provider installed earlier wins.
+fn ensure_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// The connection options of `settings`: the URL, with `DATABASE_SSLMODE`
 /// and `DATABASE_SSLROOTCERT` laid over it when set.
 pub fn connect_options(settings: &DatabaseSettings) -> Result<PgConnectOptions, StoreError> {
@@ -76,6 +88,7 @@ pub fn connect_options(settings: &DatabaseSettings) -> Result<PgConnectOptions, 
 /// error when the database is unreachable (or its certificate is not
 /// trusted).
 pub async fn connect(settings: &DatabaseSettings) -> Result<PgPool, StoreError> {
+    ensure_crypto_provider();
     let options = connect_options(settings)?;
     let pool = PgPoolOptions::new()
         .max_connections(settings.max_connections)
