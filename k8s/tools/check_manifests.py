@@ -61,7 +61,7 @@ PLACEHOLDER = "REPLACE_ME"
 REQUIRED_ALERTS = {
     "fte_escalation_rate": "escalation rate", "fte_message_processing_seconds_bucket": "P95 latency",
     "kube_pod_container_status_restarts_total": "crash loop", "fte_kafka_consumer_lag": "consumer lag",
-    "fte_db_pool_max_connections": "DB pool", "up{": "target down", "fte_dead_letters_total": "dead-letter growth",
+    "fte_db_pool_max_connections": "DB pool", "up{": "target down", "fte_dlq_messages_total": "dead-letter growth",
     'status=~"5..': "5xx rate", "fte_escalations_overdue": "overdue escalations",
     "fte_channel_recording": "a channel in recording",
 }

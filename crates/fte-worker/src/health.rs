@@ -2,9 +2,10 @@
 //!
 //! - `/live` (liveness): 200 while the process serves HTTP; it checks no
 //!   dependency, so a database or broker outage never restarts the pods.
-//! - `/ready` (readiness): 200 while PostgreSQL and Kafka answer and no
-//!   [`Readiness`] condition holds (the stuck-partition check and others
-//!   hold one); 503 naming what is wrong otherwise.
+//! - `/ready` (readiness): 200 while PostgreSQL and Kafka answer, no
+//!   partition of this worker is stuck (it holds messages and has not moved
+//!   for `WORKER_STUCK_PARTITION_SECS`) and no [`Readiness`] condition
+//!   holds; 503 naming each otherwise.
 //! - `/health`: the rich status for people — 200 while PostgreSQL and Kafka
 //!   answer and 503 otherwise, with each dependency's state and each
 //!   channel's breaker state (a degraded channel does not make the worker
@@ -32,6 +33,8 @@ use fte_runtime::settings::EnabledChannels;
 use fte_store::PgPool;
 use serde_json::json;
 
+use crate::stall::LaneWatch;
+
 /// What the probes look at.
 #[derive(Clone)]
 pub struct HealthState {
@@ -47,6 +50,8 @@ pub struct HealthState {
     pub alerts: Arc<AlertBook>,
     /// Conditions that keep the worker out of rotation.
     pub readiness: Arc<Readiness>,
+    /// The consumer's lanes (`/ready` is 503 while one is stuck).
+    pub lanes: Option<Arc<LaneWatch>>,
 }
 
 /// The probe routes.
@@ -105,25 +110,48 @@ async fn live() -> impl IntoResponse {
     Json(json!({ "status": "alive" }))
 }
 
-async fn ready(State(state): State<HealthState>) -> impl IntoResponse {
-    let (status, body) = report(&state).await;
-    let held = state.readiness.held();
-    if status.is_success() && held.is_empty() {
-        return (StatusCode::OK, Json(json!({ "status": "ready" })));
-    }
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        Json(json!({
-            "status": "not_ready",
-            "postgres": body["postgres"],
-            "kafka": body["kafka"],
-            "not_ready": held,
-        })),
-    )
-}
-
 async fn health(State(state): State<HealthState>) -> impl IntoResponse {
     let (status, body) = report(&state).await;
+    (status, Json(body))
+}
+
+/// `/health`, and 503 while a partition is stuck (a worker that holds
+/// messages it does not process is not ready) or a [`Readiness`] condition
+/// holds; `not_ready` lists the conditions.
+pub async fn readiness(state: &HealthState) -> (StatusCode, serde_json::Value) {
+    let (mut status, mut body) = report(state).await;
+    let stuck = state
+        .lanes
+        .as_ref()
+        .map(|lanes| lanes.stuck())
+        .unwrap_or_default();
+    if !stuck.is_empty() {
+        status = StatusCode::SERVICE_UNAVAILABLE;
+        body["status"] = json!("stuck");
+        body["stuck_partitions"] = stuck
+            .iter()
+            .map(|s| {
+                json!({
+                    "partition": s.partition,
+                    "pending": s.pending,
+                    "still_secs": s.still_for.as_secs(),
+                })
+            })
+            .collect();
+    }
+    let held = state.readiness.held();
+    if !held.is_empty() {
+        status = StatusCode::SERVICE_UNAVAILABLE;
+        if body["status"] != "stuck" {
+            body["status"] = json!("not_ready");
+        }
+    }
+    body["not_ready"] = json!(held);
+    (status, body)
+}
+
+async fn ready(State(state): State<HealthState>) -> impl IntoResponse {
+    let (status, body) = readiness(&state).await;
     (status, Json(body))
 }
 

@@ -140,6 +140,7 @@ async fn health_reports_each_dependency_and_channel_and_fails_without_postgres()
         enabled: Default::default(),
         alerts: Default::default(),
         readiness: Default::default(),
+        lanes: None,
     };
     let (status, body) = health::report(&state).await;
     assert_eq!(status, 200, "{body}");
@@ -189,6 +190,7 @@ async fn liveness_ignores_dependencies_while_readiness_follows_them_and_held_con
         enabled: fte_runtime::settings::EnabledChannels::only(&[Channel::WebForm]),
         alerts: Default::default(),
         readiness: readiness.clone(),
+        lanes: None,
     };
     let app = health::router(state.clone());
     assert_eq!(get(&app, "/live").await.0, 200);

@@ -27,7 +27,10 @@ pub use kafka::{
     KafkaSettings, KafkaTls,
 };
 pub use staff::{MAX_STAFF_NAME_LEN, StaffKey, fingerprint, valid_staff_name};
-pub use worker::WorkerSettings;
+pub use worker::{
+    DEFAULT_RETRY_MAX_ATTEMPTS, DEFAULT_RETRY_MAX_SECS, DEFAULT_STUCK_PARTITION_SECS,
+    WorkerSettings,
+};
 
 use std::fmt;
 use std::str::FromStr;
