@@ -1,9 +1,12 @@
 #!/bin/bash
 # Container HEALTHCHECK for the fte images.
 #
-#   fte-healthcheck api      GET http://127.0.0.1:${API_PORT:-8000}/health
-#   fte-healthcheck worker   GET http://127.0.0.1:${WORKER_METRICS_PORT:-9090}/health
-#   fte-healthcheck PORT PATH
+#   fte-healthcheck api      GET http://127.0.0.1:${API_PORT:-8000}/live
+#   fte-healthcheck worker   GET http://127.0.0.1:${WORKER_METRICS_PORT:-9090}/live
+#   fte-healthcheck api /ready   (or any PATH; or PORT PATH)
+#
+# /live checks only the process, so a database outage never makes the runtime restart containers;
+# docker-compose.yml asks /ready to order start-up.
 #
 # The runtime images carry no curl or wget on purpose (less to patch, nothing for an attacker to
 # fetch with). Bash's /dev/tcp speaks enough HTTP/1.0 for a loopback probe: send one request, read
@@ -11,9 +14,9 @@
 set -euo pipefail
 
 case "${1:-api}" in
-  api) port="${API_PORT:-8000}"; path="${2:-/health}" ;;
-  worker) port="${WORKER_METRICS_PORT:-9090}"; path="${2:-/health}" ;;
-  *) port="$1"; path="${2:-/health}" ;;
+  api) port="${API_PORT:-8000}"; path="${2:-/live}" ;;
+  worker) port="${WORKER_METRICS_PORT:-9090}"; path="${2:-/live}" ;;
+  *) port="$1"; path="${2:-/live}" ;;
 esac
 
 exec 3<>"/dev/tcp/127.0.0.1/${port}"

@@ -29,7 +29,8 @@ work="$(mktemp -d)"
 cleanup() { kill "${api_pid:-}" "${broker_pid:-}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-export FTE_BROKER_ADDRESS_FILE="$work/broker.addr" LOG_FORMAT=json RUST_LOG=warn
+# The binaries default to the production profile; this is a local bench.
+export FTE_PROFILE=dev FTE_BROKER_ADDRESS_FILE="$work/broker.addr" LOG_FORMAT=json RUST_LOG=warn
 unset KAFKA_BOOTSTRAP_SERVERS
 "$FTE_TARGET_DIR"/debug/fte broker >/dev/null 2>"$work/broker.log" &
 broker_pid=$!

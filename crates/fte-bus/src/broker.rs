@@ -99,18 +99,7 @@ impl Bootstrap {
         config.set("client.id", "fte");
         // librdkafka's own logs go through its log callback at warning level.
         config.set("log_level", "4");
-        if let Some(protocol) = &self.settings.security_protocol {
-            config.set("security.protocol", protocol);
-        }
-        if let Some(mechanism) = &self.settings.sasl_mechanism {
-            config.set("sasl.mechanism", mechanism);
-        }
-        if let Some(username) = &self.settings.sasl_username {
-            config.set("sasl.username", username);
-        }
-        if let Some(password) = &self.settings.sasl_password {
-            config.set("sasl.password", password.expose_secret());
-        }
+        apply_security(&mut config, &self.settings);
         config
     }
 
@@ -151,6 +140,33 @@ impl Bootstrap {
             }
         }
         Ok(())
+    }
+}
+
+/// Sets librdkafka's security properties from `settings`: the protocol,
+/// SASL credentials and TLS files. librdkafka checks them when a client is
+/// created, so a malformed combination fails at start-up, not at the first
+/// message.
+pub fn apply_security(config: &mut ClientConfig, settings: &KafkaSettings) {
+    config.set("security.protocol", settings.security_protocol.as_str());
+    if let Some(sasl) = &settings.sasl {
+        config.set("sasl.mechanism", sasl.mechanism.as_str());
+        config.set("sasl.username", &sasl.username);
+        config.set("sasl.password", sasl.password.expose_secret());
+    }
+    let tls = &settings.tls;
+    let files = [
+        ("ssl.ca.location", &tls.ca_location),
+        ("ssl.certificate.location", &tls.certificate_location),
+        ("ssl.key.location", &tls.key_location),
+    ];
+    for (key, path) in files {
+        if let Some(path) = path {
+            config.set(key, path.to_string_lossy());
+        }
+    }
+    if let Some(password) = &tls.key_password {
+        config.set("ssl.key.password", password.expose_secret());
     }
 }
 

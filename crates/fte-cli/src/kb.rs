@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use anyhow::Context;
-use fte_runtime::settings::{AgentSettings, DatabaseSettings};
+use fte_runtime::settings::AgentSettings;
 
 /// Draws a one-line progress bar on stderr when it is a terminal (logs
 /// and CI get only the final report).
@@ -31,14 +31,7 @@ fn progress(done: usize, total: usize) {
 }
 
 async fn connect() -> anyhow::Result<fte_store::PgPool> {
-    let database = DatabaseSettings::from_env()?;
-    let pool = fte_store::connect(&database)
-        .await
-        .context("Failed to connect to PostgreSQL (is it running? scripts/pg.sh start)")?;
-    fte_store::migrate(&pool)
-        .await
-        .context("Failed to apply migrations")?;
-    Ok(pool)
+    crate::migrate::connect_and_migrate().await
 }
 
 /// Imports the articles of `dir`.

@@ -13,16 +13,25 @@
 //! - `fte bench kb` — knowledge search latency and embedding throughput;
 //! - `fte simulate whatsapp|web|email` — play a customer against a running gateway.
 //!
+//! `run` and `simulate` need the provider fakes: they exist only with the
+//! `local` feature (on by default). The images build `fte` without it
+//! (`--no-default-features`), so the binary they ship links no fake.
+//!
 //! It wires library crates together and owns no logic of its own.
 
 mod bench;
 mod broker;
+#[cfg(feature = "local")]
 mod fakes;
 mod kb;
+mod migrate;
+#[cfg(feature = "local")]
 mod run;
+#[cfg(feature = "local")]
 mod simulate;
 mod staff_key;
 
+#[cfg(feature = "local")]
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use fte_runtime::telemetry::{self, LogSettings};
@@ -41,6 +50,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the gateway and the worker (and an embedded broker when no cluster is configured).
+    #[cfg(feature = "local")]
     Run,
     /// Apply pending database migrations and exit.
     Migrate,
@@ -69,12 +79,14 @@ enum Command {
         command: BenchCommand,
     },
     /// Play a customer writing in, against a running gateway (`fte run`).
+    #[cfg(feature = "local")]
     Simulate {
         #[command(subcommand)]
         channel: SimulateCommand,
     },
 }
 
+#[cfg(feature = "local")]
 #[derive(Subcommand)]
 enum SimulateCommand {
     /// Post a WhatsApp message as Twilio would (signed with TWILIO_AUTH_TOKEN when set).
@@ -172,8 +184,9 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     telemetry::init(&LogSettings::from_env()?);
     match cli.command {
+        #[cfg(feature = "local")]
         Command::Run => run::run().await,
-        Command::Migrate => run::migrate_only().await,
+        Command::Migrate => migrate::migrate_only().await,
         Command::Broker { control_stdin } => broker::run(control_stdin).await,
         Command::Kb {
             command: KbCommand::Import { dir },
@@ -196,10 +209,12 @@ async fn main() -> anyhow::Result<()> {
             )
             .await
         }
+        #[cfg(feature = "local")]
         Command::Simulate { channel } => simulate_command(channel).await,
     }
 }
 
+#[cfg(feature = "local")]
 async fn simulate_command(command: SimulateCommand) -> anyhow::Result<()> {
     let client = reqwest::Client::new();
     // The environment first, then the fakes a running `fte run` started.

@@ -1,4 +1,4 @@
-//! `fte run` and `fte migrate`.
+//! `fte run`: the gateway, the worker and the provider fakes in one process.
 
 use std::sync::Arc;
 
@@ -6,19 +6,6 @@ use anyhow::Context;
 use fte_bus::{Bootstrap, BrokerSource};
 use fte_runtime::Profile;
 use fte_runtime::settings::{ApiSettings, DatabaseSettings, KafkaSettings, Lookup};
-
-/// Applies migrations and exits.
-pub async fn migrate_only() -> anyhow::Result<()> {
-    let database = DatabaseSettings::from_env()?;
-    let pool = fte_store::connect(&database)
-        .await
-        .context("Failed to connect to PostgreSQL (is it running? scripts/pg.sh start)")?;
-    fte_store::migrate(&pool)
-        .await
-        .context("Failed to apply migrations")?;
-    tracing::info!("migrations applied");
-    Ok(())
-}
 
 /// Starts everything in this process and serves until SIGTERM / Ctrl-C.
 pub async fn run() -> anyhow::Result<()> {

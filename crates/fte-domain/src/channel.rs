@@ -43,7 +43,9 @@ impl Channel {
         }
     }
 
-    /// The default reply limits of this channel.
+    /// The reply limits of this channel: the brand voice's rules, so they are
+    /// not configuration (no environment variable or table can loosen them;
+    /// the formatter and the reply guard enforce them).
     pub const fn limits(self) -> ChannelLimits {
         match self {
             Channel::Email => ChannelLimits::Words(500),

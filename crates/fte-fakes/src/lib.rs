@@ -36,5 +36,5 @@ mod server;
 pub mod smtp;
 pub mod twilio;
 
-pub use recording::RecordingSender;
+pub use recording::{RecordingSender, guarded_recorders};
 pub use server::FakeServer;

@@ -27,6 +27,24 @@ pub struct RecordingSender {
     state: Mutex<Recorded>,
 }
 
+/// A guarded recording sender for every channel (breaker after 5 failures,
+/// 30 s cool-down): what a worker gets in place of real providers in tests
+/// and benchmarks.
+pub fn guarded_recorders() -> Vec<std::sync::Arc<fte_channels::GuardedSender>> {
+    Channel::ALL
+        .iter()
+        .map(|channel| {
+            let sender: std::sync::Arc<dyn fte_channels::ReplySender> =
+                std::sync::Arc::new(RecordingSender::new(*channel));
+            std::sync::Arc::new(fte_channels::GuardedSender::new(
+                sender,
+                5,
+                std::time::Duration::from_secs(30),
+            ))
+        })
+        .collect()
+}
+
 impl RecordingSender {
     /// A recorder for `channel`.
     pub fn new(channel: Channel) -> Self {

@@ -42,8 +42,8 @@ pub struct HealthReport {
     pub uptime_seconds: u64,
     /// Each channel's state: `active` (its provider), `fake` (an in-process
     /// provider fake, local run), `recording` (no provider credentials: the
-    /// worker records replies instead of sending them), or `degraded` while
-    /// PostgreSQL or Kafka is down.
+    /// worker records replies instead of sending them), `disabled` (not in
+    /// `CHANNELS_ENABLED`), or `degraded` while PostgreSQL or Kafka is down.
     pub channels: serde_json::Map<String, serde_json::Value>,
     /// PostgreSQL and Kafka.
     pub checks: Checks,
@@ -102,6 +102,7 @@ pub async fn report(state: &AppState) -> HealthReport {
         // dependencies are up; provider-side states come from the worker.
         let accepting = postgres.status == "ok" && kafka.status == "ok";
         let state = match (accepting, state.delivery.of(channel)) {
+            (_, crate::local::Delivery::Disabled) => "disabled",
             (false, _) => "degraded",
             (true, crate::local::Delivery::Provider) => "active",
             (true, crate::local::Delivery::Fake) => "fake",

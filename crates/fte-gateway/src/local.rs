@@ -23,6 +23,8 @@ pub enum Delivery {
     Fake,
     /// Kept by a recording sender in the worker: nothing leaves the process.
     Recording,
+    /// Not in `CHANNELS_ENABLED`: the channel is off.
+    Disabled,
 }
 
 /// The delivery of every channel.
@@ -72,6 +74,22 @@ impl ChannelDelivery {
             whatsapp: delivery(twilio),
             web_form: Delivery::Provider,
         }
+    }
+}
+
+impl ChannelDelivery {
+    /// The same delivery with every channel outside `enabled` disabled.
+    pub fn with_enabled(mut self, enabled: &fte_runtime::settings::EnabledChannels) -> Self {
+        for (channel, delivery) in [
+            (Channel::Email, &mut self.email),
+            (Channel::Whatsapp, &mut self.whatsapp),
+            (Channel::WebForm, &mut self.web_form),
+        ] {
+            if !enabled.contains(channel) {
+                *delivery = Delivery::Disabled;
+            }
+        }
+        self
     }
 }
 

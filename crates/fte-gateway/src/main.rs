@@ -3,7 +3,9 @@
 
 use anyhow::Context;
 use fte_runtime::Profile;
-use fte_runtime::settings::{ApiSettings, DatabaseSettings, KafkaSettings};
+use fte_runtime::settings::{
+    ApiSettings, ChannelSettings, DatabaseSettings, KafkaSettings, Lookup,
+};
 use fte_runtime::telemetry::{self, LogSettings};
 
 #[tokio::main]
@@ -13,6 +15,9 @@ async fn main() -> anyhow::Result<()> {
     let api = ApiSettings::from_env()?;
     let database = DatabaseSettings::from_env()?;
     let kafka = KafkaSettings::from_env()?;
+    // Every setting is read before anything connects: a misconfigured
+    // deployment fails at once, naming the variable.
+    ChannelSettings::from_lookup(&Lookup::env(), profile)?;
     let bootstrap = fte_bus::Bootstrap::resolve(&kafka)
         .await
         .context("Failed to reach Kafka")?;

@@ -60,6 +60,7 @@ impl Modify for StaffKeyScheme {
         widget::demo,
         widget::favicon_ico,
         widget::favicon_svg,
+        crate::routes::probes::live,
         crate::routes::probes::health,
         crate::routes::probes::ready,
         crate::routes::dev::outbox,

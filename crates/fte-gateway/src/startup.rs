@@ -4,8 +4,7 @@ use anyhow::Context;
 use fte_bus::{Bootstrap, KafkaPublisher};
 use fte_runtime::Profile;
 use fte_runtime::settings::{
-    AlertSettings, ApiSettings, DatabaseSettings, GmailSettings, Lookup, TwilioSettings,
-    WebFormSettings,
+    AlertSettings, ApiSettings, ChannelSettings, DatabaseSettings, Lookup, WebFormSettings,
 };
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -16,8 +15,8 @@ use crate::state::WebhookAuth;
 /// Connects to PostgreSQL, creates the publisher for `bootstrap` and sets up
 /// webhook verification from the Twilio and Gmail settings in the
 /// environment. In production it fails unless staff keys (checked by
-/// [`ApiSettings`]) and every enabled channel's webhook verification are
-/// configured.
+/// [`ApiSettings`]) and every channel of `CHANNELS_ENABLED` are fully
+/// configured ([`ChannelSettings`]).
 pub async fn build_state(
     profile: Profile,
     api: ApiSettings,
@@ -37,9 +36,9 @@ pub async fn build_state_with(
     database: &DatabaseSettings,
     bootstrap: &Bootstrap,
 ) -> anyhow::Result<AppState> {
-    let twilio = TwilioSettings::from_lookup(lookup, profile)?;
-    let gmail = GmailSettings::from_lookup(lookup, profile)?;
-    let webhooks = WebhookAuth::from_settings(profile, &twilio, &gmail)?;
+    let channels = ChannelSettings::from_lookup(lookup, profile)?;
+    let (twilio, gmail) = (&channels.twilio, &channels.gmail);
+    let webhooks = WebhookAuth::from_settings(profile, twilio, gmail)?;
     if api.staff_keys.is_empty() {
         tracing::warn!(
             "no staff keys (STAFF_API_KEYS): every staff endpoint answers 401 (dev profile only)"
@@ -69,15 +68,17 @@ pub async fn build_state_with(
         );
     }
     // The worker, built from the same settings, records the replies of a
-    // provider without credentials instead of sending them.
+    // provider without credentials instead of sending them (dev builds only).
     let delivery = crate::local::ChannelDelivery::from_configured(
-        fte_channels::gmail::GmailConfig::from_settings(&gmail).is_ok(),
-        fte_channels::twilio::TwilioConfig::from_settings(&twilio).is_ok(),
-    );
+        fte_channels::gmail::GmailConfig::from_settings(gmail).is_ok(),
+        fte_channels::twilio::TwilioConfig::from_settings(twilio).is_ok(),
+    )
+    .with_enabled(&channels.enabled);
     Ok(AppState::new(pool, publisher, api, profile, webhooks)
         .with_alert_settings(alerts)
         .with_delivery(delivery)
-        .with_web_form(&web_form))
+        .with_web_form(&web_form)
+        .with_enabled_channels(channels.enabled))
 }
 
 /// Serves the router on `listener` until `shutdown` fires, with the outbox

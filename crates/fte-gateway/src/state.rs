@@ -7,8 +7,9 @@ use fte_bus::KafkaPublisher;
 use fte_channels::challenge::ChallengeVerifier;
 use fte_channels::gmail::PubSubVerifier;
 use fte_runtime::Profile;
+use fte_runtime::readiness::Readiness;
 use fte_runtime::settings::{
-    AlertSettings, ApiSettings, GmailSettings, TwilioSettings, WebFormSettings,
+    AlertSettings, ApiSettings, EnabledChannels, GmailSettings, TwilioSettings, WebFormSettings,
 };
 use secrecy::SecretString;
 use sqlx::PgPool;
@@ -26,7 +27,7 @@ pub enum TwilioAuth {
     /// Dev only, without `TWILIO_AUTH_TOKEN`: unsigned requests are accepted
     /// (start-up warns loudly).
     Unsigned,
-    /// `TWILIO_ENABLED=false`: the webhooks answer 404.
+    /// WhatsApp is not in `CHANNELS_ENABLED`: the webhooks answer 404.
     Disabled,
 }
 
@@ -37,7 +38,7 @@ pub enum GmailAuth {
     Verified(Arc<PubSubVerifier>),
     /// Dev only, without push verification settings: accepted with a warning.
     Unverified,
-    /// `GMAIL_ENABLED=false`: the webhook answers 404.
+    /// Email is not in `CHANNELS_ENABLED`: the webhook answers 404.
     Disabled,
 }
 
@@ -55,15 +56,15 @@ pub struct WebhookAuth {
 pub enum WebhookAuthError {
     /// Production without a verification secret for an enabled channel.
     #[error(
-        "production must verify {channel} webhooks: set {var} (or {disable_var}=false to switch the channel off)"
+        "production must verify {channel} webhooks: set {var} (or remove {name} from CHANNELS_ENABLED to switch the channel off)"
     )]
     Unverified {
-        /// The channel.
+        /// The channel, for people.
         channel: &'static str,
+        /// Its name in `CHANNELS_ENABLED`.
+        name: &'static str,
         /// The variable to set.
         var: &'static str,
-        /// The variable that disables the channel.
-        disable_var: &'static str,
     },
 }
 
@@ -82,8 +83,8 @@ impl WebhookAuth {
             (None, true) if profile.is_production() => {
                 return Err(WebhookAuthError::Unverified {
                     channel: "WhatsApp",
+                    name: "whatsapp",
                     var: "TWILIO_AUTH_TOKEN",
-                    disable_var: "TWILIO_ENABLED",
                 });
             }
             (None, true) => {
@@ -101,8 +102,8 @@ impl WebhookAuth {
             (None, true) if profile.is_production() => {
                 return Err(WebhookAuthError::Unverified {
                     channel: "Gmail push",
-                    var: "GMAIL_PUBSUB_AUDIENCE or GMAIL_PUBSUB_PUSH_TOKEN",
-                    disable_var: "GMAIL_ENABLED",
+                    name: "email",
+                    var: "GMAIL_PUBSUB_AUDIENCE and GMAIL_PUBSUB_SERVICE_ACCOUNT",
                 });
             }
             (None, true) => {
@@ -164,6 +165,12 @@ pub struct AppState {
     pub challenge: Option<Arc<ChallengeVerifier>>,
     /// The web form's response estimate.
     pub estimator: Arc<Estimator>,
+    /// Which channels run (`CHANNELS_ENABLED`); the web form's routes answer
+    /// 404 when it is off (every channel until
+    /// [`AppState::with_enabled_channels`]).
+    pub channels: EnabledChannels,
+    /// Conditions that keep this instance out of rotation (`/ready` 503).
+    pub readiness: Arc<Readiness>,
 }
 
 impl AppState {
@@ -197,6 +204,8 @@ impl AppState {
             outbound_log: None,
             challenge: None,
             estimator: Arc::new(Estimator::default()),
+            channels: EnabledChannels::default(),
+            readiness: Arc::new(Readiness::new()),
         }
     }
 
@@ -206,6 +215,12 @@ impl AppState {
             .challenge
             .as_ref()
             .map(|challenge| Arc::new(ChallengeVerifier::new(challenge)));
+        self
+    }
+
+    /// The same state with only `channels` running.
+    pub fn with_enabled_channels(mut self, channels: EnabledChannels) -> Self {
+        self.channels = channels;
         self
     }
 

@@ -12,6 +12,8 @@
 //!   under the names the dashboards and alerts use.
 //! - [`alerts`]: the plan's alert thresholds evaluated in-process, and the
 //!   book of alerts that hold (what `/health` reports as `degraded`).
+//! - [`readiness`]: named conditions that take a process out of rotation
+//!   (`/ready` 503) without failing its liveness.
 //! - [`shutdown`]: the SIGTERM / Ctrl-C signal as a cancellation token.
 //!
 //! It must not open connections or spawn long-lived work: binaries decide
@@ -19,6 +21,7 @@
 
 pub mod alerts;
 pub mod metrics;
+pub mod readiness;
 pub mod settings;
 pub mod shutdown;
 pub mod telemetry;

@@ -60,6 +60,10 @@ pub struct Metrics {
     pub db_pool_max_connections: IntGauge,
     /// `fte_channel_state{channel}`: 0 disabled, 1 active, 2 degraded.
     pub channel_state: IntGaugeVec,
+    /// `fte_channel_recording{channel}`: 1 while the channel's replies go to
+    /// an in-memory recording sender (dev builds without provider
+    /// credentials) and reach no customer; 0 otherwise.
+    pub channel_recording: IntGaugeVec,
     /// `fte_build_info{version}`: always 1.
     pub build_info: IntGaugeVec,
     /// `fte_agent_turns_total{channel,outcome}` (answered or escalated),
@@ -243,6 +247,12 @@ impl Metrics {
                 "Channel state: 0 disabled, 1 active, 2 degraded",
                 &["channel"],
             ),
+            channel_recording: int_gauge(
+                &registry,
+                "fte_channel_recording",
+                "1 while the channel's replies are recorded in memory instead of delivered",
+                &["channel"],
+            ),
             build_info: int_gauge(
                 &registry,
                 "fte_build_info",
@@ -371,6 +381,7 @@ impl Metrics {
         self.partition_stuck.with_label_values(&["g", "0"]).set(0);
         self.db_pool_connections.with_label_values(&["idle"]).set(1);
         self.channel_state.with_label_values(&["email"]).set(1);
+        self.channel_recording.with_label_values(&["email"]).set(0);
         self.agent_turns
             .with_label_values(&["email", "answered"])
             .inc();
@@ -433,6 +444,7 @@ mod tests {
             "fte_db_pool_connections",
             "fte_db_pool_max_connections",
             "fte_channel_state",
+            "fte_channel_recording",
             "fte_build_info",
             "fte_agent_turns_total",
             "fte_agent_turn_latency_seconds_bucket",

@@ -30,7 +30,7 @@ pub mod tickets;
 pub mod web_threads;
 
 pub use failure::FailureKind;
-pub use pool::{StoreError, connect, is_unreachable, ping, record_pool_metrics};
+pub use pool::{StoreError, connect, connect_options, is_unreachable, ping, record_pool_metrics};
 pub use sqlx::PgPool;
 
 /// The schema migrations, embedded at compile time.

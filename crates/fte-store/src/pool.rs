@@ -2,10 +2,12 @@
 
 use std::time::Duration;
 
+use std::str::FromStr;
+
 use fte_runtime::metrics;
-use fte_runtime::settings::DatabaseSettings;
+use fte_runtime::settings::{DatabaseSettings, DatabaseSslMode};
 use sqlx::PgPool;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 
 /// What can go wrong talking to PostgreSQL.
 #[derive(Debug, thiserror::Error)]
@@ -48,18 +50,53 @@ pub fn is_unreachable(error: &sqlx::Error) -> bool {
     )
 }
 
+/// Makes ring the process-wide rustls crypto provider, unless one is set.
+///
+/// sqlx's TLS builds its rustls configuration from that process-wide
+/// provider. The binaries compile in both of rustls' providers (reqwest
+/// brings aws-lc-rs, sqlx and lettre ring), and with two and none chosen
+/// rustls cannot pick one and panics at the first TLS connection to
+/// PostgreSQL — which `crates/fte-store/tests/tls.rs` showed in the
+/// workspace build. A provider installed earlier wins.
+fn ensure_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// The connection options of `settings`: the URL, with `DATABASE_SSLMODE`
+/// and `DATABASE_SSLROOTCERT` laid over it when set.
+pub fn connect_options(settings: &DatabaseSettings) -> Result<PgConnectOptions, StoreError> {
+    let mut options = PgConnectOptions::from_str(settings.expose_url())?;
+    if let Some(mode) = settings.ssl_mode {
+        options = options.ssl_mode(match mode {
+            DatabaseSslMode::Disable => PgSslMode::Disable,
+            DatabaseSslMode::Allow => PgSslMode::Allow,
+            DatabaseSslMode::Prefer => PgSslMode::Prefer,
+            DatabaseSslMode::Require => PgSslMode::Require,
+            DatabaseSslMode::VerifyCa => PgSslMode::VerifyCa,
+            DatabaseSslMode::VerifyFull => PgSslMode::VerifyFull,
+        });
+    }
+    if let Some(root_cert) = &settings.ssl_root_cert {
+        options = options.ssl_root_cert(root_cert);
+    }
+    Ok(options)
+}
+
 /// Opens a pool. Connections are checked before use, so after a PostgreSQL
 /// restart broken connections are replaced instead of failing requests.
 /// The first connection is made eagerly: start-up fails fast with a clear
-/// error when the database is unreachable.
+/// error when the database is unreachable (or its certificate is not
+/// trusted).
 pub async fn connect(settings: &DatabaseSettings) -> Result<PgPool, StoreError> {
+    ensure_crypto_provider();
+    let options = connect_options(settings)?;
     let pool = PgPoolOptions::new()
         .max_connections(settings.max_connections)
         .min_connections(0)
         .acquire_timeout(Duration::from_millis(settings.acquire_timeout_ms))
         .idle_timeout(Duration::from_secs(300))
         .test_before_acquire(true)
-        .connect(settings.expose_url())
+        .connect_with(options)
         .await?;
     metrics::global()
         .db_pool_max_connections

@@ -28,7 +28,6 @@ async fn migrations_create_every_table_of_the_plan() {
         "knowledge_chunks",
         "knowledge_embeddings",
         "escalations",
-        "channel_configs",
         "agent_metrics",
         "reply_outbox",
         "event_outbox",
@@ -41,6 +40,10 @@ async fn migrations_create_every_table_of_the_plan() {
             "table {table} is missing: {tables:?}"
         );
     }
+    assert!(
+        !tables.iter().any(|t| t == "channel_configs"),
+        "channel_configs is gone: CHANNELS_ENABLED and the brand voice's limits are the one source"
+    );
 }
 
 #[tokio::test]

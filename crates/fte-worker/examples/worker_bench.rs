@@ -230,6 +230,10 @@ async fn main() -> anyhow::Result<()> {
     let overrides: HashMap<&str, &str> = HashMap::from([
         ("FTE_BROKER_ADDRESS_FILE", "/nonexistent/fte-broker.addr"),
         ("KAFKA_BOOTSTRAP_SERVERS", ""),
+        // The real senders are swapped for recording ones below; the web form
+        // alone needs no provider credentials to build.
+        ("CHANNELS_ENABLED", "web_form"),
+        ("WEB_REPLY_NOTIFY", "none"),
     ]);
     let lookup = Lookup::from_fn(|key| match overrides.get(key) {
         Some(&"") => None,
@@ -242,6 +246,8 @@ async fn main() -> anyhow::Result<()> {
         let mut worker =
             Worker::build(&lookup, Profile::Dev, pool.clone(), bootstrap.clone()).await?;
         worker.probe_addr = None;
+        worker.enabled = Default::default();
+        worker.senders = fte_fakes::guarded_recorders();
         anyhow::Ok(worker)
     };
 

@@ -1,15 +1,20 @@
-//! `/health`, `/ready` and `/metrics` of the worker process.
+//! `/live`, `/ready`, `/health` and `/metrics` of the worker process.
 //!
-//! `/health` and `/ready` answer 200 while PostgreSQL and Kafka answer and
-//! 503 otherwise, with each dependency's state and each channel's breaker
-//! state (a degraded channel does not make the worker unhealthy: its
-//! replies wait in the outbox); a channel whose replies a recording sender
-//! keeps (no provider credentials) shows as `recording`, not `active`.
-//! While an in-process alert holds the status is `degraded` (still 200)
-//! and `alerts` lists each with its reason and since when. `/ready` also
-//! answers 503 while a partition of this worker is stuck (it holds messages
-//! and has not moved for `WORKER_STUCK_PARTITION_SECS`), naming each one.
-//! `/metrics` is the Prometheus registry.
+//! - `/live` (liveness): 200 while the process serves HTTP; it checks no
+//!   dependency, so a database or broker outage never restarts the pods.
+//! - `/ready` (readiness): 200 while PostgreSQL and Kafka answer, no
+//!   partition of this worker is stuck (it holds messages and has not moved
+//!   for `WORKER_STUCK_PARTITION_SECS`) and no [`Readiness`] condition
+//!   holds; 503 naming each otherwise.
+//! - `/health`: the rich status for people — 200 while PostgreSQL and Kafka
+//!   answer and 503 otherwise, with each dependency's state and each
+//!   channel's breaker state (a degraded channel does not make the worker
+//!   unhealthy: its replies wait in the outbox); a channel whose replies a
+//!   recording sender keeps shows as `recording`, one switched off by
+//!   `CHANNELS_ENABLED` as `disabled`. While an in-process alert holds the
+//!   status is `degraded` (still 200) and `alerts` lists each with its
+//!   reason and since when.
+//! - `/metrics`: the Prometheus registry.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,7 +26,10 @@ use axum::routing::get;
 use axum::{Json, Router};
 use fte_bus::KafkaPublisher;
 use fte_channels::{GuardedSender, ReplySender};
+use fte_domain::Channel;
 use fte_runtime::alerts::AlertBook;
+use fte_runtime::readiness::Readiness;
+use fte_runtime::settings::EnabledChannels;
 use fte_store::PgPool;
 use serde_json::json;
 
@@ -34,10 +42,14 @@ pub struct HealthState {
     pub pool: PgPool,
     /// The Kafka producer (its metadata request is the Kafka check).
     pub publisher: KafkaPublisher,
-    /// Each channel's guarded sender, for its breaker state.
+    /// Each enabled channel's guarded sender, for its breaker state.
     pub senders: Vec<Arc<GuardedSender>>,
+    /// Which channels run; the others show as `disabled`.
+    pub enabled: EnabledChannels,
     /// The in-process alerts that hold (`degraded` while any does).
     pub alerts: Arc<AlertBook>,
+    /// Conditions that keep the worker out of rotation.
+    pub readiness: Arc<Readiness>,
     /// The consumer's lanes (`/ready` is 503 while one is stuck).
     pub lanes: Option<Arc<LaneWatch>>,
 }
@@ -45,6 +57,7 @@ pub struct HealthState {
 /// The probe routes.
 pub fn router(state: HealthState) -> Router {
     Router::new()
+        .route("/live", get(live))
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
@@ -65,6 +78,11 @@ pub async fn report(state: &HealthState) -> (StatusCode, serde_json::Value) {
             state => state.as_str(),
         };
         channels.insert(sender.channel().as_str().to_owned(), json!(state));
+    }
+    for channel in Channel::ALL {
+        if !state.enabled.contains(channel) {
+            channels.insert(channel.as_str().to_owned(), json!("disabled"));
+        }
     }
     let healthy = postgres.is_ok() && kafka.is_ok();
     let alerts = state.alerts.active();
@@ -88,13 +106,18 @@ pub async fn report(state: &HealthState) -> (StatusCode, serde_json::Value) {
     (status, body)
 }
 
+async fn live() -> impl IntoResponse {
+    Json(json!({ "status": "alive" }))
+}
+
 async fn health(State(state): State<HealthState>) -> impl IntoResponse {
     let (status, body) = report(&state).await;
     (status, Json(body))
 }
 
-/// `/health`, and 503 while a partition is stuck: a worker that holds
-/// messages it does not process is not ready.
+/// `/health`, and 503 while a partition is stuck (a worker that holds
+/// messages it does not process is not ready) or a [`Readiness`] condition
+/// holds; `not_ready` lists the conditions.
 pub async fn readiness(state: &HealthState) -> (StatusCode, serde_json::Value) {
     let (mut status, mut body) = report(state).await;
     let stuck = state
@@ -116,6 +139,14 @@ pub async fn readiness(state: &HealthState) -> (StatusCode, serde_json::Value) {
             })
             .collect();
     }
+    let held = state.readiness.held();
+    if !held.is_empty() {
+        status = StatusCode::SERVICE_UNAVAILABLE;
+        if body["status"] != "stuck" {
+            body["status"] = json!("not_ready");
+        }
+    }
+    body["not_ready"] = json!(held);
     (status, body)
 }
 

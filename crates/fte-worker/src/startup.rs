@@ -14,12 +14,12 @@ use fte_channels::twilio::{TwilioConfig, TwilioSender};
 use fte_channels::web::WebReplySender;
 use fte_channels::{GuardedSender, ReplySender};
 use fte_domain::Channel;
-use fte_fakes::RecordingSender;
 use fte_runtime::Profile;
 use fte_runtime::alerts::AlertBook;
+use fte_runtime::readiness::Readiness;
 use fte_runtime::settings::{
-    AgentSettings, DatabaseSettings, GmailSettings, KafkaSettings, Lookup, SettingsError,
-    TwilioSettings, WebReplySettings, WorkerSettings,
+    AgentSettings, ChannelSettings, DatabaseSettings, EnabledChannels, GmailSettings,
+    KafkaSettings, Lookup, SettingsError, TwilioSettings, WebReplySettings, WorkerSettings,
 };
 use fte_store::PgPool;
 use tokio::task::JoinSet;
@@ -84,8 +84,12 @@ pub struct Worker {
     pub bootstrap: Arc<Bootstrap>,
     /// The producer (events and dead letters).
     pub publisher: KafkaPublisher,
-    /// One guarded sender per channel.
+    /// One guarded sender per enabled channel.
     pub senders: Vec<Arc<GuardedSender>>,
+    /// Which channels run (`/health` reports the others `disabled`).
+    pub enabled: EnabledChannels,
+    /// Conditions that keep the worker out of rotation (`/ready` 503).
+    pub readiness: Arc<Readiness>,
     /// Consumer group, concurrency and shutdown grace.
     pub consumer: ConsumerConfig,
     /// Where `/health`, `/ready` and `/metrics` listen; `None` serves none
@@ -97,12 +101,16 @@ pub struct Worker {
 
 impl Worker {
     /// Builds the worker from the environment: settings, pool, Kafka,
-    /// agent and senders.
+    /// agent and senders. Every setting is read before anything connects,
+    /// so a misconfigured deployment fails at once naming the variable.
     pub async fn from_env() -> Result<Self, StartupError> {
         let lookup = Lookup::env();
         let profile = Profile::from_lookup(&lookup)?;
         let database = DatabaseSettings::from_lookup(&lookup, profile)?;
         let kafka = KafkaSettings::from_lookup(&lookup, profile)?;
+        ChannelSettings::from_lookup(&lookup, profile)?;
+        WorkerSettings::from_lookup(&lookup)?;
+        AgentSettings::from_lookup(&lookup)?;
         let pool = fte_store::connect(&database).await?;
         if !profile.is_production() {
             // Local runs migrate on start; production migrates as a deploy step.
@@ -125,14 +133,9 @@ impl Worker {
         let kafka = bootstrap.settings().clone();
         let publisher = KafkaPublisher::new(&bootstrap)?;
         let agent = agent_from_settings(&AgentSettings::from_lookup(lookup)?, pool.clone()).await?;
-        let gmail_settings = GmailSettings::from_lookup(lookup, profile)?;
-        let mailbox = gmail_mailbox(&gmail_settings)?;
-        let senders = senders_for(
-            mailbox.clone(),
-            &gmail_settings,
-            &TwilioSettings::from_lookup(lookup, profile)?,
-            &WebReplySettings::from_lookup(lookup)?,
-        )?;
+        let channels = ChannelSettings::from_lookup(lookup, profile)?;
+        let mailbox = gmail_mailbox(&channels.gmail)?;
+        let senders = senders_for(mailbox.clone(), &channels)?;
         let events: Arc<dyn EventSink> = Arc::new(publisher.clone());
         let gmail = mailbox.map(|mailbox| GmailSync::new(pool.clone(), mailbox, events.clone()));
         let mut consumer = ConsumerConfig::new(kafka.consumer_group.clone());
@@ -161,6 +164,8 @@ impl Worker {
             bootstrap,
             publisher,
             senders,
+            enabled: channels.enabled,
+            readiness: Arc::new(Readiness::new()),
             consumer,
             probe_addr: Some(probe_addr),
             gmail,
@@ -189,15 +194,24 @@ fn guard(sender: Arc<dyn ReplySender>, threshold: u32, cooldown_secs: u64) -> Ar
     ))
 }
 
-/// One guarded sender per channel: the provider's when its credentials are
-/// configured, else an in-memory recording sender (logged, so a local run
-/// never looks like it reached a customer).
+/// One guarded sender per enabled channel (every channel when
+/// `CHANNELS_ENABLED` is unset): the provider's when its credentials are
+/// configured. A channel without them is refused — except in a dev build
+/// with the `recording-senders` feature, where its replies are recorded in
+/// memory, logged and shown as `recording` on `/health` and
+/// `fte_channel_recording`.
 pub fn channel_senders(
     gmail: &GmailSettings,
     twilio: &TwilioSettings,
     web: &WebReplySettings,
 ) -> Result<Vec<Arc<GuardedSender>>, StartupError> {
-    senders_for(gmail_mailbox(gmail)?, gmail, twilio, web)
+    let channels = ChannelSettings {
+        enabled: EnabledChannels::default(),
+        gmail: gmail.clone(),
+        twilio: twilio.clone(),
+        web: web.clone(),
+    };
+    senders_for(gmail_mailbox(gmail)?, &channels)
 }
 
 /// The support mailbox when Gmail is configured, `None` when it is not;
@@ -217,61 +231,126 @@ pub fn gmail_mailbox(gmail: &GmailSettings) -> Result<Option<Arc<Mailbox>>, Star
 /// Gmail sync, so both use one token cache).
 fn senders_for(
     mailbox: Option<Arc<Mailbox>>,
-    gmail: &GmailSettings,
-    twilio: &TwilioSettings,
-    web: &WebReplySettings,
+    channels: &ChannelSettings,
 ) -> Result<Vec<Arc<GuardedSender>>, StartupError> {
-    let (threshold, cooldown) = (gmail.breaker_threshold, gmail.breaker_cooldown_secs);
+    let (gmail, twilio, web) = (&channels.gmail, &channels.twilio, &channels.web);
+    let missing = channels.missing();
+    let unconfigured = |channel: Channel| {
+        let vars = missing
+            .iter()
+            .find(|(c, _)| *c == channel)
+            .map(|(_, vars)| vars.join(", "))
+            .unwrap_or_default();
+        without_credentials(channel, &vars)
+    };
     let gmail_sender = mailbox.map(|mailbox| Arc::new(GmailSender::new(mailbox)));
-    let email: Arc<dyn ReplySender> = match &gmail_sender {
-        Some(sender) => {
-            tracing::info!(channel = "email", "replies go through Gmail");
-            sender.clone()
+    let mut senders = Vec::new();
+    for channel in Channel::ALL {
+        let metrics = fte_runtime::metrics::global();
+        if !channels.enabled.contains(channel) {
+            tracing::info!(
+                channel = channel.as_str(),
+                "channel disabled (CHANNELS_ENABLED)"
+            );
+            metrics
+                .channel_state
+                .with_label_values(&[channel.as_str()])
+                .set(0);
+            continue;
         }
-        None => recording(Channel::Email),
-    };
-    let whatsapp: Arc<dyn ReplySender> = match TwilioConfig::from_settings(twilio) {
-        Ok(config) => {
-            tracing::info!(channel = "whatsapp", "replies go through Twilio");
-            Arc::new(TwilioSender::new(config))
-        }
-        Err(fte_channels::twilio::TwilioConfigError::NotConfigured) => recording(Channel::Whatsapp),
-        Err(error) => {
-            return Err(StartupError::Channel {
-                channel: Channel::Whatsapp,
-                reason: error.to_string(),
-            });
-        }
-    };
-    let web_form: Arc<dyn ReplySender> = match WebReplySender::from_settings(web, gmail_sender) {
-        Ok(sender) => {
-            tracing::info!(channel = "web_form", notify = ?web.notify, "web replies are posted to the status page");
-            Arc::new(sender)
-        }
-        Err(error) => {
-            return Err(StartupError::Channel {
-                channel: Channel::WebForm,
-                reason: error.to_string(),
-            });
-        }
-    };
-    Ok(vec![
-        guard(email, threshold, cooldown),
-        guard(
-            whatsapp,
-            twilio.breaker_threshold,
-            twilio.breaker_cooldown_secs,
-        ),
-        guard(web_form, threshold, cooldown),
-    ])
+        let (sender, threshold, cooldown): (Arc<dyn ReplySender>, _, _) = match channel {
+            Channel::Email => match &gmail_sender {
+                Some(sender) => {
+                    tracing::info!(channel = "email", "replies go through Gmail");
+                    (
+                        sender.clone(),
+                        gmail.breaker_threshold,
+                        gmail.breaker_cooldown_secs,
+                    )
+                }
+                None => (
+                    unconfigured(channel)?,
+                    gmail.breaker_threshold,
+                    gmail.breaker_cooldown_secs,
+                ),
+            },
+            Channel::Whatsapp => match TwilioConfig::from_settings(twilio) {
+                Ok(config) => {
+                    tracing::info!(channel = "whatsapp", "replies go through Twilio");
+                    (
+                        Arc::new(TwilioSender::new(config)) as Arc<dyn ReplySender>,
+                        twilio.breaker_threshold,
+                        twilio.breaker_cooldown_secs,
+                    )
+                }
+                Err(fte_channels::twilio::TwilioConfigError::NotConfigured) => (
+                    unconfigured(channel)?,
+                    twilio.breaker_threshold,
+                    twilio.breaker_cooldown_secs,
+                ),
+                Err(error) => {
+                    return Err(StartupError::Channel {
+                        channel,
+                        reason: error.to_string(),
+                    });
+                }
+            },
+            Channel::WebForm => match WebReplySender::from_settings(web, gmail_sender.clone()) {
+                Ok(sender) => {
+                    tracing::info!(channel = "web_form", notify = ?web.notify, "web replies are posted to the status page");
+                    (
+                        Arc::new(sender) as Arc<dyn ReplySender>,
+                        gmail.breaker_threshold,
+                        gmail.breaker_cooldown_secs,
+                    )
+                }
+                Err(error) => {
+                    return Err(StartupError::Channel {
+                        channel,
+                        reason: error.to_string(),
+                    });
+                }
+            },
+        };
+        metrics
+            .channel_recording
+            .with_label_values(&[channel.as_str()])
+            .set(i64::from(sender.records_only()));
+        senders.push(guard(sender, threshold, cooldown));
+    }
+    Ok(senders)
 }
 
-fn recording(channel: Channel) -> Arc<dyn ReplySender> {
+/// The sender of an enabled channel without provider credentials: a
+/// recording sender in builds with the `recording-senders` feature (the
+/// production profile never gets here: its settings refuse an incomplete
+/// channel), else a start-up error naming what is missing.
+#[cfg(feature = "recording-senders")]
+fn without_credentials(
+    channel: Channel,
+    _missing: &str,
+) -> Result<Arc<dyn ReplySender>, StartupError> {
     tracing::warn!(
         channel = channel.as_str(),
         "no provider credentials: replies are recorded in memory, not delivered"
     );
-    Arc::new(RecordingSender::new(channel))
+    Ok(Arc::new(fte_fakes::RecordingSender::new(channel)))
+}
+
+/// See the `recording-senders` variant: without the feature a channel
+/// without credentials stops start-up.
+#[cfg(not(feature = "recording-senders"))]
+fn without_credentials(
+    channel: Channel,
+    missing: &str,
+) -> Result<Arc<dyn ReplySender>, StartupError> {
+    Err(StartupError::Channel {
+        channel,
+        reason: format!(
+            "enabled but without provider credentials ({missing}): set them, or remove {channel} \
+             from CHANNELS_ENABLED"
+        ),
+    })
 }
 
 /// Runs the worker until `shutdown`: the probe server, one outbox sender
@@ -286,6 +365,8 @@ pub async fn run(worker: Worker, shutdown: CancellationToken) -> Result<(), Star
         bootstrap,
         publisher,
         senders,
+        enabled,
+        readiness,
         consumer: consumer_config,
         probe_addr,
         gmail,
@@ -305,7 +386,9 @@ pub async fn run(worker: Worker, shutdown: CancellationToken) -> Result<(), Star
             pool: ctx.pool.clone(),
             publisher: publisher.clone(),
             senders: senders.clone(),
+            enabled,
             alerts: alert_book.clone(),
+            readiness,
             lanes: Some(consumer_config.lanes.clone()),
         });
         let stop = shutdown.clone();

@@ -420,7 +420,9 @@ async fn a_lag_over_the_threshold_degrades_the_worker_health_until_it_drains() {
         pool: h.pool.clone(),
         publisher,
         senders: vec![],
+        enabled: Default::default(),
         alerts: book.clone(),
+        readiness: Default::default(),
         lanes: None,
     };
     store_metrics::store_consumer_lag(&h.pool, "fte-message-processor", "t", &[(0, 80), (1, 40)])

@@ -352,7 +352,9 @@ async fn a_partition_that_stops_moving_raises_an_alert_and_turns_ready_false() {
         pool: h.pool.clone(),
         publisher,
         senders: vec![],
+        enabled: Default::default(),
         alerts: book.clone(),
+        readiness: Default::default(),
         lanes: Some(lanes.clone()),
     };
     let (status, body) = health::readiness(&state).await;

@@ -438,6 +438,8 @@ async fn run_worker(h: &common::Harness, s: &Setup, group: &str) -> Running {
         bootstrap,
         publisher: publisher.clone(),
         senders,
+        enabled: Default::default(),
+        readiness: Default::default(),
         consumer: ConsumerConfig::new(group),
         probe_addr: None,
         gmail: Some(GmailSync::new(h.pool.clone(), s.mailbox.clone(), sink)),

@@ -49,6 +49,8 @@ async fn the_worker_answers_a_published_message_end_to_end_and_stops_cleanly() {
         bootstrap: bootstrap.clone(),
         publisher: publisher.clone(),
         senders: recorders.iter().cloned().map(guarded).collect(),
+        enabled: Default::default(),
+        readiness: Default::default(),
         consumer: ConsumerConfig::new("fte-test-run"),
         probe_addr: None,
         gmail: None,
@@ -135,7 +137,9 @@ async fn health_reports_each_dependency_and_channel_and_fails_without_postgres()
         pool: h.pool.clone(),
         publisher: publisher.clone(),
         senders: vec![email_guarded.clone(), whatsapp_guarded.clone()],
+        enabled: Default::default(),
         alerts: Default::default(),
+        readiness: Default::default(),
         lanes: None,
     };
     let (status, body) = health::report(&state).await;
@@ -159,4 +163,70 @@ async fn health_reports_each_dependency_and_channel_and_fails_without_postgres()
     let (status, body) = health::report(&down).await;
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["postgres"], "down");
+}
+
+async fn get(app: &axum::Router, path: &str) -> (u16, serde_json::Value) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let request = axum::http::Request::get(path)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap())
+}
+
+#[tokio::test]
+async fn liveness_ignores_dependencies_while_readiness_follows_them_and_held_conditions() {
+    let h = harness().await;
+    let bootstrap = Bootstrap::resolve(&kafka_settings()).await.unwrap();
+    let publisher = KafkaPublisher::new(&bootstrap).unwrap();
+    let readiness = Arc::new(fte_runtime::readiness::Readiness::new());
+    let state = HealthState {
+        pool: h.pool.clone(),
+        publisher: publisher.clone(),
+        senders: vec![guarded(Arc::new(RecordingSender::new(Channel::WebForm)))],
+        enabled: fte_runtime::settings::EnabledChannels::only(&[Channel::WebForm]),
+        alerts: Default::default(),
+        readiness: readiness.clone(),
+        lanes: None,
+    };
+    let app = health::router(state.clone());
+    assert_eq!(get(&app, "/live").await.0, 200);
+    assert_eq!(get(&app, "/ready").await.0, 200);
+    let (_, body) = get(&app, "/health").await;
+    assert_eq!(body["channels"]["email"], "disabled", "{body}");
+    assert_eq!(body["channels"]["whatsapp"], "disabled", "{body}");
+
+    readiness.hold(
+        "partition_stuck",
+        "fte.tickets.incoming/1 has not moved for 300 s",
+    );
+    let (status, body) = get(&app, "/ready").await;
+    assert_eq!(
+        status, 503,
+        "a held condition takes the worker out of rotation"
+    );
+    assert_eq!(body["not_ready"][0]["name"], "partition_stuck", "{body}");
+    assert_eq!(get(&app, "/live").await.0, 200, "but never restarts it");
+    readiness.release("partition_stuck");
+    assert_eq!(get(&app, "/ready").await.0, 200);
+
+    let unreachable = sqlx::postgres::PgPoolOptions::new()
+        .acquire_timeout(Duration::from_millis(500))
+        .connect_lazy("postgres://fte@127.0.0.1:1/none")
+        .unwrap();
+    let down = health::router(HealthState {
+        pool: unreachable,
+        ..state
+    });
+    let (status, body) = get(&down, "/ready").await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["postgres"], "down");
+    assert_eq!(
+        get(&down, "/live").await.0,
+        200,
+        "a database outage must not restart the worker"
+    );
 }

@@ -11,9 +11,7 @@ use fte_fakes::gmail::{FakeGmail, FakeOAuth};
 use fte_gateway::AppState;
 use fte_gateway::state::{GmailAuth, TwilioAuth, WebhookAuth};
 use fte_runtime::Profile;
-use fte_runtime::settings::{
-    ApiSettings, GmailSettings, KafkaSettings, Lookup, TwilioSettings, WebReplySettings,
-};
+use fte_runtime::settings::{ApiSettings, GmailSettings, KafkaSettings, Lookup};
 use fte_store::PgPool;
 use fte_worker::agent::{AgentOutcome, AgentRequest, AgentUnavailable, ReplyAgent};
 use fte_worker::consumer::ConsumerConfig;
@@ -105,14 +103,8 @@ async fn start(gmail: Option<&FakeGmail>) -> Running {
         shutdown.clone(),
     ));
 
-    let nothing = Lookup::from_fn(|_| None);
     // No provider credentials: replies are recorded, never delivered.
-    let senders = startup::channel_senders(
-        &GmailSettings::from_lookup(&nothing, Profile::Dev).unwrap(),
-        &TwilioSettings::from_lookup(&nothing, Profile::Dev).unwrap(),
-        &WebReplySettings::from_lookup(&nothing).unwrap(),
-    )
-    .unwrap();
+    let senders = fte_fakes::guarded_recorders();
     let config = WorkerConfig {
         sender_poll_interval: Duration::from_millis(100),
         ..WorkerConfig::default()
@@ -127,6 +119,8 @@ async fn start(gmail: Option<&FakeGmail>) -> Running {
         bootstrap: bootstrap.clone(),
         publisher: publisher.clone(),
         senders,
+        enabled: Default::default(),
+        readiness: Default::default(),
         consumer: ConsumerConfig::new("fte-test-simulate"),
         probe_addr: None,
         gmail: gmail.map(|fake| {

@@ -46,6 +46,10 @@ pub fn router(state: AppState) -> Router {
             "/support/ticket/{ticket_id}/messages",
             post(thread::post_message).layer(limit_submit()),
         )
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            web_form_enabled,
+        ))
         .layer(cors(&state));
     let webhooks = Router::new()
         .route("/webhooks/whatsapp", post(webhooks::whatsapp))
@@ -79,6 +83,7 @@ pub fn router(state: AppState) -> Router {
         .merge(openapi::docs())
         .route("/dev/outbox", get(dev::outbox))
         .route("/dev/outbox.html", get(dev::outbox_page))
+        .route("/live", get(probes::live))
         .route("/health", get(probes::health))
         .route("/ready", get(probes::ready))
         .route("/metrics", get(probes::metrics))
@@ -181,6 +186,16 @@ async fn method_not_allowed_as_json(request: Request, next: Next) -> Response {
         json.headers_mut().insert(header::ALLOW, allow);
     }
     json
+}
+
+/// The web form's routes answer 404 while `CHANNELS_ENABLED` leaves it out.
+async fn web_form_enabled(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if state.channels.contains(fte_domain::Channel::WebForm) {
+        next.run(request).await
+    } else {
+        ApiError::NotFound("The web form channel is disabled on this deployment.".into())
+            .into_response()
+    }
 }
 
 async fn not_found() -> ApiError {

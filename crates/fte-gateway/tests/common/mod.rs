@@ -40,6 +40,8 @@ pub struct Options {
     pub webhooks: WebhookAuth,
     /// What `/dev/outbox` shows (none: 404).
     pub outbound_log: Option<fte_gateway::local::SharedOutboundLog>,
+    /// `CHANNELS_ENABLED` (all channels by default).
+    pub channels: fte_runtime::settings::EnabledChannels,
 }
 
 impl Default for Options {
@@ -51,6 +53,7 @@ impl Default for Options {
                 gmail: GmailAuth::Unverified,
             },
             outbound_log: None,
+            channels: Default::default(),
         }
     }
 }
@@ -65,6 +68,8 @@ pub struct TestApp {
     pub bootstrap: Bootstrap,
     /// The app's database.
     pub pool: PgPool,
+    /// The app's readiness conditions (hold one to take it out of rotation).
+    pub readiness: std::sync::Arc<fte_runtime::readiness::Readiness>,
 }
 
 /// A response, read whole.
@@ -140,10 +145,12 @@ pub async fn spawn_app_on(pool: PgPool, options: Options) -> TestApp {
     let api = ApiSettings::from_lookup(&lookup, Profile::Dev).expect("test settings are valid");
     let web_form = WebFormSettings::from_lookup(&lookup).expect("web form settings are valid");
     let mut state = AppState::new(pool.clone(), publisher, api, Profile::Dev, options.webhooks)
-        .with_web_form(&web_form);
+        .with_web_form(&web_form)
+        .with_enabled_channels(options.channels);
     if let Some(log) = options.outbound_log {
         state = state.with_outbound_log(log);
     }
+    let readiness = state.readiness.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     let shutdown = tokio_util::sync::CancellationToken::new();
@@ -156,6 +163,7 @@ pub async fn spawn_app_on(pool: PgPool, options: Options) -> TestApp {
             .unwrap(),
         bootstrap,
         pool,
+        readiness,
     }
 }
 

@@ -1,11 +1,14 @@
 //! Settings of the three customer channels: Gmail (API, OAuth and Pub/Sub
 //! push verification), Twilio WhatsApp, and how web form replies notify the
-//! customer. A channel without credentials is not an error: it is reported
-//! `disabled` and the local run uses recording senders instead.
+//! customer. Which channels run, and the production rule that an enabled
+//! channel is fully configured, live in `enabled.rs`
+//! ([`super::ChannelSettings`]).
 
 use secrecy::SecretString;
 
-use super::{Lookup, Profile, SettingsError};
+use fte_domain::Channel;
+
+use super::{EnabledChannels, Lookup, Profile, SettingsError};
 
 /// Gmail REST API base URL.
 pub const DEFAULT_GMAIL_API_BASE_URL: &str = "https://gmail.googleapis.com";
@@ -62,8 +65,7 @@ fn url_or(lookup: &Lookup<'_>, var: &'static str, default: &str) -> Result<Strin
 /// Gmail channel settings.
 #[derive(Clone, Debug)]
 pub struct GmailSettings {
-    /// `GMAIL_ENABLED` (true): set to false to switch the channel off even
-    /// when credentials are present.
+    /// Whether `CHANNELS_ENABLED` lists `email` (all channels when unset).
     pub enabled: bool,
     /// `GMAIL_API_BASE_URL` (`https://gmail.googleapis.com`).
     pub api_base_url: String,
@@ -108,9 +110,9 @@ impl GmailSettings {
         Self::from_lookup(&lookup, Profile::from_lookup(&lookup)?)
     }
 
-    /// Reads the settings from `lookup`. Production refuses a configured
-    /// mailbox whose push endpoint could not be verified.
-    pub fn from_lookup(lookup: &Lookup<'_>, profile: Profile) -> Result<Self, SettingsError> {
+    /// Reads the settings from `lookup`. Whether an enabled channel is
+    /// complete enough for production is [`super::ChannelSettings`]'s check.
+    pub fn from_lookup(lookup: &Lookup<'_>, _profile: Profile) -> Result<Self, SettingsError> {
         let (timeout_ms, breaker_threshold, breaker_cooldown_secs) = provider_limits(lookup)?;
         let client_id = lookup.get("GMAIL_CLIENT_ID");
         let client_secret = lookup.get("GMAIL_CLIENT_SECRET");
@@ -129,7 +131,7 @@ impl GmailSettings {
             });
         }
         let settings = Self {
-            enabled: lookup.flag_or("GMAIL_ENABLED", true)?,
+            enabled: EnabledChannels::from_lookup(lookup)?.contains(Channel::Email),
             api_base_url: url_or(lookup, "GMAIL_API_BASE_URL", DEFAULT_GMAIL_API_BASE_URL)?,
             token_url: url_or(lookup, "GMAIL_TOKEN_URL", DEFAULT_GMAIL_TOKEN_URL)?,
             mailbox: lookup.get("GMAIL_MAILBOX"),
@@ -160,16 +162,6 @@ impl GmailSettings {
                 hint: "the support mailbox address the Gmail credentials act for",
             });
         }
-        if profile.is_production()
-            && settings.is_configured()
-            && settings.pubsub_audience.is_none()
-            && settings.pubsub_push_token.is_none()
-        {
-            return Err(SettingsError::Missing {
-                var: "GMAIL_PUBSUB_AUDIENCE",
-                hint: "production must verify Pub/Sub push requests: set GMAIL_PUBSUB_AUDIENCE (OIDC) or GMAIL_PUBSUB_PUSH_TOKEN",
-            });
-        }
         Ok(settings)
     }
 
@@ -187,7 +179,7 @@ impl GmailSettings {
 /// Twilio WhatsApp channel settings.
 #[derive(Clone, Debug)]
 pub struct TwilioSettings {
-    /// `TWILIO_ENABLED` (true).
+    /// Whether `CHANNELS_ENABLED` lists `whatsapp` (all channels when unset).
     pub enabled: bool,
     /// `TWILIO_API_BASE_URL` (`https://api.twilio.com`).
     pub api_base_url: String,
@@ -241,7 +233,7 @@ impl TwilioSettings {
             });
         }
         Ok(Self {
-            enabled: lookup.flag_or("TWILIO_ENABLED", true)?,
+            enabled: EnabledChannels::from_lookup(lookup)?.contains(Channel::Whatsapp),
             api_base_url: url_or(lookup, "TWILIO_API_BASE_URL", DEFAULT_TWILIO_API_BASE_URL)?,
             account_sid,
             auth_token,
@@ -363,15 +355,20 @@ mod tests {
     }
 
     #[test]
-    fn production_gmail_requires_push_verification() {
+    fn a_channel_left_out_of_channels_enabled_is_not_configured() {
         let vars = [
             ("GMAIL_MAILBOX", "support@orbitlabs.example"),
             ("GMAIL_SERVICE_ACCOUNT_JSON", "{}"),
         ];
-        let err = GmailSettings::from_lookup(&lookup(&vars), Profile::Production).unwrap_err();
-        assert!(err.to_string().contains("GMAIL_PUBSUB_AUDIENCE"), "{err}");
         assert!(
             GmailSettings::from_lookup(&lookup(&vars), Profile::Dev)
+                .unwrap()
+                .is_configured()
+        );
+        let mut off = vars.to_vec();
+        off.push(("CHANNELS_ENABLED", "whatsapp,web_form"));
+        assert!(
+            !GmailSettings::from_lookup(&lookup(&off), Profile::Dev)
                 .unwrap()
                 .is_configured()
         );

@@ -1,3 +1,6 @@
+use std::path::PathBuf;
+use std::str::FromStr;
+
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{Lookup, Profile, SettingsError};
@@ -8,6 +11,53 @@ pub const DEFAULT_LOCAL_PG_PORT: u16 = 54329;
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 20;
 /// How long a request waits for a pooled connection before failing.
 pub const DEFAULT_ACQUIRE_TIMEOUT_MS: u64 = 3_000;
+
+/// How the connection to PostgreSQL uses TLS (libpq's `sslmode` values).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DatabaseSslMode {
+    /// No TLS.
+    Disable,
+    /// TLS only if the server insists.
+    Allow,
+    /// TLS when the server offers it (libpq's default).
+    Prefer,
+    /// TLS always; the certificate is not checked.
+    Require,
+    /// TLS with a certificate signed by the trusted CA.
+    VerifyCa,
+    /// TLS with a trusted certificate issued for the host name connected to.
+    VerifyFull,
+}
+
+impl DatabaseSslMode {
+    /// The libpq spelling.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Disable => "disable",
+            Self::Allow => "allow",
+            Self::Prefer => "prefer",
+            Self::Require => "require",
+            Self::VerifyCa => "verify-ca",
+            Self::VerifyFull => "verify-full",
+        }
+    }
+}
+
+impl FromStr for DatabaseSslMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "disable" => Ok(Self::Disable),
+            "allow" => Ok(Self::Allow),
+            "prefer" => Ok(Self::Prefer),
+            "require" => Ok(Self::Require),
+            "verify-ca" => Ok(Self::VerifyCa),
+            "verify-full" => Ok(Self::VerifyFull),
+            _ => Err("expected disable, allow, prefer, require, verify-ca or verify-full".into()),
+        }
+    }
+}
 
 /// PostgreSQL connection settings.
 #[derive(Clone, Debug)]
@@ -20,6 +70,15 @@ pub struct DatabaseSettings {
     pub max_connections: u32,
     /// `DATABASE_ACQUIRE_TIMEOUT_MS` (3000).
     pub acquire_timeout_ms: u64,
+    /// `DATABASE_SSLMODE`: overrides any `sslmode` in the URL. Unset, the
+    /// URL decides (libpq's `prefer` when it says nothing) — except in
+    /// production, where a URL without `sslmode` gets `verify-full`: a
+    /// managed database is reached over TLS with its certificate checked.
+    pub ssl_mode: Option<DatabaseSslMode>,
+    /// `DATABASE_SSLROOTCERT`: a PEM file of the CA(s) that sign the
+    /// server's certificate (the provider's bundle: RDS, Cloud SQL, Azure);
+    /// without it the public web PKI roots are trusted.
+    pub ssl_root_cert: Option<PathBuf>,
 }
 
 impl DatabaseSettings {
@@ -60,12 +119,37 @@ impl DatabaseSettings {
                 reason: "must start with postgres:// or postgresql://".into(),
             });
         }
+        let ssl_mode = match lookup.get("DATABASE_SSLMODE") {
+            Some(raw) => Some(
+                raw.trim()
+                    .parse()
+                    .map_err(|reason| SettingsError::Invalid {
+                        var: "DATABASE_SSLMODE",
+                        reason,
+                    })?,
+            ),
+            None if profile.is_production() && !url.contains("sslmode=") => {
+                Some(DatabaseSslMode::VerifyFull)
+            }
+            None => None,
+        };
+        let ssl_root_cert = lookup.get("DATABASE_SSLROOTCERT").map(PathBuf::from);
+        if let Some(path) = &ssl_root_cert
+            && !path.is_file()
+        {
+            return Err(SettingsError::Invalid {
+                var: "DATABASE_SSLROOTCERT",
+                reason: format!("{} is not a readable file", path.display()),
+            });
+        }
         Ok(Self {
             url: SecretString::from(url),
             max_connections: lookup
                 .parsed_or("DATABASE_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS)?,
             acquire_timeout_ms: lookup
                 .parsed_or("DATABASE_ACQUIRE_TIMEOUT_MS", DEFAULT_ACQUIRE_TIMEOUT_MS)?,
+            ssl_mode,
+            ssl_root_cert,
         })
     }
 
@@ -123,6 +207,38 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.expose_url(), "postgres://fte:p%40ss%2Fword@db:5432/fte");
+    }
+
+    #[test]
+    fn production_verifies_the_server_certificate_unless_told_otherwise() {
+        let parts = [("POSTGRES_HOST", "db.example")];
+        let s = DatabaseSettings::from_lookup(&lookup(&parts), Profile::Production).unwrap();
+        assert_eq!(s.ssl_mode, Some(DatabaseSslMode::VerifyFull));
+        let dev = DatabaseSettings::from_lookup(&lookup(&parts), Profile::Dev).unwrap();
+        assert_eq!(dev.ssl_mode, None, "dev leaves TLS to the URL");
+        let explicit = [
+            ("POSTGRES_HOST", "db.example"),
+            ("DATABASE_SSLMODE", "require"),
+        ];
+        let s = DatabaseSettings::from_lookup(&lookup(&explicit), Profile::Production).unwrap();
+        assert_eq!(s.ssl_mode, Some(DatabaseSslMode::Require));
+        let in_url = [("DATABASE_URL", "postgres://u@db/fte?sslmode=disable")];
+        let s = DatabaseSettings::from_lookup(&lookup(&in_url), Profile::Production).unwrap();
+        assert_eq!(s.ssl_mode, None, "the URL's own sslmode stands");
+    }
+
+    #[test]
+    fn unknown_ssl_modes_and_missing_ca_files_are_refused() {
+        let err =
+            DatabaseSettings::from_lookup(&lookup(&[("DATABASE_SSLMODE", "always")]), Profile::Dev)
+                .unwrap_err();
+        assert!(err.to_string().contains("DATABASE_SSLMODE"), "{err}");
+        let err = DatabaseSettings::from_lookup(
+            &lookup(&[("DATABASE_SSLROOTCERT", "/nonexistent/ca.pem")]),
+            Profile::Dev,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("DATABASE_SSLROOTCERT"), "{err}");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 use std::path::PathBuf;
 
-use secrecy::SecretString;
+pub use super::kafka_security::{KafkaSasl, KafkaSaslMechanism, KafkaSecurityProtocol, KafkaTls};
 
 use super::{Lookup, Profile, SettingsError};
 
@@ -29,14 +29,15 @@ pub struct KafkaSettings {
     pub topic_partitions: i32,
     /// `KAFKA_TOPIC_REPLICATION` (1; use 3 on a real cluster).
     pub topic_replication: i32,
-    /// `KAFKA_SECURITY_PROTOCOL` (plaintext, ssl, sasl_plaintext, sasl_ssl).
-    pub security_protocol: Option<String>,
-    /// `KAFKA_SASL_MECHANISM` (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512).
-    pub sasl_mechanism: Option<String>,
-    /// `KAFKA_SASL_USERNAME`.
-    pub sasl_username: Option<String>,
-    /// `KAFKA_SASL_PASSWORD` (secret).
-    pub sasl_password: Option<SecretString>,
+    /// `KAFKA_SECURITY_PROTOCOL` (`PLAINTEXT`; `SSL`, `SASL_PLAINTEXT`,
+    /// `SASL_SSL` — managed clusters want `SASL_SSL`).
+    pub security_protocol: KafkaSecurityProtocol,
+    /// `KAFKA_SASL_MECHANISM`, `KAFKA_SASL_USERNAME`, `KAFKA_SASL_PASSWORD`:
+    /// present exactly when the protocol is `SASL_*`.
+    pub sasl: Option<KafkaSasl>,
+    /// `KAFKA_SSL_CA_LOCATION` and the client certificate, for `SSL` and
+    /// `SASL_SSL`.
+    pub tls: KafkaTls,
     /// `KAFKA_CONSUMER_GROUP` (`fte-message-processor`).
     pub consumer_group: String,
     /// `KAFKA_SESSION_TIMEOUT_MS` (10000).
@@ -75,6 +76,7 @@ impl KafkaSettings {
                 reason: "must be between 1 and 1024".into(),
             });
         }
+        let security_protocol = KafkaSecurityProtocol::from_lookup(lookup)?;
         Ok(Self {
             bootstrap_servers,
             broker_address_file: lookup
@@ -83,10 +85,9 @@ impl KafkaSettings {
                 .into(),
             topic_partitions,
             topic_replication: lookup.parsed_or("KAFKA_TOPIC_REPLICATION", 1)?,
-            security_protocol: lookup.get("KAFKA_SECURITY_PROTOCOL"),
-            sasl_mechanism: lookup.get("KAFKA_SASL_MECHANISM"),
-            sasl_username: lookup.get("KAFKA_SASL_USERNAME"),
-            sasl_password: lookup.get("KAFKA_SASL_PASSWORD").map(SecretString::from),
+            security_protocol,
+            sasl: KafkaSasl::from_lookup(lookup, security_protocol)?,
+            tls: KafkaTls::from_lookup(lookup, security_protocol)?,
             consumer_group: lookup
                 .get("KAFKA_CONSUMER_GROUP")
                 .unwrap_or_else(|| "fte-message-processor".into()),

@@ -10,7 +10,9 @@ mod alerts;
 mod api;
 mod channels;
 mod database;
+mod enabled;
 mod kafka;
+mod kafka_security;
 mod staff;
 mod web_form;
 mod worker;
@@ -19,8 +21,12 @@ pub use agent::{AgentSettings, EmbeddingProvider};
 pub use alerts::AlertSettings;
 pub use api::ApiSettings;
 pub use channels::{GmailSettings, TwilioSettings, WebReplyNotify, WebReplySettings};
-pub use database::DatabaseSettings;
-pub use kafka::{DEFAULT_BROKER_ADDRESS_FILE, KafkaSettings};
+pub use database::{DatabaseSettings, DatabaseSslMode};
+pub use enabled::{ChannelSettings, EnabledChannels};
+pub use kafka::{
+    DEFAULT_BROKER_ADDRESS_FILE, KafkaSasl, KafkaSaslMechanism, KafkaSecurityProtocol,
+    KafkaSettings, KafkaTls,
+};
 pub use staff::{MAX_STAFF_NAME_LEN, StaffKey, fingerprint, valid_staff_name};
 pub use web_form::{ChallengeProvider, ChallengeSettings, WebFormSettings};
 pub use worker::{
@@ -42,6 +48,16 @@ pub enum SettingsError {
         /// What it is for and how to set it.
         hint: &'static str,
     },
+    /// A channel is enabled in production without everything it needs.
+    #[error(
+        "channel {channel} is enabled (CHANNELS_ENABLED) but not configured: set {missing}, or remove {channel} from CHANNELS_ENABLED"
+    )]
+    ChannelIncomplete {
+        /// The channel (`email`, `whatsapp`, `web_form`).
+        channel: &'static str,
+        /// The missing variables, comma-separated.
+        missing: String,
+    },
     /// A variable is set to something that cannot be used.
     #[error("invalid environment variable {var}: {reason}")]
     Invalid {
@@ -53,22 +69,27 @@ pub enum SettingsError {
 }
 
 /// How strict start-up is.
+///
+/// The default is [`Profile::Production`]: a deployment that forgets
+/// `FTE_PROFILE` fails closed (every secret required, no unsigned webhook,
+/// no recording sender) instead of quietly running as a laptop would. The
+/// local run, the tests and the scale harness set `FTE_PROFILE=dev`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Profile {
     /// The local run and tests: embedded defaults, unsigned webhooks allowed
     /// with a loud warning.
-    #[default]
     Dev,
     /// Real deployments: every verification secret must be configured.
+    #[default]
     Production,
 }
 
 impl Profile {
-    /// `FTE_PROFILE`: `dev` (default) or `production`.
+    /// `FTE_PROFILE`: `production` (the default when unset) or `dev`.
     pub fn from_lookup(lookup: &Lookup<'_>) -> Result<Self, SettingsError> {
         match lookup.get("FTE_PROFILE").as_deref() {
-            None | Some("dev") | Some("development") | Some("local") => Ok(Profile::Dev),
-            Some("production") | Some("prod") => Ok(Profile::Production),
+            Some("dev") | Some("development") | Some("local") => Ok(Profile::Dev),
+            None | Some("production") | Some("prod") => Ok(Profile::Production),
             Some(_) => Err(SettingsError::Invalid {
                 var: "FTE_PROFILE",
                 reason: "expected `dev` or `production`".into(),
@@ -194,11 +215,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn profile_defaults_to_dev_and_refuses_unknown_values() {
-        assert_eq!(Profile::from_lookup(&lookup(&[])), Ok(Profile::Dev));
+    fn profile_fails_closed_to_production_and_refuses_unknown_values() {
+        assert_eq!(Profile::from_lookup(&lookup(&[])), Ok(Profile::Production));
         assert_eq!(
-            Profile::from_lookup(&lookup(&[("FTE_PROFILE", "production")])),
-            Ok(Profile::Production)
+            Profile::from_lookup(&lookup(&[("FTE_PROFILE", "dev")])),
+            Ok(Profile::Dev)
         );
         let err = Profile::from_lookup(&lookup(&[("FTE_PROFILE", "staging")])).unwrap_err();
         assert!(err.to_string().contains("FTE_PROFILE"), "{err}");
