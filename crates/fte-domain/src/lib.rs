@@ -2,7 +2,8 @@
 //!
 //! The vocabulary every other crate speaks, and nothing else: typed ids, the
 //! [`Channel`] enum, customer identities parsed once at the edge
-//! ([`EmailAddress`], [`PhoneNumber`]), the ticket and conversation state
+//! ([`EmailAddress`], [`PhoneNumber`]) and the [`Trust`] of their links to
+//! customers, the ticket and conversation state
 //! machines, escalation reasons, the versioned Kafka event envelope, and the
 //! per-channel format limits.
 //!
@@ -17,6 +18,7 @@ pub mod handoff;
 pub mod identity;
 pub mod ids;
 pub mod states;
+pub mod trust;
 
 pub use channel::{Channel, ChannelLimits, UnknownChannel};
 pub use events::{EVENT_SCHEMA_VERSION, EventEnvelope, InboundMessage};
@@ -26,3 +28,4 @@ pub use states::{
     Category, ConversationStatus, EscalationReason, InvalidTransition, Priority, TicketStatus,
     UnknownValue,
 };
+pub use trust::{Trust, TrustSource};

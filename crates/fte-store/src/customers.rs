@@ -75,6 +75,17 @@ pub async fn create_customer(
     Ok(id)
 }
 
+/// Locks the customer's row `for key share` in this transaction: a staff
+/// merge (which locks it `for update`) waits until the transaction ends, so
+/// rows written for the customer meanwhile are moved by the merge too.
+pub async fn lock_for_key_share(executor: impl PgExecutor<'_>, id: Uuid) -> Result<(), StoreError> {
+    sqlx::query("select 1 from customers where id = $1 for key share")
+        .bind(id)
+        .execute(executor)
+        .await?;
+    Ok(())
+}
+
 /// Deletes a customer created in this transaction that lost an identity
 /// race (it owns nothing yet).
 pub async fn delete_customer(executor: impl PgExecutor<'_>, id: Uuid) -> Result<(), StoreError> {

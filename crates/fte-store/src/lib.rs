@@ -10,9 +10,13 @@
 
 pub mod conversations;
 pub mod customers;
+pub mod email_sends;
 pub mod escalations;
 pub mod gmail_sync;
+pub mod identity;
 pub mod knowledge;
+pub mod links;
+pub mod merges;
 pub mod messages;
 pub mod metrics;
 pub mod outbox;

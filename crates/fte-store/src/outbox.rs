@@ -168,6 +168,29 @@ pub async fn mark_failed(
     Ok(())
 }
 
+/// Settles a reply that will not be sent (the email cap for an address
+/// that never proved itself): the row becomes `suppressed` with `reason`,
+/// and its message's delivery status `suppressed`.
+pub async fn mark_suppressed(
+    executor: impl PgExecutor<'_>,
+    id: Uuid,
+    reason: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "with row as (
+             update reply_outbox set status = 'suppressed', last_error = $2, updated_at = now()
+             where id = $1 returning message_id
+         )
+         update messages set delivery_status = 'suppressed', updated_at = now()
+         where id = (select message_id from row)",
+    )
+    .bind(id)
+    .bind(reason)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
 /// A reply's state, for health reports and tests.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct ReplyState {
