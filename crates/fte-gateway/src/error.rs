@@ -40,7 +40,7 @@ pub struct ErrorBody {
     pub error: String,
     /// A human-readable explanation.
     pub message: String,
-    /// The fields at fault (422 only).
+    /// The fields at fault (422, and a 403 that names the field).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<Vec<FieldError>>,
 }
@@ -62,6 +62,15 @@ pub enum ApiError {
     /// 403: a webhook whose signature or token does not verify.
     #[error("request could not be verified")]
     Forbidden,
+    /// 403: a field that should prove something does not (a web form's
+    /// identity token).
+    #[error("{code}")]
+    ForbiddenField {
+        /// Machine-readable code.
+        code: &'static str,
+        /// The field, and what to do about it.
+        field: FieldError,
+    },
     /// 404.
     #[error("{0}")]
     NotFound(String),
@@ -124,7 +133,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::Forbidden | ApiError::ForbiddenField { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -149,6 +158,9 @@ impl ApiError {
                 "The request could not be verified.".to_owned(),
                 None,
             ),
+            ApiError::ForbiddenField { code, field } => {
+                (*code, field.message.clone(), Some(vec![field.clone()]))
+            }
             ApiError::NotFound(message) => ("not_found", message.clone(), None),
             ApiError::Conflict { code, message } => (*code, message.clone(), None),
             ApiError::MethodNotAllowed => (

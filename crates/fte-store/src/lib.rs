@@ -12,6 +12,7 @@ pub mod conversations;
 pub mod customers;
 pub mod email_sends;
 pub mod escalations;
+pub mod form_identity;
 pub mod gmail_sync;
 pub mod identity;
 pub mod knowledge;

@@ -7,7 +7,10 @@
 //! stored (Gmail's advice: a notification's id is already past the change
 //! it announces), writes one `ticket.inbound` event per new customer email
 //! to the event outbox, stores the new history id and commits; the events
-//! are then published like every other outbox event. Each event's
+//! are then published like every other outbox event. A sender's address is
+//! marked proven (`email_verified`) only when the notification came
+//! through an authenticated push and Gmail's `Authentication-Results` show
+//! the From domain passed (`ParsedEmail::into_inbound`). Each event's
 //! `channel_message_id` is the Gmail message id, so a message synced twice
 //! (a crash after the commit, overlapping full syncs) is a no-op in
 //! [`handle_event`](crate::handle_event).
@@ -67,6 +70,10 @@ pub struct GmailNotificationEvent {
     pub history_id: u64,
     /// Pub/Sub's message id.
     pub pubsub_message_id: Option<String>,
+    /// Whether the gateway verified the push (OIDC token or push secret);
+    /// absent in events written before the field existed: not verified.
+    #[serde(default)]
+    pub authenticated: bool,
 }
 
 /// What one sync did.
@@ -154,8 +161,10 @@ impl GmailSync {
     }
 
     /// Syncs the mailbox from its stored history id (see the module doc),
-    /// then publishes the new events. Nothing is stored when it fails.
-    pub async fn sync(&self) -> Result<Synced, SyncError> {
+    /// then publishes the new events. `push_authenticated` says whether the
+    /// notification that started the sync was a verified push: without
+    /// one, no sender counts as proven. Nothing is stored when it fails.
+    pub async fn sync(&self, push_authenticated: bool) -> Result<Synced, SyncError> {
         let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
         let stored = gmail_sync::lock_history_id(&mut tx, &self.key).await?;
         let (emails, latest, full_sync) = if stored == gmail_sync::NEVER_SYNCED {
@@ -177,7 +186,7 @@ impl GmailSync {
         };
         let messages = emails.len();
         for email in emails {
-            enqueue_inbound(&mut tx, email).await?;
+            enqueue_inbound(&mut tx, email, push_authenticated).await?;
         }
         let history_id = latest.max(stored);
         gmail_sync::store_history_id(&mut *tx, &self.key, history_id).await?;
@@ -246,8 +255,9 @@ impl GmailSync {
 async fn enqueue_inbound(
     tx: &mut sqlx::PgConnection,
     email: ParsedEmail,
+    push_authenticated: bool,
 ) -> Result<(), StoreError> {
-    let inbound = email.into_inbound();
+    let inbound = email.into_inbound(push_authenticated);
     let key = inbound.partition_key();
     let envelope = EventEnvelope::new("ticket.inbound", inbound.received_at, inbound);
     let payload = serde_json::to_value(&envelope).unwrap_or_default();
@@ -257,6 +267,7 @@ async fn enqueue_inbound(
         channel = "email",
         gmail.message_id = %envelope.payload.channel_message_id,
         event.id = %id,
+        sender.verified = envelope.payload.sender.email_verified,
         "inbound email queued"
     );
     Ok(())
@@ -322,7 +333,7 @@ async fn process(
     }
     let mut delay = config.retry_base;
     loop {
-        match sync.sync().await {
+        match sync.sync(event.payload.authenticated).await {
             Ok(synced) => {
                 tracing::info!(
                     channel = "email",

@@ -50,6 +50,12 @@ pub struct SubmitRequest {
     /// Honeypot: people leave it empty.
     #[serde(default)]
     pub website: Option<String>,
+    /// Optional identity verification from the embedding site: hex
+    /// HMAC-SHA256 of the lower-cased email with the secret it shares with
+    /// us (`WEB_IDENTITY_SECRET`). A valid token proves the submitter owns
+    /// the email; a wrong one is refused with 403 naming this field.
+    #[serde(default)]
+    pub identity_token: Option<String>,
 }
 
 /// Personal data never appears in debug output.
@@ -81,6 +87,9 @@ pub struct ValidSubmission {
     pub category: Category,
     /// Priority.
     pub priority: Priority,
+    /// Whether a valid identity token proved the email (set by the handler,
+    /// which holds the secret).
+    pub email_verified: bool,
 }
 
 fn length_rule(
@@ -228,6 +237,7 @@ impl SubmitRequest {
                 message,
                 category,
                 priority,
+                email_verified: false,
             }),
             _ => Err(errors),
         }
@@ -248,6 +258,7 @@ mod tests {
             priority: None,
             phone: Some("+34 (612) 345-678".into()),
             website: Some(String::new()),
+            identity_token: None,
         }
     }
 

@@ -65,10 +65,12 @@ const KAFKA_DOWN: &str = "Messages cannot be accepted right now; please retry.";
 )]
 pub async fn whatsapp(
     State(state): State<AppState>,
-    TwilioForm(params): TwilioForm,
+    TwilioForm { params, signed }: TwilioForm,
 ) -> Result<Twiml, ApiError> {
-    let message = parse_inbound(&params, Utc::now())
+    let mut message = parse_inbound(&params, Utc::now())
         .map_err(|e| ApiError::bad_request("invalid_webhook", e.to_string()))?;
+    // Twilio signed what it received from WhatsApp: the number is proven.
+    message.sender.phone_verified = signed;
     let mut tx = state
         .pool
         .begin()
@@ -110,7 +112,7 @@ pub async fn whatsapp(
 )]
 pub async fn whatsapp_status(
     State(state): State<AppState>,
-    TwilioForm(params): TwilioForm,
+    TwilioForm { params, .. }: TwilioForm,
 ) -> Result<Twiml, ApiError> {
     let update = parse_status_callback(&params)
         .map_err(|e| ApiError::bad_request("invalid_webhook", e.to_string()))?;
@@ -143,6 +145,9 @@ pub struct GmailNotificationEvent {
     pub history_id: u64,
     /// Pub/Sub's message id.
     pub pubsub_message_id: Option<String>,
+    /// Whether the push verified (its OIDC token or push secret): the
+    /// worker counts a sender as proven only after a verified push.
+    pub authenticated: bool,
 }
 
 /// `200` of the Gmail webhook.
@@ -171,7 +176,10 @@ pub struct Acknowledged {
 )]
 pub async fn gmail(
     State(state): State<AppState>,
-    PubSubPush(body): PubSubPush,
+    PubSubPush {
+        body,
+        authenticated,
+    }: PubSubPush,
 ) -> Result<Json<Acknowledged>, ApiError> {
     let notification = match decode_push(&body) {
         Ok(notification) => notification,
@@ -213,6 +221,7 @@ pub async fn gmail(
             email_address: mailbox.clone(),
             history_id: notification.history_id,
             pubsub_message_id: notification.pubsub_message_id,
+            authenticated,
         },
     );
     state
