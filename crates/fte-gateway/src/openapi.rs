@@ -8,7 +8,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{ErrorBody, FieldError};
-use crate::routes::{escalations, form, staff, staff_reply, support, webhooks, widget};
+use crate::routes::{customers, escalations, form, staff, staff_reply, support, webhooks, widget};
 
 /// Adds the staff bearer key scheme.
 struct StaffKeyScheme;
@@ -45,6 +45,9 @@ impl Modify for StaffKeyScheme {
         webhooks::gmail,
         staff::conversation,
         staff::customer_lookup,
+        customers::customer,
+        customers::merge,
+        customers::unlink,
         staff::channel_metrics,
         crate::routes::metrics::summary,
         escalations::list,

@@ -305,22 +305,42 @@ pub struct CustomerView {
     pub phone: Option<String>,
     /// Plan tier.
     pub plan: Option<String>,
+    /// Whether name, email and phone were last written by a verified message.
+    pub profile_verified: bool,
     /// Created.
     pub created_at: DateTime<Utc>,
 }
 
-const CUSTOMER_COLUMNS: &str = "c.id, c.name, c.email, c.phone, c.plan, c.created_at";
+const CUSTOMER_COLUMNS: &str =
+    "c.id, c.name, c.email, c.phone, c.plan, c.profile_verified, c.created_at";
 
-/// The customer with this email (identifier or primary address).
+/// The customer `id` survives as (itself, or the customer it was merged
+/// into), or `None` for an unknown id.
+pub async fn customer_view(pool: &PgPool, id: Uuid) -> Result<Option<CustomerView>, StoreError> {
+    let Some(survivor) = crate::merges::surviving(pool, id).await? else {
+        return Ok(None);
+    };
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {CUSTOMER_COLUMNS} from customers c where c.id = $1"
+    )))
+    .bind(survivor)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// The customer with this email (identifier, or primary address of a
+/// customer that was not merged away).
 pub async fn customer_by_email(
     pool: &PgPool,
     email: &EmailAddress,
 ) -> Result<Option<CustomerView>, StoreError> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {CUSTOMER_COLUMNS} from customers c
-         where c.id = (select customer_id from customer_identifiers
-                       where identifier_type = 'email' and identifier_value = $1)
-            or c.email = $1
+        "with linked as (select customer_id from customer_identifiers
+                         where identifier_type = 'email' and identifier_value = $1)
+         select {CUSTOMER_COLUMNS} from customers c
+         where c.id in (select customer_id from linked)
+            or (c.email = $1 and c.merged_into is null)
+         order by c.id in (select customer_id from linked) desc
          limit 1"
     )))
     .bind(email.as_str())
@@ -328,18 +348,20 @@ pub async fn customer_by_email(
     .await?)
 }
 
-/// The customer with this phone (WhatsApp or phone identifier, or primary phone).
+/// The customer with this phone (WhatsApp or phone identifier, or primary
+/// phone of a customer that was not merged away).
 pub async fn customer_by_phone(
     pool: &PgPool,
     phone: &PhoneNumber,
 ) -> Result<Option<CustomerView>, StoreError> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {CUSTOMER_COLUMNS} from customers c
-         where c.id in (select customer_id from customer_identifiers
-                        where identifier_type in ('phone', 'whatsapp')
-                          and identifier_value in ($1, $2))
-            or c.phone = $1
-         order by c.created_at
+        "with linked as (select customer_id from customer_identifiers
+                         where identifier_type in ('phone', 'whatsapp')
+                           and identifier_value in ($1, $2))
+         select {CUSTOMER_COLUMNS} from customers c
+         where c.id in (select customer_id from linked)
+            or (c.phone = $1 and c.merged_into is null)
+         order by c.id in (select customer_id from linked) desc, c.created_at
          limit 1"
     )))
     .bind(phone.as_str())
