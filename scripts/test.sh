@@ -81,6 +81,9 @@ rust_tests() {
 
 kb_check() {
   python3 scripts/check_kb.py
+  # The evaluation tickets: facts cited exist, must-include strings are
+  # verbatim, and the tuning/held-out split is the committed one.
+  python3 context/eval/split.py
 }
 
 web_form_tests() {
@@ -137,7 +140,7 @@ scale_short() {
 
 stage "toolchain" require_toolchain
 stage "PostgreSQL + pgvector, embedding model" prepare_services
-stage "knowledge base check" kb_check
+stage "knowledge base and evaluation tickets check" kb_check
 stage "Rust tests (real PostgreSQL and Kafka-protocol broker)" rust_tests
 if [ "$QUICK" -eq 0 ]; then
   stage "binaries for the scale profile" cargo build --locked -p fte-cli -p fte-gateway -p fte-worker -p fte-fakes

@@ -21,6 +21,7 @@ mod fakes;
 mod kb;
 mod run;
 mod simulate;
+mod staff_key;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};

@@ -56,6 +56,14 @@ pub async fn run() -> anyhow::Result<()> {
     if let Some(fakes) = &local.fakes {
         fakes.write_file(fakes_file)?;
     }
+    if let Some(file) = &local.staff_key_file {
+        tracing::info!(
+            staff_key.file = %file.display(),
+            "local staff API key (owner \"dev\"): KEY=$(cat {}), then send \
+             Authorization: Bearer $KEY",
+            file.display()
+        );
+    }
     let (state, worker) = (local.state, local.worker);
 
     let listener = tokio::net::TcpListener::bind(api.bind_address())
@@ -89,20 +97,23 @@ pub(crate) struct Local {
     /// The provider fakes standing in for missing credentials (they stop
     /// when this is dropped).
     pub fakes: Option<crate::fakes::LocalFakes>,
+    /// The file holding the local staff key (dev profile only).
+    pub staff_key_file: Option<std::path::PathBuf>,
 }
 
 /// Builds the gateway state and the worker from `env`: in the dev profile,
 /// every provider without credentials gets an in-process fake whose URLs
 /// and test credentials are laid over `env`, so the real Gmail and Twilio
-/// clients (and push and webhook verification) run against them. Applies
-/// migrations.
+/// clients (and push and webhook verification) run against them, and the
+/// local staff key is accepted ([`crate::staff_key`]). Applies migrations.
 pub(crate) async fn assemble(
     env: &Lookup<'_>,
     profile: Profile,
-    api: ApiSettings,
+    mut api: ApiSettings,
     database: &DatabaseSettings,
     bootstrap: Arc<Bootstrap>,
 ) -> anyhow::Result<Local> {
+    let staff_key_file = crate::staff_key::accept_dev_key(env, profile, &mut api)?;
     let fakes = crate::fakes::LocalFakes::start_for(env, profile).await?;
     let base = Lookup::from_fn(|key| env.get(key));
     let lookup = match &fakes {
@@ -140,5 +151,6 @@ pub(crate) async fn assemble(
         state,
         worker,
         fakes,
+        staff_key_file,
     })
 }

@@ -1,29 +1,112 @@
 //! Staff authentication: `Authorization: Bearer <key>`, where the sha256 of
-//! the key must equal one of `STAFF_API_KEY_HASHES`. Only digests are
-//! configured; every configured digest is compared, in constant time, so the
-//! answer time says nothing about which key came close.
+//! the key must equal the digest of one configured staff key
+//! (`STAFF_API_KEYS`, `STAFF_API_KEY_HASHES`). Every configured digest is
+//! compared, in constant time, so the answer time says nothing about which
+//! key came close. The extractor yields the key's owner ([`StaffAuth`]),
+//! and [`StaffAuth::audit`] records what they did through
+//! `fte_store::audit::record`: every staff handler calls it once.
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
+use fte_runtime::settings::StaffKey;
 use sha2::{Digest, Sha256};
-use subtle::{Choice, ConstantTimeEq};
+use subtle::{ConditionallySelectable, ConstantTimeEq};
+use uuid::Uuid;
 
 use crate::{ApiError, AppState};
 
-/// Proof that the request carries a valid staff API key. Take it as a
-/// handler argument to protect the handler.
-#[derive(Clone, Copy, Debug)]
-pub struct StaffAuth;
+/// The staff member a request authenticated as. Take it as a handler
+/// argument to protect the handler.
+#[derive(Clone, Debug)]
+pub struct StaffAuth {
+    name: String,
+}
 
-/// Whether `key` hashes to one of `digests`.
-pub fn key_matches(key: &str, digests: &[[u8; 32]]) -> bool {
-    let digest: [u8; 32] = Sha256::digest(key.as_bytes()).into();
-    let mut matched = Choice::from(0);
-    for candidate in digests {
-        matched |= candidate.ct_eq(&digest);
+/// What a staff action was about: its type and, when it has one, its id.
+#[derive(Clone, Copy, Debug)]
+pub struct Target<'a> {
+    /// The kind of thing (`conversation`, `escalation`, `customer`, …).
+    pub kind: &'static str,
+    /// Its id.
+    pub id: Option<&'a str>,
+}
+
+impl<'a> Target<'a> {
+    /// A target without an id (a list, a report).
+    pub fn all(kind: &'static str) -> Self {
+        Self { kind, id: None }
     }
-    matched.into()
+
+    /// One thing of `kind`.
+    pub fn one(kind: &'static str, id: &'a str) -> Self {
+        Self { kind, id: Some(id) }
+    }
+}
+
+impl StaffAuth {
+    /// A staff member named `name` (for callers that authenticated some
+    /// other way, and for tests).
+    pub fn named(name: impl Into<String>) -> Self {
+        Self { name: name.into() }
+    }
+
+    /// The owner of the key the request carried.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Records that this staff member did `action` on `target` (an audit row
+    /// and one log line without personal data). Pass the transaction of a
+    /// change so both commit together, or the pool for a read.
+    pub async fn audit<'e, E>(
+        &self,
+        executor: E,
+        action: &str,
+        target: Target<'_>,
+    ) -> Result<Uuid, ApiError>
+    where
+        E: sqlx::PgExecutor<'e>,
+    {
+        Ok(fte_store::audit::record(
+            executor,
+            &fte_store::audit::StaffAction {
+                staff: &self.name,
+                action,
+                target_type: target.kind,
+                target_id: target.id,
+            },
+        )
+        .await?)
+    }
+}
+
+/// The key among `keys` whose digest is the sha256 of `key`, compared in
+/// constant time over every configured key.
+pub fn matching_key<'k>(key: &str, keys: &'k [StaffKey]) -> Option<&'k StaffKey> {
+    let digest: [u8; 32] = Sha256::digest(key.as_bytes()).into();
+    let mut found = subtle::Choice::from(0);
+    let mut index = 0u32;
+    for (i, candidate) in keys.iter().enumerate() {
+        let hit = candidate.digest.ct_eq(&digest);
+        index = u32::conditional_select(&index, &(i as u32), hit);
+        found |= hit;
+    }
+    bool::from(found).then(|| &keys[index as usize])
+}
+
+/// The bearer token of `parts`, if any.
+fn bearer(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
 }
 
 impl FromRequestParts<AppState> for StaffAuth {
@@ -33,32 +116,23 @@ impl FromRequestParts<AppState> for StaffAuth {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let key = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|k| !k.is_empty());
-        match key {
-            Some(key) if key_matches(key, &state.api.staff_api_key_hashes) => Ok(StaffAuth),
-            provided => {
-                tracing::warn!(
-                    security = true,
-                    route = parts.uri.path(),
-                    reason = if provided.is_some() {
-                        "wrong_key"
-                    } else {
-                        "no_key"
-                    },
-                    "refused a staff request"
-                );
-                Err(ApiError::Unauthorized)
-            }
+        let provided = bearer(parts);
+        if let Some(key) = provided.and_then(|k| matching_key(k, &state.api.staff_keys)) {
+            return Ok(StaffAuth {
+                name: key.name.clone(),
+            });
         }
+        tracing::warn!(
+            security = true,
+            route = parts.uri.path(),
+            reason = if provided.is_some() {
+                "wrong_key"
+            } else {
+                "no_key"
+            },
+            "refused a staff request"
+        );
+        Err(ApiError::Unauthorized)
     }
 }
 
@@ -66,11 +140,21 @@ impl FromRequestParts<AppState> for StaffAuth {
 mod tests {
     use super::*;
 
+    fn key(name: &str, secret: &str) -> StaffKey {
+        StaffKey::new(name, Sha256::digest(secret.as_bytes()).into())
+    }
+
     #[test]
-    fn only_a_key_whose_digest_is_configured_matches() {
-        let digest: [u8; 32] = Sha256::digest(b"staff-key-1").into();
-        assert!(key_matches("staff-key-1", &[[0; 32], digest]));
-        assert!(!key_matches("staff-key-2", &[digest]));
-        assert!(!key_matches("staff-key-1", &[]));
+    fn a_key_authenticates_as_its_owner_and_an_unknown_key_as_nobody() {
+        let keys = [
+            key("ana", "key-a"),
+            key("bob", "key-b"),
+            key("ana", "key-c"),
+        ];
+        assert_eq!(matching_key("key-b", &keys).unwrap().name, "bob");
+        assert_eq!(matching_key("key-c", &keys).unwrap().name, "ana");
+        assert_eq!(matching_key("key-a", &keys).unwrap().name, "ana");
+        assert!(matching_key("key-d", &keys).is_none());
+        assert!(matching_key("key-a", &[]).is_none());
     }
 }

@@ -22,7 +22,8 @@ impl Modify for StaffKeyScheme {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
-                        "A staff API key; its sha256 must be in STAFF_API_KEY_HASHES",
+                        "A staff API key: its sha256 is configured with its owner's name in \
+                         STAFF_API_KEYS; every request is audited under that name",
                     ))
                     .build(),
             ),

@@ -1,6 +1,8 @@
-//! A small in-memory token bucket per client IP, for the web form and the
-//! webhooks. Each gateway replica limits on its own, which is enough to stop
-//! one client from flooding the form; it is not a global quota.
+//! A small in-memory token bucket per client IP, for the web form, the
+//! webhooks, the public ticket status page and the staff API (where wrong
+//! keys count too, so a burst of guesses is cut off). Each gateway replica
+//! limits on its own, which is enough to stop one client from flooding an
+//! endpoint; it is not a global quota.
 //!
 //! The client is the TCP peer, or — only when `TRUST_PROXY=true` — the last
 //! `X-Forwarded-For` entry, which our own proxy appended (earlier entries are
@@ -108,6 +110,22 @@ fn enforce(limiter: &RateLimiter, request: &Request, trust_proxy: bool) -> Resul
 /// Middleware limiting `POST /support/submit`.
 pub async fn limit_submit(State(state): State<AppState>, request: Request, next: Next) -> Response {
     match enforce(&state.limiters.submit, &request, state.api.trust_proxy) {
+        Ok(()) => next.run(request).await,
+        Err(error) => error.into_response(),
+    }
+}
+
+/// Middleware limiting the staff API (before authentication).
+pub async fn limit_staff(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match enforce(&state.limiters.staff, &request, state.api.trust_proxy) {
+        Ok(()) => next.run(request).await,
+        Err(error) => error.into_response(),
+    }
+}
+
+/// Middleware limiting the public ticket status page.
+pub async fn limit_status(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match enforce(&state.limiters.status, &request, state.api.trust_proxy) {
         Ok(()) => next.run(request).await,
         Err(error) => error.into_response(),
     }

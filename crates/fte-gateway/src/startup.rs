@@ -39,9 +39,19 @@ pub async fn build_state_with(
     let twilio = TwilioSettings::from_lookup(lookup, profile)?;
     let gmail = GmailSettings::from_lookup(lookup, profile)?;
     let webhooks = WebhookAuth::from_settings(profile, &twilio, &gmail)?;
-    if api.staff_api_key_hashes.is_empty() {
+    if api.staff_keys.is_empty() {
         tracing::warn!(
-            "STAFF_API_KEY_HASHES is empty: every staff endpoint answers 401 (dev profile only)"
+            "no staff keys (STAFF_API_KEYS): every staff endpoint answers 401 (dev profile only)"
+        );
+    }
+    if api
+        .staff_keys
+        .iter()
+        .any(|k| k.name == format!("key-{}", k.fingerprint()))
+    {
+        tracing::warn!(
+            "STAFF_API_KEY_HASHES holds keys without an owner's name: their audit rows say \
+             key-<fingerprint>; list them in STAFF_API_KEYS as name:sha256hex"
         );
     }
     let pool = fte_store::connect(database)

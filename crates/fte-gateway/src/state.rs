@@ -121,6 +121,10 @@ pub struct Limiters {
     pub submit: RateLimiter,
     /// The webhooks.
     pub webhooks: RateLimiter,
+    /// Every staff endpoint (wrong keys count too).
+    pub staff: RateLimiter,
+    /// The public ticket status page.
+    pub status: RateLimiter,
 }
 
 /// What handlers need: the database, the durable publisher and settings.
@@ -167,6 +171,8 @@ impl AppState {
         let limiters = Limiters {
             submit: RateLimiter::new(api.submit_rate_limit_per_minute, minute),
             webhooks: RateLimiter::new(api.webhook_rate_limit_per_minute, minute),
+            staff: RateLimiter::new(api.staff_rate_limit_per_minute, minute),
+            status: RateLimiter::new(api.status_rate_limit_per_minute, minute),
         };
         Self {
             submitter: Submitter::start(pool.clone(), publisher.clone()),

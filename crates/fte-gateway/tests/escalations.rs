@@ -29,7 +29,8 @@ use fte_worker::{Action, Outcome, WorkerConfig, WorkerContext, handle_event};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-const STAFF: &str = "Ana Ruiz";
+/// The owner of `STAFF_KEY`: who acts on every request made with it.
+const STAFF: &str = common::STAFF_NAME;
 const BOT_ANSWER: &str = "Open Settings, then Security, and follow the steps.";
 
 /// Escalates a message that asks for a refund; answers anything else. Counts
@@ -657,7 +658,6 @@ async fn bad_bodies_and_queries_answer_422_naming_the_field() {
     let reply = format!("/conversations/{conversation}/reply");
     let long = "x".repeat(5001);
     let cases = [
-        (&assign, json!({}), "staff"),
         (&assign, json!({ "staff": "   " }), "staff"),
         (&assign, json!({ "staff": "a".repeat(256) }), "staff"),
         (&assign, json!({ "staff": "Ana\u{7}" }), "staff"),
@@ -679,7 +679,16 @@ async fn bad_bodies_and_queries_answer_422_naming_the_field() {
             json!({ "staff": STAFF, "message": long }),
             "message",
         ),
-        (&reply, json!({ "message": "hello" }), "staff"),
+        (
+            &reply,
+            json!({ "staff": common::OTHER_STAFF_NAME, "message": "hello" }),
+            "staff",
+        ),
+        (
+            &resolve,
+            json!({ "staff": "Ana Ruiz", "resolution_notes": "Done." }),
+            "staff",
+        ),
     ];
     for (path, body, field) in cases {
         let answer = staff_post(&h.app, path, &body, Some(STAFF_KEY)).await;
@@ -838,7 +847,7 @@ async fn the_openapi_document_describes_the_handoff_endpoints() {
     let app = spawn_app().await;
     let document = app.get("/openapi.json").await.json();
     for (path, method, codes) in [
-        ("/escalations", "get", &["200", "401", "422"][..]),
+        ("/escalations", "get", &["200", "401", "422", "429"][..]),
         (
             "/escalations/{id}/assign",
             "post",
@@ -866,14 +875,80 @@ async fn the_openapi_document_describes_the_handoff_endpoints() {
         }
     }
     let schemas = &document["components"]["schemas"];
-    assert_eq!(
-        schemas["ReplyRequest"]["required"],
-        json!(["staff", "message"])
-    );
+    assert_eq!(schemas["ReplyRequest"]["required"], json!(["message"]));
     assert_eq!(
         schemas["ResolveRequest"]["required"],
-        json!(["staff", "resolution_notes"])
+        json!(["resolution_notes"])
     );
     assert!(schemas["Escalation"]["properties"]["wait_secs"].is_object());
     assert!(schemas["ChannelMetrics"]["properties"]["overdue_escalations"].is_object());
+}
+
+#[tokio::test]
+async fn assigning_without_a_name_takes_the_case_for_the_keys_owner_and_is_audited() {
+    let h = handoff().await;
+    let (escalation, conversation) = escalate(&h, Channel::Email, "kai").await;
+    let assigned = staff_post(
+        &h.app,
+        &format!("/escalations/{escalation}/assign"),
+        &json!({}),
+        Some(common::OTHER_STAFF_KEY),
+    )
+    .await;
+    assert_eq!(assigned.status, 200, "{}", assigned.text);
+    assert_eq!(assigned.json()["assigned_to"], common::OTHER_STAFF_NAME);
+
+    // Writing under another staff member's name is refused; nothing is stored.
+    let forged = staff_post(
+        &h.app,
+        &format!("/conversations/{conversation}/reply"),
+        &json!({ "staff": STAFF, "message": "Refund done." }),
+        Some(common::OTHER_STAFF_KEY),
+    )
+    .await;
+    assert_eq!(forged.status, 422, "{}", forged.text);
+    assert_eq!(
+        h.app
+            .count("select count(*) from messages where author is not null")
+            .await,
+        0
+    );
+    let reply = staff_post(
+        &h.app,
+        &format!("/conversations/{conversation}/reply"),
+        &json!({ "message": "Refund done." }),
+        Some(common::OTHER_STAFF_KEY),
+    )
+    .await;
+    assert_eq!(reply.status, 202, "{}", reply.text);
+    let author: String = scalar(
+        &h.app,
+        "select author from messages where id = $1",
+        reply.json()["message_id"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(author, common::OTHER_STAFF_NAME);
+
+    let audit = fte_store::audit::recent(&h.app.pool, 10).await.unwrap();
+    let actions: Vec<(&str, &str)> = audit
+        .iter()
+        .rev()
+        .map(|row| (row.staff.as_str(), row.action.as_str()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            (common::OTHER_STAFF_NAME, "escalation.assign"),
+            (common::OTHER_STAFF_NAME, "conversation.reply"),
+        ],
+        "the refused forgery wrote nothing; the accepted actions are audited"
+    );
+    assert_eq!(
+        audit[0].target_id.as_deref(),
+        Some(conversation.to_string().as_str())
+    );
 }

@@ -6,7 +6,7 @@ mod common;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use common::{TWILIO_TOKEN, spawn_app, valid_form, whatsapp_params};
+use common::{STAFF_KEY, STAFF_NAME, TWILIO_TOKEN, spawn_app, valid_form, whatsapp_params};
 use serde_json::json;
 
 #[derive(Clone, Default)]
@@ -59,10 +59,23 @@ async fn the_gateway_never_logs_names_addresses_phone_numbers_or_message_bodies(
             .status,
         401
     );
+    // A staff read is audited with one log line that names no one.
+    assert_eq!(
+        app.get_as_staff(
+            "/customers/lookup?email=maria.santos@example.com",
+            Some(STAFF_KEY)
+        )
+        .await
+        .status,
+        200
+    );
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(
-        logs.contains("web form request accepted") && logs.contains("rejected a Twilio webhook"),
+        logs.contains("web form request accepted")
+            && logs.contains("rejected a Twilio webhook")
+            && logs.contains("staff action")
+            && logs.contains("customer.lookup"),
         "the capture works: {logs}"
     );
     for secret in [
@@ -78,6 +91,8 @@ async fn the_gateway_never_logs_names_addresses_phone_numbers_or_message_bodies(
         "Slack",
         "54321-forged",
         "guessed-staff-key-91",
+        STAFF_KEY,
+        STAFF_NAME,
     ] {
         assert!(
             !logs.contains(secret),

@@ -87,6 +87,19 @@ pub async fn conversation(
     Ok(row)
 }
 
+/// One conversation, locked for update.
+pub async fn conversation_for_update(
+    executor: impl PgExecutor<'_>,
+    id: Uuid,
+) -> Result<Option<ConversationRow>, StoreError> {
+    let sql = format!("select {CONVERSATION_COLUMNS} from conversations where id = $1 for update");
+    let row = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(executor)
+        .await?;
+    Ok(row)
+}
+
 /// Records an inbound message on `channel`: the current channel moves there
 /// and `last_message_at` moves forward (never back).
 pub async fn touch(

@@ -8,10 +8,12 @@
 //!
 //! It must not know about Kafka, HTTP or the agent: it stores and reads rows.
 
+pub mod audit;
 pub mod conversations;
 pub mod customers;
 pub mod email_sends;
 pub mod escalations;
+pub mod failure;
 pub mod form_identity;
 pub mod gmail_sync;
 pub mod identity;
@@ -27,6 +29,7 @@ pub mod rates;
 pub mod testing;
 pub mod tickets;
 
+pub use failure::FailureKind;
 pub use pool::{StoreError, connect, is_unreachable, ping, record_pool_metrics};
 pub use sqlx::PgPool;
 

@@ -42,14 +42,32 @@ pub async fn inbound_for_update(
     Ok(row)
 }
 
-/// Marks a stored inbound message as handled by the worker.
-pub async fn mark_processed(executor: impl PgExecutor<'_>, id: Uuid) -> Result<(), StoreError> {
+/// The inbound message `id`, locked for update (the worker's final step
+/// checks it was not handled meanwhile).
+pub async fn inbound_by_id_for_update(
+    executor: impl PgExecutor<'_>,
+    id: Uuid,
+) -> Result<Option<StoredInbound>, StoreError> {
+    let row = sqlx::query_as(
+        "select id, conversation_id, metadata ? 'processed_at' as processed from messages
+         where id = $1 and direction = 'inbound'
+         for update",
+    )
+    .bind(id)
+    .fetch_optional(executor)
+    .await?;
+    Ok(row)
+}
+
+/// Marks stored inbound messages as handled by the worker; those already
+/// handled keep their first time.
+pub async fn mark_processed(executor: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<(), StoreError> {
     sqlx::query(
         "update messages set metadata = metadata || jsonb_build_object('processed_at', now()),
              updated_at = now()
-         where id = $1",
+         where id = any($1) and direction = 'inbound' and not metadata ? 'processed_at'",
     )
-    .bind(id)
+    .bind(ids)
     .execute(executor)
     .await?;
     Ok(())
@@ -70,8 +88,9 @@ pub struct NewInbound<'a> {
     pub metadata: serde_json::Value,
 }
 
-/// Stores an inbound message, marked as handled by the worker (commit it
-/// in the transaction that handles it); `None` when it was already stored.
+/// Stores an inbound message, not yet handled (the worker marks it with
+/// [`mark_processed`] when its outcome is written); `None` when it was
+/// already stored.
 pub async fn insert_inbound(
     executor: impl PgExecutor<'_>,
     message: &NewInbound<'_>,
@@ -80,8 +99,7 @@ pub async fn insert_inbound(
         "insert into messages (conversation_id, channel, direction, role, content,
              channel_message_id, delivery_status, metadata, created_at, updated_at)
          values ($1, $2, 'inbound', 'customer', $3, $4, 'received',
-                 $5::jsonb || jsonb_build_object('processed_at', now()),
-                 clock_timestamp(), clock_timestamp())
+                 $5, clock_timestamp(), clock_timestamp())
          on conflict (channel, direction, channel_message_id)
              where channel_message_id is not null do nothing
          returning id",
@@ -201,17 +219,18 @@ pub struct HistoryRow {
 }
 
 /// The customer's latest `limit` messages across every conversation and
-/// channel, oldest first, leaving out `exclude` (the message being answered).
+/// channel, oldest first, leaving out `exclude` (the messages being
+/// answered).
 pub async fn customer_history(
     executor: impl PgExecutor<'_>,
     customer_id: Uuid,
-    exclude: Uuid,
+    exclude: &[Uuid],
     limit: i64,
 ) -> Result<Vec<HistoryRow>, StoreError> {
     let mut rows: Vec<HistoryRow> = sqlx::query_as(
         "select m.id, m.conversation_id, m.channel, m.direction, m.role, m.content, m.created_at
          from messages m join conversations c on c.id = m.conversation_id
-         where c.customer_id = $1 and m.id <> $2
+         where c.customer_id = $1 and m.id <> all($2)
          order by m.created_at desc, m.id desc
          limit $3",
     )

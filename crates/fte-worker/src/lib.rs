@@ -2,12 +2,15 @@
 //!
 //! The message processor. A tour:
 //!
-//! - [`handle_event`] (`handle`): the one testable step. One inbound
-//!   message in, one transaction out: customer identity across channels
-//!   ([`identity`]), the 24-hour conversation, the ticket's state machine,
-//!   the stored message (its channel id makes the step idempotent), the
-//!   agent's outcome, queued replies ([`reply`]) and events
-//!   ([`events`], through the event outbox).
+//! - [`handle_event`] (`handle`): the one testable step, in three phases so
+//!   that no transaction waits on the agent: a short transaction stores the
+//!   message (`accept`: customer identity across channels ([`identity`]),
+//!   the 24-hour conversation, the ticket's state machine, the channel id
+//!   that makes the step idempotent) and settles what needs no agent
+//!   (`pre_agent`); the agent answers outside any transaction (`turn`); a
+//!   short transaction writes the outcome (`finish`, idempotent on the
+//!   inbound message id): queued replies ([`reply`]) and events ([`events`],
+//!   through the event outbox).
 //! - [`consumer`]: the at-least-once Kafka loop around the step: one task
 //!   per partition (ordered within, concurrent across), offsets stored only
 //!   after the step committed, poison messages to the DLQ, transient
@@ -34,27 +37,33 @@
 //! `fte-store`). Logs carry ids, channels and durations, never addresses,
 //! numbers, names or message bodies.
 
+mod accept;
 pub mod agent;
 pub mod agent_adapter;
 pub mod alerts;
 pub mod collector;
 pub mod consumer;
 pub mod context;
+mod error;
 pub mod events;
+mod finish;
 pub mod gmail_sync;
 mod handle;
 pub mod health;
 pub mod identity;
+mod outcome;
+mod pre_agent;
 pub mod rates;
 pub mod reply;
 pub mod schedule;
 pub mod sender;
 mod sequential;
 pub mod startup;
-mod step;
+mod transitions;
+mod turn;
 
 pub use context::{WorkerConfig, WorkerContext};
-pub use handle::{
-    Action, ESCALATED_ACKNOWLEDGEMENT, HandleError, Handled, Outcome, RATE_LIMIT_NOTICE,
-    handle_event,
-};
+pub use error::HandleError;
+pub use handle::handle_event;
+pub use outcome::{Action, Handled, Outcome};
+pub use pre_agent::{ESCALATED_ACKNOWLEDGEMENT, RATE_LIMIT_NOTICE};

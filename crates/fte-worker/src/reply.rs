@@ -3,11 +3,17 @@
 //!
 //! The payload is an [`OutboundReply`] whose idempotency key is the
 //! outbound message id, so a provider that carries it can be asked later
-//! whether the reply arrived.
+//! whether the reply arrived. [`ReplyTo`] is the message being answered as
+//! every step that answers sees it: it shapes text for the channel (greeting,
+//! ticket line) and queues it; a WhatsApp answer's deferred rest is kept on
+//! the conversation under [`META_DEFERRED`] for a later "MORE".
 
 use fte_channels::outbound::{self, NoRecipient};
 use fte_channels::{OutboundReply, Recipient};
+use fte_domain::format::{self, FormattedReply, Recipient as FormatRecipient};
 use fte_domain::{Channel, InboundMessage};
+use fte_store::conversations;
+use fte_store::customers::CustomerRow;
 use fte_store::messages::{self, NewOutbound};
 use fte_store::outbox::{self, NewReply};
 use serde_json::json;
@@ -20,6 +26,87 @@ use crate::identity::Identity;
 
 /// Gmail metadata keys the gateway puts on an inbound email.
 pub use fte_channels::outbound::email_metadata;
+
+/// Conversation metadata key: the rest of a long WhatsApp answer, sent when
+/// the customer replies "MORE".
+pub const META_DEFERRED: &str = "deferred_reply";
+
+/// The message being answered, with everything a reply to it needs.
+pub(crate) struct ReplyTo<'a> {
+    /// The inbound message.
+    pub(crate) message: &'a InboundMessage,
+    /// Its sender's identifiers (the recipient).
+    pub(crate) identity: &'a Identity,
+    /// The customer.
+    pub(crate) customer: &'a CustomerRow,
+    /// The conversation.
+    pub(crate) conversation_id: Uuid,
+    /// The ticket (the one id a reply shows).
+    pub(crate) ticket_id: Uuid,
+}
+
+impl ReplyTo<'_> {
+    /// The channel the reply goes out on.
+    pub(crate) fn channel(&self) -> Channel {
+        self.message.channel
+    }
+
+    /// The first name for the greeting: as given with the message, else as
+    /// stored.
+    pub(crate) fn first_name(&self) -> Option<String> {
+        self.message
+            .sender
+            .name
+            .as_deref()
+            .or(self.customer.name.as_deref())
+            .and_then(|n| n.split_whitespace().next())
+            .map(str::to_owned)
+    }
+
+    /// Shapes plain text for the channel with its greeting and ticket line.
+    pub(crate) fn format(&self, text: &str) -> FormattedReply {
+        let first_name = self.first_name();
+        let reference = self.ticket_id.to_string();
+        format::format_reply(
+            self.channel(),
+            FormatRecipient {
+                first_name: first_name.as_deref(),
+                ticket_reference: &reference,
+            },
+            text,
+        )
+    }
+
+    /// Queues `formatted` as a reply by `role` (`agent` or `system`); on
+    /// WhatsApp the deferred rest replaces the conversation's earlier one.
+    pub(crate) async fn queue(
+        &self,
+        conn: &mut PgConnection,
+        role: &str,
+        formatted: &FormattedReply,
+        agent: Option<&AgentOutcome>,
+    ) -> Result<Uuid, HandleError> {
+        let id = queue(
+            conn,
+            &QueuedReply {
+                message: self.message,
+                identity: self.identity,
+                conversation_id: self.conversation_id,
+                ticket_id: self.ticket_id,
+                role,
+                parts: &formatted.messages,
+                agent,
+            },
+        )
+        .await?;
+        if self.channel() == Channel::Whatsapp {
+            let deferred = formatted.deferred.clone().map(serde_json::Value::String);
+            conversations::set_metadata(&mut *conn, self.conversation_id, META_DEFERRED, deferred)
+                .await?;
+        }
+        Ok(id)
+    }
+}
 
 /// A reply to queue for the message being handled.
 pub struct QueuedReply<'a> {

@@ -669,7 +669,7 @@ async fn an_event_without_any_identity_is_refused_as_permanent() {
 }
 
 #[tokio::test]
-async fn an_agent_failure_is_transient_and_leaves_nothing_behind() {
+async fn an_agent_failure_is_transient_and_the_retry_answers_the_stored_message_once() {
     let h = harness().await;
     h.agent.then(Script::Fail);
     let event = inbound(
@@ -683,12 +683,128 @@ async fn an_agent_failure_is_transient_and_leaves_nothing_behind() {
     let error = handle_event(&h.ctx, &event).await.unwrap_err();
     assert!(error.is_transient());
     assert_eq!(
-        count(&h.pool, "select count(*) from messages").await,
+        count(
+            &h.pool,
+            "select count(*) from messages where direction = 'inbound'"
+        )
+        .await,
+        1,
+        "phase 1 committed: the message is stored"
+    );
+    assert_eq!(
+        count(&h.pool, "select count(*) from reply_outbox").await,
         0,
-        "rolled back"
+        "nothing was answered"
     );
     let retried = handled(handle_event(&h.ctx, &event).await.unwrap());
-    assert_eq!(retried.action, Action::Answered, "the retry succeeds");
+    assert_eq!(
+        retried.action,
+        Action::Answered,
+        "the retry runs the agent again"
+    );
+    assert_eq!(count(&h.pool, "select count(*) from reply_outbox").await, 1);
+    assert_eq!(
+        count(
+            &h.pool,
+            "select count(*) from messages where direction = 'inbound'"
+        )
+        .await,
+        1,
+        "the retry adopts the stored message"
+    );
+    assert_eq!(
+        handle_event(&h.ctx, &event).await.unwrap(),
+        Outcome::Duplicate,
+        "after phase 3 a redelivery is a duplicate"
+    );
+}
+
+#[tokio::test]
+async fn a_delivery_interrupted_while_the_agent_thinks_is_answered_once_on_redelivery() {
+    let h = harness().await;
+    h.agent
+        .then(Script::Slow(std::time::Duration::from_secs(30)));
+    let event = inbound(
+        Channel::Whatsapp,
+        "SM-interrupted",
+        None,
+        Some("+34612345678"),
+        None,
+        "hello?",
+    );
+    // The process dies while the agent thinks: the step's future is dropped
+    // once the agent has the request.
+    {
+        let step = handle_event(&h.ctx, &event);
+        tokio::pin!(step);
+        while h.agent.requests().is_empty() {
+            tokio::select! {
+                _ = &mut step => panic!("the slow turn cannot finish first"),
+                () = tokio::time::sleep(std::time::Duration::from_millis(20)) => {}
+            }
+        }
+    }
+    assert_eq!(count(&h.pool, "select count(*) from reply_outbox").await, 0);
+
+    let redelivered = handled(handle_event(&h.ctx, &event).await.unwrap());
+    assert_eq!(redelivered.action, Action::Answered);
+    assert_eq!(count(&h.pool, "select count(*) from reply_outbox").await, 1);
+    assert_eq!(h.agent.requests().len(), 2, "the agent ran again");
+    assert_eq!(
+        handle_event(&h.ctx, &event).await.unwrap(),
+        Outcome::Duplicate
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_agent_holds_no_database_connection_while_it_thinks() {
+    let mut h = harness().await;
+    // A pool of two connections: if a step held one across the agent, four
+    // concurrent steps would exhaust it.
+    let options = h.pool.connect_options().as_ref().clone();
+    let small = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .acquire_timeout(std::time::Duration::from_secs(2))
+        .connect_with(options)
+        .await
+        .unwrap();
+    h.ctx.pool = small.clone();
+    let gate = h.agent.hold();
+    let mut steps = Vec::new();
+    for i in 0..4 {
+        let ctx = h.ctx.clone();
+        let event = inbound(
+            Channel::Email,
+            &format!("g-held-{i}"),
+            Some(&format!("held{i}@example.com")),
+            None,
+            None,
+            "question",
+        );
+        steps.push(tokio::spawn(
+            async move { handle_event(&ctx, &event).await },
+        ));
+    }
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    while h.agent.requests().len() < 4 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "every step reached the agent although the pool has two connections"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let in_use = small.size() as usize - small.num_idle();
+    assert_eq!(in_use, 0, "no connection is held while the agent thinks");
+    let ping: i32 = sqlx::query_scalar("select 1")
+        .fetch_one(&small)
+        .await
+        .unwrap();
+    assert_eq!(ping, 1);
+    gate.release();
+    for step in steps {
+        assert!(matches!(step.await.unwrap().unwrap(), Outcome::Handled(_)));
+    }
+    assert_eq!(count(&h.pool, "select count(*) from reply_outbox").await, 4);
 }
 
 #[tokio::test]
@@ -860,7 +976,7 @@ async fn the_same_message_handled_concurrently_is_answered_once() {
 }
 
 #[tokio::test]
-async fn a_transition_the_state_machine_refuses_writes_nothing() {
+async fn a_transition_the_state_machine_refuses_writes_no_outcome() {
     let h = harness().await;
     // Staff resolved the announced ticket before the worker got to it.
     let ticket = fte_domain::TicketId::new();
@@ -895,6 +1011,15 @@ async fn a_transition_the_state_machine_refuses_writes_nothing() {
         .await
         .unwrap();
     assert_eq!(status, "resolved");
-    assert_eq!(count(&h.pool, "select count(*) from messages").await, 0);
+    assert_eq!(
+        count(
+            &h.pool,
+            "select count(*) from messages where direction = 'outbound'"
+        )
+        .await,
+        0,
+        "no reply"
+    );
+    assert_eq!(count(&h.pool, "select count(*) from reply_outbox").await, 0);
     assert_eq!(count(&h.pool, "select count(*) from escalations").await, 0);
 }

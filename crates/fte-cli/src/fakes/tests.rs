@@ -41,6 +41,11 @@ fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+fn state_key_file(file: &Option<PathBuf>) -> PathBuf {
+    file.clone()
+        .expect("the dev profile keeps a local staff key")
+}
+
 /// Serves `state` on a fresh port until `shutdown`; returns its base URL.
 async fn serve(state: fte_gateway::AppState, shutdown: &CancellationToken) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -82,7 +87,12 @@ async fn without_credentials_the_local_run_answers_through_the_real_clients_into
     let base_url = format!("http://{}", listener.local_addr().unwrap());
     let models = repo_root().join("models").display().to_string();
     let public = base_url.clone();
+    let staff_key_file = std::env::temp_dir()
+        .join(format!("fte-run-{}", uuid::Uuid::new_v4().simple()))
+        .join("staff-key");
+    let staff_key_path = staff_key_file.display().to_string();
     let env = Lookup::from_fn(move |key| match key {
+        "FTE_DEV_STAFF_KEY_FILE" => Some(staff_key_path.clone()),
         "DATABASE_URL" => Some(database_url.clone()),
         "PUBLIC_BASE_URL" => Some(public.clone()),
         "FTE_MODELS_DIR" => Some(models.clone()),
@@ -105,6 +115,7 @@ async fn without_credentials_the_local_run_answers_through_the_real_clients_into
         .as_ref()
         .expect("fakes start without credentials");
     let var = |key: &str| fakes.vars()[key].clone();
+    let local_staff_key = local.staff_key_file.clone();
     let shutdown = CancellationToken::new();
     let state = local.state.clone();
     tokio::spawn(fte_gateway::startup::serve(
@@ -121,6 +132,20 @@ async fn without_credentials_the_local_run_answers_through_the_real_clients_into
     assert_eq!(health["channels"]["email"], "fake", "{health}");
     assert_eq!(health["channels"]["whatsapp"], "fake", "{health}");
     assert_eq!(health["channels"]["web_form"], "active", "{health}");
+
+    // The README's staff examples work with the local key as written:
+    // KEY=$(cat .fte/staff-key), then Authorization: Bearer $KEY.
+    assert_eq!(state_key_file(&local_staff_key), staff_key_file);
+    let key = std::fs::read_to_string(&staff_key_file).unwrap();
+    let queue = client
+        .get(format!("{base_url}/escalations?status=pending"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(queue.status(), 200, "the local staff key is accepted");
+    let audited = fte_store::audit::recent(&pool, 1).await.unwrap();
+    assert_eq!(audited[0].staff, crate::staff_key::DEV_STAFF_NAME);
 
     // The worker watches the fake mailbox through the real Gmail client.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);

@@ -2,12 +2,14 @@
 //! each is proven, merging two customers into one, and unlinking an
 //! identifier (the split: its next message starts a customer of its own).
 //!
-//! Every handler takes [`StaffAuth`]. Merge and unlink commit an event for
-//! `fte.customers` (`customer.merged`, `customer.identifier_unlinked`)
-//! with the change, publish it at once (the outbox relay retries a failed
-//! publish), and are recorded in `customer_merges` / `identifier_events`
-//! with the staff member named in the body. A merged customer's id keeps
-//! working: every lookup answers with the customer it survives as.
+//! Every handler takes [`StaffAuth`] and audits the attempt under the key's
+//! owner (`StaffAuth::audit`, once the request is well-formed). Merge and unlink
+//! commit an event for `fte.customers` (`customer.merged`,
+//! `customer.identifier_unlinked`) with the change, publish it at once (the
+//! outbox relay retries a failed publish), and are recorded in
+//! `customer_merges` / `identifier_events` under the key's owner. A merged
+//! customer's id keeps working: every lookup answers with the customer it
+//! survives as.
 //! Identifiers travel in bodies, never in paths, so no address or number
 //! ends up in an access log.
 
@@ -24,9 +26,9 @@ use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::escalations::{parse_id, staff_name};
+use super::escalations::{acting_staff, parse_id};
 use super::staff::ConversationSummary;
-use crate::auth::StaffAuth;
+use crate::auth::{StaffAuth, Target};
 use crate::error::{AppJson, ErrorBody, FieldError};
 use crate::outbox::commit_with_event;
 use crate::{ApiError, AppState};
@@ -116,8 +118,7 @@ pub async fn detail(state: &AppState, customer: CustomerView) -> Result<Customer
     })
 }
 
-async fn surviving_view(state: &AppState, raw_id: &str) -> Result<CustomerView, ApiError> {
-    let id = parse_id(raw_id, "invalid_customer_id", "customer")?;
+async fn surviving_view(state: &AppState, id: Uuid) -> Result<CustomerView, ApiError> {
     tickets::customer_view(&state.pool, id)
         .await?
         .ok_or_else(|| ApiError::NotFound("No customer has this ID.".into()))
@@ -139,11 +140,18 @@ async fn surviving_view(state: &AppState, raw_id: &str) -> Result<CustomerView, 
     )
 )]
 pub async fn customer(
-    _staff: StaffAuth,
+    auth: StaffAuth,
     State(state): State<AppState>,
     Path(raw_id): Path<String>,
 ) -> Result<Json<CustomerDetail>, ApiError> {
-    let view = surviving_view(&state, &raw_id).await?;
+    let id = parse_id(&raw_id, "invalid_customer_id", "customer")?;
+    auth.audit(
+        &state.pool,
+        "customer.read",
+        Target::one("customer", &id.to_string()),
+    )
+    .await?;
+    let view = surviving_view(&state, id).await?;
     Ok(Json(detail(&state, view).await?))
 }
 
@@ -154,8 +162,9 @@ pub struct MergeRequest {
     /// The customer to merge into the one in the path (it becomes a
     /// tombstone pointing at it).
     pub customer_id: String,
-    /// The staff member merging (name or handle, 1–255 characters).
-    pub staff: String,
+    /// The key's owner, who merges (optional; when sent it must be their
+    /// name).
+    pub staff: Option<String>,
 }
 
 /// What a merge moved.
@@ -221,11 +230,11 @@ fn merge_error(error: MergeError) -> ApiError {
         (status = 401, description = "No or wrong staff key", body = ErrorBody),
         (status = 404, description = "No such customer (path or body)", body = ErrorBody),
         (status = 409, description = "Either customer was already merged", body = ErrorBody),
-        (status = 422, description = "customer_id or staff missing or invalid, or the same customer", body = ErrorBody),
+        (status = 422, description = "customer_id missing or invalid, or the same customer; staff naming someone other than the key's owner", body = ErrorBody),
     )
 )]
 pub async fn merge(
-    _staff: StaffAuth,
+    auth: StaffAuth,
     State(state): State<AppState>,
     Path(raw_id): Path<String>,
     AppJson(body): AppJson<MergeRequest>,
@@ -237,7 +246,7 @@ pub async fn merge(
         .trim()
         .parse::<Uuid>()
         .map_err(|_| FieldError::new("customer_id", "must be a customer id (UUID)"));
-    let staff = staff_name(&body.staff, &mut errors);
+    let staff = acting_staff(body.staff.as_deref(), &auth, &mut errors);
     let source = match source {
         Ok(source) if errors.is_empty() => source,
         Ok(_) => return Err(ApiError::Validation(errors)),
@@ -246,6 +255,12 @@ pub async fn merge(
             return Err(ApiError::Validation(errors));
         }
     };
+    auth.audit(
+        &state.pool,
+        "customer.merge",
+        Target::one("customer", &target.to_string()),
+    )
+    .await?;
     let mut tx = state
         .pool
         .begin()
@@ -271,7 +286,7 @@ pub async fn merge(
         conversations_moved = merged.conversations_moved,
         "customers merged"
     );
-    let view = surviving_view(&state, &raw_id).await?;
+    let view = surviving_view(&state, target).await?;
     Ok(Json(MergeResponse {
         merge: MergeSummary {
             id: merged.merge_id,
@@ -300,8 +315,10 @@ fn merged_event(merged: &Merged, staff: &str) -> serde_json::Value {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UnlinkRequest {
-    /// The staff member unlinking (name or handle, 1–255 characters).
-    pub staff: String,
+    /// The key's owner, who unlinks (optional; when sent it must be their
+    /// name).
+    #[serde(default)]
+    pub staff: Option<String>,
 }
 
 /// Unlinks one identifier from a customer (the split of a wrong merge or a
@@ -323,22 +340,29 @@ pub struct UnlinkRequest {
         (status = 400, description = "Not an id, or not JSON", body = ErrorBody),
         (status = 401, description = "No or wrong staff key", body = ErrorBody),
         (status = 404, description = "No such customer, or the customer has no such identifier", body = ErrorBody),
-        (status = 422, description = "staff missing or invalid", body = ErrorBody),
+        (status = 422, description = "staff naming someone other than the key's owner", body = ErrorBody),
     )
 )]
 pub async fn unlink(
-    _staff: StaffAuth,
+    auth: StaffAuth,
     State(state): State<AppState>,
     Path((raw_id, raw_identifier)): Path<(String, String)>,
     AppJson(body): AppJson<UnlinkRequest>,
 ) -> Result<Json<CustomerDetail>, ApiError> {
-    let customer = surviving_view(&state, &raw_id).await?;
+    let id = parse_id(&raw_id, "invalid_customer_id", "customer")?;
     let identifier = parse_id(&raw_identifier, "invalid_identifier_id", "identifier")?;
     let mut errors = Vec::new();
-    let staff = staff_name(&body.staff, &mut errors);
+    let staff = acting_staff(body.staff.as_deref(), &auth, &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
+    auth.audit(
+        &state.pool,
+        "customer.identifier_unlink",
+        Target::one("customer", &id.to_string()),
+    )
+    .await?;
+    let customer = surviving_view(&state, id).await?;
     let mut tx = state
         .pool
         .begin()
@@ -375,6 +399,6 @@ pub async fn unlink(
         identifier_type = %link.identifier_type,
         "identifier unlinked"
     );
-    let view = surviving_view(&state, &raw_id).await?;
+    let view = surviving_view(&state, customer.id).await?;
     Ok(Json(detail(&state, view).await?))
 }

@@ -1,9 +1,11 @@
 //! The human handoff, for staff: the escalation queue, taking a case,
 //! replying to the customer through their current channel, and resolving.
 //!
-//! Every handler takes [`StaffAuth`]. A staff key names no person, so the
-//! actions that record who acted (assign, reply, resolve) take a required
-//! `staff` field in the body.
+//! Every handler takes [`StaffAuth`] and audits what it did under the key's
+//! owner. The owner is who acts: a reply's author and who resolved are the
+//! key's owner (a `staff` field, when sent, must name them: no one writes
+//! under another's name). Assigning takes the case for the key's owner,
+//! or for the staff member named in `staff`.
 //!
 //! - A staff reply ([`super::staff_reply`]) commits the message (role `agent`, its author the staff
 //!   member) and its `reply_outbox` row in one transaction and answers 202;
@@ -32,7 +34,7 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::StaffAuth;
+use crate::auth::{StaffAuth, Target};
 use crate::error::{AppJson, ErrorBody, FieldError};
 use crate::outbox::commit_with_event;
 use crate::{ApiError, AppState};
@@ -194,11 +196,12 @@ fn parse_count(
     responses(
         (status = 200, description = "One page of escalations", body = EscalationList),
         (status = 401, description = "No or wrong staff key", body = ErrorBody),
+        (status = 429, description = "Rate limited; see Retry-After", body = ErrorBody),
         (status = 422, description = "Unknown status or bad paging (each field named)", body = ErrorBody),
     )
 )]
 pub async fn list(
-    _staff: StaffAuth,
+    staff: StaffAuth,
     State(state): State<AppState>,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<EscalationList>, ApiError> {
@@ -241,6 +244,9 @@ pub async fn list(
         .acquire()
         .await
         .context("Failed to get a connection for the escalation queue")?;
+    staff
+        .audit(&mut *conn, "escalation.list", Target::all("escalation"))
+        .await?;
     let page = escalations::list(&mut conn, filter, limit, offset).await?;
     let next = offset + page.items.len() as i64;
     Ok(Json(EscalationList {
@@ -253,24 +259,57 @@ pub async fn list(
 }
 
 /// `POST /escalations/{id}/assign` body.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssignRequest {
-    /// The staff member taking the case (name or handle, 1–255 characters).
-    pub staff: String,
+    /// Who takes the case (name or handle, 1–255 characters); the key's
+    /// owner when left out.
+    pub staff: Option<String>,
 }
 
 /// `POST /escalations/{id}/resolve` body.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResolveRequest {
-    /// The staff member closing the case.
-    pub staff: String,
+    /// The key's owner, who closes the case (optional; when sent it must be
+    /// their name).
+    pub staff: Option<String>,
     /// What was done, for the ticket and the escalation (1–5000 characters).
     pub resolution_notes: String,
 }
 
-pub(super) fn staff_name(raw: &str, errors: &mut Vec<FieldError>) -> String {
+/// The staff member a case is assigned to: `raw` when given (validated),
+/// else the key's owner.
+pub(super) fn assignee(
+    raw: Option<&str>,
+    auth: &StaffAuth,
+    errors: &mut Vec<FieldError>,
+) -> String {
+    match raw {
+        Some(raw) => staff_name(raw, errors),
+        None => auth.name().to_owned(),
+    }
+}
+
+/// The staff member acting: the key's owner. A `staff` field naming anyone
+/// else is refused, so nobody writes under another's name.
+pub(super) fn acting_staff(
+    raw: Option<&str>,
+    auth: &StaffAuth,
+    errors: &mut Vec<FieldError>,
+) -> String {
+    if let Some(raw) = raw
+        && raw.trim() != auth.name()
+    {
+        errors.push(FieldError::new(
+            "staff",
+            "must be the name of the staff key's owner, or left out",
+        ));
+    }
+    auth.name().to_owned()
+}
+
+fn staff_name(raw: &str, errors: &mut Vec<FieldError>) -> String {
     let staff = raw.trim();
     if staff.is_empty() {
         errors.push(FieldError::new("staff", "is required"));
@@ -387,17 +426,23 @@ async fn commit_change(
     )
 )]
 pub async fn assign(
-    _staff: StaffAuth,
+    auth: StaffAuth,
     State(state): State<AppState>,
     Path(raw_id): Path<String>,
     AppJson(body): AppJson<AssignRequest>,
 ) -> Result<Json<Escalation>, ApiError> {
     let id = parse_id(&raw_id, "invalid_escalation_id", "escalation")?;
     let mut errors = Vec::new();
-    let staff = staff_name(&body.staff, &mut errors);
+    let staff = assignee(body.staff.as_deref(), &auth, &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
+    auth.audit(
+        &state.pool,
+        "escalation.assign",
+        Target::one("escalation", &id.to_string()),
+    )
+    .await?;
     let mut tx = state
         .pool
         .begin()
@@ -429,14 +474,14 @@ pub async fn assign(
     )
 )]
 pub async fn resolve(
-    _staff: StaffAuth,
+    auth: StaffAuth,
     State(state): State<AppState>,
     Path(raw_id): Path<String>,
     AppJson(body): AppJson<ResolveRequest>,
 ) -> Result<Json<Escalation>, ApiError> {
     let id = parse_id(&raw_id, "invalid_escalation_id", "escalation")?;
     let mut errors = Vec::new();
-    let staff = staff_name(&body.staff, &mut errors);
+    let staff = acting_staff(body.staff.as_deref(), &auth, &mut errors);
     let notes = text_field(
         &body.resolution_notes,
         "resolution_notes",
@@ -446,6 +491,12 @@ pub async fn resolve(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
+    auth.audit(
+        &state.pool,
+        "escalation.resolve",
+        Target::one("escalation", &id.to_string()),
+    )
+    .await?;
     let mut tx = state
         .pool
         .begin()

@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::StaffAuth;
+use crate::auth::{StaffAuth, Target};
 use crate::error::{ErrorBody, FieldError};
 use crate::{ApiError, AppState};
 
@@ -378,7 +378,7 @@ pub struct MetricsSummary {
     )
 )]
 pub async fn summary(
-    _staff: StaffAuth,
+    staff: StaffAuth,
     State(state): State<AppState>,
     Query(query): Query<SummaryQuery>,
 ) -> Result<Json<MetricsSummary>, ApiError> {
@@ -391,9 +391,16 @@ pub async fn summary(
             )])
         })?,
     };
+    let pool = &state.pool;
+    staff
+        .audit(
+            pool,
+            "metrics.summary.read",
+            Target::one("metrics", window.as_str()),
+        )
+        .await?;
     let until = Utc::now();
     let since = until - chrono::Duration::from_std(window.duration()).unwrap_or_default();
-    let pool = &state.pool;
     let channels = store_metrics::channel_level(pool, since).await?;
     let agent = store_metrics::agent_level(pool, since).await?;
     let business = store_metrics::business_level(pool, since, window.bucket_secs()).await?;

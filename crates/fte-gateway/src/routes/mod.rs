@@ -35,7 +35,13 @@ pub fn router(state: AppState) -> Router {
                 ratelimit::limit_submit,
             )),
         )
-        .route("/support/ticket/{ticket_id}", get(support::ticket_status))
+        .route(
+            "/support/ticket/{ticket_id}",
+            get(support::ticket_status).layer(middleware::from_fn_with_state(
+                state.clone(),
+                ratelimit::limit_status,
+            )),
+        )
         .layer(cors(&state));
     let webhooks = Router::new()
         .route("/webhooks/whatsapp", post(webhooks::whatsapp))
@@ -59,7 +65,11 @@ pub fn router(state: AppState) -> Router {
         .route("/escalations", get(escalations::list))
         .route("/escalations/{id}/assign", post(escalations::assign))
         .route("/escalations/{id}/resolve", post(escalations::resolve))
-        .route("/conversations/{id}/reply", post(staff_reply::reply));
+        .route("/conversations/{id}/reply", post(staff_reply::reply))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            ratelimit::limit_staff,
+        ));
     Router::new()
         .merge(support)
         .merge(webhooks)

@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::customers::{CustomerDetail, detail};
-use crate::auth::StaffAuth;
+use crate::auth::{StaffAuth, Target};
 use crate::error::{ErrorBody, FieldError};
 use crate::{ApiError, AppState};
 
@@ -114,13 +114,20 @@ pub struct ConversationDetail {
     )
 )]
 pub async fn conversation(
-    _staff: StaffAuth,
+    staff: StaffAuth,
     State(state): State<AppState>,
     Path(raw_id): Path<String>,
 ) -> Result<Json<ConversationDetail>, ApiError> {
     let id: ConversationId = raw_id.parse().map_err(|_| {
         ApiError::bad_request("invalid_conversation_id", "Not a valid conversation ID.")
     })?;
+    staff
+        .audit(
+            &state.pool,
+            "conversation.read",
+            Target::one("conversation", &id.to_string()),
+        )
+        .await?;
     let view = tickets::conversation(&state.pool, id)
         .await?
         .ok_or_else(|| ApiError::NotFound("No conversation has this ID.".into()))?;
@@ -159,7 +166,7 @@ pub struct LookupQuery {
     )
 )]
 pub async fn customer_lookup(
-    _staff: StaffAuth,
+    staff: StaffAuth,
     State(state): State<AppState>,
     Query(query): Query<LookupQuery>,
 ) -> Result<Json<CustomerDetail>, ApiError> {
@@ -190,8 +197,20 @@ pub async fn customer_lookup(
             })?;
             tickets::customer_by_phone(&state.pool, &phone).await?
         }
-    }
-    .ok_or_else(|| ApiError::NotFound("No customer matches.".into()))?;
+    };
+    // The audit row names the customer found, never the address asked for.
+    let found = customer.as_ref().map(|c| c.id.to_string());
+    staff
+        .audit(
+            &state.pool,
+            "customer.lookup",
+            Target {
+                kind: "customer",
+                id: found.as_deref(),
+            },
+        )
+        .await?;
+    let customer = customer.ok_or_else(|| ApiError::NotFound("No customer matches.".into()))?;
     Ok(Json(detail(&state, customer).await?))
 }
 
@@ -231,9 +250,12 @@ pub struct ChannelMetrics {
     )
 )]
 pub async fn channel_metrics(
-    _staff: StaffAuth,
+    staff: StaffAuth,
     State(state): State<AppState>,
 ) -> Result<Json<HashMap<String, ChannelMetrics>>, ApiError> {
+    staff
+        .audit(&state.pool, "metrics.channels.read", Target::all("metrics"))
+        .await?;
     let figures = tickets::channel_figures(&state.pool).await?;
     let overdue = fte_store::escalations::overdue_by_channel(&state.pool).await?;
     let overdue_on = |channel: &str| {

@@ -18,8 +18,8 @@ use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::escalations::{parse_id, staff_name, text_field};
-use crate::auth::StaffAuth;
+use super::escalations::{acting_staff, parse_id, text_field};
+use crate::auth::{StaffAuth, Target};
 use crate::error::{AppJson, ErrorBody};
 use crate::{ApiError, AppState};
 
@@ -31,8 +31,9 @@ pub const MAX_REPLY_CHARS: usize = 5000;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplyRequest {
-    /// The staff member writing.
-    pub staff: String,
+    /// The key's owner, who writes (optional; when sent it must be their
+    /// name).
+    pub staff: Option<String>,
     /// The reply, in light Markdown (1–5000 characters); it is formatted for
     /// the customer's current channel.
     pub message: String,
@@ -123,18 +124,24 @@ fn staff_outbound(
     )
 )]
 pub async fn reply(
-    _staff: StaffAuth,
+    auth: StaffAuth,
     State(state): State<AppState>,
     Path(raw_id): Path<String>,
     AppJson(body): AppJson<ReplyRequest>,
 ) -> Result<(StatusCode, Json<ReplyAccepted>), ApiError> {
     let conversation_id = parse_id(&raw_id, "invalid_conversation_id", "conversation")?;
     let mut errors = Vec::new();
-    let staff = staff_name(&body.staff, &mut errors);
+    let staff = acting_staff(body.staff.as_deref(), &auth, &mut errors);
     let text = text_field(&body.message, "message", MAX_REPLY_CHARS, &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
+    auth.audit(
+        &state.pool,
+        "conversation.reply",
+        Target::one("conversation", &conversation_id.to_string()),
+    )
+    .await?;
     let mut tx = state
         .pool
         .begin()

@@ -19,6 +19,12 @@ use sqlx::PgPool;
 
 /// The staff key the test apps accept.
 pub const STAFF_KEY: &str = "test-staff-key-7f3a";
+/// Its owner.
+pub const STAFF_NAME: &str = "ana.ruiz";
+/// A second staff key, owned by [`OTHER_STAFF_NAME`].
+pub const OTHER_STAFF_KEY: &str = "test-staff-key-bob-19c2";
+/// The owner of [`OTHER_STAFF_KEY`].
+pub const OTHER_STAFF_NAME: &str = "bob";
 /// Twilio's auth token in tests (the one of Twilio's published test vector).
 pub const TWILIO_TOKEN: &str = "12345";
 /// The public base URL the gateway believes it has.
@@ -111,8 +117,12 @@ pub async fn spawn_app_on(pool: PgPool, options: Options) -> TestApp {
     let mut vars: HashMap<&str, String> = HashMap::from([
         ("PUBLIC_BASE_URL", PUBLIC_BASE_URL.to_owned()),
         (
-            "STAFF_API_KEY_HASHES",
-            format!("{:x}", Sha256::digest(STAFF_KEY.as_bytes())),
+            "STAFF_API_KEYS",
+            format!(
+                "{STAFF_NAME}:{:x},{OTHER_STAFF_NAME}:{:x}",
+                Sha256::digest(STAFF_KEY.as_bytes()),
+                Sha256::digest(OTHER_STAFF_KEY.as_bytes())
+            ),
         ),
         ("SUBMIT_RATE_LIMIT_PER_MINUTE", "100".to_owned()),
         (

@@ -1,5 +1,6 @@
 use secrecy::SecretString;
 
+use super::staff::{StaffKey, parse_staff_keys};
 use super::{Lookup, Profile, SettingsError};
 
 /// The shortest `WEB_IDENTITY_SECRET` accepted (bytes): shorter secrets
@@ -17,6 +18,12 @@ pub const DEFAULT_SUBMIT_RATE_LIMIT_PER_MINUTE: u32 = 30;
 /// Webhook calls one client IP may make per minute (providers send from few
 /// addresses, so this is generous).
 pub const DEFAULT_WEBHOOK_RATE_LIMIT_PER_MINUTE: u32 = 600;
+/// Staff API requests one client IP may make per minute (wrong keys count
+/// too, so a key cannot be guessed quickly).
+pub const DEFAULT_STAFF_RATE_LIMIT_PER_MINUTE: u32 = 120;
+/// Ticket status reads (`GET /support/ticket/{id}`) one client IP may make
+/// per minute (the status page polls every few seconds).
+pub const DEFAULT_STATUS_RATE_LIMIT_PER_MINUTE: u32 = 60;
 /// Where the built web form lives, relative to the working directory.
 pub const DEFAULT_WEB_FORM_DIST_DIR: &str = "web-form/dist";
 
@@ -34,10 +41,11 @@ pub struct ApiSettings {
     /// `CORS_ALLOWED_ORIGINS`: comma-separated origins allowed to call the web
     /// form endpoints from a browser.
     pub cors_allowed_origins: Vec<String>,
-    /// `STAFF_API_KEY_HASHES`: comma-separated sha256 digests (hex) of the
-    /// staff API keys; required in production. Only digests are configured,
-    /// so the keys themselves never sit in the environment.
-    pub staff_api_key_hashes: Vec<[u8; 32]>,
+    /// `STAFF_API_KEYS` (`name:sha256hex`, comma-separated) and the older
+    /// `STAFF_API_KEY_HASHES` (bare digests): the staff API keys and their
+    /// owners; at least one is required in production. Only digests are
+    /// configured, so the keys themselves never sit in the environment.
+    pub staff_keys: Vec<StaffKey>,
     /// `TRUST_PROXY` (false): take the client address from the last
     /// `X-Forwarded-For` entry (the one our own proxy appended).
     pub trust_proxy: bool,
@@ -45,6 +53,12 @@ pub struct ApiSettings {
     pub submit_rate_limit_per_minute: u32,
     /// `WEBHOOK_RATE_LIMIT_PER_MINUTE` (600) per client IP.
     pub webhook_rate_limit_per_minute: u32,
+    /// `STAFF_RATE_LIMIT_PER_MINUTE` (120) per client IP, over every staff
+    /// endpoint.
+    pub staff_rate_limit_per_minute: u32,
+    /// `STATUS_RATE_LIMIT_PER_MINUTE` (60) per client IP, for the public
+    /// ticket status page.
+    pub status_rate_limit_per_minute: u32,
     /// `API_BODY_LIMIT_BYTES` (65536).
     pub body_limit_bytes: usize,
     /// `API_REQUEST_TIMEOUT_MS` (10000).
@@ -57,28 +71,6 @@ pub struct ApiSettings {
     /// web form email is a claim, and a submission carrying a token is
     /// refused (403) rather than silently treated as one.
     pub web_identity_secret: Option<SecretString>,
-}
-
-/// Parses `STAFF_API_KEY_HASHES`: each item must be 64 hex digits.
-fn parse_key_hashes(items: &[String]) -> Result<Vec<[u8; 32]>, SettingsError> {
-    let invalid = || SettingsError::Invalid {
-        var: "STAFF_API_KEY_HASHES",
-        reason: "each entry must be a sha256 digest written as 64 hex digits".into(),
-    };
-    items
-        .iter()
-        .map(|item| {
-            let item = item.trim();
-            if item.len() != 64 || !item.is_ascii() {
-                return Err(invalid());
-            }
-            let mut digest = [0u8; 32];
-            for (i, byte) in digest.iter_mut().enumerate() {
-                *byte = u8::from_str_radix(&item[2 * i..2 * i + 2], 16).map_err(|_| invalid())?;
-            }
-            Ok(digest)
-        })
-        .collect()
 }
 
 fn at_least_one<T: PartialOrd + From<u8>>(var: &'static str, value: T) -> Result<T, SettingsError> {
@@ -125,11 +117,15 @@ impl ApiSettings {
                 reason: "must start with http:// or https://".into(),
             });
         }
-        let staff_api_key_hashes = parse_key_hashes(&lookup.list("STAFF_API_KEY_HASHES"))?;
-        if profile.is_production() && staff_api_key_hashes.is_empty() {
+        let staff_keys = parse_staff_keys(
+            &lookup.list("STAFF_API_KEYS"),
+            &lookup.list("STAFF_API_KEY_HASHES"),
+        )?;
+        if profile.is_production() && staff_keys.is_empty() {
             return Err(SettingsError::Missing {
-                var: "STAFF_API_KEY_HASHES",
-                hint: "production needs at least one staff key digest: printf %s \"$KEY\" | sha256sum",
+                var: "STAFF_API_KEYS",
+                hint: "production needs at least one named staff key, name:sha256hex \
+                       (printf %s \"$KEY\" | sha256sum); see docs/secrets.md",
             });
         }
         let web_identity_secret = lookup.get("WEB_IDENTITY_SECRET");
@@ -147,7 +143,7 @@ impl ApiSettings {
             port,
             public_base_url,
             cors_allowed_origins: lookup.list("CORS_ALLOWED_ORIGINS"),
-            staff_api_key_hashes,
+            staff_keys,
             trust_proxy: lookup.flag_or("TRUST_PROXY", false)?,
             submit_rate_limit_per_minute: at_least_one(
                 "SUBMIT_RATE_LIMIT_PER_MINUTE",
@@ -161,6 +157,20 @@ impl ApiSettings {
                 lookup.parsed_or(
                     "WEBHOOK_RATE_LIMIT_PER_MINUTE",
                     DEFAULT_WEBHOOK_RATE_LIMIT_PER_MINUTE,
+                )?,
+            )?,
+            staff_rate_limit_per_minute: at_least_one(
+                "STAFF_RATE_LIMIT_PER_MINUTE",
+                lookup.parsed_or(
+                    "STAFF_RATE_LIMIT_PER_MINUTE",
+                    DEFAULT_STAFF_RATE_LIMIT_PER_MINUTE,
+                )?,
+            )?,
+            status_rate_limit_per_minute: at_least_one(
+                "STATUS_RATE_LIMIT_PER_MINUTE",
+                lookup.parsed_or(
+                    "STATUS_RATE_LIMIT_PER_MINUTE",
+                    DEFAULT_STATUS_RATE_LIMIT_PER_MINUTE,
                 )?,
             )?,
             body_limit_bytes: at_least_one(
@@ -198,14 +208,18 @@ mod tests {
     }
 
     #[test]
-    fn staff_key_hashes_are_parsed_and_malformed_ones_refused() {
-        let digest = "a".repeat(64);
+    fn named_staff_keys_and_older_bare_digests_are_both_read() {
+        let (a, b) = ("a".repeat(64), "b".repeat(64));
         let s = ApiSettings::from_lookup(
-            &lookup(&[("STAFF_API_KEY_HASHES", &format!("{digest}, {digest}"))]),
+            &lookup(&[
+                ("STAFF_API_KEYS", &format!("ana:{a}, ops-bot:{b}")),
+                ("STAFF_API_KEY_HASHES", &"c".repeat(64)),
+            ]),
             Profile::Dev,
         )
         .unwrap();
-        assert_eq!(s.staff_api_key_hashes, vec![[0xaa; 32], [0xaa; 32]]);
+        let names: Vec<&str> = s.staff_keys.iter().map(|k| k.name.as_str()).collect();
+        assert_eq!(names, ["ana", "ops-bot", "key-cccccccc"]);
         let err =
             ApiSettings::from_lookup(&lookup(&[("STAFF_API_KEY_HASHES", "abc")]), Profile::Dev)
                 .unwrap_err();
@@ -219,7 +233,7 @@ mod tests {
             Profile::Production,
         )
         .unwrap_err();
-        assert!(err.to_string().contains("STAFF_API_KEY_HASHES"), "{err}");
+        assert!(err.to_string().contains("STAFF_API_KEYS"), "{err}");
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod api;
 mod channels;
 mod database;
 mod kafka;
+mod staff;
 mod worker;
 
 pub use agent::{AgentSettings, EmbeddingProvider};
@@ -19,6 +20,7 @@ pub use api::ApiSettings;
 pub use channels::{GmailSettings, TwilioSettings, WebReplyNotify, WebReplySettings};
 pub use database::DatabaseSettings;
 pub use kafka::{DEFAULT_BROKER_ADDRESS_FILE, KafkaSettings};
+pub use staff::{MAX_STAFF_NAME_LEN, StaffKey, fingerprint, valid_staff_name};
 pub use worker::WorkerSettings;
 
 use std::fmt;

@@ -28,6 +28,8 @@ pub enum Script {
     Resolve,
     /// Fails as if its infrastructure were down.
     Fail,
+    /// Thinks this long, then answers.
+    Slow(std::time::Duration),
 }
 
 /// An agent that follows a script (default: a short answer) and keeps
@@ -36,11 +38,30 @@ pub enum Script {
 pub struct ScriptedAgent {
     script: Mutex<VecDeque<Script>>,
     requests: Mutex<Vec<AgentRequest>>,
+    gate: Mutex<Option<Arc<tokio::sync::Semaphore>>>,
+}
+
+/// Holds every turn of a [`ScriptedAgent`] until released.
+pub struct Gate(Arc<tokio::sync::Semaphore>);
+
+impl Gate {
+    /// Lets every held and later turn through.
+    pub fn release(&self) {
+        self.0.add_permits(1_000_000);
+    }
 }
 
 impl ScriptedAgent {
     pub fn then(&self, step: Script) {
         self.script.lock().unwrap().push_back(step);
+    }
+
+    /// Makes every turn wait (after recording its request) until the gate
+    /// is released.
+    pub fn hold(&self) -> Gate {
+        let semaphore = Arc::new(tokio::sync::Semaphore::new(0));
+        *self.gate.lock().unwrap() = Some(semaphore.clone());
+        Gate(semaphore)
     }
 
     pub fn requests(&self) -> Vec<AgentRequest> {
@@ -54,6 +75,10 @@ pub const DEFAULT_ANSWER: &str = "Open Settings, then Security, and follow the s
 impl ReplyAgent for ScriptedAgent {
     async fn respond(&self, request: &AgentRequest) -> Result<AgentOutcome, AgentUnavailable> {
         self.requests.lock().unwrap().push(request.clone());
+        let gate = self.gate.lock().unwrap().clone();
+        if let Some(gate) = gate {
+            let _permit = gate.acquire().await.expect("the gate stays open");
+        }
         let step = self
             .script
             .lock()
@@ -77,6 +102,10 @@ impl ReplyAgent for ScriptedAgent {
             ),
             Script::Resolve => ("Glad it works now!".to_owned(), None, true),
             Script::Fail => return Err(AgentUnavailable("scripted failure".into())),
+            Script::Slow(pause) => {
+                tokio::time::sleep(pause).await;
+                (DEFAULT_ANSWER.to_owned(), None, false)
+            }
         };
         Ok(AgentOutcome {
             reply: format::format_reply(request.channel, recipient, &text),

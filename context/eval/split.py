@@ -1,0 +1,360 @@
+#!/usr/bin/env python3
+"""Validate the evaluation tickets and split them into a tuning and a held-out half.
+
+    python3 context/eval/split.py                  # check: validate both halves, re-derive
+                                                   # the split from their union, check README counts
+    python3 context/eval/split.py --write ALL.json  # split a combined list into the two halves
+    python3 context/eval/split.py --stats          # counts as Markdown tables (for README.md)
+
+The split is deterministic: the tickets are sorted by id, shuffled with SEED, and
+then assigned one by one to the half where the ticket's kinds (expected action and
+reason, each tag, channel, language) are least represented so far. Both halves
+therefore hold every kind; the check fails when one does not.
+
+The check also fails when a ticket is malformed: unknown action or reason, a fact id
+that product-facts.md does not define, a must_include string that is not copied
+character for character from one of the cited facts, a duplicate id or message,
+a follow-up without history, a tag that contradicts the expectation, or when
+README.md's counts no longer match the files.
+"""
+
+import json
+import random
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+SEED = 20250516
+HERE = Path(__file__).resolve().parent
+FACTS_FILE = HERE.parent / "product-facts.md"
+TUNING = HERE / "tuning.json"
+HELD_OUT = HERE / "held-out.json"
+MIX = HERE / "realistic-mix.json"
+README = HERE / "README.md"
+
+ACTIONS = {"answer", "escalate", "answer_and_escalate", "prompt", "greet", "resolve", "refuse_injection"}
+REASONS = ["pricing", "refund", "legal", "anger", "human_request", "search_failed", "account_security"]
+CHANNELS = {"email", "whatsapp", "web_form"}
+LANGUAGES = ["en", "es", "pt", "de", "fr"]
+TAGS = {
+    "paraphrase", "typo", "whatsapp_shorthand", "long_email", "direct_escalation", "indirect_escalation",
+    "follow_up", "not_in_facts", "injection", "topic_mention", "mixed", "multilingual", "table_order",
+    "empty", "greeting", "resolved",
+}
+# Which expectation each tag implies (a tag outside this map may go with any action).
+TAG_ACTIONS = {
+    "empty": {"prompt"},
+    "greeting": {"greet"},
+    "resolved": {"resolve"},
+    "mixed": {"answer_and_escalate"},
+    "injection": {"refuse_injection", "escalate"},
+    "direct_escalation": {"escalate"},
+    "indirect_escalation": {"escalate"},
+    "table_order": {"escalate"},
+}
+MAX_MUST_LEN = 60
+
+DESCRIPTIONS = {
+    "tuning": (
+        "Orbitask evaluation tickets, tuning half. Written from escalation-rules.md and product-facts.md only, "
+        "independently of sample-tickets.json. Thresholds, exemplars and prompts may be tuned on this file. "
+        "Fields as in sample-tickets.json, plus language, tags, and history (earlier turns of the same "
+        "conversation, oldest first; the message is the customer's next turn). Actions: answer, escalate, "
+        "answer_and_escalate, prompt, greet, resolve, refuse_injection (a refuse_injection ticket with facts "
+        "must also answer the real question beside the injection). See README.md."
+    ),
+    "held-out": (
+        "Orbitask evaluation tickets, held-out half. Never tune on this file: do not read it while choosing "
+        "thresholds, exemplars, patterns or prompts; only measure on it. Same schema as tuning.json; see README.md."
+    ),
+}
+
+
+class Invalid(Exception):
+    pass
+
+
+def load_facts():
+    facts = {}
+    for line in FACTS_FILE.read_text(encoding="utf-8").splitlines():
+        m = re.match(r"^- (F\d{3}) (.+)$", line)
+        if m:
+            if m.group(1) in facts:
+                raise Invalid(f"product-facts.md defines {m.group(1)} twice")
+            facts[m.group(1)] = m.group(2)
+    if len(facts) != 80:
+        raise Invalid(f"expected 80 facts in {FACTS_FILE.name}, found {len(facts)}")
+    return facts
+
+
+def kind(t):
+    e = t["expect"]
+    return e["action"] + (":" + e["reason"] if "reason" in e else "")
+
+
+def check_ticket(t, facts):
+    tid = t.get("id", "?")
+
+    def need(cond, msg):
+        if not cond:
+            raise Invalid(f"{tid}: {msg}")
+
+    need(re.fullmatch(r"E\d{3}", tid or ""), "id must look like E001")
+    allowed = {"id", "channel", "language", "customer", "subject", "history", "message", "expect", "tags", "note"}
+    need(set(t) <= allowed, f"unknown fields {sorted(set(t) - allowed)}")
+    ch = t.get("channel")
+    need(ch in CHANNELS, f"channel {ch!r}")
+    need(t.get("language") in LANGUAGES, f"language {t.get('language')!r}")
+    c = t.get("customer") or {}
+    need(isinstance(c.get("name"), str) and c["name"].strip(), "customer.name missing")
+    if ch == "whatsapp":
+        need(re.fullmatch(r"\+[0-9 ]{8,20}", c.get("phone", "")), "a WhatsApp customer needs a phone")
+        need("subject" not in t, "a WhatsApp ticket has no subject")
+    else:
+        need(re.fullmatch(r"[^@\s]+@[^@\s]+\.[a-z]+", c.get("email", "")), f"a {ch} customer needs an email")
+        need(isinstance(t.get("subject"), str) and t["subject"].strip(), f"a {ch} ticket needs a subject")
+    need(isinstance(t.get("message"), str), "message must be a string")
+
+    e = t.get("expect") or {}
+    a = e.get("action")
+    need(a in ACTIONS, f"action {a!r}")
+    keys = set(e) - {"action"}
+    if a in ("escalate", "answer_and_escalate"):
+        need(e.get("reason") in REASONS, f"reason {e.get('reason')!r}")
+    else:
+        need("reason" not in e, f"{a} has no reason")
+    if a in ("answer", "answer_and_escalate") or (a == "refuse_injection" and "facts" in e):
+        need(keys - {"reason"} == {"facts", "must_include"}, f"{a} needs facts and must_include")
+        fs = e["facts"]
+        need(isinstance(fs, list) and fs and len(set(fs)) == len(fs), "facts must be a non-empty list")
+        for f in fs:
+            need(f in facts, f"fact {f} is not in product-facts.md")
+        mi = e["must_include"]
+        need(isinstance(mi, list) and 1 <= len(mi) <= 2, "must_include holds 1 or 2 strings")
+        for s in mi:
+            need(isinstance(s, str) and 0 < len(s) <= MAX_MUST_LEN, f"must_include {s!r} must be short")
+            need(any(s in facts[f] for f in fs), f"must_include {s!r} is not verbatim in {fs}")
+    else:
+        need(keys <= {"reason"}, f"{a} takes no facts or must_include")
+    if a == "prompt":
+        need(t["message"].strip() == "", "a prompt ticket has an empty or whitespace-only message")
+    else:
+        need(t["message"].strip() != "", "only prompt tickets may have an empty message")
+
+    tags = t.get("tags")
+    need(isinstance(tags, list) and tags and len(set(tags)) == len(tags), "tags must be a non-empty list")
+    for tag in tags:
+        need(tag in TAGS, f"unknown tag {tag!r}")
+        if tag in TAG_ACTIONS:
+            need(a in TAG_ACTIONS[tag], f"tag {tag} does not go with action {a}")
+    need(("multilingual" in tags) == (t["language"] != "en"), "multilingual tag iff language is not en")
+    need(("not_in_facts" not in tags) or e.get("reason") == "search_failed", "not_in_facts means search_failed")
+    need(("empty" in tags) == (a == "prompt"), "empty tag iff prompt")
+    need(("long_email" not in tags) or ch == "email", "long_email is an email")
+    need(("whatsapp_shorthand" not in tags) or ch == "whatsapp", "whatsapp_shorthand is a WhatsApp message")
+
+    hist = t.get("history")
+    need(("follow_up" in tags) == bool(hist), "follow_up tag iff history is present")
+    if hist is not None:
+        need(isinstance(hist, list) and hist, "history must be a non-empty list")
+        for turn in hist:
+            need(set(turn) == {"role", "message"} and turn["role"] in ("customer", "agent")
+                 and turn["message"].strip(), "history turns are {role: customer|agent, message}")
+        need(hist[0]["role"] == "customer" and hist[-1]["role"] == "agent",
+             "history starts with the customer and ends with the agent's reply")
+
+
+def check_all(tickets, facts):
+    for t in tickets:
+        check_ticket(t, facts)
+    ids = [t["id"] for t in tickets]
+    dup = [i for i, n in Counter(ids).items() if n > 1]
+    if dup:
+        raise Invalid(f"duplicate ids {dup}")
+    who = Counter(t["customer"].get("email") or t["customer"].get("phone") for t in tickets)
+    dup = [w for w, n in who.items() if n > 1]
+    if dup:
+        raise Invalid(f"{len(dup)} customer identifiers are used by more than one ticket "
+                      "(every ticket is its own customer; earlier turns go in history)")
+    msgs = Counter(t["message"].strip().lower() for t in tickets if t["message"].strip())
+    dup = [m for m, n in msgs.items() if n > 1]
+    if dup:
+        raise Invalid(f"duplicate messages {dup}")
+
+
+def features(t):
+    return ["*", "kind:" + kind(t), "channel:" + t["channel"], "lang:" + t["language"]] + [
+        "tag:" + g for g in t["tags"]]
+
+
+def split(tickets):
+    """Seeded shuffle, then greedy stratification over every feature of a ticket."""
+    order = sorted(tickets, key=lambda t: t["id"])
+    rng = random.Random(SEED)
+    rng.shuffle(order)
+    total = Counter(f for t in order for f in features(t))
+    counts = [Counter(), Counter()]
+    halves = [[], []]
+    for t in order:
+        fs = features(t)
+        # Lower cost = the ticket's kinds are rarer in that half, each feature relative to how often it
+        # occurs overall (so a tag with three tickets counts as much as one with ninety); the expected
+        # kind and the half's size weigh most.
+        cost = [sum(counts[h][f] / total[f] * (3 if f.startswith(("kind:", "*")) else 1) for f in fs)
+                for h in (0, 1)]
+        if cost[0] != cost[1]:
+            h = 0 if cost[0] < cost[1] else 1
+        elif len(halves[0]) != len(halves[1]):
+            h = 0 if len(halves[0]) < len(halves[1]) else 1
+        else:
+            h = rng.randrange(2)
+        halves[h].append(t)
+        counts[h].update(fs)
+    return [sorted(x, key=lambda t: t["id"]) for x in halves]
+
+
+def check_coverage(tuning, held_out, everything):
+    for name, half in (("tuning", tuning), ("held-out", held_out)):
+        have = {f for t in half for f in features(t)}
+        for f in {f for t in everything for f in features(t)}:
+            n_all = sum(1 for t in everything if f in features(t))
+            if n_all >= 2 and f not in have:
+                raise Invalid(f"{name} half has no ticket of {f}")
+    if abs(len(tuning) - len(held_out)) > len(everything) // 20 + 1:
+        raise Invalid(f"halves are unbalanced: {len(tuning)} / {len(held_out)}")
+
+
+def write_half(path, name, tickets):
+    doc = {"description": DESCRIPTIONS[name], "tickets": tickets}
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def load_half(path):
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    if set(doc) != {"description", "tickets"}:
+        raise Invalid(f"{path.name}: top level must be {{description, tickets}}")
+    return doc["tickets"]
+
+
+def load_mix():
+    doc = json.loads(MIX.read_text(encoding="utf-8"))
+    total = sum(c["weight"] for c in doc["classes"])
+    if abs(total - 1.0) > 1e-9:
+        raise Invalid(f"realistic-mix weights sum to {total}, not 1")
+    for c in doc["classes"]:
+        if c["action"] not in ACTIONS or ("reason" in c and c["reason"] not in REASONS):
+            raise Invalid(f"realistic-mix: unknown class {c}")
+    return doc["classes"]
+
+
+def mix_class(t, classes):
+    e = t["expect"]
+    for c in classes:
+        if c["action"] == e["action"] and c.get("reason") in (None, e.get("reason")):
+            return c
+    raise Invalid(f"{t['id']}: no realistic-mix class for {kind(t)}")
+
+
+def weighted_rate(tickets, escalated, classes):
+    """Escalation rate of a realistic day: each class's weight is shared by its tickets in this set.
+
+    escalated(t) says whether the ticket was (or, for the expected rate, should be) escalated.
+    Classes with no ticket in the set are left out and the remaining weights renormalised."""
+    by_class = {}
+    for t in tickets:
+        by_class.setdefault(id(mix_class(t, classes)), []).append(t)
+    num = den = 0.0
+    for c in classes:
+        ts = by_class.get(id(c), [])
+        if ts:
+            num += c["weight"] * sum(1 for t in ts if escalated(t)) / len(ts)
+            den += c["weight"]
+    return num / den
+
+
+def expected_escalation(t):
+    return t["expect"]["action"] in ("escalate", "answer_and_escalate")
+
+
+def table(title, rows):
+    out = [f"| {title} | tuning | held-out | all |", "| --- | ---: | ---: | ---: |"]
+    out += [f"| {k} | {a} | {b} | {a + b} |" for k, a, b in rows]
+    return "\n".join(out)
+
+
+def stats(tuning, held_out, facts):
+    def count(fn):
+        ct, ch = Counter(), Counter()
+        for t in tuning:
+            ct.update(fn(t))
+        for t in held_out:
+            ch.update(fn(t))
+        keys = sorted(set(ct) | set(ch), key=lambda k: (-(ct[k] + ch[k]), k))
+        return [(k, ct[k], ch[k]) for k in keys]
+
+    parts = [
+        table("tickets", [("total", len(tuning), len(held_out))]),
+        table("action", count(lambda t: [t["expect"]["action"]])),
+        table("reason (escalate and answer_and_escalate)",
+              count(lambda t: [t["expect"]["reason"]] if "reason" in t["expect"] else [])),
+        table("channel", count(lambda t: [t["channel"]])),
+        table("language", count(lambda t: [t["language"]])),
+        table("tag", count(lambda t: t["tags"])),
+    ]
+    def cited(ts):
+        return len({f for t in ts for f in t["expect"].get("facts", [])})
+
+    parts.append("| distinct facts cited | tuning | held-out | all |\n| --- | ---: | ---: | ---: |\n"
+                 f"| facts | {cited(tuning)} | {cited(held_out)} | {cited(tuning + held_out)} of {len(facts)} |")
+    classes = load_mix()
+    rt = weighted_rate(tuning, expected_escalation, classes)
+    rh = weighted_rate(held_out, expected_escalation, classes)
+    ra = weighted_rate(tuning + held_out, expected_escalation, classes)
+    parts.append(f"Expected escalation rate on the realistic mix: tuning {rt:.1%}, held-out {rh:.1%}, "
+                 f"all {ra:.1%}.")
+    return "\n\n".join(parts)
+
+
+def main(argv):
+    facts = load_facts()
+    if len(argv) == 2 and argv[0] == "--write":
+        src = json.loads(Path(argv[1]).read_text(encoding="utf-8"))["tickets"]
+        check_all(src, facts)
+        tuning, held_out = split(src)
+        check_coverage(tuning, held_out, src)
+        write_half(TUNING, "tuning", tuning)
+        write_half(HELD_OUT, "held-out", held_out)
+        print(f"wrote {len(tuning)} tuning and {len(held_out)} held-out tickets")
+        return 0
+    if argv not in ([], ["--stats"]):
+        print(__doc__, file=sys.stderr)
+        return 2
+    tuning, held_out = load_half(TUNING), load_half(HELD_OUT)
+    union = tuning + held_out
+    check_all(union, facts)
+    again = split(union)
+    if [[t["id"] for t in h] for h in again] != [[t["id"] for t in h] for h in (tuning, held_out)]:
+        raise Invalid("the halves are not the deterministic split of their union (edited by hand?)")
+    if [json.dumps(t, sort_keys=True) for t in again[0] + again[1]] != \
+            [json.dumps(t, sort_keys=True) for t in tuning + held_out]:
+        raise Invalid("tickets are not stored sorted by id")
+    check_coverage(tuning, held_out, union)
+    load_mix()
+    text = stats(tuning, held_out, facts)
+    if argv == ["--stats"]:
+        print(text)
+    elif text not in README.read_text(encoding="utf-8"):
+        raise Invalid("README.md's counts are out of date: paste the output of --stats")
+    else:
+        print(f"ok: {len(tuning)} tuning + {len(held_out)} held-out tickets, "
+              f"{len({f for t in union for f in t['expect'].get('facts', [])})} facts cited")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except Invalid as err:
+        print(f"invalid: {err}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,264 @@
+//! Phase 1 of a message, one short transaction: find the stored copy by the
+//! channel's own id (handled → duplicate), resolve the customer, continue
+//! their open conversation of the last 24 hours on any channel or start one,
+//! store the message, take its ticket to `processing`, and take the
+//! decisions that need no agent ([`pre_agent`](crate::pre_agent)). A message
+//! those decisions settle is marked handled here; any other leaves this
+//! phase stored but not handled, as a [`Turn`] for the agent.
+//!
+//! A message stored but not handled is picked up again by a redelivery: the
+//! gateway's web form messages arrive that way, and so does a message whose
+//! agent turn was interrupted (a crash, a failed agent, a lost commit).
+
+use fte_domain::{InboundMessage, Priority, TicketStatus};
+use fte_store::StoreError;
+use fte_store::conversations::{self, ConversationRow, NewTicket, TicketRow};
+use fte_store::customers::{self, CustomerRow};
+use fte_store::messages::{self, NewInbound};
+use serde_json::json;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::context::WorkerContext;
+use crate::identity::{Identity, resolve_customer};
+use crate::outcome::{Action, Handled};
+use crate::reply::ReplyTo;
+use crate::transitions::{move_ticket, ticket_status};
+use crate::{HandleError, pre_agent};
+
+/// A stored message waiting for the agent: what phases 2 and 3 need.
+pub(crate) struct Turn {
+    /// The message (as sanitised by the step).
+    pub(crate) message: InboundMessage,
+    /// Its sender's identifiers.
+    pub(crate) identity: Identity,
+    /// The customer, as stored.
+    pub(crate) customer: CustomerRow,
+    /// The conversation.
+    pub(crate) conversation_id: Uuid,
+    /// The ticket.
+    pub(crate) ticket_id: Uuid,
+    /// The stored inbound message.
+    pub(crate) message_id: Uuid,
+}
+
+impl Turn {
+    /// The message as every reply to it sees it.
+    pub(crate) fn reply_to(&self) -> ReplyTo<'_> {
+        ReplyTo {
+            message: &self.message,
+            identity: &self.identity,
+            customer: &self.customer,
+            conversation_id: self.conversation_id,
+            ticket_id: self.ticket_id,
+        }
+    }
+
+    /// The ids of a handled message, with what was done.
+    pub(crate) fn handled(&self, action: Action) -> Handled {
+        Handled {
+            customer_id: fte_domain::CustomerId(self.customer.id),
+            conversation_id: fte_domain::ConversationId(self.conversation_id),
+            ticket_id: fte_domain::TicketId(self.ticket_id),
+            message_id: fte_domain::MessageId(self.message_id),
+            action,
+        }
+    }
+}
+
+/// What phase 1 decided.
+pub(crate) enum Accepted {
+    /// Handled before: nothing was written.
+    Duplicate,
+    /// Settled without the agent, and committed.
+    Settled(Handled),
+    /// Stored and committed; the agent answers next.
+    Agent(Box<Turn>),
+}
+
+/// Runs phase 1 in its own transaction.
+pub(crate) async fn accept(
+    ctx: &WorkerContext,
+    message: InboundMessage,
+    identity: Identity,
+) -> Result<Accepted, HandleError> {
+    // A concurrent delivery of the same message may commit its copy while
+    // this one inserts; the second attempt then adopts that copy.
+    for _ in 0..2 {
+        let mut tx = ctx.pool.begin().await?;
+        match accept_in(ctx, &mut tx, &message, &identity).await? {
+            Stage::Duplicate => {
+                tx.rollback().await?;
+                return Ok(Accepted::Duplicate);
+            }
+            Stage::Raced => {
+                tx.rollback().await?;
+            }
+            Stage::Stored(stored) => {
+                let Stored {
+                    customer,
+                    conversation,
+                    ticket_id,
+                    message_id,
+                } = *stored;
+                let turn = Turn {
+                    message,
+                    identity,
+                    customer,
+                    conversation_id: conversation.id,
+                    ticket_id,
+                    message_id,
+                };
+                let settled =
+                    pre_agent::decide(&mut tx, ctx, &turn.reply_to(), &conversation).await?;
+                if let Some(action) = settled {
+                    messages::mark_processed(&mut *tx, &[message_id]).await?;
+                    tx.commit().await?;
+                    return Ok(Accepted::Settled(turn.handled(action)));
+                }
+                tx.commit().await?;
+                return Ok(Accepted::Agent(Box::new(turn)));
+            }
+        }
+    }
+    Ok(Accepted::Duplicate)
+}
+
+enum Stage {
+    Duplicate,
+    Raced,
+    Stored(Box<Stored>),
+}
+
+struct Stored {
+    customer: CustomerRow,
+    conversation: ConversationRow,
+    ticket_id: Uuid,
+    message_id: Uuid,
+}
+
+async fn accept_in(
+    ctx: &WorkerContext,
+    conn: &mut PgConnection,
+    message: &InboundMessage,
+    identity: &Identity,
+) -> Result<Stage, HandleError> {
+    let channel = message.channel;
+    let stored =
+        messages::inbound_for_update(&mut *conn, channel.as_str(), &message.channel_message_id)
+            .await?;
+    if stored.is_some_and(|s| s.processed) {
+        return Ok(Stage::Duplicate);
+    }
+    let name = message.sender.name.as_deref();
+    let customer_id = resolve_customer(conn, identity, name).await?;
+    let customer = customers::customer(&mut *conn, customer_id)
+        .await?
+        .ok_or(StoreError::Database(sqlx::Error::RowNotFound))?;
+
+    // A stored copy (the gateway's web form message, or an earlier delivery
+    // whose agent turn did not finish) keeps its conversation.
+    let conversation = match stored {
+        Some(s) => conversations::conversation_for_update(&mut *conn, s.conversation_id)
+            .await?
+            .ok_or(StoreError::Database(sqlx::Error::RowNotFound))?,
+        None => {
+            let window = ctx.config.conversation_window.as_secs() as i64;
+            match conversations::open_conversation(&mut *conn, customer_id, window).await? {
+                Some(open) => open,
+                None => {
+                    conversations::start_conversation(&mut *conn, customer_id, channel.as_str())
+                        .await?
+                }
+            }
+        }
+    };
+    if conversation.current_channel != channel.as_str() {
+        conversations::record_switch(
+            &mut *conn,
+            conversation.id,
+            &conversation.current_channel,
+            channel.as_str(),
+        )
+        .await?;
+    }
+    conversations::touch(&mut *conn, conversation.id, channel.as_str()).await?;
+
+    let message_id = match stored {
+        Some(s) => s.id,
+        None => {
+            let inbound = NewInbound {
+                conversation_id: conversation.id,
+                channel: channel.as_str(),
+                content: &message.content,
+                channel_message_id: &message.channel_message_id,
+                metadata: inbound_metadata(message),
+            };
+            match messages::insert_inbound(&mut *conn, &inbound).await? {
+                Some(id) => id,
+                None => return Ok(Stage::Raced),
+            }
+        }
+    };
+
+    let ticket = ticket_for(conn, message, &conversation, customer_id).await?;
+    let status = ticket_status(&ticket.status)?;
+    if status == TicketStatus::Open {
+        move_ticket(conn, ticket.id, status, TicketStatus::Processing).await?;
+    }
+    Ok(Stage::Stored(Box::new(Stored {
+        customer,
+        conversation,
+        ticket_id: ticket.id,
+        message_id,
+    })))
+}
+
+fn inbound_metadata(message: &InboundMessage) -> serde_json::Value {
+    // Channel extras only (thread ids, form category); never the sender.
+    match &message.metadata {
+        serde_json::Value::Object(map) => serde_json::Value::Object(map.clone()),
+        _ => json!({}),
+    }
+}
+
+/// The ticket of this message: the gateway's when it announced one, else the
+/// conversation's unresolved ticket, else a new one.
+async fn ticket_for(
+    conn: &mut PgConnection,
+    message: &InboundMessage,
+    conversation: &ConversationRow,
+    customer_id: Uuid,
+) -> Result<TicketRow, HandleError> {
+    if message.ticket_id.is_none()
+        && let Some(open) = conversations::unresolved_ticket(&mut *conn, conversation.id).await?
+    {
+        return Ok(open);
+    }
+    let category = message
+        .metadata
+        .get("category")
+        .and_then(|c| c.as_str())
+        .and_then(|c| c.parse::<fte_domain::Category>().ok());
+    let priority = message
+        .metadata
+        .get("priority")
+        .and_then(|p| p.as_str())
+        .and_then(|p| p.parse::<Priority>().ok())
+        .unwrap_or_default();
+    let id = message.ticket_id.map_or_else(Uuid::now_v7, |t| t.as_uuid());
+    let ticket = conversations::ensure_ticket(
+        conn,
+        &NewTicket {
+            id,
+            conversation_id: conversation.id,
+            customer_id,
+            source_channel: message.channel.as_str(),
+            subject: message.subject.as_deref(),
+            category: category.map(|c| c.as_str()),
+            priority: priority.as_str(),
+        },
+    )
+    .await?;
+    Ok(ticket)
+}

@@ -1,0 +1,194 @@
+//! Phase 3 of a message: one short transaction writes the agent's outcome —
+//! the reply, sentiment and category, the escalation or the resolution, the
+//! metrics event — and marks the message handled.
+//!
+//! It is idempotent on the inbound message id: the message row is locked
+//! first, and a message some other delivery already finished is left alone
+//! ([`Finished::Duplicate`]), so two turns of one message (a redelivery
+//! racing a slow first delivery) produce one reply. The conversation and
+//! ticket are read again under lock, because they may have changed while
+//! the agent thought: a conversation that became escalated meanwhile keeps
+//! the bot silent.
+
+use chrono::Utc;
+use fte_domain::{ConversationStatus, EventEnvelope, TicketStatus};
+use fte_store::conversations::{self, ConversationRow, NewEscalation};
+use fte_store::{StoreError, messages, outbox};
+use serde_json::json;
+use sqlx::PgConnection;
+
+use crate::HandleError;
+use crate::accept::Turn;
+use crate::agent::{AgentOutcome, EscalationDecision};
+use crate::collector::{TURN_EVENT, ToolCallCounts, TurnEvent};
+use crate::context::WorkerContext;
+use crate::outcome::Action;
+use crate::pre_agent::{META_ACK_AT, set_meta_time};
+use crate::schedule::business_hours_after;
+use crate::transitions::{move_conversation, move_ticket, ticket_status};
+
+/// What phase 3 did.
+pub(crate) enum Finished {
+    /// Another delivery finished the message first: nothing was written.
+    Duplicate,
+    /// The outcome was committed.
+    Done(Action),
+}
+
+/// Writes `outcome` for `turn` in one transaction.
+pub(crate) async fn finish(
+    ctx: &WorkerContext,
+    turn: &Turn,
+    outcome: &AgentOutcome,
+) -> Result<Finished, HandleError> {
+    let mut tx = ctx.pool.begin().await?;
+    let stored = messages::inbound_by_id_for_update(&mut *tx, turn.message_id)
+        .await?
+        .ok_or(StoreError::Database(sqlx::Error::RowNotFound))?;
+    if stored.processed {
+        tx.rollback().await?;
+        return Ok(Finished::Duplicate);
+    }
+    let conversation = conversations::conversation_for_update(&mut *tx, turn.conversation_id)
+        .await?
+        .ok_or(StoreError::Database(sqlx::Error::RowNotFound))?;
+    let action = if conversation.status == ConversationStatus::Escalated.as_str() {
+        // Escalated while the agent thought: a person owns it now.
+        Action::StoredWhileEscalated
+    } else {
+        write_outcome(&mut tx, ctx, turn, &conversation, outcome).await?
+    };
+    messages::mark_processed(&mut *tx, &[turn.message_id]).await?;
+    tx.commit().await?;
+    Ok(Finished::Done(action))
+}
+
+async fn write_outcome(
+    conn: &mut PgConnection,
+    ctx: &WorkerContext,
+    turn: &Turn,
+    conversation: &ConversationRow,
+    outcome: &AgentOutcome,
+) -> Result<Action, HandleError> {
+    let channel = turn.message.channel;
+    turn.reply_to()
+        .queue(conn, "agent", &outcome.reply, Some(outcome))
+        .await?;
+    let sentiment = f64::from(outcome.sentiment);
+    conversations::set_sentiment(&mut *conn, turn.conversation_id, sentiment).await?;
+    messages::set_sentiment(&mut *conn, turn.message_id, sentiment).await?;
+    if let Some(category) = outcome.ticket_category {
+        conversations::set_ticket_category(&mut *conn, turn.ticket_id, category.as_str()).await?;
+    }
+    let ticket = conversations::ticket_for_update(&mut *conn, turn.ticket_id)
+        .await?
+        .ok_or(StoreError::Database(sqlx::Error::RowNotFound))?;
+    let ticket_status = ticket_status(&ticket.status)?;
+
+    let action = if let Some(decision) = &outcome.escalation {
+        escalate(conn, ctx, turn, conversation, ticket_status, decision).await?;
+        Action::Escalated(decision.reason)
+    } else if outcome.resolve_ticket {
+        move_ticket(conn, turn.ticket_id, ticket_status, TicketStatus::Resolved).await?;
+        move_conversation(
+            conn,
+            conversation.id,
+            &conversation.status,
+            ConversationStatus::Resolved,
+            Some("bot"),
+        )
+        .await?;
+        Action::Resolved
+    } else {
+        Action::Answered
+    };
+
+    // The metrics collector turns this event into agent_metrics rows (it is
+    // their only writer, idempotent on the event id).
+    let counts = ToolCallCounts::of(&outcome.tool_calls);
+    let metrics_event = EventEnvelope::new(
+        TURN_EVENT,
+        Utc::now(),
+        TurnEvent {
+            channel,
+            conversation_id: turn.conversation_id,
+            ticket_id: turn.ticket_id,
+            latency_ms: outcome.latency_ms,
+            tokens_used: outcome.tokens_used,
+            tool_calls: counts.tool_calls,
+            kb_searches: counts.kb_searches,
+            kb_hits: counts.kb_hits,
+            failed_tool_calls: counts.failed_tool_calls,
+            escalated: outcome.escalation.is_some(),
+            sentiment: outcome.sentiment,
+        },
+    );
+    outbox::enqueue_event(
+        &mut *conn,
+        fte_bus::topics::METRICS,
+        &turn.conversation_id.to_string(),
+        &serde_json::to_value(&metrics_event).unwrap_or_default(),
+    )
+    .await?;
+    Ok(action)
+}
+
+async fn escalate(
+    conn: &mut PgConnection,
+    ctx: &WorkerContext,
+    turn: &Turn,
+    conversation: &ConversationRow,
+    ticket_status: TicketStatus,
+    decision: &EscalationDecision,
+) -> Result<(), HandleError> {
+    move_ticket(conn, turn.ticket_id, ticket_status, TicketStatus::Escalated).await?;
+    move_conversation(
+        conn,
+        conversation.id,
+        &conversation.status,
+        ConversationStatus::Escalated,
+        None,
+    )
+    .await?;
+    let now = Utc::now();
+    let customer = &turn.customer;
+    let channel = turn.message.channel;
+    let hours = ctx.config.response_hours.for_plan(customer.plan.as_deref());
+    let full_context = json!({
+        "summary": decision.summary,
+        "customer_id": customer.id,
+        "conversation_id": conversation.id,
+        "ticket_id": turn.ticket_id,
+        "channel": channel.as_str(),
+        "reason": decision.reason.as_str(),
+        "plan": customer.plan,
+        "response_hours": hours,
+    });
+    conversations::insert_escalation(
+        &mut *conn,
+        &NewEscalation {
+            ticket_id: turn.ticket_id,
+            conversation_id: conversation.id,
+            customer_id: customer.id,
+            channel: channel.as_str(),
+            reason: decision.reason.as_str(),
+            full_context: full_context.clone(),
+            expected_response_by: Some(business_hours_after(now, i64::from(hours))),
+        },
+    )
+    .await?;
+    set_meta_time(conn, conversation, META_ACK_AT, now).await?;
+    let event = EventEnvelope::new(
+        "ticket.escalated",
+        now,
+        json!({ "ticket_id": turn.ticket_id, "full_context": full_context }),
+    );
+    outbox::enqueue_event(
+        &mut *conn,
+        fte_bus::topics::ESCALATIONS,
+        &turn.ticket_id.to_string(),
+        &serde_json::to_value(&event).unwrap_or_default(),
+    )
+    .await?;
+    Ok(())
+}
