@@ -142,14 +142,15 @@ async fn merges_without_a_valid_key_of_itself_of_merged_or_unknown_customers_are
         assert_eq!(answer.status, status, "{case}: {}", answer.text);
         assert_eq!(answer.json()["error"], code, "{case}");
     }
-    let missing_staff = app
+    let impersonating = app
         .post_as_staff(
             &format!("/customers/{a}/merge"),
-            &json!({"customer_id": b}),
+            &json!({"customer_id": b, "staff": "someone.else"}),
             Some(STAFF_KEY),
         )
         .await;
-    assert_eq!(missing_staff.status, 422, "{}", missing_staff.text);
+    assert_eq!(impersonating.status, 422, "{}", impersonating.text);
+    assert_eq!(impersonating.json()["fields"][0]["field"], "staff");
 
     assert_eq!(merge(&app, &a, &b, Some(STAFF_KEY)).await.status, 200);
     let again = merge(&app, &c, &b, Some(STAFF_KEY)).await;
