@@ -30,27 +30,30 @@ async fn customer_by(pool: &PgPool, channel: Channel, presented: Presented<'_>) 
     resolution.customer_id
 }
 
+/// Maria's proven email (a Gmail message) resolved, with a conversation.
+async fn maria_by_email(pool: &PgPool) -> Uuid {
+    let email = Presented {
+        kind: Email,
+        value: "maria@example.com",
+        proven: true,
+    };
+    customer_by(pool, Channel::Email, email).await
+}
+
+/// Maria's proven phone (a signed WhatsApp message) resolved, with a
+/// conversation.
+async fn maria_by_phone(pool: &PgPool) -> Uuid {
+    let phone = Presented {
+        kind: Phone,
+        value: "+34612345678",
+        proven: true,
+    };
+    customer_by(pool, Channel::Whatsapp, phone).await
+}
+
 async fn two_customers(pool: &PgPool) -> (Uuid, Uuid) {
-    let by_email = customer_by(
-        pool,
-        Channel::Email,
-        Presented {
-            kind: Email,
-            value: "maria@example.com",
-            proven: true,
-        },
-    )
-    .await;
-    let by_phone = customer_by(
-        pool,
-        Channel::Whatsapp,
-        Presented {
-            kind: Phone,
-            value: "+34612345678",
-            proven: true,
-        },
-    )
-    .await;
+    let by_email = maria_by_email(pool).await;
+    let by_phone = maria_by_phone(pool).await;
     (by_email, by_phone)
 }
 
@@ -120,16 +123,7 @@ async fn a_merge_moves_links_and_conversations_and_old_ids_find_the_survivor() {
     assert_eq!(merged_by.as_deref(), Some("Ana Ruiz"));
 
     // The next message from the absorbed customer's phone lands on the survivor.
-    let again = customer_by(
-        &pool,
-        Channel::Whatsapp,
-        Presented {
-            kind: Phone,
-            value: "+34612345678",
-            proven: true,
-        },
-    )
-    .await;
+    let again = maria_by_phone(&pool).await;
     assert_eq!(again, survivor);
 }
 
@@ -192,16 +186,7 @@ async fn an_unlinked_identifier_resolves_as_new_and_leaves_the_profile() {
         profile_email, None,
         "the profile no longer shows the address"
     );
-    let next = customer_by(
-        &pool,
-        Channel::Email,
-        Presented {
-            kind: Email,
-            value: "maria@example.com",
-            proven: true,
-        },
-    )
-    .await;
+    let next = maria_by_email(&pool).await;
     assert_ne!(next, customer);
     let (action, reference): (String, Option<String>) = sqlx::query_as(
         "select action, reference from identifier_events

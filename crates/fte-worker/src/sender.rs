@@ -208,14 +208,7 @@ impl ChannelSender {
                 "attempts": row.attempts,
             }),
         );
-        outbox::enqueue_event(
-            &mut *tx,
-            fte_bus::topics::outbound(reply.channel),
-            &row.conversation_id.to_string(),
-            &serde_json::to_value(&event).unwrap_or_default(),
-        )
-        .await?;
-        tx.commit().await?;
+        commit_with_event(tx, fte_bus::topics::outbound(reply.channel), row, &event).await?;
         tracing::info!(
             conversation.id = %row.conversation_id,
             outbox.id = %row.id,
@@ -243,14 +236,7 @@ impl ChannelSender {
                 "reason": SUPPRESSED_EMAIL_CAP,
             }),
         );
-        outbox::enqueue_event(
-            &mut *tx,
-            fte_bus::topics::outbound(reply.channel),
-            &row.conversation_id.to_string(),
-            &serde_json::to_value(&event).unwrap_or_default(),
-        )
-        .await?;
-        tx.commit().await?;
+        commit_with_event(tx, fte_bus::topics::outbound(reply.channel), row, &event).await?;
         tracing::warn!(
             security = true,
             conversation.id = %row.conversation_id,
@@ -331,14 +317,7 @@ impl ChannelSender {
                 "error": reason,
             }),
         );
-        outbox::enqueue_event(
-            &mut *tx,
-            fte_bus::topics::DLQ,
-            &row.conversation_id.to_string(),
-            &serde_json::to_value(&event).unwrap_or_default(),
-        )
-        .await?;
-        tx.commit().await?;
+        commit_with_event(tx, fte_bus::topics::DLQ, row, &event).await?;
         fte_runtime::metrics::global()
             .dlq_messages
             .with_label_values(&["reply_outbox"])
@@ -352,4 +331,23 @@ impl ChannelSender {
         );
         Ok(())
     }
+}
+
+/// Enqueues `event` for `topic`, keyed by the reply's conversation, and
+/// commits it with the row's change in `tx`.
+async fn commit_with_event(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    topic: &str,
+    row: &ClaimedReply,
+    event: &EventEnvelope<serde_json::Value>,
+) -> Result<(), StoreError> {
+    outbox::enqueue_event(
+        &mut *tx,
+        topic,
+        &row.conversation_id.to_string(),
+        &serde_json::to_value(event).unwrap_or_default(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
