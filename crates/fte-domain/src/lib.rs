@@ -5,7 +5,7 @@
 //! ([`EmailAddress`], [`PhoneNumber`]) and the [`Trust`] of their links to
 //! customers, the ticket and conversation state
 //! machines, escalation reasons, the versioned Kafka event envelope, and the
-//! per-channel format limits.
+//! per-channel format limits, and text as the CRM can store it ([`text`]).
 //!
 //! This crate performs no IO: no database, no network, no clock reads outside
 //! of constructors that take `now` explicitly where it matters. It must stay
@@ -18,6 +18,7 @@ pub mod handoff;
 pub mod identity;
 pub mod ids;
 pub mod states;
+pub mod text;
 pub mod trust;
 
 pub use channel::{Channel, ChannelLimits, UnknownChannel};

@@ -1,15 +1,13 @@
 //! What the gateway reads and writes: web form tickets (customer,
 //! conversation, first message and ticket in one transaction), the event
 //! outbox the gateway commits beside them, webhook receipts, delivery status
-//! callbacks, the outbox relay's claim, and the read models of the status page and the staff API.
+//! callbacks and the read models of the status page and the staff API.
 //!
 //! A submission's sender (its email, proven by an identity token or
 //! claimed, and its claimed phone) is resolved by
 //! [`crate::form_identity`] under the rules of [`crate::identity`]: claims
 //! still find the existing customer, but never prove, overwrite or capture
 //! anything; a name never merges two customers.
-
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use fte_domain::{
@@ -163,31 +161,6 @@ pub async fn create_web_tickets(
     .execute(&mut *conn)
     .await?;
     Ok(created)
-}
-
-/// Locks up to `limit` unpublished events ([`crate::outbox`]) for this transaction, oldest
-/// first, skipping rows another relay holds. An event is due once a publish
-/// attempt failed, or once it is older than `grace` (its request died between
-/// commit and publish); younger ones are still being published by their
-/// request.
-pub async fn claim_pending_events(
-    conn: &mut PgConnection,
-    limit: i64,
-    grace: Duration,
-) -> Result<Vec<crate::outbox::PendingEvent>, StoreError> {
-    let grace_ms = i64::try_from(grace.as_millis()).unwrap_or(i64::MAX);
-    Ok(sqlx::query_as(
-        "select id, topic, message_key, payload from event_outbox
-         where published_at is null
-           and (attempts > 0 or created_at < now() - make_interval(secs => $2::float8 / 1000))
-         order by created_at
-         limit $1
-         for update skip locked",
-    )
-    .bind(limit)
-    .bind(grace_ms)
-    .fetch_all(conn)
-    .await?)
 }
 
 /// Records a webhook's provider id; `false` when it was already recorded (a

@@ -176,9 +176,19 @@ async fn an_address_that_never_proved_itself_gets_at_most_the_cap_per_day() {
         EmailAllowance::Allowed,
         "a retried reply keeps its reservation"
     );
-    outbox::mark_suppressed(&pool, rows[3], "email cap")
-        .await
-        .unwrap();
+    let claimed = outbox::claim_due(&pool, "web_form", 10, 300).await.unwrap();
+    let fourth = claimed.iter().find(|c| c.id == rows[3]).expect("claimed");
+    assert!(
+        !outbox::mark_suppressed(&pool, rows[3], uuid::Uuid::new_v4(), "email cap")
+            .await
+            .unwrap(),
+        "only the claim's holder settles the reply"
+    );
+    assert!(
+        outbox::mark_suppressed(&pool, rows[3], fourth.claim_token, "email cap")
+            .await
+            .unwrap()
+    );
     let (status, delivery): (String, String) = sqlx::query_as(
         "select r.status, m.delivery_status from reply_outbox r
          join messages m on m.id = r.message_id where r.id = $1",

@@ -160,12 +160,16 @@ pub fn parse_raw_email(
 }
 
 impl ParsedEmail {
-    /// The `ticket.inbound` event for this email. The metadata carries what a
-    /// threaded reply needs: `thread_id`, `message_id` and `references`.
+    /// The `ticket.inbound` event for this email, [sanitised] so the CRM can
+    /// store it: NUL characters removed, the subject and the sender's name
+    /// cut to their columns. The metadata carries what a threaded reply
+    /// needs: `thread_id`, `message_id` and `references`.
     ///
     /// The sender's address counts as proven (`email_verified`) only when
     /// the sync was started by an authenticated Pub/Sub push
     /// (`push_authenticated`) and Gmail authenticated the sender.
+    ///
+    /// [sanitised]: InboundMessage::sanitised
     pub fn into_inbound(self, push_authenticated: bool) -> InboundMessage {
         InboundMessage {
             channel: Channel::Email,
@@ -188,5 +192,6 @@ impl ParsedEmail {
                 "from_html": self.from_html,
             }),
         }
+        .sanitised()
     }
 }
