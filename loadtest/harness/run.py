@@ -26,6 +26,9 @@ import report  # noqa: E402
 import traffic  # noqa: E402
 
 ROOT = procs.ROOT
+# The identity-verification secret the harness's gateway shares with the
+# "embedding site" whose signed-in users are the cross-channel customers.
+SCALE_IDENTITY_SECRET = "scale-harness-identity-secret"
 
 
 def parse_duration(text: str) -> float:
@@ -139,6 +142,7 @@ class System:
             env[key] = str(cfg[key])
         env["GMAIL_PUBSUB_TOPIC"] = "projects/orbit-labs/topics/gmail"
         env["WEB_REPLY_NOTIFY"] = "none"
+        env["WEB_IDENTITY_SECRET"] = SCALE_IDENTITY_SECRET
         env["TWILIO_WHATSAPP_NUMBER"] = traffic.signing.OUR_WHATSAPP_NUMBER.removeprefix("whatsapp:")
         self.env = env
         template = "fte_scale_template"
@@ -265,7 +269,8 @@ def processed(pg: procs.Postgres, m: traffic.Planned) -> bool:
 
 
 def drive(system: System, plan: list[traffic.Planned], duration: float):
-    senders = traffic.Senders(system.api_url, system.fakes, system.api_url)
+    senders = traffic.Senders(system.api_url, system.fakes, system.api_url,
+                              identity_secret=SCALE_IDENTITY_SECRET)
     start = time.monotonic()
     pending = list(plan)
     pool = ThreadPoolExecutor(max_workers=24)

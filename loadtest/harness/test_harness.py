@@ -19,6 +19,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class Signing(unittest.TestCase):
+    def test_the_identity_token_matches_the_gateways(self):
+        # The vector of fte_channels::web_identity (openssl dgst -sha256 -hmac s3cret).
+        self.assertEqual(
+            traffic.identity_token("s3cret", " Maria.Santos@Example.com "),
+            "1917d3e73e96d718026fb96368c16658e3198ee2adeac4eb789ecac7fa1b65c5")
+
     def test_the_twilio_signature_validates_and_a_tampered_body_does_not(self):
         from twilio.request_validator import RequestValidator
         form = signing.whatsapp_form("SMabc", "+34612345678", "hello")

@@ -4,6 +4,9 @@
 //! - Triage runs first; messages that need no model (empty, greeting,
 //!   thanks, injection only, escalation only) are answered like the
 //!   offline agent does, without spending tokens.
+//! - The system prompt holds our rules only; the subject, the history and
+//!   the message go to the model as framed data messages, and a subject
+//!   that reads as an instruction is withheld ([`crate::prompt`]).
 //! - At most `max_iterations` model turns; parallel tool calls run
 //!   concurrently; malformed arguments come back to the model as tool
 //!   errors it can correct.
@@ -21,7 +24,7 @@ use serde_json::{Value, json};
 
 use crate::chat::{ChatError, ChatMessage, ChatModel, ToolCall};
 use crate::offline::{Draft, OfflineAgent, cross_channel_note, finish, follow_up_promise};
-use crate::prompt::{customer_message, system_prompt};
+use crate::prompt::{context_message, customer_message, subject_is_injection, system_prompt};
 use crate::search::HybridSearch;
 use crate::tools::{
     CreateTicketArgs, EscalateArgs, HistoryArgs, SearchArgs, SendResponseArgs, TurnEffects,
@@ -90,8 +93,19 @@ impl<M: ChatModel> ToolCallingAgent<M> {
         state: &mut LoopState,
     ) -> Result<(), LoopError> {
         let tools = definitions();
+        if subject_is_injection(request) {
+            tracing::warn!(
+                security = true,
+                channel = %request.channel,
+                "the ticket subject reads as an instruction; withheld from the model"
+            );
+            state.log.push(json!({"guard": "subject_withheld"}));
+        }
+        // Our rules alone in the system prompt; everything the customer's
+        // side wrote (subject, history, message) as framed data.
         let mut messages = vec![
             ChatMessage::System(system_prompt(request)),
+            ChatMessage::User(context_message(request)),
             ChatMessage::User(customer_message(request)),
         ];
         for _ in 0..self.max_iterations {

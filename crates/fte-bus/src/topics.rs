@@ -17,13 +17,16 @@ pub const WHATSAPP_OUTBOUND: &str = "fte.channels.whatsapp.outbound";
 pub const WEB_OUTBOUND: &str = "fte.channels.web.outbound";
 /// One event per escalation, with full context for staff tools.
 pub const ESCALATIONS: &str = "fte.escalations";
+/// Staff changes to customers' identities: `customer.merged`,
+/// `customer.identifier_unlinked`, keyed by the (surviving) customer id.
+pub const CUSTOMERS: &str = "fte.customers";
 /// One event per processed message, for the metrics collector.
 pub const METRICS: &str = "fte.metrics";
 /// Messages that could not be processed, with their origin in headers.
 pub const DLQ: &str = "fte.dlq";
 
 /// Every topic of the plan, in a stable order.
-pub const ALL: [&str; 10] = [
+pub const ALL: [&str; 11] = [
     TICKETS_INCOMING,
     EMAIL_INBOUND,
     WHATSAPP_INBOUND,
@@ -32,6 +35,7 @@ pub const ALL: [&str; 10] = [
     WHATSAPP_OUTBOUND,
     WEB_OUTBOUND,
     ESCALATIONS,
+    CUSTOMERS,
     METRICS,
     DLQ,
 ];

@@ -62,6 +62,10 @@ impl ReplySender for GuardedSender {
         self.inner.records_only()
     }
 
+    fn sends_email(&self) -> bool {
+        self.inner.sends_email()
+    }
+
     async fn send(&self, reply: &OutboundReply) -> Result<SendReceipt, SendError> {
         let metrics = fte_runtime::metrics::global();
         let channel = self.inner.channel().as_str();

@@ -11,13 +11,16 @@
 //! - [`twilio`]: webhook signature verification and parsing of inbound
 //!   messages and status callbacks;
 //! - [`gmail`]: OAuth (service account or refresh token), `watch`,
-//!   history sync, MIME parsing with quote and signature stripping, threaded
-//!   replies, and Pub/Sub push verification and decoding;
+//!   history sync, MIME parsing with quote and signature stripping, the
+//!   sender's `Authentication-Results`, threaded replies, and Pub/Sub push
+//!   verification and decoding;
 //! - [`web`]: email notifications for web form replies (Gmail or SMTP);
 //! - [`html`]: the HTML part of our emails, rendered safely from a reply's
 //!   small Markdown subset;
 //! - [`challenge`]: server-side verification of the web form's bot
 //!   challenge (Turnstile or hCaptcha `siteverify`);
+//! - [`web_identity`]: the web form's identity token (HMAC of the email
+//!   with the embedding site's shared secret);
 //! - [`ChannelSenders`]: every sender built from settings, guarded, with
 //!   disabled channels reported;
 //! - [`outbound`]: addressing a reply (recipient, Gmail thread, subject),
@@ -40,6 +43,7 @@ mod wiring;
 pub mod gmail;
 pub mod twilio;
 pub mod web;
+pub mod web_identity;
 
 pub use breaker::{BreakerState, ChannelState, CircuitBreaker};
 pub use guarded::GuardedSender;

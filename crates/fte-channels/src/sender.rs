@@ -175,6 +175,14 @@ pub trait ReplySender: Send + Sync {
         false
     }
 
+    /// Whether [`send`](Self::send) puts an email in the recipient's
+    /// mailbox (a Gmail reply, a web form notification by Gmail or SMTP).
+    /// Such sends count against the daily cap on addresses that never
+    /// proved themselves.
+    fn sends_email(&self) -> bool {
+        self.channel() == Channel::Email
+    }
+
     /// Sends every part of `reply`, in order.
     ///
     /// Fails with [`SendError::Unknown`] when the provider may have accepted

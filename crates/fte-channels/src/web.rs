@@ -177,6 +177,10 @@ impl ReplySender for WebReplySender {
         Channel::WebForm
     }
 
+    fn sends_email(&self) -> bool {
+        !matches!(self.notifier, Notifier::None)
+    }
+
     async fn send(&self, reply: &OutboundReply) -> Result<SendReceipt, SendError> {
         let Recipient::Email(to) = &reply.to else {
             return Err(SendError::Permanent {

@@ -44,7 +44,12 @@ On Tue, 24 Nov 2026 at 09:12, Orbitask Support <support@orbitlabs.example> wrote
     );
     assert_eq!(email.received_at.timestamp_millis(), 1_764_064_800_000);
 
-    let inbound = email.into_inbound();
+    assert!(
+        !email.sender_authenticated,
+        "no Authentication-Results: unproven"
+    );
+    let inbound = email.into_inbound(true);
+    assert!(!inbound.sender.email_verified);
     assert_eq!(inbound.channel, Channel::Email);
     assert_eq!(inbound.channel_message_id, "18c1");
     assert_eq!(inbound.metadata["thread_id"], "18c0");
@@ -52,6 +57,43 @@ On Tue, 24 Nov 2026 at 09:12, Orbitask Support <support@orbitlabs.example> wrote
         inbound.metadata["message_id"],
         "<CAF=abc123@mail.gmail.com>"
     );
+}
+
+fn authenticated_mail(topmost: &str, lower: &str) -> String {
+    format!(
+        "Authentication-Results: {topmost}\r\n\
+ARC-Seal: i=1; a=rsa-sha256; t=1764064800; cv=none; d=google.com; s=arc-20240605; b=x\r\n\
+Authentication-Results: {lower}\r\n\
+From: Maria Santos <maria.santos@example.com>\r\n\
+To: support@orbitlabs.example\r\n\
+Subject: Export\r\n\
+Message-ID: <auth@mail.example.com>\r\n\
+Content-Type: text/plain; charset=UTF-8\r\n\
+\r\n\
+How do I export my board to CSV?\r\n"
+    )
+}
+
+const GMAIL_PASS: &str = "mx.google.com;\r\n       dkim=pass header.i=@example.com header.s=s1;\r\n       spf=pass (google.com: domain of maria.santos@example.com designates 192.0.2.1 as permitted sender) smtp.mailfrom=maria.santos@example.com;\r\n       dmarc=pass (p=REJECT sp=REJECT dis=NONE) header.from=example.com";
+const GMAIL_FAIL: &str = "mx.google.com; spf=fail smtp.mailfrom=maria.santos@example.com; dmarc=fail (p=NONE) header.from=example.com";
+
+#[test]
+fn the_sender_is_proven_only_by_gmails_own_pass_and_an_authenticated_push() {
+    let pass = parse(authenticated_mail(GMAIL_PASS, GMAIL_FAIL).as_bytes()).unwrap();
+    assert!(pass.sender_authenticated);
+    assert!(pass.clone().into_inbound(true).sender.email_verified);
+    assert!(
+        !pass.into_inbound(false).sender.email_verified,
+        "a sync no authenticated push started proves nothing"
+    );
+
+    // A spoofed sender adds its own "pass" below Gmail's verdict.
+    let spoofed = parse(authenticated_mail(GMAIL_FAIL, GMAIL_PASS).as_bytes()).unwrap();
+    assert!(
+        !spoofed.sender_authenticated,
+        "only the topmost header counts"
+    );
+    assert!(!spoofed.into_inbound(true).sender.email_verified);
 }
 
 #[test]
@@ -67,7 +109,7 @@ Content-Type: text/plain; charset=UTF-8\r\n\
 Where is the\0 export button?\r\n",
         base64_encode(&format!("{name}\0"))
     );
-    let inbound = parse(raw.as_bytes()).unwrap().into_inbound();
+    let inbound = parse(raw.as_bytes()).unwrap().into_inbound(true);
     assert_eq!(
         inbound.subject.as_deref().map(|s| s.chars().count()),
         Some(500),

@@ -72,7 +72,7 @@ async fn configured_channels_send_through_their_providers() {
     let raw = gmail_fake.messages()[0].raw.clone();
     let inbound = parse_raw_email(&id, &thread_id, raw.as_bytes(), None)
         .unwrap()
-        .into_inbound();
+        .into_inbound(true);
     let thread = EmailThread::from_inbound_metadata(&inbound.metadata).unwrap();
     assert_eq!(thread.thread_id, thread_id);
 

@@ -41,6 +41,12 @@ impl<T> EventEnvelope<T> {
 
 /// How the customer identified themselves on the inbound channel. Values are
 /// kept as received; the worker normalises them into identifiers.
+///
+/// The `*_verified` flags say whether the channel proved that the sender
+/// owns the identifier (an authenticated Gmail push whose message passed
+/// DMARC, a Twilio-signed webhook, a web form email with a valid identity
+/// token). They default to `false` (claimed), so events written before the
+/// flags existed read as claims.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct InboundSender {
     /// The sender's email address, if the channel carries one.
@@ -49,6 +55,12 @@ pub struct InboundSender {
     pub phone: Option<String>,
     /// The name the customer gave, never used to merge customers.
     pub name: Option<String>,
+    /// Whether the channel proved the sender owns `email`.
+    #[serde(default)]
+    pub email_verified: bool,
+    /// Whether the channel proved the sender owns `phone`.
+    #[serde(default)]
+    pub phone_verified: bool,
 }
 
 /// Personal data never appears in debug output.
@@ -58,6 +70,8 @@ impl std::fmt::Debug for InboundSender {
             .field("email", &self.email.as_ref().map(|_| "<redacted>"))
             .field("phone", &self.phone.as_ref().map(|_| "<redacted>"))
             .field("name", &self.name.as_ref().map(|_| "<redacted>"))
+            .field("email_verified", &self.email_verified)
+            .field("phone_verified", &self.phone_verified)
             .finish()
     }
 }
@@ -137,6 +151,7 @@ mod tests {
                 email: email.map(str::to_owned),
                 phone: phone.map(str::to_owned),
                 name: Some("Emma Brown".into()),
+                ..InboundSender::default()
             },
             subject: None,
             content: "can I connect orbitask to slack?".into(),
@@ -164,6 +179,22 @@ mod tests {
         let back: EventEnvelope<InboundMessage> = serde_json::from_slice(&json).unwrap();
         assert_eq!(back, envelope);
         assert_eq!(back.schema_version, EVENT_SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn an_event_without_verification_flags_reads_as_claims() {
+        let json = serde_json::json!({
+            "email": "emma.brown@example.com", "phone": null, "name": "Emma Brown"
+        });
+        let sender: InboundSender = serde_json::from_value(json).unwrap();
+        assert!(!sender.email_verified && !sender.phone_verified);
+        let flagged = InboundSender {
+            phone_verified: true,
+            ..sender
+        };
+        let back: InboundSender =
+            serde_json::from_value(serde_json::to_value(&flagged).unwrap()).unwrap();
+        assert!(back.phone_verified && !back.email_verified);
     }
 
     #[test]

@@ -2,11 +2,11 @@
 //!
 //! The vocabulary every other crate speaks, and nothing else: typed ids, the
 //! [`Channel`] enum, customer identities parsed once at the edge
-//! ([`EmailAddress`], [`PhoneNumber`]), the ticket and conversation state
-//! machines and the customer's wording of a ticket's state
-//! ([`CustomerStatus`]), escalation reasons, the versioned Kafka event
-//! envelope, the per-channel format limits, and text as the CRM can store it
-//! ([`text`]).
+//! ([`EmailAddress`], [`PhoneNumber`]) and the [`Trust`] of their links to
+//! customers, the ticket and conversation state machines and the customer's
+//! wording of a ticket's state ([`CustomerStatus`]), escalation reasons, the
+//! versioned Kafka event envelope, the per-channel format limits, and text as
+//! the CRM can store it ([`text`]).
 //!
 //! This crate performs no IO: no database, no network, no clock reads outside
 //! of constructors that take `now` explicitly where it matters. It must stay
@@ -21,6 +21,7 @@ pub mod identity;
 pub mod ids;
 pub mod states;
 pub mod text;
+pub mod trust;
 
 pub use channel::{Channel, ChannelLimits, UnknownChannel};
 pub use customer_status::{CustomerStatus, LatestMessage};
@@ -31,3 +32,4 @@ pub use states::{
     Category, ConversationStatus, EscalationReason, InvalidTransition, Priority, TicketStatus,
     UnknownValue,
 };
+pub use trust::{Trust, TrustSource};

@@ -102,6 +102,7 @@ mod tests {
                 email: Some("a\0@example.com".into()),
                 phone: Some("+34\u{0}612345678".into()),
                 name: Some(format!("Ana\0 {}", "é".repeat(300))),
+                ..InboundSender::default()
             },
             subject: Some(format!("\0{}", "ß".repeat(600))),
             content: "hel\0lo".into(),

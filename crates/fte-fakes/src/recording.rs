@@ -24,6 +24,7 @@ struct Recorded {
 /// Records replies instead of sending them.
 pub struct RecordingSender {
     channel: Channel,
+    emails: bool,
     state: Mutex<Recorded>,
 }
 
@@ -50,8 +51,16 @@ impl RecordingSender {
     pub fn new(channel: Channel) -> Self {
         Self {
             channel,
+            emails: channel == Channel::Email,
             state: Mutex::new(Recorded::default()),
         }
+    }
+
+    /// The same recorder, standing for a sender that emails its replies (a
+    /// web form sender notifying by email).
+    pub fn emailing(mut self) -> Self {
+        self.emails = true;
+        self
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Recorded> {
@@ -88,6 +97,10 @@ impl ReplySender for RecordingSender {
 
     fn records_only(&self) -> bool {
         true
+    }
+
+    fn sends_email(&self) -> bool {
+        self.emails
     }
 
     async fn send(&self, reply: &OutboundReply) -> Result<SendReceipt, SendError> {

@@ -40,7 +40,7 @@ pub struct ErrorBody {
     pub error: String,
     /// A human-readable explanation.
     pub message: String,
-    /// The fields at fault (422 only).
+    /// The fields at fault (422, and a 403 that names the field).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<Vec<FieldError>>,
 }
@@ -70,6 +70,15 @@ pub enum ApiError {
         code: &'static str,
         /// What was refused, and what to do instead.
         message: String,
+    },
+    /// 403: a field that should prove something does not (a web form's
+    /// identity token).
+    #[error("{code}")]
+    ForbiddenField {
+        /// Machine-readable code.
+        code: &'static str,
+        /// The field, and what to do about it.
+        field: FieldError,
     },
     /// 404.
     #[error("{0}")]
@@ -141,7 +150,9 @@ impl ApiError {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden | ApiError::Denied { .. } => StatusCode::FORBIDDEN,
+            ApiError::Forbidden | ApiError::Denied { .. } | ApiError::ForbiddenField { .. } => {
+                StatusCode::FORBIDDEN
+            }
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -167,6 +178,9 @@ impl ApiError {
                 None,
             ),
             ApiError::Denied { code, message } => (*code, message.clone(), None),
+            ApiError::ForbiddenField { code, field } => {
+                (*code, field.message.clone(), Some(vec![field.clone()]))
+            }
             ApiError::NotFound(message) => ("not_found", message.clone(), None),
             ApiError::Conflict { code, message } => (*code, message.clone(), None),
             ApiError::MethodNotAllowed => (

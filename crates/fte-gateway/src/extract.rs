@@ -20,7 +20,13 @@ pub const TWILIO_SIGNATURE_HEADER: &str = "x-twilio-signature";
 /// A Twilio webhook's form parameters, in order, after `X-Twilio-Signature`
 /// verified against `PUBLIC_BASE_URL` + path + query.
 #[derive(Debug)]
-pub struct TwilioForm(pub Vec<(String, String)>);
+pub struct TwilioForm {
+    /// The parameters, in order.
+    pub params: Vec<(String, String)>,
+    /// Whether the signature verified (`false` only in dev without
+    /// `TWILIO_AUTH_TOKEN`): a signed webhook proves the sender's number.
+    pub signed: bool,
+}
 
 impl FromRequest<AppState> for TwilioForm {
     type Rejection = ApiError;
@@ -47,7 +53,12 @@ impl FromRequest<AppState> for TwilioForm {
                     "The WhatsApp channel is disabled.".into(),
                 ));
             }
-            TwilioAuth::Unsigned => {}
+            TwilioAuth::Unsigned => {
+                return Ok(TwilioForm {
+                    params,
+                    signed: false,
+                });
+            }
             TwilioAuth::Signed(token) => {
                 let url = format!("{}{}", state.api.public_base_url, path_and_query);
                 let verified = signature.as_deref().is_some_and(|signature| {
@@ -73,14 +84,23 @@ impl FromRequest<AppState> for TwilioForm {
                 }
             }
         }
-        Ok(TwilioForm(params))
+        Ok(TwilioForm {
+            params,
+            signed: true,
+        })
     }
 }
 
 /// A Pub/Sub push request's raw body, after its OIDC token (or `?token=`
 /// secret) verified.
 #[derive(Debug)]
-pub struct PubSubPush(pub Bytes);
+pub struct PubSubPush {
+    /// The raw body.
+    pub body: Bytes,
+    /// Whether the push verified (`false` only in dev without push
+    /// verification settings).
+    pub authenticated: bool,
+}
 
 fn query_token(query: Option<&str>) -> Option<String> {
     form_urlencoded::parse(query?.as_bytes())
@@ -103,7 +123,12 @@ impl FromRequest<AppState> for PubSubPush {
             GmailAuth::Disabled => {
                 return Err(ApiError::NotFound("The email channel is disabled.".into()));
             }
-            GmailAuth::Unverified => {}
+            GmailAuth::Unverified => {
+                return Ok(PubSubPush {
+                    body,
+                    authenticated: false,
+                });
+            }
             GmailAuth::Verified(verifier) => {
                 if let Err(error) = verifier
                     .verify(authorization.as_deref(), token.as_deref())
@@ -125,7 +150,10 @@ impl FromRequest<AppState> for PubSubPush {
                 }
             }
         }
-        Ok(PubSubPush(body))
+        Ok(PubSubPush {
+            body,
+            authenticated: true,
+        })
     }
 }
 

@@ -9,7 +9,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::{ErrorBody, FieldError};
 use crate::routes::{
-    escalations, form, staff, staff_reply, support, thread, ticket, webhooks, widget,
+    customers, escalations, form, staff, staff_reply, support, thread, ticket, webhooks, widget,
 };
 
 /// Adds the staff bearer key scheme.
@@ -50,6 +50,9 @@ impl Modify for StaffKeyScheme {
         webhooks::gmail,
         staff::conversation,
         staff::customer_lookup,
+        customers::customer,
+        customers::merge,
+        customers::unlink,
         staff::channel_metrics,
         crate::routes::metrics::summary,
         escalations::list,

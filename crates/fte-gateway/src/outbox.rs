@@ -153,6 +153,37 @@ pub async fn publish_committed_batch(
     }
 }
 
+/// Commits `tx` together with `event` for `topic` (keyed by `key`), then
+/// publishes the event in the background: a failed publish is left to the
+/// outbox relay, so the change and its event are never apart.
+pub async fn commit_with_event<T: serde::Serialize>(
+    pool: &PgPool,
+    publisher: &KafkaPublisher,
+    mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    topic: &'static str,
+    key: String,
+    event: &EventEnvelope<T>,
+) -> anyhow::Result<()> {
+    let value = serde_json::to_value(event).context("Failed to encode an event")?;
+    let id = events::enqueue_event(&mut *tx, topic, &key, &value)
+        .await
+        .context("Failed to enqueue an event")?;
+    tx.commit()
+        .await
+        .with_context(|| format!("Failed to commit {}", event.event_type))?;
+    let payload = serde_json::to_vec(&value).context("Failed to encode an event")?;
+    let (pool, publisher) = (pool.clone(), publisher.clone());
+    tokio::spawn(async move {
+        publish_committed_batch(
+            &pool,
+            &publisher,
+            &[(vec![Enqueued { id, topic }], key, payload)],
+        )
+        .await;
+    });
+    Ok(())
+}
+
 /// Publishes due outbox events once; returns how many were published.
 /// Events are claimed for [`RELAY_LEASE`] in one statement and published
 /// holding no transaction, so a slow or absent broker never holds a

@@ -153,6 +153,7 @@ async fn commit(pool: &PgPool, batch: &[Job]) -> Result<Committed, fte_store::St
         .map(|job| NewWebTicket {
             ticket_id: job.ticket_id,
             email: &job.submission.email,
+            email_verified: job.submission.email_verified,
             name: &job.submission.name,
             phone: job.submission.parsed_phone.as_ref(),
             subject: &job.submission.subject,
@@ -228,6 +229,8 @@ fn inbound_event(
                 email: Some(submission.email.as_str().to_owned()),
                 phone: submission.phone.clone(),
                 name: Some(submission.name.clone()),
+                email_verified: submission.email_verified,
+                phone_verified: false,
             },
             subject: Some(submission.subject.clone()),
             content: submission.message.clone(),

@@ -37,11 +37,13 @@ fn message(
             email: None,
             phone: Some(whatsapp_number(customer)),
             name: Some("Maria Santos".into()),
+            ..InboundSender::default()
         },
         _ => InboundSender {
             email: Some(email),
             phone: None,
             name: Some("Maria Santos".into()),
+            ..InboundSender::default()
         },
     };
     let metadata = match channel {

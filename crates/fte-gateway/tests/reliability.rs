@@ -172,6 +172,7 @@ fn raw_message(
                 email: email.map(str::to_owned),
                 phone: phone.map(str::to_owned),
                 name: Some(format!("Ana\0 {}", "é".repeat(300))),
+                ..InboundSender::default()
             },
             subject: (channel != Channel::Whatsapp).then(|| format!("\0{}", "s".repeat(600))),
             content: "Where is\0 the export button?".into(),

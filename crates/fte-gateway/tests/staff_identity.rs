@@ -21,6 +21,8 @@ fn body_for(path: &str) -> Value {
         json!({ "message": "We refunded the duplicate charge." })
     } else if path.ends_with("/resolve") {
         json!({ "resolution_notes": "Refunded." })
+    } else if path.ends_with("/merge") {
+        json!({ "customer_id": Uuid::new_v4() })
     } else {
         json!({})
     }
@@ -43,7 +45,8 @@ async fn every_staff_operation_in_the_openapi_document_leaves_an_audit_row_under
             let url = path
                 .replace("{id}", &id)
                 .replace("{conversation_id}", &id)
-                .replace("{message_id}", &id);
+                .replace("{message_id}", &id)
+                .replace("{identifier_id}", &id);
             let url = if url == "/customers/lookup" {
                 "/customers/lookup?email=nobody@example.com".to_owned()
             } else {

@@ -69,6 +69,10 @@ async fn whatsapp_webhook_with_a_valid_signature_is_acknowledged_with_empty_twim
         assert_eq!(events[0]["payload"]["channel"], "whatsapp");
         assert_eq!(events[0]["payload"]["channel_message_id"], "SM0001");
         assert_eq!(events[0]["payload"]["sender"]["phone"], "+14155550100");
+        assert_eq!(
+            events[0]["payload"]["sender"]["phone_verified"], true,
+            "a signed webhook proves the number"
+        );
     }
     assert_eq!(app.count("select count(*) from inbound_receipts").await, 1);
 }
@@ -257,6 +261,11 @@ async fn unsigned_whatsapp_webhooks_are_accepted_only_when_dev_runs_without_a_to
         .await;
 
     assert_eq!(answer.status, 200, "{}", answer.text);
+    let events = app.events(topics::TICKETS_INCOMING, 1).await;
+    assert_eq!(
+        events[0]["payload"]["sender"]["phone_verified"], false,
+        "an unsigned webhook proves nothing"
+    );
 }
 
 #[tokio::test]
@@ -369,6 +378,21 @@ async fn gmail_push_with_a_valid_oidc_token_publishes_the_notification() {
         "support@orbitlabs.example"
     );
     assert_eq!(events[0]["payload"]["history_id"], 9_876);
+    assert_eq!(
+        events[0]["payload"]["authenticated"], true,
+        "the worker may count its senders as proven"
+    );
+}
+
+#[tokio::test]
+async fn an_unverified_gmail_push_is_marked_so_its_senders_stay_claims() {
+    let app = spawn_app().await;
+
+    let answer = push(&app, None, push_body("support@orbitlabs.example", 11)).await;
+
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let events = app.events(topics::EMAIL_INBOUND, 1).await;
+    assert_eq!(events[0]["payload"]["authenticated"], false);
 }
 
 #[tokio::test]

@@ -75,6 +75,17 @@ pub async fn create_customer(
     Ok(id)
 }
 
+/// Locks the customer's row `for key share` in this transaction: a staff
+/// merge (which locks it `for update`) waits until the transaction ends, so
+/// rows written for the customer meanwhile are moved by the merge too.
+pub async fn lock_for_key_share(executor: impl PgExecutor<'_>, id: Uuid) -> Result<(), StoreError> {
+    sqlx::query("select 1 from customers where id = $1 for key share")
+        .bind(id)
+        .execute(executor)
+        .await?;
+    Ok(())
+}
+
 /// Deletes a customer created in this transaction that lost an identity
 /// race (it owns nothing yet).
 pub async fn delete_customer(executor: impl PgExecutor<'_>, id: Uuid) -> Result<(), StoreError> {
@@ -85,9 +96,11 @@ pub async fn delete_customer(executor: impl PgExecutor<'_>, id: Uuid) -> Result<
     Ok(())
 }
 
-/// Links `value` to `customer_id` unless it already belongs to someone;
-/// returns the identifier's owner afterwards (`customer_id` or the customer
-/// who had it first).
+/// Links `value` to `customer_id` as a claim unless it already belongs to
+/// someone (the customer's first link founds it); returns the identifier's
+/// owner afterwards (`customer_id` or the customer who had it first).
+/// [`crate::identity::resolve`] is the resolution with trust; this plain
+/// claim is what callers that do not carry proofs write.
 pub async fn link_identifier(
     conn: &mut PgConnection,
     customer_id: Uuid,
@@ -95,8 +108,10 @@ pub async fn link_identifier(
     value: &str,
 ) -> Result<Uuid, StoreError> {
     sqlx::query(
-        "insert into customer_identifiers (customer_id, identifier_type, identifier_value)
-         values ($1, $2, $3)
+        "insert into customer_identifiers (customer_id, identifier_type, identifier_value,
+             trust_source, founding)
+         values ($1, $2, $3, 'claim',
+                 not exists (select 1 from customer_identifiers where customer_id = $1))
          on conflict (identifier_type, identifier_value) do nothing",
     )
     .bind(customer_id)
@@ -109,9 +124,11 @@ pub async fn link_identifier(
     owner.ok_or(StoreError::Database(sqlx::Error::RowNotFound))
 }
 
-/// Fills the customer's primary email, phone and name where still empty.
-/// The primary email is unique across customers; it is only set when no
-/// other customer already has it.
+/// Fills the customer's primary email, phone and name where still empty,
+/// unless a verified message wrote the profile (a claim never adds to a
+/// verified profile; see [`crate::identity::fill_profile`]). The primary
+/// email is unique across customers; it is only set when no other customer
+/// already has it.
 pub async fn fill_profile(
     executor: impl PgExecutor<'_>,
     customer_id: Uuid,
@@ -126,7 +143,7 @@ pub async fn fill_profile(
              phone = coalesce(phone, $3),
              name = coalesce(name, $4),
              updated_at = now()
-         where id = $1",
+         where id = $1 and not profile_verified",
     )
     .bind(customer_id)
     .bind(email)

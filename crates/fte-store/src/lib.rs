@@ -14,11 +14,16 @@
 pub mod audit;
 pub mod conversations;
 pub mod customers;
+pub mod email_sends;
 pub mod escalations;
 pub mod event_outbox;
 pub mod failure;
+pub mod form_identity;
 pub mod gmail_sync;
+pub mod identity;
 pub mod knowledge;
+pub mod links;
+pub mod merges;
 pub mod messages;
 pub mod metrics;
 pub mod outbox;

@@ -10,6 +10,7 @@
 //! [`mark_covered`]).
 
 use chrono::{DateTime, Utc};
+use fte_domain::Trust;
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
@@ -390,5 +391,88 @@ pub async fn inbound_count_since(
     .bind(since)
     .fetch_one(executor)
     .await?;
+    Ok(count)
+}
+
+/// Records the link an inbound message came through (the reply address:
+/// the email of a web form or an email, the phone of a WhatsApp message)
+/// and its sender's trust (`fte_store::identity::Resolution::sender_trust`),
+/// so limits can be keyed on it.
+pub async fn record_sender(
+    executor: impl PgExecutor<'_>,
+    message_id: Uuid,
+    identifier_id: Uuid,
+    trust: Trust,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "update messages set sender_identifier_id = $2, sender_trust = $3, updated_at = now()
+         where id = $1",
+    )
+    .bind(message_id)
+    .bind(identifier_id)
+    .bind(trust.as_str())
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// Whose inbound messages a per-sender limit counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InboundKey {
+    /// The customer's messages that came through a verified link: what the
+    /// customer's own verified channels share, and no claim can add to.
+    VerifiedCustomer(Uuid),
+    /// The claimed messages that came through this link only: a claim of
+    /// someone's email spends its own allowance, not the customer's.
+    Identifier(Uuid),
+    /// Every inbound message of the customer (messages stored before
+    /// senders were recorded).
+    Customer(Uuid),
+}
+
+impl InboundKey {
+    /// The key for a message from `customer_id` through `link` (its id and
+    /// the sender's trust), or the whole customer when the link is unknown.
+    pub fn for_sender(customer_id: Uuid, link: Option<(Uuid, Trust)>) -> Self {
+        match link {
+            Some((_, Trust::Verified)) => InboundKey::VerifiedCustomer(customer_id),
+            Some((id, Trust::Claimed)) => InboundKey::Identifier(id),
+            None => InboundKey::Customer(customer_id),
+        }
+    }
+}
+
+/// Inbound messages under `key` stored since `since`.
+pub async fn inbound_count_since_keyed(
+    executor: impl PgExecutor<'_>,
+    key: InboundKey,
+    since: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    let count =
+        match key {
+            InboundKey::VerifiedCustomer(customer_id) => sqlx::query_scalar(
+                "select count(*) from messages m join conversations c on c.id = m.conversation_id
+                 where c.customer_id = $1 and m.direction = 'inbound'
+                   and m.sender_trust = 'verified' and m.created_at >= $2",
+            )
+            .bind(customer_id)
+            .bind(since)
+            .fetch_one(executor)
+            .await?,
+            InboundKey::Identifier(identifier_id) => {
+                sqlx::query_scalar(
+                    "select count(*) from messages
+                 where sender_identifier_id = $1 and direction = 'inbound'
+                   and sender_trust = 'claimed' and created_at >= $2",
+                )
+                .bind(identifier_id)
+                .bind(since)
+                .fetch_one(executor)
+                .await?
+            }
+            InboundKey::Customer(customer_id) => {
+                inbound_count_since(executor, customer_id, since).await?
+            }
+        };
     Ok(count)
 }

@@ -210,6 +210,35 @@ pub async fn mark_failed(
     Ok(result.rows_affected() == 1)
 }
 
+/// Settles a reply that will not be sent (the email cap for an address
+/// that never proved itself): the row becomes `suppressed` with `reason`
+/// and its message's delivery status `suppressed` — only while `token` is
+/// still the row's claim; `false` when another sender holds it now.
+pub async fn mark_suppressed(
+    executor: impl PgExecutor<'_>,
+    id: Uuid,
+    token: Uuid,
+    reason: &str,
+) -> Result<bool, StoreError> {
+    let settled: Option<Uuid> = sqlx::query_scalar(
+        "with row as (
+             update reply_outbox set status = 'suppressed', last_error = $3, claim_token = null,
+                 updated_at = now()
+             where id = $1 and claim_token = $2 and status = 'sending'
+             returning message_id
+         )
+         update messages set delivery_status = 'suppressed', updated_at = now()
+         where id = (select message_id from row)
+         returning id",
+    )
+    .bind(id)
+    .bind(token)
+    .bind(reason)
+    .fetch_optional(executor)
+    .await?;
+    Ok(settled.is_some())
+}
+
 /// A reply's state, for health reports and tests.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct ReplyState {

@@ -1,12 +1,14 @@
 //! What the gateway reads and writes: web form tickets (customer,
 //! conversation, first message and ticket in one transaction), the event
 //! outbox the gateway commits beside them, webhook receipts, delivery status
-//! callbacks, the outbox relay's claim, and the read models of the status page and the staff API.
+//! callbacks and the read models of the status page and the staff API.
 //!
-//! Customers are found by their email identifier only; a name never merges
-//! two customers. A phone number typed into the web form is kept on the
-//! customer row but never becomes an identifier, because nothing proves the
-//! person owns it (it would let anyone attach someone else's WhatsApp).
+//! A submission's sender (its email, proven by an identity token or
+//! claimed, and its claimed phone) is resolved by
+//! [`crate::form_identity`] under the rules of [`crate::identity`]: claims
+//! still find the existing customer, but never prove, overwrite or capture
+//! anything; a name never merges two customers.
+
 use chrono::{DateTime, Utc};
 use fte_domain::{
     Category, Channel, ConversationId, CustomerId, EmailAddress, MessageId, PhoneNumber, Priority,
@@ -16,6 +18,7 @@ use sqlx::{PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::form_identity::{FormSender, resolve_senders};
 
 /// A validated web form submission, ready to be stored.
 #[derive(Clone, Debug)]
@@ -24,6 +27,8 @@ pub struct NewWebTicket<'a> {
     pub ticket_id: TicketId,
     /// The customer's address, normalised.
     pub email: &'a EmailAddress,
+    /// Whether a valid identity token proved the address.
+    pub email_verified: bool,
     /// The name as typed (trimmed).
     pub name: &'a str,
     /// An optional phone number.
@@ -51,59 +56,7 @@ pub struct CreatedWebTicket {
     pub ticket_id: TicketId,
 }
 
-/// Finds or creates the customer with this email identifier; returns its id.
-async fn customer_for_email(
-    conn: &mut PgConnection,
-    email: &EmailAddress,
-    name: &str,
-    phone: Option<&PhoneNumber>,
-) -> Result<Uuid, StoreError> {
-    let known: Option<Uuid> = sqlx::query_scalar(
-        "select customer_id from customer_identifiers
-         where identifier_type = 'email' and identifier_value = $1",
-    )
-    .bind(email.as_str())
-    .fetch_optional(&mut *conn)
-    .await?;
-    if let Some(id) = known {
-        return Ok(id);
-    }
-    // `customers.email` is unique, so two concurrent first submissions agree
-    // on one row; an existing name or phone is never overwritten.
-    let id: Uuid = sqlx::query_scalar(
-        "insert into customers (email, name, phone) values ($1, $2, $3)
-         on conflict (email) do update set
-             name = coalesce(customers.name, excluded.name),
-             phone = coalesce(customers.phone, excluded.phone),
-             updated_at = now()
-         returning id",
-    )
-    .bind(email.as_str())
-    .bind(name)
-    .bind(phone.map(PhoneNumber::as_str))
-    .fetch_one(&mut *conn)
-    .await?;
-    sqlx::query(
-        "insert into customer_identifiers (customer_id, identifier_type, identifier_value)
-         values ($1, 'email', $2)
-         on conflict (identifier_type, identifier_value) do nothing",
-    )
-    .bind(id)
-    .bind(email.as_str())
-    .execute(&mut *conn)
-    .await?;
-    // Whoever won a race owns the identifier; read it back.
-    let owner: Uuid = sqlx::query_scalar(
-        "select customer_id from customer_identifiers
-         where identifier_type = 'email' and identifier_value = $1",
-    )
-    .bind(email.as_str())
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(owner)
-}
-
-/// Stores a web form submission: the customer (found by email), a new
+/// Stores a web form submission: its sender's customer, a new
 /// conversation, the customer's message (its `channel_message_id` is the
 /// ticket id, so the worker's insert of the same message is a no-op) and the
 /// open ticket. Run it inside the transaction that also enqueues the event.
@@ -111,54 +64,17 @@ pub async fn create_web_ticket(
     conn: &mut PgConnection,
     ticket: &NewWebTicket<'_>,
 ) -> Result<CreatedWebTicket, StoreError> {
-    let customer_id = customer_for_email(conn, ticket.email, ticket.name, ticket.phone).await?;
-    let conversation_id = ConversationId::new();
-    sqlx::query(
-        "insert into conversations (id, customer_id, initial_channel, current_channel)
-         values ($1, $2, 'web_form', 'web_form')",
-    )
-    .bind(conversation_id.as_uuid())
-    .bind(customer_id)
-    .execute(&mut *conn)
-    .await?;
-    let message_id = MessageId::new();
-    sqlx::query(
-        "insert into messages (id, conversation_id, channel, direction, role, content,
-                               channel_message_id, delivery_status)
-         values ($1, $2, 'web_form', 'inbound', 'customer', $3, $4, 'received')",
-    )
-    .bind(message_id.as_uuid())
-    .bind(conversation_id.as_uuid())
-    .bind(ticket.message)
-    .bind(ticket.ticket_id.to_string())
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        "insert into tickets (id, conversation_id, customer_id, source_channel, subject,
-                              category, priority, status)
-         values ($1, $2, $3, 'web_form', $4, $5, $6, 'open')",
-    )
-    .bind(ticket.ticket_id.as_uuid())
-    .bind(conversation_id.as_uuid())
-    .bind(customer_id)
-    .bind(ticket.subject)
-    .bind(ticket.category.as_str())
-    .bind(ticket.priority.as_str())
-    .execute(&mut *conn)
-    .await?;
-    Ok(CreatedWebTicket {
-        customer_id: CustomerId(customer_id),
-        conversation_id,
-        message_id,
-        ticket_id: ticket.ticket_id,
-    })
+    let created = create_web_tickets(conn, std::slice::from_ref(ticket)).await?;
+    created
+        .into_iter()
+        .next()
+        .ok_or(StoreError::Database(sqlx::Error::RowNotFound))
 }
 
 /// Stores many web form submissions in the caller's transaction with a
 /// fixed number of statements (not one round of statements per
 /// submission): the gateway's group commit. The result is in input order
-/// and means exactly what [`create_web_ticket`] returns for each one;
-/// customers are resolved by email identifier the same way, so two
+/// and means exactly what [`create_web_ticket`] returns for each one; two
 /// submissions from one address in a batch share one customer.
 pub async fn create_web_tickets(
     conn: &mut PgConnection,
@@ -167,15 +83,23 @@ pub async fn create_web_tickets(
     if batch.is_empty() {
         return Ok(Vec::new());
     }
-    let owners = customers_for_emails(conn, batch).await?;
+    let references: Vec<String> = batch.iter().map(|t| t.ticket_id.to_string()).collect();
+    let senders: Vec<FormSender<'_>> = batch
+        .iter()
+        .zip(&references)
+        .map(|(ticket, reference)| FormSender {
+            email: ticket.email.as_str(),
+            email_proven: ticket.email_verified,
+            phone: ticket.phone.map(PhoneNumber::as_str),
+            name: ticket.name,
+            reference,
+        })
+        .collect();
+    let senders = resolve_senders(conn, &senders).await?;
     let mut created = Vec::with_capacity(batch.len());
-    for ticket in batch {
-        let customer_id = owners
-            .get(ticket.email.as_str())
-            .copied()
-            .ok_or(StoreError::Database(sqlx::Error::RowNotFound))?;
+    for (ticket, sender) in batch.iter().zip(&senders) {
         created.push(CreatedWebTicket {
-            customer_id: CustomerId(customer_id),
+            customer_id: CustomerId(sender.customer_id),
             conversation_id: ConversationId::new(),
             message_id: MessageId::new(),
             ticket_id: ticket.ticket_id,
@@ -188,7 +112,9 @@ pub async fn create_web_tickets(
     let customer_ids: Vec<Uuid> = created.iter().map(|c| c.customer_id.0).collect();
     let message_ids: Vec<Uuid> = created.iter().map(|c| c.message_id.as_uuid()).collect();
     let ticket_ids: Vec<Uuid> = created.iter().map(|c| c.ticket_id.as_uuid()).collect();
-    let ticket_refs: Vec<String> = batch.iter().map(|t| t.ticket_id.to_string()).collect();
+    let ticket_refs = &references;
+    let sender_links: Vec<Uuid> = senders.iter().map(|s| s.email_link_id).collect();
+    let sender_trusts: Vec<&str> = senders.iter().map(|s| s.sender_trust.as_str()).collect();
     let contents: Vec<&str> = batch.iter().map(|t| t.message).collect();
     let subjects: Vec<&str> = batch.iter().map(|t| t.subject).collect();
     let categories: Vec<&str> = batch.iter().map(|t| t.category.as_str()).collect();
@@ -204,15 +130,19 @@ pub async fn create_web_tickets(
     .await?;
     sqlx::query(
         "insert into messages (id, conversation_id, channel, direction, role, content,
-                               channel_message_id, delivery_status)
-         select id, conversation_id, 'web_form', 'inbound', 'customer', content, ref, 'received'
-         from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[])
-              as t (id, conversation_id, content, ref)",
+                               channel_message_id, delivery_status, sender_identifier_id,
+                               sender_trust)
+         select id, conversation_id, 'web_form', 'inbound', 'customer', content, ref, 'received',
+                sender, trust
+         from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::text[])
+              as t (id, conversation_id, content, ref, sender, trust)",
     )
     .bind(&message_ids)
     .bind(&conversation_ids)
     .bind(&contents)
-    .bind(&ticket_refs)
+    .bind(ticket_refs)
+    .bind(&sender_links)
+    .bind(&sender_trusts)
     .execute(&mut *conn)
     .await?;
     sqlx::query(
@@ -231,73 +161,6 @@ pub async fn create_web_tickets(
     .execute(&mut *conn)
     .await?;
     Ok(created)
-}
-
-/// [`customer_for_email`] for a whole batch: the owner of each distinct
-/// address, creating the customers and identifiers that do not exist yet.
-async fn customers_for_emails(
-    conn: &mut PgConnection,
-    batch: &[NewWebTicket<'_>],
-) -> Result<std::collections::HashMap<String, Uuid>, StoreError> {
-    // One row per address (the first submission's name and phone), as an
-    // upsert may not touch the same row twice in one statement.
-    let mut seen = std::collections::HashSet::new();
-    let distinct: Vec<&NewWebTicket<'_>> = batch
-        .iter()
-        .filter(|t| seen.insert(t.email.as_str()))
-        .collect();
-    let emails: Vec<&str> = distinct.iter().map(|t| t.email.as_str()).collect();
-    let known: Vec<(String, Uuid)> = sqlx::query_as(
-        "select identifier_value, customer_id from customer_identifiers
-         where identifier_type = 'email' and identifier_value = any($1::text[])",
-    )
-    .bind(&emails)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut owners: std::collections::HashMap<String, Uuid> = known.into_iter().collect();
-    let missing: Vec<&NewWebTicket<'_>> = distinct
-        .into_iter()
-        .filter(|t| !owners.contains_key(t.email.as_str()))
-        .collect();
-    if missing.is_empty() {
-        return Ok(owners);
-    }
-    let emails: Vec<&str> = missing.iter().map(|t| t.email.as_str()).collect();
-    let names: Vec<&str> = missing.iter().map(|t| t.name).collect();
-    let phones: Vec<Option<&str>> = missing
-        .iter()
-        .map(|t| t.phone.map(PhoneNumber::as_str))
-        .collect();
-    sqlx::query(
-        "with upserted as (
-             insert into customers (email, name, phone)
-             select email, name, phone from unnest($1::text[], $2::text[], $3::text[])
-                  as t (email, name, phone)
-             on conflict (email) do update set
-                 name = coalesce(customers.name, excluded.name),
-                 phone = coalesce(customers.phone, excluded.phone),
-                 updated_at = now()
-             returning id, email
-         )
-         insert into customer_identifiers (customer_id, identifier_type, identifier_value)
-         select id, 'email', email from upserted
-         on conflict (identifier_type, identifier_value) do nothing",
-    )
-    .bind(&emails)
-    .bind(&names)
-    .bind(&phones)
-    .execute(&mut *conn)
-    .await?;
-    // Whoever won a race owns the identifier; read them back.
-    let created: Vec<(String, Uuid)> = sqlx::query_as(
-        "select identifier_value, customer_id from customer_identifiers
-         where identifier_type = 'email' and identifier_value = any($1::text[])",
-    )
-    .bind(&emails)
-    .fetch_all(&mut *conn)
-    .await?;
-    owners.extend(created);
-    Ok(owners)
 }
 
 /// Records a webhook's provider id; `false` when it was already recorded (a
@@ -415,22 +278,42 @@ pub struct CustomerView {
     pub phone: Option<String>,
     /// Plan tier.
     pub plan: Option<String>,
+    /// Whether name, email and phone were last written by a verified message.
+    pub profile_verified: bool,
     /// Created.
     pub created_at: DateTime<Utc>,
 }
 
-const CUSTOMER_COLUMNS: &str = "c.id, c.name, c.email, c.phone, c.plan, c.created_at";
+const CUSTOMER_COLUMNS: &str =
+    "c.id, c.name, c.email, c.phone, c.plan, c.profile_verified, c.created_at";
 
-/// The customer with this email (identifier or primary address).
+/// The customer `id` survives as (itself, or the customer it was merged
+/// into), or `None` for an unknown id.
+pub async fn customer_view(pool: &PgPool, id: Uuid) -> Result<Option<CustomerView>, StoreError> {
+    let Some(survivor) = crate::merges::surviving(pool, id).await? else {
+        return Ok(None);
+    };
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {CUSTOMER_COLUMNS} from customers c where c.id = $1"
+    )))
+    .bind(survivor)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// The customer with this email (identifier, or primary address of a
+/// customer that was not merged away).
 pub async fn customer_by_email(
     pool: &PgPool,
     email: &EmailAddress,
 ) -> Result<Option<CustomerView>, StoreError> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {CUSTOMER_COLUMNS} from customers c
-         where c.id = (select customer_id from customer_identifiers
-                       where identifier_type = 'email' and identifier_value = $1)
-            or c.email = $1
+        "with linked as (select customer_id from customer_identifiers
+                         where identifier_type = 'email' and identifier_value = $1)
+         select {CUSTOMER_COLUMNS} from customers c
+         where c.id in (select customer_id from linked)
+            or (c.email = $1 and c.merged_into is null)
+         order by c.id in (select customer_id from linked) desc
          limit 1"
     )))
     .bind(email.as_str())
@@ -438,18 +321,20 @@ pub async fn customer_by_email(
     .await?)
 }
 
-/// The customer with this phone (WhatsApp or phone identifier, or primary phone).
+/// The customer with this phone (WhatsApp or phone identifier, or primary
+/// phone of a customer that was not merged away).
 pub async fn customer_by_phone(
     pool: &PgPool,
     phone: &PhoneNumber,
 ) -> Result<Option<CustomerView>, StoreError> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {CUSTOMER_COLUMNS} from customers c
-         where c.id in (select customer_id from customer_identifiers
-                        where identifier_type in ('phone', 'whatsapp')
-                          and identifier_value in ($1, $2))
-            or c.phone = $1
-         order by c.created_at
+        "with linked as (select customer_id from customer_identifiers
+                         where identifier_type in ('phone', 'whatsapp')
+                           and identifier_value in ($1, $2))
+         select {CUSTOMER_COLUMNS} from customers c
+         where c.id in (select customer_id from linked)
+            or (c.phone = $1 and c.merged_into is null)
+         order by c.id in (select customer_id from linked) desc, c.created_at
          limit 1"
     )))
     .bind(phone.as_str())

@@ -14,6 +14,7 @@ fn ticket<'a>(
     NewWebTicket {
         ticket_id: TicketId::new(),
         email,
+        email_verified: false,
         name,
         phone,
         subject: "Cannot export my board",
@@ -120,4 +121,139 @@ async fn events_of_a_batch_are_enqueued_in_input_order() {
         assert_eq!(stored_topic, topic);
         assert_eq!(payload["n"], n);
     }
+}
+
+/// A customer who wrote on WhatsApp first (a verified phone link).
+async fn whatsapp_customer(pool: &sqlx::PgPool, phone: &str, name: &str) -> Uuid {
+    use fte_store::customers::IdentifierKind;
+    use fte_store::identity::{Presentation, Presented, resolve};
+    let mut tx = pool.begin().await.unwrap();
+    let resolution = resolve(
+        &mut tx,
+        &Presentation {
+            identifiers: &[Presented {
+                kind: IdentifierKind::Phone,
+                value: phone,
+                proven: true,
+            }],
+            channel: fte_domain::Channel::Whatsapp,
+            reference: "SM1",
+            name: Some(name),
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    resolution.customer_id
+}
+
+#[tokio::test]
+async fn a_form_with_the_phone_of_a_whatsapp_customer_joins_them_without_touching_their_profile() {
+    let pool = fresh_database().await;
+    let phone = PhoneNumber::parse("+34612345678").unwrap();
+    let customer = whatsapp_customer(&pool, phone.as_str(), "Maria Santos").await;
+    let email = EmailAddress::parse("maria@example.com").unwrap();
+    let other = EmailAddress::parse("someone@example.com").unwrap();
+
+    let mut tx = pool.begin().await.unwrap();
+    let created = tickets::create_web_tickets(
+        &mut tx,
+        &[
+            ticket(&email, "Eve Claims", Some(&phone)),
+            ticket(&email, "Eve Again", None),
+            ticket(&other, "Someone", Some(&phone)),
+        ],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    assert_eq!(
+        created[0].customer_id.0, customer,
+        "the phone's owner is found"
+    );
+    assert_eq!(
+        created[1].customer_id.0, customer,
+        "the email now leads there too"
+    );
+    assert_eq!(
+        created[2].customer_id.0, customer,
+        "any claim naming the phone resolves to its owner (and reveals nothing: it is a claim)"
+    );
+    let claimed_emails: i64 = sqlx::query_scalar(
+        "select count(*) from customer_identifiers
+         where customer_id = $1 and identifier_type = 'email' and not verified",
+    )
+    .bind(customer)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(claimed_emails, 2);
+    let (name, profile_email): (String, Option<String>) =
+        sqlx::query_as("select name, email from customers where id = $1")
+            .bind(customer)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        name, "Maria Santos",
+        "a claim never writes a verified profile"
+    );
+    assert_eq!(profile_email, None);
+    let trusts: Vec<(Option<String>, bool)> = sqlx::query_as(
+        "select m.sender_trust, m.sender_identifier_id = i.id from messages m
+         join customer_identifiers i on i.identifier_type = 'email'
+              and i.identifier_value = 'maria@example.com'
+         where m.channel_message_id = any($1) order by m.channel_message_id",
+    )
+    .bind(vec![
+        created[0].ticket_id.to_string(),
+        created[1].ticket_id.to_string(),
+    ])
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        trusts,
+        vec![(Some("claimed".into()), true); 2],
+        "each message records its sender"
+    );
+}
+
+#[tokio::test]
+async fn a_token_verified_email_founds_a_verified_customer_and_vouches_for_its_phone() {
+    let pool = fresh_database().await;
+    let email = EmailAddress::parse("maria@example.com").unwrap();
+    let phone = PhoneNumber::parse("+34612345678").unwrap();
+    let mut proven = ticket(&email, "Maria Santos", Some(&phone));
+    proven.email_verified = true;
+
+    let mut tx = pool.begin().await.unwrap();
+    let created = tickets::create_web_tickets(&mut tx, &[proven])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let (verified, trust_source): (bool, String) = sqlx::query_as(
+        "select verified, trust_source from customer_identifiers where identifier_type = 'email'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(verified);
+    assert_eq!(trust_source, "web_identity_token");
+    let (phone_verified, vouched): (bool, bool) = sqlx::query_as(
+        "select verified, vouched from customer_identifiers where identifier_type = 'phone'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(!phone_verified && vouched);
+    let sender_trust: String =
+        sqlx::query_scalar("select sender_trust from messages where channel_message_id = $1")
+            .bind(created[0].ticket_id.to_string())
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(sender_trust, "verified");
 }

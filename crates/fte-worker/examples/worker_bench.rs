@@ -106,11 +106,13 @@ fn event(sample: &Sample, n: usize, run: &str) -> EventEnvelope<InboundMessage> 
             email: None,
             phone: Some(format!("+1555{:07}", n)),
             name: None,
+            ..InboundSender::default()
         },
         _ => InboundSender {
             email: Some(format!("bench.{run}.{n}@example.com")),
             phone: None,
             name: Some("Bench Customer".to_owned()),
+            ..InboundSender::default()
         },
     };
     EventEnvelope::new(

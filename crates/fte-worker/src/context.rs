@@ -29,6 +29,11 @@ pub const ESCALATED_ACK_INTERVAL: Duration = Duration::from_secs(3600);
 pub const MAX_RESPONSE_HOURS: u32 = 60;
 /// How long one provider call may take before its outcome counts as unknown.
 pub const DEFAULT_SEND_TIMEOUT: Duration = Duration::from_secs(20);
+/// Emails per [`EMAIL_CAP_WINDOW`] to an address that never proved itself
+/// (`EMAIL_UNVERIFIED_DAILY_CAP`).
+pub const DEFAULT_EMAIL_UNVERIFIED_DAILY_CAP: u32 = 3;
+/// The window of the email cap.
+pub const EMAIL_CAP_WINDOW: Duration = Duration::from_secs(24 * 3600);
 
 /// The worker's tunables.
 #[derive(Clone, Debug)]
@@ -61,6 +66,10 @@ pub struct WorkerConfig {
     pub sender_poll_interval: Duration,
     /// A `sending` row older than this is presumed orphaned (outcome unknown).
     pub sending_lease: Duration,
+    /// `EMAIL_UNVERIFIED_DAILY_CAP` (3): replies by email (an email reply,
+    /// a web form notification) to an address that never proved itself,
+    /// per address per day; the rest are not sent (`suppressed`).
+    pub email_unverified_daily_cap: u32,
     /// The in-process alert thresholds (`ALERT_*`).
     pub alerts: AlertSettings,
 }
@@ -80,6 +89,7 @@ impl Default for WorkerConfig {
             send_backoff_max: Duration::from_secs(300),
             sender_poll_interval: Duration::from_millis(500),
             sending_lease: Duration::from_secs(300),
+            email_unverified_daily_cap: DEFAULT_EMAIL_UNVERIFIED_DAILY_CAP,
             alerts: AlertSettings::default(),
         }
     }
@@ -87,8 +97,8 @@ impl Default for WorkerConfig {
 
 impl WorkerConfig {
     /// Reads `WORKER_HISTORY_LIMIT`, `WORKER_MAX_SEND_ATTEMPTS`,
-    /// `WORKER_ESCALATED_ACK_INTERVAL_SECS` and the
-    /// `ESCALATION_RESPONSE_HOURS_*` tiers over the defaults.
+    /// `WORKER_ESCALATED_ACK_INTERVAL_SECS`, `EMAIL_UNVERIFIED_DAILY_CAP`
+    /// and the `ESCALATION_RESPONSE_HOURS_*` tiers over the defaults.
     pub fn from_lookup(lookup: &Lookup<'_>) -> Result<Self, SettingsError> {
         let defaults = Self::default();
         let history_limit = lookup.parsed_or("WORKER_HISTORY_LIMIT", defaults.history_limit)?;
@@ -127,10 +137,15 @@ impl WorkerConfig {
                 tiers.enterprise,
             )?,
         };
+        let email_unverified_daily_cap = lookup.parsed_or(
+            "EMAIL_UNVERIFIED_DAILY_CAP",
+            defaults.email_unverified_daily_cap,
+        )?;
         Ok(Self {
             history_limit,
             max_send_attempts,
             escalated_ack_interval: Duration::from_secs(ack_secs),
+            email_unverified_daily_cap,
             response_hours,
             alerts: AlertSettings::from_lookup(lookup)?,
             ..defaults

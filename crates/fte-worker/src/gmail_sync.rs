@@ -8,7 +8,10 @@
 //! transaction locks the mailbox's `gmail_sync_state` row, writes one
 //! `ticket.inbound` event per new customer email to the event outbox and
 //! stores the newer of the two history ids; the events are then published
-//! like every other outbox event. Each event's
+//! like every other outbox event. A sender's address is marked proven
+//! (`email_verified`) only when the notification came through an
+//! authenticated push and Gmail's `Authentication-Results` show the From
+//! domain passed (`ParsedEmail::into_inbound`). Each event's
 //! `channel_message_id` is the Gmail message id, so a message synced twice
 //! (a crash after the commit, overlapping full syncs) is a no-op in
 //! [`handle_event`](crate::handle_event).
@@ -70,6 +73,10 @@ pub struct GmailNotificationEvent {
     pub history_id: u64,
     /// Pub/Sub's message id.
     pub pubsub_message_id: Option<String>,
+    /// Whether the gateway verified the push (OIDC token or push secret);
+    /// absent in events written before the field existed: not verified.
+    #[serde(default)]
+    pub authenticated: bool,
 }
 
 /// What one sync did.
@@ -166,8 +173,10 @@ impl GmailSync {
     }
 
     /// Syncs the mailbox from its stored history id (see the module doc),
-    /// then publishes the new events. Nothing is stored when it fails.
-    pub async fn sync(&self) -> Result<Synced, SyncError> {
+    /// then publishes the new events. `push_authenticated` says whether the
+    /// notification that started the sync was a verified push: without
+    /// one, no sender counts as proven. Nothing is stored when it fails.
+    pub async fn sync(&self, push_authenticated: bool) -> Result<Synced, SyncError> {
         // Gmail is asked outside any transaction: a slow API never holds a
         // connection or the mailbox's lock.
         let stored = gmail_sync::history_id(&self.pool, &self.key).await?;
@@ -193,7 +202,7 @@ impl GmailSync {
         // A sync that committed meanwhile may have moved the id on.
         let current = gmail_sync::lock_history_id(&mut tx, &self.key).await?;
         for email in emails {
-            enqueue_inbound(&mut tx, email).await?;
+            enqueue_inbound(&mut tx, email, push_authenticated).await?;
         }
         let history_id = latest.max(current);
         gmail_sync::store_history_id(&mut *tx, &self.key, history_id).await?;
@@ -262,8 +271,9 @@ impl GmailSync {
 async fn enqueue_inbound(
     tx: &mut sqlx::PgConnection,
     email: ParsedEmail,
+    push_authenticated: bool,
 ) -> Result<(), StoreError> {
-    let inbound = email.into_inbound();
+    let inbound = email.into_inbound(push_authenticated);
     let key = inbound.partition_key();
     let envelope = EventEnvelope::new("ticket.inbound", inbound.received_at, inbound);
     let payload = serde_json::to_value(&envelope).unwrap_or_default();
@@ -273,6 +283,7 @@ async fn enqueue_inbound(
         channel = "email",
         gmail.message_id = %envelope.payload.channel_message_id,
         event.id = %id,
+        sender.verified = envelope.payload.sender.email_verified,
         "inbound email queued"
     );
     Ok(())
@@ -360,7 +371,7 @@ async fn process(
         .retry
         .run(
             shutdown,
-            || sync.sync(),
+            || sync.sync(event.payload.authenticated),
             SyncError::is_transient,
             |error, attempt, delay| {
                 tracing::warn!(

@@ -18,7 +18,15 @@
 //!   an event on `fte.dlq`;
 //! - unknown (including a timeout): `unknown`. Before anything is sent
 //!   again the provider is asked ([`ReplySender::reconcile`]); only what it
-//!   did not receive is sent. A reply is never sent twice.
+//!   did not receive is sent. A reply is never sent twice;
+//! - over the email cap: a reply that goes out by email (an email reply, a
+//!   web form notification) to an address that never proved itself is
+//!   reserved against `EMAIL_UNVERIFIED_DAILY_CAP` first
+//!   (`fte_store::email_sends`); past it the row is `suppressed` and a
+//!   `reply.suppressed` event goes to the channel's outbound topic. A web
+//!   form reply stays on the ticket's status page either way. Anyone can
+//!   type an address into the form: the cap is what keeps the system from
+//!   becoming a way to mail strangers.
 //!
 //! Every claim carries a fencing token. Right before it asks or sends, a
 //! loop renews its claim; a claim that is no longer current (the batch
@@ -33,8 +41,9 @@ use std::time::Duration;
 
 use chrono::Utc;
 use fte_bus::consumer::dlq_headers;
-use fte_channels::{OutboundReply, ReplySender, SendError, SendReceipt};
+use fte_channels::{OutboundReply, Recipient, ReplySender, SendError, SendReceipt};
 use fte_domain::{Channel, EventEnvelope};
+use fte_store::email_sends::{self, EmailAllowance};
 use fte_store::event_outbox::QueuedEvent;
 use fte_store::outbox::{self, ClaimedReply};
 use fte_store::{PgPool, StoreError, messages};
@@ -42,10 +51,14 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use crate::WorkerConfig;
+use crate::context::EMAIL_CAP_WINDOW;
 use crate::events::{EventSink, relay_soon};
 
 /// Replies claimed per round.
 pub const BATCH: i64 = 10;
+/// Why a reply was suppressed (the outbox row's `last_error`, the event's
+/// `reason`).
+pub const SUPPRESSED_EMAIL_CAP: &str = "email_cap";
 
 /// What a channel's loop needs.
 #[derive(Clone)]
@@ -147,6 +160,21 @@ impl ChannelSender {
                 Err(error) => return self.retry_or_fail(&row, &error, "unknown").await,
             }
         }
+        if self.sender.sends_email()
+            && let Recipient::Email(address) = &reply.to
+        {
+            let allowance = email_sends::reserve(
+                &self.pool,
+                row.id,
+                address.as_str(),
+                self.config.email_unverified_daily_cap,
+                EMAIL_CAP_WINDOW,
+            )
+            .await?;
+            if allowance == EmailAllowance::Capped {
+                return self.suppress(&row, &reply).await;
+            }
+        }
         match self.timed(self.sender.send(&to_send)).await {
             Ok(mut receipt) => {
                 already.append(&mut receipt.provider_message_ids);
@@ -215,20 +243,46 @@ impl ChannelSender {
                 "attempts": row.attempts,
             }),
         );
-        outbox::enqueue_event(
-            &mut *tx,
-            fte_bus::topics::outbound(reply.channel),
-            &row.conversation_id.to_string(),
-            &serde_json::to_value(&event).unwrap_or_default(),
-        )
-        .await?;
-        tx.commit().await?;
+        commit_with_event(tx, fte_bus::topics::outbound(reply.channel), row, &event).await?;
         tracing::info!(
             conversation.id = %row.conversation_id,
             outbox.id = %row.id,
             channel = reply.channel.as_str(),
             attempts = row.attempts,
             "reply sent"
+        );
+        Ok(())
+    }
+
+    /// Settles a reply that must not go out by email (the cap), with its
+    /// event; the stored reply stays where it is (the status page).
+    async fn suppress(&self, row: &ClaimedReply, reply: &OutboundReply) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if !outbox::mark_suppressed(&mut *tx, row.id, row.claim_token, SUPPRESSED_EMAIL_CAP).await?
+        {
+            self.lost_claim(row);
+            return Ok(());
+        }
+        let event = EventEnvelope::new(
+            "reply.suppressed",
+            Utc::now(),
+            json!({
+                "outbox_id": row.id,
+                "message_id": row.message_id,
+                "conversation_id": row.conversation_id,
+                "ticket_id": row.ticket_id,
+                "channel": reply.channel.as_str(),
+                "reason": SUPPRESSED_EMAIL_CAP,
+            }),
+        );
+        commit_with_event(tx, fte_bus::topics::outbound(reply.channel), row, &event).await?;
+        tracing::warn!(
+            security = true,
+            conversation.id = %row.conversation_id,
+            outbox.id = %row.id,
+            channel = reply.channel.as_str(),
+            reason = SUPPRESSED_EMAIL_CAP,
+            "reply not emailed: the address never proved itself and is over its daily cap"
         );
         Ok(())
     }
@@ -350,4 +404,23 @@ impl ChannelSender {
         );
         Ok(())
     }
+}
+
+/// Enqueues `event` for `topic`, keyed by the reply's conversation, and
+/// commits it with the row's change in `tx`.
+async fn commit_with_event(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    topic: &str,
+    row: &ClaimedReply,
+    event: &EventEnvelope<serde_json::Value>,
+) -> Result<(), StoreError> {
+    outbox::enqueue_event(
+        &mut *tx,
+        topic,
+        &row.conversation_id.to_string(),
+        &serde_json::to_value(event).unwrap_or_default(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -117,7 +117,7 @@ async fn a_synced_email_is_queued_and_published_as_one_ticket_inbound_event() {
     let watched_at = stored_history_id(&s.pool).await;
     let (gmail_id, thread_id) = s.fake.deliver_inbound(&customer_mail(1));
 
-    let synced = s.sync.sync().await.unwrap();
+    let synced = s.sync.sync(true).await.unwrap();
 
     assert_eq!(
         synced.from_history_id as i64, watched_at,
@@ -147,17 +147,50 @@ async fn a_synced_email_is_queued_and_published_as_one_ticket_inbound_event() {
     assert_eq!(key, &event.payload.partition_key(), "keyed by the customer");
 }
 
+/// The `email_verified` flag of each `ticket.inbound` event in the outbox,
+/// oldest first.
+async fn queued_verification(pool: &PgPool) -> Vec<bool> {
+    sqlx::query_scalar(
+        "select coalesce((payload->'payload'->'sender'->>'email_verified')::boolean, false)
+         from event_outbox
+         where topic = 'fte.tickets.incoming' and payload->>'event_type' = 'ticket.inbound'
+         order by created_at, id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_sender_is_proven_only_through_an_authenticated_push_and_gmails_pass() {
+    let s = setup().await;
+    s.sync.start_watch().await.unwrap();
+
+    s.fake.deliver_inbound(&customer_mail(1));
+    s.sync.sync(true).await.unwrap();
+    s.fake.deliver_inbound_spoofed(&customer_mail(2));
+    s.sync.sync(true).await.unwrap();
+    s.fake.deliver_inbound(&customer_mail(3));
+    s.sync.sync(false).await.unwrap();
+
+    assert_eq!(
+        queued_verification(&s.pool).await,
+        vec![true, false, false],
+        "authenticated push + DMARC pass; a forged From; an unverified push"
+    );
+}
+
 #[tokio::test]
 async fn the_stored_history_id_advances_and_the_next_sync_starts_from_it() {
     let s = setup().await;
     s.sync.start_watch().await.unwrap();
     let (first, _) = s.fake.deliver_inbound(&customer_mail(1));
-    let one = s.sync.sync().await.unwrap();
+    let one = s.sync.sync(true).await.unwrap();
     assert_eq!(stored_history_id(&s.pool).await as u64, s.fake.history_id());
     assert_eq!(one.history_id, s.fake.history_id());
 
     let (second, _) = s.fake.deliver_inbound(&customer_mail(2));
-    let two = s.sync.sync().await.unwrap();
+    let two = s.sync.sync(true).await.unwrap();
 
     assert_eq!(
         two.from_history_id, one.history_id,
@@ -173,7 +206,7 @@ async fn the_stored_history_id_advances_and_the_next_sync_starts_from_it() {
     fte_store::gmail_sync::store_history_id(&s.pool, MAILBOX, s.fake.history_id())
         .await
         .unwrap();
-    let three = s.sync.sync().await.unwrap();
+    let three = s.sync.sync(true).await.unwrap();
     assert_eq!(three.messages, 0, "nothing after the stored id");
 }
 
@@ -192,7 +225,7 @@ async fn our_own_sent_messages_are_skipped() {
     let (customer, _) = s.fake.deliver_inbound(&customer_mail(1));
     assert_eq!(s.fake.sent().len(), 1, "the fake holds our SENT reply");
 
-    let synced = s.sync.sync().await.unwrap();
+    let synced = s.sync.sync(true).await.unwrap();
 
     assert_eq!(synced.messages, 1, "only the customer's email");
     assert_eq!(queued_ids(&s.pool).await, vec![customer]);
@@ -208,7 +241,7 @@ async fn a_404_from_history_runs_the_bounded_recent_inbox_sync() {
         .collect();
     s.fake.expire_history();
 
-    let synced = s.sync.sync().await.unwrap();
+    let synced = s.sync.sync(true).await.unwrap();
 
     assert!(synced.full_sync, "the 404 switched to the full sync");
     assert_eq!(synced.messages, RECENT_INBOX_LIMIT as usize, "bounded");
@@ -218,7 +251,7 @@ async fn a_404_from_history_runs_the_bounded_recent_inbox_sync() {
         "the newest {RECENT_INBOX_LIMIT}, oldest first"
     );
     assert_eq!(stored_history_id(&s.pool).await as u64, s.fake.history_id());
-    let again = s.sync.sync().await.unwrap();
+    let again = s.sync.sync(true).await.unwrap();
     assert!(!again.full_sync, "back to incremental from the stored id");
     assert_eq!(again.messages, 0);
 }
@@ -228,7 +261,7 @@ async fn a_first_notification_without_a_stored_id_runs_the_bounded_sync() {
     let s = setup().await;
     let (gmail_id, _) = s.fake.deliver_inbound(&customer_mail(1));
 
-    let synced = s.sync.sync().await.unwrap();
+    let synced = s.sync.sync(true).await.unwrap();
 
     assert_eq!(synced.from_history_id, NEVER_SYNCED);
     assert!(synced.full_sync);
@@ -244,7 +277,7 @@ async fn a_gmail_outage_is_transient_and_stores_nothing() {
     s.fake.deliver_inbound(&customer_mail(1));
     s.fake.go_down().await;
 
-    let error = s.sync.sync().await.expect_err("Gmail is down");
+    let error = s.sync.sync(true).await.expect_err("Gmail is down");
 
     assert!(matches!(error, SyncError::Gmail(_)), "{error:?}");
     assert!(error.is_transient(), "an outage is retried: {error:?}");
@@ -255,7 +288,11 @@ async fn a_gmail_outage_is_transient_and_stores_nothing() {
     );
     assert!(queued_ids(&s.pool).await.is_empty());
     s.fake.come_back().await.unwrap();
-    assert_eq!(s.sync.sync().await.unwrap().messages, 1, "synced once back");
+    assert_eq!(
+        s.sync.sync(true).await.unwrap().messages,
+        1,
+        "synced once back"
+    );
 }
 
 fn kafka_settings() -> KafkaSettings {
@@ -277,6 +314,7 @@ async fn notify(publisher: &KafkaPublisher, mailbox: &str, history_id: u64) {
             email_address: mailbox.into(),
             history_id,
             pubsub_message_id: Some("pubsub-1".into()),
+            authenticated: true,
         },
     );
     publisher

@@ -263,6 +263,70 @@ async fn one_provider_down_does_not_hold_up_another_channel() {
     }
 }
 
+/// Queues `n` web form replies to a@example.com (one per message).
+async fn web_replies(h: &Harness, n: usize) -> Vec<uuid::Uuid> {
+    let mut conversations = Vec::new();
+    for i in 0..n {
+        conversations.push(queue_reply(h, Channel::WebForm, &format!("web-{i}")).await);
+    }
+    conversations
+}
+
+#[tokio::test]
+async fn an_address_that_never_proved_itself_is_emailed_at_most_the_daily_cap() {
+    let h = harness().await;
+    web_replies(&h, 4).await;
+    let recorder = Arc::new(RecordingSender::new(Channel::WebForm).emailing());
+    let sender = channel_sender(&h, recorder.clone());
+
+    while sender.send_due().await.unwrap() > 0 {}
+
+    assert_eq!(recorder.sent().len(), 3, "the default cap is 3 a day");
+    let statuses: Vec<String> =
+        sqlx::query_scalar("select status from reply_outbox order by status")
+            .fetch_all(&h.pool)
+            .await
+            .unwrap();
+    assert_eq!(statuses, ["sent", "sent", "sent", "suppressed"]);
+    assert_eq!(
+        count(&h.pool, "select count(*) from messages where direction = 'outbound' and delivery_status = 'suppressed'").await,
+        1,
+        "the reply itself stays stored (the status page shows it)"
+    );
+    let suppressed: Vec<_> = h
+        .events
+        .on_topic(fte_bus::topics::WEB_OUTBOUND)
+        .into_iter()
+        .filter(|e| e["event_type"] == "reply.suppressed")
+        .collect();
+    assert_eq!(suppressed.len(), 1);
+    assert_eq!(suppressed[0]["payload"]["reason"], "email_cap");
+}
+
+#[tokio::test]
+async fn a_proven_address_and_a_sender_that_emails_nobody_are_never_capped() {
+    let h = harness().await;
+    web_replies(&h, 4).await;
+    sqlx::query(
+        "update customer_identifiers set verified = true, trust_source = 'gmail_authenticated'
+         where identifier_value = 'a@example.com'",
+    )
+    .execute(&h.pool)
+    .await
+    .unwrap();
+    let proven = Arc::new(RecordingSender::new(Channel::WebForm).emailing());
+    let sender = channel_sender(&h, proven.clone());
+    while sender.send_due().await.unwrap() > 0 {}
+    assert_eq!(proven.sent().len(), 4, "the address proved itself");
+
+    let other = harness().await;
+    web_replies(&other, 4).await;
+    let status_page_only = Arc::new(RecordingSender::new(Channel::WebForm));
+    let sender = channel_sender(&other, status_page_only.clone());
+    while sender.send_due().await.unwrap() > 0 {}
+    assert_eq!(status_page_only.sent().len(), 4, "no email, no cap");
+}
+
 /// One provider shared by two senders: every delivery is recorded by the
 /// reply's idempotency key, so a duplicate shows.
 #[derive(Default)]

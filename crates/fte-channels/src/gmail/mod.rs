@@ -5,6 +5,7 @@
 //! module only turns a stored id into new messages and a new id to store.
 
 mod auth;
+mod auth_results;
 mod client;
 mod compose;
 mod jwks;
@@ -15,6 +16,7 @@ mod sender;
 mod strip;
 
 pub use auth::{GMAIL_SCOPE, GmailCredentials, REFRESH_MARGIN, ServiceAccountKey, TokenSource};
+pub use auth_results::{GMAIL_AUTHSERV_ID, sender_authenticated};
 pub use client::{GmailClient, MessageRef, MetadataMessage, RawMessage, WatchResponse};
 pub use compose::{REPLY_ID_HEADER, REPLY_PART_HEADER, ReplyEmail, compose, reply_subject, to_raw};
 pub use jwks::JwksCache;

@@ -2,12 +2,15 @@
 //! what the agent needs: the sender, the threading headers and only the new
 //! text. Parsing uses mail-parser, which decodes transfer encodings and
 //! charsets (ISO-8859-1, windows-1252, …) and converts HTML-only bodies.
+//! Whether Gmail authenticated the sender comes from its
+//! `Authentication-Results` header ([`super::auth_results`]).
 
 use chrono::{DateTime, TimeZone, Utc};
 use fte_domain::{Channel, EmailAddress, InboundMessage, events::InboundSender};
 use mail_parser::{HeaderValue, MessageParser, PartType};
 use serde_json::json;
 
+use super::auth_results::sender_authenticated;
 use super::strip::{strip_reply_html, strip_reply_text};
 
 /// Why a raw message could not be used. Contents are never included.
@@ -47,6 +50,9 @@ pub struct ParsedEmail {
     pub from_html: bool,
     /// When Gmail received it.
     pub received_at: DateTime<Utc>,
+    /// Whether Gmail's `Authentication-Results` show the From domain passed
+    /// DMARC (or an aligned DKIM or SPF check).
+    pub sender_authenticated: bool,
 }
 
 impl std::fmt::Debug for ParsedEmail {
@@ -55,6 +61,7 @@ impl std::fmt::Debug for ParsedEmail {
             .field("gmail_id", &self.gmail_id)
             .field("thread_id", &self.thread_id)
             .field("text_chars", &self.text.chars().count())
+            .field("sender_authenticated", &self.sender_authenticated)
             .finish_non_exhaustive()
     }
 }
@@ -128,6 +135,15 @@ pub fn parse_raw_email(
         })
         .unwrap_or_else(Utc::now);
 
+    // The topmost header is the receiving server's own; mail-parser's
+    // `header_raw` would return the bottom one, which the sender wrote.
+    let topmost_results = message
+        .headers_raw()
+        .find(|(name, _)| name.eq_ignore_ascii_case("Authentication-Results"))
+        .map(|(_, value)| value);
+    let from_domain = from.as_str().rsplit_once('@').map_or("", |(_, d)| d);
+    let sender_authenticated = sender_authenticated(topmost_results, from_domain);
+
     Ok(ParsedEmail {
         gmail_id: gmail_id.to_owned(),
         thread_id: thread_id.to_owned(),
@@ -139,6 +155,7 @@ pub fn parse_raw_email(
         text,
         from_html,
         received_at,
+        sender_authenticated,
     })
 }
 
@@ -148,8 +165,12 @@ impl ParsedEmail {
     /// cut to their columns. The metadata carries what a threaded reply
     /// needs: `thread_id`, `message_id` and `references`.
     ///
+    /// The sender's address counts as proven (`email_verified`) only when
+    /// the sync was started by an authenticated Pub/Sub push
+    /// (`push_authenticated`) and Gmail authenticated the sender.
+    ///
     /// [sanitised]: InboundMessage::sanitised
-    pub fn into_inbound(self) -> InboundMessage {
+    pub fn into_inbound(self, push_authenticated: bool) -> InboundMessage {
         InboundMessage {
             channel: Channel::Email,
             channel_message_id: self.gmail_id,
@@ -157,6 +178,8 @@ impl ParsedEmail {
                 email: Some(self.from.as_str().to_owned()),
                 phone: None,
                 name: self.from_name,
+                email_verified: push_authenticated && self.sender_authenticated,
+                phone_verified: false,
             },
             subject: self.subject,
             content: self.text,

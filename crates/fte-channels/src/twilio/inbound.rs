@@ -80,6 +80,8 @@ pub fn parse_inbound(
             email: None,
             phone: Some(phone.as_str().to_owned()),
             name: first(params, "ProfileName").map(str::to_owned),
+            // The gateway sets this once the webhook's signature verified.
+            ..InboundSender::default()
         },
         subject: None,
         content: body,

@@ -1,7 +1,11 @@
 //! A fake of the Gmail API and Google's token endpoint: `users.watch`,
 //! `getProfile`, `history.list`, `messages.list/get/send`, `threads.get`,
 //! with bearer-token checks and a mailbox whose history id moves like
-//! Gmail's. [`FakeGmail::deliver_inbound`] plays a customer writing in.
+//! Gmail's. [`FakeGmail::deliver_inbound`] plays a customer writing in:
+//! like Gmail's receiving servers, it prepends an `Authentication-Results:
+//! mx.google.com; …` header with its verdict on the From domain — a pass
+//! for a sender whose domain signs its mail,
+//! [`FakeGmail::deliver_inbound_spoofed`] a DMARC failure for a forged one.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -257,7 +261,14 @@ impl FakeGmail {
     /// answers a message in the mailbox) and bumps the history id.
     /// Returns `(message id, thread id)`.
     pub fn deliver_inbound(&self, raw_mime: &str) -> (String, String) {
-        deliver(&self.inner, raw_mime)
+        deliver(&self.inner, raw_mime, SenderVerdict::Pass)
+    }
+
+    /// [`deliver_inbound`](Self::deliver_inbound) for a message whose From
+    /// domain does not authenticate it (SPF and DMARC fail): a forged
+    /// sender.
+    pub fn deliver_inbound_spoofed(&self, raw_mime: &str) -> (String, String) {
+        deliver(&self.inner, raw_mime, SenderVerdict::Fail)
     }
 
     /// Deletes a message (as a customer or admin might between the push
@@ -362,7 +373,43 @@ pub(super) fn store(
     message
 }
 
-pub(super) fn deliver(inner: &Inner, raw: &str) -> (String, String) {
-    let m = store(inner, raw, None, &["INBOX", "UNREAD"]);
+/// What Gmail's receiving server concluded about the sender.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SenderVerdict {
+    /// DKIM, SPF and DMARC pass for the From domain.
+    Pass,
+    /// SPF and DMARC fail for the From domain.
+    Fail,
+}
+
+/// The `Authentication-Results` value Gmail would write for `raw`'s sender.
+pub fn authentication_results(raw: &str, verdict: SenderVerdict) -> String {
+    let from = headers_of(raw)
+        .into_iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("From"))
+        .map(|(_, v)| v)
+        .unwrap_or_default();
+    let address = match (from.rfind('<'), from.rfind('>')) {
+        (Some(start), Some(end)) if start < end => from[start + 1..end].trim().to_owned(),
+        _ => from.trim().to_owned(),
+    }
+    .to_ascii_lowercase();
+    let domain = address.rsplit_once('@').map_or("", |(_, d)| d).to_owned();
+    match verdict {
+        SenderVerdict::Pass => format!(
+            "mx.google.com;\r\n       dkim=pass header.i=@{domain} header.s=fake header.b=ZmFrZQ;\r\n       spf=pass (google.com: domain of {address} designates 192.0.2.10 as permitted sender) smtp.mailfrom={address};\r\n       dmarc=pass (p=REJECT sp=REJECT dis=NONE) header.from={domain}"
+        ),
+        SenderVerdict::Fail => format!(
+            "mx.google.com;\r\n       spf=fail (google.com: domain of {address} does not designate 198.51.100.66 as permitted sender) smtp.mailfrom={address};\r\n       dmarc=fail (p=NONE sp=NONE dis=NONE) header.from={domain}"
+        ),
+    }
+}
+
+pub(super) fn deliver(inner: &Inner, raw: &str, verdict: SenderVerdict) -> (String, String) {
+    let received = format!(
+        "Authentication-Results: {}\r\n{raw}",
+        authentication_results(raw, verdict)
+    );
+    let m = store(inner, &received, None, &["INBOX", "UNREAD"]);
     (m.id, m.thread_id)
 }

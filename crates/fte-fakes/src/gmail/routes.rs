@@ -9,7 +9,9 @@ use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{FakeOAuth, Inner, Shared, StoredMessage, deliver, headers_of, sent_of, store};
+use super::{
+    FakeOAuth, Inner, SenderVerdict, Shared, StoredMessage, deliver, headers_of, sent_of, store,
+};
 use crate::faults::HANG;
 
 pub(super) fn error(status: StatusCode, message: &str) -> Response {
@@ -331,9 +333,25 @@ pub(super) async fn send(
     Json(json!({"id": m.id, "threadId": m.thread_id, "labelIds": m.label_ids})).into_response()
 }
 
-pub(super) async fn control_inbound(State(inner): State<Shared>, raw: String) -> Json<Value> {
-    let (id, thread_id) = deliver(&inner, &raw);
+/// `POST /_fake/inbound?authentication=pass|fail` with a raw message: a
+/// customer email arrives (`fail`: its sender is forged).
+pub(super) async fn control_inbound(
+    State(inner): State<Shared>,
+    Query(query): Query<InboundQuery>,
+    raw: String,
+) -> Json<Value> {
+    let verdict = match query.authentication.as_deref() {
+        Some("fail") => SenderVerdict::Fail,
+        _ => SenderVerdict::Pass,
+    };
+    let (id, thread_id) = deliver(&inner, &raw, verdict);
     Json(json!({"id": id, "threadId": thread_id}))
+}
+
+#[derive(Deserialize)]
+pub(super) struct InboundQuery {
+    #[serde(default)]
+    authentication: Option<String>,
 }
 
 pub(super) async fn control_sent(State(inner): State<Shared>) -> Json<Vec<StoredMessage>> {

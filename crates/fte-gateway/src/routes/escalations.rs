@@ -29,7 +29,6 @@ use axum::extract::{Path, Query, State};
 use chrono::{DateTime, Utc};
 use fte_domain::EventEnvelope;
 use fte_store::escalations::{self, EscalationView, HandoffError, StatusFilter};
-use fte_store::outbox as store_outbox;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -37,7 +36,7 @@ use uuid::Uuid;
 
 use crate::auth::{StaffAuth, Target};
 use crate::error::{AppJson, ErrorBody, FieldError};
-use crate::outbox::{Enqueued, publish_committed_batch};
+use crate::outbox::commit_with_event;
 use crate::{ApiError, AppState};
 
 /// Escalations per page unless `limit` says otherwise.
@@ -362,14 +361,16 @@ fn handoff_error(error: HandoffError) -> ApiError {
     }
 }
 
-/// Commits `event` for `fte.escalations` in `tx`, keyed by the ticket (so
-/// it stays in order with the worker's `ticket.escalated`); returns what
-/// to publish after the commit.
-async fn enqueue_escalation_event(
-    tx: &mut sqlx::PgConnection,
-    kind: &str,
-    escalation: &Escalation,
-) -> Result<(Enqueued, String, Vec<u8>), ApiError> {
+/// Commits a change to an escalation together with its `kind` event for
+/// `fte.escalations` (keyed by the ticket, so it stays in order with the
+/// worker's `ticket.escalated`), publishes the event (the outbox relay
+/// retries a failed publish) and answers with the escalation.
+async fn commit_change(
+    state: &AppState,
+    tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    kind: &'static str,
+    escalation: Escalation,
+) -> Result<Json<Escalation>, ApiError> {
     let event = EventEnvelope::new(
         kind,
         Utc::now(),
@@ -389,33 +390,15 @@ async fn enqueue_escalation_event(
             "full_context": escalation.full_context,
         }),
     );
-    let value = serde_json::to_value(&event).context("Failed to encode an escalation event")?;
-    let key = escalation.ticket_id.to_string();
-    let topic = fte_bus::topics::ESCALATIONS;
-    let id = store_outbox::enqueue_event(&mut *tx, topic, &key, &value)
-        .await
-        .context("Failed to enqueue an escalation event")?;
-    let payload = serde_json::to_vec(&value).context("Failed to encode an escalation event")?;
-    Ok((Enqueued { id, topic }, key, payload))
-}
-
-/// Commits a change to an escalation together with its `kind` event for
-/// `fte.escalations`, then publishes the event in the background (a failed
-/// publish is left to the outbox relay) and answers with the escalation.
-async fn commit_change(
-    state: &AppState,
-    mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
-    kind: &'static str,
-    escalation: Escalation,
-) -> Result<Json<Escalation>, ApiError> {
-    let (event, key, payload) = enqueue_escalation_event(&mut tx, kind, &escalation).await?;
-    tx.commit()
-        .await
-        .with_context(|| format!("Failed to commit {kind}"))?;
-    let (pool, publisher) = (state.pool.clone(), state.publisher.clone());
-    tokio::spawn(async move {
-        publish_committed_batch(&pool, &publisher, &[(vec![event], key, payload)]).await;
-    });
+    commit_with_event(
+        &state.pool,
+        &state.publisher,
+        tx,
+        fte_bus::topics::ESCALATIONS,
+        escalation.ticket_id.to_string(),
+        &event,
+    )
+    .await?;
     tracing::info!(
         escalation.id = %escalation.id,
         ticket.id = %escalation.ticket_id,

@@ -54,6 +54,12 @@ pub struct SubmitRequest {
     /// when `GET /support/config` names a challenge, ignored otherwise.
     #[serde(default)]
     pub challenge_token: Option<String>,
+    /// Optional identity verification from the embedding site: hex
+    /// HMAC-SHA256 of the lower-cased email with the secret it shares with
+    /// us (`WEB_IDENTITY_SECRET`). A valid token proves the submitter owns
+    /// the email; a wrong one is refused with 403 naming this field.
+    #[serde(default)]
+    pub identity_token: Option<String>,
 }
 
 /// Personal data never appears in debug output.
@@ -85,6 +91,9 @@ pub struct ValidSubmission {
     pub category: Category,
     /// Priority.
     pub priority: Priority,
+    /// Whether a valid identity token proved the email (set by the handler,
+    /// which holds the secret).
+    pub email_verified: bool,
 }
 
 fn length_rule(
@@ -257,6 +266,7 @@ impl SubmitRequest {
                 message,
                 category,
                 priority,
+                email_verified: false,
             }),
             _ => Err(errors),
         }
@@ -278,6 +288,7 @@ mod tests {
             phone: Some("+34 (612) 345-678".into()),
             website: Some(String::new()),
             challenge_token: None,
+            identity_token: None,
         }
     }
 

@@ -1,5 +1,6 @@
 //! The route table and the layers around it.
 
+pub mod customers;
 pub mod dev;
 pub mod escalations;
 pub mod form;
@@ -62,6 +63,12 @@ pub fn router(state: AppState) -> Router {
     let staff = Router::new()
         .route("/conversations/{id}", get(staff::conversation))
         .route("/customers/lookup", get(staff::customer_lookup))
+        .route("/customers/{id}", get(customers::customer))
+        .route("/customers/{id}/merge", post(customers::merge))
+        .route(
+            "/customers/{id}/identifiers/{identifier_id}/unlink",
+            post(customers::unlink),
+        )
         .route("/metrics/channels", get(staff::channel_metrics))
         .route("/metrics/summary", get(metrics::summary))
         .route("/escalations", get(escalations::list))

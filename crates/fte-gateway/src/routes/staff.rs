@@ -1,4 +1,5 @@
-//! The staff API: conversations, customer lookup and per-channel metrics.
+//! The staff API: conversations, customer lookup and per-channel metrics
+//! (customers by id, merges and unlinks are in [`super::customers`]).
 //! Every handler takes [`StaffAuth`], so none can run without a staff key.
 
 use std::collections::HashMap;
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::customers::{CustomerDetail, detail};
 use crate::auth::{StaffAuth, Target};
 use crate::error::{ErrorBody, FieldError};
 use crate::{ApiError, AppState};
@@ -146,26 +148,9 @@ pub struct LookupQuery {
     pub phone: Option<String>,
 }
 
-/// `GET /customers/lookup`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CustomerDetail {
-    /// Customer id.
-    pub id: Uuid,
-    /// Name.
-    pub name: Option<String>,
-    /// Primary email.
-    pub email: Option<String>,
-    /// Primary phone.
-    pub phone: Option<String>,
-    /// Plan tier.
-    pub plan: Option<String>,
-    /// Created.
-    pub created_at: DateTime<Utc>,
-    /// Conversations, latest first.
-    pub conversations: Vec<ConversationSummary>,
-}
-
-/// A customer by email or phone, with their conversations.
+/// A customer by email or phone, with every identifier and its trust and
+/// their conversations. An identifier of a merged customer finds the
+/// survivor.
 #[utoipa::path(
     get,
     path = "/customers/lookup",
@@ -226,16 +211,7 @@ pub async fn customer_lookup(
         )
         .await?;
     let customer = customer.ok_or_else(|| ApiError::NotFound("No customer matches.".into()))?;
-    let conversations = tickets::customer_conversations(&state.pool, customer.id).await?;
-    Ok(Json(CustomerDetail {
-        id: customer.id,
-        name: customer.name,
-        email: customer.email,
-        phone: customer.phone,
-        plan: customer.plan,
-        created_at: customer.created_at,
-        conversations: conversations.into_iter().map(Into::into).collect(),
-    }))
+    Ok(Json(detail(&state, customer).await?))
 }
 
 /// One channel's figures.

@@ -2,12 +2,14 @@
 
 use axum::Json;
 use axum::extract::State;
-use fte_domain::TicketId;
+use fte_channels::web_identity::verify_identity_token;
+use fte_domain::{EmailAddress, TicketId};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::form::{SubmitRequest, ValidSubmission};
-use crate::error::{AppJson, ErrorBody};
+use crate::error::{AppJson, ErrorBody, FieldError};
 use crate::estimate::Estimate;
 use crate::ratelimit::ClientIp;
 use crate::submit::SubmitError;
@@ -60,7 +62,7 @@ impl SubmitResponse {
     responses(
         (status = 200, description = "Accepted: the ticket exists", body = SubmitResponse),
         (status = 400, description = "Not JSON, or a value the database refuses", body = ErrorBody),
-        (status = 403, description = "The bot challenge did not pass (`challenge_failed`)", body = ErrorBody),
+        (status = 403, description = "The bot challenge did not pass (`challenge_failed`), or identity_token does not verify for this email (or no WEB_IDENTITY_SECRET is set; the field is named)", body = ErrorBody),
         (status = 413, description = "Body over the limit", body = ErrorBody),
         (status = 422, description = "Fields failed validation (each one named)", body = ErrorBody),
         (status = 429, description = "Rate limited; see Retry-After", body = ErrorBody),
@@ -82,13 +84,62 @@ pub async fn submit(
             estimate,
         )));
     }
-    let submission = form.validate().map_err(ApiError::Validation)?;
+    let mut submission = form.validate().map_err(ApiError::Validation)?;
+    submission.email_verified = email_proof(
+        state.api.web_identity_secret.as_ref(),
+        &submission.email,
+        form.identity_token.as_deref(),
+    )?;
     crate::challenge::check(&state, form.challenge_token.as_deref(), client).await?;
     let key = ticket_access::new_key()?;
     let ticket_id = accept(&state, submission, key.hash).await?;
     tracing::info!(ticket.id = %ticket_id, channel = "web_form", "web form request accepted");
     let estimate = state.estimator.bot(&state.pool).await;
     Ok(Json(SubmitResponse::accepted(ticket_id, key, estimate)))
+}
+
+/// The field a wrong identity token is reported on.
+pub const IDENTITY_TOKEN_FIELD: &str = "identity_token";
+
+/// Whether `token` proves `email`: no token (or an empty one) proves
+/// nothing; a token is refused (403 naming the field) when it does not
+/// verify or when no secret is configured to verify it with. Refusing
+/// rather than falling back to a claim makes a misconfigured embedding
+/// visible at once, and costs a forger nothing they could use.
+fn email_proof(
+    secret: Option<&SecretString>,
+    email: &EmailAddress,
+    token: Option<&str>,
+) -> Result<bool, ApiError> {
+    let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(false);
+    };
+    let refused = |reason: &'static str, message: &str| {
+        tracing::warn!(
+            security = true,
+            route = "/support/submit",
+            reason,
+            "refused a web form identity token"
+        );
+        ApiError::ForbiddenField {
+            code: "identity_not_verified",
+            field: FieldError::new(IDENTITY_TOKEN_FIELD, message),
+        }
+    };
+    let Some(secret) = secret else {
+        return Err(refused(
+            "not_configured",
+            "Identity verification is not enabled on this server: send the form without identity_token, or set WEB_IDENTITY_SECRET.",
+        ));
+    };
+    if verify_identity_token(secret.expose_secret().as_bytes(), email, token) {
+        Ok(true)
+    } else {
+        Err(refused(
+            "token_mismatch",
+            "The identity token does not match this email address.",
+        ))
+    }
 }
 
 async fn accept(

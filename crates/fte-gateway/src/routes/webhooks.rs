@@ -70,10 +70,12 @@ const KAFKA_DOWN: &str = "Messages cannot be accepted right now; please retry.";
 )]
 pub async fn whatsapp(
     State(state): State<AppState>,
-    TwilioForm(params): TwilioForm,
+    TwilioForm { params, signed }: TwilioForm,
 ) -> Result<Twiml, ApiError> {
-    let message = parse_inbound(&params, Utc::now())
+    let mut message = parse_inbound(&params, Utc::now())
         .map_err(|e| ApiError::bad_request("invalid_webhook", e.to_string()))?;
+    // Twilio signed what it received from WhatsApp: the number is proven.
+    message.sender.phone_verified = signed;
     let envelope = EventEnvelope::new("ticket.inbound", message.received_at, message);
     let mut tx = state
         .pool
@@ -120,7 +122,7 @@ pub async fn whatsapp(
 )]
 pub async fn whatsapp_status(
     State(state): State<AppState>,
-    TwilioForm(params): TwilioForm,
+    TwilioForm { params, .. }: TwilioForm,
 ) -> Result<Twiml, ApiError> {
     let update = parse_status_callback(&params)
         .map_err(|e| ApiError::bad_request("invalid_webhook", e.to_string()))?;
@@ -153,6 +155,9 @@ pub struct GmailNotificationEvent {
     pub history_id: u64,
     /// Pub/Sub's message id.
     pub pubsub_message_id: Option<String>,
+    /// Whether the push verified (its OIDC token or push secret): the
+    /// worker counts a sender as proven only after a verified push.
+    pub authenticated: bool,
 }
 
 /// `200` of the Gmail webhook.
@@ -181,7 +186,10 @@ pub struct Acknowledged {
 )]
 pub async fn gmail(
     State(state): State<AppState>,
-    PubSubPush(body): PubSubPush,
+    PubSubPush {
+        body,
+        authenticated,
+    }: PubSubPush,
 ) -> Result<Json<Acknowledged>, ApiError> {
     let notification = match decode_push(&body) {
         Ok(notification) => notification,
@@ -224,6 +232,7 @@ pub async fn gmail(
             email_address: mailbox.clone(),
             history_id: notification.history_id,
             pubsub_message_id: notification.pubsub_message_id,
+            authenticated,
         },
     );
     state

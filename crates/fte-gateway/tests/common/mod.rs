@@ -239,6 +239,15 @@ impl TestApp {
         .await
     }
 
+    /// Posts JSON with `key` as the staff bearer key (none when `None`).
+    pub async fn post_as_staff(&self, path: &str, body: &Value, key: Option<&str>) -> Answer {
+        let mut request = self.client.post(self.url(path)).json(body);
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        read(request.send().await.expect("the gateway answers")).await
+    }
+
     pub async fn submit(&self, body: &Value) -> Answer {
         self.post_json("/support/submit", body).await
     }

@@ -1,5 +1,11 @@
+use secrecy::SecretString;
+
 use super::staff::{StaffKey, parse_staff_keys};
 use super::{Lookup, Profile, SettingsError};
+
+/// The shortest `WEB_IDENTITY_SECRET` accepted (bytes): shorter secrets
+/// could be guessed from tokens.
+pub const MIN_WEB_IDENTITY_SECRET_LEN: usize = 16;
 
 /// The gateway's listening port.
 pub const DEFAULT_API_PORT: u16 = 8000;
@@ -59,6 +65,12 @@ pub struct ApiSettings {
     pub request_timeout_ms: u64,
     /// `WEB_FORM_DIST_DIR` (`web-form/dist`): the built embeddable form.
     pub web_form_dist_dir: std::path::PathBuf,
+    /// `WEB_IDENTITY_SECRET` (unset): the secret shared with the site that
+    /// embeds the web form; its `identity_token` (hex HMAC-SHA256 of the
+    /// lower-cased email) proves the submitter owns the email. Unset: every
+    /// web form email is a claim, and a submission carrying a token is
+    /// refused (403) rather than silently treated as one.
+    pub web_identity_secret: Option<SecretString>,
 }
 
 fn at_least_one<T: PartialOrd + From<u8>>(var: &'static str, value: T) -> Result<T, SettingsError> {
@@ -116,6 +128,16 @@ impl ApiSettings {
                        (printf %s \"$KEY\" | sha256sum); see docs/secrets.md",
             });
         }
+        let web_identity_secret = lookup.get("WEB_IDENTITY_SECRET");
+        if web_identity_secret
+            .as_ref()
+            .is_some_and(|secret| secret.len() < MIN_WEB_IDENTITY_SECRET_LEN)
+        {
+            return Err(SettingsError::Invalid {
+                var: "WEB_IDENTITY_SECRET",
+                reason: format!("must be at least {MIN_WEB_IDENTITY_SECRET_LEN} bytes"),
+            });
+        }
         Ok(Self {
             host,
             port,
@@ -163,6 +185,7 @@ impl ApiSettings {
                 .get("WEB_FORM_DIST_DIR")
                 .unwrap_or_else(|| DEFAULT_WEB_FORM_DIST_DIR.into())
                 .into(),
+            web_identity_secret: web_identity_secret.map(SecretString::from),
         })
     }
 
@@ -211,6 +234,20 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("STAFF_API_KEYS"), "{err}");
+    }
+
+    #[test]
+    fn a_short_identity_secret_is_refused() {
+        let err =
+            ApiSettings::from_lookup(&lookup(&[("WEB_IDENTITY_SECRET", "short")]), Profile::Dev)
+                .unwrap_err();
+        assert!(err.to_string().contains("WEB_IDENTITY_SECRET"), "{err}");
+        let ok = ApiSettings::from_lookup(
+            &lookup(&[("WEB_IDENTITY_SECRET", "a-long-enough-secret")]),
+            Profile::Dev,
+        )
+        .unwrap();
+        assert!(ok.web_identity_secret.is_some());
     }
 
     #[test]

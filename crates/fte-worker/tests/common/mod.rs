@@ -208,6 +208,7 @@ pub fn inbound(
                 email: email.map(str::to_owned),
                 phone: phone.map(str::to_owned),
                 name: name.map(str::to_owned),
+                ..InboundSender::default()
             },
             subject: match channel {
                 Channel::Whatsapp => None,
