@@ -9,8 +9,9 @@
 //!   that makes the step idempotent) and settles what needs no agent
 //!   (`pre_agent`); the agent answers outside any transaction (`turn`); a
 //!   short transaction writes the outcome (`finish`, idempotent on the
-//!   inbound message id): queued replies ([`reply`]) and events ([`events`],
-//!   through the event outbox).
+//!   inbound message id): queued replies ([`reply`]), escalations
+//!   ([`escalate`], which staff also use to escalate a ticket by id) and
+//!   events ([`events`], through the event outbox).
 //! - [`consumer`]: the at-least-once Kafka loop around the step: one task
 //!   per partition (ordered within, concurrent across), offsets stored only
 //!   after the step committed, poison messages to the DLQ, transient
@@ -45,6 +46,7 @@ pub mod collector;
 pub mod consumer;
 pub mod context;
 mod error;
+pub mod escalate;
 pub mod events;
 mod finish;
 pub mod gmail_sync;
