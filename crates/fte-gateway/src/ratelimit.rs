@@ -93,7 +93,13 @@ pub fn client_ip(request: &Request, trust_proxy: bool) -> IpAddr {
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
 
-fn enforce(limiter: &RateLimiter, request: &Request, trust_proxy: bool) -> Result<(), ApiError> {
+/// Takes one of `limiter`'s tokens for the client of `request`, or answers
+/// 429 with the wait (the staff limiter of the MCP endpoint uses it too).
+pub fn enforce(
+    limiter: &RateLimiter,
+    request: &Request,
+    trust_proxy: bool,
+) -> Result<(), ApiError> {
     limiter
         .check(client_ip(request, trust_proxy))
         .map_err(|wait| {
