@@ -11,6 +11,7 @@ mod api;
 mod channels;
 mod database;
 mod kafka;
+mod mcp;
 mod staff;
 mod worker;
 
@@ -20,6 +21,7 @@ pub use api::ApiSettings;
 pub use channels::{GmailSettings, TwilioSettings, WebReplyNotify, WebReplySettings};
 pub use database::DatabaseSettings;
 pub use kafka::{DEFAULT_BROKER_ADDRESS_FILE, KafkaSettings};
+pub use mcp::McpSettings;
 pub use staff::{MAX_STAFF_NAME_LEN, StaffKey, fingerprint, valid_staff_name};
 pub use worker::WorkerSettings;
 
