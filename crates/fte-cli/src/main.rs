@@ -11,7 +11,9 @@
 //! - `fte kb import` — load `kb/` into the knowledge base (idempotent);
 //! - `fte eval` — replay the sample tickets through the offline agent;
 //! - `fte bench kb` — knowledge search latency and embedding throughput;
-//! - `fte simulate whatsapp|web|email` — play a customer against a running gateway.
+//! - `fte simulate whatsapp|web|email` — play a customer against a running gateway;
+//! - `fte mcp` — the MCP server for staff on standard input and output
+//!   (`--http`: at `/mcp` on `MCP_PORT`; `fte run` serves `/mcp` too).
 //!
 //! It wires library crates together and owns no logic of its own.
 
@@ -19,6 +21,7 @@ mod bench;
 mod broker;
 mod fakes;
 mod kb;
+mod mcp;
 mod run;
 mod simulate;
 mod staff_key;
@@ -67,6 +70,14 @@ enum Command {
     Bench {
         #[command(subcommand)]
         command: BenchCommand,
+    },
+    /// The MCP server for staff (docs/mcp.md): on standard input and output
+    /// for a desktop client, acting with MCP_STAFF_KEY.
+    Mcp {
+        /// Serve streamable HTTP at /mcp on MCP_HOST:MCP_PORT instead,
+        /// behind the staff bearer key.
+        #[arg(long)]
+        http: bool,
     },
     /// Play a customer writing in, against a running gateway (`fte run`).
     Simulate {
@@ -196,6 +207,7 @@ async fn main() -> anyhow::Result<()> {
             )
             .await
         }
+        Command::Mcp { http } => mcp::run(http).await,
         Command::Simulate { channel } => simulate_command(channel).await,
     }
 }
