@@ -393,7 +393,10 @@ pub async fn assign_escalation(
         Target::one("escalation", &id.to_string()),
     )
     .await?;
-    let mut tx = pool.begin().await.context("Failed to begin an assignment")?;
+    let mut tx = pool
+        .begin()
+        .await
+        .context("Failed to begin an assignment")?;
     let escalation: Escalation = escalations::assign(&mut tx, id, &staff)
         .await
         .map_err(handoff_error)?

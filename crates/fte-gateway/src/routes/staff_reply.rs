@@ -158,7 +158,10 @@ pub async fn reply_to_conversation(
         Target::one("conversation", &conversation_id.to_string()),
     )
     .await?;
-    let mut tx = pool.begin().await.context("Failed to begin a staff reply")?;
+    let mut tx = pool
+        .begin()
+        .await
+        .context("Failed to begin a staff reply")?;
     let target = escalations::reply_target(&mut tx, conversation_id)
         .await?
         .ok_or_else(|| ApiError::NotFound("No conversation has this ID.".into()))?;
