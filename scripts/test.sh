@@ -128,6 +128,59 @@ web_form_e2e() {
   return "$status"
 }
 
+# The official MCP Python SDK (`mcp` on PyPI), pinned, in a project-local
+# folder; installed once, reused afterwards.
+MCP_PYTHON_VERSION=2.3.0
+mcp_python_sdk() {
+  local dir="$FTE_ROOT/.local/py-mcp-$MCP_PYTHON_VERSION"
+  if [ ! -f "$dir/.complete" ]; then
+    rm -rf "$dir.partial"
+    pip_install_target "$dir.partial" "mcp==$MCP_PYTHON_VERSION" 2>&1 | grep -v "dependency resolver\|requires pydantic" >&2 || true
+    [ -d "$dir.partial/mcp" ] || die "installing mcp==$MCP_PYTHON_VERSION failed"
+    touch "$dir.partial/.complete"
+    rm -rf "$dir" && mv "$dir.partial" "$dir"
+  fi
+  printf '%s' "$dir"
+}
+
+# The MCP server with the official Python SDK client (scripts/mcp_interop.py):
+# `fte run` on its own database serves /mcp; the client searches the
+# knowledge base, takes a WhatsApp customer's escalation, replies (checked in
+# the fake Twilio's outbox) and resolves it; then it drives `fte mcp` over stdio.
+mcp_interop() {
+  local sdk port="${FTE_MCP_E2E_PORT:-18082}" db="fte_mcp_e2e" work
+  sdk="$(mcp_python_sdk)"
+  work="$(mktemp -d)"
+  scripts/pg.sh psql postgres -q -c "drop database if exists $db with (force)" -c "create database $db" >/dev/null
+  local url
+  url="$(scripts/pg.sh url | sed "s#/fte\$#/$db#")"
+  cargo build --locked -p fte-cli --bin fte
+  local fte="$FTE_TARGET_DIR/debug/fte"
+  DATABASE_URL="$url" "$fte" migrate
+  DATABASE_URL="$url" "$fte" kb import >/dev/null
+  DATABASE_URL="$url" API_PORT="$port" LOG_FORMAT=json FTE_DEV_STAFF_KEY_FILE="$work/staff-key" \
+    "$fte" run >"$work/fte.log" 2>&1 &
+  local pid=$!
+  local ok=0
+  for _ in $(seq 1 120); do
+    if curl -fsS "http://127.0.0.1:$port/ready" >/dev/null 2>&1; then ok=1; break; fi
+    sleep 0.5
+  done
+  local status=0
+  if [ "$ok" -eq 1 ]; then
+    PYTHONPATH="$sdk" FTE_DEV_STAFF_KEY_FILE="$work/staff-key" python3 scripts/mcp_interop.py \
+      --base-url "http://127.0.0.1:$port" --key-file "$work/staff-key" \
+      --fte "$fte" --database-url "$url" || status=$?
+  else
+    warn "fte run did not become ready"; status=1
+  fi
+  kill -TERM "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  if [ "$status" -ne 0 ]; then tail -n 40 "$work/fte.log" >&2; fi
+  rm -rf "$work"
+  return "$status"
+}
+
 deploy_validation() {
   scripts/validate-deploy.sh
 }
@@ -147,6 +200,7 @@ if [ "$QUICK" -eq 0 ]; then
   stage "proof at scale: short profile under chaos" scale_short
   stage "web form: typecheck, unit tests, build" web_form_tests
   stage "web form in Chromium against fte run (end to end)" web_form_e2e
+  stage "MCP interoperability: the official Python SDK client over HTTP and stdio" mcp_interop
   stage "deployment manifests: yamllint, kubernetes schemas, checkov" deploy_validation
 fi
 print_summary
