@@ -84,7 +84,8 @@ def outbox(base_url):
 
 
 def structured(result, what):
-    check(not result.is_error, f"{what} succeeds ({result.content[0].text if result.content else ''})")
+    if result.is_error:
+        check(False, f"{what} succeeds ({result.content[0].text if result.content else ''})")
     check(result.structured_content is not None, f"{what} answers structured content")
     return result.structured_content
 

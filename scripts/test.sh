@@ -91,24 +91,22 @@ web_form_tests() {
   (cd web-form && npm ci --no-audit --no-fund --loglevel=error && npm run --silent typecheck && npm test --silent && npm run --silent build)
 }
 
-# The web form in a real Chromium against the real system: `fte run`
-# (gateway, worker with the offline agent, embedded broker) on its own
-# database, the form's demo page served by the gateway.
-web_form_e2e() {
-  if [ ! -x /usr/bin/chromium ] && [ -z "${CHROMIUM_PATH:-}" ]; then
-    [ "$(id -u)" -eq 0 ] || die "Chromium is missing (apt-get install chromium)"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  fi
-  local port="${FTE_E2E_PORT:-18080}" db="fte_e2e" work
+# Runs COMMAND against `fte run` (gateway, worker with the offline agent,
+# embedded broker, provider fakes, /mcp) on its own fresh database DB with
+# the knowledge base imported, listening on PORT. COMMAND sees
+# FTE_RUN_BASE_URL, FTE_RUN_DATABASE_URL and FTE_RUN_STAFF_KEY_FILE (the
+# local staff key, owner "dev"); the log is shown when it fails.
+with_fte_run() {
+  local db="$1" port="$2"; shift 2
+  local work url fte="$FTE_TARGET_DIR/debug/fte"
   work="$(mktemp -d)"
   scripts/pg.sh psql postgres -q -c "drop database if exists $db with (force)" -c "create database $db" >/dev/null
-  local url
   url="$(scripts/pg.sh url | sed "s#/fte\$#/$db#")"
   cargo build --locked -p fte-cli --bin fte
-  DATABASE_URL="$url" "$FTE_TARGET_DIR"/debug/fte migrate
-  DATABASE_URL="$url" "$FTE_TARGET_DIR"/debug/fte kb import >/dev/null
-  DATABASE_URL="$url" API_PORT="$port" LOG_FORMAT=json \
-    "$FTE_TARGET_DIR"/debug/fte run >"$work/fte.log" 2>&1 &
+  DATABASE_URL="$url" "$fte" migrate
+  DATABASE_URL="$url" "$fte" kb import >/dev/null
+  DATABASE_URL="$url" API_PORT="$port" LOG_FORMAT=json FTE_DEV_STAFF_KEY_FILE="$work/staff-key" \
+    "$fte" run >"$work/fte.log" 2>&1 &
   local pid=$!
   local ok=0
   for _ in $(seq 1 120); do
@@ -117,7 +115,8 @@ web_form_e2e() {
   done
   local status=0
   if [ "$ok" -eq 1 ]; then
-    (cd web-form && FTE_BASE_URL="http://127.0.0.1:$port" npm run --silent e2e) || status=$?
+    FTE_RUN_BASE_URL="http://127.0.0.1:$port" FTE_RUN_DATABASE_URL="$url" \
+      FTE_RUN_STAFF_KEY_FILE="$work/staff-key" "$@" || status=$?
   else
     warn "fte run did not become ready"; status=1
   fi
@@ -126,6 +125,19 @@ web_form_e2e() {
   if [ "$status" -ne 0 ]; then tail -n 40 "$work/fte.log" >&2; fi
   rm -rf "$work"
   return "$status"
+}
+
+# The web form in a real Chromium against the real system, the form's demo
+# page served by the gateway.
+web_form_e2e() {
+  if [ ! -x /usr/bin/chromium ] && [ -z "${CHROMIUM_PATH:-}" ]; then
+    [ "$(id -u)" -eq 0 ] || die "Chromium is missing (apt-get install chromium)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+  with_fte_run fte_e2e "${FTE_E2E_PORT:-18080}" web_form_e2e_run
+}
+web_form_e2e_run() {
+  (cd web-form && FTE_BASE_URL="$FTE_RUN_BASE_URL" npm run --silent e2e)
 }
 
 # The official MCP Python SDK (`mcp` on PyPI), pinned, in a project-local
@@ -144,41 +156,19 @@ mcp_python_sdk() {
 }
 
 # The MCP server with the official Python SDK client (scripts/mcp_interop.py):
-# `fte run` on its own database serves /mcp; the client searches the
-# knowledge base, takes a WhatsApp customer's escalation, replies (checked in
-# the fake Twilio's outbox) and resolves it; then it drives `fte mcp` over stdio.
+# it searches the knowledge base through fte run's /mcp, takes a WhatsApp
+# customer's escalation, replies (checked in the fake Twilio's outbox) and
+# resolves it; then it drives `fte mcp` over stdio.
 mcp_interop() {
-  local sdk port="${FTE_MCP_E2E_PORT:-18082}" db="fte_mcp_e2e" work
+  local sdk
   sdk="$(mcp_python_sdk)"
-  work="$(mktemp -d)"
-  scripts/pg.sh psql postgres -q -c "drop database if exists $db with (force)" -c "create database $db" >/dev/null
-  local url
-  url="$(scripts/pg.sh url | sed "s#/fte\$#/$db#")"
-  cargo build --locked -p fte-cli --bin fte
-  local fte="$FTE_TARGET_DIR/debug/fte"
-  DATABASE_URL="$url" "$fte" migrate
-  DATABASE_URL="$url" "$fte" kb import >/dev/null
-  DATABASE_URL="$url" API_PORT="$port" LOG_FORMAT=json FTE_DEV_STAFF_KEY_FILE="$work/staff-key" \
-    "$fte" run >"$work/fte.log" 2>&1 &
-  local pid=$!
-  local ok=0
-  for _ in $(seq 1 120); do
-    if curl -fsS "http://127.0.0.1:$port/ready" >/dev/null 2>&1; then ok=1; break; fi
-    sleep 0.5
-  done
-  local status=0
-  if [ "$ok" -eq 1 ]; then
-    PYTHONPATH="$sdk" FTE_DEV_STAFF_KEY_FILE="$work/staff-key" python3 scripts/mcp_interop.py \
-      --base-url "http://127.0.0.1:$port" --key-file "$work/staff-key" \
-      --fte "$fte" --database-url "$url" || status=$?
-  else
-    warn "fte run did not become ready"; status=1
-  fi
-  kill -TERM "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  if [ "$status" -ne 0 ]; then tail -n 40 "$work/fte.log" >&2; fi
-  rm -rf "$work"
-  return "$status"
+  MCP_PYTHON_PATH="$sdk" with_fte_run fte_mcp_e2e "${FTE_MCP_E2E_PORT:-18082}" mcp_interop_run
+}
+mcp_interop_run() {
+  PYTHONPATH="$MCP_PYTHON_PATH" FTE_DEV_STAFF_KEY_FILE="$FTE_RUN_STAFF_KEY_FILE" \
+    python3 scripts/mcp_interop.py --base-url "$FTE_RUN_BASE_URL" \
+    --key-file "$FTE_RUN_STAFF_KEY_FILE" --fte "$FTE_TARGET_DIR/debug/fte" \
+    --database-url "$FTE_RUN_DATABASE_URL"
 }
 
 deploy_validation() {
