@@ -83,19 +83,26 @@ pub mod dlq_headers {
     pub const PARTITION: &str = "fte.origin.partition";
     /// Origin offset.
     pub const OFFSET: &str = "fte.origin.offset";
-    /// Why it could not be processed (an error kind, never message content).
+    /// Why it could not be processed: a short kind of a few fixed values
+    /// (`undecodable`, `invalid`, `database_data`, …), never message content.
     pub const ERROR: &str = "fte.error";
+    /// A readable, content-free reason beside the kind (what was refused
+    /// and why, how many attempts were made), never message content.
+    pub const REASON: &str = "fte.error.reason";
 }
 
-/// Copies `message` to the dead-letter queue with its origin and `error` in
-/// headers, then counts it in `fte_dlq_messages_total`. The dead letter keeps
-/// the message's key unless `key` replaces it (a key that is personal data,
-/// such as a mailbox address, must not travel on).
+/// Copies `message` to the dead-letter queue with its origin, the error
+/// `kind` and a readable `reason` in headers, then counts it in
+/// `fte_dlq_messages_total{topic,reason=kind}`. Both must be free of message
+/// content. The dead letter keeps the message's key unless `key` replaces it
+/// (a key that is personal data, such as a mailbox address, must not travel
+/// on).
 pub async fn dead_letter(
     publisher: &KafkaPublisher,
     message: &impl Message,
     key: Option<&str>,
-    error: &str,
+    kind: &str,
+    reason: &str,
 ) -> Result<(), BusError> {
     let partition = message.partition().to_string();
     let offset = message.offset().to_string();
@@ -110,7 +117,8 @@ pub async fn dead_letter(
         (dlq_headers::TOPIC, message.topic()),
         (dlq_headers::PARTITION, partition.as_str()),
         (dlq_headers::OFFSET, offset.as_str()),
-        (dlq_headers::ERROR, error),
+        (dlq_headers::ERROR, kind),
+        (dlq_headers::REASON, reason),
     ];
     publisher
         .publish(
@@ -122,7 +130,7 @@ pub async fn dead_letter(
         .await?;
     fte_runtime::metrics::global()
         .dlq_messages
-        .with_label_values(&[message.topic()])
+        .with_label_values(&[message.topic(), kind])
         .inc();
     Ok(())
 }

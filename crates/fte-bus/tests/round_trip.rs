@@ -112,7 +112,7 @@ async fn a_poison_message_goes_to_the_dead_letter_queue_with_its_origin() {
         .unwrap()
         .unwrap()
         .unwrap();
-    consumer::dead_letter(&publisher, &message, None, "undecodable")
+    consumer::dead_letter(&publisher, &message, None, "undecodable", "not an event")
         .await
         .unwrap();
     consumer::store_offset(&consumer, &message).unwrap();
@@ -137,6 +137,10 @@ async fn a_poison_message_goes_to_the_dead_letter_queue_with_its_origin() {
     assert_eq!(
         consumer::header(&dead, dlq_headers::ERROR),
         Some("undecodable")
+    );
+    assert_eq!(
+        consumer::header(&dead, dlq_headers::REASON),
+        Some("not an event")
     );
 }
 

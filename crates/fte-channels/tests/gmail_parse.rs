@@ -55,6 +55,41 @@ On Tue, 24 Nov 2026 at 09:12, Orbitask Support <support@orbitlabs.example> wrote
 }
 
 #[test]
+fn a_poisoned_email_becomes_an_event_the_crm_can_store() {
+    let subject = "x".repeat(600);
+    let name = "é".repeat(300);
+    let raw = format!(
+        "From: =?UTF-8?B?{}?= <emma@example.com>\r\n\
+Subject: {subject}\r\n\
+Message-ID: <a\0b@mail.example>\r\n\
+Content-Type: text/plain; charset=UTF-8\r\n\
+\r\n\
+Where is the\0 export button?\r\n",
+        base64_encode(&format!("{name}\0"))
+    );
+    let inbound = parse(raw.as_bytes()).unwrap().into_inbound();
+    assert_eq!(
+        inbound.subject.as_deref().map(|s| s.chars().count()),
+        Some(500),
+        "subject cut to tickets.subject"
+    );
+    let sender = inbound.sender.name.clone().unwrap();
+    assert_eq!(sender.chars().count(), 255, "name cut to customers.name");
+    assert!(!sender.contains('\0'));
+    assert!(!inbound.content.contains('\0'), "body: NUL removed");
+    assert!(inbound.content.contains("export button"));
+    assert!(
+        !inbound.metadata.to_string().contains("\\u0000"),
+        "threading headers: NUL removed"
+    );
+}
+
+fn base64_encode(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+#[test]
 fn an_html_only_email_becomes_text_without_its_quoted_part() {
     let raw = "From: emma@example.com\r\n\
 Subject: Slack\r\n\

@@ -209,6 +209,54 @@ fn inbound_messages_without_sid_or_with_a_non_whatsapp_sender_are_refused() {
 }
 
 #[test]
+fn a_poisoned_whatsapp_message_is_sanitised_field_by_field() {
+    let long_name = "Ñ".repeat(300);
+    let params = pairs(&[
+        ("MessageSid", "SM-poison"),
+        ("From", "whatsapp:+34612345678"),
+        ("Body", "how do\0 I export?"),
+        ("ProfileName", &format!("\0{long_name}")),
+        ("WaId", "3461\u{0}2345678"),
+    ]);
+    let message = parse_inbound(&params, Utc::now()).unwrap();
+    assert_eq!(message.content, "how do I export?", "Body: NUL removed");
+    let name = message.sender.name.unwrap();
+    assert_eq!(
+        name.chars().count(),
+        255,
+        "ProfileName: cut to customers.name"
+    );
+    assert!(!name.contains('\0'), "ProfileName: NUL removed");
+    assert_eq!(
+        message.metadata["wa_id"], "34612345678",
+        "metadata: NUL removed"
+    );
+
+    let only_nul = pairs(&[
+        ("MessageSid", "SM-nul"),
+        ("From", "whatsapp:+34612345678"),
+        ("Body", "\0"),
+    ]);
+    assert_eq!(
+        parse_inbound(&only_nul, Utc::now()).unwrap_err(),
+        TwilioParseError::Missing("Body"),
+        "a body of NUL characters only is empty"
+    );
+    for sid in ["x".repeat(256), "SM\u{0}1".to_owned()] {
+        let params = pairs(&[
+            ("MessageSid", &sid),
+            ("From", "whatsapp:+34612345678"),
+            ("Body", "hi"),
+        ]);
+        assert_eq!(
+            parse_inbound(&params, Utc::now()).unwrap_err(),
+            TwilioParseError::InvalidMessageSid,
+            "a MessageSid that cannot be stored is refused"
+        );
+    }
+}
+
+#[test]
 fn status_callbacks_map_to_delivery_statuses() {
     let update = parse_status_callback(&pairs(&[
         ("MessageSid", "SM9"),

@@ -4,7 +4,7 @@
 //! [`Channel`] enum, customer identities parsed once at the edge
 //! ([`EmailAddress`], [`PhoneNumber`]), the ticket and conversation state
 //! machines, escalation reasons, the versioned Kafka event envelope, and the
-//! per-channel format limits.
+//! per-channel format limits, and text as the CRM can store it ([`text`]).
 //!
 //! This crate performs no IO: no database, no network, no clock reads outside
 //! of constructors that take `now` explicitly where it matters. It must stay
@@ -17,6 +17,7 @@ pub mod handoff;
 pub mod identity;
 pub mod ids;
 pub mod states;
+pub mod text;
 
 pub use channel::{Channel, ChannelLimits, UnknownChannel};
 pub use events::{EVENT_SCHEMA_VERSION, EventEnvelope, InboundMessage};

@@ -1,7 +1,7 @@
-//! Publishing events, directly or through the event outbox.
+//! Publishing events through the event outbox.
 //!
-//! The web form commits its rows and its events together (`event_outbox`),
-//! then publishes at once. When that publish fails (or the process dies
+//! The web form and the WhatsApp webhook commit their rows and their events
+//! together (`event_outbox`), then publish at once, holding no transaction. When that publish fails (or the process dies
 //! between commit and publish), the [`relay`] publishes the committed event
 //! later, so an accepted submission always reaches Kafka. Delivery is
 //! at-least-once: the worker deduplicates on the channel message id.
@@ -9,9 +9,9 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use fte_bus::{BusError, KafkaPublisher, topics};
+use fte_bus::{KafkaPublisher, topics};
 use fte_domain::{EventEnvelope, InboundMessage};
-use fte_store::{outbox as events, tickets};
+use fte_store::outbox as events;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -21,24 +21,37 @@ pub const RELAY_INTERVAL: Duration = Duration::from_secs(1);
 /// Events younger than this with no failed attempt are left to the request
 /// that created them (it is publishing them right now).
 pub const RELAY_GRACE: Duration = Duration::from_secs(30);
-/// Events published per relay transaction.
+/// Events claimed per relay round.
 const RELAY_BATCH: i64 = 100;
+/// How long a relay's claim on an event keeps other relays away.
+pub const RELAY_LEASE: Duration = Duration::from_secs(60);
 
-/// Publishes an inbound message to `fte.tickets.incoming` and to its
-/// channel's inbound topic, keyed by the customer's identity; returns once
-/// the broker acknowledged both.
-pub async fn publish_inbound(
-    publisher: &KafkaPublisher,
+/// Queues an inbound message for `fte.tickets.incoming` and its channel's
+/// inbound topic, keyed by the customer's identity, in the caller's
+/// transaction; after the commit, [`publish_committed_batch`] publishes
+/// them (and the relay, if that fails).
+pub async fn enqueue_inbound(
+    conn: &mut sqlx::PgConnection,
     envelope: &EventEnvelope<InboundMessage>,
-) -> Result<(), BusError> {
-    let payload = serde_json::to_vec(envelope).map_err(|e| BusError::Encode(e.to_string()))?;
+) -> Result<CommittedEvents, fte_store::StoreError> {
+    let value = serde_json::to_value(envelope).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     let key = envelope.payload.partition_key();
-    let channel_topic = topics::inbound(envelope.payload.channel);
-    tokio::try_join!(
-        publisher.publish(topics::TICKETS_INCOMING, &key, &payload, &[]),
-        publisher.publish(channel_topic, &key, &payload, &[]),
-    )?;
-    Ok(())
+    let topics = [
+        topics::TICKETS_INCOMING,
+        topics::inbound(envelope.payload.channel),
+    ];
+    let rows: Vec<(&str, &str, &serde_json::Value)> = topics
+        .iter()
+        .map(|topic| (*topic, key.as_str(), &value))
+        .collect();
+    let ids = events::enqueue_events(&mut *conn, &rows).await?;
+    let enqueued = ids
+        .into_iter()
+        .zip(topics)
+        .map(|(id, topic)| Enqueued { id, topic })
+        .collect();
+    let payload = serde_json::to_vec(&value).unwrap_or_default();
+    Ok((enqueued, key, payload))
 }
 
 /// An event committed to the outbox, to publish now.
@@ -99,15 +112,13 @@ pub async fn publish_committed_batch(
     }
 }
 
-/// Publishes due outbox events once; returns how many were published. Rows
-/// stay locked (`for update skip locked`) while they are published, so two
-/// relays never publish the same row at the same time.
+/// Publishes due outbox events once; returns how many were published.
+/// Events are claimed for [`RELAY_LEASE`] in one statement and published
+/// holding no transaction, so a slow or absent broker never holds a
+/// database connection or lock; two relays never publish the same event at
+/// the same time while the lease holds.
 pub async fn relay_once(pool: &PgPool, publisher: &KafkaPublisher) -> anyhow::Result<usize> {
-    let mut tx = pool
-        .begin()
-        .await
-        .context("Failed to begin the relay transaction")?;
-    let due = tickets::claim_pending_events(&mut tx, RELAY_BATCH, RELAY_GRACE)
+    let due = events::claim_due_events(pool, RELAY_BATCH, RELAY_GRACE, RELAY_LEASE)
         .await
         .context("Failed to claim outbox events")?;
     let mut published = 0;
@@ -115,28 +126,31 @@ pub async fn relay_once(pool: &PgPool, publisher: &KafkaPublisher) -> anyhow::Re
         let payload =
             serde_json::to_vec(&event.payload).context("Failed to encode an outbox event")?;
         match publisher
-            .publish(&event.topic, &event.message_key, &payload, &[])
+            .publish(
+                &event.topic,
+                &event.message_key,
+                &payload,
+                &event.header_pairs(),
+            )
             .await
         {
             Ok(_) => {
-                events::mark_event_published(&mut *tx, event.id)
+                events::mark_event_published(pool, event.id)
                     .await
                     .context("Failed to mark an outbox event published")?;
                 published += 1;
             }
             Err(error) => {
                 tracing::warn!(outbox.id = %event.id, topic = %event.topic, error = %error, "relay publish failed");
-                events::record_event_failure(&mut *tx, event.id, "publish_failed")
+                events::record_event_failure(pool, event.id, "publish_failed")
                     .await
                     .context("Failed to record an outbox publish failure")?;
-                // The broker is likely down: try again on the next tick.
+                // The broker is likely down: the rest wait for their lease
+                // to end and the next tick.
                 break;
             }
         }
     }
-    tx.commit()
-        .await
-        .context("Failed to commit the relay transaction")?;
     if published > 0 {
         tracing::info!(count = published, "outbox relay published events");
     }

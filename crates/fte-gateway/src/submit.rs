@@ -36,14 +36,16 @@ pub const COMMITTERS: usize = 4;
 /// Submissions that may wait for a committer before callers queue in axum.
 const QUEUE: usize = 4 * MAX_BATCH;
 
-/// Why a submission was not accepted. The caller answers 503: nothing was
-/// stored, and the client may retry.
+/// Why a submission was not accepted; nothing was stored.
 #[derive(Debug, thiserror::Error)]
 pub enum SubmitError {
-    /// The database could not be reached or refused the write (the cause
-    /// is logged where it happened).
+    /// The database could not be reached or failed in a way a retry may
+    /// fix (the cause is logged where it happened): the client may retry.
     #[error("the database did not accept the submission")]
     Unavailable,
+    /// The database refused this submission's values; a retry fails alike.
+    #[error("the database refused the submission's values")]
+    Refused,
     /// The committers are gone (the process is shutting down).
     #[error("the gateway is shutting down")]
     Closed,
@@ -202,9 +204,19 @@ fn answer(pool: &PgPool, publisher: &KafkaPublisher, batch: Vec<Job>, committed:
 }
 
 fn fail(batch: Vec<Job>, error: &fte_store::StoreError) {
-    tracing::warn!(%error, size = batch.len(), "web form submissions could not be stored");
+    tracing::warn!(
+        error.kind = error.failure_kind().as_str(),
+        reason = %error.reason(),
+        size = batch.len(),
+        "web form submissions could not be stored"
+    );
     for job in batch {
-        let _ = job.reply.send(Err(SubmitError::Unavailable));
+        let refused = if error.is_transient() {
+            SubmitError::Unavailable
+        } else {
+            SubmitError::Refused
+        };
+        let _ = job.reply.send(Err(refused));
     }
 }
 

@@ -87,7 +87,13 @@ struct NoEvents;
 
 #[async_trait]
 impl EventSink for NoEvents {
-    async fn publish(&self, _topic: &str, _key: &str, _payload: &[u8]) -> Result<(), String> {
+    async fn publish(
+        &self,
+        _topic: &str,
+        _key: &str,
+        _payload: &[u8],
+        _headers: &[(&str, &str)],
+    ) -> Result<(), String> {
         Ok(())
     }
 }

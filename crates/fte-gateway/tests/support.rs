@@ -198,6 +198,31 @@ async fn an_invalid_form_is_422_naming_each_failing_field_and_stores_nothing() {
 }
 
 #[tokio::test]
+async fn a_nul_character_in_any_field_is_422_naming_that_field_and_stores_nothing() {
+    let app = spawn_app().await;
+    for field in [
+        "name", "email", "phone", "subject", "message", "category", "priority",
+    ] {
+        let mut form = valid_form();
+        let value = form[field].as_str().unwrap().to_owned();
+        form[field] = Value::String(format!("{value}\u{0}"));
+
+        let answer = app.submit(&form).await;
+
+        assert_eq!(answer.status, 422, "a NUL in {field}: {}", answer.text);
+        let body = answer.json();
+        let named: Vec<&str> = body["fields"]
+            .as_array()
+            .unwrap_or_else(|| panic!("fields listed: {body}"))
+            .iter()
+            .filter_map(|f| f["field"].as_str())
+            .collect();
+        assert_eq!(named, [field], "only {field} is named");
+    }
+    assert_eq!(app.count("select count(*) from tickets").await, 0);
+}
+
+#[tokio::test]
 async fn an_unknown_field_is_422_and_malformed_json_is_400() {
     let app = spawn_app().await;
     let mut form = valid_form();

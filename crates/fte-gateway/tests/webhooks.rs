@@ -6,7 +6,7 @@ mod common;
 use std::sync::Arc;
 
 use base64::Engine;
-use common::{Options, TWILIO_TOKEN, spawn_app, spawn_app_with, whatsapp_params};
+use common::{Options, TWILIO_TOKEN, spawn_app, spawn_app_on, spawn_app_with, whatsapp_params};
 use fte_bus::topics;
 use fte_channels::gmail::PubSubVerifier;
 use fte_fakes::pubsub::{FakeJwks, PushClaims, PushSigner, push_body, test_key_a, test_key_b};
@@ -133,43 +133,111 @@ async fn a_replayed_whatsapp_webhook_gets_the_same_200_and_is_published_once() {
     assert_eq!(app.count("select count(*) from inbound_receipts").await, 1);
 }
 
-#[tokio::test]
-async fn while_kafka_is_down_the_whatsapp_webhook_is_503_and_nothing_is_half_written() {
-    let app = spawn_app().await;
-    let params = whatsapp_params("SM0006");
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn while_kafka_is_down_whatsapp_webhooks_are_accepted_without_holding_the_pool() {
+    // A pool of two connections: a webhook that held one across the
+    // publish would exhaust it while the broker is away.
+    let fresh = fte_store::testing::fresh_database().await;
+    let small = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .acquire_timeout(std::time::Duration::from_secs(2))
+        .connect_with(fresh.connect_options().as_ref().clone())
+        .await
+        .unwrap();
+    let app = spawn_app_on(small.clone(), Options::default()).await;
     app.broker().set_down(true).unwrap();
 
-    let down = app
-        .post_twilio("/webhooks/whatsapp", &params, Some(TWILIO_TOKEN))
-        .await;
-
-    assert_eq!(down.status, 503, "{}", down.text);
+    let started = std::time::Instant::now();
+    let mut posts = Vec::new();
+    for i in 0..6 {
+        let params = whatsapp_params(&format!("SM-down-{i}"));
+        let address = app.address.clone();
+        posts.push(tokio::spawn(async move {
+            let url = format!("{address}/webhooks/whatsapp");
+            let signed = format!("{}/webhooks/whatsapp", common::PUBLIC_BASE_URL);
+            let signature = fte_channels::twilio::compute_signature(TWILIO_TOKEN, &signed, &params);
+            reqwest::Client::new()
+                .post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("x-twilio-signature", signature)
+                .body(common::form_body(&params))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    for post in posts {
+        assert_eq!(
+            post.await.unwrap(),
+            200,
+            "accepted while the broker is down"
+        );
+    }
     assert!(
-        down.header("retry-after").is_some(),
-        "Twilio is told to retry"
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "no webhook waited for the broker"
     );
+    assert_eq!(app.count("select count(*) from inbound_receipts").await, 6);
     assert_eq!(
-        app.count("select count(*) from inbound_receipts").await,
+        app.count("select count(*) from event_outbox where published_at is null")
+            .await,
+        12,
+        "each message waits in the outbox for both topics"
+    );
+    // The publishes are failing in the background: no connection is held.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        small.size() as usize - small.num_idle(),
         0,
-        "no receipt stays behind to swallow the retry"
+        "no connection is held while the broker is away"
     );
 
     app.broker().set_down(false).unwrap();
-    let mut retried = 0;
-    for _ in 0..20 {
-        retried = app
-            .post_twilio("/webhooks/whatsapp", &params, Some(TWILIO_TOKEN))
-            .await
-            .status;
-        if retried == 200 {
+    let mut pending = -1;
+    for _ in 0..80 {
+        pending = app
+            .count("select count(*) from event_outbox where published_at is null")
+            .await;
+        if pending == 0 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
     assert_eq!(
-        retried, 200,
-        "Twilio's retry succeeds once the broker is back"
+        pending, 0,
+        "the relay published everything once the broker was back"
     );
+    let events = app.events(topics::TICKETS_INCOMING, 6).await;
+    assert_eq!(events.len(), 6);
+}
+
+#[tokio::test]
+async fn a_poisoned_whatsapp_message_is_accepted_sanitised_or_refused_when_its_id_is_unusable() {
+    let app = spawn_app().await;
+    let mut params = whatsapp_params("SM-poison");
+    params[4].1 = "How do I\0 export?".into();
+    params[6].1 = format!("\0{}", "N".repeat(300));
+
+    let answer = app
+        .post_twilio("/webhooks/whatsapp", &params, Some(TWILIO_TOKEN))
+        .await;
+
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let events = app.events(topics::TICKETS_INCOMING, 1).await;
+    let payload = &events[0]["payload"];
+    assert_eq!(payload["content"], "How do I export?", "Body without NUL");
+    let name = payload["sender"]["name"].as_str().unwrap();
+    assert_eq!(name.chars().count(), 255, "ProfileName cut to its column");
+    assert!(!name.contains('\0'));
+
+    let long_sid = whatsapp_params(&"S".repeat(300));
+    let refused = app
+        .post_twilio("/webhooks/whatsapp", &long_sid, Some(TWILIO_TOKEN))
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.text);
+    assert_eq!(refused.json()["error"], "invalid_webhook");
     assert_eq!(app.count("select count(*) from inbound_receipts").await, 1);
 }
 

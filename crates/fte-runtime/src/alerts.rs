@@ -27,13 +27,17 @@ pub const LATENCY_HIGH: &str = "FteProcessingLatencyHigh";
 pub const CONSUMER_LAG_HIGH: &str = "FteKafkaConsumerLagHigh";
 /// The PostgreSQL pool nearly exhausted.
 pub const POOL_SATURATED: &str = "FteDatabasePoolSaturated";
+/// A worker's partition holds messages and has not moved for too long
+/// (raised by the worker's consumer, not by [`evaluate`]).
+pub const PARTITION_STUCK: &str = "FtePartitionStuck";
 
 /// Every alert name, for exporting `fte_alert_active` at 0 from the start.
-pub const ALL: [&str; 4] = [
+pub const ALL: [&str; 5] = [
     ESCALATION_RATE_HIGH,
     LATENCY_HIGH,
     CONSUMER_LAG_HIGH,
     POOL_SATURATED,
+    PARTITION_STUCK,
 ];
 
 /// One channel's figures over the last hour.

@@ -46,8 +46,14 @@ pub struct Metrics {
     pub sentiment: HistogramVec,
     /// `fte_kafka_consumer_lag{group,topic,partition}`.
     pub kafka_consumer_lag: IntGaugeVec,
-    /// `fte_dlq_messages_total{topic}`: messages sent to the dead-letter queue, by origin topic.
+    /// `fte_dlq_messages_total{topic,reason}`: messages sent to the
+    /// dead-letter queue, by origin topic and reason kind (a few fixed
+    /// values such as `undecodable`, `invalid`, `database_data`,
+    /// `agent_unavailable`, `send_failed`).
     pub dlq_messages: IntCounterVec,
+    /// `fte_partition_stuck_seconds{group,partition}`: how long a partition
+    /// holding messages has not moved (0 while it moves or is empty).
+    pub partition_stuck: IntGaugeVec,
     /// `fte_db_pool_connections{state}` (idle or in_use).
     pub db_pool_connections: IntGaugeVec,
     /// `fte_db_pool_max_connections`.
@@ -215,8 +221,14 @@ impl Metrics {
             dlq_messages: counter(
                 &registry,
                 "fte_dlq_messages_total",
-                "Messages sent to the dead-letter queue, by origin topic",
-                &["topic"],
+                "Messages sent to the dead-letter queue, by origin topic and reason",
+                &["topic", "reason"],
+            ),
+            partition_stuck: int_gauge(
+                &registry,
+                "fte_partition_stuck_seconds",
+                "Seconds a partition holding messages has not moved",
+                &["group", "partition"],
             ),
             db_pool_connections: int_gauge(
                 &registry,
@@ -354,8 +366,9 @@ impl Metrics {
             .with_label_values(&["g", "t", "0"])
             .set(0);
         self.dlq_messages
-            .with_label_values(&["fte.tickets.incoming"])
+            .with_label_values(&["fte.tickets.incoming", "undecodable"])
             .inc();
+        self.partition_stuck.with_label_values(&["g", "0"]).set(0);
         self.db_pool_connections.with_label_values(&["idle"]).set(1);
         self.channel_state.with_label_values(&["email"]).set(1);
         self.agent_turns
@@ -416,6 +429,7 @@ mod tests {
             "fte_sentiment_bucket",
             "fte_kafka_consumer_lag",
             "fte_dlq_messages_total",
+            "fte_partition_stuck_seconds",
             "fte_db_pool_connections",
             "fte_db_pool_max_connections",
             "fte_channel_state",

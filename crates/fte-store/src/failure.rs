@@ -63,6 +63,8 @@ impl FailureKind {
 pub fn kind_of_sqlstate(code: &str) -> FailureKind {
     match code {
         "40001" | "40P01" | "55P03" => FailureKind::Conflict,
+        // A statement timeout: the server is there, the statement was slow.
+        "57014" => FailureKind::Internal,
         _ => match code.get(..2).unwrap_or_default() {
             "08" | "53" | "57" | "58" => FailureKind::Unavailable,
             "22" => FailureKind::Data,
@@ -159,6 +161,7 @@ mod tests {
             ("08006", FailureKind::Unavailable),
             ("53300", FailureKind::Unavailable),
             ("57P01", FailureKind::Unavailable),
+            ("57014", FailureKind::Internal),
             ("42P01", FailureKind::Rejected),
             ("XX000", FailureKind::Internal),
         ] {

@@ -1,9 +1,12 @@
 //! `gmail_sync_state`: per support mailbox, the last Gmail history id we
 //! synced to and when the push watch expires.
 //!
-//! A sync locks the mailbox's row for the whole of its transaction
-//! ([`lock_history_id`]), so two workers never sync one mailbox at once and
-//! the stored id only moves with the messages it covers.
+//! A sync reads the stored id ([`history_id`]), asks Gmail holding no
+//! transaction, then in one short transaction locks the row
+//! ([`lock_history_id`]), queues the messages it found and stores the newer
+//! of its id and the stored one: the stored id only moves with the
+//! messages it covers, and a sync that overlapped another queues some
+//! messages twice, which the worker's step deduplicates by Gmail id.
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
@@ -13,6 +16,18 @@ use crate::StoreError;
 /// The history id that marks a row created by [`lock_history_id`] for a
 /// mailbox that was never synced: Gmail's ids start well above zero.
 pub const NEVER_SYNCED: u64 = 0;
+
+/// The history id `mailbox` is synced to ([`NEVER_SYNCED`] without a row).
+pub async fn history_id(executor: impl PgExecutor<'_>, mailbox: &str) -> Result<u64, StoreError> {
+    let stored: Option<i64> =
+        sqlx::query_scalar("select history_id from gmail_sync_state where mailbox = $1")
+            .bind(mailbox)
+            .fetch_optional(executor)
+            .await?;
+    Ok(stored
+        .and_then(|id| u64::try_from(id).ok())
+        .unwrap_or(NEVER_SYNCED))
+}
 
 /// Locks the row of `mailbox` (creating it as [`NEVER_SYNCED`] when absent)
 /// until the caller's transaction ends, and returns its history id.

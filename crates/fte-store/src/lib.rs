@@ -4,7 +4,10 @@
 //! migrations (`MIGRATOR`, embedded from `../../migrations`) and one module of
 //! free-function repositories per table group. Callers pass a pool or a
 //! transaction; there is no repository trait, because tests use the real
-//! PostgreSQL (see [`testing`] behind the `testing` feature).
+//! PostgreSQL (see [`testing`] behind the `testing` feature). Every failure
+//! is classified once, here ([`failure`]): permanent (a value or row the
+//! database refuses) or transient (unreachable, a lost race), so callers
+//! never retry forever.
 //!
 //! It must not know about Kafka, HTTP or the agent: it stores and reads rows.
 
@@ -12,6 +15,7 @@ pub mod audit;
 pub mod conversations;
 pub mod customers;
 pub mod escalations;
+pub mod event_outbox;
 pub mod failure;
 pub mod gmail_sync;
 pub mod knowledge;

@@ -2,7 +2,12 @@
 //!
 //! The partial unique index on `(channel, direction, channel_message_id)`
 //! makes storing an inbound message the idempotency check of the whole
-//! pipeline: [`insert_inbound`] returns `None` for a message already stored.
+//! pipeline: [`insert_inbound`] returns `None` for a message already stored,
+//! and `metadata.processed_at` ([`mark_processed`]) says the worker wrote
+//! its outcome. A message over the customer's rate limit is stored
+//! `deferred_at` ([`mark_deferred`]) and answered later together with the
+//! conversation's other deferred messages ([`deferred_pending`],
+//! [`mark_covered`]).
 
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
@@ -21,6 +26,9 @@ pub struct StoredInbound {
     /// The gateway stores web form messages itself before publishing them,
     /// unprocessed.
     pub processed: bool,
+    /// Whether it waits, over the rate limit, for a later answer
+    /// (`metadata.deferred_at` is set).
+    pub deferred: bool,
 }
 
 /// The inbound message with the channel's own id, locked for update.
@@ -30,7 +38,8 @@ pub async fn inbound_for_update(
     channel_message_id: &str,
 ) -> Result<Option<StoredInbound>, StoreError> {
     let row = sqlx::query_as(
-        "select id, conversation_id, metadata ? 'processed_at' as processed from messages
+        "select id, conversation_id, metadata ? 'processed_at' as processed,
+                metadata ? 'deferred_at' as deferred from messages
          where channel = $1 and direction = 'inbound' and channel_message_id = $2
          for update",
     )
@@ -48,7 +57,8 @@ pub async fn inbound_by_id_for_update(
     id: Uuid,
 ) -> Result<Option<StoredInbound>, StoreError> {
     let row = sqlx::query_as(
-        "select id, conversation_id, metadata ? 'processed_at' as processed from messages
+        "select id, conversation_id, metadata ? 'processed_at' as processed,
+                metadata ? 'deferred_at' as deferred from messages
          where id = $1 and direction = 'inbound'
          for update",
     )
@@ -67,6 +77,89 @@ pub async fn mark_processed(executor: impl PgExecutor<'_>, ids: &[Uuid]) -> Resu
          where id = any($1) and direction = 'inbound' and not metadata ? 'processed_at'",
     )
     .bind(ids)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// Marks a stored inbound message as deferred: over the rate limit, it
+/// waits for an answer that covers it.
+pub async fn mark_deferred(executor: impl PgExecutor<'_>, id: Uuid) -> Result<(), StoreError> {
+    sqlx::query(
+        "update messages set metadata = metadata || jsonb_build_object('deferred_at', now()),
+             updated_at = now()
+         where id = $1 and direction = 'inbound' and not metadata ? 'deferred_at'",
+    )
+    .bind(id)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// A deferred message waiting for its answer.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct PendingInbound {
+    /// Id.
+    pub id: Uuid,
+    /// The text.
+    pub content: String,
+    /// When it was stored.
+    pub created_at: DateTime<Utc>,
+}
+
+/// The conversation's deferred messages not yet answered, oldest first.
+pub async fn deferred_pending(
+    executor: impl PgExecutor<'_>,
+    conversation_id: Uuid,
+) -> Result<Vec<PendingInbound>, StoreError> {
+    let rows = sqlx::query_as(
+        "select id, content, created_at from messages
+         where conversation_id = $1 and direction = 'inbound'
+           and metadata ? 'deferred_at' and not metadata ? 'processed_at'
+         order by created_at, id",
+    )
+    .bind(conversation_id)
+    .fetch_all(executor)
+    .await?;
+    Ok(rows)
+}
+
+/// Marks not yet handled messages `ids` as answered by the answer to
+/// message `by` (`metadata.covered_by`) and handled.
+pub async fn mark_covered(
+    executor: impl PgExecutor<'_>,
+    ids: &[Uuid],
+    by: Uuid,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "update messages set metadata = metadata
+                 || jsonb_build_object('covered_by', $2::uuid, 'processed_at', now()),
+             updated_at = now()
+         where id = any($1) and direction = 'inbound' and not metadata ? 'processed_at'",
+    )
+    .bind(ids)
+    .bind(by)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// Marks every deferred message of the conversation not yet handled as
+/// covered by message `by` (a person owns the conversation now).
+pub async fn cover_deferred(
+    executor: impl PgExecutor<'_>,
+    conversation_id: Uuid,
+    by: Uuid,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "update messages set metadata = metadata
+                 || jsonb_build_object('covered_by', $2::uuid, 'processed_at', now()),
+             updated_at = now()
+         where conversation_id = $1 and direction = 'inbound' and id <> $2
+           and metadata ? 'deferred_at' and not metadata ? 'processed_at'",
+    )
+    .bind(conversation_id)
+    .bind(by)
     .execute(executor)
     .await?;
     Ok(())
@@ -240,6 +333,47 @@ pub async fn customer_history(
     .await?;
     rows.reverse();
     Ok(rows)
+}
+
+/// The agent's answers to the customer (all channels) since `since`: how
+/// many, and when the oldest was written.
+pub async fn answers_since(
+    executor: impl PgExecutor<'_>,
+    customer_id: Uuid,
+    since: DateTime<Utc>,
+) -> Result<(i64, Option<DateTime<Utc>>), StoreError> {
+    let row = sqlx::query_as(
+        "select count(*), min(m.created_at) from messages m
+         join conversations c on c.id = m.conversation_id
+         where c.customer_id = $1 and m.direction = 'outbound' and m.role = 'agent'
+           and m.created_at >= $2",
+    )
+    .bind(customer_id)
+    .bind(since)
+    .fetch_one(executor)
+    .await?;
+    Ok(row)
+}
+
+/// Whether a reply of `kind` (`metadata.kind`) went to the customer (any
+/// conversation) since `since`.
+pub async fn reply_kind_since(
+    executor: impl PgExecutor<'_>,
+    customer_id: Uuid,
+    kind: &str,
+    since: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let found = sqlx::query_scalar(
+        "select exists(select 1 from messages m join conversations c on c.id = m.conversation_id
+                       where c.customer_id = $1 and m.direction = 'outbound'
+                         and m.metadata->>'kind' = $2 and m.created_at >= $3)",
+    )
+    .bind(customer_id)
+    .bind(kind)
+    .bind(since)
+    .fetch_one(executor)
+    .await?;
+    Ok(found)
 }
 
 /// How many inbound messages the customer sent since `since` (all channels).

@@ -1,4 +1,5 @@
-//! The reply outbox and the event outbox.
+//! The reply outbox (and, re-exported from [`crate::event_outbox`], the
+//! event outbox).
 //!
 //! Replies are committed here in the same transaction as the agent's
 //! result; sender loops claim due rows with `for update skip locked`, so
@@ -6,9 +7,16 @@
 //! `sending` is reclaimed after a lease, marked as an unknown outcome: the
 //! provider must be asked before anything is sent again.
 //!
-//! Events (escalations, metrics, deliveries) are committed in
-//! `event_outbox` next to the rows they describe and published afterwards,
-//! so a broker hiccup after a commit never loses one.
+//! Every claim carries a fresh fencing token. A sender renews its claim
+//! ([`renew_claim`]) right before each provider call and changes the row
+//! ([`mark_sent`], [`reschedule`], [`mark_failed`]) only with its token: a
+//! sender whose batch outlived the lease finds the row claimed by another
+//! and leaves it alone, so one reply is never delivered twice.
+
+pub use crate::event_outbox::{
+    PendingEvent, QueuedEvent, claim_due_events, enqueue_event, enqueue_events,
+    mark_event_published, mark_events_published, queue_event, record_event_failure,
+};
 
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
@@ -69,6 +77,8 @@ pub struct ClaimedReply {
     pub attempts: i32,
     /// Whether an earlier attempt's outcome is unknown (reconcile first).
     pub outcome_unknown: bool,
+    /// This claim's fencing token.
+    pub claim_token: Uuid,
     /// When the reply was committed.
     pub created_at: DateTime<Utc>,
 }
@@ -76,7 +86,8 @@ pub struct ClaimedReply {
 /// Claims up to `limit` due replies of `channel`: pending or unknown rows
 /// whose `next_attempt_at` has come, and `sending` rows older than
 /// `lease_secs` (their sender died mid-send; their outcome is unknown).
-/// Claimed rows move to `sending` with one more attempt counted.
+/// Claimed rows move to `sending` with one more attempt counted and a new
+/// fencing token.
 pub async fn claim_due(
     executor: impl PgExecutor<'_>,
     channel: &str,
@@ -93,10 +104,12 @@ pub async fn claim_due(
              limit $2
              for update skip locked
          )
-         update reply_outbox r set status = 'sending', attempts = r.attempts + 1, updated_at = now()
+         update reply_outbox r set status = 'sending', attempts = r.attempts + 1,
+             claim_token = gen_random_uuid(), updated_at = now()
          from due where r.id = due.id
          returning r.id, r.message_id, r.conversation_id, r.ticket_id, r.channel, r.payload,
-                   r.attempts, due.status <> 'pending' as outcome_unknown, r.created_at",
+                   r.attempts, due.status <> 'pending' as outcome_unknown, r.claim_token,
+                   r.created_at",
     )
     .bind(channel)
     .bind(limit)
@@ -106,66 +119,95 @@ pub async fn claim_due(
     Ok(rows)
 }
 
-/// Marks a reply as delivered with the provider's ids (comma-separated).
+/// Renews the claim `token` on reply `id` (its lease starts again); `false`
+/// when the claim is no longer current (the lease ran out and another
+/// sender claimed the reply): then nothing may be sent.
+pub async fn renew_claim(
+    executor: impl PgExecutor<'_>,
+    id: Uuid,
+    token: Uuid,
+) -> Result<bool, StoreError> {
+    let result = sqlx::query(
+        "update reply_outbox set updated_at = now()
+         where id = $1 and claim_token = $2 and status = 'sending'",
+    )
+    .bind(id)
+    .bind(token)
+    .execute(executor)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Marks a reply as delivered with the provider's ids (comma-separated);
+/// `false` (nothing written) unless `token` is the current claim.
 pub async fn mark_sent(
     executor: impl PgExecutor<'_>,
     id: Uuid,
+    token: Uuid,
     provider_message_ids: &[String],
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "update reply_outbox set status = 'sent', provider_message_id = $2, sent_at = now(),
-             last_error = null, updated_at = now()
-         where id = $1",
+) -> Result<bool, StoreError> {
+    let result = sqlx::query(
+        "update reply_outbox set status = 'sent', provider_message_id = $3, sent_at = now(),
+             last_error = null, claim_token = null, updated_at = now()
+         where id = $1 and claim_token = $2 and status = 'sending'",
     )
     .bind(id)
+    .bind(token)
     .bind(provider_message_ids.join(","))
     .execute(executor)
     .await?;
-    Ok(())
+    Ok(result.rows_affected() == 1)
 }
 
-/// Puts a reply back as `pending` or `unknown`, due at `next_attempt_at`.
+/// Puts a reply back as `pending` or `unknown`, due at `next_attempt_at`;
+/// `false` (nothing written) unless `token` is the current claim.
 /// `refund_attempt` uncounts the attempt (nothing reached the provider,
 /// e.g. an open circuit).
 pub async fn reschedule(
     executor: impl PgExecutor<'_>,
     id: Uuid,
+    token: Uuid,
     status: &str,
     next_attempt_at: DateTime<Utc>,
     error: &str,
     refund_attempt: bool,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "update reply_outbox set status = $2, next_attempt_at = $3, last_error = $4,
-             attempts = case when $5 then greatest(attempts - 1, 0) else attempts end,
-             updated_at = now()
-         where id = $1",
+) -> Result<bool, StoreError> {
+    let result = sqlx::query(
+        "update reply_outbox set status = $3, next_attempt_at = $4, last_error = $5,
+             attempts = case when $6 then greatest(attempts - 1, 0) else attempts end,
+             claim_token = null, updated_at = now()
+         where id = $1 and claim_token = $2 and status = 'sending'",
     )
     .bind(id)
+    .bind(token)
     .bind(status)
     .bind(next_attempt_at)
     .bind(error)
     .bind(refund_attempt)
     .execute(executor)
     .await?;
-    Ok(())
+    Ok(result.rows_affected() == 1)
 }
 
-/// Gives up on a reply.
+/// Gives up on a reply; `false` (nothing written) unless `token` is the
+/// current claim.
 pub async fn mark_failed(
     executor: impl PgExecutor<'_>,
     id: Uuid,
+    token: Uuid,
     error: &str,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "update reply_outbox set status = 'failed', last_error = $2, updated_at = now()
-         where id = $1",
+) -> Result<bool, StoreError> {
+    let result = sqlx::query(
+        "update reply_outbox set status = 'failed', last_error = $3, claim_token = null,
+             updated_at = now()
+         where id = $1 and claim_token = $2 and status = 'sending'",
     )
     .bind(id)
+    .bind(token)
     .bind(error)
     .execute(executor)
     .await?;
-    Ok(())
+    Ok(result.rows_affected() == 1)
 }
 
 /// A reply's state, for health reports and tests.
@@ -198,122 +240,4 @@ pub async fn replies_of_conversation(
     .fetch_all(executor)
     .await?;
     Ok(rows)
-}
-
-/// Queues an event for publication; returns its id.
-pub async fn enqueue_event(
-    executor: impl PgExecutor<'_>,
-    topic: &str,
-    key: &str,
-    payload: &serde_json::Value,
-) -> Result<Uuid, StoreError> {
-    let id = sqlx::query_scalar(
-        "insert into event_outbox (topic, message_key, payload) values ($1, $2, $3) returning id",
-    )
-    .bind(topic)
-    .bind(key)
-    .bind(payload)
-    .fetch_one(executor)
-    .await?;
-    Ok(id)
-}
-
-/// [`enqueue_event`] for many events in one statement; returns their ids in
-/// input order. Each item is `(topic, key, payload)`.
-pub async fn enqueue_events(
-    executor: impl PgExecutor<'_>,
-    events: &[(&str, &str, &serde_json::Value)],
-) -> Result<Vec<Uuid>, StoreError> {
-    let ids: Vec<Uuid> = events.iter().map(|_| Uuid::new_v4()).collect();
-    let topics: Vec<&str> = events.iter().map(|e| e.0).collect();
-    let keys: Vec<&str> = events.iter().map(|e| e.1).collect();
-    let payloads: Vec<&serde_json::Value> = events.iter().map(|e| e.2).collect();
-    sqlx::query(
-        "insert into event_outbox (id, topic, message_key, payload)
-         select * from unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[])",
-    )
-    .bind(&ids)
-    .bind(&topics)
-    .bind(&keys)
-    .bind(&payloads)
-    .execute(executor)
-    .await?;
-    Ok(ids)
-}
-
-/// An event waiting to be published.
-#[derive(Clone, Debug, sqlx::FromRow)]
-pub struct PendingEvent {
-    /// Id.
-    pub id: Uuid,
-    /// Topic.
-    pub topic: String,
-    /// Message key.
-    pub message_key: String,
-    /// JSON payload.
-    pub payload: serde_json::Value,
-}
-
-/// Up to `limit` unpublished events, oldest first, locked so that two
-/// relays never publish the same one at the same time.
-pub async fn claim_unpublished_events(
-    executor: impl PgExecutor<'_>,
-    limit: i64,
-) -> Result<Vec<PendingEvent>, StoreError> {
-    let rows = sqlx::query_as(
-        "select id, topic, message_key, payload from event_outbox
-         where published_at is null order by created_at, id limit $1
-         for update skip locked",
-    )
-    .bind(limit)
-    .fetch_all(executor)
-    .await?;
-    Ok(rows)
-}
-
-/// Marks an event published.
-pub async fn mark_event_published(
-    executor: impl PgExecutor<'_>,
-    id: Uuid,
-) -> Result<(), StoreError> {
-    sqlx::query("update event_outbox set published_at = now(), updated_at = now() where id = $1")
-        .bind(id)
-        .execute(executor)
-        .await?;
-    Ok(())
-}
-
-/// Marks several events published in one statement (one commit for all the
-/// events of a request).
-pub async fn mark_events_published(
-    executor: impl PgExecutor<'_>,
-    ids: &[Uuid],
-) -> Result<(), StoreError> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    sqlx::query(
-        "update event_outbox set published_at = now(), updated_at = now() where id = any($1)",
-    )
-    .bind(ids)
-    .execute(executor)
-    .await?;
-    Ok(())
-}
-
-/// Records a failed publication attempt.
-pub async fn record_event_failure(
-    executor: impl PgExecutor<'_>,
-    id: Uuid,
-    error: &str,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "update event_outbox set attempts = attempts + 1, last_error = $2, updated_at = now()
-         where id = $1",
-    )
-    .bind(id)
-    .bind(error)
-    .execute(executor)
-    .await?;
-    Ok(())
 }

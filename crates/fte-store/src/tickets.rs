@@ -7,9 +7,6 @@
 //! two customers. A phone number typed into the web form is kept on the
 //! customer row but never becomes an identifier, because nothing proves the
 //! person owns it (it would let anyone attach someone else's WhatsApp).
-
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 use fte_domain::{
     Category, Channel, ConversationId, CustomerId, EmailAddress, MessageId, PhoneNumber, Priority,
@@ -301,31 +298,6 @@ async fn customers_for_emails(
     .await?;
     owners.extend(created);
     Ok(owners)
-}
-
-/// Locks up to `limit` unpublished events ([`crate::outbox`]) for this transaction, oldest
-/// first, skipping rows another relay holds. An event is due once a publish
-/// attempt failed, or once it is older than `grace` (its request died between
-/// commit and publish); younger ones are still being published by their
-/// request.
-pub async fn claim_pending_events(
-    conn: &mut PgConnection,
-    limit: i64,
-    grace: Duration,
-) -> Result<Vec<crate::outbox::PendingEvent>, StoreError> {
-    let grace_ms = i64::try_from(grace.as_millis()).unwrap_or(i64::MAX);
-    Ok(sqlx::query_as(
-        "select id, topic, message_key, payload from event_outbox
-         where published_at is null
-           and (attempts > 0 or created_at < now() - make_interval(secs => $2::float8 / 1000))
-         order by created_at
-         limit $1
-         for update skip locked",
-    )
-    .bind(limit)
-    .bind(grace_ms)
-    .fetch_all(conn)
-    .await?)
 }
 
 /// Records a webhook's provider id; `false` when it was already recorded (a

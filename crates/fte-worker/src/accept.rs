@@ -3,8 +3,9 @@
 //! their open conversation of the last 24 hours on any channel or start one,
 //! store the message, take its ticket to `processing`, and take the
 //! decisions that need no agent ([`pre_agent`](crate::pre_agent)). A message
-//! those decisions settle is marked handled here; any other leaves this
-//! phase stored but not handled, as a [`Turn`] for the agent.
+//! those decisions settle is marked handled here, one the rate limit defers
+//! is marked deferred, and any other leaves this phase stored but not
+//! handled, as a [`Turn`] for the agent.
 //!
 //! A message stored but not handled is picked up again by a redelivery: the
 //! gateway's web form messages arrive that way, and so does a message whose
@@ -14,7 +15,7 @@ use fte_domain::{InboundMessage, Priority, TicketStatus};
 use fte_store::StoreError;
 use fte_store::conversations::{self, ConversationRow, NewTicket, TicketRow};
 use fte_store::customers::{self, CustomerRow};
-use fte_store::messages::{self, NewInbound};
+use fte_store::messages::{self, NewInbound, StoredInbound};
 use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -22,6 +23,7 @@ use uuid::Uuid;
 use crate::context::WorkerContext;
 use crate::identity::{Identity, resolve_customer};
 use crate::outcome::{Action, Handled};
+use crate::pre_agent::Decision;
 use crate::reply::ReplyTo;
 use crate::transitions::{move_ticket, ticket_status};
 use crate::{HandleError, pre_agent};
@@ -100,6 +102,7 @@ pub(crate) async fn accept(
                     conversation,
                     ticket_id,
                     message_id,
+                    stored: stored_copy,
                 } = *stored;
                 let turn = Turn {
                     message,
@@ -109,15 +112,31 @@ pub(crate) async fn accept(
                     ticket_id,
                     message_id,
                 };
-                let settled =
-                    pre_agent::decide(&mut tx, ctx, &turn.reply_to(), &conversation).await?;
-                if let Some(action) = settled {
-                    messages::mark_processed(&mut *tx, &[message_id]).await?;
-                    tx.commit().await?;
-                    return Ok(Accepted::Settled(turn.handled(action)));
-                }
+                let decision = pre_agent::decide(
+                    &mut tx,
+                    ctx,
+                    &turn.reply_to(),
+                    &conversation,
+                    message_id,
+                    stored_copy,
+                )
+                .await?;
+                let action = match decision {
+                    Decision::Agent => {
+                        tx.commit().await?;
+                        return Ok(Accepted::Agent(Box::new(turn)));
+                    }
+                    Decision::Settled(action) => {
+                        messages::mark_processed(&mut *tx, &[message_id]).await?;
+                        action
+                    }
+                    Decision::Deferred(action) => {
+                        messages::mark_deferred(&mut *tx, message_id).await?;
+                        action
+                    }
+                };
                 tx.commit().await?;
-                return Ok(Accepted::Agent(Box::new(turn)));
+                return Ok(Accepted::Settled(turn.handled(action)));
             }
         }
     }
@@ -135,6 +154,8 @@ struct Stored {
     conversation: ConversationRow,
     ticket_id: Uuid,
     message_id: Uuid,
+    /// The copy found stored before this delivery, if any.
+    stored: Option<StoredInbound>,
 }
 
 async fn accept_in(
@@ -211,6 +232,7 @@ async fn accept_in(
         conversation,
         ticket_id: ticket.id,
         message_id,
+        stored,
     })))
 }
 

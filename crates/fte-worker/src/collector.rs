@@ -30,6 +30,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::consumer::{ConsumerConfig, ConsumerError};
+use crate::retry::Ended;
 use crate::sequential;
 
 /// The collector's consumer group.
@@ -221,7 +222,8 @@ async fn process(
 ) -> bool {
     let payload = message.payload().unwrap_or_default();
     let Ok(header) = serde_json::from_slice::<Header>(payload) else {
-        return dead_letter(publisher, config, message, shutdown).await;
+        let reason = "the payload is not an event envelope";
+        return dead_letter(publisher, config, message, "undecodable", reason, shutdown).await;
     };
     if header.event_type != TURN_EVENT {
         fte_runtime::metrics::global()
@@ -232,48 +234,50 @@ async fn process(
     }
     let event: EventEnvelope<TurnEvent> = match serde_json::from_slice(payload) {
         Ok(event) => event,
-        Err(_) => return dead_letter(publisher, config, message, shutdown).await,
+        Err(_) => {
+            let reason = "the payload is not an agent.turn event";
+            return dead_letter(publisher, config, message, "undecodable", reason, shutdown).await;
+        }
     };
-    let mut delay = config.retry_base;
-    loop {
-        match record(pool, &event).await {
-            Ok(_) => return true,
-            Err(error) => {
+    let retried = config
+        .retry
+        .run(
+            shutdown,
+            || record(pool, &event),
+            StoreError::is_transient,
+            |error, attempt, delay| {
                 tracing::warn!(
                     event.id = %event.event_id,
                     error = %error,
+                    attempt,
                     retry_in_ms = delay.as_millis() as u64,
                     "metrics event not recorded; retrying"
                 );
-                if !sequential::pause(shutdown, delay).await {
-                    return false;
-                }
-                delay = (delay * 2).min(config.retry_max);
-            }
-        }
-    }
+            },
+        )
+        .await;
+    let (error, reason) = match retried.ended(StoreError::reason) {
+        Ended::Done(_) => return true,
+        Ended::Stopped => return false,
+        Ended::Failed(error, reason) => (error, reason),
+    };
+    let kind = error.failure_kind().as_str();
+    dead_letter(publisher, config, message, kind, &reason, shutdown).await
 }
 
 async fn dead_letter(
     publisher: &KafkaPublisher,
     config: &ConsumerConfig,
     message: &OwnedMessage,
+    kind: &str,
+    reason: &str,
     shutdown: &CancellationToken,
 ) -> bool {
     fte_runtime::metrics::global()
         .metrics_events
         .with_label_values(&["rejected"])
         .inc();
-    sequential::dead_letter(
-        publisher,
-        config,
-        message,
-        None,
-        "undecodable",
-        "metrics event",
-        shutdown,
-    )
-    .await
+    sequential::dead_letter(publisher, config, message, None, kind, reason, shutdown).await
 }
 
 /// Measures each group's lag on its topic and stores it (for the gateway

@@ -12,9 +12,13 @@
 //! A lane stores a message's offset only after [`handle_event`] committed
 //! (or the message was dead-lettered): a crash in between redelivers it and
 //! the step answers [`Outcome::Duplicate`](crate::Outcome::Duplicate).
-//! Undecodable or permanently failing messages go to `fte.dlq` with their
-//! origin in headers; transient failures (database down, agent down) are
-//! retried with backoff and the offset is left alone. On shutdown the
+//! Undecodable or permanently failing messages go to `fte.dlq` at once with
+//! their origin, kind and reason in headers; transient failures (database
+//! unreachable, agent down) are retried with backoff within a budget
+//! ([`RetryPolicy`]: `WORKER_RETRY_MAX_ATTEMPTS`, `WORKER_RETRY_MAX_SECS`)
+//! and then dead-lettered too, so no message holds its partition for
+//! longer than the budget; a lane that still does not move is reported
+//! by the [`LaneWatch`] (alert, `/ready`, gauge). On shutdown the
 //! reader stops, each lane finishes the message it holds (within the grace
 //! period), offsets are committed synchronously and the producer flushed.
 
@@ -34,6 +38,8 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::retry::{Ended, RetryPolicy};
+use crate::stall::LaneWatch;
 use crate::{HandleError, WorkerContext, handle_event};
 
 /// How the consumer runs.
@@ -45,26 +51,40 @@ pub struct ConsumerConfig {
     pub concurrency: usize,
     /// How long in-flight messages may take at shutdown.
     pub shutdown_grace: Duration,
-    /// First retry delay after a transient failure; doubles up to `retry_max`.
-    pub retry_base: Duration,
-    /// Longest retry delay.
-    pub retry_max: Duration,
+    /// Retries of a transient failure (and the backoff of dead-letter
+    /// publishing while the broker is away).
+    pub retry: RetryPolicy,
     /// How often consumer lag is measured into `fte_kafka_consumer_lag`.
     pub lag_interval: Duration,
     /// Messages queued per partition before the partition is paused.
     pub lane_capacity: usize,
+    /// Progress of each partition's lane (stuck partitions raise an alert
+    /// and turn `/ready` false); shared with the probes and the alerts.
+    pub lanes: Arc<LaneWatch>,
 }
 
 impl ConsumerConfig {
     /// Defaults for `group`: concurrency 8, 25 s grace, retries from
-    /// 200 ms to 30 s, lag every 15 s, 64 queued messages per partition.
+    /// 200 ms to 30 s apart, at most 10 attempts within 300 s, lag every
+    /// 15 s, 64 queued messages per partition, a partition stuck after
+    /// 120 s without progress.
     pub fn new(group: impl Into<String>) -> Self {
+        let group = group.into();
         Self {
-            group: group.into(),
+            lanes: Arc::new(LaneWatch::new(
+                group.clone(),
+                topics::TICKETS_INCOMING,
+                Duration::from_secs(fte_runtime::settings::DEFAULT_STUCK_PARTITION_SECS),
+            )),
+            group,
             concurrency: 8,
             shutdown_grace: Duration::from_secs(25),
-            retry_base: Duration::from_millis(200),
-            retry_max: Duration::from_secs(30),
+            retry: RetryPolicy {
+                base: Duration::from_millis(200),
+                max_delay: Duration::from_secs(30),
+                max_attempts: fte_runtime::settings::DEFAULT_RETRY_MAX_ATTEMPTS,
+                max_elapsed: Duration::from_secs(fte_runtime::settings::DEFAULT_RETRY_MAX_SECS),
+            },
             lag_interval: Duration::from_secs(15),
             lane_capacity: 64,
         }
@@ -201,6 +221,7 @@ impl Dispatcher {
 
     fn dispatch(&mut self, message: OwnedMessage) {
         let partition = message.partition();
+        self.shared.config.lanes.received(partition);
         if let Some(queue) = self.held.get_mut(&partition) {
             queue.push_back(message);
             return;
@@ -214,6 +235,7 @@ impl Dispatcher {
             // A lane closes only while stopping; the message is redelivered.
             Err(TrySendError::Closed(_)) => {
                 self.lanes.remove(&partition);
+                self.shared.config.lanes.forget(partition);
             }
         }
     }
@@ -271,6 +293,7 @@ async fn lane(shared: Arc<Lanes>, mut rx: mpsc::Receiver<OwnedMessage>) {
             break;
         };
         if process(&shared, &message).await {
+            shared.config.lanes.finished(message.partition());
             if let Err(error) =
                 shared
                     .consumer
@@ -291,72 +314,58 @@ async fn process(shared: &Lanes, message: &OwnedMessage) -> bool {
     let event: EventEnvelope<InboundMessage> =
         match serde_json::from_slice(message.payload().unwrap_or_default()) {
             Ok(event) => event,
-            Err(_) => return dead_letter(shared, message, "undecodable").await,
+            Err(_) => {
+                let reason = "the payload is not a ticket.inbound event";
+                return dead_letter(shared, message, "undecodable", reason).await;
+            }
         };
-    let mut delay = shared.config.retry_base;
-    loop {
-        match handle_event(&shared.ctx, &event).await {
-            Ok(_) => return true,
-            Err(error) if error.is_transient() => {
+    let retried = shared
+        .config
+        .retry
+        .run(
+            &shared.stop,
+            || handle_event(&shared.ctx, &event),
+            HandleError::is_transient,
+            |error, attempt, delay| {
                 tracing::warn!(
                     partition = message.partition(),
                     offset = message.offset(),
+                    error.kind = error.kind(),
                     error = %error,
+                    attempt,
                     retry_in_ms = delay.as_millis() as u64,
                     "transient failure; retrying"
                 );
-                if !pause(shared, delay).await {
-                    return false;
-                }
-                delay = (delay * 2).min(shared.config.retry_max);
-            }
-            Err(error) => {
-                log_permanent(message, &error);
-                return dead_letter(shared, message, error.kind()).await;
-            }
+            },
+        )
+        .await;
+    match retried.ended(HandleError::reason) {
+        Ended::Done(_) => true,
+        Ended::Stopped => false,
+        Ended::Failed(error, reason) => {
+            tracing::error!(
+                partition = message.partition(),
+                offset = message.offset(),
+                error.kind = error.kind(),
+                error = %error,
+                "message cannot be processed; dead-lettering it"
+            );
+            dead_letter(shared, message, error.kind(), &reason).await
         }
     }
 }
 
-fn log_permanent(message: &OwnedMessage, error: &HandleError) {
-    tracing::error!(
-        partition = message.partition(),
-        offset = message.offset(),
-        error = %error,
-        "message cannot be processed; dead-lettering it"
-    );
-}
-
-/// Sleeps `delay` unless shutdown comes first (then `false`).
-async fn pause(shared: &Lanes, delay: Duration) -> bool {
-    tokio::select! {
-        () = shared.stop.cancelled() => false,
-        () = tokio::time::sleep(delay) => true,
-    }
-}
-
-/// Copies the message to `fte.dlq` with its origin, retrying while the
-/// broker does not take it; `true` once it is there.
-async fn dead_letter(shared: &Lanes, message: &OwnedMessage, error: &str) -> bool {
-    let mut delay = shared.config.retry_base;
-    loop {
-        match bus_consumer::dead_letter(&shared.publisher, message, None, error).await {
-            Ok(()) => {
-                tracing::warn!(
-                    partition = message.partition(),
-                    offset = message.offset(),
-                    error,
-                    "message dead-lettered"
-                );
-                return true;
-            }
-            Err(publish_error) => {
-                tracing::warn!(%publish_error, "dead-letter queue unavailable; retrying");
-                if !pause(shared, delay).await {
-                    return false;
-                }
-                delay = (delay * 2).min(shared.config.retry_max);
-            }
-        }
-    }
+/// Copies the message to `fte.dlq` with its origin, `kind` and `reason`;
+/// `true` once it is there.
+async fn dead_letter(shared: &Lanes, message: &OwnedMessage, kind: &str, reason: &str) -> bool {
+    crate::sequential::dead_letter(
+        &shared.publisher,
+        &shared.config,
+        message,
+        None,
+        kind,
+        reason,
+        &shared.stop,
+    )
+    .await
 }

@@ -3,9 +3,14 @@
 //! Every event is written to `event_outbox` in the transaction that commits
 //! the rows it describes, then published by [`relay_pending`]: right after
 //! the commit, and periodically by the binary for whatever a broker outage
-//! left behind. A commit therefore never loses its events; a crash between
-//! publish and mark may publish one twice, which consumers tolerate (each
-//! envelope carries a unique `event_id`).
+//! left behind (and for events queued for later, such as a deferred
+//! follow-up). Events are claimed with a lease and published holding no
+//! transaction, so a slow broker never holds a connection or a lock. A
+//! commit therefore never loses its events; a crash between publish and
+//! mark may publish one twice, which consumers tolerate (each envelope
+//! carries a unique `event_id`).
+
+use std::time::Duration;
 
 use async_trait::async_trait;
 use fte_bus::KafkaPublisher;
@@ -14,14 +19,27 @@ use fte_store::{PgPool, StoreError, outbox};
 /// Where events go. Kafka in production; tests record them.
 #[async_trait]
 pub trait EventSink: Send + Sync {
-    /// Publishes one payload under `key`; returns once the broker has it.
-    async fn publish(&self, topic: &str, key: &str, payload: &[u8]) -> Result<(), String>;
+    /// Publishes one payload under `key` with `headers`; returns once the
+    /// broker has it.
+    async fn publish(
+        &self,
+        topic: &str,
+        key: &str,
+        payload: &[u8],
+        headers: &[(&str, &str)],
+    ) -> Result<(), String>;
 }
 
 #[async_trait]
 impl EventSink for KafkaPublisher {
-    async fn publish(&self, topic: &str, key: &str, payload: &[u8]) -> Result<(), String> {
-        KafkaPublisher::publish(self, topic, key, payload, &[])
+    async fn publish(
+        &self,
+        topic: &str,
+        key: &str,
+        payload: &[u8],
+        headers: &[(&str, &str)],
+    ) -> Result<(), String> {
+        KafkaPublisher::publish(self, topic, key, payload, headers)
             .await
             .map(|_| ())
             .map_err(|e| e.to_string())
@@ -43,34 +61,40 @@ pub async fn relay_soon(pool: &PgPool, sink: &dyn EventSink) {
     }
 }
 
-/// Publishes up to `limit` unpublished events, oldest first; returns how
-/// many were published. Stops at the first failure (the broker is likely
-/// down; the rest wait for the next round).
+/// How long a relay's claim on an event keeps other relays away.
+pub const RELAY_LEASE: Duration = Duration::from_secs(60);
+
+/// Publishes up to `limit` due events, oldest first; returns how many were
+/// published. Stops at the first failure (the broker is likely down; the
+/// rest wait for their lease to end and the next round).
 pub async fn relay_pending(
     pool: &PgPool,
     sink: &dyn EventSink,
     limit: i64,
 ) -> Result<usize, StoreError> {
-    let mut tx = pool.begin().await?;
-    let events = outbox::claim_unpublished_events(&mut *tx, limit).await?;
+    let events = outbox::claim_due_events(pool, limit, Duration::ZERO, RELAY_LEASE).await?;
     let mut published = 0;
     for event in events {
         let payload = serde_json::to_vec(&event.payload).unwrap_or_default();
         match sink
-            .publish(&event.topic, &event.message_key, &payload)
+            .publish(
+                &event.topic,
+                &event.message_key,
+                &payload,
+                &event.header_pairs(),
+            )
             .await
         {
             Ok(()) => {
-                outbox::mark_event_published(&mut *tx, event.id).await?;
+                outbox::mark_event_published(pool, event.id).await?;
                 published += 1;
             }
             Err(error) => {
                 tracing::warn!(event.id = %event.id, topic = %event.topic, %error, "event not published; will retry");
-                outbox::record_event_failure(&mut *tx, event.id, &error).await?;
+                outbox::record_event_failure(pool, event.id, &error).await?;
                 break;
             }
         }
     }
-    tx.commit().await?;
     Ok(published)
 }

@@ -1,6 +1,7 @@
 //! Phase 3 of a message: one short transaction writes the agent's outcome —
 //! the reply, sentiment and category, the escalation or the resolution, the
-//! metrics event — and marks the message handled.
+//! metrics event — and marks the message handled, with the deferred
+//! messages the turn folded in marked covered by it.
 //!
 //! It is idempotent on the inbound message id: the message row is locked
 //! first, and a message some other delivery already finished is left alone
@@ -21,9 +22,12 @@ use crate::accept::Turn;
 use crate::agent::AgentOutcome;
 use crate::collector::{TURN_EVENT, ToolCallCounts, TurnEvent};
 use crate::context::WorkerContext;
+use crate::deferral;
 use crate::escalate::{Escalating, escalate};
 use crate::outcome::Action;
+use crate::reply::ReplyKind;
 use crate::transitions::{move_conversation, move_ticket, ticket_status};
+use crate::turn::Thought;
 
 /// What phase 3 did.
 pub(crate) enum Finished {
@@ -33,12 +37,14 @@ pub(crate) enum Finished {
     Done(Action),
 }
 
-/// Writes `outcome` for `turn` in one transaction.
+/// Writes the agent's outcome for `turn` in one transaction; the deferred
+/// messages the turn covered are marked answered by it.
 pub(crate) async fn finish(
     ctx: &WorkerContext,
     turn: &Turn,
-    outcome: &AgentOutcome,
+    thought: &Thought,
 ) -> Result<Finished, HandleError> {
+    let outcome = &thought.outcome;
     let mut tx = ctx.pool.begin().await?;
     let stored = messages::inbound_by_id_for_update(&mut *tx, turn.message_id)
         .await?
@@ -56,7 +62,9 @@ pub(crate) async fn finish(
     } else {
         write_outcome(&mut tx, ctx, turn, &conversation, outcome).await?
     };
+    messages::mark_covered(&mut *tx, &thought.covers, turn.message_id).await?;
     messages::mark_processed(&mut *tx, &[turn.message_id]).await?;
+    deferral::clear_follow_up(&mut tx, &conversation).await?;
     tx.commit().await?;
     Ok(Finished::Done(action))
 }
@@ -70,7 +78,13 @@ async fn write_outcome(
 ) -> Result<Action, HandleError> {
     let channel = turn.message.channel;
     turn.reply_to()
-        .queue(conn, "agent", &outcome.reply, Some(outcome))
+        .queue(
+            conn,
+            "agent",
+            ReplyKind::Answer,
+            &outcome.reply,
+            Some(outcome),
+        )
         .await?;
     let sentiment = f64::from(outcome.sentiment);
     conversations::set_sentiment(&mut *conn, turn.conversation_id, sentiment).await?;

@@ -2,12 +2,13 @@
 //! gateway's `gmail.notification` events into `ticket.inbound` events.
 //!
 //! A Pub/Sub push only says "the mailbox changed, its history id is now N".
-//! [`GmailSync::sync`] therefore ignores N and, in one transaction, locks the
-//! mailbox's `gmail_sync_state` row, lists the history from the id *we*
-//! stored (Gmail's advice: a notification's id is already past the change
-//! it announces), writes one `ticket.inbound` event per new customer email
-//! to the event outbox, stores the new history id and commits; the events
-//! are then published like every other outbox event. Each event's
+//! [`GmailSync::sync`] therefore ignores N, lists the history from the id
+//! *we* stored (Gmail's advice: a notification's id is already past the
+//! change it announces) holding no transaction, then in one short
+//! transaction locks the mailbox's `gmail_sync_state` row, writes one
+//! `ticket.inbound` event per new customer email to the event outbox and
+//! stores the newer of the two history ids; the events are then published
+//! like every other outbox event. Each event's
 //! `channel_message_id` is the Gmail message id, so a message synced twice
 //! (a crash after the commit, overlapping full syncs) is a no-op in
 //! [`handle_event`](crate::handle_event).
@@ -23,9 +24,10 @@
 //! Notifications are processed one at a time: they are keyed by mailbox,
 //! and one mailbox's syncs serialise on its row lock anyway. Offsets are
 //! stored only after the sync committed or the notification was
-//! dead-lettered (another mailbox, undecodable, or a permanent provider
-//! error); transient failures are retried with backoff. Logs never carry
-//! the mailbox address.
+//! dead-lettered (another mailbox, undecodable, a permanent provider or
+//! database error, or transient failures past the retry budget — the next
+//! notification syncs from the stored id anyway). Logs never carry the
+//! mailbox address.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,6 +48,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::consumer::{ConsumerConfig, ConsumerError};
 use crate::events::{EventSink, relay_soon};
+use crate::retry::Ended;
 use crate::sequential;
 
 /// The consumer group of the Gmail sync.
@@ -100,7 +103,7 @@ impl SyncError {
     /// dead-lettered — the next notification syncs from the stored id.
     pub fn is_transient(&self) -> bool {
         match self {
-            SyncError::Store(_) => true,
+            SyncError::Store(error) => error.is_transient(),
             SyncError::Gmail(GmailError::Provider(SendError::Permanent { .. })) => false,
             SyncError::Gmail(GmailError::Provider(_)) => true,
             SyncError::Gmail(GmailError::Auth(_) | GmailError::Malformed(_)) => true,
@@ -111,12 +114,21 @@ impl SyncError {
     /// A short kind for dead-letter headers and logs.
     pub fn kind(&self) -> &'static str {
         match self {
-            SyncError::Store(_) => "database",
+            SyncError::Store(error) => error.failure_kind().as_str(),
             SyncError::Gmail(GmailError::Provider(_)) => "gmail_provider",
             SyncError::Gmail(GmailError::Auth(_)) => "gmail_auth",
             SyncError::Gmail(GmailError::Malformed(_)) => "gmail_malformed",
             SyncError::Gmail(GmailError::NotFound) => "gmail_not_found",
             SyncError::Gmail(GmailError::HistoryTooOld) => "gmail_history_too_old",
+        }
+    }
+
+    /// A readable, content-free reason (the provider's errors carry status
+    /// codes and API reasons, never mail content).
+    pub fn reason(&self) -> String {
+        match self {
+            SyncError::Store(error) => error.reason(),
+            SyncError::Gmail(error) => error.to_string(),
         }
     }
 }
@@ -156,8 +168,9 @@ impl GmailSync {
     /// Syncs the mailbox from its stored history id (see the module doc),
     /// then publishes the new events. Nothing is stored when it fails.
     pub async fn sync(&self) -> Result<Synced, SyncError> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
-        let stored = gmail_sync::lock_history_id(&mut tx, &self.key).await?;
+        // Gmail is asked outside any transaction: a slow API never holds a
+        // connection or the mailbox's lock.
+        let stored = gmail_sync::history_id(&self.pool, &self.key).await?;
         let (emails, latest, full_sync) = if stored == gmail_sync::NEVER_SYNCED {
             let (emails, latest) = self.mailbox.recent_inbox(RECENT_INBOX_LIMIT).await?;
             (emails, latest, true)
@@ -176,10 +189,13 @@ impl GmailSync {
             }
         };
         let messages = emails.len();
+        let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
+        // A sync that committed meanwhile may have moved the id on.
+        let current = gmail_sync::lock_history_id(&mut tx, &self.key).await?;
         for email in emails {
             enqueue_inbound(&mut tx, email).await?;
         }
-        let history_id = latest.max(stored);
+        let history_id = latest.max(current);
         gmail_sync::store_history_id(&mut *tx, &self.key, history_id).await?;
         tx.commit().await.map_err(StoreError::from)?;
         relay_soon(&self.pool, self.events.as_ref()).await;
@@ -311,49 +327,72 @@ async fn process(
         match serde_json::from_slice(message.payload().unwrap_or_default()) {
             Ok(event) => event,
             Err(_) => {
-                return dead_letter(publisher, config, message, "undecodable", shutdown).await;
+                let reason = "the payload is not a gmail.notification event";
+                return dead_letter(publisher, config, message, "undecodable", reason, shutdown)
+                    .await;
             }
         };
     if event.event_type != NOTIFICATION_EVENT {
-        return dead_letter(publisher, config, message, "unknown_event_type", shutdown).await;
+        let reason = "the event type is not gmail.notification";
+        return dead_letter(
+            publisher,
+            config,
+            message,
+            "unknown_event_type",
+            reason,
+            shutdown,
+        )
+        .await;
     }
     if !sync.owns(&event.payload.email_address) {
-        return dead_letter(publisher, config, message, "foreign_mailbox", shutdown).await;
+        let reason = "the notification is about another mailbox";
+        return dead_letter(
+            publisher,
+            config,
+            message,
+            "foreign_mailbox",
+            reason,
+            shutdown,
+        )
+        .await;
     }
-    let mut delay = config.retry_base;
-    loop {
-        match sync.sync().await {
-            Ok(synced) => {
-                tracing::info!(
-                    channel = "email",
-                    event.id = %event.event_id,
-                    notification.history_id = event.payload.history_id,
-                    history.from = synced.from_history_id,
-                    history.id = synced.history_id,
-                    messages = synced.messages,
-                    full_sync = synced.full_sync,
-                    "Gmail mailbox synced"
-                );
-                return true;
-            }
-            Err(error) if error.is_transient() => {
+    let retried = config
+        .retry
+        .run(
+            shutdown,
+            || sync.sync(),
+            SyncError::is_transient,
+            |error, attempt, delay| {
                 tracing::warn!(
                     event.id = %event.event_id,
+                    error.kind = error.kind(),
                     error = %error,
+                    attempt,
                     retry_in_ms = delay.as_millis() as u64,
                     "Gmail sync failed; retrying"
                 );
-                if !sequential::pause(shutdown, delay).await {
-                    return false;
-                }
-                delay = (delay * 2).min(config.retry_max);
-            }
-            Err(error) => {
-                tracing::error!(event.id = %event.event_id, error = %error, "Gmail sync failed permanently");
-                return dead_letter(publisher, config, message, error.kind(), shutdown).await;
-            }
+            },
+        )
+        .await;
+    let (error, reason) = match retried.ended(SyncError::reason) {
+        Ended::Done(synced) => {
+            tracing::info!(
+                channel = "email",
+                event.id = %event.event_id,
+                notification.history_id = event.payload.history_id,
+                history.from = synced.from_history_id,
+                history.id = synced.history_id,
+                messages = synced.messages,
+                full_sync = synced.full_sync,
+                "Gmail mailbox synced"
+            );
+            return true;
         }
-    }
+        Ended::Stopped => return false,
+        Ended::Failed(error, reason) => (error, reason),
+    };
+    tracing::error!(event.id = %event.event_id, error.kind = error.kind(), error = %error, "Gmail sync failed; dead-lettering the notification");
+    dead_letter(publisher, config, message, error.kind(), &reason, shutdown).await
 }
 
 /// Copies the notification to `fte.dlq` with its origin, retrying while the
@@ -362,7 +401,8 @@ async fn dead_letter(
     publisher: &KafkaPublisher,
     config: &ConsumerConfig,
     message: &OwnedMessage,
-    error: &str,
+    kind: &str,
+    reason: &str,
     shutdown: &CancellationToken,
 ) -> bool {
     // The key is the mailbox address: keep it out of the dead letter's key.
@@ -371,8 +411,8 @@ async fn dead_letter(
         config,
         message,
         Some(topics::EMAIL_INBOUND),
-        error,
-        "Gmail notification",
+        kind,
+        reason,
         shutdown,
     )
     .await

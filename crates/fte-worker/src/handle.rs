@@ -5,11 +5,13 @@
 //! the agent:
 //!
 //! 1. one short transaction ([`accept`](crate::accept)) refuses what can
-//!    never be processed, deduplicates on the channel's own id, resolves the
+//!    never be processed (the message is first [sanitised]: NUL characters
+//!    removed, subject and name cut to their columns), deduplicates on the
+//!    channel's own id, resolves the
 //!    customer, continues or starts the conversation, stores the message,
 //!    takes its ticket to `processing` and settles what needs no agent (an
-//!    escalated conversation's acknowledgement, the rate limit, WhatsApp
-//!    "MORE");
+//!    escalated conversation's acknowledgement, the rate limit's deferral,
+//!    WhatsApp "MORE");
 //! 2. the agent answers outside any transaction, on a context read from the
 //!    database ([`turn`](crate::turn));
 //! 3. one short transaction writes the outcome, idempotent on the inbound
@@ -19,6 +21,8 @@
 //! stored and not handled, and runs the agent again: exactly one reply is
 //! written. A redelivery after phase 3 is a [`Outcome::Duplicate`].
 //! Publishing happens after each commit, from the event outbox.
+//!
+//! [sanitised]: fte_domain::InboundMessage::sanitised
 
 use std::time::Instant;
 
@@ -44,11 +48,12 @@ pub async fn handle_event(
     if event.schema_version != EVENT_SCHEMA_VERSION {
         return Err(HandleError::UnsupportedVersion(event.schema_version));
     }
-    let message = event.payload.clone();
-    if message.channel_message_id.trim().is_empty() {
-        return Err(HandleError::Invalid(
-            "the message has no channel message id",
-        ));
+    // Every edge sanitises; a message from an older or foreign producer is
+    // sanitised again here, so nothing the database must refuse reaches it.
+    let message = event.payload.clone().sanitised();
+    if let Some(problem) = fte_domain::text::channel_message_id_problem(&message.channel_message_id)
+    {
+        return Err(HandleError::Invalid(problem));
     }
     let identity = Identity::of(&message.sender)?;
     let started = Instant::now();
@@ -58,10 +63,10 @@ pub async fn handle_event(
         Accepted::Duplicate => return Ok(duplicate(channel)),
         Accepted::Settled(handled) => (handled, None),
         Accepted::Agent(turn) => {
-            let outcome = think(ctx, &turn).await?;
-            match finish(ctx, &turn, &outcome).await? {
+            let thought = think(ctx, &turn).await?;
+            match finish(ctx, &turn, &thought).await? {
                 Finished::Duplicate => return Ok(duplicate(channel)),
-                Finished::Done(action) => (turn.handled(action), Some(outcome)),
+                Finished::Done(action) => (turn.handled(action), Some(thought.outcome)),
             }
         }
     };

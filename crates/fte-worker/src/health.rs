@@ -6,8 +6,10 @@
 //! replies wait in the outbox); a channel whose replies a recording sender
 //! keeps (no provider credentials) shows as `recording`, not `active`.
 //! While an in-process alert holds the status is `degraded` (still 200)
-//! and `alerts` lists each with its reason and since when. `/metrics` is
-//! the Prometheus registry.
+//! and `alerts` lists each with its reason and since when. `/ready` also
+//! answers 503 while a partition of this worker is stuck (it holds messages
+//! and has not moved for `WORKER_STUCK_PARTITION_SECS`), naming each one.
+//! `/metrics` is the Prometheus registry.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +25,8 @@ use fte_runtime::alerts::AlertBook;
 use fte_store::PgPool;
 use serde_json::json;
 
+use crate::stall::LaneWatch;
+
 /// What the probes look at.
 #[derive(Clone)]
 pub struct HealthState {
@@ -34,13 +38,15 @@ pub struct HealthState {
     pub senders: Vec<Arc<GuardedSender>>,
     /// The in-process alerts that hold (`degraded` while any does).
     pub alerts: Arc<AlertBook>,
+    /// The consumer's lanes (`/ready` is 503 while one is stuck).
+    pub lanes: Option<Arc<LaneWatch>>,
 }
 
 /// The probe routes.
 pub fn router(state: HealthState) -> Router {
     Router::new()
         .route("/health", get(health))
-        .route("/ready", get(health))
+        .route("/ready", get(ready))
         .route("/metrics", get(metrics))
         .with_state(state)
 }
@@ -84,6 +90,37 @@ pub async fn report(state: &HealthState) -> (StatusCode, serde_json::Value) {
 
 async fn health(State(state): State<HealthState>) -> impl IntoResponse {
     let (status, body) = report(&state).await;
+    (status, Json(body))
+}
+
+/// `/health`, and 503 while a partition is stuck: a worker that holds
+/// messages it does not process is not ready.
+pub async fn readiness(state: &HealthState) -> (StatusCode, serde_json::Value) {
+    let (mut status, mut body) = report(state).await;
+    let stuck = state
+        .lanes
+        .as_ref()
+        .map(|lanes| lanes.stuck())
+        .unwrap_or_default();
+    if !stuck.is_empty() {
+        status = StatusCode::SERVICE_UNAVAILABLE;
+        body["status"] = json!("stuck");
+        body["stuck_partitions"] = stuck
+            .iter()
+            .map(|s| {
+                json!({
+                    "partition": s.partition,
+                    "pending": s.pending,
+                    "still_secs": s.still_for.as_secs(),
+                })
+            })
+            .collect();
+    }
+    (status, body)
+}
+
+async fn ready(State(state): State<HealthState>) -> impl IntoResponse {
+    let (status, body) = readiness(&state).await;
     (status, Json(body))
 }
 

@@ -1,22 +1,23 @@
 //! The decisions taken before the agent, inside the first transaction: an
 //! escalated conversation only acknowledges (at most once per interval), a
-//! customer over the rate limit gets one notice, and a WhatsApp "MORE" gets
-//! the deferred rest of the previous answer. Anything else goes to the agent.
+//! customer over the rate limit is deferred ([`deferral`](crate::deferral)),
+//! and a WhatsApp "MORE" gets the deferred rest of the previous answer.
+//! Anything else goes to the agent.
 
 use chrono::{DateTime, Utc};
 use fte_domain::format;
 use fte_domain::{Channel, ConversationStatus};
 use fte_store::conversations::{self, ConversationRow};
-use fte_store::messages;
+use fte_store::messages::{self, StoredInbound};
 use sqlx::PgConnection;
+use uuid::Uuid;
 
 use crate::HandleError;
 use crate::context::WorkerContext;
+use crate::deferral::{self, Limit, meta_time};
 use crate::outcome::Action;
-use crate::reply::{META_DEFERRED, ReplyTo};
+use crate::reply::{META_DEFERRED, ReplyKind, ReplyTo};
 
-/// The notice a customer over the rate limit gets, once per window.
-pub const RATE_LIMIT_NOTICE: &str = "We're processing your messages — please wait a moment.";
 /// What a customer writing into an escalated conversation hears, at most
 /// once per acknowledgement interval.
 pub const ESCALATED_ACKNOWLEDGEMENT: &str = "Thanks, we've added this to your case. A member of our support team already has it and will reply here.";
@@ -24,40 +25,46 @@ pub const ESCALATED_ACKNOWLEDGEMENT: &str = "Thanks, we've added this to your ca
 /// Conversation metadata key: when an escalated conversation was last
 /// acknowledged (set on escalation too, so the first follow-up is quiet).
 pub(crate) const META_ACK_AT: &str = "escalation_ack_at";
-/// Conversation metadata key: when the rate-limit notice was last queued.
-const META_RATE_NOTICE_AT: &str = "rate_limit_notice_at";
 
-/// What the message gets before (or instead of) the agent.
+/// What a stored message gets before the agent.
+pub(crate) enum Decision {
+    /// Settled without the agent: the message is handled.
+    Settled(Action),
+    /// Deferred by the rate limit: stored, answered later.
+    Deferred(Action),
+    /// The agent answers it.
+    Agent,
+}
+
+/// What the message `message_id` gets before (or instead of) the agent.
 pub(crate) async fn decide(
     conn: &mut PgConnection,
     ctx: &WorkerContext,
     reply: &ReplyTo<'_>,
     conversation: &ConversationRow,
-) -> Result<Option<Action>, HandleError> {
+    message_id: Uuid,
+    stored: Option<StoredInbound>,
+) -> Result<Decision, HandleError> {
     let now = Utc::now();
     if conversation.status == ConversationStatus::Escalated.as_str() {
+        // A person owns the conversation: deferred messages are theirs too.
+        messages::cover_deferred(&mut *conn, conversation.id, message_id).await?;
         let interval = chrono::Duration::from_std(ctx.config.escalated_ack_interval)
             .unwrap_or(chrono::Duration::hours(1));
         if meta_time(conversation, META_ACK_AT).is_some_and(|at| now - at < interval) {
-            return Ok(Some(Action::StoredWhileEscalated));
+            return Ok(Decision::Settled(Action::StoredWhileEscalated));
         }
         let formatted = reply.format(ESCALATED_ACKNOWLEDGEMENT);
-        reply.queue(conn, "system", &formatted, None).await?;
+        reply
+            .queue(conn, "system", ReplyKind::EscalationAck, &formatted, None)
+            .await?;
         set_meta_time(conn, conversation, META_ACK_AT, now).await?;
-        return Ok(Some(Action::Acknowledged));
+        return Ok(Decision::Settled(Action::Acknowledged));
     }
 
-    let window = chrono::Duration::from_std(ctx.config.rate_limit_window)
-        .unwrap_or(chrono::Duration::minutes(1));
-    let recent = messages::inbound_count_since(&mut *conn, reply.customer.id, now - window).await?;
-    if recent > ctx.config.rate_limit_max {
-        if meta_time(conversation, META_RATE_NOTICE_AT).is_some_and(|at| now - at < window) {
-            return Ok(Some(Action::RateLimited));
-        }
-        let formatted = reply.format(RATE_LIMIT_NOTICE);
-        reply.queue(conn, "system", &formatted, None).await?;
-        set_meta_time(conn, conversation, META_RATE_NOTICE_AT, now).await?;
-        return Ok(Some(Action::RateLimitNotice));
+    if let Limit::Deferred(action) = deferral::check(conn, ctx, reply, conversation, stored).await?
+    {
+        return Ok(Decision::Deferred(action));
     }
 
     if reply.channel() == Channel::Whatsapp
@@ -68,19 +75,12 @@ pub(crate) async fn decide(
             .and_then(|d| d.as_str())
     {
         let formatted = format::whatsapp(deferred);
-        reply.queue(conn, "agent", &formatted, None).await?;
-        return Ok(Some(Action::SentDeferred));
+        reply
+            .queue(conn, "agent", ReplyKind::More, &formatted, None)
+            .await?;
+        return Ok(Decision::Settled(Action::SentDeferred));
     }
-    Ok(None)
-}
-
-fn meta_time(conversation: &ConversationRow, key: &str) -> Option<DateTime<Utc>> {
-    conversation
-        .metadata
-        .get(key)
-        .and_then(|v| v.as_str())
-        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-        .map(|t| t.with_timezone(&Utc))
+    Ok(Decision::Agent)
 }
 
 /// Records `at` under `key` on the conversation.

@@ -3,7 +3,7 @@
 //!
 //! The payload is an [`OutboundReply`] whose idempotency key is the
 //! outbound message id, so a provider that carries it can be asked later
-//! whether the reply arrived. [`ReplyTo`] is the message being answered as
+//! whether the reply arrived. `ReplyTo` is the message being answered as
 //! every step that answers sees it: it shapes text for the channel (greeting,
 //! ticket line) and queues it; a WhatsApp answer's deferred rest is kept on
 //! the conversation under [`META_DEFERRED`] for a later "MORE".
@@ -77,12 +77,14 @@ impl ReplyTo<'_> {
         )
     }
 
-    /// Queues `formatted` as a reply by `role` (`agent` or `system`); on
-    /// WhatsApp the deferred rest replaces the conversation's earlier one.
+    /// Queues `formatted` as a reply of `kind` by `role` (`agent` or
+    /// `system`); on WhatsApp the deferred rest replaces the conversation's
+    /// earlier one.
     pub(crate) async fn queue(
         &self,
         conn: &mut PgConnection,
         role: &str,
+        kind: ReplyKind,
         formatted: &FormattedReply,
         agent: Option<&AgentOutcome>,
     ) -> Result<Uuid, HandleError> {
@@ -94,6 +96,7 @@ impl ReplyTo<'_> {
                 conversation_id: self.conversation_id,
                 ticket_id: self.ticket_id,
                 role,
+                kind,
                 parts: &formatted.messages,
                 agent,
             },
@@ -105,6 +108,31 @@ impl ReplyTo<'_> {
                 .await?;
         }
         Ok(id)
+    }
+}
+
+/// What a reply is, recorded as the outbound message's `metadata.kind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplyKind {
+    /// The agent's answer.
+    Answer,
+    /// The acknowledgement of a message in an escalated conversation.
+    EscalationAck,
+    /// The "please wait" notice of a customer over the rate limit.
+    RateLimitNotice,
+    /// The deferred rest of a WhatsApp answer, on "MORE".
+    More,
+}
+
+impl ReplyKind {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReplyKind::Answer => "answer",
+            ReplyKind::EscalationAck => "escalation_ack",
+            ReplyKind::RateLimitNotice => "rate_limit_notice",
+            ReplyKind::More => "more",
+        }
     }
 }
 
@@ -120,6 +148,8 @@ pub struct QueuedReply<'a> {
     pub ticket_id: Uuid,
     /// `agent` or `system`.
     pub role: &'a str,
+    /// What the reply is.
+    pub kind: ReplyKind,
     /// The formatted parts, in order.
     pub parts: &'a [String],
     /// The agent's outcome, for its audit columns.
@@ -146,7 +176,13 @@ pub async fn queue(conn: &mut PgConnection, reply: &QueuedReply<'_>) -> Result<U
     if reply.parts.is_empty() {
         return Err(HandleError::Invalid("a reply without any text"));
     }
-    let content = reply.parts.join("\n\n");
+    // A model's text can hold anything; the database refuses a NUL.
+    let parts: Vec<String> = reply
+        .parts
+        .iter()
+        .map(|part| fte_domain::text::without_nul(part))
+        .collect();
+    let content = parts.join("\n\n");
     let (tokens, latency, tool_calls) = match reply.agent {
         Some(outcome) => (
             Some(i32::try_from(outcome.tokens_used).unwrap_or(i32::MAX)),
@@ -169,7 +205,7 @@ pub async fn queue(conn: &mut PgConnection, reply: &QueuedReply<'_>) -> Result<U
             tokens_used: tokens,
             latency_ms: latency,
             tool_calls,
-            metadata: json!({ "parts": reply.parts.len() }),
+            metadata: json!({ "parts": parts.len(), "kind": reply.kind.as_str() }),
         },
     )
     .await?;
@@ -177,7 +213,7 @@ pub async fn queue(conn: &mut PgConnection, reply: &QueuedReply<'_>) -> Result<U
         channel,
         to,
         subject: outbound::reply_subject(channel, reply.message.subject.as_deref()),
-        parts: reply.parts.to_vec(),
+        parts,
         thread: outbound::email_thread(channel, &reply.message.metadata),
         idempotency_key: message_id.to_string(),
         last_inbound_at: Some(reply.message.received_at),

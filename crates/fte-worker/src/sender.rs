@@ -19,13 +19,23 @@
 //! - unknown (including a timeout): `unknown`. Before anything is sent
 //!   again the provider is asked ([`ReplySender::reconcile`]); only what it
 //!   did not receive is sent. A reply is never sent twice.
+//!
+//! Every claim carries a fencing token. Right before it asks or sends, a
+//! loop renews its claim; a claim that is no longer current (the batch
+//! outlived the lease and another replica claimed the reply) means hands
+//! off, and every state change is made with the token, so a late sender
+//! can never overwrite the current holder's outcome. The lease
+//! (`sending_lease`) must exceed two provider calls (`send_timeout` each);
+//! [`ChannelSender::run`] refuses a configuration where it does not.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use fte_bus::consumer::dlq_headers;
 use fte_channels::{OutboundReply, ReplySender, SendError, SendReceipt};
 use fte_domain::{Channel, EventEnvelope};
+use fte_store::event_outbox::QueuedEvent;
 use fte_store::outbox::{self, ClaimedReply};
 use fte_store::{PgPool, StoreError, messages};
 use serde_json::json;
@@ -57,6 +67,15 @@ impl ChannelSender {
 
     /// Runs rounds until `shutdown`; a round in progress finishes first.
     pub async fn run(self, shutdown: CancellationToken) {
+        if self.config.sending_lease <= self.config.send_timeout * 2 {
+            tracing::error!(
+                channel = self.channel().as_str(),
+                lease_secs = self.config.sending_lease.as_secs(),
+                send_timeout_secs = self.config.send_timeout.as_secs(),
+                "the sending lease must exceed two provider calls; reply sender not started"
+            );
+            return;
+        }
         tracing::info!(channel = self.channel().as_str(), "reply sender started");
         while !shutdown.is_cancelled() {
             let idle = match self.send_due().await {
@@ -102,6 +121,12 @@ impl ChannelSender {
             Ok(reply) => reply,
             Err(_) => return self.fail(&row, "undecodable payload").await,
         };
+        // The claim may have run out while earlier replies of the batch were
+        // sent; renewing it now covers the calls below.
+        if !outbox::renew_claim(&self.pool, row.id, row.claim_token).await? {
+            self.lost_claim(&row);
+            return Ok(());
+        }
         let mut already: Vec<String> = Vec::new();
         let mut to_send = reply.clone();
         if row.outcome_unknown {
@@ -157,7 +182,17 @@ impl ChannelSender {
         receipt: SendReceipt,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        outbox::mark_sent(&mut *tx, row.id, &receipt.provider_message_ids).await?;
+        if !outbox::mark_sent(
+            &mut *tx,
+            row.id,
+            row.claim_token,
+            &receipt.provider_message_ids,
+        )
+        .await?
+        {
+            self.lost_claim(row);
+            return Ok(());
+        }
         messages::set_delivery(
             &mut *tx,
             row.message_id,
@@ -212,15 +247,20 @@ impl ChannelSender {
             .retry_after()
             .unwrap_or_else(|| self.backoff(row.attempts));
         let next = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
-        outbox::reschedule(
+        if !outbox::reschedule(
             &self.pool,
             row.id,
+            row.claim_token,
             status,
             next,
             &error.to_string(),
             circuit_open,
         )
-        .await?;
+        .await?
+        {
+            self.lost_claim(row);
+            return Ok(());
+        }
         tracing::warn!(
             conversation.id = %row.conversation_id,
             outbox.id = %row.id,
@@ -249,9 +289,22 @@ impl ChannelSender {
         half + Duration::from_millis(random)
     }
 
+    /// Logs that another sender holds the reply now; this one leaves it.
+    fn lost_claim(&self, row: &ClaimedReply) {
+        tracing::warn!(
+            conversation.id = %row.conversation_id,
+            outbox.id = %row.id,
+            channel = self.channel().as_str(),
+            "the claim on a reply ran out and another sender holds it; leaving it"
+        );
+    }
+
     async fn fail(&self, row: &ClaimedReply, reason: &str) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        outbox::mark_failed(&mut *tx, row.id, reason).await?;
+        if !outbox::mark_failed(&mut *tx, row.id, row.claim_token, reason).await? {
+            self.lost_claim(row);
+            return Ok(());
+        }
         messages::set_delivery(&mut *tx, row.message_id, "failed", None).await?;
         let event = EventEnvelope::new(
             "reply.failed",
@@ -267,17 +320,26 @@ impl ChannelSender {
                 "error": reason,
             }),
         );
-        outbox::enqueue_event(
+        let kind = "send_failed";
+        outbox::queue_event(
             &mut *tx,
-            fte_bus::topics::DLQ,
-            &row.conversation_id.to_string(),
-            &serde_json::to_value(&event).unwrap_or_default(),
+            &QueuedEvent {
+                topic: fte_bus::topics::DLQ,
+                key: &row.conversation_id.to_string(),
+                payload: &serde_json::to_value(&event).unwrap_or_default(),
+                headers: &[
+                    (dlq_headers::TOPIC, "reply_outbox"),
+                    (dlq_headers::ERROR, kind),
+                    (dlq_headers::REASON, reason),
+                ],
+                available_at: None,
+            },
         )
         .await?;
         tx.commit().await?;
         fte_runtime::metrics::global()
             .dlq_messages
-            .with_label_values(&["reply_outbox"])
+            .with_label_values(&["reply_outbox", kind])
             .inc();
         tracing::error!(
             conversation.id = %row.conversation_id,

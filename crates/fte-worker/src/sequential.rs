@@ -75,29 +75,30 @@ pub(crate) async fn pause(shutdown: &CancellationToken, delay: Duration) -> bool
     }
 }
 
-/// Copies `message` to `fte.dlq` with its origin and `reason`, retrying with
-/// backoff while the broker does not take it; `true` once it is there,
-/// `false` when shutdown came first. `key_from` replaces the message key
-/// as [`bus_consumer::dead_letter`] describes. `what` names the message in
-/// the log line.
+/// Copies `message` to `fte.dlq` with its origin, its error `kind` and a
+/// readable, content-free `reason`, retrying with backoff while the broker
+/// does not take it; `true` once it is there, `false` when shutdown came
+/// first. `key_from` replaces the message key as
+/// [`bus_consumer::dead_letter`] describes. Every consumer of the worker
+/// dead-letters through here.
 pub(crate) async fn dead_letter(
     publisher: &KafkaPublisher,
     config: &ConsumerConfig,
     message: &OwnedMessage,
     key_from: Option<&str>,
+    kind: &str,
     reason: &str,
-    what: &'static str,
     shutdown: &CancellationToken,
 ) -> bool {
-    let mut delay = config.retry_base;
+    let mut delay = config.retry.base;
     loop {
-        match bus_consumer::dead_letter(publisher, message, key_from, reason).await {
+        match bus_consumer::dead_letter(publisher, message, key_from, kind, reason).await {
             Ok(()) => {
                 tracing::warn!(
+                    topic = message.topic(),
                     partition = message.partition(),
                     offset = message.offset(),
-                    reason,
-                    what,
+                    error.kind = kind,
                     "message dead-lettered"
                 );
                 return true;
@@ -107,7 +108,7 @@ pub(crate) async fn dead_letter(
                 if !pause(shutdown, delay).await {
                     return false;
                 }
-                delay = (delay * 2).min(config.retry_max);
+                delay = (delay * 2).min(config.retry.max_delay);
             }
         }
     }

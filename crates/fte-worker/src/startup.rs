@@ -33,6 +33,7 @@ use crate::events::{EventSink, relay_pending};
 use crate::gmail_sync::{self, GmailSync};
 use crate::health::{self, HealthState};
 use crate::sender::ChannelSender;
+use crate::stall::LaneWatch;
 use crate::{WorkerConfig, WorkerContext};
 
 /// How often the relay publishes events a broker outage left behind.
@@ -137,6 +138,13 @@ impl Worker {
         let mut consumer = ConsumerConfig::new(kafka.consumer_group.clone());
         consumer.concurrency = settings.concurrency;
         consumer.shutdown_grace = Duration::from_secs(settings.shutdown_grace_secs);
+        consumer.retry.max_attempts = settings.retry_max_attempts;
+        consumer.retry.max_elapsed = Duration::from_secs(settings.retry_max_secs);
+        consumer.lanes = Arc::new(LaneWatch::new(
+            consumer.group.clone(),
+            fte_bus::topics::TICKETS_INCOMING,
+            Duration::from_secs(settings.stuck_partition_secs),
+        ));
         let probe_addr = format!("{}:{}", settings.metrics_host, settings.metrics_port)
             .parse()
             .map_err(|_| SettingsError::Invalid {
@@ -298,6 +306,7 @@ pub async fn run(worker: Worker, shutdown: CancellationToken) -> Result<(), Star
             publisher: publisher.clone(),
             senders: senders.clone(),
             alerts: alert_book.clone(),
+            lanes: Some(consumer_config.lanes.clone()),
         });
         let stop = shutdown.clone();
         tasks.spawn(async move {
@@ -324,12 +333,14 @@ pub async fn run(worker: Worker, shutdown: CancellationToken) -> Result<(), Star
     tasks.spawn(crate::alerts::run(
         ctx.pool.clone(),
         ctx.config.alerts.clone(),
+        Some(consumer_config.lanes.clone()),
         alert_book,
         shutdown.clone(),
     ));
 
     let mut collector_config = ConsumerConfig::new(collector::GROUP);
     collector_config.shutdown_grace = consumer_config.shutdown_grace;
+    collector_config.retry = consumer_config.retry;
     let collector_run = collector::run(
         ctx.pool.clone(),
         bootstrap.clone(),
@@ -366,6 +377,7 @@ pub async fn run(worker: Worker, shutdown: CancellationToken) -> Result<(), Star
     let gmail_task = gmail.map(|sync| {
         let mut config = ConsumerConfig::new(gmail_sync::GROUP);
         config.shutdown_grace = consumer_config.shutdown_grace;
+        config.retry = consumer_config.retry;
         let (bootstrap, publisher, stop) = (bootstrap.clone(), publisher.clone(), shutdown.clone());
         tokio::spawn(async move {
             // The first renewal comes a day after a successful start, or

@@ -421,12 +421,13 @@ async fn a_lag_over_the_threshold_degrades_the_worker_health_until_it_drains() {
         publisher,
         senders: vec![],
         alerts: book.clone(),
+        lanes: None,
     };
     store_metrics::store_consumer_lag(&h.pool, "fte-message-processor", "t", &[(0, 80), (1, 40)])
         .await
         .unwrap();
 
-    let started = fte_worker::alerts::evaluate_once(&h.pool, &settings, &book)
+    let started = fte_worker::alerts::evaluate_once(&h.pool, &settings, None, &book)
         .await
         .unwrap();
     assert!(
@@ -449,7 +450,7 @@ async fn a_lag_over_the_threshold_degrades_the_worker_health_until_it_drains() {
     store_metrics::store_consumer_lag(&h.pool, "fte-message-processor", "t", &[(0, 0), (1, 3)])
         .await
         .unwrap();
-    let cleared = fte_worker::alerts::evaluate_once(&h.pool, &settings, &book)
+    let cleared = fte_worker::alerts::evaluate_once(&h.pool, &settings, None, &book)
         .await
         .unwrap();
     assert!(

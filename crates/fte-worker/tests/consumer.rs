@@ -308,3 +308,100 @@ async fn a_busy_partition_is_paused_not_dropped_and_stays_in_order() {
         total
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_partition_that_stops_moving_raises_an_alert_and_turns_ready_false() {
+    use fte_runtime::alerts::{AlertBook, PARTITION_STUCK, Transition};
+    use fte_worker::health::{self, HealthState};
+    use fte_worker::stall::LaneWatch;
+
+    let h = harness().await;
+    let (bootstrap, publisher) = broker().await;
+    // The agent never answers until released: the lane holds its message.
+    let gate = h.agent.hold();
+    let group = "fte-test-stuck";
+    let mut config = ConsumerConfig::new(group);
+    config.lanes = Arc::new(LaneWatch::new(
+        group,
+        topics::TICKETS_INCOMING,
+        Duration::from_secs(1),
+    ));
+    let lanes = config.lanes.clone();
+    let event = inbound(
+        Channel::Email,
+        "g-stuck",
+        Some("a@example.com"),
+        None,
+        None,
+        "q",
+    );
+    publish(&publisher, &event).await;
+    let (task, shutdown) = start_with(h.ctx.clone(), bootstrap, publisher.clone(), config);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while h.agent.requests().is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the message never reached the agent"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+
+    let book = Arc::new(AlertBook::for_process("worker"));
+    let state = HealthState {
+        pool: h.pool.clone(),
+        publisher,
+        senders: vec![],
+        alerts: book.clone(),
+        lanes: Some(lanes.clone()),
+    };
+    let (status, body) = health::readiness(&state).await;
+    assert_eq!(status, 503, "a stuck worker is not ready: {body}");
+    assert_eq!(body["stuck_partitions"][0]["pending"], 1, "{body}");
+    let partition = body["stuck_partitions"][0]["partition"].as_i64().unwrap();
+    let transitions = fte_worker::alerts::evaluate_once(
+        &h.pool,
+        &fte_runtime::settings::AlertSettings::default(),
+        Some(&lanes),
+        &book,
+    )
+    .await
+    .unwrap();
+    assert!(
+        transitions.iter().any(
+            |t| matches!(t, Transition::Started(a) if a.name == PARTITION_STUCK
+                && a.scope == format!("{group}/fte.tickets.incoming/{partition}"))
+        ),
+        "{transitions:?}"
+    );
+    let (status, body) = health::report(&state).await;
+    assert_eq!(status, 200, "still healthy: {body}");
+    assert_eq!(body["status"], "degraded");
+    assert_eq!(body["alerts"][0]["name"], PARTITION_STUCK);
+    let stuck_secs = fte_runtime::metrics::global()
+        .partition_stuck
+        .with_label_values(&[group, &partition.to_string()])
+        .get();
+    assert!(stuck_secs >= 1, "the gauge shows it: {stuck_secs}");
+
+    gate.release();
+    wait_for(&h.pool, "select count(*) from reply_outbox", 1).await;
+    let (status, body) = health::readiness(&state).await;
+    assert_eq!(status, 200, "it moved again: {body}");
+    let transitions = fte_worker::alerts::evaluate_once(
+        &h.pool,
+        &fte_runtime::settings::AlertSettings::default(),
+        Some(&lanes),
+        &book,
+    )
+    .await
+    .unwrap();
+    assert!(
+        transitions
+            .iter()
+            .any(|t| matches!(t, Transition::Cleared(a) if a.name == PARTITION_STUCK)),
+        "{transitions:?}"
+    );
+    shutdown.cancel();
+    task.await.unwrap();
+}

@@ -345,7 +345,7 @@ async fn a_notification_delivered_twice_yields_exactly_one_ticket_inbound_event_
 
     let shutdown = CancellationToken::new();
     let mut config = ConsumerConfig::new(gmail_sync::GROUP);
-    config.retry_base = Duration::from_millis(50);
+    config.retry.base = Duration::from_millis(50);
     let bootstrap = Arc::new(bootstrap);
     let task = tokio::spawn({
         let (bootstrap, publisher, stop) = (bootstrap.clone(), publisher.clone(), shutdown.clone());
@@ -411,10 +411,16 @@ async fn a_notification_delivered_twice_yields_exactly_one_ticket_inbound_event_
     task.await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn the_running_worker_starts_the_watch_and_answers_an_email_announced_by_a_notification() {
-    let h = harness().await;
-    let s = setup_on(h.pool.clone()).await;
+/// The whole worker (`startup::run`, with the Gmail sync and the message
+/// consumer) on the harness's database, the fake Gmail of `s`, and a fresh
+/// embedded broker; returns once the watch is recorded.
+struct Running {
+    publisher: KafkaPublisher,
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<Result<(), startup::StartupError>>,
+}
+
+async fn run_worker(h: &common::Harness, s: &Setup, group: &str) -> Running {
     let bootstrap = Arc::new(Bootstrap::resolve(&kafka_settings()).await.unwrap());
     let publisher = KafkaPublisher::new(&bootstrap).unwrap();
     let sink: Arc<dyn EventSink> = Arc::new(publisher.clone());
@@ -429,10 +435,10 @@ async fn the_running_worker_starts_the_watch_and_answers_an_email_announced_by_a
     ctx.events = sink.clone();
     let worker = Worker {
         ctx,
-        bootstrap: bootstrap.clone(),
+        bootstrap,
         publisher: publisher.clone(),
         senders,
-        consumer: ConsumerConfig::new("fte-test-gmail-run"),
+        consumer: ConsumerConfig::new(group),
         probe_addr: None,
         gmail: Some(GmailSync::new(h.pool.clone(), s.mailbox.clone(), sink)),
     };
@@ -446,17 +452,21 @@ async fn the_running_worker_starts_the_watch_and_answers_an_email_announced_by_a
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(s.fake.watches().len(), 1, "one watch at start-up");
+    Running {
+        publisher,
+        shutdown,
+        task,
+    }
+}
 
-    let (gmail_id, _) = s.fake.deliver_inbound(&customer_mail(1));
-    notify(&publisher, MAILBOX, s.fake.history_id()).await;
-
+async fn wait_for_answers(pool: &PgPool, expected: i64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while count(
-        &h.pool,
+        pool,
         "select count(*) from messages where role = 'agent' and channel = 'email'",
     )
     .await
-        == 0
+        < expected
     {
         assert!(
             tokio::time::Instant::now() < deadline,
@@ -464,6 +474,19 @@ async fn the_running_worker_starts_the_watch_and_answers_an_email_announced_by_a
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_running_worker_starts_the_watch_and_answers_an_email_announced_by_a_notification() {
+    let h = harness().await;
+    let s = setup_on(h.pool.clone()).await;
+    let running = run_worker(&h, &s, "fte-test-gmail-run").await;
+    assert_eq!(s.fake.watches().len(), 1, "one watch at start-up");
+
+    let (gmail_id, _) = s.fake.deliver_inbound(&customer_mail(1));
+    notify(&running.publisher, MAILBOX, s.fake.history_id()).await;
+
+    wait_for_answers(&h.pool, 1).await;
     let stored: Vec<String> = sqlx::query_scalar(
         "select channel_message_id from messages where role = 'customer' and channel = 'email'",
     )
@@ -471,6 +494,54 @@ async fn the_running_worker_starts_the_watch_and_answers_an_email_announced_by_a
     .await
     .unwrap();
     assert_eq!(stored, vec![gmail_id], "the customer's email, stored once");
-    shutdown.cancel();
-    task.await.unwrap().expect("the worker stops cleanly");
+    running.shutdown.cancel();
+    running
+        .task
+        .await
+        .unwrap()
+        .expect("the worker stops cleanly");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_poisoned_email_is_synced_sanitised_and_answered_and_the_next_one_follows() {
+    let h = harness().await;
+    let s = setup_on(h.pool.clone()).await;
+    let running = run_worker(&h, &s, "fte-test-gmail-poison").await;
+    let poisoned = format!(
+        "From: {} <maria.1@customer.example>\r\nTo: {MAILBOX}\r\nSubject: {}\r\nMessage-ID: <p1@customer.example>\r\nDate: Wed, 25 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nWhere is the\0 export button?\r\n",
+        "N".repeat(300),
+        "s".repeat(600)
+    );
+    s.fake.deliver_inbound(&poisoned);
+    notify(&running.publisher, MAILBOX, s.fake.history_id()).await;
+    wait_for_answers(&h.pool, 1).await;
+    let subject: i32 = sqlx::query_scalar("select char_length(subject) from tickets")
+        .fetch_one(&h.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        subject, 500,
+        "the 600-character subject is cut to its column"
+    );
+    let name: i32 = sqlx::query_scalar("select char_length(name) from customers")
+        .fetch_one(&h.pool)
+        .await
+        .unwrap();
+    assert!(name <= 255, "the name fits its column");
+
+    // The same customer writes again: answered within seconds.
+    let started = std::time::Instant::now();
+    s.fake.deliver_inbound(&customer_mail(1));
+    notify(&running.publisher, MAILBOX, s.fake.history_id()).await;
+    wait_for_answers(&h.pool, 2).await;
+    eprintln!(
+        "the next email was answered {:?} after its notification",
+        started.elapsed()
+    );
+    running.shutdown.cancel();
+    running
+        .task
+        .await
+        .unwrap()
+        .expect("the worker stops cleanly");
 }

@@ -561,9 +561,31 @@ async fn resolving_moves_ticket_and_conversation_and_the_next_message_starts_afr
     );
 }
 
+/// Publishes the due events of the outbox into `h.events` and returns every
+/// follow-up of a deferred message published so far (each step also
+/// publishes what is due right after its commit).
+async fn due_follow_ups(
+    h: &common::Harness,
+) -> Vec<fte_domain::EventEnvelope<fte_domain::InboundMessage>> {
+    fte_worker::events::relay_pending(&h.pool, h.events.as_ref(), 100)
+        .await
+        .unwrap();
+    h.events
+        .on_topic(fte_bus::topics::TICKETS_INCOMING)
+        .into_iter()
+        .map(|v| serde_json::from_value(v).unwrap())
+        .filter(
+            |e: &fte_domain::EventEnvelope<fte_domain::InboundMessage>| {
+                e.payload.metadata[fte_worker::deferral::FOLLOW_UP] == true
+            },
+        )
+        .collect()
+}
+
 #[tokio::test]
-async fn more_than_ten_messages_in_a_minute_get_one_notice_and_are_stored() {
-    let h = harness().await;
+async fn more_than_ten_messages_in_a_window_get_one_notice_and_one_answer_covering_the_rest() {
+    let mut h = harness().await;
+    h.ctx.config.rate_limit_window = std::time::Duration::from_secs(2);
     let mut actions = Vec::new();
     for i in 0..13 {
         let event = inbound(
@@ -572,7 +594,7 @@ async fn more_than_ten_messages_in_a_minute_get_one_notice_and_are_stored() {
             None,
             Some("+34612345678"),
             None,
-            "hello",
+            &format!("question {i}"),
         );
         actions.push(handled(handle_event(&h.ctx, &event).await.unwrap()).action);
     }
@@ -588,7 +610,8 @@ async fn more_than_ten_messages_in_a_minute_get_one_notice_and_are_stored() {
             "select count(*) from messages where direction = 'inbound'"
         )
         .await,
-        13
+        13,
+        "every message is stored on the conversation"
     );
     let notices = count(
         &h.pool,
@@ -599,6 +622,89 @@ async fn more_than_ten_messages_in_a_minute_get_one_notice_and_are_stored() {
     )
     .await;
     assert_eq!(notices, 1, "exactly one notice");
+    assert!(
+        due_follow_ups(&h).await.is_empty(),
+        "the follow-up waits for the window"
+    );
+
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let follow_ups = due_follow_ups(&h).await;
+    assert_eq!(follow_ups.len(), 1, "one follow-up for the burst");
+    let answered = handled(handle_event(&h.ctx, &follow_ups[0]).await.unwrap());
+    assert_eq!(answered.action, Action::Answered);
+    let asked = h.agent.requests().pop().unwrap();
+    assert_eq!(
+        asked.message, "question 10\n\nquestion 11\n\nquestion 12",
+        "one answer covers the three deferred messages, in order"
+    );
+    assert_eq!(
+        count(
+            &h.pool,
+            "select count(*) from messages where direction = 'inbound'
+             and not metadata ? 'processed_at'"
+        )
+        .await,
+        0,
+        "nothing is left unanswered"
+    );
+    assert_eq!(
+        count(
+            &h.pool,
+            "select count(*) from messages where metadata ? 'covered_by'"
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        count(&h.pool, "select count(*) from reply_outbox").await,
+        12,
+        "ten answers, one notice, one covering answer"
+    );
+    assert_eq!(
+        handle_event(&h.ctx, &follow_ups[0]).await.unwrap(),
+        Outcome::Duplicate,
+        "a redelivered follow-up changes nothing"
+    );
+}
+
+#[tokio::test]
+async fn the_next_answer_covers_deferred_messages_and_their_follow_up_is_a_duplicate() {
+    let mut h = harness().await;
+    h.ctx.config.rate_limit_window = std::time::Duration::from_secs(1);
+    h.ctx.config.rate_limit_max = 1;
+    let send = |i: usize| {
+        inbound(
+            Channel::Email,
+            &format!("g-{i}"),
+            Some("a@example.com"),
+            None,
+            None,
+            &format!("ask {i}"),
+        )
+    };
+    assert_eq!(
+        handled(handle_event(&h.ctx, &send(0)).await.unwrap()).action,
+        Action::Answered
+    );
+    assert_eq!(
+        handled(handle_event(&h.ctx, &send(1)).await.unwrap()).action,
+        Action::RateLimitNotice
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    // The customer writes again before the follow-up is handled.
+    assert_eq!(
+        handled(handle_event(&h.ctx, &send(2)).await.unwrap()).action,
+        Action::Answered
+    );
+    assert_eq!(h.agent.requests().pop().unwrap().message, "ask 1\n\nask 2");
+    let follow_ups = due_follow_ups(&h).await;
+    assert_eq!(follow_ups.len(), 1);
+    assert_eq!(
+        handle_event(&h.ctx, &follow_ups[0]).await.unwrap(),
+        Outcome::Duplicate,
+        "already covered"
+    );
+    assert_eq!(h.agent.requests().len(), 2);
 }
 
 #[tokio::test]
@@ -793,7 +899,16 @@ async fn the_agent_holds_no_database_connection_while_it_thinks() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    let in_use = small.size() as usize - small.num_idle();
+    // Every step waits in the agent; a released connection may take a
+    // moment to be back in the pool.
+    let mut in_use = usize::MAX;
+    for _ in 0..50 {
+        in_use = small.size() as usize - small.num_idle();
+        if in_use == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     assert_eq!(in_use, 0, "no connection is held while the agent thinks");
     let ping: i32 = sqlx::query_scalar("select 1")
         .fetch_one(&small)
@@ -1022,4 +1137,43 @@ async fn a_transition_the_state_machine_refuses_writes_no_outcome() {
     );
     assert_eq!(count(&h.pool, "select count(*) from reply_outbox").await, 0);
     assert_eq!(count(&h.pool, "select count(*) from escalations").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conversation_escalated_while_the_agent_thinks_gets_no_bot_answer() {
+    let h = harness().await;
+    let gate = h.agent.hold();
+    let event = inbound(
+        Channel::Email,
+        "g-race",
+        Some("a@example.com"),
+        None,
+        None,
+        "q",
+    );
+    let step = {
+        let (ctx, event) = (h.ctx.clone(), event.clone());
+        tokio::spawn(async move { handle_event(&ctx, &event).await })
+    };
+    while h.agent.requests().is_empty() {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // Meanwhile another message of the customer was escalated.
+    sqlx::query("update conversations set status = 'escalated'")
+        .execute(&h.pool)
+        .await
+        .unwrap();
+    gate.release();
+
+    let done = handled(step.await.unwrap().unwrap());
+    assert_eq!(done.action, Action::StoredWhileEscalated);
+    assert_eq!(
+        count(&h.pool, "select count(*) from reply_outbox").await,
+        0,
+        "a person owns the conversation: the bot stays silent"
+    );
+    assert_eq!(
+        handle_event(&h.ctx, &event).await.unwrap(),
+        Outcome::Duplicate
+    );
 }

@@ -107,6 +107,22 @@ async fn a_permanent_failure_fails_the_reply_and_dead_letters_it() {
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0]["payload"]["origin"], "reply_outbox");
     assert_eq!(dead[0]["payload"]["channel"], "whatsapp");
+    let published = h.events.published.lock().unwrap().clone();
+    let at = published
+        .iter()
+        .position(|(topic, _, _)| topic == fte_bus::topics::DLQ)
+        .unwrap();
+    let headers = h.events.headers.lock().unwrap()[at].clone();
+    for (name, value) in [
+        ("fte.origin.topic", "reply_outbox"),
+        ("fte.error", "send_failed"),
+        ("fte.error.reason", "400 21211"),
+    ] {
+        assert!(
+            headers.iter().any(|(n, v)| n == name && v == value),
+            "dead letter header {name}={value} in {headers:?}"
+        );
+    }
     make_due(&h.pool).await;
     assert_eq!(
         sender.send_due().await.unwrap(),
@@ -245,4 +261,195 @@ async fn one_provider_down_does_not_hold_up_another_channel() {
             .expect("sender loops stop on shutdown")
             .unwrap();
     }
+}
+
+/// One provider shared by two senders: every delivery is recorded by the
+/// reply's idempotency key, so a duplicate shows.
+#[derive(Default)]
+struct Provider {
+    deliveries: std::sync::Mutex<Vec<String>>,
+}
+
+/// A sender of [`Provider`] whose first send waits at a gate (a slow
+/// provider call) while the rest of its batch waits behind it.
+struct SlowSender {
+    provider: Arc<Provider>,
+    gate: Option<Arc<tokio::sync::Semaphore>>,
+    started: Arc<tokio::sync::Notify>,
+}
+
+#[async_trait::async_trait]
+impl ReplySender for SlowSender {
+    fn channel(&self) -> Channel {
+        Channel::Email
+    }
+
+    async fn send(
+        &self,
+        reply: &fte_channels::OutboundReply,
+    ) -> Result<fte_channels::SendReceipt, SendError> {
+        self.started.notify_one();
+        if let Some(gate) = &self.gate {
+            let _permit = gate.acquire().await.unwrap();
+        }
+        self.provider
+            .deliveries
+            .lock()
+            .unwrap()
+            .push(reply.idempotency_key.clone());
+        Ok(fte_channels::SendReceipt {
+            provider_message_ids: vec![format!("p-{}", reply.idempotency_key)],
+            used_template: false,
+        })
+    }
+
+    async fn reconcile(
+        &self,
+        reply: &fte_channels::OutboundReply,
+    ) -> Result<Option<fte_channels::SendReceipt>, SendError> {
+        let delivered = self
+            .provider
+            .deliveries
+            .lock()
+            .unwrap()
+            .contains(&reply.idempotency_key);
+        Ok(delivered.then(|| fte_channels::SendReceipt {
+            provider_message_ids: vec![format!("p-{}", reply.idempotency_key)],
+            used_template: false,
+        }))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_senders_and_an_expired_lease_deliver_each_reply_once() {
+    let h = harness().await;
+    for i in 0..3 {
+        let event = inbound(
+            Channel::Email,
+            &format!("g-fence-{i}"),
+            Some(&format!("fence{i}@example.com")),
+            None,
+            None,
+            "q",
+        );
+        handle_event(&h.ctx, &event).await.unwrap();
+    }
+    let provider = Arc::new(Provider::default());
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let started = Arc::new(tokio::sync::Notify::new());
+    let slow = channel_sender(
+        &h,
+        Arc::new(SlowSender {
+            provider: provider.clone(),
+            gate: Some(gate.clone()),
+            started: started.clone(),
+        }),
+    );
+    // Sender A claims all three and is stuck in its first provider call.
+    let a = tokio::spawn(async move { slow.send_due().await });
+    started.notified().await;
+    // Meanwhile the lease of the two replies still queued behind it runs
+    // out (their claim is as old as the batch), and sender B claims them.
+    let expired = sqlx::query(
+        "update reply_outbox set updated_at = now() - interval '1 hour'
+         where status = 'sending' and id not in (
+             select id from reply_outbox where status = 'sending'
+             order by updated_at desc limit 1)",
+    )
+    .execute(&h.pool)
+    .await
+    .unwrap()
+    .rows_affected();
+    assert_eq!(expired, 2, "two claims of A's batch ran out");
+    let fast = channel_sender(
+        &h,
+        Arc::new(SlowSender {
+            provider: provider.clone(),
+            gate: None,
+            started: Arc::new(tokio::sync::Notify::new()),
+        }),
+    );
+    assert_eq!(
+        fast.send_due().await.unwrap(),
+        2,
+        "B claims the expired two"
+    );
+    // A's slow call returns; A must leave the two B now holds alone.
+    gate.add_permits(10);
+    a.await.unwrap().unwrap();
+
+    let mut deliveries = provider.deliveries.lock().unwrap().clone();
+    deliveries.sort();
+    let mut unique = deliveries.clone();
+    unique.dedup();
+    assert_eq!(
+        deliveries.len(),
+        3,
+        "three replies, three deliveries: {deliveries:?}"
+    );
+    assert_eq!(
+        unique.len(),
+        3,
+        "no reply was delivered twice: {deliveries:?}"
+    );
+    assert_eq!(
+        count(
+            &h.pool,
+            "select count(*) from reply_outbox where status = 'sent'"
+        )
+        .await,
+        3
+    );
+}
+
+#[tokio::test]
+async fn a_state_change_without_the_current_claim_writes_nothing() {
+    let h = harness().await;
+    queue_reply(&h, Channel::Email, "g-token").await;
+    let claimed = outbox::claim_due(&h.pool, "email", 10, 300).await.unwrap();
+    let row = &claimed[0];
+    let stale = uuid::Uuid::new_v4();
+    assert!(!outbox::renew_claim(&h.pool, row.id, stale).await.unwrap());
+    assert!(
+        !outbox::mark_sent(&h.pool, row.id, stale, &["x".into()])
+            .await
+            .unwrap()
+    );
+    assert!(
+        !outbox::mark_failed(&h.pool, row.id, stale, "x")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !outbox::reschedule(
+            &h.pool,
+            row.id,
+            stale,
+            "pending",
+            chrono::Utc::now(),
+            "x",
+            false
+        )
+        .await
+        .unwrap()
+    );
+    assert_eq!(
+        count(
+            &h.pool,
+            "select count(*) from reply_outbox where status = 'sending'"
+        )
+        .await,
+        1,
+        "the claim holder's row is untouched"
+    );
+    assert!(
+        outbox::renew_claim(&h.pool, row.id, row.claim_token)
+            .await
+            .unwrap()
+    );
+    assert!(
+        outbox::mark_sent(&h.pool, row.id, row.claim_token, &["p-1".into()])
+            .await
+            .unwrap()
+    );
 }

@@ -136,6 +136,7 @@ async fn health_reports_each_dependency_and_channel_and_fails_without_postgres()
         publisher: publisher.clone(),
         senders: vec![email_guarded.clone(), whatsapp_guarded.clone()],
         alerts: Default::default(),
+        lanes: None,
     };
     let (status, body) = health::report(&state).await;
     assert_eq!(status, 200, "{body}");

@@ -143,8 +143,12 @@ pub fn parse_raw_email(
 }
 
 impl ParsedEmail {
-    /// The `ticket.inbound` event for this email. The metadata carries what a
-    /// threaded reply needs: `thread_id`, `message_id` and `references`.
+    /// The `ticket.inbound` event for this email, [sanitised] so the CRM can
+    /// store it: NUL characters removed, the subject and the sender's name
+    /// cut to their columns. The metadata carries what a threaded reply
+    /// needs: `thread_id`, `message_id` and `references`.
+    ///
+    /// [sanitised]: InboundMessage::sanitised
     pub fn into_inbound(self) -> InboundMessage {
         InboundMessage {
             channel: Channel::Email,
@@ -165,5 +169,6 @@ impl ParsedEmail {
                 "from_html": self.from_html,
             }),
         }
+        .sanitised()
     }
 }

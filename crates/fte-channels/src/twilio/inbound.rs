@@ -17,6 +17,9 @@ pub enum TwilioParseError {
     /// `MessageStatus` is not one Twilio documents.
     #[error("unknown message status")]
     UnknownStatus,
+    /// `MessageSid` cannot be stored (too long, or a control character).
+    #[error("parameter MessageSid is not a valid message id")]
+    InvalidMessageSid,
 }
 
 /// Parses an `application/x-www-form-urlencoded` body into ordered pairs,
@@ -36,7 +39,10 @@ fn first<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
 /// Turns an incoming WhatsApp webhook into an [`InboundMessage`].
 ///
 /// `From` must be `whatsapp:+…`; `Body` may be empty when the customer only
-/// sent media, which is noted in the metadata (`num_media`).
+/// sent media, which is noted in the metadata (`num_media`). The message
+/// comes out [sanitised](InboundMessage::sanitised): NUL characters removed,
+/// the profile name cut to its column; a `MessageSid` that could not be
+/// stored is refused.
 pub fn parse_inbound(
     params: &[(String, String)],
     received_at: DateTime<Utc>,
@@ -44,6 +50,9 @@ pub fn parse_inbound(
     let sid = first(params, "MessageSid")
         .or_else(|| first(params, "SmsMessageSid"))
         .ok_or(TwilioParseError::Missing("MessageSid"))?;
+    if fte_domain::text::channel_message_id_problem(sid).is_some() {
+        return Err(TwilioParseError::InvalidMessageSid);
+    }
     let from = first(params, "From").ok_or(TwilioParseError::Missing("From"))?;
     if !from
         .trim_start()
@@ -61,7 +70,7 @@ pub fn parse_inbound(
     let num_media: u32 = first(params, "NumMedia")
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or(0);
-    if body.is_empty() && num_media == 0 {
+    if body.replace('\0', "").trim().is_empty() && num_media == 0 {
         return Err(TwilioParseError::Missing("Body"));
     }
     Ok(InboundMessage {
@@ -82,7 +91,8 @@ pub fn parse_inbound(
             "to": first(params, "To"),
             "account_sid": first(params, "AccountSid"),
         }),
-    })
+    }
+    .sanitised())
 }
 
 /// A reply's delivery state as Twilio reports it; the spelling matches

@@ -150,13 +150,38 @@ fn check<T>(errors: &mut Vec<FieldError>, field: &str, result: Result<T, String>
 }
 
 impl SubmitRequest {
+    /// One error per field (in screen order) that holds a NUL character.
+    fn fields_with_nul(&self) -> Vec<FieldError> {
+        [
+            ("name", &self.name),
+            ("email", &self.email),
+            ("phone", &self.phone),
+            ("category", &self.category),
+            ("subject", &self.subject),
+            ("message", &self.message),
+            ("priority", &self.priority),
+        ]
+        .into_iter()
+        .filter(|(_, value)| value.as_deref().is_some_and(|v| v.contains('\0')))
+        .map(|(field, _)| {
+            FieldError::new(field, "Remove the invisible NUL character from this field.")
+        })
+        .collect()
+    }
+
     /// Whether the honeypot was filled in (an automated sender).
     pub fn is_bot(&self) -> bool {
         self.website.as_deref().is_some_and(|w| !w.is_empty())
     }
 
     /// Applies every rule; the error lists each failing field in screen order.
+    /// A NUL character in any field is refused (the database could never
+    /// store it): the field is named like any other invalid one.
     pub fn validate(&self) -> Result<ValidSubmission, Vec<FieldError>> {
+        let nul_free = self.fields_with_nul();
+        if !nul_free.is_empty() {
+            return Err(nul_free);
+        }
         let mut errors = Vec::new();
         let e = &mut errors;
         let name = check(
@@ -294,6 +319,27 @@ mod tests {
             "+1 555 abc",
         ] {
             assert!(phone_rule(Some(bad)).is_err(), "`{bad}` fails");
+        }
+    }
+
+    #[test]
+    fn a_nul_character_in_any_field_names_that_field() {
+        let fields = [
+            "name", "email", "phone", "category", "subject", "message", "priority",
+        ];
+        for field in fields {
+            let mut request = valid();
+            let poisoned = Some("Cannot\0 export anything".to_owned());
+            match field {
+                "name" => request.name = poisoned,
+                "email" => request.email = poisoned,
+                "phone" => request.phone = poisoned,
+                "category" => request.category = poisoned,
+                "subject" => request.subject = poisoned,
+                "message" => request.message = poisoned,
+                _ => request.priority = poisoned,
+            }
+            assert_eq!(failing_fields(&request), [field], "a NUL in {field}");
         }
     }
 

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use super::form::{SubmitRequest, ValidSubmission};
 use crate::error::{AppJson, ErrorBody};
+use crate::submit::SubmitError;
 use crate::{ApiError, AppState};
 
 /// What the customer is told to expect.
@@ -51,7 +52,7 @@ impl SubmitResponse {
     request_body = SubmitRequest,
     responses(
         (status = 200, description = "Accepted: the ticket exists", body = SubmitResponse),
-        (status = 400, description = "Not JSON", body = ErrorBody),
+        (status = 400, description = "Not JSON, or a value the database refuses", body = ErrorBody),
         (status = 413, description = "Body over the limit", body = ErrorBody),
         (status = 422, description = "Fields failed validation (each one named)", body = ErrorBody),
         (status = 429, description = "Rate limited; see Retry-After", body = ErrorBody),
@@ -78,7 +79,17 @@ async fn accept(state: &AppState, submission: ValidSubmission) -> Result<TicketI
         .submitter
         .submit(submission)
         .await
-        .map_err(|_| ApiError::unavailable("The service is temporarily unavailable."))
+        .map_err(|error| match error {
+            // Validation should have caught it; a retry would fail alike.
+            SubmitError::Refused => ApiError::bad_request(
+                "unstorable_submission",
+                "The request holds a value that cannot be stored; check the fields for \
+                 unusual characters.",
+            ),
+            SubmitError::Unavailable | SubmitError::Closed => {
+                ApiError::unavailable("The service is temporarily unavailable.")
+            }
+        })
 }
 
 /// One message on the status page.

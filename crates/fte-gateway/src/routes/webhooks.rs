@@ -1,7 +1,9 @@
 //! Provider webhooks: WhatsApp messages and delivery statuses (Twilio), and
 //! Gmail's Pub/Sub push. Verification happens in the extractors; a 2xx is
-//! sent only once what was received is durable on Kafka, so a provider's
-//! retry (after a 503) is what recovers from a broker outage.
+//! sent only once what was received is durable: a WhatsApp message in
+//! PostgreSQL with its outbox events (published right after, or by the
+//! relay), a Gmail push on Kafka (it holds no database state, so a broker
+//! outage answers 503 and Pub/Sub's redelivery recovers it).
 
 use anyhow::Context;
 use axum::Json;
@@ -20,7 +22,7 @@ use utoipa::ToSchema;
 
 use crate::error::ErrorBody;
 use crate::extract::{PubSubPush, TwilioForm};
-use crate::outbox::publish_inbound;
+use crate::outbox::{enqueue_inbound, publish_committed_batch};
 use crate::{ApiError, AppState};
 
 /// The empty TwiML answer: acknowledged, no automatic reply (the agent
@@ -44,10 +46,13 @@ const KAFKA_DOWN: &str = "Messages cannot be accepted right now; please retry.";
 
 /// An incoming WhatsApp message.
 ///
-/// Deduplicated by `MessageSid`: the receipt is inserted in a transaction
-/// that commits only after Kafka acknowledged the message, so a retry of a
-/// delivered message is acknowledged without a second publish, and a failed
-/// publish leaves nothing behind for the retry to trip over.
+/// Deduplicated by `MessageSid`: the receipt and the message's outbox events
+/// commit in one short transaction, then the events are published holding
+/// no connection (the relay publishes them if the broker is away), so a
+/// broker outage neither fails the webhook nor exhausts the pool. A retry
+/// of a received message is acknowledged without a second event. The
+/// message is [sanitised](fte_domain::InboundMessage::sanitised) by the
+/// parser: a NUL character or an over-long profile name can never stall it.
 #[utoipa::path(
     post,
     path = "/webhooks/whatsapp",
@@ -57,10 +62,10 @@ const KAFKA_DOWN: &str = "Messages cannot be accepted right now; please retry.";
     params(("X-Twilio-Signature" = String, Header, description = "Twilio's signature")),
     responses(
         (status = 200, description = "Accepted (or a duplicate): empty TwiML", content_type = "text/xml", body = String),
-        (status = 400, description = "Authentic but not a WhatsApp message", body = ErrorBody),
+        (status = 400, description = "Authentic but not a WhatsApp message, or an unusable MessageSid", body = ErrorBody),
         (status = 403, description = "Signature does not verify", body = ErrorBody),
         (status = 429, description = "Rate limited", body = ErrorBody),
-        (status = 503, description = "Kafka unavailable; Twilio retries", body = ErrorBody),
+        (status = 503, description = "Database unavailable; Twilio retries", body = ErrorBody),
     )
 )]
 pub async fn whatsapp(
@@ -69,29 +74,34 @@ pub async fn whatsapp(
 ) -> Result<Twiml, ApiError> {
     let message = parse_inbound(&params, Utc::now())
         .map_err(|e| ApiError::bad_request("invalid_webhook", e.to_string()))?;
+    let envelope = EventEnvelope::new("ticket.inbound", message.received_at, message);
     let mut tx = state
         .pool
         .begin()
         .await
-        .map_err(|_| ApiError::unavailable(KAFKA_DOWN))?;
-    let first_delivery =
-        tickets::record_receipt(&mut *tx, Channel::Whatsapp, &message.channel_message_id)
-            .await
-            .context("Failed to record a WhatsApp receipt")?;
+        .context("Failed to begin a WhatsApp receipt")?;
+    let first_delivery = tickets::record_receipt(
+        &mut *tx,
+        Channel::Whatsapp,
+        &envelope.payload.channel_message_id,
+    )
+    .await
+    .context("Failed to record a WhatsApp receipt")?;
     if !first_delivery {
-        tracing::info!(channel = "whatsapp", message.sid = %message.channel_message_id, "duplicate webhook acknowledged");
+        tracing::info!(channel = "whatsapp", message.sid = %envelope.payload.channel_message_id, "duplicate webhook acknowledged");
         return Ok(Twiml);
     }
-    let envelope = EventEnvelope::new("ticket.inbound", message.received_at, message);
-    if let Err(error) = publish_inbound(&state.publisher, &envelope).await {
-        tracing::warn!(channel = "whatsapp", error = %error, "publish failed; answering 503 so Twilio retries");
-        // Dropping the transaction rolls the receipt back.
-        return Err(ApiError::unavailable(KAFKA_DOWN));
-    }
+    let committed = enqueue_inbound(&mut tx, &envelope)
+        .await
+        .context("Failed to queue a WhatsApp message")?;
     tx.commit()
         .await
         .context("Failed to commit a WhatsApp receipt")?;
     tracing::info!(channel = "whatsapp", message.sid = %envelope.payload.channel_message_id, "inbound message accepted");
+    let (pool, publisher) = (state.pool.clone(), state.publisher.clone());
+    tokio::spawn(async move {
+        publish_committed_batch(&pool, &publisher, &[committed]).await;
+    });
     Ok(Twiml)
 }
 
@@ -185,7 +195,8 @@ pub async fn gmail(
                     &body,
                     &[
                         (dlq_headers::TOPIC, "webhooks.gmail"),
-                        (dlq_headers::ERROR, &reason),
+                        (dlq_headers::ERROR, "malformed_push"),
+                        (dlq_headers::REASON, &reason),
                     ],
                 )
                 .await
@@ -195,7 +206,7 @@ pub async fn gmail(
                 })?;
             fte_runtime::metrics::global()
                 .dlq_messages
-                .with_label_values(&["webhooks.gmail"])
+                .with_label_values(&["webhooks.gmail", "malformed_push"])
                 .inc();
             tracing::warn!(channel = "email", reason = %reason, "malformed Gmail push acknowledged and dead-lettered");
             return Ok(Json(Acknowledged {

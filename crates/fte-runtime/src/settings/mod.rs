@@ -23,7 +23,10 @@ pub use database::DatabaseSettings;
 pub use kafka::{DEFAULT_BROKER_ADDRESS_FILE, KafkaSettings};
 pub use mcp::McpSettings;
 pub use staff::{MAX_STAFF_NAME_LEN, StaffKey, fingerprint, valid_staff_name};
-pub use worker::WorkerSettings;
+pub use worker::{
+    DEFAULT_RETRY_MAX_ATTEMPTS, DEFAULT_RETRY_MAX_SECS, DEFAULT_STUCK_PARTITION_SECS,
+    WorkerSettings,
+};
 
 use std::fmt;
 use std::str::FromStr;

@@ -124,6 +124,8 @@ impl ReplyAgent for ScriptedAgent {
 #[derive(Default)]
 pub struct RecordingEvents {
     pub published: Mutex<Vec<(String, String, serde_json::Value)>>,
+    /// The headers of each published event, in the same order.
+    pub headers: Mutex<Vec<Vec<(String, String)>>>,
 }
 
 impl RecordingEvents {
@@ -140,7 +142,19 @@ impl RecordingEvents {
 
 #[async_trait]
 impl EventSink for RecordingEvents {
-    async fn publish(&self, topic: &str, key: &str, payload: &[u8]) -> Result<(), String> {
+    async fn publish(
+        &self,
+        topic: &str,
+        key: &str,
+        payload: &[u8],
+        headers: &[(&str, &str)],
+    ) -> Result<(), String> {
+        self.headers.lock().unwrap().push(
+            headers
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        );
         let value = serde_json::from_slice(payload).map_err(|e| e.to_string())?;
         self.published
             .lock()

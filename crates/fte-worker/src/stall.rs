@@ -1,0 +1,170 @@
+//! Stuck partitions: a partition whose lane holds messages and has not
+//! finished one for longer than `WORKER_STUCK_PARTITION_SECS`.
+//!
+//! The consumer tells the [`LaneWatch`] when it hands a message to a
+//! partition's lane and when the lane finishes one (handled or
+//! dead-lettered). With bounded retries no message should hold a lane for
+//! longer than the retry budget; a lane that still does — a step that hangs,
+//! a dependency that never answers — is reported three ways: the in-process
+//! alert [`PARTITION_STUCK`] (an `alert_started` log line, `degraded` in
+//! `/health`), `/ready` turning false, and the gauge
+//! `fte_partition_stuck_seconds{group,partition}`.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use fte_runtime::alerts::Firing;
+pub use fte_runtime::alerts::PARTITION_STUCK;
+
+#[derive(Clone, Copy, Debug)]
+struct Lane {
+    /// Messages handed to the lane (or held for it) and not finished.
+    pending: usize,
+    /// When the lane last finished a message, or became busy.
+    moved_at: Instant,
+}
+
+/// Progress of each partition's lane in one consumer.
+#[derive(Debug)]
+pub struct LaneWatch {
+    group: String,
+    topic: String,
+    stuck_after: Duration,
+    lanes: Mutex<BTreeMap<i32, Lane>>,
+}
+
+/// A partition that holds messages and does not move.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stuck {
+    /// The partition.
+    pub partition: i32,
+    /// Messages waiting in its lane.
+    pub pending: usize,
+    /// Since its lane last moved.
+    pub still_for: Duration,
+}
+
+impl LaneWatch {
+    /// A watch of `group` on `topic` that calls a lane stuck after
+    /// `stuck_after` without progress.
+    pub fn new(group: impl Into<String>, topic: impl Into<String>, stuck_after: Duration) -> Self {
+        Self {
+            group: group.into(),
+            topic: topic.into(),
+            stuck_after,
+            lanes: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    fn lanes(&self) -> std::sync::MutexGuard<'_, BTreeMap<i32, Lane>> {
+        self.lanes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A message was handed to (or held for) `partition`'s lane.
+    pub fn received(&self, partition: i32) {
+        let mut lanes = self.lanes();
+        let lane = lanes.entry(partition).or_insert(Lane {
+            pending: 0,
+            moved_at: Instant::now(),
+        });
+        if lane.pending == 0 {
+            lane.moved_at = Instant::now();
+        }
+        lane.pending += 1;
+    }
+
+    /// `partition`'s lane finished a message (handled or dead-lettered).
+    pub fn finished(&self, partition: i32) {
+        let mut lanes = self.lanes();
+        if let Some(lane) = lanes.get_mut(&partition) {
+            lane.pending = lane.pending.saturating_sub(1);
+            lane.moved_at = Instant::now();
+        }
+    }
+
+    /// `partition`'s messages will not be finished here (it was taken
+    /// away, or the consumer stops): it no longer counts.
+    pub fn forget(&self, partition: i32) {
+        self.lanes().remove(&partition);
+    }
+
+    /// The partitions stuck now, and the gauge refreshed for every lane.
+    pub fn stuck(&self) -> Vec<Stuck> {
+        let lanes = self.lanes();
+        let gauge = &fte_runtime::metrics::global().partition_stuck;
+        let mut stuck = Vec::new();
+        for (partition, lane) in lanes.iter() {
+            let still_for = if lane.pending > 0 {
+                lane.moved_at.elapsed()
+            } else {
+                Duration::ZERO
+            };
+            gauge
+                .with_label_values(&[&self.group, &partition.to_string()])
+                .set(i64::try_from(still_for.as_secs()).unwrap_or(i64::MAX));
+            if lane.pending > 0 && still_for > self.stuck_after {
+                stuck.push(Stuck {
+                    partition: *partition,
+                    pending: lane.pending,
+                    still_for,
+                });
+            }
+        }
+        stuck
+    }
+
+    /// The stuck partitions as alerts for the alert book.
+    pub fn firing(&self) -> Vec<Firing> {
+        self.stuck()
+            .into_iter()
+            .map(|s| Firing {
+                name: PARTITION_STUCK,
+                scope: format!("{}/{}/{}", self.group, self.topic, s.partition),
+                reason: format!(
+                    "partition {} of {} holds {} message(s) and has not moved for {} s, above {} s",
+                    s.partition,
+                    self.topic,
+                    s.pending,
+                    s.still_for.as_secs(),
+                    self.stuck_after.as_secs()
+                ),
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lane_with_messages_that_does_not_move_is_stuck_and_one_that_moves_is_not() {
+        let watch = LaneWatch::new("g", "t", Duration::from_millis(300));
+        watch.received(0);
+        watch.received(1);
+        watch.finished(1);
+        watch.received(2);
+        watch.received(2);
+        std::thread::sleep(Duration::from_millis(400));
+        // Partition 2 finishes one of its two messages: it moves.
+        watch.finished(2);
+        let stuck = watch.stuck();
+        assert_eq!(stuck.len(), 1, "{stuck:?}");
+        assert_eq!(stuck[0].partition, 0, "partition 1 is empty, 2 just moved");
+        assert_eq!(stuck[0].pending, 1);
+        let firing = watch.firing();
+        assert_eq!(firing[0].name, PARTITION_STUCK);
+        assert_eq!(firing[0].scope, "g/t/0");
+        watch.finished(0);
+        watch.finished(2);
+        assert!(watch.stuck().is_empty(), "both moved and are empty");
+        watch.received(3);
+        watch.forget(3);
+        std::thread::sleep(Duration::from_millis(400));
+        assert!(
+            watch.stuck().is_empty(),
+            "a forgotten partition never counts"
+        );
+    }
+}
