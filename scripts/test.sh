@@ -97,29 +97,24 @@ web_form_tests() {
   (cd web-form && npm ci --no-audit --no-fund --loglevel=error && npm run --silent typecheck && npm test --silent && npm run --silent build)
 }
 
-# The web form in a real Chromium against the real system: `fte run`
-# (gateway, worker with the offline agent, embedded broker) on its own
-# database, the form's demo page served by the gateway, host pages of other
-# origins served by the test (http://allowed.test:<port> is allow-listed,
-# refused.test is not), and a staff key to resolve the escalation.
-web_form_e2e() {
-  if [ ! -x /usr/bin/chromium ] && [ -z "${CHROMIUM_PATH:-}" ]; then
-    [ "$(id -u)" -eq 0 ] || die "Chromium is missing (apt-get install chromium)"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  fi
-  local port="${FTE_E2E_PORT:-18080}" host_port="${FTE_E2E_HOST_PORT:-18081}" db="${FTE_E2E_DB:-fte_e2e}" work
+# Runs COMMAND against `fte run` (gateway, worker with the offline agent,
+# embedded broker, provider fakes, /mcp) on its own fresh database DB with
+# the knowledge base imported, listening on PORT. COMMAND sees
+# FTE_RUN_BASE_URL, FTE_RUN_DATABASE_URL and FTE_RUN_STAFF_KEY_FILE (the
+# local staff key, owner "dev"); FTE_RUN_CORS_ALLOWED_ORIGINS, when set, is
+# the gateway's CORS allow-list. The log is shown when it fails.
+with_fte_run() {
+  local db="$1" port="$2"; shift 2
+  local work url fte="$FTE_TARGET_DIR/debug/fte"
   work="$(mktemp -d)"
   scripts/pg.sh psql postgres -q -c "drop database if exists $db with (force)" -c "create database $db" >/dev/null
-  local url staff_key
   url="$(scripts/pg.sh url | sed "s#/fte\$#/$db#")"
-  staff_key="e2e-staff-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
   cargo build --locked -p fte-cli --bin fte
-  DATABASE_URL="$url" "$FTE_TARGET_DIR"/debug/fte migrate
-  DATABASE_URL="$url" "$FTE_TARGET_DIR"/debug/fte kb import >/dev/null
-  DATABASE_URL="$url" API_PORT="$port" LOG_FORMAT=json \
-    CORS_ALLOWED_ORIGINS="http://allowed.test:$host_port" \
-    STAFF_API_KEYS="e2e:$(printf %s "$staff_key" | sha256sum | cut -d' ' -f1)" \
-    "$FTE_TARGET_DIR"/debug/fte run >"$work/fte.log" 2>&1 &
+  DATABASE_URL="$url" "$fte" migrate
+  DATABASE_URL="$url" "$fte" kb import >/dev/null
+  DATABASE_URL="$url" API_PORT="$port" LOG_FORMAT=json FTE_DEV_STAFF_KEY_FILE="$work/staff-key" \
+    CORS_ALLOWED_ORIGINS="${FTE_RUN_CORS_ALLOWED_ORIGINS:-}" \
+    "$fte" run >"$work/fte.log" 2>&1 &
   local pid=$!
   local ok=0
   for _ in $(seq 1 120); do
@@ -128,8 +123,8 @@ web_form_e2e() {
   done
   local status=0
   if [ "$ok" -eq 1 ]; then
-    (cd web-form && FTE_BASE_URL="http://127.0.0.1:$port" FTE_E2E_HOST_PORT="$host_port" \
-      FTE_E2E_STAFF_KEY="$staff_key" npm run --silent e2e) || status=$?
+    FTE_RUN_BASE_URL="http://127.0.0.1:$port" FTE_RUN_DATABASE_URL="$url" \
+      FTE_RUN_STAFF_KEY_FILE="$work/staff-key" "$@" || status=$?
   else
     warn "fte run did not become ready"; status=1
   fi
@@ -138,6 +133,55 @@ web_form_e2e() {
   if [ "$status" -ne 0 ]; then tail -n 40 "$work/fte.log" >&2; fi
   rm -rf "$work"
   return "$status"
+}
+
+# The web form in a real Chromium against the real system: the form's demo
+# page served by the gateway, host pages of other origins served by the test
+# (http://allowed.test:<port> is allow-listed, refused.test is not), and the
+# local staff key to resolve the escalation.
+web_form_e2e() {
+  if [ ! -x /usr/bin/chromium ] && [ -z "${CHROMIUM_PATH:-}" ]; then
+    [ "$(id -u)" -eq 0 ] || die "Chromium is missing (apt-get install chromium)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+  local host_port="${FTE_E2E_HOST_PORT:-18081}"
+  FTE_E2E_HOST_PORT="$host_port" FTE_RUN_CORS_ALLOWED_ORIGINS="http://allowed.test:$host_port" \
+    with_fte_run "${FTE_E2E_DB:-fte_e2e}" "${FTE_E2E_PORT:-18080}" web_form_e2e_run
+}
+web_form_e2e_run() {
+  (cd web-form && FTE_BASE_URL="$FTE_RUN_BASE_URL" \
+    FTE_E2E_STAFF_KEY="$(cat "$FTE_RUN_STAFF_KEY_FILE")" npm run --silent e2e)
+}
+
+# The official MCP Python SDK (`mcp` on PyPI), pinned, in a project-local
+# folder; installed once, reused afterwards.
+MCP_PYTHON_VERSION=2.3.0
+mcp_python_sdk() {
+  local dir="$FTE_ROOT/.local/py-mcp-$MCP_PYTHON_VERSION"
+  if [ ! -f "$dir/.complete" ]; then
+    rm -rf "$dir.partial"
+    pip_install_target "$dir.partial" "mcp==$MCP_PYTHON_VERSION" 2>&1 | grep -v "dependency resolver\|requires pydantic" >&2 || true
+    [ -d "$dir.partial/mcp" ] || die "installing mcp==$MCP_PYTHON_VERSION failed"
+    touch "$dir.partial/.complete"
+    rm -rf "$dir" && mv "$dir.partial" "$dir"
+  fi
+  printf '%s' "$dir"
+}
+
+# The MCP server with the official Python SDK client (scripts/mcp_interop.py):
+# it searches the knowledge base through fte run's /mcp, takes a WhatsApp
+# customer's escalation, replies (checked in the fake Twilio's outbox) and
+# resolves it; then it drives `fte mcp` over stdio.
+mcp_interop() {
+  local sdk
+  sdk="$(mcp_python_sdk)"
+  MCP_PYTHON_PATH="$sdk" with_fte_run fte_mcp_e2e "${FTE_MCP_E2E_PORT:-18082}" mcp_interop_run
+}
+mcp_interop_run() {
+  PYTHONPATH="$MCP_PYTHON_PATH" FTE_DEV_STAFF_KEY_FILE="$FTE_RUN_STAFF_KEY_FILE" \
+    python3 scripts/mcp_interop.py --base-url "$FTE_RUN_BASE_URL" \
+    --key-file "$FTE_RUN_STAFF_KEY_FILE" --fte "$FTE_TARGET_DIR/debug/fte" \
+    --database-url "$FTE_RUN_DATABASE_URL"
 }
 
 deploy_validation() {
@@ -159,6 +203,7 @@ if [ "$QUICK" -eq 0 ]; then
   stage "proof at scale: short profile under chaos" scale_short
   stage "web form: typecheck, unit tests, build" web_form_tests
   stage "web form in Chromium against fte run (end to end)" web_form_e2e
+  stage "MCP interoperability: the official Python SDK client over HTTP and stdio" mcp_interop
   stage "deployment manifests: yamllint, kubernetes schemas, checkov" deploy_validation
 fi
 print_summary

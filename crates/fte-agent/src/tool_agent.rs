@@ -27,8 +27,8 @@ use crate::offline::{Draft, OfflineAgent, cross_channel_note, finish, follow_up_
 use crate::prompt::{context_message, customer_message, subject_is_injection, system_prompt};
 use crate::search::HybridSearch;
 use crate::tools::{
-    CreateTicketArgs, EscalateArgs, HistoryArgs, SearchArgs, SendResponseArgs, TurnEffects,
-    definitions,
+    CreateTicketArgs, EscalateArgs, HistoryArgs, SearchArgs, SendResponseArgs, ToolError,
+    TurnEffects, definitions, recent_history, search_knowledge_base,
 };
 use crate::triage::{Intent, rank, triage};
 use crate::types::{Agent, AgentError, AgentOutcome, AgentRequest};
@@ -181,28 +181,16 @@ impl<M: ChatModel> ToolCallingAgent<M> {
             "search_knowledge_base" => {
                 let args: SearchArgs =
                     serde_json::from_str(&call.arguments).map_err(parse_error)?;
-                if args.query.trim().is_empty() {
-                    return Err(ToolFailure::Arguments("query is empty".into()));
-                }
-                let limit = args.max_results.clamp(1, 5) as usize;
-                let results = self
-                    .search
-                    .search(&args.query, limit)
+                let answer = search_knowledge_base(&self.search, &args)
                     .await
-                    .map_err(ToolFailure::Agent)?;
-                let passages: Vec<Value> = results
-                    .hits
-                    .iter()
-                    .map(|hit| {
-                        json!({
-                            "title": hit.title,
-                            "passage": hit.content,
-                            "score": (hit.similarity.unwrap_or(0.0) * 1000.0).round() / 1000.0,
-                        })
-                    })
-                    .collect();
-                let body = json!({"relevant": results.is_hit(), "passages": passages});
-                Ok((body.to_string(), Some(Effect::Searched(results.is_hit()))))
+                    .map_err(|error| match error {
+                        ToolError::Arguments(reason) => ToolFailure::Arguments(reason),
+                        ToolError::Agent(error) => ToolFailure::Agent(error),
+                    })?;
+                Ok((
+                    answer.for_model().to_string(),
+                    Some(Effect::Searched(answer.relevant)),
+                ))
             }
             "create_ticket" => {
                 let args: CreateTicketArgs =
@@ -215,22 +203,7 @@ impl<M: ChatModel> ToolCallingAgent<M> {
             "get_customer_history" => {
                 let args: HistoryArgs =
                     serde_json::from_str(&call.arguments).map_err(parse_error)?;
-                let limit = args.limit.clamp(1, 20) as usize;
-                let entries: Vec<Value> = request
-                    .history
-                    .iter()
-                    .rev()
-                    .take(limit)
-                    .rev()
-                    .map(|h| {
-                        json!({
-                            "role": h.role,
-                            "channel": h.channel,
-                            "created_at": h.created_at,
-                            "content": h.content,
-                        })
-                    })
-                    .collect();
+                let entries = recent_history(&request.history, args.limit);
                 Ok((json!({"messages": entries}).to_string(), None))
             }
             "escalate_to_human" => {

@@ -6,10 +6,22 @@
 //! they record their effect in [`TurnEffects`], which becomes the
 //! [`AgentOutcome`](crate::AgentOutcome) the worker commits in its own
 //! transaction.
+//!
+//! The two read tools' logic — [`search_knowledge_base`] and
+//! [`recent_history`] — is public: the MCP server (`fte-mcp`) serves the
+//! same tools to staff and calls these functions rather than a copy.
 
 use fte_domain::{Category, EscalationReason, Priority};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+
+use crate::search::HybridSearch;
+use crate::types::{AgentError, HistoryEntry};
+
+/// Passages a search returns at most.
+pub const MAX_SEARCH_RESULTS: u32 = 5;
+/// History messages `get_customer_history` returns at most.
+pub const MAX_HISTORY_MESSAGES: u32 = 20;
 
 /// Every tool name; the guardrails refuse a reply that mentions one.
 pub const TOOL_NAMES: [&str; 5] = [
@@ -135,6 +147,89 @@ pub struct SendResponseArgs {
     pub message: String,
 }
 
+/// Why a read tool could not answer.
+#[derive(Debug, thiserror::Error)]
+pub enum ToolError {
+    /// The arguments are unusable (the caller can correct them).
+    #[error("invalid arguments: {0}")]
+    Arguments(String),
+    /// The knowledge base or the embedding model failed.
+    #[error(transparent)]
+    Agent(#[from] AgentError),
+}
+
+/// One passage `search_knowledge_base` found.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Passage {
+    /// The article's slug (`category/slug`).
+    pub slug: String,
+    /// The article's title.
+    pub title: String,
+    /// The chunk's text.
+    pub passage: String,
+    /// Cosine similarity with the query, to three decimals (0 when only the
+    /// full-text side found it).
+    pub score: f64,
+}
+
+/// What `search_knowledge_base` answers.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KnowledgeAnswer {
+    /// Whether the best passage is relevant enough to answer from
+    /// ([`crate::search::RELEVANCE_THRESHOLD`]).
+    pub relevant: bool,
+    /// Passages, best first.
+    pub passages: Vec<Passage>,
+}
+
+impl KnowledgeAnswer {
+    /// The answer as the model sees it: passages without their slug (the
+    /// model has no use for internal names and must not repeat them).
+    pub fn for_model(&self) -> Value {
+        let passages: Vec<Value> = self
+            .passages
+            .iter()
+            .map(|p| json!({"title": p.title, "passage": p.passage, "score": p.score}))
+            .collect();
+        json!({"relevant": self.relevant, "passages": passages})
+    }
+}
+
+/// Runs `search_knowledge_base`: refuses an empty query, keeps
+/// `max_results` within 1–[`MAX_SEARCH_RESULTS`], and counts the search as
+/// a hit or a miss.
+pub async fn search_knowledge_base(
+    search: &HybridSearch,
+    args: &SearchArgs,
+) -> Result<KnowledgeAnswer, ToolError> {
+    if args.query.trim().is_empty() {
+        return Err(ToolError::Arguments("query is empty".into()));
+    }
+    let limit = args.max_results.clamp(1, MAX_SEARCH_RESULTS) as usize;
+    let results = search.search(&args.query, limit).await?;
+    let passages = results
+        .hits
+        .iter()
+        .map(|hit| Passage {
+            slug: hit.slug.clone(),
+            title: hit.title.clone(),
+            passage: hit.content.clone(),
+            score: (hit.similarity.unwrap_or(0.0) * 1000.0).round() / 1000.0,
+        })
+        .collect();
+    Ok(KnowledgeAnswer {
+        relevant: results.is_hit(),
+        passages,
+    })
+}
+
+/// `get_customer_history`: the latest `limit` entries of `history` (kept
+/// within 1–[`MAX_HISTORY_MESSAGES`]), oldest first.
+pub fn recent_history(history: &[HistoryEntry], limit: u32) -> &[HistoryEntry] {
+    let limit = limit.clamp(1, MAX_HISTORY_MESSAGES) as usize;
+    &history[history.len().saturating_sub(limit)..]
+}
+
 /// The effects the write tools recorded during one turn.
 #[derive(Debug, Default, Clone)]
 pub struct TurnEffects {
@@ -180,6 +275,28 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    #[test]
+    fn recent_history_keeps_the_latest_entries_within_bounds() {
+        let entries: Vec<HistoryEntry> = (0..30)
+            .map(|i| HistoryEntry {
+                role: crate::HistoryRole::Customer,
+                channel: fte_domain::Channel::Email,
+                content: format!("m{i}"),
+                created_at: chrono::Utc::now(),
+            })
+            .collect();
+        let last = |n: u32| -> Vec<String> {
+            recent_history(&entries, n)
+                .iter()
+                .map(|e| e.content.clone())
+                .collect()
+        };
+        assert_eq!(last(2), ["m28", "m29"]);
+        assert_eq!(last(0), ["m29"], "at least one");
+        assert_eq!(last(500).len(), MAX_HISTORY_MESSAGES as usize);
+        assert_eq!(recent_history(&entries[..3], 10).len(), 3);
     }
 
     #[test]

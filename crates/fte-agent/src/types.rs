@@ -28,6 +28,24 @@ pub struct HistoryEntry {
     pub created_at: DateTime<Utc>,
 }
 
+impl HistoryEntry {
+    /// A stored message of the customer's history (`fte_store::messages::customer_history`):
+    /// inbound messages are the customer's, outbound ones the agent's or a
+    /// person's from support. `None` for a row whose channel is unknown.
+    pub fn from_row(row: &fte_store::messages::HistoryRow) -> Option<Self> {
+        Some(Self {
+            role: if row.direction == "inbound" {
+                HistoryRole::Customer
+            } else {
+                HistoryRole::Agent
+            },
+            channel: row.channel.parse().ok()?,
+            content: row.content.clone(),
+            created_at: row.created_at,
+        })
+    }
+}
+
 /// One inbound message to answer, with what the worker knows around it.
 #[derive(Clone, Debug)]
 pub struct AgentRequest {

@@ -11,7 +11,9 @@
 //! - `fte kb import` — load `kb/` into the knowledge base (idempotent);
 //! - `fte eval` — replay the sample tickets through the offline agent;
 //! - `fte bench kb` — knowledge search latency and embedding throughput;
-//! - `fte simulate whatsapp|web|email` — play a customer against a running gateway.
+//! - `fte simulate whatsapp|web|email` — play a customer against a running gateway;
+//! - `fte mcp` — the MCP server for staff on standard input and output
+//!   (`--http`: at `/mcp` on `MCP_PORT`; `fte run` serves `/mcp` too).
 //!
 //! `run` and `simulate` need the provider fakes: they exist only with the
 //! `local` feature (on by default). The images build `fte` without it
@@ -24,6 +26,7 @@ mod broker;
 #[cfg(feature = "local")]
 mod fakes;
 mod kb;
+mod mcp;
 mod migrate;
 #[cfg(feature = "local")]
 mod run;
@@ -77,6 +80,14 @@ enum Command {
     Bench {
         #[command(subcommand)]
         command: BenchCommand,
+    },
+    /// The MCP server for staff (docs/mcp.md): on standard input and output
+    /// for a desktop client, acting with MCP_STAFF_KEY.
+    Mcp {
+        /// Serve streamable HTTP at /mcp on MCP_HOST:MCP_PORT instead,
+        /// behind the staff bearer key.
+        #[arg(long)]
+        http: bool,
     },
     /// Play a customer writing in, against a running gateway (`fte run`).
     #[cfg(feature = "local")]
@@ -209,6 +220,7 @@ async fn main() -> anyhow::Result<()> {
             )
             .await
         }
+        Command::Mcp { http } => mcp::run(http).await,
         #[cfg(feature = "local")]
         Command::Simulate { channel } => simulate_command(channel).await,
     }

@@ -1,11 +1,12 @@
-//! `fte run`: the gateway, the worker and the provider fakes in one process.
+//! `fte run`: the gateway, the MCP endpoint (`/mcp`, see `fte-mcp`), the
+//! worker and the provider fakes in one process.
 
 use std::sync::Arc;
 
 use anyhow::Context;
 use fte_bus::{Bootstrap, BrokerSource};
 use fte_runtime::Profile;
-use fte_runtime::settings::{ApiSettings, DatabaseSettings, KafkaSettings, Lookup};
+use fte_runtime::settings::{ApiSettings, DatabaseSettings, KafkaSettings, Lookup, McpSettings};
 
 /// Starts everything in this process and serves until SIGTERM / Ctrl-C.
 pub async fn run() -> anyhow::Result<()> {
@@ -52,6 +53,15 @@ pub async fn run() -> anyhow::Result<()> {
         );
     }
     let (state, worker) = (local.state, local.worker);
+    // /mcp beside the gateway's routes, on the same port, with the same
+    // staff keys (the local key included) and the same publisher.
+    let mcp_settings = McpSettings::from_lookup(&Lookup::env(), profile)?;
+    let mcp_context = fte_mcp::McpContext::from_lookup(
+        &Lookup::env(),
+        state.pool.clone(),
+        Some(state.publisher.clone()),
+    )?;
+    let mcp = fte_mcp::http::router(mcp_context, &state.api, &mcp_settings, shutdown.clone());
 
     let listener = tokio::net::TcpListener::bind(api.bind_address())
         .await
@@ -62,7 +72,8 @@ pub async fn run() -> anyhow::Result<()> {
             )
         })?;
     let worker_task = tokio::spawn(fte_worker::startup::run(worker, shutdown.clone()));
-    let gateway_result = fte_gateway::startup::serve(listener, state, shutdown.clone()).await;
+    let gateway_result =
+        fte_gateway::startup::serve_with(listener, state, mcp, shutdown.clone()).await;
     // Whatever ended the gateway ends the worker too; let it drain.
     shutdown.cancel();
     let worker_result = worker_task.await.context("The worker task panicked")?;

@@ -7,8 +7,8 @@
 //! `fte_store::audit::record`: every staff handler calls it once.
 
 use axum::extract::FromRequestParts;
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use fte_runtime::settings::StaffKey;
 use sha2::{Digest, Sha256};
 use subtle::{ConditionallySelectable, ConstantTimeEq};
@@ -95,10 +95,9 @@ pub fn matching_key<'k>(key: &str, keys: &'k [StaffKey]) -> Option<&'k StaffKey>
     bool::from(found).then(|| &keys[index as usize])
 }
 
-/// The bearer token of `parts`, if any.
-fn bearer(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
+/// The bearer token of `headers`, if any.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
@@ -109,22 +108,25 @@ fn bearer(parts: &Parts) -> Option<&str> {
         .filter(|k| !k.is_empty())
 }
 
-impl FromRequestParts<AppState> for StaffAuth {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let provided = bearer(parts);
-        if let Some(key) = provided.and_then(|k| matching_key(k, &state.api.staff_keys)) {
+impl StaffAuth {
+    /// The owner of the staff key among `keys` that `headers` carry as a
+    /// bearer token, or 401. A refusal logs one security line naming the
+    /// route and whether a key was sent at all (never the key). The
+    /// extractor and the MCP endpoint (`fte-mcp`) both authenticate here.
+    pub fn from_headers(
+        headers: &HeaderMap,
+        route: &str,
+        keys: &[StaffKey],
+    ) -> Result<Self, ApiError> {
+        let provided = bearer(headers);
+        if let Some(key) = provided.and_then(|k| matching_key(k, keys)) {
             return Ok(StaffAuth {
                 name: key.name.clone(),
             });
         }
         tracing::warn!(
             security = true,
-            route = parts.uri.path(),
+            route,
             reason = if provided.is_some() {
                 "wrong_key"
             } else {
@@ -133,6 +135,17 @@ impl FromRequestParts<AppState> for StaffAuth {
             "refused a staff request"
         );
         Err(ApiError::Unauthorized)
+    }
+}
+
+impl FromRequestParts<AppState> for StaffAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        StaffAuth::from_headers(&parts.headers, parts.uri.path(), &state.api.staff_keys)
     }
 }
 

@@ -164,7 +164,10 @@ impl ApiError {
         }
     }
 
-    fn body(&self) -> ErrorBody {
+    /// The JSON body of this error: a stable code, a message written for the
+    /// caller and, for 422, the fields at fault. An internal error's body is
+    /// generic (its cause is logged by [`ApiError::settle`], never shown).
+    pub fn body(&self) -> ErrorBody {
         let (error, message, fields) = match self {
             ApiError::BadRequest { code, message } => (*code, message.clone(), None),
             ApiError::Unauthorized => (
@@ -224,8 +227,12 @@ impl ApiError {
 /// How long a client should wait after a 503.
 pub const RETRY_AFTER_UNAVAILABLE_SECS: u64 = 5;
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The error as the caller should get it: an internal failure that is
+    /// PostgreSQL being unreachable becomes a 503 to retry, and any other
+    /// internal failure has its cause chain logged, once, here. Responses
+    /// and the MCP server's tool errors both go through it.
+    pub fn settle(self) -> ApiError {
         let error = match self {
             ApiError::Internal(cause) if database_unreachable(&cause) => {
                 tracing::warn!(error = format!("{cause:#}"), "database unreachable");
@@ -238,6 +245,13 @@ impl IntoResponse for ApiError {
             // by our own code and carry ids and kinds, never personal data.
             tracing::error!(error = format!("{cause:#}"), "request failed");
         }
+        error
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let error = self.settle();
         let retry_after = match &error {
             ApiError::RateLimited { retry_after_secs }
             | ApiError::Unavailable {

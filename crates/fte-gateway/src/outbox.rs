@@ -154,11 +154,12 @@ pub async fn publish_committed_batch(
 }
 
 /// Commits `tx` together with `event` for `topic` (keyed by `key`), then
-/// publishes the event in the background: a failed publish is left to the
-/// outbox relay, so the change and its event are never apart.
+/// publishes the event in the background: a failed publish, or no publisher
+/// in this process, is left to the outbox relay, so the change and its event
+/// are never apart.
 pub async fn commit_with_event<T: serde::Serialize>(
     pool: &PgPool,
-    publisher: &KafkaPublisher,
+    publisher: Option<&KafkaPublisher>,
     mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
     topic: &'static str,
     key: String,
@@ -172,6 +173,9 @@ pub async fn commit_with_event<T: serde::Serialize>(
         .await
         .with_context(|| format!("Failed to commit {}", event.event_type))?;
     let payload = serde_json::to_vec(&value).context("Failed to encode an event")?;
+    let Some(publisher) = publisher else {
+        return Ok(());
+    };
     let (pool, publisher) = (pool.clone(), publisher.clone());
     tokio::spawn(async move {
         publish_committed_batch(

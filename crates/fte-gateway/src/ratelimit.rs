@@ -118,7 +118,13 @@ impl FromRequestParts<AppState> for ClientIp {
     }
 }
 
-fn enforce(limiter: &RateLimiter, request: &Request, trust_proxy: bool) -> Result<(), ApiError> {
+/// Takes one of `limiter`'s tokens for the client of `request`, or answers
+/// 429 with the wait (the staff limiter of the MCP endpoint uses it too).
+pub fn enforce(
+    limiter: &RateLimiter,
+    request: &Request,
+    trust_proxy: bool,
+) -> Result<(), ApiError> {
     limiter
         .check(client_ip(request, trust_proxy))
         .map_err(|wait| {

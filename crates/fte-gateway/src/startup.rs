@@ -90,6 +90,18 @@ pub async fn serve(
     state: AppState,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    serve_with(listener, state, axum::Router::new(), shutdown).await
+}
+
+/// [`serve`] with `extra` routes beside the gateway's, each keeping its own
+/// layers: `fte run` mounts the MCP endpoint (`fte-mcp`, which this crate
+/// must not link) on the same port this way.
+pub async fn serve_with(
+    listener: TcpListener,
+    state: AppState,
+    extra: axum::Router,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let address = listener
         .local_addr()
         .context("Failed to read the bound address")?;
@@ -108,7 +120,9 @@ pub async fn serve(
         state.clone(),
         relay_stop.clone(),
     ));
-    let app = crate::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let app = crate::router(state)
+        .merge(extra)
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await

@@ -83,9 +83,11 @@ impl LogSettings {
                 });
             }
         };
-        let filter = lookup
-            .get("RUST_LOG")
-            .unwrap_or_else(|| "info,sqlx=warn,rdkafka=warn,tower_http=info,hyper=warn".into());
+        // rmcp logs every MCP session's start at info, and the stateless
+        // /mcp endpoint starts one per request: it is kept to warnings.
+        let filter = lookup.get("RUST_LOG").unwrap_or_else(|| {
+            "info,sqlx=warn,rdkafka=warn,tower_http=info,hyper=warn,rmcp=warn".into()
+        });
         Ok(Self { format, filter })
     }
 }

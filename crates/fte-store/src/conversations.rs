@@ -345,6 +345,20 @@ pub async fn set_ticket_category(
     Ok(())
 }
 
+/// Sets the ticket's priority (a staff member's call).
+pub async fn set_ticket_priority(
+    executor: impl PgExecutor<'_>,
+    id: Uuid,
+    priority: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("update tickets set priority = $2, updated_at = now() where id = $1")
+        .bind(id)
+        .bind(priority)
+        .execute(executor)
+        .await?;
+    Ok(())
+}
+
 /// An escalation to record.
 #[derive(Clone, Debug)]
 pub struct NewEscalation<'a> {

@@ -141,6 +141,46 @@ pub async fn delete_articles_except(
     Ok(deleted)
 }
 
+/// An article as stored, whole.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ArticleRow {
+    /// `category/slug`.
+    pub slug: String,
+    /// Title.
+    pub title: String,
+    /// Category.
+    pub category: Option<String>,
+    /// Markdown body.
+    pub content: String,
+    /// Last imported change.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Every article's slug, title and category (the body left empty), by slug.
+pub async fn articles(executor: impl PgExecutor<'_>) -> Result<Vec<ArticleRow>, StoreError> {
+    let rows = sqlx::query_as(
+        "select slug, title, category, '' as content, updated_at
+         from knowledge_base order by slug",
+    )
+    .fetch_all(executor)
+    .await?;
+    Ok(rows)
+}
+
+/// The article with this slug.
+pub async fn article(
+    executor: impl PgExecutor<'_>,
+    slug: &str,
+) -> Result<Option<ArticleRow>, StoreError> {
+    let row = sqlx::query_as(
+        "select slug, title, category, content, updated_at from knowledge_base where slug = $1",
+    )
+    .bind(slug)
+    .fetch_optional(executor)
+    .await?;
+    Ok(row)
+}
+
 /// A chunk found by a search, with its article.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct ChunkHit {

@@ -13,21 +13,19 @@
 
 use chrono::Utc;
 use fte_domain::{ConversationStatus, EventEnvelope, TicketStatus};
-use fte_store::conversations::{self, ConversationRow, NewEscalation};
+use fte_store::conversations::{self, ConversationRow};
 use fte_store::{StoreError, messages, outbox};
-use serde_json::json;
 use sqlx::PgConnection;
 
 use crate::HandleError;
 use crate::accept::Turn;
-use crate::agent::{AgentOutcome, EscalationDecision};
+use crate::agent::AgentOutcome;
 use crate::collector::{TURN_EVENT, ToolCallCounts, TurnEvent};
 use crate::context::WorkerContext;
 use crate::deferral;
+use crate::escalate::{Escalating, escalate};
 use crate::outcome::Action;
-use crate::pre_agent::{META_ACK_AT, set_meta_time};
 use crate::reply::ReplyKind;
-use crate::schedule::business_hours_after;
 use crate::transitions::{move_conversation, move_ticket, ticket_status};
 use crate::turn::Thought;
 
@@ -100,7 +98,15 @@ async fn write_outcome(
     let ticket_status = ticket_status(&ticket.status)?;
 
     let action = if let Some(decision) = &outcome.escalation {
-        escalate(conn, ctx, turn, conversation, ticket_status, decision).await?;
+        let escalating = Escalating {
+            ticket_id: turn.ticket_id,
+            ticket_status,
+            conversation,
+            customer: &turn.customer,
+            channel,
+            decision,
+        };
+        escalate(conn, &ctx.config.response_hours, &escalating).await?;
         Action::Escalated(decision.reason)
     } else if outcome.resolve_ticket {
         move_ticket(conn, turn.ticket_id, ticket_status, TicketStatus::Resolved).await?;
@@ -145,64 +151,4 @@ async fn write_outcome(
     )
     .await?;
     Ok(action)
-}
-
-async fn escalate(
-    conn: &mut PgConnection,
-    ctx: &WorkerContext,
-    turn: &Turn,
-    conversation: &ConversationRow,
-    ticket_status: TicketStatus,
-    decision: &EscalationDecision,
-) -> Result<(), HandleError> {
-    move_ticket(conn, turn.ticket_id, ticket_status, TicketStatus::Escalated).await?;
-    move_conversation(
-        conn,
-        conversation.id,
-        &conversation.status,
-        ConversationStatus::Escalated,
-        None,
-    )
-    .await?;
-    let now = Utc::now();
-    let customer = &turn.customer;
-    let channel = turn.message.channel;
-    let hours = ctx.config.response_hours.for_plan(customer.plan.as_deref());
-    let full_context = json!({
-        "summary": decision.summary,
-        "customer_id": customer.id,
-        "conversation_id": conversation.id,
-        "ticket_id": turn.ticket_id,
-        "channel": channel.as_str(),
-        "reason": decision.reason.as_str(),
-        "plan": customer.plan,
-        "response_hours": hours,
-    });
-    conversations::insert_escalation(
-        &mut *conn,
-        &NewEscalation {
-            ticket_id: turn.ticket_id,
-            conversation_id: conversation.id,
-            customer_id: customer.id,
-            channel: channel.as_str(),
-            reason: decision.reason.as_str(),
-            full_context: full_context.clone(),
-            expected_response_by: Some(business_hours_after(now, i64::from(hours))),
-        },
-    )
-    .await?;
-    set_meta_time(conn, conversation, META_ACK_AT, now).await?;
-    let event = EventEnvelope::new(
-        "ticket.escalated",
-        now,
-        json!({ "ticket_id": turn.ticket_id, "full_context": full_context }),
-    );
-    outbox::enqueue_event(
-        &mut *conn,
-        fte_bus::topics::ESCALATIONS,
-        &turn.ticket_id.to_string(),
-        &serde_json::to_value(&event).unwrap_or_default(),
-    )
-    .await?;
-    Ok(())
 }

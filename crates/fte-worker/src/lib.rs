@@ -10,8 +10,9 @@
 //!   no agent (`pre_agent`, [`deferral`] for the rate limit, which defers
 //!   and never drops); the agent answers outside any transaction (`turn`);
 //!   a short transaction writes the outcome (`finish`, idempotent on the
-//!   inbound message id): queued replies ([`reply`]) and events ([`events`],
-//!   through the event outbox). Failures are classified once (`error`:
+//!   inbound message id): queued replies ([`reply`]), escalations
+//!   ([`escalate`], which staff also use to escalate a ticket by id) and
+//!   events ([`events`], through the event outbox). Failures are classified once (`error`:
 //!   [`HandleError::is_transient`], with a content-free kind and reason).
 //! - [`consumer`]: the at-least-once Kafka loop around the step: one task
 //!   per partition (ordered within, concurrent across), offsets stored only
@@ -53,6 +54,7 @@ pub mod consumer;
 pub mod context;
 pub mod deferral;
 mod error;
+pub mod escalate;
 pub mod events;
 mod finish;
 pub mod gmail_sync;

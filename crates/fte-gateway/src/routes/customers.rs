@@ -23,11 +23,12 @@ use fte_store::merges::{self, MergeError, Merged};
 use fte_store::tickets::{self, CustomerView};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use sqlx::PgPool;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::escalations::{acting_staff, parse_id};
 use super::staff::ConversationSummary;
+use super::staff_input::{acting_staff, parse_id};
 use crate::auth::{StaffAuth, Target};
 use crate::error::{AppJson, ErrorBody, FieldError};
 use crate::outbox::commit_with_event;
@@ -100,10 +101,10 @@ pub struct CustomerDetail {
 }
 
 /// The staff view of `customer`.
-pub async fn detail(state: &AppState, customer: CustomerView) -> Result<CustomerDetail, ApiError> {
-    let identifiers = links::all_of_customer(&state.pool, customer.id).await?;
-    let merged_from = merges::merged_into(&state.pool, customer.id).await?;
-    let conversations = tickets::customer_conversations(&state.pool, customer.id).await?;
+pub async fn detail(pool: &PgPool, customer: CustomerView) -> Result<CustomerDetail, ApiError> {
+    let identifiers = links::all_of_customer(pool, customer.id).await?;
+    let merged_from = merges::merged_into(pool, customer.id).await?;
+    let conversations = tickets::customer_conversations(pool, customer.id).await?;
     Ok(CustomerDetail {
         id: customer.id,
         name: customer.name,
@@ -152,7 +153,7 @@ pub async fn customer(
     )
     .await?;
     let view = surviving_view(&state, id).await?;
-    Ok(Json(detail(&state, view).await?))
+    Ok(Json(detail(&state.pool, view).await?))
 }
 
 /// `POST /customers/{id}/merge` body.
@@ -272,7 +273,7 @@ pub async fn merge(
     let event = EventEnvelope::new("customer.merged", Utc::now(), merged_event(&merged, &staff));
     commit_with_event(
         &state.pool,
-        &state.publisher,
+        Some(&state.publisher),
         tx,
         fte_bus::topics::CUSTOMERS,
         target.to_string(),
@@ -295,7 +296,7 @@ pub async fn merge(
             conversations_moved: merged.conversations_moved,
             tickets_moved: merged.tickets_moved,
         },
-        customer: detail(&state, view).await?,
+        customer: detail(&state.pool, view).await?,
     }))
 }
 
@@ -386,7 +387,7 @@ pub async fn unlink(
     );
     commit_with_event(
         &state.pool,
-        &state.publisher,
+        Some(&state.publisher),
         tx,
         fte_bus::topics::CUSTOMERS,
         customer.id.to_string(),
@@ -400,5 +401,5 @@ pub async fn unlink(
         "identifier unlinked"
     );
     let view = surviving_view(&state, customer.id).await?;
-    Ok(Json(detail(&state, view).await?))
+    Ok(Json(detail(&state.pool, view).await?))
 }

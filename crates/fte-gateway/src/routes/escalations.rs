@@ -27,13 +27,16 @@ use anyhow::Context;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use chrono::{DateTime, Utc};
+use fte_bus::KafkaPublisher;
 use fte_domain::EventEnvelope;
 use fte_store::escalations::{self, EscalationView, HandoffError, StatusFilter};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use sqlx::PgPool;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::staff_input::{acting_staff, assignee, parse_count, parse_id, text_field};
 use crate::auth::{StaffAuth, Target};
 use crate::error::{AppJson, ErrorBody, FieldError};
 use crate::outbox::commit_with_event;
@@ -43,8 +46,6 @@ use crate::{ApiError, AppState};
 pub const DEFAULT_PAGE_SIZE: i64 = 20;
 /// The largest page.
 pub const MAX_PAGE_SIZE: i64 = 100;
-/// The longest staff name accepted (the column's width).
-pub const MAX_STAFF_LEN: usize = 255;
 /// The longest resolution note, in characters.
 pub const MAX_NOTES_CHARS: usize = 5000;
 
@@ -136,7 +137,7 @@ impl From<EscalationView> for Escalation {
 }
 
 /// `GET /escalations` query.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 pub struct ListQuery {
     /// pending (default), assigned, resolved, or open (pending or assigned).
     pub status: Option<String>,
@@ -161,30 +162,6 @@ pub struct EscalationList {
     pub next_offset: Option<i64>,
 }
 
-fn parse_count(
-    raw: Option<&str>,
-    field: &str,
-    default: i64,
-    range: std::ops::RangeInclusive<i64>,
-) -> Result<i64, FieldError> {
-    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
-        return Ok(default);
-    };
-    raw.parse::<i64>()
-        .ok()
-        .filter(|n| range.contains(n))
-        .ok_or_else(|| {
-            FieldError::new(
-                field,
-                format!(
-                    "must be a whole number from {} to {}",
-                    range.start(),
-                    range.end()
-                ),
-            )
-        })
-}
-
 /// The escalation queue, oldest first, with reason, channel, customer and
 /// wait time.
 #[utoipa::path(
@@ -205,6 +182,16 @@ pub async fn list(
     State(state): State<AppState>,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<EscalationList>, ApiError> {
+    Ok(Json(list_escalations(&state.pool, &staff, &query).await?))
+}
+
+/// One page of the escalation queue for `staff` (audited): the filter and
+/// paging of `GET /escalations`, each bad field named in a 422.
+pub async fn list_escalations(
+    pool: &PgPool,
+    staff: &StaffAuth,
+    query: &ListQuery,
+) -> Result<EscalationList, ApiError> {
     let mut errors = Vec::new();
     let filter = match query.status.as_deref().map(str::trim) {
         None | Some("") => StatusFilter::Pending,
@@ -239,8 +226,7 @@ pub async fn list(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let mut conn = state
-        .pool
+    let mut conn = pool
         .acquire()
         .await
         .context("Failed to get a connection for the escalation queue")?;
@@ -249,13 +235,13 @@ pub async fn list(
         .await?;
     let page = escalations::list(&mut conn, filter, limit, offset).await?;
     let next = offset + page.items.len() as i64;
-    Ok(Json(EscalationList {
+    Ok(EscalationList {
         next_offset: (next < page.total).then_some(next),
         items: page.items.into_iter().map(Into::into).collect(),
         total: page.total,
         limit,
         offset,
-    }))
+    })
 }
 
 /// `POST /escalations/{id}/assign` body.
@@ -268,7 +254,7 @@ pub struct AssignRequest {
 }
 
 /// `POST /escalations/{id}/resolve` body.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResolveRequest {
     /// The key's owner, who closes the case (optional; when sent it must be
@@ -276,78 +262,6 @@ pub struct ResolveRequest {
     pub staff: Option<String>,
     /// What was done, for the ticket and the escalation (1–5000 characters).
     pub resolution_notes: String,
-}
-
-/// The staff member a case is assigned to: `raw` when given (validated),
-/// else the key's owner.
-pub(super) fn assignee(
-    raw: Option<&str>,
-    auth: &StaffAuth,
-    errors: &mut Vec<FieldError>,
-) -> String {
-    match raw {
-        Some(raw) => staff_name(raw, errors),
-        None => auth.name().to_owned(),
-    }
-}
-
-/// The staff member acting: the key's owner. A `staff` field naming anyone
-/// else is refused, so nobody writes under another's name.
-pub(super) fn acting_staff(
-    raw: Option<&str>,
-    auth: &StaffAuth,
-    errors: &mut Vec<FieldError>,
-) -> String {
-    if let Some(raw) = raw
-        && raw.trim() != auth.name()
-    {
-        errors.push(FieldError::new(
-            "staff",
-            "must be the name of the staff key's owner, or left out",
-        ));
-    }
-    auth.name().to_owned()
-}
-
-fn staff_name(raw: &str, errors: &mut Vec<FieldError>) -> String {
-    let staff = raw.trim();
-    if staff.is_empty() {
-        errors.push(FieldError::new("staff", "is required"));
-    } else if staff.chars().count() > MAX_STAFF_LEN {
-        errors.push(FieldError::new(
-            "staff",
-            format!("must be at most {MAX_STAFF_LEN} characters"),
-        ));
-    } else if staff.chars().any(char::is_control) {
-        errors.push(FieldError::new(
-            "staff",
-            "must not contain control characters",
-        ));
-    }
-    staff.to_owned()
-}
-
-pub(super) fn text_field(
-    raw: &str,
-    field: &str,
-    max: usize,
-    errors: &mut Vec<FieldError>,
-) -> String {
-    let text = raw.trim();
-    if text.is_empty() {
-        errors.push(FieldError::new(field, "is required"));
-    } else if text.chars().count() > max {
-        errors.push(FieldError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    }
-    text.to_owned()
-}
-
-pub(super) fn parse_id(raw: &str, code: &'static str, what: &str) -> Result<Uuid, ApiError> {
-    raw.parse()
-        .map_err(|_| ApiError::bad_request(code, format!("Not a valid {what} ID.")))
 }
 
 fn handoff_error(error: HandoffError) -> ApiError {
@@ -363,14 +277,16 @@ fn handoff_error(error: HandoffError) -> ApiError {
 
 /// Commits a change to an escalation together with its `kind` event for
 /// `fte.escalations` (keyed by the ticket, so it stays in order with the
-/// worker's `ticket.escalated`), publishes the event (the outbox relay
-/// retries a failed publish) and answers with the escalation.
+/// worker's `ticket.escalated`), then publishes the event in the background
+/// (a failed publish, or no publisher, leaves it to the outbox relay) and
+/// answers with the escalation.
 async fn commit_change(
-    state: &AppState,
+    pool: &PgPool,
+    publisher: Option<&KafkaPublisher>,
     tx: sqlx::Transaction<'static, sqlx::Postgres>,
     kind: &'static str,
     escalation: Escalation,
-) -> Result<Json<Escalation>, ApiError> {
+) -> Result<Escalation, ApiError> {
     let event = EventEnvelope::new(
         kind,
         Utc::now(),
@@ -391,8 +307,8 @@ async fn commit_change(
         }),
     );
     commit_with_event(
-        &state.pool,
-        &state.publisher,
+        pool,
+        publisher,
         tx,
         fte_bus::topics::ESCALATIONS,
         escalation.ticket_id.to_string(),
@@ -405,7 +321,7 @@ async fn commit_change(
         event = kind,
         "escalation changed"
     );
-    Ok(Json(escalation))
+    Ok(escalation)
 }
 
 /// Takes an escalation (or takes it over from another staff member).
@@ -432,19 +348,33 @@ pub async fn assign(
     AppJson(body): AppJson<AssignRequest>,
 ) -> Result<Json<Escalation>, ApiError> {
     let id = parse_id(&raw_id, "invalid_escalation_id", "escalation")?;
+    let escalation =
+        assign_escalation(&state.pool, Some(&state.publisher), &auth, id, &body).await?;
+    Ok(Json(escalation))
+}
+
+/// `auth` takes escalation `id` (or gives it to the staff member `body`
+/// names), audited, with its `escalation.assigned` event committed beside
+/// it and published at once when a publisher is given.
+pub async fn assign_escalation(
+    pool: &PgPool,
+    publisher: Option<&KafkaPublisher>,
+    auth: &StaffAuth,
+    id: Uuid,
+    body: &AssignRequest,
+) -> Result<Escalation, ApiError> {
     let mut errors = Vec::new();
-    let staff = assignee(body.staff.as_deref(), &auth, &mut errors);
+    let staff = assignee(body.staff.as_deref(), auth, &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
     auth.audit(
-        &state.pool,
+        pool,
         "escalation.assign",
         Target::one("escalation", &id.to_string()),
     )
     .await?;
-    let mut tx = state
-        .pool
+    let mut tx = pool
         .begin()
         .await
         .context("Failed to begin an assignment")?;
@@ -452,7 +382,7 @@ pub async fn assign(
         .await
         .map_err(handoff_error)?
         .into();
-    commit_change(&state, tx, "escalation.assigned", escalation).await
+    commit_change(pool, publisher, tx, "escalation.assigned", escalation).await
 }
 
 /// Closes an escalation: the escalation, its ticket and its conversation
@@ -480,8 +410,24 @@ pub async fn resolve(
     AppJson(body): AppJson<ResolveRequest>,
 ) -> Result<Json<Escalation>, ApiError> {
     let id = parse_id(&raw_id, "invalid_escalation_id", "escalation")?;
+    let escalation =
+        resolve_escalation(&state.pool, Some(&state.publisher), &auth, id, &body).await?;
+    Ok(Json(escalation))
+}
+
+/// `auth` closes escalation `id` with `body`'s notes, audited: the
+/// escalation, its ticket and its conversation are resolved, and the
+/// `escalation.resolved` event is committed beside them and published at
+/// once when a publisher is given.
+pub async fn resolve_escalation(
+    pool: &PgPool,
+    publisher: Option<&KafkaPublisher>,
+    auth: &StaffAuth,
+    id: Uuid,
+    body: &ResolveRequest,
+) -> Result<Escalation, ApiError> {
     let mut errors = Vec::new();
-    let staff = acting_staff(body.staff.as_deref(), &auth, &mut errors);
+    let staff = acting_staff(body.staff.as_deref(), auth, &mut errors);
     let notes = text_field(
         &body.resolution_notes,
         "resolution_notes",
@@ -492,19 +438,15 @@ pub async fn resolve(
         return Err(ApiError::Validation(errors));
     }
     auth.audit(
-        &state.pool,
+        pool,
         "escalation.resolve",
         Target::one("escalation", &id.to_string()),
     )
     .await?;
-    let mut tx = state
-        .pool
-        .begin()
-        .await
-        .context("Failed to begin a resolution")?;
+    let mut tx = pool.begin().await.context("Failed to begin a resolution")?;
     let escalation: Escalation = escalations::resolve(&mut tx, id, &staff, &notes)
         .await
         .map_err(handoff_error)?
         .into();
-    commit_change(&state, tx, "escalation.resolved", escalation).await
+    commit_change(pool, publisher, tx, "escalation.resolved", escalation).await
 }

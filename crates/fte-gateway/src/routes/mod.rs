@@ -7,6 +7,7 @@ pub mod form;
 pub mod metrics;
 pub mod probes;
 pub mod staff;
+pub mod staff_input;
 pub mod staff_reply;
 pub mod support;
 pub mod thread;

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use fte_domain::{ConversationId, EmailAddress, PhoneNumber};
 use fte_store::tickets::{self, ConversationView, MessageView};
 use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -121,26 +122,36 @@ pub async fn conversation(
     let id: ConversationId = raw_id.parse().map_err(|_| {
         ApiError::bad_request("invalid_conversation_id", "Not a valid conversation ID.")
     })?;
+    Ok(Json(read_conversation(&state.pool, &staff, id).await?))
+}
+
+/// Conversation `id` with every message across channels, read by `staff`
+/// (audited); 404 when there is none.
+pub async fn read_conversation(
+    pool: &PgPool,
+    staff: &StaffAuth,
+    id: ConversationId,
+) -> Result<ConversationDetail, ApiError> {
     staff
         .audit(
-            &state.pool,
+            pool,
             "conversation.read",
             Target::one("conversation", &id.to_string()),
         )
         .await?;
-    let view = tickets::conversation(&state.pool, id)
+    let view = tickets::conversation(pool, id)
         .await?
         .ok_or_else(|| ApiError::NotFound("No conversation has this ID.".into()))?;
-    let messages = tickets::conversation_messages(&state.pool, view.id).await?;
-    Ok(Json(ConversationDetail {
+    let messages = tickets::conversation_messages(pool, view.id).await?;
+    Ok(ConversationDetail {
         customer_id: view.customer_id,
         conversation: view.into(),
         messages: messages.into_iter().map(Into::into).collect(),
-    }))
+    })
 }
 
 /// `GET /customers/lookup` query.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 pub struct LookupQuery {
     /// An email address.
     pub email: Option<String>,
@@ -170,6 +181,18 @@ pub async fn customer_lookup(
     State(state): State<AppState>,
     Query(query): Query<LookupQuery>,
 ) -> Result<Json<CustomerDetail>, ApiError> {
+    Ok(Json(look_up_customer(&state.pool, &staff, &query).await?))
+}
+
+/// The customer with `query`'s email (or else phone) and their
+/// conversations, looked up by `staff` (audited with the customer found,
+/// never the address asked for). 400 without either, 422 when malformed,
+/// 404 when nobody matches.
+pub async fn look_up_customer(
+    pool: &PgPool,
+    staff: &StaffAuth,
+    query: &LookupQuery,
+) -> Result<CustomerDetail, ApiError> {
     let email = query.email.as_deref().filter(|e| !e.trim().is_empty());
     let phone = query.phone.as_deref().filter(|p| !p.trim().is_empty());
     let customer = match (email, phone) {
@@ -186,7 +209,7 @@ pub async fn customer_lookup(
                     "is not a valid email address",
                 )])
             })?;
-            tickets::customer_by_email(&state.pool, &email).await?
+            tickets::customer_by_email(pool, &email).await?
         }
         (None, Some(phone)) => {
             let phone = PhoneNumber::parse(phone).map_err(|_| {
@@ -195,14 +218,14 @@ pub async fn customer_lookup(
                     "is not an international phone number",
                 )])
             })?;
-            tickets::customer_by_phone(&state.pool, &phone).await?
+            tickets::customer_by_phone(pool, &phone).await?
         }
     };
     // The audit row names the customer found, never the address asked for.
     let found = customer.as_ref().map(|c| c.id.to_string());
     staff
         .audit(
-            &state.pool,
+            pool,
             "customer.lookup",
             Target {
                 kind: "customer",
@@ -211,7 +234,7 @@ pub async fn customer_lookup(
         )
         .await?;
     let customer = customer.ok_or_else(|| ApiError::NotFound("No customer matches.".into()))?;
-    Ok(Json(detail(&state, customer).await?))
+    detail(pool, customer).await
 }
 
 /// One channel's figures.

@@ -15,10 +15,11 @@ use fte_store::escalations::{self, NewStaffReply, ReplyTarget};
 use fte_store::outbox::{self as store_outbox, NewReply};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use sqlx::PgPool;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::escalations::{acting_staff, parse_id, text_field};
+use super::staff_input::{acting_staff, parse_id, text_field};
 use crate::auth::{StaffAuth, Target};
 use crate::error::{AppJson, ErrorBody};
 use crate::{ApiError, AppState};
@@ -130,20 +131,34 @@ pub async fn reply(
     AppJson(body): AppJson<ReplyRequest>,
 ) -> Result<(StatusCode, Json<ReplyAccepted>), ApiError> {
     let conversation_id = parse_id(&raw_id, "invalid_conversation_id", "conversation")?;
+    let accepted = reply_to_conversation(&state.pool, &auth, conversation_id, &body).await?;
+    Ok((StatusCode::ACCEPTED, Json(accepted)))
+}
+
+/// `auth`'s reply to escalated conversation `conversation_id`, audited:
+/// the message and its delivery are committed together, addressed and
+/// formatted for the customer's current channel, for the worker's sender
+/// to deliver. 404 for no such conversation; 409 when the conversation is
+/// not escalated or the customer has no address on its channel.
+pub async fn reply_to_conversation(
+    pool: &PgPool,
+    auth: &StaffAuth,
+    conversation_id: Uuid,
+    body: &ReplyRequest,
+) -> Result<ReplyAccepted, ApiError> {
     let mut errors = Vec::new();
-    let staff = acting_staff(body.staff.as_deref(), &auth, &mut errors);
+    let staff = acting_staff(body.staff.as_deref(), auth, &mut errors);
     let text = text_field(&body.message, "message", MAX_REPLY_CHARS, &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
     auth.audit(
-        &state.pool,
+        pool,
         "conversation.reply",
         Target::one("conversation", &conversation_id.to_string()),
     )
     .await?;
-    let mut tx = state
-        .pool
+    let mut tx = pool
         .begin()
         .await
         .context("Failed to begin a staff reply")?;
@@ -202,12 +217,9 @@ pub async fn reply(
         parts = outbound.parts.len(),
         "staff reply queued"
     );
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(ReplyAccepted {
-            message_id,
-            channel: channel.as_str().to_owned(),
-            parts: outbound.parts.len(),
-        }),
-    ))
+    Ok(ReplyAccepted {
+        message_id,
+        channel: channel.as_str().to_owned(),
+        parts: outbound.parts.len(),
+    })
 }

@@ -13,6 +13,7 @@ mod database;
 mod enabled;
 mod kafka;
 mod kafka_security;
+mod mcp;
 mod staff;
 mod web_form;
 mod worker;
@@ -27,6 +28,7 @@ pub use kafka::{
     DEFAULT_BROKER_ADDRESS_FILE, KafkaSasl, KafkaSaslMechanism, KafkaSecurityProtocol,
     KafkaSettings, KafkaTls,
 };
+pub use mcp::McpSettings;
 pub use staff::{MAX_STAFF_NAME_LEN, StaffKey, fingerprint, valid_staff_name};
 pub use web_form::{ChallengeProvider, ChallengeSettings, WebFormSettings};
 pub use worker::{
