@@ -388,8 +388,20 @@ async fn a_partition_that_stops_moving_raises_an_alert_and_turns_ready_false() {
 
     gate.release();
     wait_for(&h.pool, "select count(*) from reply_outbox", 1).await;
-    let (status, body) = health::readiness(&state).await;
-    assert_eq!(status, 200, "it moved again: {body}");
+    // The lane moves once the step has returned and its offset is stored,
+    // a moment after the outcome's commit.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, body) = health::readiness(&state).await;
+        if status == 200 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "it moved again: {status} {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let transitions = fte_worker::alerts::evaluate_once(
         &h.pool,
         &fte_runtime::settings::AlertSettings::default(),
