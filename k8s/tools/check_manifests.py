@@ -267,7 +267,7 @@ def check_workloads(docs: list[dict], full_size: bool) -> list[str]:
                 problems.append(f"{ident(d)} {c['name']}: needs liveness, readiness and startup probes")
             if "/tmp" not in {m["mountPath"] for m in c.get("volumeMounts") or []}:
                 problems.append(f"{ident(d)} {c['name']}: needs an emptyDir on /tmp (read-only root)")
-    for name, port in (("fte-api", 8000), ("fte-message-processor", 9090)):
+    for name, port in (("fte-api", 8000), ("fte-message-processor", 9090), ("fte-mcp", 8001)):
         d = one(docs, "Deployment", name)
         c = d["spec"]["template"]["spec"]["containers"][0]
         ports = {p["name"]: p["containerPort"] for p in c.get("ports") or []}
@@ -280,7 +280,7 @@ def check_workloads(docs: list[dict], full_size: bool) -> list[str]:
         ru = d["spec"]["strategy"].get("rollingUpdate") or {}
         if d["spec"]["strategy"].get("type") != "RollingUpdate" or ru.get("maxSurge") != "25%" or ru.get("maxUnavailable") != "25%":
             problems.append(f"{name}: RollingUpdate with maxSurge 25% / maxUnavailable 25%")
-        if full_size:
+        if full_size and name != "fte-mcp":
             res = c["resources"]
             if d["spec"].get("replicas") != 3:
                 problems.append(f"{name}: 3 replicas")
@@ -394,6 +394,11 @@ def check_network_policies(docs: list[dict]) -> list[str]:
     ingress_peers = [p for p in api_port_peers if (p.get("podSelector") or {}).get("matchLabels", {}).get("app.kubernetes.io/name") == "ingress-nginx"]
     if not ingress_peers:
         problems.append("no NetworkPolicy lets the ingress controller pods reach fte-api:8000")
+    mcp_open = [n for n in nps if n["spec"]["podSelector"].get("matchLabels", {}).get("app.kubernetes.io/name") == "fte-mcp"
+                and any(8001 in {p.get("port") for p in rule.get("ports") or []}
+                        for rule in n["spec"].get("ingress") or [])]
+    if not mcp_open:
+        problems.append("no NetworkPolicy lets the ingress controller pods reach fte-mcp:8001")
     for peer in api_port_peers:
         ns = ((peer.get("namespaceSelector") or {}).get("matchLabels") or {}).get("kubernetes.io/metadata.name")
         pod = ((peer.get("podSelector") or {}).get("matchLabels") or {}).get("app.kubernetes.io/name")
@@ -492,6 +497,58 @@ def check_secret_template(repo: str, k8s_version: str) -> list[str]:
     return problems
 
 
+def backend_problems(docs: list[dict], ing: dict, path: dict) -> list[str]:
+    """The Service behind an Ingress path selects a Deployment whose container serves the port."""
+    backend = path["backend"]["service"]
+    svc = one(docs, "Service", backend["name"])
+    sp = [x for x in svc["spec"]["ports"] if x.get("name") == backend["port"].get("name")
+          or x.get("port") == backend["port"].get("number")]
+    if not sp:
+        return [f"{ident(ing)} {path['path']}: Service {svc['metadata']['name']} has no port {backend['port']}"]
+    target = sp[0].get("targetPort", sp[0]["port"])
+    selector = svc["spec"].get("selector") or {}
+    for d in by_kind(docs, "Deployment"):
+        labels = d["spec"]["template"]["metadata"].get("labels") or {}
+        if not selector or any(labels.get(k) != v for k, v in selector.items()):
+            continue
+        for c in d["spec"]["template"]["spec"]["containers"]:
+            for cp in c.get("ports") or []:
+                if target in (cp.get("name"), cp.get("containerPort")):
+                    return []
+    return [f"{ident(ing)} {path['path']}: no Deployment behind Service {svc['metadata']['name']} serves port {target}"]
+
+
+def mcp_route_problems(docs: list[dict]) -> list[str]:
+    """/mcp goes to fte-mcp (`fte mcp --http`): fte-api does not serve it."""
+    problems = []
+    for ing in by_kind(docs, "Ingress"):
+        for r in ing["spec"]["rules"]:
+            for p in r["http"]["paths"]:
+                if p["path"] == "/mcp" and p["backend"]["service"]["name"] != "fte-mcp":
+                    problems.append(f"{ident(ing)}: /mcp goes to {p['backend']['service']['name']}, which does not serve it")
+    d = one(docs, "Deployment", "fte-mcp")
+    command = d["spec"]["template"]["spec"]["containers"][0].get("command") or []
+    if command[-2:] != ["mcp", "--http"]:
+        problems.append(f"fte-mcp runs {command}, not `fte mcp --http`")
+    return problems
+
+
+def db_ca_problems(docs: list[dict]) -> list[str]:
+    """With DATABASE_SSLROOTCERT set, every pod that reads fte-config mounts the CA file's folder."""
+    cfg = one(docs, "ConfigMap", "fte-config")["data"]
+    cert = cfg.get("DATABASE_SSLROOTCERT")
+    if not cert:
+        return []
+    folder = os.path.dirname(cert)
+    problems = []
+    for d in by_kind(docs, "Deployment") + by_kind(docs, "Job"):
+        for c in containers(d):
+            reads = any((ef.get("configMapRef") or {}).get("name") == "fte-config" for ef in c.get("envFrom") or [])
+            if reads and folder not in {m["mountPath"] for m in c.get("volumeMounts") or []}:
+                problems.append(f"{ident(d)} {c['name']}: DATABASE_SSLROOTCERT is {cert} but nothing is mounted at {folder}")
+    return problems
+
+
 def check_references(docs: list[dict]) -> list[str]:
     """What workloads and autoscalers name exists (the Secrets fte-secrets and fte-db-ca are made by hand)."""
     problems = []
@@ -522,6 +579,8 @@ def check_references(docs: list[dict]) -> list[str]:
             for p in r["http"]["paths"]:
                 if ("Service", p["backend"]["service"]["name"]) not in names:
                     problems.append(f"{ident(ing)}: Service {p['backend']['service']['name']} missing")
+                    continue
+                problems += backend_problems(docs, ing, p)
     for h in by_kind(docs, "HorizontalPodAutoscaler") + by_kind(docs, "ScaledObject"):
         t = h["spec"]["scaleTargetRef"]
         if (t.get("kind", "Deployment"), t["name"]) not in names:
@@ -675,6 +734,8 @@ def run_checks(repo: str, out_dir: str, k8s_version: str, report: Report, cargo:
             report.check(f"{name}: workload security, probes (/live, /ready), resources, PDBs",
                          lambda docs=docs, name=name: check_workloads(docs, full_size=name != "minikube"))
             report.check(f"{name}: Ingress hosts, paths, TLS, staff rate limit", lambda docs=docs: check_ingress(docs))
+            report.check(f"{name}: /mcp is served by fte-mcp", lambda docs=docs: mcp_route_problems(docs))
+            report.check(f"{name}: pods reading DATABASE_SSLROOTCERT mount the CA", lambda docs=docs: db_ca_problems(docs))
             report.check(f"{name}: NetworkPolicies (default deny, DNS, only the ingress reaches the API)",
                          lambda docs=docs: check_network_policies(docs))
         report.check("production: the worker scales with KEDA on broker-reported consumer lag",

@@ -113,6 +113,17 @@ MUTATIONS: list[tuple[str, Callable[[str], None], str, bool]] = [
     ("compose runs a binary without FTE_PROFILE", edit("docker-compose.yml",
         "  FTE_PROFILE: ${FTE_PROFILE:-dev}\n", ""), "compose", False),
     ("no LICENSE", remove("LICENSE"), "LICENSE", False),
+    ("/mcp is routed to the gateway, which does not serve it", regex("k8s/base/ingress.yaml",
+        r"(- path: /mcp\n\s+pathType: Prefix\n\s+backend:\n\s+service:\n\s+name: )fte-mcp", r"\1fte-api"),
+        "/mcp is served", False),
+    ("an Ingress path goes to a port no pod serves", edit("k8s/base/mcp/service.yaml",
+        "targetPort: http", "targetPort: 8080"), "references", False),
+    ("the MCP server misses the PostgreSQL CA", regex("k8s/overlays/production/patches/db-ca.yaml",
+        r"---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: fte-mcp\n.*", ""),
+        "mount the CA", False),
+    ("nothing lets the ingress controller reach fte-mcp", regex("k8s/base/networkpolicies.yaml",
+        r"---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: fte-mcp-from-ingress-controller\n.*?(?=---)", ""),
+        "NetworkPolicies", False),
 ]
 
 

@@ -89,7 +89,7 @@ async fn serve_http(ctx: McpContext, api: &ApiSettings, mcp: &McpSettings) -> an
         })?;
     tracing::info!(address = %mcp.bind_address(), path = fte_mcp::http::PATH, "MCP server listening");
     let publisher = ctx.publisher.clone();
-    let app = fte_mcp::http::router(ctx, api, mcp, shutdown.clone())
+    let app = fte_mcp::http::standalone(ctx, api, mcp, shutdown.clone())
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })

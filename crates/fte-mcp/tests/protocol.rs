@@ -389,3 +389,39 @@ async fn a_host_that_is_not_allowed_is_refused() {
         response.status()
     );
 }
+
+#[tokio::test]
+async fn the_probes_answer_without_a_key_and_ready_follows_the_database() {
+    let app = spawn_mcp().await;
+    let base = app.url.trim_end_matches("/mcp").to_owned();
+    let client = reqwest::Client::new();
+    for (path, status) in [("/live", "live"), ("/ready", "ready")] {
+        let response = client.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path} needs no staff key");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["status"], status, "{path}");
+    }
+
+    // A database that does not answer: /ready says so, /live does not care.
+    let unreachable = sqlx::postgres::PgPoolOptions::new()
+        .acquire_timeout(std::time::Duration::from_millis(300))
+        .connect_lazy("postgres://fte@127.0.0.1:1/none")
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, fte_mcp::http::probes(unreachable)).await });
+    let ready = client
+        .get(format!("http://{address}/ready"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 503);
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(body["not_ready"], json!(["postgres"]));
+    let live = client
+        .get(format!("http://{address}/live"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(live.status(), 200);
+}

@@ -174,7 +174,7 @@ pub async fn spawn_mcp_with(vars: &[(&str, &str)]) -> McpApp {
     let mut ctx = McpContext::new(pool.clone(), embedder, Some(publisher));
     ctx.response_hours = response_hours();
     let shutdown = CancellationToken::new();
-    let app = fte_mcp::http::router(ctx.clone(), &api, &mcp, shutdown.clone())
+    let app = fte_mcp::http::standalone(ctx.clone(), &api, &mcp, shutdown.clone())
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/mcp", listener.local_addr().unwrap());
