@@ -106,6 +106,10 @@ pub struct PendingInbound {
     pub content: String,
     /// When it was stored.
     pub created_at: DateTime<Utc>,
+    /// The link it came through, when recorded.
+    pub sender_identifier_id: Option<Uuid>,
+    /// Its sender's trust (`claimed` or `verified`), when recorded.
+    pub sender_trust: Option<String>,
 }
 
 /// The conversation's deferred messages not yet answered, oldest first.
@@ -114,7 +118,7 @@ pub async fn deferred_pending(
     conversation_id: Uuid,
 ) -> Result<Vec<PendingInbound>, StoreError> {
     let rows = sqlx::query_as(
-        "select id, content, created_at from messages
+        "select id, content, created_at, sender_identifier_id, sender_trust from messages
          where conversation_id = $1 and direction = 'inbound'
            and metadata ? 'deferred_at' and not metadata ? 'processed_at'
          order by created_at, id",

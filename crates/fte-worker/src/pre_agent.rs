@@ -1,7 +1,8 @@
 //! The decisions taken before the agent, inside the first transaction: an
 //! escalated conversation only acknowledges (at most once per interval), a
-//! customer over the rate limit is deferred ([`deferral`](crate::deferral)),
-//! and a WhatsApp "MORE" gets the deferred rest of the previous answer.
+//! sender over the rate limit is deferred ([`deferral`](crate::deferral)),
+//! and a WhatsApp "MORE" from the verified sender gets the deferred rest of
+//! the previous answer.
 //! Anything else goes to the agent.
 
 use chrono::{DateTime, Utc};
@@ -67,7 +68,10 @@ pub(crate) async fn decide(
         return Ok(Decision::Deferred(action));
     }
 
+    // The deferred rest belongs to the last answer of the conversation:
+    // only its verified owner may ask for it.
     if reply.channel() == Channel::Whatsapp
+        && reply.sender.is_verified()
         && reply.message.content.trim().eq_ignore_ascii_case("more")
         && let Some(deferred) = conversation
             .metadata
