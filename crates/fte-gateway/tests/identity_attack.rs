@@ -11,6 +11,13 @@
 //! reply addressed to them — holds the customer's secrets, while the
 //! customer, writing again from the verified number, is answered with the
 //! earlier interaction acknowledged.
+//!
+//! The same harness shows the honest side of cross-channel memory: a
+//! customer who wrote on WhatsApp and then signs in on the web form (token
+//! for the email, the same phone) is one customer by either identifier, and
+//! the form continues the WhatsApp conversation with the switch recorded —
+//! while its reply, to an email not yet proven to belong to that customer,
+//! reveals nothing of the WhatsApp messages.
 
 mod common;
 
@@ -346,5 +353,94 @@ async fn an_attacker_naming_a_customers_email_and_phone_learns_nothing_of_their_
             .iter()
             .any(|r| r.contains("I see you wrote to us earlier")),
         "the verified customer's answer acknowledges the earlier interaction: {to_victim:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn whatsapp_then_a_signed_in_web_form_is_one_customer_in_one_conversation() {
+    let app = Arc::new(
+        spawn_app_with(Options {
+            vars: vec![("WEB_IDENTITY_SECRET", IDENTITY_SECRET.to_owned())],
+            ..Options::default()
+        })
+        .await,
+    );
+    let worker = start_worker(&app);
+    whatsapp(
+        &app,
+        "SM-1",
+        VICTIM_PHONE,
+        "How do I share a board with a guest?",
+    )
+    .await;
+    answered(&app, 1).await;
+
+    let mut signed_in = form(
+        VICTIM_EMAIL,
+        Some(VICTIM_PHONE),
+        "Vera Lind",
+        "Following up on my WhatsApp question about guests.",
+    );
+    let email = EmailAddress::parse(VICTIM_EMAIL).unwrap();
+    signed_in["identity_token"] = json!(identity_token(IDENTITY_SECRET.as_bytes(), &email));
+    let (ticket_id, _) = app.submit_ticket(&signed_in).await;
+    answered(&app, 2).await;
+
+    let by_email = app
+        .get_as_staff(
+            &format!("/customers/lookup?email={VICTIM_EMAIL}"),
+            Some(common::STAFF_KEY),
+        )
+        .await;
+    let by_phone = app
+        .get_as_staff(
+            &format!(
+                "/customers/lookup?phone={}",
+                VICTIM_PHONE.replace('+', "%2B")
+            ),
+            Some(common::STAFF_KEY),
+        )
+        .await;
+    assert_eq!(by_email.status, 200, "{}", by_email.text);
+    assert_eq!(by_phone.status, 200, "{}", by_phone.text);
+    assert_eq!(
+        by_email.json()["id"],
+        by_phone.json()["id"],
+        "one customer id by either identifier"
+    );
+    assert_eq!(
+        app.count("select count(distinct conversation_id) from messages")
+            .await,
+        1,
+        "the form continues the WhatsApp conversation"
+    );
+    let switches: Vec<(String, String)> =
+        sqlx::query_as("select from_channel, to_channel from conversation_channel_switches")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        switches,
+        [("whatsapp".to_owned(), "web_form".to_owned())],
+        "the switch is recorded"
+    );
+    let ticket_conversation: String =
+        sqlx::query_scalar("select conversation_id::text from tickets where id::text = $1")
+            .bind(&ticket_id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    let whatsapp_conversation: String = sqlx::query_scalar(
+        "select conversation_id::text from messages where channel_message_id = 'SM-1'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(ticket_conversation, whatsapp_conversation);
+    let asked = worker.agent.requests.lock().unwrap().clone();
+    assert!(
+        asked.last().unwrap().history.is_empty(),
+        "owning the email does not prove owning the WhatsApp customer: the form's \
+         sender is claimed, so its reply may not reveal the WhatsApp conversation"
     );
 }

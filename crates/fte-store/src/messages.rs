@@ -340,6 +340,56 @@ pub async fn customer_history(
     Ok(rows)
 }
 
+/// An earlier conversation of a customer, summarised.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ConversationDigest {
+    /// The conversation.
+    pub conversation_id: Uuid,
+    /// Where it started (channel spelling).
+    pub channel: String,
+    /// Its first message's time.
+    pub started_at: DateTime<Utc>,
+    /// Its last message's time (within the digest).
+    pub last_at: DateTime<Utc>,
+    /// How many messages it held.
+    pub messages: i64,
+    /// The customer's first message in it, if any.
+    pub opening: Option<String>,
+}
+
+/// The customer's conversations with messages stored between `since` and
+/// `before` (exclusive), one digest each, oldest first, at most `limit`
+/// (the most recent ones): what lies beyond the latest messages the
+/// history shows in full.
+pub async fn conversation_digests(
+    executor: impl PgExecutor<'_>,
+    customer_id: Uuid,
+    since: DateTime<Utc>,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<ConversationDigest>, StoreError> {
+    let mut rows: Vec<ConversationDigest> = sqlx::query_as(
+        "select c.id as conversation_id, c.initial_channel as channel,
+                min(m.created_at) as started_at, max(m.created_at) as last_at,
+                count(*) as messages,
+                (array_agg(m.content order by m.created_at)
+                     filter (where m.direction = 'inbound'))[1] as opening
+         from conversations c join messages m on m.conversation_id = c.id
+         where c.customer_id = $1 and m.created_at >= $2 and m.created_at < $3
+         group by c.id, c.initial_channel
+         order by max(m.created_at) desc
+         limit $4",
+    )
+    .bind(customer_id)
+    .bind(since)
+    .bind(before)
+    .bind(limit)
+    .fetch_all(executor)
+    .await?;
+    rows.reverse();
+    Ok(rows)
+}
+
 /// The agent's answers to the customer (all channels) since `since`: how
 /// many, and when the oldest was written.
 pub async fn answers_since(

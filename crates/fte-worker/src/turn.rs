@@ -13,8 +13,9 @@
 
 use std::collections::HashSet;
 
+use chrono::Utc;
 use fte_domain::{Channel, ConversationId, CustomerId, TicketId, Trust};
-use fte_store::messages::{self, PendingInbound};
+use fte_store::messages::{self, ConversationDigest, PendingInbound};
 use fte_store::web_threads;
 use uuid::Uuid;
 
@@ -48,6 +49,41 @@ pub(crate) async fn think(ctx: &WorkerContext, turn: &Turn) -> Result<Thought, H
     })
 }
 
+/// How far back the history reaches: conversations beyond the latest
+/// messages are summarised up to this many days back.
+pub const HISTORY_REACH_DAYS: i64 = 90;
+/// Earlier conversations summarised at most.
+const MAX_DIGESTS: i64 = 10;
+/// Words of a conversation's opening message kept in its summary.
+const SUMMARY_WORDS: usize = 30;
+
+/// An earlier conversation as one history entry.
+fn summary(digest: ConversationDigest) -> Option<Earlier> {
+    let channel: Channel = digest.channel.parse().ok()?;
+    let opening = digest
+        .opening
+        .as_deref()
+        .map(|text| {
+            let words: Vec<&str> = text.split_whitespace().take(SUMMARY_WORDS).collect();
+            format!("; the customer opened with: \"{}\"", words.join(" "))
+        })
+        .unwrap_or_default();
+    Some(Earlier {
+        id: digest.conversation_id,
+        entry: HistoryEntry {
+            role: HistoryRole::Summary,
+            channel,
+            content: format!(
+                "Earlier conversation on {channel} from {} to {}, {} messages{opening}",
+                digest.started_at.format("%-d %B %Y"),
+                digest.last_at.format("%-d %B %Y"),
+                digest.messages,
+            ),
+            created_at: digest.last_at,
+        },
+    })
+}
+
 /// Whether a deferred message was sent under the same rate-limit key as
 /// the message answered now, so that one answer to this sender may cover
 /// it: the customer's verified messages for a verified sender, the claimed
@@ -67,7 +103,8 @@ fn same_sender(pending: &PendingInbound, sender: &Sender) -> bool {
 /// messages of the conversation folded in), the customer and ticket it
 /// belongs to, and the customer's latest messages on every channel (oldest
 /// first, at most `WORKER_HISTORY_LIMIT`, the messages answered now left
-/// out) as far as the reply's audience may see them
+/// out; when there are more, the conversations before them up to
+/// [`HISTORY_REACH_DAYS`] back as one summary each) as far as the reply's audience may see them
 /// ([`disclosure`](crate::disclosure)). Also returns the ids of the
 /// deferred messages folded in and the disclosure that guards the reply.
 pub(crate) async fn agent_request(
@@ -105,7 +142,7 @@ pub(crate) async fn agent_request(
     };
     let mut answered = covers.clone();
     answered.push(turn.message_id);
-    let earlier: Vec<Earlier> = messages::customer_history(
+    let mut earlier: Vec<Earlier> = messages::customer_history(
         &ctx.pool,
         turn.customer.id,
         &answered,
@@ -129,6 +166,16 @@ pub(crate) async fn agent_request(
         })
     })
     .collect();
+    if earlier.len() as i64 >= ctx.config.history_limit
+        && let Some(oldest) = earlier.first().map(|e| e.entry.created_at)
+    {
+        let since = Utc::now() - chrono::Duration::days(HISTORY_REACH_DAYS);
+        let digests =
+            messages::conversation_digests(&ctx.pool, turn.customer.id, since, oldest, MAX_DIGESTS)
+                .await?;
+        let summaries: Vec<Earlier> = digests.into_iter().filter_map(summary).collect();
+        earlier.splice(0..0, summaries);
+    }
     // A submitter may see their own ticket's web form thread (what the
     // status page already shows them), nothing else.
     let own: HashSet<Uuid> =

@@ -1009,10 +1009,19 @@ async fn the_agent_gets_at_most_the_history_limit_across_channels_oldest_first()
         .unwrap();
     }
     let last = h.agent.requests().pop().unwrap();
+    let (summaries, messages): (Vec<_>, Vec<_>) = last
+        .history
+        .iter()
+        .partition(|e| e.role == fte_worker::agent::HistoryRole::Summary);
+    assert_eq!(messages.len(), 20, "22 earlier messages, the limit is 20");
     assert_eq!(
-        last.history.len(),
-        20,
-        "22 earlier messages, the limit is 20"
+        summaries.len(),
+        1,
+        "the two before them are summarised as their conversation"
+    );
+    assert_eq!(
+        last.history[0].role,
+        fte_worker::agent::HistoryRole::Summary
     );
     assert_eq!(
         last.history.last().unwrap().role,
