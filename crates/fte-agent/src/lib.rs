@@ -20,6 +20,8 @@
 //! - [`kb_check`]: the knowledge base's agreement with the product facts.
 //! - [`offline`]: the deterministic [`OfflineAgent`], the default without an
 //!   OpenAI key, and the fallback of the tool-calling agent.
+//! - [`earlier`]: acknowledging earlier contact (another channel today, or
+//!   the conversation of "last week" the message refers to).
 //! - [`chat`], [`tools`], [`prompt`], [`tool_agent`]: the OpenAI tool-calling
 //!   loop ([`ToolCallingAgent`]) over a [`ChatModel`].
 //! - [`eval`]: [`run_eval`], the sample tickets replayed through the offline
@@ -52,6 +54,7 @@
 //! `fte eval` measures it on the 56 sample tickets (goal: 95 % each).
 
 pub mod chat;
+pub mod earlier;
 pub mod embed;
 pub mod eval;
 pub mod guard;

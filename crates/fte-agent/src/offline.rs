@@ -41,7 +41,8 @@ pub struct OfflineAgent {
     search: HybridSearch,
     /// Answer sentences already embedded (they recur across messages).
     units: std::sync::Arc<crate::embed::EmbeddingCache>,
-    // Kept for the history reads the worker does not pre-load yet.
+    // The history arrives in the request (cut by the worker to what the
+    // recipient may see); the pool is kept for the constructor's callers.
     _pool: PgPool,
 }
 
@@ -135,7 +136,7 @@ impl OfflineAgent {
                 .push(json!({"tool": "escalate_to_human", "reason": reason.as_str()}));
         }
         let mut parts: Vec<String> = Vec::new();
-        if let Some(note) = cross_channel_note(request) {
+        if let Some(note) = crate::earlier::acknowledgement(request) {
             parts.push(note);
         }
         if !answer.is_empty() {

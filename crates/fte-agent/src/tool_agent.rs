@@ -23,7 +23,8 @@ use fte_store::PgPool;
 use serde_json::{Value, json};
 
 use crate::chat::{ChatError, ChatMessage, ChatModel, ToolCall};
-use crate::offline::{Draft, OfflineAgent, cross_channel_note, finish, follow_up_promise};
+use crate::earlier::acknowledgement;
+use crate::offline::{Draft, OfflineAgent, finish, follow_up_promise};
 use crate::prompt::{context_message, customer_message, subject_is_injection, system_prompt};
 use crate::search::HybridSearch;
 use crate::tools::{
@@ -203,6 +204,8 @@ impl<M: ChatModel> ToolCallingAgent<M> {
             "get_customer_history" => {
                 let args: HistoryArgs =
                     serde_json::from_str(&call.arguments).map_err(parse_error)?;
+                // The request's history is already cut to what this
+                // reply's recipient may see.
                 let entries = recent_history(&request.history, args.limit);
                 Ok((json!({"messages": entries}).to_string(), None))
             }
@@ -355,7 +358,7 @@ fn model_draft(
         (a, b) => a.or(b),
     };
     let mut answer = response;
-    if let Some(note) = cross_channel_note(request)
+    if let Some(note) = acknowledgement(request)
         && !answer.contains("wrote to us")
     {
         answer = format!("{note}\n\n{answer}");

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::search::HybridSearch;
-use crate::types::{AgentError, HistoryEntry};
+use crate::types::{AgentError, HistoryEntry, HistoryRole};
 
 /// Passages a search returns at most.
 pub const MAX_SEARCH_RESULTS: u32 = 5;
@@ -57,7 +57,7 @@ pub fn definitions() -> Vec<Value> {
         ),
         function(
             "get_customer_history",
-            "The customer's earlier messages on every channel (oldest first), to notice a follow-up or a contact on another channel.",
+            "The customer's earlier messages on every channel (oldest first), reaching back 90 days: conversations before the latest messages come as one summary each. Use it to notice a follow-up, a contact on another channel, or an earlier conversation the customer refers to (\"last week\").",
             json!({
                 "limit": {"type": "integer", "description": "How many recent messages (1-20)."}
             }),
@@ -223,11 +223,22 @@ pub async fn search_knowledge_base(
     })
 }
 
-/// `get_customer_history`: the latest `limit` entries of `history` (kept
+/// `get_customer_history`: the summaries of earlier conversations (up to
+/// 90 days back), then the latest `limit` messages of `history` (kept
 /// within 1–[`MAX_HISTORY_MESSAGES`]), oldest first.
-pub fn recent_history(history: &[HistoryEntry], limit: u32) -> &[HistoryEntry] {
+pub fn recent_history(history: &[HistoryEntry], limit: u32) -> Vec<HistoryEntry> {
     let limit = limit.clamp(1, MAX_HISTORY_MESSAGES) as usize;
-    &history[history.len().saturating_sub(limit)..]
+    let (summaries, messages): (Vec<&HistoryEntry>, Vec<&HistoryEntry>) =
+        history.iter().partition(|h| h.role == HistoryRole::Summary);
+    summaries
+        .into_iter()
+        .chain(
+            messages[messages.len().saturating_sub(limit)..]
+                .iter()
+                .copied(),
+        )
+        .cloned()
+        .collect()
 }
 
 /// The effects the write tools recorded during one turn.
@@ -297,6 +308,27 @@ mod tests {
         assert_eq!(last(0), ["m29"], "at least one");
         assert_eq!(last(500).len(), MAX_HISTORY_MESSAGES as usize);
         assert_eq!(recent_history(&entries[..3], 10).len(), 3);
+    }
+
+    #[test]
+    fn recent_history_keeps_every_summary_before_the_latest_messages() {
+        let mut entries = vec![HistoryEntry {
+            role: HistoryRole::Summary,
+            channel: fte_domain::Channel::Whatsapp,
+            content: "Earlier conversation".into(),
+            created_at: chrono::Utc::now(),
+        }];
+        entries.extend((0..5).map(|i| HistoryEntry {
+            role: HistoryRole::Customer,
+            channel: fte_domain::Channel::Email,
+            content: format!("m{i}"),
+            created_at: chrono::Utc::now(),
+        }));
+        let kept: Vec<String> = recent_history(&entries, 2)
+            .into_iter()
+            .map(|e| e.content)
+            .collect();
+        assert_eq!(kept, ["Earlier conversation", "m3", "m4"]);
     }
 
     #[test]

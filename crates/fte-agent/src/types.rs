@@ -13,6 +13,10 @@ pub enum HistoryRole {
     Customer,
     /// The agent (or a person from support).
     Agent,
+    /// A digest of an earlier conversation (up to 90 days back) that lies
+    /// beyond the latest messages shown in full: where and when it was,
+    /// how long, and the customer's opening words.
+    Summary,
 }
 
 /// One earlier message of the customer, on any channel.
@@ -70,7 +74,12 @@ pub struct AgentRequest {
     pub subject: Option<String>,
     /// The customer's message, as written.
     pub message: String,
-    /// Earlier messages of this customer (any channel), oldest first.
+    /// Earlier messages of this customer (any channel), oldest first: the
+    /// latest ones in full, earlier conversations of the last 90 days as
+    /// [`HistoryRole::Summary`] entries before them. Only what the reply's
+    /// recipient may see: the worker leaves out everything a claimed sender
+    /// did not write in this ticket, so every tool and acknowledgement built
+    /// on it discloses nothing more.
     pub history: Vec<HistoryEntry>,
 }
 

@@ -48,8 +48,16 @@ async fn the_offline_agent_acknowledges_contact_on_another_channel_answers_and_e
     assert!(reply.contains("channel"));
     assert!(outcome.kb_hit);
 
-    // Older than 24 hours: no acknowledgement.
+    // Older than 24 hours: the message refers to it ("following up"), so
+    // it is acknowledged with its date; older than 90 days, not at all.
     follow_up.history[0].created_at = Utc::now() - Duration::hours(30);
+    let outcome = agent.respond(&follow_up).await.unwrap();
+    let reply = outcome.reply.joined();
+    assert!(
+        reply.contains("I see you wrote to us by WhatsApp on ") && !reply.contains("earlier about"),
+        "{reply}"
+    );
+    follow_up.history[0].created_at = Utc::now() - Duration::days(91);
     let outcome = agent.respond(&follow_up).await.unwrap();
     assert!(!outcome.reply.joined().contains("I see you wrote"));
 

@@ -234,7 +234,7 @@ impl SupportServer {
         let limit = input.limit.unwrap_or(MAX_HISTORY_MESSAGES);
         Ok(CustomerHistory {
             customer_id,
-            messages: tools::recent_history(&entries, limit).to_vec(),
+            messages: tools::recent_history(&entries, limit),
         })
     }
 

@@ -34,8 +34,10 @@ pub struct ConversationRow {
 const CONVERSATION_COLUMNS: &str =
     "id, customer_id, initial_channel, current_channel, status, last_message_at, metadata";
 
-/// The customer's newest non-resolved conversation whose last message is
-/// younger than `window_secs`, locked for update.
+/// The conversation a new message of the customer continues, locked for
+/// update: their escalated conversation, whatever its age (the person who
+/// owns the case sees every new message), else their newest non-resolved
+/// conversation whose last message is younger than `window_secs`.
 pub async fn open_conversation(
     executor: impl PgExecutor<'_>,
     customer_id: Uuid,
@@ -43,9 +45,10 @@ pub async fn open_conversation(
 ) -> Result<Option<ConversationRow>, StoreError> {
     let sql = format!(
         "select {CONVERSATION_COLUMNS} from conversations
-         where customer_id = $1 and status <> 'resolved'
-           and last_message_at > now() - make_interval(secs => $2)
-         order by last_message_at desc limit 1
+         where customer_id = $1
+           and (status = 'escalated'
+                or (status <> 'resolved' and last_message_at > now() - make_interval(secs => $2)))
+         order by status = 'escalated' desc, last_message_at desc limit 1
          for update"
     );
     let row = sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -54,6 +57,48 @@ pub async fn open_conversation(
         .fetch_optional(executor)
         .await?;
     Ok(row)
+}
+
+/// How long a conversation continues after its last message, on every
+/// channel: the worker's default `conversation_window`, and the window in
+/// which a web form submission joins the customer's conversation.
+pub const CONTINUATION_WINDOW_SECS: i64 = 24 * 3600;
+
+/// The conversation a new message of each of `customer_ids` continues,
+/// chosen as [`open_conversation`] chooses it, as `(customer_id,
+/// conversation_id)` pairs.
+pub async fn open_conversations(
+    executor: impl PgExecutor<'_>,
+    customer_ids: &[Uuid],
+    window_secs: i64,
+) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
+    let rows = sqlx::query_as(
+        "select distinct on (customer_id) customer_id, id from conversations
+         where customer_id = any($1)
+           and (status = 'escalated'
+                or (status <> 'resolved' and last_message_at > now() - make_interval(secs => $2)))
+         order by customer_id, status = 'escalated' desc, last_message_at desc",
+    )
+    .bind(customer_ids)
+    .bind(window_secs as f64)
+    .fetch_all(executor)
+    .await?;
+    Ok(rows)
+}
+
+/// Whether any conversation of the customer is escalated: a person owns
+/// the case, so the bot stays silent on every channel.
+pub async fn has_escalated(
+    executor: impl PgExecutor<'_>,
+    customer_id: Uuid,
+) -> Result<bool, StoreError> {
+    let escalated = sqlx::query_scalar(
+        "select exists(select 1 from conversations where customer_id = $1 and status = 'escalated')",
+    )
+    .bind(customer_id)
+    .fetch_one(executor)
+    .await?;
+    Ok(escalated)
 }
 
 /// Starts a conversation on `channel`.

@@ -106,6 +106,10 @@ pub struct PendingInbound {
     pub content: String,
     /// When it was stored.
     pub created_at: DateTime<Utc>,
+    /// The link it came through, when recorded.
+    pub sender_identifier_id: Option<Uuid>,
+    /// Its sender's trust (`claimed` or `verified`), when recorded.
+    pub sender_trust: Option<String>,
 }
 
 /// The conversation's deferred messages not yet answered, oldest first.
@@ -114,7 +118,7 @@ pub async fn deferred_pending(
     conversation_id: Uuid,
 ) -> Result<Vec<PendingInbound>, StoreError> {
     let rows = sqlx::query_as(
-        "select id, content, created_at from messages
+        "select id, content, created_at, sender_identifier_id, sender_trust from messages
          where conversation_id = $1 and direction = 'inbound'
            and metadata ? 'deferred_at' and not metadata ? 'processed_at'
          order by created_at, id",
@@ -329,6 +333,56 @@ pub async fn customer_history(
     )
     .bind(customer_id)
     .bind(exclude)
+    .bind(limit)
+    .fetch_all(executor)
+    .await?;
+    rows.reverse();
+    Ok(rows)
+}
+
+/// An earlier conversation of a customer, summarised.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ConversationDigest {
+    /// The conversation.
+    pub conversation_id: Uuid,
+    /// Where it started (channel spelling).
+    pub channel: String,
+    /// Its first message's time.
+    pub started_at: DateTime<Utc>,
+    /// Its last message's time (within the digest).
+    pub last_at: DateTime<Utc>,
+    /// How many messages it held.
+    pub messages: i64,
+    /// The customer's first message in it, if any.
+    pub opening: Option<String>,
+}
+
+/// The customer's conversations with messages stored between `since` and
+/// `before` (exclusive), one digest each, oldest first, at most `limit`
+/// (the most recent ones): what lies beyond the latest messages the
+/// history shows in full.
+pub async fn conversation_digests(
+    executor: impl PgExecutor<'_>,
+    customer_id: Uuid,
+    since: DateTime<Utc>,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<ConversationDigest>, StoreError> {
+    let mut rows: Vec<ConversationDigest> = sqlx::query_as(
+        "select c.id as conversation_id, c.initial_channel as channel,
+                min(m.created_at) as started_at, max(m.created_at) as last_at,
+                count(*) as messages,
+                (array_agg(m.content order by m.created_at)
+                     filter (where m.direction = 'inbound'))[1] as opening
+         from conversations c join messages m on m.conversation_id = c.id
+         where c.customer_id = $1 and m.created_at >= $2 and m.created_at < $3
+         group by c.id, c.initial_channel
+         order by max(m.created_at) desc
+         limit $4",
+    )
+    .bind(customer_id)
+    .bind(since)
+    .bind(before)
     .bind(limit)
     .fetch_all(executor)
     .await?;

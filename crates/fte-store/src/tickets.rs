@@ -17,7 +17,10 @@ use fte_domain::{
 use sqlx::{PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
 
+use std::collections::HashMap;
+
 use crate::StoreError;
+use crate::conversations::{self, CONTINUATION_WINDOW_SECS};
 use crate::form_identity::{FormSender, resolve_senders};
 
 /// A validated web form submission, ready to be stored.
@@ -48,7 +51,7 @@ pub struct NewWebTicket<'a> {
 pub struct CreatedWebTicket {
     /// The customer (new or found by email).
     pub customer_id: CustomerId,
-    /// The new conversation.
+    /// The conversation: the customer's active one, else a new one.
     pub conversation_id: ConversationId,
     /// The customer's first message.
     pub message_id: MessageId,
@@ -56,8 +59,10 @@ pub struct CreatedWebTicket {
     pub ticket_id: TicketId,
 }
 
-/// Stores a web form submission: its sender's customer, a new
-/// conversation, the customer's message (its `channel_message_id` is the
+/// Stores a web form submission: its sender's customer, the customer's
+/// active conversation (the newest unresolved one whose last message is
+/// younger than [`CONTINUATION_WINDOW_SECS`], on any channel) or a new one,
+/// the customer's message (its `channel_message_id` is the
 /// ticket id, so the worker's insert of the same message is a no-op) and the
 /// open ticket. Run it inside the transaction that also enqueues the event.
 pub async fn create_web_ticket(
@@ -96,15 +101,34 @@ pub async fn create_web_tickets(
         })
         .collect();
     let senders = resolve_senders(conn, &senders).await?;
+    // A customer with an active conversation (on any channel) continues it;
+    // the worker records the switch to the web form when it handles the
+    // message. Two submissions of a new conversation's customer in one batch
+    // share it too.
+    let mut customers: Vec<Uuid> = senders.iter().map(|s| s.customer_id).collect();
+    customers.sort_unstable();
+    customers.dedup();
+    let mut open: HashMap<Uuid, Uuid> =
+        conversations::open_conversations(&mut *conn, &customers, CONTINUATION_WINDOW_SECS)
+            .await?
+            .into_iter()
+            .collect();
+    let mut new_conversations: Vec<(Uuid, Uuid)> = Vec::new();
     let mut created = Vec::with_capacity(batch.len());
     for (ticket, sender) in batch.iter().zip(&senders) {
+        let conversation_id = *open.entry(sender.customer_id).or_insert_with(|| {
+            let id = ConversationId::new().as_uuid();
+            new_conversations.push((id, sender.customer_id));
+            id
+        });
         created.push(CreatedWebTicket {
             customer_id: CustomerId(sender.customer_id),
-            conversation_id: ConversationId::new(),
+            conversation_id: ConversationId(conversation_id),
             message_id: MessageId::new(),
             ticket_id: ticket.ticket_id,
         });
     }
+    let (new_ids, new_customers): (Vec<Uuid>, Vec<Uuid>) = new_conversations.into_iter().unzip();
     let conversation_ids: Vec<Uuid> = created
         .iter()
         .map(|c| c.conversation_id.as_uuid())
@@ -124,8 +148,8 @@ pub async fn create_web_tickets(
          select id, customer_id, 'web_form', 'web_form'
          from unnest($1::uuid[], $2::uuid[]) as t (id, customer_id)",
     )
-    .bind(&conversation_ids)
-    .bind(&customer_ids)
+    .bind(&new_ids)
+    .bind(&new_customers)
     .execute(&mut *conn)
     .await?;
     sqlx::query(

@@ -57,6 +57,14 @@ async fn a_batch_shares_customers_by_address_and_keeps_existing_ones() {
         "one address, one customer"
     );
     assert_ne!(created[0].customer_id, created[1].customer_id);
+    assert_eq!(
+        created[1].conversation_id, earlier.conversation_id,
+        "a submission continues the customer's active conversation"
+    );
+    assert_eq!(
+        created[0].conversation_id, created[2].conversation_id,
+        "one customer's submissions in a batch share a new conversation"
+    );
     let (name, stored_phone): (String, Option<String>) =
         sqlx::query_as("select name, phone from customers where id = $1")
             .bind(created[0].customer_id.0)
@@ -81,7 +89,8 @@ async fn a_batch_shares_customers_by_address_and_keeps_existing_ones() {
             2,
         ),
         ("select count(*) from tickets where status = 'open'", 4),
-        ("select count(*) from conversations", 4),
+        // Each customer's active conversation is continued.
+        ("select count(*) from conversations", 2),
         ("select count(*) from messages where role = 'customer'", 4),
     ] {
         let count: i64 = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();

@@ -21,7 +21,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::context::WorkerContext;
-use crate::identity::{Identity, resolve_customer};
+use crate::identity::{Identity, Sender, resolve_sender};
 use crate::outcome::{Action, Handled};
 use crate::pre_agent::Decision;
 use crate::reply::ReplyTo;
@@ -34,6 +34,8 @@ pub(crate) struct Turn {
     pub(crate) message: InboundMessage,
     /// Its sender's identifiers.
     pub(crate) identity: Identity,
+    /// Its sender's link and trust (what a reply may disclose).
+    pub(crate) sender: Sender,
     /// The customer, as stored.
     pub(crate) customer: CustomerRow,
     /// The conversation.
@@ -50,6 +52,7 @@ impl Turn {
         ReplyTo {
             message: &self.message,
             identity: &self.identity,
+            sender: self.sender,
             customer: &self.customer,
             conversation_id: self.conversation_id,
             ticket_id: self.ticket_id,
@@ -99,6 +102,7 @@ pub(crate) async fn accept(
             Stage::Stored(stored) => {
                 let Stored {
                     customer,
+                    sender,
                     conversation,
                     ticket_id,
                     message_id,
@@ -107,6 +111,7 @@ pub(crate) async fn accept(
                 let turn = Turn {
                     message,
                     identity,
+                    sender,
                     customer,
                     conversation_id: conversation.id,
                     ticket_id,
@@ -151,6 +156,7 @@ enum Stage {
 
 struct Stored {
     customer: CustomerRow,
+    sender: Sender,
     conversation: ConversationRow,
     ticket_id: Uuid,
     message_id: Uuid,
@@ -171,8 +177,8 @@ async fn accept_in(
     if stored.is_some_and(|s| s.processed) {
         return Ok(Stage::Duplicate);
     }
-    let name = message.sender.name.as_deref();
-    let customer_id = resolve_customer(conn, identity, name).await?;
+    let resolved = resolve_sender(conn, message, identity).await?;
+    let customer_id = resolved.customer_id;
     let customer = customers::customer(&mut *conn, customer_id)
         .await?
         .ok_or(StoreError::Database(sqlx::Error::RowNotFound))?;
@@ -222,6 +228,13 @@ async fn accept_in(
         }
     };
 
+    // The link the message came through and its sender's trust: what a
+    // reply may disclose and which rate-limit allowance it spends.
+    if let Some(identifier_id) = resolved.sender.identifier_id {
+        messages::record_sender(&mut *conn, message_id, identifier_id, resolved.sender.trust)
+            .await?;
+    }
+
     let ticket = ticket_for(conn, message, &conversation, customer_id).await?;
     let status = ticket_status(&ticket.status)?;
     if status == TicketStatus::Open {
@@ -229,6 +242,7 @@ async fn accept_in(
     }
     Ok(Stage::Stored(Box::new(Stored {
         customer,
+        sender: resolved.sender,
         conversation,
         ticket_id: ticket.id,
         message_id,

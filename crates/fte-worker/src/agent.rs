@@ -17,6 +17,8 @@ pub enum HistoryRole {
     Customer,
     /// The agent or a person from support.
     Agent,
+    /// A digest of an earlier conversation beyond the latest messages.
+    Summary,
 }
 
 /// One earlier message of the customer, on any channel.
@@ -55,8 +57,10 @@ pub struct AgentRequest {
     pub subject: Option<String>,
     /// The customer's message, as written.
     pub message: String,
-    /// Earlier messages of this customer on any channel, oldest first
-    /// (at most the configured history limit).
+    /// Earlier messages of this customer on any channel, oldest first: at
+    /// most the configured history limit in full, earlier conversations of
+    /// the last 90 days summarised before them — only what the reply's
+    /// recipient may see ([`crate::disclosure`]).
     pub history: Vec<HistoryEntry>,
 }
 

@@ -22,6 +22,7 @@ impl ReplyAgent for AgentAdapter {
                 role: match entry.role {
                     HistoryRole::Customer => fte_agent::HistoryRole::Customer,
                     HistoryRole::Agent => fte_agent::HistoryRole::Agent,
+                    HistoryRole::Summary => fte_agent::HistoryRole::Summary,
                 },
                 channel: entry.channel,
                 content: entry.content.clone(),

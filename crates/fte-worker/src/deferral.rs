@@ -1,11 +1,17 @@
 //! The per-customer rate limit, which defers and never drops.
 //!
-//! A customer who sends more than `rate_limit_max` messages within
-//! `rate_limit_window` (all channels) gets one "please wait" notice per
+//! A sender who sends more than `rate_limit_max` messages within
+//! `rate_limit_window` gets one "please wait" notice per
 //! window — the first deferred message's conversation shows it — and each
 //! message over the limit is stored `deferred`: visible on its conversation,
 //! not answered one by one, and holding nothing up (the partition moves on
 //! at once).
+//!
+//! The count is keyed on the sender ([`InboundKey::for_sender`]): a
+//! verified sender counts the customer's verified messages on every
+//! channel; a claimed sender counts only the claimed messages through the
+//! same identifier. Whoever names a customer's email in the web form spends
+//! that claim's allowance, never the customer's own.
 //!
 //! Deferred messages are answered later, folded into one answer per
 //! conversation: the next agent turn of the conversation reads every
@@ -26,7 +32,7 @@ use fte_bus::topics;
 use fte_domain::{EventEnvelope, InboundMessage};
 use fte_store::conversations::{self, ConversationRow};
 use fte_store::event_outbox::{QueuedEvent, queue_event};
-use fte_store::messages::{self, StoredInbound};
+use fte_store::messages::{self, InboundKey, StoredInbound};
 use sqlx::PgConnection;
 
 use crate::HandleError;
@@ -81,7 +87,14 @@ pub(crate) async fn check(
         schedule_follow_up(conn, reply, conversation, due).await?;
         return Ok(Limit::Deferred(Action::RateLimited));
     }
-    let recent = messages::inbound_count_since(&mut *conn, customer, now - window).await?;
+    let key = InboundKey::for_sender(
+        customer,
+        reply
+            .sender
+            .identifier_id
+            .map(|id| (id, reply.sender.trust)),
+    );
+    let recent = messages::inbound_count_since_keyed(&mut *conn, key, now - window).await?;
     if recent <= ctx.config.rate_limit_max {
         return Ok(Limit::Answer);
     }

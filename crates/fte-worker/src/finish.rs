@@ -1,5 +1,6 @@
 //! Phase 3 of a message: one short transaction writes the agent's outcome —
-//! the reply, sentiment and category, the escalation or the resolution, the
+//! the reply (replaced by [`RESTRICTED_REPLY`] when it would reveal withheld
+//! history to a claimed sender, [`crate::disclosure`]), sentiment and category, the escalation or the resolution, the
 //! metrics event — and marks the message handled, with the deferred
 //! messages the turn folded in marked covered by it.
 //!
@@ -19,10 +20,10 @@ use sqlx::PgConnection;
 
 use crate::HandleError;
 use crate::accept::Turn;
-use crate::agent::AgentOutcome;
 use crate::collector::{TURN_EVENT, ToolCallCounts, TurnEvent};
 use crate::context::WorkerContext;
 use crate::deferral;
+use crate::disclosure::RESTRICTED_REPLY;
 use crate::escalate::{Escalating, escalate};
 use crate::outcome::Action;
 use crate::reply::ReplyKind;
@@ -44,7 +45,6 @@ pub(crate) async fn finish(
     turn: &Turn,
     thought: &Thought,
 ) -> Result<Finished, HandleError> {
-    let outcome = &thought.outcome;
     let mut tx = ctx.pool.begin().await?;
     let stored = messages::inbound_by_id_for_update(&mut *tx, turn.message_id)
         .await?
@@ -60,7 +60,7 @@ pub(crate) async fn finish(
         // Escalated while the agent thought: a person owns it now.
         Action::StoredWhileEscalated
     } else {
-        write_outcome(&mut tx, ctx, turn, &conversation, outcome).await?
+        write_outcome(&mut tx, ctx, turn, &conversation, thought).await?
     };
     messages::mark_covered(&mut *tx, &thought.covers, turn.message_id).await?;
     messages::mark_processed(&mut *tx, &[turn.message_id]).await?;
@@ -74,17 +74,30 @@ async fn write_outcome(
     ctx: &WorkerContext,
     turn: &Turn,
     conversation: &ConversationRow,
-    outcome: &AgentOutcome,
+    thought: &Thought,
 ) -> Result<Action, HandleError> {
+    let outcome = &thought.outcome;
     let channel = turn.message.channel;
-    turn.reply_to()
-        .queue(
-            conn,
-            "agent",
-            ReplyKind::Answer,
-            &outcome.reply,
-            Some(outcome),
-        )
+    let reply = turn.reply_to();
+    // The last word on disclosure: a reply to a claimed sender that quotes
+    // what the customer wrote or was told elsewhere is never queued.
+    let mut parts = outcome.reply.messages.clone();
+    parts.extend(outcome.reply.deferred.clone());
+    let restricted;
+    let text = if thought.disclosure.leaks(&parts) {
+        tracing::warn!(
+            security = true,
+            conversation.id = %turn.conversation_id,
+            channel = channel.as_str(),
+            "a reply to a claimed sender quoted withheld history; replaced"
+        );
+        restricted = reply.format(RESTRICTED_REPLY);
+        &restricted
+    } else {
+        &outcome.reply
+    };
+    reply
+        .queue(conn, "agent", ReplyKind::Answer, text, Some(outcome))
         .await?;
     let sentiment = f64::from(outcome.sentiment);
     conversations::set_sentiment(&mut *conn, turn.conversation_id, sentiment).await?;

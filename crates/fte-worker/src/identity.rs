@@ -1,27 +1,37 @@
-//! Cross-channel identity: which customer wrote this message.
+//! Cross-channel identity: which customer wrote this message, and how far
+//! we know that the sender *is* that customer.
 //!
 //! Emails are trimmed and lower-cased, phones brought to E.164 (Twilio's
-//! `whatsapp:` prefix included), both by `fte_domain`. A message carrying
-//! both an email and a phone links them to one customer; a name never
-//! merges anyone. When two identifiers of one message already belong to two
-//! different customers, the email's owner wins and nothing is merged (a
-//! merge of histories is a staff decision).
+//! `whatsapp:` prefix included), both by `fte_domain`. The message's
+//! identifiers, with the proofs its channel gave (`email_verified`,
+//! `phone_verified`), go to [`fte_store::identity::resolve`], the one
+//! implementation of the trust rules (`docs/identity.md`): claims still find
+//! the existing customer, and the result says whether this message's
+//! *sender* is verified — what a reply may disclose
+//! ([`disclosure`](crate::disclosure)) and which rate-limit allowance the
+//! message spends ([`deferral`](crate::deferral)) depend on it.
 
 use fte_domain::events::InboundSender;
-use fte_domain::{EmailAddress, PhoneNumber};
-use fte_store::customers::{self, IdentifierKind};
+use fte_domain::{Channel, EmailAddress, InboundMessage, PhoneNumber, Trust};
+use fte_store::customers::IdentifierKind;
+use fte_store::identity::{self, Presentation, Presented, ResolveError};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::HandleError;
 
-/// The normalised identifiers a message carries, email first.
+/// The normalised identifiers a message carries, email first, with the
+/// channel's proofs.
 #[derive(Clone, Debug, Default)]
 pub struct Identity {
     /// The sender's email, normalised.
     pub email: Option<EmailAddress>,
     /// The sender's phone, in E.164.
     pub phone: Option<PhoneNumber>,
+    /// The channel proved the sender owns `email`.
+    pub email_proven: bool,
+    /// The channel proved the sender owns `phone`.
+    pub phone_proven: bool,
 }
 
 impl Identity {
@@ -41,67 +51,107 @@ impl Identity {
                 "the sender has no valid email or phone",
             ));
         }
-        Ok(Self { email, phone })
+        Ok(Self {
+            email_proven: email.is_some() && sender.email_verified,
+            phone_proven: phone.is_some() && sender.phone_verified,
+            email,
+            phone,
+        })
     }
 
-    fn pairs(&self) -> Vec<(IdentifierKind, &str)> {
-        let mut pairs = Vec::with_capacity(2);
+    fn presented(&self) -> Vec<Presented<'_>> {
+        let mut presented = Vec::with_capacity(2);
         if let Some(email) = &self.email {
-            pairs.push((IdentifierKind::Email, email.as_str()));
+            presented.push(Presented {
+                kind: IdentifierKind::Email,
+                value: email.as_str(),
+                proven: self.email_proven,
+            });
         }
         if let Some(phone) = &self.phone {
-            pairs.push((IdentifierKind::Phone, phone.as_str()));
+            presented.push(Presented {
+                kind: IdentifierKind::Phone,
+                value: phone.as_str(),
+                proven: self.phone_proven,
+            });
         }
-        pairs
+        presented
     }
 }
 
-/// Finds or creates the customer behind `identity` inside the caller's
-/// transaction, linking every identifier of the message to them.
-pub async fn resolve_customer(
-    conn: &mut PgConnection,
-    identity: &Identity,
-    name: Option<&str>,
-) -> Result<Uuid, HandleError> {
-    let pairs = identity.pairs();
-    let mut customer = None;
-    for (kind, value) in &pairs {
-        if let Some(owner) = customers::owner_of(&mut *conn, *kind, value).await? {
-            customer = Some(owner);
-            break;
-        }
+/// The identifier a reply to a message on `channel` goes to: the phone on
+/// WhatsApp, the email otherwise.
+pub fn reply_identifier(channel: Channel) -> IdentifierKind {
+    match channel {
+        Channel::Whatsapp => IdentifierKind::Phone,
+        Channel::Email | Channel::WebForm => IdentifierKind::Email,
     }
-    let customer = match customer {
-        Some(id) => id,
-        None => {
-            let created = customers::create_customer(&mut *conn, name).await?;
-            let (kind, value) = pairs[0];
-            let owner = customers::link_identifier(conn, created, kind, value).await?;
-            if owner != created {
-                // Another message of the same person committed first.
-                customers::delete_customer(&mut *conn, created).await?;
-            }
-            owner
-        }
+}
+
+/// Who sent a message, as far as the channel proved it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sender {
+    /// The link of the identifier the reply goes to, when there is one.
+    pub identifier_id: Option<Uuid>,
+    /// Verified only when the message proved that identifier and its link
+    /// to the customer is verified.
+    pub trust: Trust,
+}
+
+impl Sender {
+    /// A sender nothing is known about: claimed, through no link.
+    pub const UNKNOWN: Sender = Sender {
+        identifier_id: None,
+        trust: Trust::Claimed,
     };
-    for (kind, value) in &pairs {
-        let owner = customers::link_identifier(conn, customer, *kind, value).await?;
-        if owner != customer {
-            tracing::warn!(
-                customer.id = %customer,
-                other_customer.id = %owner,
-                identifier_type = kind.as_str(),
-                "identifiers of one message belong to two customers; not merged"
-            );
-        }
+
+    /// Whether the sender is the customer's verified owner of the reply's
+    /// identifier.
+    pub fn is_verified(&self) -> bool {
+        self.trust.is_verified()
     }
-    customers::fill_profile(
-        &mut *conn,
-        customer,
-        identity.email.as_ref().map(EmailAddress::as_str),
-        identity.phone.as_ref().map(PhoneNumber::as_str),
-        name.map(str::trim).filter(|n| !n.is_empty()),
+}
+
+/// The customer behind a message and its sender.
+#[derive(Clone, Copy, Debug)]
+pub struct Resolved {
+    /// The customer.
+    pub customer_id: Uuid,
+    /// The sender.
+    pub sender: Sender,
+}
+
+/// Finds or creates the customer behind `message` inside the caller's
+/// transaction under the trust rules of [`fte_store::identity::resolve`].
+pub async fn resolve_sender(
+    conn: &mut PgConnection,
+    message: &InboundMessage,
+    identity: &Identity,
+) -> Result<Resolved, HandleError> {
+    let presented = identity.presented();
+    let resolution = identity::resolve(
+        conn,
+        &Presentation {
+            identifiers: &presented,
+            channel: message.channel,
+            reference: &message.channel_message_id,
+            name: message.sender.name.as_deref(),
+        },
     )
-    .await?;
-    Ok(customer)
+    .await
+    .map_err(|error| match error {
+        ResolveError::NoIdentifier => {
+            HandleError::Invalid("the sender has no valid email or phone")
+        }
+        ResolveError::Store(error) => HandleError::Store(error),
+    })?;
+    let kind = reply_identifier(message.channel);
+    let sender = Sender {
+        identifier_id: resolution.link(kind).map(|l| l.link.id),
+        trust: resolution.sender_trust(kind),
+    };
+    Ok(Resolved {
+        customer_id: resolution.customer_id,
+        sender,
+    })
 }

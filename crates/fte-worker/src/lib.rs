@@ -5,12 +5,13 @@
 //! - [`handle_event`] (`handle`): the one testable step, in three phases so
 //!   that no transaction waits on the agent: a short transaction stores the
 //!   (sanitised) message (`accept`: customer identity across channels
-//!   ([`identity`]), the 24-hour conversation, the ticket's state machine,
+//!   ([`identity`], with the sender's trust), the 24-hour conversation, the ticket's state machine,
 //!   the channel id that makes the step idempotent) and settles what needs
 //!   no agent (`pre_agent`, [`deferral`] for the rate limit, which defers
 //!   and never drops); the agent answers outside any transaction (`turn`);
 //!   a short transaction writes the outcome (`finish`, idempotent on the
-//!   inbound message id): queued replies ([`reply`]), escalations
+//!   inbound message id), after [`disclosure`] — the one place that decides
+//!   what a reply may reveal to a claimed or verified sender — checked it: queued replies ([`reply`]), escalations
 //!   ([`escalate`], which staff also use to escalate a ticket by id) and
 //!   events ([`events`], through the event outbox). Failures are classified once (`error`:
 //!   [`HandleError::is_transient`], with a content-free kind and reason).
@@ -53,6 +54,7 @@ pub mod collector;
 pub mod consumer;
 pub mod context;
 pub mod deferral;
+pub mod disclosure;
 mod error;
 pub mod escalate;
 pub mod events;

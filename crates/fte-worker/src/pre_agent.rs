@@ -1,7 +1,10 @@
-//! The decisions taken before the agent, inside the first transaction: an
-//! escalated conversation only acknowledges (at most once per interval), a
-//! customer over the rate limit is deferred ([`deferral`](crate::deferral)),
-//! and a WhatsApp "MORE" gets the deferred rest of the previous answer.
+//! The decisions taken before the agent, inside the first transaction: a
+//! message of a customer with an escalated conversation — this one or any
+//! other, on any channel — is only acknowledged (at most once per interval
+//! and conversation), a
+//! sender over the rate limit is deferred ([`deferral`](crate::deferral)),
+//! and a WhatsApp "MORE" from the verified sender gets the deferred rest of
+//! the previous answer.
 //! Anything else goes to the agent.
 
 use chrono::{DateTime, Utc};
@@ -46,7 +49,11 @@ pub(crate) async fn decide(
     stored: Option<StoredInbound>,
 ) -> Result<Decision, HandleError> {
     let now = Utc::now();
-    if conversation.status == ConversationStatus::Escalated.as_str() {
+    // A person owns the customer's case while any of their conversations
+    // is escalated: the bot stays silent on every channel.
+    let escalated = conversation.status == ConversationStatus::Escalated.as_str()
+        || conversations::has_escalated(&mut *conn, reply.customer.id).await?;
+    if escalated {
         // A person owns the conversation: deferred messages are theirs too.
         messages::cover_deferred(&mut *conn, conversation.id, message_id).await?;
         let interval = chrono::Duration::from_std(ctx.config.escalated_ack_interval)
@@ -67,7 +74,10 @@ pub(crate) async fn decide(
         return Ok(Decision::Deferred(action));
     }
 
+    // The deferred rest belongs to the last answer of the conversation:
+    // only its verified owner may ask for it.
     if reply.channel() == Channel::Whatsapp
+        && reply.sender.is_verified()
         && reply.message.content.trim().eq_ignore_ascii_case("more")
         && let Some(deferred) = conversation
             .metadata

@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use crate::HandleError;
 use crate::agent::AgentOutcome;
-use crate::identity::Identity;
+use crate::identity::{Identity, Sender};
 
 /// Gmail metadata keys the gateway puts on an inbound email.
 pub use fte_channels::outbound::email_metadata;
@@ -37,6 +37,8 @@ pub(crate) struct ReplyTo<'a> {
     pub(crate) message: &'a InboundMessage,
     /// Its sender's identifiers (the recipient).
     pub(crate) identity: &'a Identity,
+    /// Its sender's link and trust.
+    pub(crate) sender: Sender,
     /// The customer.
     pub(crate) customer: &'a CustomerRow,
     /// The conversation.
@@ -51,14 +53,20 @@ impl ReplyTo<'_> {
         self.message.channel
     }
 
-    /// The first name for the greeting: as given with the message, else as
-    /// stored.
+    /// The first name for the greeting: as given with the message, else —
+    /// for a verified sender only — as stored. A claimed sender is never
+    /// greeted with the name of the customer whose identifier they named.
     pub(crate) fn first_name(&self) -> Option<String> {
+        let stored = if self.sender.is_verified() {
+            self.customer.name.as_deref()
+        } else {
+            None
+        };
         self.message
             .sender
             .name
             .as_deref()
-            .or(self.customer.name.as_deref())
+            .or(stored)
             .and_then(|n| n.split_whitespace().next())
             .map(str::to_owned)
     }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Script, count, harness, inbound};
+use common::{Script, count, harness, inbound, proven};
 use fte_domain::{Channel, EscalationReason};
 use fte_store::{conversations, customers, outbox};
 use fte_worker::{Action, ESCALATED_ACKNOWLEDGEMENT, Outcome, RATE_LIMIT_NOTICE, handle_event};
@@ -276,14 +276,14 @@ async fn a_message_23h59_after_the_last_continues_the_conversation_on_another_ch
     let first = handled(
         handle_event(
             &h.ctx,
-            &inbound(
+            &proven(inbound(
                 Channel::Email,
                 "g-1",
                 Some("a@example.com"),
                 None,
                 None,
                 "q1",
-            ),
+            )),
         )
         .await
         .unwrap(),
@@ -297,14 +297,14 @@ async fn a_message_23h59_after_the_last_continues_the_conversation_on_another_ch
     let second = handled(
         handle_event(
             &h.ctx,
-            &inbound(
+            &proven(inbound(
                 Channel::WebForm,
                 "web-1",
                 Some("A@example.com"),
                 None,
                 None,
                 "q2",
-            ),
+            )),
         )
         .await
         .unwrap(),
@@ -715,14 +715,14 @@ async fn whatsapp_more_sends_the_deferred_rest_of_a_long_answer() {
     let first = handled(
         handle_event(
             &h.ctx,
-            &inbound(
+            &proven(inbound(
                 Channel::Whatsapp,
                 "SM1",
                 None,
                 Some("+34612345678"),
                 None,
                 "how?",
-            ),
+            )),
         )
         .await
         .unwrap(),
@@ -730,14 +730,14 @@ async fn whatsapp_more_sends_the_deferred_rest_of_a_long_answer() {
     let more = handled(
         handle_event(
             &h.ctx,
-            &inbound(
+            &proven(inbound(
                 Channel::Whatsapp,
                 "SM2",
                 None,
                 Some("+34612345678"),
                 None,
                 " More ",
-            ),
+            )),
         )
         .await
         .unwrap(),
@@ -996,23 +996,32 @@ async fn the_agent_gets_at_most_the_history_limit_across_channels_oldest_first()
         };
         handle_event(
             &h.ctx,
-            &inbound(
+            &proven(inbound(
                 channel,
                 &format!("m-{i}"),
                 Some("a@example.com"),
                 None,
                 None,
                 &format!("question {i}"),
-            ),
+            )),
         )
         .await
         .unwrap();
     }
     let last = h.agent.requests().pop().unwrap();
+    let (summaries, messages): (Vec<_>, Vec<_>) = last
+        .history
+        .iter()
+        .partition(|e| e.role == fte_worker::agent::HistoryRole::Summary);
+    assert_eq!(messages.len(), 20, "22 earlier messages, the limit is 20");
     assert_eq!(
-        last.history.len(),
-        20,
-        "22 earlier messages, the limit is 20"
+        summaries.len(),
+        1,
+        "the two before them are summarised as their conversation"
+    );
+    assert_eq!(
+        last.history[0].role,
+        fte_worker::agent::HistoryRole::Summary
     );
     assert_eq!(
         last.history.last().unwrap().role,

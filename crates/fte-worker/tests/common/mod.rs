@@ -30,6 +30,9 @@ pub enum Script {
     Fail,
     /// Thinks this long, then answers.
     Slow(std::time::Duration),
+    /// Repeats every history entry it was given, as a model talked into
+    /// "summarising the account" would.
+    EchoHistory,
 }
 
 /// An agent that follows a script (default: a short answer) and keeps
@@ -102,6 +105,15 @@ impl ReplyAgent for ScriptedAgent {
             ),
             Script::Resolve => ("Glad it works now!".to_owned(), None, true),
             Script::Fail => return Err(AgentUnavailable("scripted failure".into())),
+            Script::EchoHistory => {
+                let earlier: Vec<&str> =
+                    request.history.iter().map(|h| h.content.as_str()).collect();
+                (
+                    format!("Here is what you told us before: {}", earlier.join(" / ")),
+                    None,
+                    false,
+                )
+            }
             Script::Slow(pause) => {
                 tokio::time::sleep(pause).await;
                 (DEFAULT_ANSWER.to_owned(), None, false)
@@ -220,6 +232,16 @@ pub fn inbound(
             metadata: serde_json::json!({}),
         },
     )
+}
+
+/// `event` as its channel proves it: the email and phone it carries marked
+/// verified (an authenticated Gmail message, a signed Twilio webhook, a web
+/// form with a valid identity token).
+pub fn proven(mut event: EventEnvelope<InboundMessage>) -> EventEnvelope<InboundMessage> {
+    let sender = &mut event.payload.sender;
+    sender.email_verified = sender.email.is_some();
+    sender.phone_verified = sender.phone.is_some();
+    event
 }
 
 pub async fn count(pool: &PgPool, sql: &str) -> i64 {
