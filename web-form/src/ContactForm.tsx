@@ -1,6 +1,6 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import type { ChangeEvent, FormEvent } from 'react';
-import { ApiError } from './api';
+import { ApiError, IdempotencyKeys } from './api';
 import type { ChallengeConfig, SubmitResponse, SupportApi } from './api';
 import { Challenge } from './Challenge';
 import type { Messages } from './i18n';
@@ -73,6 +73,7 @@ export function ContactForm({
   const fieldRefs = useRef<Partial<Record<FieldName, FieldElement | null>>>({});
   const alertRef = useRef<HTMLDivElement | null>(null);
   const abortRef = useRef<AbortController | null>(null);
+  const submitKeys = useRef(new IdempotencyKeys());
   // True between pressing and releasing a button in the actions row (see onBlur).
   const actionPressRef = useRef(false);
 
@@ -186,9 +187,13 @@ export function ContactForm({
     try {
       const payload = toPayload(values);
       if (identityToken) payload.identity_token = identityToken;
+      // One key per submission: a retry of the same content reuses it (the gateway then answers
+      // the first ticket if the first try was stored after all); the challenge token may change.
+      const idempotencyKey = submitKeys.current.keyFor(JSON.stringify(payload));
       if (challengeToken) payload.challenge_token = challengeToken;
-      const response = await api.submit(payload, controller.signal);
+      const response = await api.submit(payload, controller.signal, idempotencyKey);
       if (controller.signal.aborted) return;
+      submitKeys.current.done();
       onSubmitted(response);
     } catch (error) {
       if (controller.signal.aborted) return;

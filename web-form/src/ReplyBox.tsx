@@ -1,6 +1,6 @@
 import { useId, useRef, useState } from 'react';
 import type { FormEvent } from 'react';
-import { ApiError } from './api';
+import { ApiError, IdempotencyKeys } from './api';
 import type { SupportApi } from './api';
 import type { Messages } from './i18n';
 import { MESSAGE_MAX, charCount, trimValue } from './validation';
@@ -23,6 +23,8 @@ export function ReplyBox({ api, messages: t, language, ticketId, accessKey, onSe
   const [notice, setNotice] = useState<string | null>(null);
   const [sending, setSending] = useState(false);
   const fieldRef = useRef<HTMLTextAreaElement | null>(null);
+  // The same reply retried after a failure keeps its key, so it is stored once.
+  const replyKeys = useRef(new IdempotencyKeys());
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -42,7 +44,8 @@ export function ReplyBox({ api, messages: t, language, ticketId, accessKey, onSe
     setNotice(null);
     setSending(true);
     try {
-      await api.postMessage(ticketId, accessKey, message);
+      await api.postMessage(ticketId, accessKey, message, undefined, replyKeys.current.keyFor(message));
+      replyKeys.current.done();
       setText('');
       setNotice(t.reply.sent);
       onSent();

@@ -103,6 +103,39 @@ export const NETWORK_ERROR_MESSAGE =
 /** The header that carries a ticket's access key. */
 export const ACCESS_KEY_HEADER = 'X-Ticket-Access-Key';
 
+/** The header that makes a write safe to retry: the gateway answers a retry with the first result. */
+export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
+
+/** A fresh idempotency key (a random UUID): one per submission, reused on its retries. */
+export function newIdempotencyKey(): string {
+  if (typeof crypto !== 'undefined' && typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * Keeps one idempotency key per request content: the same content (a retry after a failure)
+ * gets the same key, changed content a new one, and a success forgets it.
+ */
+export class IdempotencyKeys {
+  private current: { content: string; key: string } | null = null;
+
+  /** The key for a request with this content. */
+  keyFor(content: string): string {
+    if (this.current?.content !== content) this.current = { content, key: newIdempotencyKey() };
+    return this.current.key;
+  }
+
+  /** The request succeeded: its key is done. */
+  done(): void {
+    this.current = null;
+  }
+}
+
 const diagnosed = new Set<string>();
 
 /**
@@ -186,11 +219,18 @@ async function toApiError(response: Response): Promise<ApiError> {
 }
 
 export interface SupportApi {
-  submit(payload: SubmitPayload, signal?: AbortSignal): Promise<SubmitResponse>;
+  /** Sends a request; with `idempotencyKey`, a retry answers the first ticket instead of a second one. */
+  submit(payload: SubmitPayload, signal?: AbortSignal, idempotencyKey?: string): Promise<SubmitResponse>;
   /** The ticket; with its access key, its thread too. */
   getTicket(ticketId: string, accessKey?: string | null, signal?: AbortSignal): Promise<Ticket>;
   /** Writes the customer's follow-up into the ticket's thread. */
-  postMessage(ticketId: string, accessKey: string, message: string, signal?: AbortSignal): Promise<FollowUpAccepted>;
+  postMessage(
+    ticketId: string,
+    accessKey: string,
+    message: string,
+    signal?: AbortSignal,
+    idempotencyKey?: string,
+  ): Promise<FollowUpAccepted>;
   /** What the gateway requires of the form (a bot challenge). */
   getConfig(signal?: AbortSignal): Promise<WidgetConfig>;
 }
@@ -229,11 +269,15 @@ export function createSupportApi(apiBase: string, fetchImpl?: FetchLike): Suppor
     return accessKey ? { [ACCESS_KEY_HEADER]: accessKey } : {};
   }
 
+  function idempotencyHeader(key?: string): Record<string, string> {
+    return key ? { [IDEMPOTENCY_KEY_HEADER]: key } : {};
+  }
+
   return {
-    async submit(payload, signal) {
+    async submit(payload, signal, idempotencyKey) {
       const response = await request('/support/submit', {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
+        headers: { 'Content-Type': 'application/json', ...idempotencyHeader(idempotencyKey) },
         body: JSON.stringify(payload),
         signal,
       });
@@ -268,10 +312,10 @@ export function createSupportApi(apiBase: string, fetchImpl?: FetchLike): Suppor
       return body as unknown as Ticket;
     },
 
-    async postMessage(ticketId, accessKey, message, signal) {
+    async postMessage(ticketId, accessKey, message, signal, idempotencyKey) {
       const response = await request(`/support/ticket/${encodeURIComponent(ticketId)}/messages`, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', ...keyHeader(accessKey) },
+        headers: { 'Content-Type': 'application/json', ...keyHeader(accessKey), ...idempotencyHeader(idempotencyKey) },
         body: JSON.stringify({ message }),
         signal,
       });

@@ -118,6 +118,43 @@ async function fillSpanish(user: ReturnType<typeof userEvent.setup>) {
   await user.type(screen.getByLabelText('Mensaje'), 'El botón de exportar no hace nada.');
 }
 
+/** The Idempotency-Key header of every submission, in order. */
+function submittedKeys(fn: ReturnType<typeof vi.fn>): string[] {
+  return fn.mock.calls
+    .filter(([url]) => String(url).endsWith('/support/submit'))
+    .map(([, init]) => String(((init as RequestInit).headers as Record<string, string>)['Idempotency-Key']));
+}
+
+describe('safe retries', () => {
+  it('retries a failed submission with the same idempotency key and a changed one with a new key', async () => {
+    const user = userEvent.setup();
+    let answers = 0;
+    const fn = vi.fn(async (url: string) => {
+      if (url.endsWith('/support/config')) return json(200, { challenge: null });
+      if (url.endsWith('/support/submit')) {
+        answers += 1;
+        return answers < 3 ? json(503, { error: 'unavailable', message: 'Try again.' }) : json(200, accepted);
+      }
+      return json(200, ticket);
+    });
+    render(<SupportForm apiBase={API} fetch={fn} />);
+    await fillValidForm(user);
+    await user.click(screen.getByRole('button', { name: 'Send request' }));
+    await screen.findByText('Try again.');
+
+    await user.click(screen.getByRole('button', { name: 'Send request' }));
+    await waitFor(() => expect(submittedKeys(fn)).toHaveLength(2));
+    await user.type(screen.getByLabelText('Subject'), ' today');
+    await user.click(screen.getByRole('button', { name: 'Send request' }));
+    await screen.findByText('Thank you. We have received your request.');
+
+    const [first, retry, changed] = submittedKeys(fn);
+    expect(first).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(retry).toBe(first);
+    expect(changed).not.toBe(first);
+  });
+});
+
 describe('identity verification', () => {
   it("sends the embedding site's token with the signed-in customer's email, which cannot be changed", async () => {
     const user = userEvent.setup();

@@ -5,6 +5,14 @@
 //! in the background, and [`commit_final`] commits synchronously on shutdown.
 //! A crash between the work and the commit redelivers the message, which is
 //! why every step downstream is idempotent.
+//!
+//! Partitions are assigned `cooperative-sticky` (KIP-429): when a worker
+//! joins or leaves, only the partitions that move are revoked, so the other
+//! workers keep consuming through the rebalance instead of all stopping
+//! (rust-rdkafka's default rebalance handling switches to incremental
+//! assign/unassign for this protocol). A worker stopping cleanly leaves
+//! the group when its consumer is dropped (librdkafka's close), so its
+//! partitions move at once instead of after the session timeout.
 
 use std::time::Duration;
 
@@ -30,6 +38,7 @@ pub fn at_least_once(
         .set("auto.commit.interval.ms", "1000")
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", "earliest")
+        .set("partition.assignment.strategy", "cooperative-sticky")
         .set(
             "session.timeout.ms",
             settings.session_timeout_ms.to_string(),
@@ -60,6 +69,17 @@ pub fn store_offset(
     consumer
         .store_offset(message.topic(), message.partition(), message.offset())
         .map_err(BusError::Kafka)
+}
+
+/// Stops fetching: pauses every partition assigned to `consumer`, so
+/// nothing more is read while in-flight work drains before the final
+/// commit.
+pub fn stop_fetching(consumer: &StreamConsumer) -> Result<(), BusError> {
+    let assignment = consumer.assignment()?;
+    if assignment.count() > 0 {
+        consumer.pause(&assignment)?;
+    }
+    Ok(())
 }
 
 /// Commits every stored offset synchronously (at shutdown, after the last

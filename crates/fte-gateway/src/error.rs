@@ -101,6 +101,15 @@ pub enum ApiError {
     /// 422: readable, but fields are invalid.
     #[error("validation failed")]
     Validation(Vec<FieldError>),
+    /// 422 with its own code: a well-formed value that cannot be used for
+    /// this request (an idempotency key first used with another content).
+    #[error("{code}")]
+    Unprocessable {
+        /// Machine-readable code.
+        code: &'static str,
+        /// The field or header at fault, and what to do about it.
+        field: FieldError,
+    },
     /// 429: too many requests from this client.
     #[error("rate limited")]
     RateLimited {
@@ -157,7 +166,9 @@ impl ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Validation(_) | ApiError::Unprocessable { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -181,7 +192,7 @@ impl ApiError {
                 None,
             ),
             ApiError::Denied { code, message } => (*code, message.clone(), None),
-            ApiError::ForbiddenField { code, field } => {
+            ApiError::ForbiddenField { code, field } | ApiError::Unprocessable { code, field } => {
                 (*code, field.message.clone(), Some(vec![field.clone()]))
             }
             ApiError::NotFound(message) => ("not_found", message.clone(), None),

@@ -56,6 +56,7 @@ pub mod error;
 pub mod estimate;
 pub mod extract;
 pub mod health;
+pub mod idempotency;
 pub mod local;
 pub mod middleware;
 pub mod openapi;

@@ -171,6 +171,8 @@ pub struct AppState {
     pub channels: EnabledChannels,
     /// Conditions that keep this instance out of rotation (`/ready` 503).
     pub readiness: Arc<Readiness>,
+    /// When the health checks first saw Kafka away, for the grace period.
+    pub kafka_outage: Arc<crate::health::KafkaOutage>,
 }
 
 impl AppState {
@@ -206,6 +208,7 @@ impl AppState {
             estimator: Arc::new(Estimator::default()),
             channels: EnabledChannels::default(),
             readiness: Arc::new(Readiness::new()),
+            kafka_outage: Arc::default(),
         }
     }
 

@@ -14,13 +14,21 @@
 //! When a batch fails for a reason other than an unreachable database, its
 //! submissions are retried one transaction each, so one bad row cannot
 //! fail its neighbours.
+//!
+//! A submission with an idempotency key claims it in the batch's
+//! transaction before its ticket is written ([`fte_store::idempotency`]):
+//! a key already held — by an earlier submission, a concurrent batch (whose
+//! commit the claim waits for) or an earlier job of the same batch — makes
+//! the submission a replay of that one, and nothing new is written for it.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::Utc;
 use fte_bus::KafkaPublisher;
 use fte_domain::events::InboundSender;
 use fte_domain::{Channel, EventEnvelope, InboundMessage, TicketId};
+use fte_store::idempotency::{self, NewClaim, StoredClaim};
 use fte_store::tickets::{self, CreatedWebTicket, NewWebTicket};
 use fte_store::web_threads::{self, NewWebAccess};
 use serde_json::json;
@@ -52,11 +60,34 @@ pub enum SubmitError {
     Closed,
 }
 
+/// How a submission was accepted.
+#[derive(Debug)]
+pub enum Accepted {
+    /// Stored now, under this ticket id.
+    Created(TicketId),
+    /// An earlier submission with the same idempotency key (and scope) is
+    /// stored; this is what it stored.
+    Replayed(StoredClaim),
+}
+
+/// A submission's claim on its idempotency key
+/// ([`SubmitKey`](crate::idempotency::SubmitKey)).
+#[derive(Clone, Debug)]
+pub struct KeyClaim {
+    /// The key bound to the submitted email.
+    pub scope_hash: [u8; 32],
+    /// The submission's content.
+    pub request_hash: [u8; 32],
+    /// The access key handed out with this submission, sealed.
+    pub sealed_access_key: [u8; 32],
+}
+
 struct Job {
     ticket_id: TicketId,
     submission: ValidSubmission,
     access_key_hash: [u8; 32],
-    reply: oneshot::Sender<Result<TicketId, SubmitError>>,
+    claim: Option<KeyClaim>,
+    reply: oneshot::Sender<Result<Accepted, SubmitError>>,
 }
 
 /// Queues submissions for the committer tasks. Cheap to clone.
@@ -82,17 +113,20 @@ impl Submitter {
 
     /// Stores the submission under a new ticket id, with the digest of its
     /// access key, and returns the id once it is committed together with
-    /// its outbox events.
+    /// its outbox events; or, when `claim`'s key is already held, what the
+    /// submission holding it stored.
     pub async fn submit(
         &self,
         submission: ValidSubmission,
         access_key_hash: [u8; 32],
-    ) -> Result<TicketId, SubmitError> {
+        claim: Option<KeyClaim>,
+    ) -> Result<Accepted, SubmitError> {
         let (reply, answer) = oneshot::channel();
         let job = Job {
             ticket_id: TicketId::new(),
             submission,
             access_key_hash,
+            claim,
             reply,
         };
         self.jobs.send(job).await.map_err(|_| SubmitError::Closed)?;
@@ -141,14 +175,24 @@ async fn committer(
     }
 }
 
-/// The batch's events, committed and ready to publish.
+/// The batch's events, committed and ready to publish, and the jobs that
+/// replay an earlier submission (by index in the batch; `None` when the
+/// key's holder vanished meanwhile, a case for the client to retry).
 struct Committed {
     events: Vec<CommittedEvents>,
+    replays: HashMap<usize, Option<StoredClaim>>,
 }
 
 async fn commit(pool: &PgPool, batch: &[Job]) -> Result<Committed, fte_store::StoreError> {
     let mut tx = pool.begin().await?;
-    let rows: Vec<NewWebTicket<'_>> = batch
+    let replays = claim_keys(&mut tx, batch).await?;
+    let fresh: Vec<&Job> = batch
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| !replays.contains_key(index))
+        .map(|(_, job)| job)
+        .collect();
+    let rows: Vec<NewWebTicket<'_>> = fresh
         .iter()
         .map(|job| NewWebTicket {
             ticket_id: job.ticket_id,
@@ -163,12 +207,12 @@ async fn commit(pool: &PgPool, batch: &[Job]) -> Result<Committed, fte_store::St
         })
         .collect();
     let created = tickets::create_web_tickets(&mut tx, &rows).await?;
-    let envelopes: Vec<EventEnvelope<InboundMessage>> = batch
+    let envelopes: Vec<EventEnvelope<InboundMessage>> = fresh
         .iter()
         .zip(&created)
         .map(|(job, created)| inbound_event(&job.submission, created))
         .collect();
-    let access: Vec<NewWebAccess> = batch
+    let access: Vec<NewWebAccess> = fresh
         .iter()
         .zip(&envelopes)
         .map(|(job, envelope)| NewWebAccess {
@@ -180,15 +224,59 @@ async fn commit(pool: &PgPool, batch: &[Job]) -> Result<Committed, fte_store::St
     web_threads::insert_access(&mut tx, &access).await?;
     let events = outbox::enqueue_web_inbound(&mut tx, &envelopes).await?;
     tx.commit().await?;
-    Ok(Committed { events })
+    Ok(Committed { events, replays })
+}
+
+/// Claims the batch's idempotency keys; returns the jobs whose key another
+/// submission holds, with what that one stored.
+async fn claim_keys(
+    tx: &mut sqlx::PgConnection,
+    batch: &[Job],
+) -> Result<HashMap<usize, Option<StoredClaim>>, fte_store::StoreError> {
+    // The first job of the batch with a key claims it; later ones replay it.
+    let mut first_with: HashMap<[u8; 32], usize> = HashMap::new();
+    let mut claims = Vec::new();
+    for (index, job) in batch.iter().enumerate() {
+        let Some(claim) = &job.claim else { continue };
+        if first_with.contains_key(&claim.scope_hash) {
+            continue;
+        }
+        first_with.insert(claim.scope_hash, index);
+        claims.push(NewClaim {
+            scope_hash: claim.scope_hash,
+            request_hash: claim.request_hash,
+            ticket_id: job.ticket_id.as_uuid(),
+            sealed_access_key: Some(claim.sealed_access_key),
+            message_id: None,
+        });
+    }
+    if claims.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let held: HashSet<[u8; 32]> = idempotency::claim(tx, &claims).await?.into_iter().collect();
+    let mut replays = HashMap::new();
+    for (index, job) in batch.iter().enumerate() {
+        let Some(claim) = &job.claim else { continue };
+        let ours = held.contains(&claim.scope_hash) && first_with[&claim.scope_hash] == index;
+        if !ours {
+            let stored = idempotency::find(&mut *tx, &claim.scope_hash).await?;
+            replays.insert(index, stored);
+        }
+    }
+    Ok(replays)
 }
 
 /// Answers every request of a committed batch, then publishes its events
 /// in the background (the relay covers a failed or interrupted publish).
-fn answer(pool: &PgPool, publisher: &KafkaPublisher, batch: Vec<Job>, committed: Committed) {
-    for job in batch {
+fn answer(pool: &PgPool, publisher: &KafkaPublisher, batch: Vec<Job>, mut committed: Committed) {
+    for (index, job) in batch.into_iter().enumerate() {
+        let accepted = match committed.replays.remove(&index) {
+            None => Ok(Accepted::Created(job.ticket_id)),
+            Some(Some(stored)) => Ok(Accepted::Replayed(stored)),
+            Some(None) => Err(SubmitError::Unavailable),
+        };
         // A caller that went away still has its ticket; nothing to undo.
-        let _ = job.reply.send(Ok(job.ticket_id));
+        let _ = job.reply.send(accepted);
     }
     let (pool, publisher) = (pool.clone(), publisher.clone());
     tokio::spawn(async move {

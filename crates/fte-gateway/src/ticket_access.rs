@@ -24,7 +24,7 @@ pub const ACCESS_KEY_HEADER: &str = "x-ticket-access-key";
 /// The query parameter carrying the key.
 pub const ACCESS_KEY_PARAM: &str = "access_key";
 /// Random bytes in a key.
-const KEY_BYTES: usize = 32;
+pub const KEY_BYTES: usize = 32;
 /// Longest key read from a request (a real one is 43 characters).
 const MAX_PRESENTED_CHARS: usize = 128;
 
@@ -34,6 +34,8 @@ pub struct NewAccessKey {
     pub key: String,
     /// sha256 of `key`, what the database keeps.
     pub hash: [u8; 32],
+    /// The random bytes `key` encodes (sealed for an idempotent retry).
+    pub bytes: [u8; KEY_BYTES],
 }
 
 /// Makes a new key from the operating system's random source.
@@ -44,9 +46,14 @@ pub fn new_key() -> Result<NewAccessKey, ApiError> {
             "the operating system's random source failed: {error}"
         ))
     })?;
+    Ok(key_of(bytes))
+}
+
+/// The key made of `bytes` (a new one, or one unsealed for a retry).
+pub fn key_of(bytes: [u8; KEY_BYTES]) -> NewAccessKey {
     let key = URL_SAFE_NO_PAD.encode(bytes);
     let hash = digest(&key);
-    Ok(NewAccessKey { key, hash })
+    NewAccessKey { key, hash, bytes }
 }
 
 fn digest(key: &str) -> [u8; 32] {

@@ -25,29 +25,87 @@ async fn health_is_200_when_postgres_and_kafka_answer() {
     assert_eq!(status, 200);
 }
 
-#[tokio::test]
-async fn health_is_503_naming_kafka_while_the_broker_is_down_and_recovers() {
-    let app = spawn_app().await;
-    let broker = app.bootstrap.embedded.as_ref().unwrap();
-    broker.set_down(true).unwrap();
-    let (status, body) = app.get_pair("/health").await;
-    assert_eq!(status, 503, "{body}");
-    let json: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(json["checks"]["kafka"]["status"], "error");
-    assert_eq!(json["checks"]["postgres"]["status"], "ok");
-    let (status, _) = app.get_pair("/ready").await;
-    assert_eq!(status, 503);
-
-    broker.set_down(false).unwrap();
-    let mut last = 0;
+/// `/health` until it answers `status`, for at most 5 s; the last answer.
+async fn health_until(app: &common::TestApp, status: &str) -> Value {
+    let mut last = Value::Null;
     for _ in 0..20 {
-        last = app.get("/health").await.status;
-        if last == 200 {
+        last = app.get("/health").await.json();
+        if last["status"] == status {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
-    assert_eq!(last, 200, "health recovers without a restart");
+    last
+}
+
+#[tokio::test]
+async fn a_short_kafka_outage_is_degraded_but_ready_and_submissions_are_still_accepted() {
+    let app = spawn_app().await;
+    let broker = app.bootstrap.embedded.as_ref().unwrap();
+    broker.set_down(true).unwrap();
+
+    let (status, body) = app.get_pair("/health").await;
+    let ready = app.get("/ready").await;
+    let submitted = app.submit(&common::valid_form()).await;
+
+    assert_eq!(status, 200, "a broker blip is not downtime: {body}");
+    let json: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["status"], "degraded", "{body}");
+    assert_eq!(json["checks"]["kafka"]["status"], "error");
+    assert_eq!(json["checks"]["postgres"]["status"], "ok");
+    assert!(json["kafka_outage_secs"].is_u64(), "{body}");
+    assert_eq!(ready.status, 200, "still in rotation: {}", ready.text);
+    assert_eq!(
+        submitted.status, 200,
+        "accepted through the outbox: {}",
+        submitted.text
+    );
+
+    broker.set_down(false).unwrap();
+    let recovered = health_until(&app, "healthy").await;
+    assert_eq!(
+        recovered["status"], "healthy",
+        "recovers without a restart: {recovered}"
+    );
+    assert!(recovered.get("kafka_outage_secs").is_none(), "{recovered}");
+    let mut pending = -1;
+    for _ in 0..40 {
+        pending = app
+            .count("select count(*) from event_outbox where published_at is null")
+            .await;
+        if pending == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert_eq!(pending, 0, "the outbox published what arrived meanwhile");
+}
+
+#[tokio::test]
+async fn a_kafka_outage_longer_than_the_grace_is_503_and_not_ready_until_the_broker_returns() {
+    let app = spawn_app_with(Options {
+        vars: vec![("HEALTH_KAFKA_OUTAGE_GRACE_SECS", "1".into())],
+        ..Options::default()
+    })
+    .await;
+    let broker = app.bootstrap.embedded.as_ref().unwrap();
+    broker.set_down(true).unwrap();
+    assert_eq!(app.get("/health").await.status, 200, "degraded at first");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+
+    let (status, body) = app.get_pair("/health").await;
+    let ready = app.get("/ready").await;
+
+    assert_eq!(status, 503, "past the grace the outage counts: {body}");
+    let json: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["status"], "unhealthy", "{body}");
+    assert_eq!(json["checks"]["kafka"]["status"], "error");
+    assert_eq!(ready.status, 503, "{}", ready.text);
+
+    broker.set_down(false).unwrap();
+    let recovered = health_until(&app, "healthy").await;
+    assert_eq!(recovered["status"], "healthy", "{recovered}");
+    assert_eq!(app.get("/ready").await.status, 200);
 }
 
 #[tokio::test]

@@ -114,6 +114,24 @@ pub async fn enqueue_synced_event(
     Ok(id)
 }
 
+/// Which of the Gmail message `ids` are already stored as inbound email
+/// (the bounded full sync fetches only the others).
+pub async fn known_message_ids(
+    executor: impl PgExecutor<'_>,
+    ids: &[String],
+) -> Result<Vec<String>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(sqlx::query_scalar(
+        "select channel_message_id from messages
+         where channel = 'email' and direction = 'inbound' and channel_message_id = any($1)",
+    )
+    .bind(ids)
+    .fetch_all(executor)
+    .await?)
+}
+
 /// A mailbox's sync state, for operators and tests.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct SyncState {

@@ -20,6 +20,7 @@ pub mod event_outbox;
 pub mod failure;
 pub mod form_identity;
 pub mod gmail_sync;
+pub mod idempotency;
 pub mod identity;
 pub mod knowledge;
 pub mod links;

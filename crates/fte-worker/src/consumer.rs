@@ -18,9 +18,18 @@
 //! ([`RetryPolicy`]: `WORKER_RETRY_MAX_ATTEMPTS`, `WORKER_RETRY_MAX_SECS`)
 //! and then dead-lettered too, so no message holds its partition for
 //! longer than the budget; a lane that still does not move is reported
-//! by the [`LaneWatch`] (alert, `/ready`, gauge). On shutdown the
-//! reader stops, each lane finishes the message it holds (within the grace
-//! period), offsets are committed synchronously and the producer flushed.
+//! by the [`LaneWatch`] (alert, `/ready`, gauge).
+//!
+//! On shutdown (SIGTERM: Kubernetes deleting the pod) the reader stops and
+//! pauses every assigned partition, so nothing more is fetched; each lane
+//! finishes the message it holds (within the grace period) and starts no
+//! other; the offsets of what was handled are committed synchronously, the
+//! producer flushed, and the consumer leaves its group. With the
+//! cooperative-sticky assignment only this worker's partitions move, at
+//! once, and the worker that takes them starts exactly after what this
+//! one handled: nothing is redone. Only a worker that dies without
+//! leaving (`kill -9`) is noticed after the session timeout, and only its
+//! unfinished messages are redone.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -158,6 +167,9 @@ pub async fn run(
         }
     }
     tracing::info!("consumer stopping: finishing in-flight messages");
+    if let Err(error) = bus_consumer::stop_fetching(&consumer) {
+        tracing::warn!(%error, "partitions not paused for the drain");
+    }
     let Dispatcher {
         lanes, mut tasks, ..
     } = dispatcher;
@@ -176,7 +188,10 @@ pub async fn run(
     bus_consumer::commit_final(&consumer)?;
     publisher.flush(Duration::from_secs(10))?;
     consumer.unsubscribe();
-    tracing::info!("consumer stopped");
+    // Dropping the last handle closes the consumer: it leaves the group, so
+    // its partitions move now rather than after the session timeout.
+    drop(consumer);
+    tracing::info!("consumer stopped and left its group");
     Ok(())
 }
 

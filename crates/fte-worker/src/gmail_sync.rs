@@ -24,6 +24,17 @@
 //! ([`RECENT_INBOX_LIMIT`] newest INBOX messages) rather than trusting the
 //! notification's id, which would skip the very email it announces.
 //!
+//! The bounded full sync also runs when the stored id is no use:
+//! `history.list` answers 404 (too old), or it answers with a mailbox
+//! history id below the stored one — the cursor belongs to another life of
+//! the mailbox (restored, replaced, or a local fake restarted against a
+//! kept database) and would never see a new message. A notification whose
+//! id is below the stored one is only a hint of that: a late or redelivered
+//! notification is legitimately behind, so the mailbox's own id decides.
+//! The full sync lists the newest INBOX messages, drops the ids already
+//! stored as inbound email, fetches the rest, and *resets* the cursor to the
+//! mailbox's current id (after a cursor ahead, never keeping the larger).
+//!
 //! Notifications are processed one at a time: they are keyed by mailbox,
 //! and one mailbox's syncs serialise on its row lock anyway. Offsets are
 //! stored only after the sync committed or the notification was
@@ -32,6 +43,7 @@
 //! notification syncs from the stored id anyway). Logs never carry the
 //! mailbox address.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -93,6 +105,17 @@ pub struct Synced {
     pub full_sync: bool,
 }
 
+/// Why a sync read the recent INBOX instead of the history.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FullSync {
+    /// No id stored yet.
+    First,
+    /// `history.list` answered 404.
+    TooOld,
+    /// The stored id is ahead of the mailbox's.
+    Ahead,
+}
+
 /// Why a sync failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -114,7 +137,9 @@ impl SyncError {
             SyncError::Gmail(GmailError::Provider(SendError::Permanent { .. })) => false,
             SyncError::Gmail(GmailError::Provider(_)) => true,
             SyncError::Gmail(GmailError::Auth(_) | GmailError::Malformed(_)) => true,
-            SyncError::Gmail(GmailError::NotFound | GmailError::HistoryTooOld) => false,
+            SyncError::Gmail(
+                GmailError::NotFound | GmailError::HistoryTooOld | GmailError::HistoryAhead,
+            ) => false,
         }
     }
 
@@ -127,6 +152,7 @@ impl SyncError {
             SyncError::Gmail(GmailError::Malformed(_)) => "gmail_malformed",
             SyncError::Gmail(GmailError::NotFound) => "gmail_not_found",
             SyncError::Gmail(GmailError::HistoryTooOld) => "gmail_history_too_old",
+            SyncError::Gmail(GmailError::HistoryAhead) => "gmail_history_ahead",
         }
     }
 
@@ -177,22 +203,43 @@ impl GmailSync {
     /// notification that started the sync was a verified push: without
     /// one, no sender counts as proven. Nothing is stored when it fails.
     pub async fn sync(&self, push_authenticated: bool) -> Result<Synced, SyncError> {
+        self.sync_notified(push_authenticated, None).await
+    }
+
+    /// [`sync`](Self::sync) for a notification that announced
+    /// `notified_history_id` (logged when it is behind the stored id: the
+    /// mailbox's answer decides whether the cursor is ahead).
+    pub async fn sync_notified(
+        &self,
+        push_authenticated: bool,
+        notified_history_id: Option<u64>,
+    ) -> Result<Synced, SyncError> {
         // Gmail is asked outside any transaction: a slow API never holds a
         // connection or the mailbox's lock.
         let stored = gmail_sync::history_id(&self.pool, &self.key).await?;
+        let behind = notified_history_id.filter(|notified| *notified < stored);
         let (emails, latest, full_sync) = if stored == gmail_sync::NEVER_SYNCED {
-            let (emails, latest) = self.mailbox.recent_inbox(RECENT_INBOX_LIMIT).await?;
-            (emails, latest, true)
+            let (emails, latest) = self.recent_unknown().await?;
+            (emails, latest, Some(FullSync::First))
         } else {
             match self.mailbox.fetch_new_messages(stored).await {
-                Ok((emails, latest)) => (emails, latest, false),
+                Ok((emails, latest)) => (emails, latest, None),
                 Err(GmailError::HistoryTooOld) => {
                     tracing::info!(
                         history.id = stored,
                         "stored Gmail history id too old; bounded full sync"
                     );
-                    let (emails, latest) = self.mailbox.recent_inbox(RECENT_INBOX_LIMIT).await?;
-                    (emails, latest, true)
+                    let (emails, latest) = self.recent_unknown().await?;
+                    (emails, latest, Some(FullSync::TooOld))
+                }
+                Err(GmailError::HistoryAhead) => {
+                    tracing::warn!(
+                        history.id = stored,
+                        notification.history_id = behind,
+                        "stored Gmail history id is ahead of the mailbox; bounded full sync and cursor reset"
+                    );
+                    let (emails, latest) = self.recent_unknown().await?;
+                    (emails, latest, Some(FullSync::Ahead))
                 }
                 Err(error) => return Err(error.into()),
             }
@@ -204,7 +251,12 @@ impl GmailSync {
         for email in emails {
             enqueue_inbound(&mut tx, email, push_authenticated).await?;
         }
-        let history_id = latest.max(current);
+        let history_id = match full_sync {
+            // The stored id (and anything a concurrent sync stored from
+            // it) is of another mailbox life: the mailbox's id replaces it.
+            Some(FullSync::Ahead) => latest,
+            _ => latest.max(current),
+        };
         gmail_sync::store_history_id(&mut *tx, &self.key, history_id).await?;
         tx.commit().await.map_err(StoreError::from)?;
         relay_soon(&self.pool, self.events.as_ref()).await;
@@ -212,8 +264,21 @@ impl GmailSync {
             from_history_id: stored,
             history_id,
             messages,
-            full_sync,
+            full_sync: full_sync.is_some(),
         })
+    }
+
+    /// The bounded full sync: the newest [`RECENT_INBOX_LIMIT`] INBOX
+    /// messages that are not stored yet, and the mailbox's current id.
+    async fn recent_unknown(&self) -> Result<(Vec<ParsedEmail>, u64), SyncError> {
+        let (mut refs, latest) = self.mailbox.recent_inbox_refs(RECENT_INBOX_LIMIT).await?;
+        let ids: Vec<String> = refs.iter().map(|item| item.id.clone()).collect();
+        let known: HashSet<String> = gmail_sync::known_message_ids(&self.pool, &ids)
+            .await?
+            .into_iter()
+            .collect();
+        refs.retain(|item| !known.contains(&item.id));
+        Ok((self.mailbox.fetch(refs).await?, latest))
     }
 
     /// Starts the push watch once and records it: its expiry, and its
@@ -371,7 +436,7 @@ async fn process(
         .retry
         .run(
             shutdown,
-            || sync.sync(event.payload.authenticated),
+            || sync.sync_notified(event.payload.authenticated, Some(event.payload.history_id)),
             SyncError::is_transient,
             |error, attempt, delay| {
                 tracing::warn!(

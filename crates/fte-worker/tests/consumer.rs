@@ -229,7 +229,37 @@ async fn graceful_shutdown_loses_nothing_and_a_restart_finishes_the_rest() {
     shutdown.cancel();
     task.await.unwrap();
 
-    let (task, shutdown) = start(h.ctx.clone(), bootstrap, publisher, group);
+    // The drain finished what it started and committed exactly that.
+    let handled = count(
+        &h.pool,
+        "select count(*) from messages where direction = 'inbound'",
+    )
+    .await;
+    assert_eq!(
+        count(&h.pool, "select count(*) from reply_outbox").await,
+        handled,
+        "every message the drain started was finished"
+    );
+    assert_eq!(
+        committed_lag(&bootstrap, group).await,
+        total - handled,
+        "the committed offsets are exactly the handled messages: {handled} of {total}"
+    );
+
+    let restarted = std::time::Instant::now();
+    let (task, shutdown) = start(h.ctx.clone(), bootstrap.clone(), publisher, group);
+    if handled < total {
+        wait_for(
+            &h.pool,
+            "select count(*) from messages where direction = 'inbound'",
+            handled + 1,
+        )
+        .await;
+        eprintln!(
+            "the restarted consumer handled its first message {:?} after it started",
+            restarted.elapsed()
+        );
+    }
     wait_for(
         &h.pool,
         "select count(*) from messages where direction = 'inbound'",
@@ -259,6 +289,30 @@ async fn graceful_shutdown_loses_nothing_and_a_restart_finishes_the_rest() {
         total,
         "no message was answered twice"
     );
+    assert_eq!(
+        committed_lag(&bootstrap, group).await,
+        0,
+        "everything is committed"
+    );
+}
+
+/// Messages of `fte.tickets.incoming` past `group`'s committed offsets.
+async fn committed_lag(bootstrap: &Arc<Bootstrap>, group: &str) -> i64 {
+    let (bootstrap, group) = (bootstrap.clone(), group.to_owned());
+    tokio::task::spawn_blocking(move || {
+        bus_consumer::group_lag(
+            &bootstrap,
+            &group,
+            topics::TICKETS_INCOMING,
+            Duration::from_secs(5),
+        )
+    })
+    .await
+    .unwrap()
+    .expect("the group's lag")
+    .iter()
+    .map(|(_, lag)| lag)
+    .sum()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -256,6 +256,69 @@ async fn a_404_from_history_runs_the_bounded_recent_inbox_sync() {
     assert_eq!(again.messages, 0);
 }
 
+/// The cursor a busy earlier run left behind, far ahead of a new mailbox.
+const CURSOR_OF_A_BUSY_RUN: i64 = 7342;
+
+async fn move_cursor_to(pool: &PgPool, history_id: i64) {
+    sqlx::query("update gmail_sync_state set history_id = $1")
+        .bind(history_id)
+        .execute(pool)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_cursor_ahead_of_the_mailbox_runs_the_bounded_sync_and_resets_the_cursor() {
+    let s = setup().await;
+    s.sync.start_watch().await.unwrap();
+    move_cursor_to(&s.pool, CURSOR_OF_A_BUSY_RUN).await;
+    let ids: Vec<String> = (0..2)
+        .map(|n| s.fake.deliver_inbound(&customer_mail(n)).0)
+        .collect();
+
+    let synced = s
+        .sync
+        .sync_notified(true, Some(s.fake.history_id()))
+        .await
+        .unwrap();
+
+    assert!(
+        synced.full_sync,
+        "the cursor ahead switched to the full sync"
+    );
+    assert_eq!(queued_ids(&s.pool).await, ids, "both emails, oldest first");
+    assert_eq!(
+        stored_history_id(&s.pool).await as u64,
+        s.fake.history_id(),
+        "the cursor is reset to the mailbox's id, not kept at the larger one"
+    );
+    let (next, _) = s.fake.deliver_inbound(&customer_mail(3));
+    let again = s.sync.sync(true).await.unwrap();
+    assert!(
+        !again.full_sync,
+        "back to incremental from the reset cursor"
+    );
+    assert_eq!(queued_ids(&s.pool).await.last(), Some(&next));
+}
+
+#[tokio::test]
+async fn a_late_notification_behind_a_valid_cursor_keeps_the_incremental_sync() {
+    let s = setup().await;
+    s.sync.start_watch().await.unwrap();
+    let stale = s.fake.history_id();
+    s.fake.deliver_inbound(&customer_mail(1));
+    s.sync.sync(true).await.unwrap();
+    let (next, _) = s.fake.deliver_inbound(&customer_mail(2));
+
+    let synced = s.sync.sync_notified(true, Some(stale)).await.unwrap();
+
+    assert!(
+        !synced.full_sync,
+        "the mailbox confirms the cursor: no full sync"
+    );
+    assert_eq!(queued_ids(&s.pool).await.last(), Some(&next));
+}
+
 #[tokio::test]
 async fn a_first_notification_without_a_stored_id_runs_the_bounded_sync() {
     let s = setup().await;
@@ -578,6 +641,61 @@ async fn a_poisoned_email_is_synced_sanitised_and_answered_and_the_next_one_foll
         "the next email was answered {:?} after its notification",
         started.elapsed()
     );
+    running.shutdown.cancel();
+    running
+        .task
+        .await
+        .unwrap()
+        .expect("the worker stops cleanly");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_restarted_mailbox_behind_the_stored_cursor_still_gets_its_email_answered() {
+    let h = harness().await;
+    // A first run answers an email, and leaves the cursor of a busy day.
+    let before = setup_on(h.pool.clone()).await;
+    let running = run_worker(&h, &before, "fte-test-gmail-restart-1").await;
+    let (first_id, _) = before.fake.deliver_inbound(&customer_mail(1));
+    notify(&running.publisher, MAILBOX, before.fake.history_id()).await;
+    wait_for_answers(&h.pool, 1).await;
+    running.shutdown.cancel();
+    running
+        .task
+        .await
+        .unwrap()
+        .expect("the worker stops cleanly");
+    move_cursor_to(&h.pool, CURSOR_OF_A_BUSY_RUN).await;
+    before.fake.go_down().await;
+
+    // The fake mailbox starts over (history ids from 1000) on the same database.
+    let after = setup_on(h.pool.clone()).await;
+    let running = run_worker(&h, &after, "fte-test-gmail-restart-2").await;
+    let (second_id, _) = after.fake.deliver_inbound(&customer_mail(2));
+    assert!(
+        after.fake.history_id() < CURSOR_OF_A_BUSY_RUN as u64,
+        "the restarted mailbox is behind the stored cursor"
+    );
+    assert_ne!(
+        second_id, first_id,
+        "a restarted mailbox never reuses an id"
+    );
+    notify(&running.publisher, MAILBOX, after.fake.history_id()).await;
+
+    wait_for_answers(&h.pool, 2).await;
+    assert!(
+        stored_history_id(&h.pool).await < CURSOR_OF_A_BUSY_RUN,
+        "the cursor was reset to the restarted mailbox's id"
+    );
+    // A notification with the cursor ahead again finds the email stored:
+    // the full sync does not queue it a second time.
+    move_cursor_to(&h.pool, CURSOR_OF_A_BUSY_RUN).await;
+    let synced = after
+        .sync
+        .sync_notified(true, Some(after.fake.history_id()))
+        .await
+        .unwrap();
+    assert!(synced.full_sync);
+    assert_eq!(synced.messages, 0, "the stored email is not queued again");
     running.shutdown.cancel();
     running
         .task

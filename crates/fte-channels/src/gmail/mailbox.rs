@@ -1,6 +1,6 @@
 //! [`Mailbox`]: the support mailbox as the worker uses it — watch and its
 //! renewal, incremental sync from a stored history id, and the bounded full
-//! sync after a 404.
+//! sync after a 404 or a stored id ahead of the mailbox.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -168,26 +168,47 @@ impl Mailbox {
 
     /// The customer emails added to INBOX since `start_history_id` (our own
     /// SENT messages skipped), and the history id to store afterwards.
-    /// [`GmailError::HistoryTooOld`] asks for [`recent_inbox`](Self::recent_inbox).
+    /// [`GmailError::HistoryTooOld`] and [`GmailError::HistoryAhead`] ask
+    /// for [`recent_inbox`](Self::recent_inbox).
     /// Messages that cannot be parsed are skipped and logged by id.
     pub async fn fetch_new_messages(
         &self,
         start_history_id: u64,
     ) -> Result<(Vec<ParsedEmail>, u64), GmailError> {
         let (added, history_id) = self.client.added_since(start_history_id).await?;
+        if history_id < start_history_id {
+            // A mailbox's id only grows: ours is from another mailbox life.
+            return Err(GmailError::HistoryAhead);
+        }
         let emails = self.fetch_all(added).await?;
-        Ok((emails, history_id.max(start_history_id)))
+        Ok((emails, history_id))
     }
 
     /// The bounded full sync: the newest `max` INBOX messages (oldest first)
     /// and the mailbox's current history id (read first, so nothing falls
     /// between).
     pub async fn recent_inbox(&self, max: u32) -> Result<(Vec<ParsedEmail>, u64), GmailError> {
+        let (refs, history_id) = self.recent_inbox_refs(max).await?;
+        Ok((self.fetch_all(refs).await?, history_id))
+    }
+
+    /// The references of the newest `max` INBOX messages (oldest first, each
+    /// id once) and the mailbox's current history id, read first: a caller
+    /// drops the ids it already knows and [`fetch`](Self::fetch)es the rest.
+    pub async fn recent_inbox_refs(&self, max: u32) -> Result<(Vec<MessageRef>, u64), GmailError> {
         let history_id = self.client.current_history_id().await?;
         let mut refs = self.client.list(Some("INBOX"), None, max).await?;
         // Gmail lists newest first; hand them over oldest first, like history.
         refs.reverse();
-        Ok((self.fetch_all(refs).await?, history_id))
+        let mut seen = std::collections::HashSet::new();
+        refs.retain(|item| seen.insert(item.id.clone()));
+        Ok((refs, history_id))
+    }
+
+    /// The customer emails among `refs` (our own SENT messages skipped,
+    /// unparseable ones skipped and logged by id).
+    pub async fn fetch(&self, refs: Vec<MessageRef>) -> Result<Vec<ParsedEmail>, GmailError> {
+        self.fetch_all(refs).await
     }
 
     async fn fetch_all(&self, refs: Vec<MessageRef>) -> Result<Vec<ParsedEmail>, GmailError> {

@@ -38,6 +38,12 @@ pub enum GmailError {
     /// bounded full sync with [`Mailbox::recent_inbox`] and store its id.
     #[error("Gmail history id too old: a full sync is needed")]
     HistoryTooOld,
+    /// `history.list` answered with a mailbox history id below the stored
+    /// one: the stored id belongs to another life of the mailbox (restored,
+    /// replaced, or a local fake restarted) and would never see a new
+    /// message; run a bounded full sync and store the mailbox's id.
+    #[error("stored Gmail history id is ahead of the mailbox: a full sync is needed")]
+    HistoryAhead,
     /// The message or thread does not exist (deleted, or a wrong id).
     #[error("Gmail resource not found")]
     NotFound,
@@ -59,6 +65,9 @@ impl GmailError {
             GmailError::Provider(e) => e,
             GmailError::HistoryTooOld => SendError::Permanent {
                 reason: "history too old".into(),
+            },
+            GmailError::HistoryAhead => SendError::Permanent {
+                reason: "history id ahead of the mailbox".into(),
             },
             GmailError::NotFound => SendError::Permanent {
                 reason: "HTTP 404".into(),

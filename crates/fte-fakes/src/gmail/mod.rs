@@ -161,6 +161,12 @@ pub enum FakeOAuth {
 pub(super) struct State_ {
     pub(super) history_id: u64,
     pub(super) oldest_history_id: u64,
+    /// Message ids count up from here: the start time in milliseconds,
+    /// shifted, so a restarted fake never hands out an id of an earlier
+    /// one (Gmail's ids are unique for the mailbox's life, and the worker
+    /// deduplicates on them), while its history ids start over at 1000 like
+    /// a mailbox the stored cursor does not belong to.
+    pub(super) id_base: u64,
     pub(super) next_id: u64,
     pub(super) messages: Vec<StoredMessage>,
     pub(super) tokens: Vec<(String, bool)>,
@@ -202,6 +208,7 @@ impl FakeGmail {
             state: Mutex::new(State_ {
                 history_id: 1000,
                 oldest_history_id: 1,
+                id_base: id_base(),
                 next_id: 1,
                 messages: Vec::new(),
                 tokens: Vec::new(),
@@ -337,6 +344,16 @@ pub(super) fn sent_of(inner: &Inner) -> Vec<StoredMessage> {
         .collect()
 }
 
+/// The first message id of a fake started now (16 hex digits, like
+/// Gmail's): a million ids per millisecond between two starts.
+fn id_base() -> u64 {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|since| since.as_millis() as u64)
+        .unwrap_or_default();
+    millis << 20
+}
+
 pub(super) fn store(
     inner: &Inner,
     raw: &str,
@@ -346,7 +363,7 @@ pub(super) fn store(
     let mut state = inner.lock();
     state.history_id += 1;
     state.next_id += 1;
-    let id = format!("{:016x}", 0x18c0_0000_0000u64 + state.next_id);
+    let id = format!("{:016x}", state.id_base + state.next_id);
     let in_reply_to = headers_of(raw)
         .into_iter()
         .find(|(n, _)| n.eq_ignore_ascii_case("In-Reply-To"))

@@ -118,7 +118,8 @@ pub fn router(state: AppState) -> Router {
 /// CORS for the web form's endpoints: the origins in
 /// `CORS_ALLOWED_ORIGINS` and, in the dev profile, every loopback origin
 /// (a page served by `npm run dev` or any local port); no credentials; the
-/// ticket access key header may be sent and `Retry-After` read.
+/// ticket access key and idempotency key headers may be sent and
+/// `Retry-After` read.
 fn cors(state: &AppState) -> CorsLayer {
     let configured: Vec<HeaderValue> = state
         .api
@@ -135,6 +136,7 @@ fn cors(state: &AppState) -> CorsLayer {
         .allow_headers([
             header::CONTENT_TYPE,
             HeaderName::from_static(crate::ticket_access::ACCESS_KEY_HEADER),
+            HeaderName::from_static(crate::idempotency::HEADER),
         ])
         .expose_headers([header::RETRY_AFTER])
         .max_age(Duration::from_secs(600))

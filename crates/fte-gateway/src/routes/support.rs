@@ -11,8 +11,9 @@ use utoipa::ToSchema;
 use super::form::{SubmitRequest, ValidSubmission};
 use crate::error::{AppJson, ErrorBody, FieldError};
 use crate::estimate::Estimate;
+use crate::idempotency::{self, IdempotencyKey, SubmitKey};
 use crate::ratelimit::ClientIp;
-use crate::submit::SubmitError;
+use crate::submit::{Accepted, KeyClaim, SubmitError};
 use crate::ticket_access::{self, NewAccessKey};
 use crate::{ApiError, AppState};
 
@@ -54,17 +55,24 @@ impl SubmitResponse {
 /// the events are then published (or, if Kafka is down, published later by
 /// the outbox relay). A 200 therefore always means the request is durable
 /// and will be processed.
+///
+/// Send an `Idempotency-Key` (a UUID made once per submission) to retry
+/// safely: a retry with the same key, email and fields answers the first
+/// ticket again, with the same access key, and stores nothing new.
 #[utoipa::path(
     post,
     path = "/support/submit",
     tag = "support",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Optional; 16 to 255 visible ASCII characters, one per submission (a UUID), reused on every retry of it. A retry with the same key, email and fields answers the first ticket and access key; the key is bound to the submitted email, so it opens nothing for another address."),
+    ),
     request_body = SubmitRequest,
     responses(
-        (status = 200, description = "Accepted: the ticket exists", body = SubmitResponse),
-        (status = 400, description = "Not JSON, or a value the database refuses", body = ErrorBody),
+        (status = 200, description = "Accepted: the ticket exists (or, for a retried Idempotency-Key, existed already)", body = SubmitResponse),
+        (status = 400, description = "Not JSON, a value the database refuses, or a malformed Idempotency-Key (`invalid_idempotency_key`)", body = ErrorBody),
         (status = 403, description = "The bot challenge did not pass (`challenge_failed`), or identity_token does not verify for this email (or no WEB_IDENTITY_SECRET is set; the field is named)", body = ErrorBody),
         (status = 413, description = "Body over the limit", body = ErrorBody),
-        (status = 422, description = "Fields failed validation (each one named)", body = ErrorBody),
+        (status = 422, description = "Fields failed validation (each one named), or the Idempotency-Key was first used with other fields (`idempotency_key_reused`, the header named)", body = ErrorBody),
         (status = 429, description = "Rate limited; see Retry-After", body = ErrorBody),
         (status = 503, description = "Database or challenge provider unavailable; see Retry-After", body = ErrorBody),
     )
@@ -72,6 +80,7 @@ impl SubmitResponse {
 pub async fn submit(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
+    IdempotencyKey(idempotency_key): IdempotencyKey,
     AppJson(form): AppJson<SubmitRequest>,
 ) -> Result<Json<SubmitResponse>, ApiError> {
     if form.is_bot() {
@@ -90,12 +99,65 @@ pub async fn submit(
         &submission.email,
         form.identity_token.as_deref(),
     )?;
+    let idempotency = idempotency_key
+        .as_deref()
+        .map(|key| SubmitKey::new(key, &submission));
+    if let Some(idempotency) = &idempotency {
+        // A retry answers before the challenge: its token was spent.
+        if let Some(stored) =
+            fte_store::idempotency::find(&state.pool, &idempotency.scope_hash).await?
+        {
+            return replay(&state, idempotency, &stored).await;
+        }
+    }
     crate::challenge::check(&state, form.challenge_token.as_deref(), client).await?;
     let key = ticket_access::new_key()?;
-    let ticket_id = accept(&state, submission, key.hash).await?;
+    let claim = idempotency.as_ref().map(|idempotency| KeyClaim {
+        scope_hash: idempotency.scope_hash,
+        request_hash: idempotency.request_hash,
+        sealed_access_key: idempotency.seal(&key.bytes),
+    });
+    let ticket_id = match accept(&state, submission, key.hash, claim).await? {
+        Accepted::Created(ticket_id) => ticket_id,
+        Accepted::Replayed(stored) => {
+            let idempotency = idempotency.as_ref().ok_or_else(|| {
+                ApiError::Internal(anyhow::anyhow!("a submission without a key was replayed"))
+            })?;
+            return replay(&state, idempotency, &stored).await;
+        }
+    };
     tracing::info!(ticket.id = %ticket_id, channel = "web_form", "web form request accepted");
     let estimate = state.estimator.bot(&state.pool).await;
     Ok(Json(SubmitResponse::accepted(ticket_id, key, estimate)))
+}
+
+/// The first answer again, for a retry whose key found the submission it
+/// made; a 422 when the key came with other fields.
+async fn replay(
+    state: &AppState,
+    idempotency: &SubmitKey,
+    stored: &fte_store::idempotency::StoredClaim,
+) -> Result<Json<SubmitResponse>, ApiError> {
+    if !stored.same_request(&idempotency.request_hash) {
+        return Err(idempotency::reused());
+    }
+    let bytes = stored
+        .sealed_access_key
+        .as_deref()
+        .and_then(|sealed| idempotency.unseal(sealed))
+        .ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!(
+                "a submission's idempotency row holds no sealed access key"
+            ))
+        })?;
+    let ticket_id = TicketId(stored.ticket_id);
+    tracing::info!(ticket.id = %ticket_id, channel = "web_form", "web form retry answered with its ticket");
+    let estimate = state.estimator.bot(&state.pool).await;
+    Ok(Json(SubmitResponse::accepted(
+        ticket_id,
+        ticket_access::key_of(bytes),
+        estimate,
+    )))
 }
 
 /// The field a wrong identity token is reported on.
@@ -146,10 +208,11 @@ async fn accept(
     state: &AppState,
     submission: ValidSubmission,
     access_key_hash: [u8; 32],
-) -> Result<TicketId, ApiError> {
+    claim: Option<KeyClaim>,
+) -> Result<Accepted, ApiError> {
     state
         .submitter
-        .submit(submission, access_key_hash)
+        .submit(submission, access_key_hash, claim)
         .await
         .map_err(|error| match error {
             // Validation should have caught it; a retry would fail alike.

@@ -7,7 +7,9 @@
 //! relay covers a broker outage). The event carries the ticket id and the
 //! sender exactly as the submission named it, so the worker answers in the
 //! same conversation and ticket. Only the holder of the ticket's access key
-//! may write; a resolved ticket takes no more messages (409).
+//! may write; a resolved ticket takes no more messages (409). A retry
+//! with the same `Idempotency-Key` answers the first message again (the
+//! ticket's row lock serialises follow-ups, so a claim is never raced).
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -25,6 +27,7 @@ use super::form::MESSAGE_LENGTH;
 use super::support::parse_ticket_id;
 use super::ticket::{ticket_status_of, verify_access};
 use crate::error::{AppJson, ErrorBody, FieldError};
+use crate::idempotency::{self, FollowUpKey, IdempotencyKey};
 use crate::ticket_access::PresentedKey;
 use crate::{ApiError, AppState, outbox};
 
@@ -86,15 +89,16 @@ pub struct FollowUpAccepted {
     params(
         ("ticket_id" = String, Path, description = "The ticket id (UUID)"),
         ("X-Ticket-Access-Key" = String, Header, description = "The ticket's access key (or `?access_key=`)"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Optional; 16 to 255 visible ASCII characters, one per message (a UUID), reused on its retries: a retry with the same key and text answers the first message and stores nothing new"),
     ),
     request_body = FollowUpRequest,
     responses(
-        (status = 202, description = "Stored and queued for the agent", body = FollowUpAccepted),
-        (status = 400, description = "Not a ticket id, not JSON, or an unreadable key", body = ErrorBody),
+        (status = 202, description = "Stored and queued for the agent (or, for a retried Idempotency-Key, stored already)", body = FollowUpAccepted),
+        (status = 400, description = "Not a ticket id, not JSON, an unreadable key or a malformed Idempotency-Key", body = ErrorBody),
         (status = 403, description = "No access key, or one that does not open this ticket", body = ErrorBody),
         (status = 404, description = "No such ticket", body = ErrorBody),
         (status = 409, description = "The ticket is resolved: send a new request", body = ErrorBody),
-        (status = 422, description = "`message` missing, empty or too long", body = ErrorBody),
+        (status = 422, description = "`message` missing, empty or too long, or the Idempotency-Key was first used with another text (`idempotency_key_reused`)", body = ErrorBody),
         (status = 429, description = "Rate limited; see Retry-After", body = ErrorBody),
         (status = 503, description = "Database unavailable; see Retry-After", body = ErrorBody),
     )
@@ -103,6 +107,7 @@ pub async fn post_message(
     State(state): State<AppState>,
     Path(raw_id): Path<String>,
     PresentedKey(key): PresentedKey,
+    IdempotencyKey(idempotency_key): IdempotencyKey,
     AppJson(body): AppJson<FollowUpRequest>,
 ) -> Result<(StatusCode, Json<FollowUpAccepted>), ApiError> {
     let ticket_id = parse_ticket_id(&raw_id)?;
@@ -122,6 +127,18 @@ pub async fn post_message(
         .await?
         .ok_or_else(|| ApiError::NotFound("No ticket has this ID.".into()))?;
     verify_access(&ticket, &key)?;
+    let idempotency = idempotency_key
+        .as_deref()
+        .map(|key| FollowUpKey::new(key, ticket.id, &content));
+    if let Some(message_id) = replayed(&mut tx, idempotency.as_ref()).await? {
+        return Ok((
+            StatusCode::ACCEPTED,
+            Json(FollowUpAccepted {
+                ticket_id: ticket.id.to_string(),
+                message_id,
+            }),
+        ));
+    }
     if ticket_status_of(&ticket)? == TicketStatus::Resolved {
         return Err(ApiError::Conflict {
             code: "ticket_resolved",
@@ -140,6 +157,16 @@ pub async fn post_message(
         },
     )
     .await?;
+    if let Some(idempotency) = &idempotency {
+        let claim = fte_store::idempotency::NewClaim {
+            scope_hash: idempotency.scope_hash,
+            request_hash: idempotency.request_hash,
+            ticket_id: ticket.id,
+            sealed_access_key: None,
+            message_id: Some(message_id),
+        };
+        fte_store::idempotency::claim(&mut tx, std::slice::from_ref(&claim)).await?;
+    }
     let committed = outbox::enqueue_web_inbound(&mut tx, std::slice::from_ref(&envelope)).await?;
     tx.commit().await.map_err(fte_store::StoreError::from)?;
     tracing::info!(
@@ -159,6 +186,29 @@ pub async fn post_message(
             message_id,
         }),
     ))
+}
+
+/// The message an earlier request with the same key stored, if any; a 422
+/// when the key came with another text.
+async fn replayed(
+    tx: &mut sqlx::PgConnection,
+    idempotency: Option<&FollowUpKey>,
+) -> Result<Option<Uuid>, ApiError> {
+    let Some(idempotency) = idempotency else {
+        return Ok(None);
+    };
+    let Some(stored) = fte_store::idempotency::find(&mut *tx, &idempotency.scope_hash).await?
+    else {
+        return Ok(None);
+    };
+    if !stored.same_request(&idempotency.request_hash) {
+        return Err(idempotency::reused());
+    }
+    stored.message_id.map(Some).ok_or_else(|| {
+        ApiError::Internal(anyhow::anyhow!(
+            "a follow-up's idempotency row holds no message"
+        ))
+    })
 }
 
 fn conversation_of(ticket: &ThreadTicket) -> Result<Uuid, ApiError> {

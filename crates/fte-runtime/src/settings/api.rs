@@ -13,6 +13,10 @@ pub const DEFAULT_API_PORT: u16 = 8000;
 pub const DEFAULT_BODY_LIMIT_BYTES: usize = 64 * 1024;
 /// How long one request may take before the gateway answers 503.
 pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 10_000;
+/// How long Kafka may be away before the gateway's `/health` and `/ready`
+/// fail: until then the gateway accepts through its event outbox and
+/// reports `degraded`, so a broker blip is not downtime.
+pub const DEFAULT_KAFKA_OUTAGE_GRACE_SECS: u64 = 30;
 /// Web form submissions one client IP may make per minute.
 pub const DEFAULT_SUBMIT_RATE_LIMIT_PER_MINUTE: u32 = 30;
 /// Webhook calls one client IP may make per minute (providers send from few
@@ -63,6 +67,10 @@ pub struct ApiSettings {
     pub body_limit_bytes: usize,
     /// `API_REQUEST_TIMEOUT_MS` (10000).
     pub request_timeout_ms: u64,
+    /// `HEALTH_KAFKA_OUTAGE_GRACE_SECS` (30): how long Kafka may be away
+    /// while `/health` answers 200 `degraded` and `/ready` stays ready (the
+    /// event outbox holds what arrives); 0 fails them at once.
+    pub kafka_outage_grace_secs: u64,
     /// `WEB_FORM_DIST_DIR` (`web-form/dist`): the built embeddable form.
     pub web_form_dist_dir: std::path::PathBuf,
     /// `WEB_IDENTITY_SECRET` (unset): the secret shared with the site that
@@ -180,6 +188,10 @@ impl ApiSettings {
             request_timeout_ms: at_least_one(
                 "API_REQUEST_TIMEOUT_MS",
                 lookup.parsed_or("API_REQUEST_TIMEOUT_MS", DEFAULT_REQUEST_TIMEOUT_MS)?,
+            )?,
+            kafka_outage_grace_secs: lookup.parsed_or(
+                "HEALTH_KAFKA_OUTAGE_GRACE_SECS",
+                DEFAULT_KAFKA_OUTAGE_GRACE_SECS,
             )?,
             web_form_dist_dir: lookup
                 .get("WEB_FORM_DIST_DIR")

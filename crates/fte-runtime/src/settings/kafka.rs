@@ -9,8 +9,10 @@ pub const DEFAULT_BROKER_ADDRESS_FILE: &str = ".fte/broker.addr";
 /// Partitions per topic when the project creates them.
 pub const DEFAULT_TOPIC_PARTITIONS: i32 = 4;
 /// How long a consumer may be silent before the group rebalances its
-/// partitions away. Lower than Kafka's 45 s so a killed worker fails over fast.
-pub const DEFAULT_SESSION_TIMEOUT_MS: u32 = 10_000;
+/// partitions away. Far below Kafka's 45 s so a killed worker fails over
+/// fast, and the lowest a broker accepts by default
+/// (`group.min.session.timeout.ms`).
+pub const DEFAULT_SESSION_TIMEOUT_MS: u32 = 6_000;
 /// How long the producer may take to get an acknowledgement before a publish
 /// fails (and the gateway answers 503).
 pub const DEFAULT_DELIVERY_TIMEOUT_MS: u32 = 5_000;
@@ -40,7 +42,7 @@ pub struct KafkaSettings {
     pub tls: KafkaTls,
     /// `KAFKA_CONSUMER_GROUP` (`fte-message-processor`).
     pub consumer_group: String,
-    /// `KAFKA_SESSION_TIMEOUT_MS` (10000).
+    /// `KAFKA_SESSION_TIMEOUT_MS` (6000).
     pub session_timeout_ms: u32,
     /// `KAFKA_MAX_POLL_INTERVAL_MS` (60000): the longest one message's work
     /// may take before the consumer is considered stuck and its partitions
