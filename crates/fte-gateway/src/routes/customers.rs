@@ -231,7 +231,8 @@ fn merge_error(error: MergeError) -> ApiError {
         (status = 401, description = "No or wrong staff key", body = ErrorBody),
         (status = 404, description = "No such customer (path or body)", body = ErrorBody),
         (status = 409, description = "Either customer was already merged", body = ErrorBody),
-        (status = 422, description = "customer_id missing or invalid, or the same customer; staff naming someone other than the key's owner", body = ErrorBody),
+        (status = 403, description = "`staff` names someone other than the key's owner (`staff_mismatch`)", body = ErrorBody),
+        (status = 422, description = "customer_id missing or invalid, or the same customer", body = ErrorBody),
     )
 )]
 pub async fn merge(
@@ -241,21 +242,13 @@ pub async fn merge(
     AppJson(body): AppJson<MergeRequest>,
 ) -> Result<Json<MergeResponse>, ApiError> {
     let target = parse_id(&raw_id, "invalid_customer_id", "customer")?;
-    let mut errors = Vec::new();
-    let source = body
-        .customer_id
-        .trim()
-        .parse::<Uuid>()
-        .map_err(|_| FieldError::new("customer_id", "must be a customer id (UUID)"));
-    let staff = acting_staff(body.staff.as_deref(), &auth, &mut errors);
-    let source = match source {
-        Ok(source) if errors.is_empty() => source,
-        Ok(_) => return Err(ApiError::Validation(errors)),
-        Err(field) => {
-            errors.insert(0, field);
-            return Err(ApiError::Validation(errors));
-        }
-    };
+    let staff = acting_staff(body.staff.as_deref(), &auth)?;
+    let source = body.customer_id.trim().parse::<Uuid>().map_err(|_| {
+        ApiError::Validation(vec![FieldError::new(
+            "customer_id",
+            "must be a customer id (UUID)",
+        )])
+    })?;
     auth.audit(
         &state.pool,
         "customer.merge",
@@ -341,7 +334,7 @@ pub struct UnlinkRequest {
         (status = 400, description = "Not an id, or not JSON", body = ErrorBody),
         (status = 401, description = "No or wrong staff key", body = ErrorBody),
         (status = 404, description = "No such customer, or the customer has no such identifier", body = ErrorBody),
-        (status = 422, description = "staff naming someone other than the key's owner", body = ErrorBody),
+        (status = 403, description = "`staff` names someone other than the key's owner (`staff_mismatch`)", body = ErrorBody),
     )
 )]
 pub async fn unlink(
@@ -352,11 +345,7 @@ pub async fn unlink(
 ) -> Result<Json<CustomerDetail>, ApiError> {
     let id = parse_id(&raw_id, "invalid_customer_id", "customer")?;
     let identifier = parse_id(&raw_identifier, "invalid_identifier_id", "identifier")?;
-    let mut errors = Vec::new();
-    let staff = acting_staff(body.staff.as_deref(), &auth, &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    let staff = acting_staff(body.staff.as_deref(), &auth)?;
     auth.audit(
         &state.pool,
         "customer.identifier_unlink",

@@ -400,7 +400,8 @@ pub async fn assign_escalation(
         (status = 401, description = "No or wrong staff key", body = ErrorBody),
         (status = 404, description = "No such escalation", body = ErrorBody),
         (status = 409, description = "Already resolved", body = ErrorBody),
-        (status = 422, description = "`staff` or `resolution_notes` missing or invalid", body = ErrorBody),
+        (status = 403, description = "`staff` names someone other than the key's owner (`staff_mismatch`)", body = ErrorBody),
+        (status = 422, description = "`resolution_notes` missing or too long", body = ErrorBody),
     )
 )]
 pub async fn resolve(
@@ -427,7 +428,7 @@ pub async fn resolve_escalation(
     body: &ResolveRequest,
 ) -> Result<Escalation, ApiError> {
     let mut errors = Vec::new();
-    let staff = acting_staff(body.staff.as_deref(), auth, &mut errors);
+    let staff = acting_staff(body.staff.as_deref(), auth)?;
     let notes = text_field(
         &body.resolution_notes,
         "resolution_notes",

@@ -121,7 +121,8 @@ fn staff_outbound(
         (status = 401, description = "No or wrong staff key", body = ErrorBody),
         (status = 404, description = "No such conversation", body = ErrorBody),
         (status = 409, description = "The conversation is not escalated, or the customer has no address on its channel", body = ErrorBody),
-        (status = 422, description = "`staff` or `message` missing or invalid", body = ErrorBody),
+        (status = 403, description = "`staff` names someone other than the key's owner (`staff_mismatch`)", body = ErrorBody),
+        (status = 422, description = "`message` missing or too long", body = ErrorBody),
     )
 )]
 pub async fn reply(
@@ -147,7 +148,7 @@ pub async fn reply_to_conversation(
     body: &ReplyRequest,
 ) -> Result<ReplyAccepted, ApiError> {
     let mut errors = Vec::new();
-    let staff = acting_staff(body.staff.as_deref(), auth, &mut errors);
+    let staff = acting_staff(body.staff.as_deref(), auth)?;
     let text = text_field(&body.message, "message", MAX_REPLY_CHARS, &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
