@@ -1,7 +1,9 @@
 //! The one error type every handler and extractor returns, and the `Json`
 //! extractor wrapper that turns unreadable bodies into it.
 //!
-//! Every error answers `{"error": "<code>", "message": "…", "fields": […]?}`.
+//! Every error answers `{"error": "<code>", "message": "…", "fields": […]?}`;
+//! a 422 also carries the plan's `detail` (`[{"loc": [field], "msg", "type"}]`,
+//! the shape FastAPI clients read), naming the same fields.
 //! Client errors say precisely what to fix; internal errors answer a generic
 //! 500 while their cause chain is logged once, here, where they are handled.
 //! No stack trace, SQL or connection string ever reaches a response.
@@ -33,6 +35,30 @@ impl FieldError {
     }
 }
 
+/// One entry of a 422's `detail`: the plan's (FastAPI's) validation error
+/// shape. `loc` ends with the field's name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ValidationDetail {
+    /// Where the error is; the last element is the field's name.
+    pub loc: Vec<String>,
+    /// What is wrong with it.
+    pub msg: String,
+    /// The kind of error (always `value_error`).
+    #[serde(rename = "type")]
+    #[schema(example = "value_error")]
+    pub kind: String,
+}
+
+impl From<&FieldError> for ValidationDetail {
+    fn from(field: &FieldError) -> Self {
+        Self {
+            loc: vec![field.field.clone()],
+            msg: field.message.clone(),
+            kind: "value_error".to_owned(),
+        }
+    }
+}
+
 /// The body of every error response.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
@@ -43,6 +69,9 @@ pub struct ErrorBody {
     /// The fields at fault (422, and a 403 that names the field).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<Vec<FieldError>>,
+    /// 422 only: the same fields in the plan's shape.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<Vec<ValidationDetail>>,
 }
 
 /// Everything a request can fail with.
@@ -216,10 +245,15 @@ impl ApiError {
                 None,
             ),
         };
+        let detail = match self {
+            ApiError::Validation(fields) => Some(fields.iter().map(Into::into).collect()),
+            _ => None,
+        };
         ErrorBody {
             error: error.to_owned(),
             message,
             fields,
+            detail,
         }
     }
 }

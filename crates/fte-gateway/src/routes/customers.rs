@@ -77,7 +77,10 @@ impl From<Link> for CustomerIdentifier {
 /// A customer with their identifiers and conversations.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CustomerDetail {
-    /// Customer id (the surviving one, when an absorbed id was asked for).
+    /// Customer id, the plan's name (the surviving one, when an absorbed id
+    /// was asked for).
+    pub customer_id: Uuid,
+    /// The same as `customer_id`.
     pub id: Uuid,
     /// Name.
     pub name: Option<String>,
@@ -106,6 +109,7 @@ pub async fn detail(pool: &PgPool, customer: CustomerView) -> Result<CustomerDet
     let merged_from = merges::merged_into(pool, customer.id).await?;
     let conversations = tickets::customer_conversations(pool, customer.id).await?;
     Ok(CustomerDetail {
+        customer_id: customer.id,
         id: customer.id,
         name: customer.name,
         email: customer.email,

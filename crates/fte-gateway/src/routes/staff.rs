@@ -19,10 +19,17 @@ use crate::auth::{StaffAuth, Target};
 use crate::error::{ErrorBody, FieldError};
 use crate::{ApiError, AppState};
 
-/// A conversation's headline.
+/// A conversation's headline. `conversation_id`, `channel`, `status` and
+/// `started_at` are the plan's names; `id`, `initial_channel` and
+/// `current_channel` say the same and more.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConversationSummary {
-    /// Conversation id.
+    /// Conversation id (the plan's name).
+    pub conversation_id: Uuid,
+    /// The channel it started on (the plan's name for `initial_channel`).
+    #[schema(value_type = String, example = "whatsapp")]
+    pub channel: String,
+    /// Conversation id (the same as `conversation_id`).
     pub id: Uuid,
     /// Where it started.
     pub initial_channel: String,
@@ -43,6 +50,8 @@ pub struct ConversationSummary {
 impl From<ConversationView> for ConversationSummary {
     fn from(v: ConversationView) -> Self {
         Self {
+            conversation_id: v.id,
+            channel: v.initial_channel.clone(),
             id: v.id,
             initial_channel: v.initial_channel,
             current_channel: v.current_channel,
@@ -240,6 +249,8 @@ pub async fn look_up_customer(
 /// One channel's figures.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChannelMetrics {
+    /// The channel these figures are for (`overall` for the sum).
+    pub channel: String,
     /// Conversations that started on the channel.
     pub total_conversations: i64,
     /// Mean agent reply latency in milliseconds (0 without replies); for
@@ -307,8 +318,9 @@ pub async fn channel_metrics(
             let overdue_escalations = overdue_on(&f.channel);
             let p95_latency_ms = turns_on(&f.channel).and_then(|level| level.p95_latency_ms);
             (
-                f.channel,
+                f.channel.clone(),
                 ChannelMetrics {
+                    channel: f.channel,
                     total_conversations: f.total_conversations,
                     avg_latency_ms: f.avg_latency_ms.unwrap_or(0.0),
                     p95_latency_ms,
@@ -332,6 +344,7 @@ pub async fn channel_metrics(
     by_channel.insert(
         fte_store::metrics::OVERALL.to_owned(),
         ChannelMetrics {
+            channel: fte_store::metrics::OVERALL.to_owned(),
             total_conversations: conversations,
             avg_latency_ms: overall.and_then(|l| l.avg_latency_ms).unwrap_or(0.0),
             p95_latency_ms: overall.and_then(|l| l.p95_latency_ms),
