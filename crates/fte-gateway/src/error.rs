@@ -9,7 +9,8 @@
 //! No stack trace, SQL or connection string ever reaches a response.
 
 use axum::extract::rejection::{BytesRejection, JsonRejection};
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -388,6 +389,36 @@ where
 impl<T: Serialize> IntoResponse for AppJson<T> {
     fn into_response(self) -> Response {
         axum::Json(self.0).into_response()
+    }
+}
+
+/// `axum::extract::Query`, but a query string that cannot be read (a
+/// parameter given twice, a value of the wrong type) answers 400
+/// `invalid_query` in [`ApiError`]'s shape instead of axum's plain text.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for AppQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(AppQuery(value)),
+            Err(rejection) => {
+                let text = rejection.body_text();
+                let message = match field_in(&text) {
+                    Some(field) if text.contains("duplicate field") => {
+                        format!("The query parameter {field} is given more than once.")
+                    }
+                    _ => "The query string cannot be read.".to_owned(),
+                };
+                Err(ApiError::bad_request("invalid_query", message))
+            }
+        }
     }
 }
 

@@ -110,8 +110,8 @@ async fn merges_without_a_valid_key_of_itself_of_merged_or_unknown_customers_are
         (
             "itself",
             merge(&app, &a, &a, Some(STAFF_KEY)).await,
-            422,
-            "validation_failed",
+            409,
+            "same_customer",
         ),
         (
             "unknown target",

@@ -136,7 +136,7 @@ async fn surviving_view(state: &AppState, id: Uuid) -> Result<CustomerView, ApiE
     path = "/customers/{id}",
     tag = "staff",
     security(("staff_key" = [])),
-    params(("id" = String, Path, description = "Customer id (UUID)")),
+    params(("id" = Uuid, Path, description = "Customer id (UUID)")),
     responses(
         (status = 200, description = "The customer (the survivor, for a merged id)", body = CustomerDetail),
         (status = 400, description = "Not a customer id", body = ErrorBody),
@@ -166,9 +166,11 @@ pub async fn customer(
 pub struct MergeRequest {
     /// The customer to merge into the one in the path (it becomes a
     /// tombstone pointing at it).
+    #[schema(value_type = Uuid)]
     pub customer_id: String,
     /// The key's owner, who merges (optional; when sent it must be their
-    /// name).
+    /// name, else 403 `staff_mismatch`).
+    #[schema(min_length = 1, max_length = 255, example = "ana.ruiz")]
     pub staff: Option<String>,
 }
 
@@ -198,10 +200,14 @@ pub struct MergeResponse {
 
 fn merge_error(error: MergeError) -> ApiError {
     match error {
-        MergeError::SameCustomer => ApiError::Validation(vec![FieldError::new(
-            "customer_id",
-            "is the customer being merged into; a customer cannot be merged into itself",
-        )]),
+        // A well-formed request that conflicts with what the ids name: 409,
+        // like the other merges that cannot happen.
+        MergeError::SameCustomer => ApiError::Conflict {
+            code: "same_customer",
+            message: "customer_id is the customer being merged into; a customer cannot be \
+                      merged into itself."
+                .into(),
+        },
         MergeError::UnknownTarget => ApiError::NotFound("No customer has this ID.".into()),
         MergeError::UnknownSource => {
             ApiError::NotFound("No customer has the ID given in customer_id.".into())
@@ -227,16 +233,16 @@ fn merge_error(error: MergeError) -> ApiError {
     path = "/customers/{id}/merge",
     tag = "staff",
     security(("staff_key" = [])),
-    params(("id" = String, Path, description = "The surviving customer's id (UUID)")),
+    params(("id" = Uuid, Path, description = "The surviving customer's id (UUID)")),
     request_body = MergeRequest,
     responses(
         (status = 200, description = "Merged", body = MergeResponse),
         (status = 400, description = "Not a customer id, or not JSON", body = ErrorBody),
         (status = 401, description = "No or wrong staff key", body = ErrorBody),
         (status = 404, description = "No such customer (path or body)", body = ErrorBody),
-        (status = 409, description = "Either customer was already merged", body = ErrorBody),
+        (status = 409, description = "Either customer was already merged (`customer_merged`), or both ids are the same customer (`same_customer`)", body = ErrorBody),
         (status = 403, description = "`staff` names someone other than the key's owner (`staff_mismatch`)", body = ErrorBody),
-        (status = 422, description = "customer_id missing or invalid, or the same customer", body = ErrorBody),
+        (status = 422, description = "customer_id missing or not a UUID, or an unknown field", body = ErrorBody),
     )
 )]
 pub async fn merge(
@@ -314,8 +320,9 @@ fn merged_event(merged: &Merged, staff: &str) -> serde_json::Value {
 #[serde(deny_unknown_fields)]
 pub struct UnlinkRequest {
     /// The key's owner, who unlinks (optional; when sent it must be their
-    /// name).
+    /// name, else 403 `staff_mismatch`).
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 255, example = "ana.ruiz")]
     pub staff: Option<String>,
 }
 
@@ -329,8 +336,8 @@ pub struct UnlinkRequest {
     tag = "staff",
     security(("staff_key" = [])),
     params(
-        ("id" = String, Path, description = "Customer id (UUID)"),
-        ("identifier_id" = String, Path, description = "The identifier's id, from the customer's `identifiers`"),
+        ("id" = Uuid, Path, description = "Customer id (UUID)"),
+        ("identifier_id" = Uuid, Path, description = "The identifier's id, from the customer's `identifiers`"),
     ),
     request_body = UnlinkRequest,
     responses(
@@ -339,6 +346,7 @@ pub struct UnlinkRequest {
         (status = 401, description = "No or wrong staff key", body = ErrorBody),
         (status = 404, description = "No such customer, or the customer has no such identifier", body = ErrorBody),
         (status = 403, description = "`staff` names someone other than the key's owner (`staff_mismatch`)", body = ErrorBody),
+        (status = 422, description = "An unknown field or a `staff` that is not text", body = ErrorBody),
     )
 )]
 pub async fn unlink(

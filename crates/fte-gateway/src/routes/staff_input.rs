@@ -13,14 +13,15 @@ use crate::error::FieldError;
 pub const MAX_STAFF_LEN: usize = 255;
 
 /// A whole number within `range` from an optional query value (`default`
-/// when absent or blank).
+/// when absent; anything else that is not such a number, blank included,
+/// is refused, as the OpenAPI document's integer says).
 pub(super) fn parse_count(
     raw: Option<&str>,
     field: &str,
     default: i64,
     range: std::ops::RangeInclusive<i64>,
 ) -> Result<i64, FieldError> {
-    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
+    let Some(raw) = raw else {
         return Ok(default);
     };
     raw.parse::<i64>()

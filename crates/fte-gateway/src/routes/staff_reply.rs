@@ -33,10 +33,16 @@ pub const MAX_REPLY_CHARS: usize = 5000;
 #[serde(deny_unknown_fields)]
 pub struct ReplyRequest {
     /// The key's owner, who writes (optional; when sent it must be their
-    /// name).
+    /// name, else 403 `staff_mismatch`).
+    #[schema(min_length = 1, max_length = 255, example = "ana.ruiz")]
     pub staff: Option<String>,
-    /// The reply, in light Markdown (1–5000 characters); it is formatted for
-    /// the customer's current channel.
+    /// The reply, in light Markdown (1–5000 characters after trimming); it
+    /// is formatted for the customer's current channel.
+    #[schema(
+        min_length = 1,
+        pattern = r"^\s*[^\s\x00](?:[^\x00]{0,4998}[^\s\x00])?\s*$",
+        example = "I have refunded the duplicate charge."
+    )]
     pub message: String,
 }
 
@@ -113,7 +119,7 @@ fn staff_outbound(
     path = "/conversations/{id}/reply",
     tag = "staff",
     security(("staff_key" = [])),
-    params(("id" = String, Path, description = "Conversation id (UUID)")),
+    params(("id" = Uuid, Path, description = "Conversation id (UUID)")),
     request_body = ReplyRequest,
     responses(
         (status = 202, description = "Stored and queued for delivery", body = ReplyAccepted),
