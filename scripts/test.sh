@@ -184,6 +184,45 @@ mcp_interop_run() {
     --database-url "$FTE_RUN_DATABASE_URL"
 }
 
+# schemathesis (PyPI), pinned, in a project-local folder; installed once,
+# reused afterwards.
+SCHEMATHESIS_VERSION=4.32.5
+schemathesis_install() {
+  local dir="$FTE_ROOT/.local/py-schemathesis-$SCHEMATHESIS_VERSION"
+  if [ ! -f "$dir/.complete" ]; then
+    rm -rf "$dir.partial"
+    pip_install_target "$dir.partial" "schemathesis==$SCHEMATHESIS_VERSION" >&2 || true
+    [ -d "$dir.partial/schemathesis" ] || die "installing schemathesis==$SCHEMATHESIS_VERSION failed"
+    touch "$dir.partial/.complete"
+    rm -rf "$dir" && mv "$dir.partial" "$dir"
+  fi
+  printf '%s' "$dir"
+}
+
+# The OpenAPI document is the truth: schemathesis reads fte run's
+# /openapi.json, sends valid and invalid requests to every operation (the
+# staff ones with the local staff key) and fails on any failure of any
+# check — a 5xx, an undocumented status or body, valid data refused, invalid
+# data accepted. The webhooks are left out: their requests are signed by the
+# providers, and their own tests cover them. The per-client rate limits are
+# raised so that the generated burst is not answered 429. One worker:
+# hypothesis describes its filters with ast.parse, which CPython 3.11 does
+# not allow from concurrent threads (a SystemError, not a finding).
+api_contract() {
+  local st
+  st="$(schemathesis_install)"
+  SCHEMATHESIS_PATH="$st" STAFF_RATE_LIMIT_PER_MINUTE=1000000 STATUS_RATE_LIMIT_PER_MINUTE=1000000 \
+    SUBMIT_RATE_LIMIT_PER_MINUTE=1000000 \
+    with_fte_run fte_api_contract "${FTE_API_CONTRACT_PORT:-18083}" api_contract_run
+}
+api_contract_run() {
+  PYTHONPATH="$SCHEMATHESIS_PATH" python3 -m schemathesis.cli run "$FTE_RUN_BASE_URL/openapi.json" \
+    --checks all --exclude-path-regex '^/webhooks/' \
+    -H "Authorization: Bearer $(cat "$FTE_RUN_STAFF_KEY_FILE")" \
+    --max-examples "${FTE_API_CONTRACT_EXAMPLES:-40}" --workers 1 \
+    --generation-database none --no-color --continue-on-failure
+}
+
 deploy_validation() {
   scripts/validate-deploy.sh
 }
@@ -204,6 +243,7 @@ if [ "$QUICK" -eq 0 ]; then
   stage "web form: typecheck, unit tests, build" web_form_tests
   stage "web form in Chromium against fte run (end to end)" web_form_e2e
   stage "MCP interoperability: the official Python SDK client over HTTP and stdio" mcp_interop
+  stage "API contract: schemathesis, every check, against fte run's OpenAPI document" api_contract
   stage "deployment manifests: yamllint, kubernetes schemas, checkov" deploy_validation
 fi
 print_summary

@@ -47,8 +47,9 @@ pub async fn run() -> anyhow::Result<()> {
     if let Some(file) = &local.staff_key_file {
         tracing::info!(
             staff_key.file = %file.display(),
-            "local staff API key (owner \"dev\"): KEY=$(cat {}), then send \
-             Authorization: Bearer $KEY",
+            "local staff API key (owner \"dev\") in {}: send \
+             -H \"Authorization: Bearer $(cat {})\"",
+            file.display(),
             file.display()
         );
     }

@@ -3,7 +3,8 @@
 //! creating it on the first run (random, readable by its owner only) and
 //! reusing it afterwards, and accepts it as the key of the staff member
 //! `dev`. So the README's staff examples work as written:
-//! `KEY=$(cat .fte/staff-key)`. Production never creates or accepts it.
+//! `-H "Authorization: Bearer $(cat .fte/staff-key)"`. Production never
+//! creates or accepts it.
 
 use std::path::{Path, PathBuf};
 

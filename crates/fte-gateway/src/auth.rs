@@ -4,11 +4,18 @@
 //! compared, in constant time, so the answer time says nothing about which
 //! key came close. The extractor yields the key's owner ([`StaffAuth`]),
 //! and [`StaffAuth::audit`] records what they did through
-//! `fte_store::audit::record`: every staff handler calls it once.
+//! `fte_store::audit::record`: every staff handler calls it once. Over
+//! HTTP the row also carries the method and route template, and
+//! [`audit_requests`] — the staff routes' layer — sets the status the request
+//! answered on it and logs one line per staff request.
 
-use axum::extract::FromRequestParts;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, Method, header};
+use axum::middleware::Next;
+use axum::response::Response;
 use fte_runtime::settings::StaffKey;
 use sha2::{Digest, Sha256};
 use subtle::{ConditionallySelectable, ConstantTimeEq};
@@ -21,6 +28,31 @@ use crate::{ApiError, AppState};
 #[derive(Clone, Debug)]
 pub struct StaffAuth {
     name: String,
+    request: Option<StaffRequest>,
+}
+
+/// The HTTP request a staff action came in, and where its audit rows go to
+/// get their status.
+#[derive(Clone, Debug)]
+struct StaffRequest {
+    method: Method,
+    route: String,
+    trail: AuditTrail,
+}
+
+/// The audit rows one staff request wrote, filled by [`StaffAuth::audit`]
+/// and settled with the answered status by [`audit_requests`].
+#[derive(Clone, Debug, Default)]
+struct AuditTrail(Arc<Mutex<Vec<Uuid>>>);
+
+impl AuditTrail {
+    fn push(&self, id: Uuid) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(id);
+    }
+
+    fn take(&self) -> Vec<Uuid> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
 }
 
 /// What a staff action was about: its type and, when it has one, its id.
@@ -48,7 +80,10 @@ impl StaffAuth {
     /// A staff member named `name` (for callers that authenticated some
     /// other way, and for tests).
     pub fn named(name: impl Into<String>) -> Self {
-        Self { name: name.into() }
+        Self {
+            name: name.into(),
+            request: None,
+        }
     }
 
     /// The owner of the key the request carried.
@@ -68,16 +103,24 @@ impl StaffAuth {
     where
         E: sqlx::PgExecutor<'e>,
     {
-        Ok(fte_store::audit::record(
+        let id = fte_store::audit::record(
             executor,
             &fte_store::audit::StaffAction {
                 staff: &self.name,
                 action,
                 target_type: target.kind,
                 target_id: target.id,
+                request: self
+                    .request
+                    .as_ref()
+                    .map(|r| (r.method.as_str(), r.route.as_str())),
             },
         )
-        .await?)
+        .await?;
+        if let Some(request) = &self.request {
+            request.trail.push(id);
+        }
+        Ok(id)
     }
 }
 
@@ -120,9 +163,7 @@ impl StaffAuth {
     ) -> Result<Self, ApiError> {
         let provided = bearer(headers);
         if let Some(key) = provided.and_then(|k| matching_key(k, keys)) {
-            return Ok(StaffAuth {
-                name: key.name.clone(),
-            });
+            return Ok(StaffAuth::named(key.name.clone()));
         }
         tracing::warn!(
             security = true,
@@ -145,8 +186,55 @@ impl FromRequestParts<AppState> for StaffAuth {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        StaffAuth::from_headers(&parts.headers, parts.uri.path(), &state.api.staff_keys)
+        let route = parts
+            .extensions
+            .get::<MatchedPath>()
+            .map_or_else(|| parts.uri.path().to_owned(), |p| p.as_str().to_owned());
+        let mut staff = StaffAuth::from_headers(&parts.headers, &route, &state.api.staff_keys)?;
+        if let Some(trail) = parts.extensions.get::<AuditTrail>() {
+            staff.request = Some(StaffRequest {
+                method: parts.method.clone(),
+                route,
+                trail: trail.clone(),
+            });
+        }
+        Ok(staff)
     }
+}
+
+/// The staff routes' layer: gives the request an audit trail, and once it
+/// answered, sets the status on the audit rows it wrote and logs one line
+/// (method, route template, status, how many rows — no names, no path).
+/// A failure to set the status is logged and does not change the answer.
+pub async fn audit_requests(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let trail = AuditTrail::default();
+    request.extensions_mut().insert(trail.clone());
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_default();
+    let response = next.run(request).await;
+    let status = response.status().as_u16();
+    let ids = trail.take();
+    if !ids.is_empty()
+        && let Err(error) = fte_store::audit::settle(&state.pool, &ids, status).await
+    {
+        tracing::warn!(error = %error, http.route = %route, "failed to record a staff request's status");
+    }
+    tracing::info!(
+        http.method = %method,
+        http.route = %route,
+        http.status = status,
+        audit.rows = ids.len(),
+        "staff request"
+    );
+    response
 }
 
 #[cfg(test)]

@@ -1,13 +1,16 @@
 //! The one error type every handler and extractor returns, and the `Json`
 //! extractor wrapper that turns unreadable bodies into it.
 //!
-//! Every error answers `{"error": "<code>", "message": "…", "fields": […]?}`.
+//! Every error answers `{"error": "<code>", "message": "…", "fields": […]?}`;
+//! a 422 also carries the plan's `detail` (`[{"loc": [field], "msg", "type"}]`,
+//! the shape FastAPI clients read), naming the same fields.
 //! Client errors say precisely what to fix; internal errors answer a generic
 //! 500 while their cause chain is logged once, here, where they are handled.
 //! No stack trace, SQL or connection string ever reaches a response.
 
 use axum::extract::rejection::{BytesRejection, JsonRejection};
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -33,6 +36,30 @@ impl FieldError {
     }
 }
 
+/// One entry of a 422's `detail`: the plan's (FastAPI's) validation error
+/// shape. `loc` ends with the field's name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ValidationDetail {
+    /// Where the error is; the last element is the field's name.
+    pub loc: Vec<String>,
+    /// What is wrong with it.
+    pub msg: String,
+    /// The kind of error (always `value_error`).
+    #[serde(rename = "type")]
+    #[schema(example = "value_error")]
+    pub kind: String,
+}
+
+impl From<&FieldError> for ValidationDetail {
+    fn from(field: &FieldError) -> Self {
+        Self {
+            loc: vec![field.field.clone()],
+            msg: field.message.clone(),
+            kind: "value_error".to_owned(),
+        }
+    }
+}
+
 /// The body of every error response.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
@@ -43,6 +70,9 @@ pub struct ErrorBody {
     /// The fields at fault (422, and a 403 that names the field).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<Vec<FieldError>>,
+    /// 422 only: the same fields in the plan's shape.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<Vec<ValidationDetail>>,
 }
 
 /// Everything a request can fail with.
@@ -227,10 +257,15 @@ impl ApiError {
                 None,
             ),
         };
+        let detail = match self {
+            ApiError::Validation(fields) => Some(fields.iter().map(Into::into).collect()),
+            _ => None,
+        };
         ErrorBody {
             error: error.to_owned(),
             message,
             fields,
+            detail,
         }
     }
 }
@@ -365,6 +400,36 @@ where
 impl<T: Serialize> IntoResponse for AppJson<T> {
     fn into_response(self) -> Response {
         axum::Json(self.0).into_response()
+    }
+}
+
+/// `axum::extract::Query`, but a query string that cannot be read (a
+/// parameter given twice, a value of the wrong type) answers 400
+/// `invalid_query` in [`ApiError`]'s shape instead of axum's plain text.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for AppQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(AppQuery(value)),
+            Err(rejection) => {
+                let text = rejection.body_text();
+                let message = match field_in(&text) {
+                    Some(field) if text.contains("duplicate field") => {
+                        format!("The query parameter {field} is given more than once.")
+                    }
+                    _ => "The query string cannot be read.".to_owned(),
+                };
+                Err(ApiError::bad_request("invalid_query", message))
+            }
+        }
     }
 }
 

@@ -3,7 +3,10 @@
 //! every operation with its parameters and schemas, the staff endpoints
 //! marked with the staff key scheme, and "Try it out" against this gateway.
 
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{ParameterBuilder, ParameterIn, ParameterStyle};
+use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -12,10 +15,13 @@ use crate::routes::{
     customers, escalations, form, staff, staff_reply, support, thread, ticket, webhooks, widget,
 };
 
-/// Adds the staff bearer key scheme.
-struct StaffKeyScheme;
+/// Adds the security schemes (the staff key, Twilio's signature, Gmail's
+/// Pub/Sub push: an OIDC bearer token or the `?token=` secret) and the
+/// parts of the document utoipa's attributes cannot say: the customer
+/// lookup takes `email` or `phone`, at least one of them.
+struct Completions;
 
-impl Modify for StaffKeyScheme {
+impl Modify for Completions {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
@@ -30,7 +36,88 @@ impl Modify for StaffKeyScheme {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            "twilio_signature",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Twilio-Signature",
+                "Twilio's HMAC-SHA1 of the public URL and the sorted form parameters, with \
+                 TWILIO_AUTH_TOKEN (403 when it does not verify)",
+            ))),
+        );
+        components.add_security_scheme(
+            "pubsub_oidc",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "The OIDC token Google's Pub/Sub push signs for GMAIL_PUBSUB_AUDIENCE \
+                         and GMAIL_PUBSUB_SERVICE_ACCOUNT",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "pubsub_token",
+            SecurityScheme::ApiKey(ApiKey::Query(ApiKeyValue::with_description(
+                "token",
+                "The push endpoint's shared secret (GMAIL_PUBSUB_PUSH_TOKEN), when token mode \
+                 is configured",
+            ))),
+        );
+        lookup_takes_email_or_phone(openapi);
     }
+}
+
+/// `GET /customers/lookup`: one query object (`email`, `phone`) of which
+/// at least one is required; `email` wins when both are given. Built here
+/// because a choice between parameters has no attribute.
+fn lookup_takes_email_or_phone(openapi: &mut utoipa::openapi::OpenApi) {
+    let Some(get) = openapi
+        .paths
+        .paths
+        .get_mut("/customers/lookup")
+        .and_then(|item| item.get.as_mut())
+    else {
+        return;
+    };
+    let with_required = |field: &str| {
+        ObjectBuilder::new()
+            .property(
+                "email",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Email)))
+                    .max_length(Some(254))
+                    .examples(["maria.santos@example.com"]),
+            )
+            .property(
+                "phone",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(crate::routes::staff::LOOKUP_PHONE_PATTERN))
+                    .description(Some("International form: + country code and number"))
+                    .examples(["+34612345678"]),
+            )
+            .required(field)
+    };
+    let parameter = ParameterBuilder::new()
+        .name("lookup")
+        .parameter_in(ParameterIn::Query)
+        .required(Required::True)
+        .style(Some(ParameterStyle::Form))
+        .explode(Some(true))
+        .description(Some(
+            "`email` or `phone` as query parameters (at least one; `email` wins when both \
+             are given)",
+        ))
+        .schema(Some(
+            AnyOfBuilder::new()
+                .item(with_required("email"))
+                .item(with_required("phone")),
+        ))
+        .build();
+    get.parameters = Some(vec![parameter]);
 }
 
 /// Every endpoint of the gateway.
@@ -73,13 +160,15 @@ impl Modify for StaffKeyScheme {
     components(schemas(
         ErrorBody,
         FieldError,
+        crate::error::ValidationDetail,
+        escalations::EscalationFilter,
         form::SubmitRequest,
         thread::FollowUpRequest,
         webhooks::GmailNotificationEvent,
         crate::routes::dev::Outbox,
         crate::local::OutboundRecord,
     )),
-    modifiers(&StaffKeyScheme),
+    modifiers(&Completions),
     tags(
         (name = "support", description = "The web form's endpoints (CORS-enabled): submit, the ticket's status and thread, follow-ups"),
         (name = "webhooks", description = "Verified provider webhooks"),

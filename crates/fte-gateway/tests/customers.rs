@@ -110,8 +110,8 @@ async fn merges_without_a_valid_key_of_itself_of_merged_or_unknown_customers_are
         (
             "itself",
             merge(&app, &a, &a, Some(STAFF_KEY)).await,
-            422,
-            "validation_failed",
+            409,
+            "same_customer",
         ),
         (
             "unknown target",
@@ -149,7 +149,8 @@ async fn merges_without_a_valid_key_of_itself_of_merged_or_unknown_customers_are
             Some(STAFF_KEY),
         )
         .await;
-    assert_eq!(impersonating.status, 422, "{}", impersonating.text);
+    assert_eq!(impersonating.status, 403, "{}", impersonating.text);
+    assert_eq!(impersonating.json()["error"], "staff_mismatch");
     assert_eq!(impersonating.json()["fields"][0]["field"], "staff");
 
     assert_eq!(merge(&app, &a, &b, Some(STAFF_KEY)).await.status, 200);

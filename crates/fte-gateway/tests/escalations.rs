@@ -545,16 +545,6 @@ async fn bad_bodies_and_queries_answer_422_naming_the_field() {
             json!({ "staff": STAFF, "message": long }),
             "message",
         ),
-        (
-            &reply,
-            json!({ "staff": common::OTHER_STAFF_NAME, "message": "hello" }),
-            "staff",
-        ),
-        (
-            &resolve,
-            json!({ "staff": "Ana Ruiz", "resolution_notes": "Done." }),
-            "staff",
-        ),
     ];
     for (path, body, field) in cases {
         let answer = staff_post(&h.app, path, &body, Some(STAFF_KEY)).await;
@@ -602,6 +592,36 @@ async fn bad_bodies_and_queries_answer_422_naming_the_field() {
     )
     .await;
     assert_eq!(status, "pending", "nothing changed");
+}
+
+#[tokio::test]
+async fn a_staff_field_naming_another_than_the_keys_owner_is_refused_with_403() {
+    let h = handoff().await;
+    let (escalation, conversation) = escalate(&h, Channel::WebForm, "max").await;
+    let cases = [
+        (
+            format!("/conversations/{conversation}/reply"),
+            json!({ "staff": common::OTHER_STAFF_NAME, "message": "hello" }),
+        ),
+        (
+            format!("/escalations/{escalation}/resolve"),
+            json!({ "staff": "Ana Ruiz", "resolution_notes": "Done." }),
+        ),
+    ];
+    for (path, body) in cases {
+        let answer = staff_post(&h.app, &path, &body, Some(STAFF_KEY)).await;
+        assert_eq!(answer.status, 403, "POST {path} {body}: {}", answer.text);
+        let json = answer.json();
+        assert_eq!(json["error"], "staff_mismatch", "{json}");
+        assert_eq!(json["fields"][0]["field"], "staff", "{json}");
+    }
+    assert_eq!(
+        h.app
+            .count("select count(*) from messages where author is not null")
+            .await,
+        0,
+        "nothing was written under another's name"
+    );
 }
 
 #[tokio::test]
@@ -772,7 +792,8 @@ async fn assigning_without_a_name_takes_the_case_for_the_keys_owner_and_is_audit
         Some(common::OTHER_STAFF_KEY),
     )
     .await;
-    assert_eq!(forged.status, 422, "{}", forged.text);
+    assert_eq!(forged.status, 403, "{}", forged.text);
+    assert_eq!(forged.json()["error"], "staff_mismatch");
     assert_eq!(
         h.app
             .count("select count(*) from messages where author is not null")

@@ -379,8 +379,21 @@ async fn the_outbox_page_is_newest_first_with_times_a_channel_filter_and_pages()
     assert!(!whatsapp.text.contains("<td>email</td>"));
     assert!(whatsapp.text.contains("Newer") && whatsapp.text.contains("Older"));
 
-    for query in ["channel=fax", "page=0", "per_page=abc"] {
+    for query in [
+        "channel=fax",
+        "channel=",
+        "page=0",
+        "per_page=abc",
+        "per_page=201",
+        "page=1000001",
+        "page=1&page=2",
+    ] {
         let refused = app.get(&format!("/dev/outbox.html?{query}")).await;
         assert_eq!(refused.status, 400, "{query}: {}", refused.text);
+        let code = refused.json()["error"].as_str().map(str::to_owned);
+        assert!(
+            code.as_deref().is_some_and(|c| c.starts_with("invalid_")),
+            "{query}: a JSON error, {code:?}"
+        );
     }
 }

@@ -83,6 +83,16 @@ async fn customer_lookup_is_400_without_a_query_404_when_unknown_and_422_when_ma
     let (malformed, body) = staff_json(&app, "/customers/lookup?phone=12").await;
     assert_eq!(malformed, 422, "{body}");
     assert_eq!(body["fields"][0]["field"], "phone");
+    for query in [
+        "email=nobody@example.com&phone=",
+        "email=&phone=%2B34612345678",
+    ] {
+        let (unused_but_bad, body) = staff_json(&app, &format!("/customers/lookup?{query}")).await;
+        assert_eq!(
+            unused_but_bad, 422,
+            "{query}: every parameter given must be valid: {body}"
+        );
+    }
 }
 
 #[tokio::test]

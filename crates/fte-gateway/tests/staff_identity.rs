@@ -110,6 +110,13 @@ async fn each_key_acts_as_its_own_owner_and_a_lookup_is_audited_by_customer_id_n
     assert_eq!(rows[0].action, "customer.lookup");
     assert_eq!(rows[0].target_type, "customer");
     assert_eq!(rows[0].target_id.as_deref(), Some(customer_id.as_str()));
+    assert_eq!(rows[0].method.as_deref(), Some("GET"));
+    assert_eq!(
+        rows[0].route.as_deref(),
+        Some("/customers/lookup"),
+        "the route template, never the query"
+    );
+    assert_eq!(rows[0].status, Some(200));
     let stored: String = sqlx::query_scalar("select row_to_json(a)::text from staff_audit a")
         .fetch_one(&app.pool)
         .await
@@ -168,4 +175,35 @@ async fn the_public_status_page_is_rate_limited_per_client() {
         200,
         "the form has its own budget"
     );
+}
+
+#[tokio::test]
+async fn an_audit_row_records_the_route_template_and_the_status_the_request_answered() {
+    let app = spawn_app().await;
+    let unknown = Uuid::new_v4();
+    let answer = app
+        .get_as_staff(&format!("/conversations/{unknown}"), Some(STAFF_KEY))
+        .await;
+    assert_eq!(answer.status, 404, "{}", answer.text);
+    let rows = audit_rows(&app).await;
+    assert_eq!(rows.len(), 1, "a read of nothing is still a read");
+    assert_eq!(rows[0].staff, STAFF_NAME);
+    assert_eq!(rows[0].method.as_deref(), Some("GET"));
+    assert_eq!(rows[0].route.as_deref(), Some("/conversations/{id}"));
+    assert_eq!(rows[0].status, Some(404));
+}
+
+#[tokio::test]
+async fn a_key_cannot_write_under_another_staff_members_name() {
+    let app = spawn_app().await;
+    let answer = app
+        .post_as_staff(
+            &format!("/conversations/{}/reply", Uuid::new_v4()),
+            &json!({ "message": "Refunded.", "staff": OTHER_STAFF_NAME }),
+            Some(STAFF_KEY),
+        )
+        .await;
+    assert_eq!(answer.status, 403, "{}", answer.text);
+    assert_eq!(answer.json()["error"], "staff_mismatch");
+    assert_eq!(answer.json()["fields"][0]["field"], "staff");
 }

@@ -273,6 +273,19 @@ async fn a_filled_honeypot_gets_a_plausible_200_but_nothing_is_stored_or_publish
 }
 
 #[tokio::test]
+async fn a_filled_honeypot_does_not_make_an_invalid_submission_look_accepted() {
+    let app = spawn_app().await;
+    let mut form = valid_form();
+    form["website"] = json!("http://spam.example");
+    form["email"] = json!("not-an-address");
+
+    let answer = app.submit(&form).await;
+
+    assert_eq!(answer.status, 422, "{}", answer.text);
+    assert_eq!(answer.json()["fields"][0]["field"], "email");
+}
+
+#[tokio::test]
 async fn a_body_over_64_kib_is_413_in_the_error_shape() {
     let app = spawn_app().await;
     let mut form = valid_form();

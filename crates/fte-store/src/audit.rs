@@ -25,6 +25,8 @@ pub struct StaffAction<'a> {
     pub target_type: &'a str,
     /// Its id, when the action has one target.
     pub target_id: Option<&'a str>,
+    /// The HTTP method and route template, when it came over HTTP.
+    pub request: Option<(&'a str, &'a str)>,
 }
 
 /// A recorded action.
@@ -40,6 +42,12 @@ pub struct AuditRow {
     pub target_type: String,
     /// On which one.
     pub target_id: Option<String>,
+    /// The HTTP method, when it came over HTTP.
+    pub method: Option<String>,
+    /// The route template (`/customers/{id}`), never the concrete path.
+    pub route: Option<String>,
+    /// The status the request answered, once it answered.
+    pub status: Option<i16>,
     /// When.
     pub created_at: DateTime<Utc>,
 }
@@ -51,14 +59,16 @@ where
     E: sqlx::PgExecutor<'e>,
 {
     let id: Uuid = sqlx::query_scalar(
-        "insert into staff_audit (staff, action, target_type, target_id)
-         values ($1, $2, $3, $4)
+        "insert into staff_audit (staff, action, target_type, target_id, method, route)
+         values ($1, $2, $3, $4, $5, $6)
          returning id",
     )
     .bind(action.staff)
     .bind(action.action)
     .bind(action.target_type)
     .bind(action.target_id)
+    .bind(action.request.map(|(method, _)| method))
+    .bind(action.request.map(|(_, route)| route))
     .fetch_one(executor)
     .await?;
     tracing::info!(
@@ -66,9 +76,26 @@ where
         staff.action = action.action,
         target.r#type = action.target_type,
         target.id = action.target_id.unwrap_or(""),
+        http.method = action.request.map(|(method, _)| method).unwrap_or(""),
+        http.route = action.request.map(|(_, route)| route).unwrap_or(""),
         "staff action"
     );
     Ok(id)
+}
+
+/// Sets the answered `status` on the rows `ids` (the actions of one
+/// request, recorded before it answered). A row whose transaction rolled
+/// back is simply not there.
+pub async fn settle<'e, E>(executor: E, ids: &[Uuid], status: u16) -> Result<(), StoreError>
+where
+    E: sqlx::PgExecutor<'e>,
+{
+    sqlx::query("update staff_audit set status = $2 where id = any($1)")
+        .bind(ids)
+        .bind(i16::try_from(status).unwrap_or(i16::MAX))
+        .execute(executor)
+        .await?;
+    Ok(())
 }
 
 /// The latest `limit` rows, newest first (for operators and tests).
@@ -77,7 +104,7 @@ where
     E: sqlx::PgExecutor<'e>,
 {
     let rows = sqlx::query_as::<_, AuditRow>(
-        "select id, staff, action, target_type, target_id, created_at
+        "select id, staff, action, target_type, target_id, method, route, status, created_at
          from staff_audit
          order by created_at desc, id desc
          limit $1",

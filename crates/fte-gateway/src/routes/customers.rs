@@ -77,7 +77,10 @@ impl From<Link> for CustomerIdentifier {
 /// A customer with their identifiers and conversations.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CustomerDetail {
-    /// Customer id (the surviving one, when an absorbed id was asked for).
+    /// Customer id, the plan's name (the surviving one, when an absorbed id
+    /// was asked for).
+    pub customer_id: Uuid,
+    /// The same as `customer_id`.
     pub id: Uuid,
     /// Name.
     pub name: Option<String>,
@@ -106,6 +109,7 @@ pub async fn detail(pool: &PgPool, customer: CustomerView) -> Result<CustomerDet
     let merged_from = merges::merged_into(pool, customer.id).await?;
     let conversations = tickets::customer_conversations(pool, customer.id).await?;
     Ok(CustomerDetail {
+        customer_id: customer.id,
         id: customer.id,
         name: customer.name,
         email: customer.email,
@@ -132,7 +136,7 @@ async fn surviving_view(state: &AppState, id: Uuid) -> Result<CustomerView, ApiE
     path = "/customers/{id}",
     tag = "staff",
     security(("staff_key" = [])),
-    params(("id" = String, Path, description = "Customer id (UUID)")),
+    params(("id" = Uuid, Path, description = "Customer id (UUID)")),
     responses(
         (status = 200, description = "The customer (the survivor, for a merged id)", body = CustomerDetail),
         (status = 400, description = "Not a customer id", body = ErrorBody),
@@ -162,9 +166,11 @@ pub async fn customer(
 pub struct MergeRequest {
     /// The customer to merge into the one in the path (it becomes a
     /// tombstone pointing at it).
+    #[schema(value_type = Uuid)]
     pub customer_id: String,
     /// The key's owner, who merges (optional; when sent it must be their
-    /// name).
+    /// name, else 403 `staff_mismatch`).
+    #[schema(min_length = 1, max_length = 255, example = "ana.ruiz")]
     pub staff: Option<String>,
 }
 
@@ -194,10 +200,14 @@ pub struct MergeResponse {
 
 fn merge_error(error: MergeError) -> ApiError {
     match error {
-        MergeError::SameCustomer => ApiError::Validation(vec![FieldError::new(
-            "customer_id",
-            "is the customer being merged into; a customer cannot be merged into itself",
-        )]),
+        // A well-formed request that conflicts with what the ids name: 409,
+        // like the other merges that cannot happen.
+        MergeError::SameCustomer => ApiError::Conflict {
+            code: "same_customer",
+            message: "customer_id is the customer being merged into; a customer cannot be \
+                      merged into itself."
+                .into(),
+        },
         MergeError::UnknownTarget => ApiError::NotFound("No customer has this ID.".into()),
         MergeError::UnknownSource => {
             ApiError::NotFound("No customer has the ID given in customer_id.".into())
@@ -223,15 +233,16 @@ fn merge_error(error: MergeError) -> ApiError {
     path = "/customers/{id}/merge",
     tag = "staff",
     security(("staff_key" = [])),
-    params(("id" = String, Path, description = "The surviving customer's id (UUID)")),
+    params(("id" = Uuid, Path, description = "The surviving customer's id (UUID)")),
     request_body = MergeRequest,
     responses(
         (status = 200, description = "Merged", body = MergeResponse),
         (status = 400, description = "Not a customer id, or not JSON", body = ErrorBody),
         (status = 401, description = "No or wrong staff key", body = ErrorBody),
         (status = 404, description = "No such customer (path or body)", body = ErrorBody),
-        (status = 409, description = "Either customer was already merged", body = ErrorBody),
-        (status = 422, description = "customer_id missing or invalid, or the same customer; staff naming someone other than the key's owner", body = ErrorBody),
+        (status = 409, description = "Either customer was already merged (`customer_merged`), or both ids are the same customer (`same_customer`)", body = ErrorBody),
+        (status = 403, description = "`staff` names someone other than the key's owner (`staff_mismatch`)", body = ErrorBody),
+        (status = 422, description = "customer_id missing or not a UUID, or an unknown field", body = ErrorBody),
     )
 )]
 pub async fn merge(
@@ -241,21 +252,13 @@ pub async fn merge(
     AppJson(body): AppJson<MergeRequest>,
 ) -> Result<Json<MergeResponse>, ApiError> {
     let target = parse_id(&raw_id, "invalid_customer_id", "customer")?;
-    let mut errors = Vec::new();
-    let source = body
-        .customer_id
-        .trim()
-        .parse::<Uuid>()
-        .map_err(|_| FieldError::new("customer_id", "must be a customer id (UUID)"));
-    let staff = acting_staff(body.staff.as_deref(), &auth, &mut errors);
-    let source = match source {
-        Ok(source) if errors.is_empty() => source,
-        Ok(_) => return Err(ApiError::Validation(errors)),
-        Err(field) => {
-            errors.insert(0, field);
-            return Err(ApiError::Validation(errors));
-        }
-    };
+    let staff = acting_staff(body.staff.as_deref(), &auth)?;
+    let source = body.customer_id.trim().parse::<Uuid>().map_err(|_| {
+        ApiError::Validation(vec![FieldError::new(
+            "customer_id",
+            "must be a customer id (UUID)",
+        )])
+    })?;
     auth.audit(
         &state.pool,
         "customer.merge",
@@ -317,8 +320,9 @@ fn merged_event(merged: &Merged, staff: &str) -> serde_json::Value {
 #[serde(deny_unknown_fields)]
 pub struct UnlinkRequest {
     /// The key's owner, who unlinks (optional; when sent it must be their
-    /// name).
+    /// name, else 403 `staff_mismatch`).
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 255, example = "ana.ruiz")]
     pub staff: Option<String>,
 }
 
@@ -332,8 +336,8 @@ pub struct UnlinkRequest {
     tag = "staff",
     security(("staff_key" = [])),
     params(
-        ("id" = String, Path, description = "Customer id (UUID)"),
-        ("identifier_id" = String, Path, description = "The identifier's id, from the customer's `identifiers`"),
+        ("id" = Uuid, Path, description = "Customer id (UUID)"),
+        ("identifier_id" = Uuid, Path, description = "The identifier's id, from the customer's `identifiers`"),
     ),
     request_body = UnlinkRequest,
     responses(
@@ -341,7 +345,8 @@ pub struct UnlinkRequest {
         (status = 400, description = "Not an id, or not JSON", body = ErrorBody),
         (status = 401, description = "No or wrong staff key", body = ErrorBody),
         (status = 404, description = "No such customer, or the customer has no such identifier", body = ErrorBody),
-        (status = 422, description = "staff naming someone other than the key's owner", body = ErrorBody),
+        (status = 403, description = "`staff` names someone other than the key's owner (`staff_mismatch`)", body = ErrorBody),
+        (status = 422, description = "An unknown field or a `staff` that is not text", body = ErrorBody),
     )
 )]
 pub async fn unlink(
@@ -352,11 +357,7 @@ pub async fn unlink(
 ) -> Result<Json<CustomerDetail>, ApiError> {
     let id = parse_id(&raw_id, "invalid_customer_id", "customer")?;
     let identifier = parse_id(&raw_identifier, "invalid_identifier_id", "identifier")?;
-    let mut errors = Vec::new();
-    let staff = acting_staff(body.staff.as_deref(), &auth, &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    let staff = acting_staff(body.staff.as_deref(), &auth)?;
     auth.audit(
         &state.pool,
         "customer.identifier_unlink",

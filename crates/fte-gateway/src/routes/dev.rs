@@ -7,7 +7,7 @@
 //! and nothing here is logged.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{Html, IntoResponse};
 
 use crate::local::{OutboundLog, OutboundRecord};
@@ -43,34 +43,34 @@ pub async fn outbox(State(state): State<AppState>) -> Result<Json<Outbox>, ApiEr
 pub const DEFAULT_PER_PAGE: usize = 50;
 /// Most rows per page.
 pub const MAX_PER_PAGE: usize = 200;
+/// The highest page number accepted (a page past the last shows the last).
+pub const MAX_PAGE: usize = 1_000_000;
 
 /// Query of `/dev/outbox.html`.
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OutboxPageQuery {
     /// `email`, `whatsapp` or `all` (the default).
+    #[param(value_type = Option<String>, pattern = "^(email|whatsapp|all)$")]
     pub channel: Option<String>,
     /// 1-based page, newest messages on page 1.
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 1000000)]
     pub page: Option<String>,
     /// Rows per page (50; at most 200).
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 200)]
     pub per_page: Option<String>,
 }
 
 /// A positive whole number from the query, or a 400 naming the parameter.
 fn positive(value: Option<&str>, name: &'static str, default: usize) -> Result<usize, ApiError> {
     match value {
-        None | Some("") => Ok(default),
-        Some(raw) => raw
-            .trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| {
-                ApiError::bad_request(
-                    "invalid_query",
-                    format!("{name} must be a positive whole number."),
-                )
-            }),
+        None => Ok(default),
+        Some(raw) => raw.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_query",
+                format!("{name} must be a positive whole number."),
+            )
+        }),
     }
 }
 
@@ -80,14 +80,14 @@ fn positive(value: Option<&str>, name: &'static str, default: usize) -> Result<u
     params(OutboxPageQuery),
     responses((status = 200, description = "HTML page of the recorded outbound messages",
                content_type = "text/html", body = String),
-              (status = 400, description = "Unknown channel, or a page that is not a positive number", body = crate::error::ErrorBody),
+              (status = 400, description = "Unknown channel, a page that is not a positive number, a page over 1000000 or per_page over 200, or a parameter given twice", body = crate::error::ErrorBody),
               (status = 404, description = "Not a local run with the provider fakes")))]
 pub async fn outbox_page(
     State(state): State<AppState>,
-    Query(query): Query<OutboxPageQuery>,
+    crate::error::AppQuery(query): crate::error::AppQuery<OutboxPageQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     let channel = match query.channel.as_deref().unwrap_or("all") {
-        "all" | "" => None,
+        "all" => None,
         "email" => Some("email"),
         "whatsapp" => Some("whatsapp"),
         _ => {
@@ -103,10 +103,22 @@ pub async fn outbox_page(
         .filter(|r| channel.is_none_or(|c| r.channel == c))
         .collect();
     records.reverse();
-    let per_page =
-        positive(query.per_page.as_deref(), "per_page", DEFAULT_PER_PAGE)?.min(MAX_PER_PAGE);
+    let per_page = positive(query.per_page.as_deref(), "per_page", DEFAULT_PER_PAGE)?;
+    if per_page > MAX_PER_PAGE {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("per_page must be at most {MAX_PER_PAGE}."),
+        ));
+    }
     let pages = records.len().div_ceil(per_page).max(1);
-    let page = positive(query.page.as_deref(), "page", 1)?.min(pages);
+    let page = positive(query.page.as_deref(), "page", 1)?;
+    if page > MAX_PAGE {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("page must be at most {MAX_PAGE}."),
+        ));
+    }
+    let page = page.min(pages);
     let shown = records.iter().skip((page - 1) * per_page).take(per_page);
     let filter = channel.unwrap_or("all");
     let link = |page: usize, channel: &str| {

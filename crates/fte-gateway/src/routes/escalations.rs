@@ -25,7 +25,7 @@
 
 use anyhow::Context;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
 use fte_bus::KafkaPublisher;
 use fte_domain::EventEnvelope;
@@ -136,15 +136,35 @@ impl From<EscalationView> for Escalation {
     }
 }
 
-/// `GET /escalations` query.
+/// `GET /escalations` query. Read as text so that a bad value is a 422
+/// naming the parameter; documented as what it must be.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// pending (default), assigned, resolved, or open (pending or assigned).
+    #[param(value_type = Option<EscalationFilter>)]
     pub status: Option<String>,
     /// Page size, 1 to 100 (default 20).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
     /// Escalations to skip (default 0).
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 2147483647)]
     pub offset: Option<String>,
+}
+
+/// The queue filters `GET /escalations?status=` takes.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum EscalationFilter {
+    /// Waiting for someone (the default).
+    Pending,
+    /// Taken by someone.
+    Assigned,
+    /// Closed.
+    Resolved,
+    /// Pending or assigned.
+    Open,
 }
 
 /// One page of the queue.
@@ -172,6 +192,7 @@ pub struct EscalationList {
     params(ListQuery),
     responses(
         (status = 200, description = "One page of escalations", body = EscalationList),
+        (status = 400, description = "A query parameter given twice (`invalid_query`)", body = ErrorBody),
         (status = 401, description = "No or wrong staff key", body = ErrorBody),
         (status = 429, description = "Rate limited; see Retry-After", body = ErrorBody),
         (status = 422, description = "Unknown status or bad paging (each field named)", body = ErrorBody),
@@ -180,7 +201,7 @@ pub struct EscalationList {
 pub async fn list(
     staff: StaffAuth,
     State(state): State<AppState>,
-    Query(query): Query<ListQuery>,
+    crate::error::AppQuery(query): crate::error::AppQuery<ListQuery>,
 ) -> Result<Json<EscalationList>, ApiError> {
     Ok(Json(list_escalations(&state.pool, &staff, &query).await?))
 }
@@ -193,8 +214,8 @@ pub async fn list_escalations(
     query: &ListQuery,
 ) -> Result<EscalationList, ApiError> {
     let mut errors = Vec::new();
-    let filter = match query.status.as_deref().map(str::trim) {
-        None | Some("") => StatusFilter::Pending,
+    let filter = match query.status.as_deref() {
+        None => StatusFilter::Pending,
         Some(raw) => StatusFilter::parse(raw).unwrap_or_else(|| {
             errors.push(FieldError::new(
                 "status",
@@ -250,6 +271,11 @@ pub async fn list_escalations(
 pub struct AssignRequest {
     /// Who takes the case (name or handle, 1–255 characters); the key's
     /// owner when left out.
+    #[schema(
+        min_length = 1,
+        pattern = r"^\s*[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]{0,253}[^\s\x00-\x1f\x7f-\x9f])?\s*$",
+        example = "ana.ruiz"
+    )]
     pub staff: Option<String>,
 }
 
@@ -258,9 +284,16 @@ pub struct AssignRequest {
 #[serde(deny_unknown_fields)]
 pub struct ResolveRequest {
     /// The key's owner, who closes the case (optional; when sent it must be
-    /// their name).
+    /// their name, else 403 `staff_mismatch`).
+    #[schema(min_length = 1, max_length = 255, example = "ana.ruiz")]
     pub staff: Option<String>,
-    /// What was done, for the ticket and the escalation (1–5000 characters).
+    /// What was done, for the ticket and the escalation (1–5000 characters
+    /// after trimming).
+    #[schema(
+        min_length = 1,
+        pattern = r"^\s*[^\s\x00](?:[^\x00]{0,4998}[^\s\x00])?\s*$",
+        example = "Refunded the duplicate charge."
+    )]
     pub resolution_notes: String,
 }
 
@@ -330,7 +363,7 @@ async fn commit_change(
     path = "/escalations/{id}/assign",
     tag = "staff",
     security(("staff_key" = [])),
-    params(("id" = String, Path, description = "Escalation id (UUID)")),
+    params(("id" = Uuid, Path, description = "Escalation id (UUID)")),
     request_body = AssignRequest,
     responses(
         (status = 200, description = "Assigned", body = Escalation),
@@ -392,7 +425,7 @@ pub async fn assign_escalation(
     path = "/escalations/{id}/resolve",
     tag = "staff",
     security(("staff_key" = [])),
-    params(("id" = String, Path, description = "Escalation id (UUID)")),
+    params(("id" = Uuid, Path, description = "Escalation id (UUID)")),
     request_body = ResolveRequest,
     responses(
         (status = 200, description = "Resolved", body = Escalation),
@@ -400,7 +433,8 @@ pub async fn assign_escalation(
         (status = 401, description = "No or wrong staff key", body = ErrorBody),
         (status = 404, description = "No such escalation", body = ErrorBody),
         (status = 409, description = "Already resolved", body = ErrorBody),
-        (status = 422, description = "`staff` or `resolution_notes` missing or invalid", body = ErrorBody),
+        (status = 403, description = "`staff` names someone other than the key's owner (`staff_mismatch`)", body = ErrorBody),
+        (status = 422, description = "`resolution_notes` missing or too long", body = ErrorBody),
     )
 )]
 pub async fn resolve(
@@ -427,7 +461,7 @@ pub async fn resolve_escalation(
     body: &ResolveRequest,
 ) -> Result<Escalation, ApiError> {
     let mut errors = Vec::new();
-    let staff = acting_staff(body.staff.as_deref(), auth, &mut errors);
+    let staff = acting_staff(body.staff.as_deref(), auth)?;
     let notes = text_field(
         &body.resolution_notes,
         "resolution_notes",

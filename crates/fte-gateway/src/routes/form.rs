@@ -16,6 +16,37 @@ pub const SUBJECT_LENGTH: (usize, usize) = (5, 200);
 /// Shortest and longest message.
 pub const MESSAGE_LENGTH: (usize, usize) = (10, 5000);
 
+/// The categories a submission may name (the document's enum for
+/// `fte_domain::Category`, which parses them).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum CategoryName {
+    /// general
+    General,
+    /// technical
+    Technical,
+    /// billing
+    Billing,
+    /// feedback
+    Feedback,
+    /// bug_report
+    BugReport,
+}
+
+/// The priorities a submission may name (for `fte_domain::Priority`).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum PriorityName {
+    /// low
+    Low,
+    /// medium (the default)
+    Medium,
+    /// high
+    High,
+}
+
 /// `POST /support/submit`. Every field is read as optional text so that a
 /// missing field is reported like an invalid one, next to its input.
 #[derive(Clone, Default, Deserialize, ToSchema)]
@@ -23,31 +54,43 @@ pub const MESSAGE_LENGTH: (usize, usize) = (10, 5000);
 pub struct SubmitRequest {
     /// 2 to 100 characters after trimming.
     #[serde(default)]
-    #[schema(required = true, nullable = false)]
+    #[schema(required = true, nullable = false, value_type = String, min_length = 2,
+        pattern = r"^\s*[^\s\x00][^\x00]{0,98}[^\s\x00]\s*$", example = "Maria Santos")]
     pub name: Option<String>,
     /// A valid address, at most 254 characters.
     #[serde(default)]
-    #[schema(required = true, nullable = false)]
+    #[schema(required = true, nullable = false, value_type = String, format = Email,
+        max_length = 254, example = "maria.santos@example.com")]
     pub email: Option<String>,
     /// 5 to 200 characters after trimming.
     #[serde(default)]
-    #[schema(required = true, nullable = false)]
+    #[schema(required = true, nullable = false, value_type = String, min_length = 5,
+        pattern = r"^\s*[^\s\x00][^\x00]{3,198}[^\s\x00]\s*$", example = "Cannot export my board")]
     pub subject: Option<String>,
     /// general, technical, billing, feedback or bug_report.
     #[serde(default)]
-    #[schema(required = true, nullable = false)]
+    #[schema(required = true, nullable = false, value_type = CategoryName)]
     pub category: Option<String>,
     /// 10 to 5000 characters after trimming.
     #[serde(default)]
-    #[schema(required = true, nullable = false)]
+    #[schema(required = true, nullable = false, value_type = String, min_length = 10,
+        pattern = r"^\s*[^\s\x00][^\x00]{8,4998}[^\s\x00]\s*$",
+        example = "The CSV export button does nothing when I click it.")]
     pub message: Option<String>,
     /// low, medium (default) or high.
     #[serde(default)]
+    #[schema(value_type = Option<PriorityName>)]
     pub priority: Option<String>,
     /// Optional; E.164 after removing spaces, dashes, dots and parentheses.
     #[serde(default)]
+    #[schema(
+        pattern = r"^\s*$|^\s*\+[ .()-]*[1-9](?:[ .()-]*[0-9]){6,14}[ .()-]*\s*$",
+        example = "+34 612 345 678"
+    )]
     pub phone: Option<String>,
-    /// Honeypot: people leave it empty.
+    /// Honeypot: people leave it empty. A valid submission with it filled
+    /// in is answered like any other and dropped; an invalid one is 422 as
+    /// always.
     #[serde(default)]
     pub website: Option<String>,
     /// The solved bot challenge's token (Turnstile or hCaptcha); required

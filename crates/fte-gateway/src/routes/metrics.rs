@@ -20,7 +20,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use chrono::{DateTime, Utc};
 use fte_runtime::alerts::{self, ActiveAlert, AlertBook, Transition};
 use fte_runtime::settings::AlertSettings;
@@ -188,8 +188,10 @@ pub async fn run_monitor(state: AppState, stop: CancellationToken) {
 
 /// `?window=`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SummaryQuery {
     /// `1h`, `24h` (default) or `7d`.
+    #[param(value_type = Option<String>, pattern = "^(1h|24h|7d)$")]
     pub window: Option<String>,
 }
 
@@ -373,6 +375,7 @@ pub struct MetricsSummary {
     params(SummaryQuery),
     responses(
         (status = 200, description = "Every metric level over the window", body = MetricsSummary),
+        (status = 400, description = "A query parameter given twice (`invalid_query`)", body = ErrorBody),
         (status = 401, description = "No or wrong staff key", body = ErrorBody),
         (status = 422, description = "A window other than 1h, 24h or 7d", body = ErrorBody),
     )
@@ -380,7 +383,7 @@ pub struct MetricsSummary {
 pub async fn summary(
     staff: StaffAuth,
     State(state): State<AppState>,
-    Query(query): Query<SummaryQuery>,
+    crate::error::AppQuery(query): crate::error::AppQuery<SummaryQuery>,
 ) -> Result<Json<MetricsSummary>, ApiError> {
     let window = match query.window.as_deref() {
         None => Window::Day,

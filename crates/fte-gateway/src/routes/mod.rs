@@ -78,6 +78,10 @@ pub fn router(state: AppState) -> Router {
         .route("/conversations/{id}/reply", post(staff_reply::reply))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
+            crate::auth::audit_requests,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
             ratelimit::limit_staff,
         ));
     Router::new()

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
 use fte_domain::{ConversationId, EmailAddress, PhoneNumber};
 use fte_store::tickets::{self, ConversationView, MessageView};
@@ -19,10 +19,17 @@ use crate::auth::{StaffAuth, Target};
 use crate::error::{ErrorBody, FieldError};
 use crate::{ApiError, AppState};
 
-/// A conversation's headline.
+/// A conversation's headline. `conversation_id`, `channel`, `status` and
+/// `started_at` are the plan's names; `id`, `initial_channel` and
+/// `current_channel` say the same and more.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConversationSummary {
-    /// Conversation id.
+    /// Conversation id (the plan's name).
+    pub conversation_id: Uuid,
+    /// The channel it started on (the plan's name for `initial_channel`).
+    #[schema(value_type = String, example = "whatsapp")]
+    pub channel: String,
+    /// Conversation id (the same as `conversation_id`).
     pub id: Uuid,
     /// Where it started.
     pub initial_channel: String,
@@ -43,6 +50,8 @@ pub struct ConversationSummary {
 impl From<ConversationView> for ConversationSummary {
     fn from(v: ConversationView) -> Self {
         Self {
+            conversation_id: v.id,
+            channel: v.initial_channel.clone(),
             id: v.id,
             initial_channel: v.initial_channel,
             current_channel: v.current_channel,
@@ -106,7 +115,7 @@ pub struct ConversationDetail {
     path = "/conversations/{id}",
     tag = "staff",
     security(("staff_key" = [])),
-    params(("id" = String, Path, description = "Conversation id (UUID)")),
+    params(("id" = Uuid, Path, description = "Conversation id (UUID)")),
     responses(
         (status = 200, description = "The conversation", body = ConversationDetail),
         (status = 400, description = "Not a conversation id", body = ErrorBody),
@@ -150,6 +159,12 @@ pub async fn read_conversation(
     })
 }
 
+/// The phone numbers the document promises the lookup accepts: `+`, a
+/// country code in use and 8 to 11 more digits (the server parses more
+/// forms than this, never fewer).
+pub const LOOKUP_PHONE_PATTERN: &str =
+    r"^\+(?:1|7|3[0-469]|4[013-9]|5[1-8]|6[0-6]|8[1246]|9[0-58])[0-9]{8,11}$";
+
 /// `GET /customers/lookup` query.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 pub struct LookupQuery {
@@ -179,47 +194,49 @@ pub struct LookupQuery {
 pub async fn customer_lookup(
     staff: StaffAuth,
     State(state): State<AppState>,
-    Query(query): Query<LookupQuery>,
+    crate::error::AppQuery(query): crate::error::AppQuery<LookupQuery>,
 ) -> Result<Json<CustomerDetail>, ApiError> {
     Ok(Json(look_up_customer(&state.pool, &staff, &query).await?))
 }
 
 /// The customer with `query`'s email (or else phone) and their
 /// conversations, looked up by `staff` (audited with the customer found,
-/// never the address asked for). 400 without either, 422 when malformed,
-/// 404 when nobody matches.
+/// never the address asked for). 400 without either, 422 when either given
+/// is malformed (blank included), 404 when nobody matches.
 pub async fn look_up_customer(
     pool: &PgPool,
     staff: &StaffAuth,
     query: &LookupQuery,
 ) -> Result<CustomerDetail, ApiError> {
-    let email = query.email.as_deref().filter(|e| !e.trim().is_empty());
-    let phone = query.phone.as_deref().filter(|p| !p.trim().is_empty());
+    // Every parameter given must be valid, even the one not used: the
+    // document's rules hold for the whole query.
+    let email = query
+        .email
+        .as_deref()
+        .map(|raw| {
+            EmailAddress::parse(raw)
+                .map_err(|_| FieldError::new("email", "is not a valid email address"))
+        })
+        .transpose();
+    let phone = query
+        .phone
+        .as_deref()
+        .map(|raw| {
+            PhoneNumber::parse(raw)
+                .map_err(|_| FieldError::new("phone", "is not an international phone number"))
+        })
+        .transpose();
     let customer = match (email, phone) {
-        (None, None) => {
+        (Err(email), Err(phone)) => return Err(ApiError::Validation(vec![email, phone])),
+        (Err(field), _) | (_, Err(field)) => return Err(ApiError::Validation(vec![field])),
+        (Ok(None), Ok(None)) => {
             return Err(ApiError::bad_request(
                 "missing_query",
                 "Give an email or a phone query parameter.",
             ));
         }
-        (Some(email), _) => {
-            let email = EmailAddress::parse(email).map_err(|_| {
-                ApiError::Validation(vec![FieldError::new(
-                    "email",
-                    "is not a valid email address",
-                )])
-            })?;
-            tickets::customer_by_email(pool, &email).await?
-        }
-        (None, Some(phone)) => {
-            let phone = PhoneNumber::parse(phone).map_err(|_| {
-                ApiError::Validation(vec![FieldError::new(
-                    "phone",
-                    "is not an international phone number",
-                )])
-            })?;
-            tickets::customer_by_phone(pool, &phone).await?
-        }
+        (Ok(Some(email)), _) => tickets::customer_by_email(pool, &email).await?,
+        (Ok(None), Ok(Some(phone))) => tickets::customer_by_phone(pool, &phone).await?,
     };
     // The audit row names the customer found, never the address asked for.
     let found = customer.as_ref().map(|c| c.id.to_string());
@@ -240,6 +257,8 @@ pub async fn look_up_customer(
 /// One channel's figures.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChannelMetrics {
+    /// The channel these figures are for (`overall` for the sum).
+    pub channel: String,
     /// Conversations that started on the channel.
     pub total_conversations: i64,
     /// Mean agent reply latency in milliseconds (0 without replies); for
@@ -307,8 +326,9 @@ pub async fn channel_metrics(
             let overdue_escalations = overdue_on(&f.channel);
             let p95_latency_ms = turns_on(&f.channel).and_then(|level| level.p95_latency_ms);
             (
-                f.channel,
+                f.channel.clone(),
                 ChannelMetrics {
+                    channel: f.channel,
                     total_conversations: f.total_conversations,
                     avg_latency_ms: f.avg_latency_ms.unwrap_or(0.0),
                     p95_latency_ms,
@@ -332,6 +352,7 @@ pub async fn channel_metrics(
     by_channel.insert(
         fte_store::metrics::OVERALL.to_owned(),
         ChannelMetrics {
+            channel: fte_store::metrics::OVERALL.to_owned(),
             total_conversations: conversations,
             avg_latency_ms: overall.and_then(|l| l.avg_latency_ms).unwrap_or(0.0),
             p95_latency_ms: overall.and_then(|l| l.p95_latency_ms),

@@ -13,14 +13,15 @@ use crate::error::FieldError;
 pub const MAX_STAFF_LEN: usize = 255;
 
 /// A whole number within `range` from an optional query value (`default`
-/// when absent or blank).
+/// when absent; anything else that is not such a number, blank included,
+/// is refused, as the OpenAPI document's integer says).
 pub(super) fn parse_count(
     raw: Option<&str>,
     field: &str,
     default: i64,
     range: std::ops::RangeInclusive<i64>,
 ) -> Result<i64, FieldError> {
-    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
+    let Some(raw) = raw else {
         return Ok(default);
     };
     raw.parse::<i64>()
@@ -52,21 +53,26 @@ pub(super) fn assignee(
 }
 
 /// The staff member acting: the key's owner. A `staff` field naming anyone
-/// else is refused, so nobody writes under another's name.
-pub(super) fn acting_staff(
-    raw: Option<&str>,
-    auth: &StaffAuth,
-    errors: &mut Vec<FieldError>,
-) -> String {
+/// else is refused with 403 (`staff_mismatch`), so nobody writes under
+/// another's name; the refusal is logged as a security event.
+pub(super) fn acting_staff(raw: Option<&str>, auth: &StaffAuth) -> Result<String, ApiError> {
     if let Some(raw) = raw
         && raw.trim() != auth.name()
     {
-        errors.push(FieldError::new(
-            "staff",
-            "must be the name of the staff key's owner, or left out",
-        ));
+        tracing::warn!(
+            security = true,
+            reason = "staff_mismatch",
+            "refused a staff write under another name"
+        );
+        return Err(ApiError::ForbiddenField {
+            code: "staff_mismatch",
+            field: FieldError::new(
+                "staff",
+                "must be the name of the staff key's owner, or left out",
+            ),
+        });
     }
-    auth.name().to_owned()
+    Ok(auth.name().to_owned())
 }
 
 fn staff_name(raw: &str, errors: &mut Vec<FieldError>) -> String {

@@ -33,10 +33,16 @@ pub const MAX_REPLY_CHARS: usize = 5000;
 #[serde(deny_unknown_fields)]
 pub struct ReplyRequest {
     /// The key's owner, who writes (optional; when sent it must be their
-    /// name).
+    /// name, else 403 `staff_mismatch`).
+    #[schema(min_length = 1, max_length = 255, example = "ana.ruiz")]
     pub staff: Option<String>,
-    /// The reply, in light Markdown (1–5000 characters); it is formatted for
-    /// the customer's current channel.
+    /// The reply, in light Markdown (1–5000 characters after trimming); it
+    /// is formatted for the customer's current channel.
+    #[schema(
+        min_length = 1,
+        pattern = r"^\s*[^\s\x00](?:[^\x00]{0,4998}[^\s\x00])?\s*$",
+        example = "I have refunded the duplicate charge."
+    )]
     pub message: String,
 }
 
@@ -113,7 +119,7 @@ fn staff_outbound(
     path = "/conversations/{id}/reply",
     tag = "staff",
     security(("staff_key" = [])),
-    params(("id" = String, Path, description = "Conversation id (UUID)")),
+    params(("id" = Uuid, Path, description = "Conversation id (UUID)")),
     request_body = ReplyRequest,
     responses(
         (status = 202, description = "Stored and queued for delivery", body = ReplyAccepted),
@@ -121,7 +127,8 @@ fn staff_outbound(
         (status = 401, description = "No or wrong staff key", body = ErrorBody),
         (status = 404, description = "No such conversation", body = ErrorBody),
         (status = 409, description = "The conversation is not escalated, or the customer has no address on its channel", body = ErrorBody),
-        (status = 422, description = "`staff` or `message` missing or invalid", body = ErrorBody),
+        (status = 403, description = "`staff` names someone other than the key's owner (`staff_mismatch`)", body = ErrorBody),
+        (status = 422, description = "`message` missing or too long", body = ErrorBody),
     )
 )]
 pub async fn reply(
@@ -147,7 +154,7 @@ pub async fn reply_to_conversation(
     body: &ReplyRequest,
 ) -> Result<ReplyAccepted, ApiError> {
     let mut errors = Vec::new();
-    let staff = acting_staff(body.staff.as_deref(), auth, &mut errors);
+    let staff = acting_staff(body.staff.as_deref(), auth)?;
     let text = text_field(&body.message, "message", MAX_REPLY_CHARS, &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));

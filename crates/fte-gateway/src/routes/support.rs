@@ -83,6 +83,10 @@ pub async fn submit(
     IdempotencyKey(idempotency_key): IdempotencyKey,
     AppJson(form): AppJson<SubmitRequest>,
 ) -> Result<Json<SubmitResponse>, ApiError> {
+    // The rules first, for everyone: a filled honeypot does not turn an
+    // invalid submission into a 200, so the document's rules hold for every
+    // body (the rules are public; the honeypot's verdict stays hidden).
+    let mut submission = form.validate().map_err(ApiError::Validation)?;
     if form.is_bot() {
         // Look accepted, store nothing: the sender learns nothing.
         tracing::info!(channel = "web_form", "honeypot submission dropped");
@@ -93,7 +97,6 @@ pub async fn submit(
             estimate,
         )));
     }
-    let mut submission = form.validate().map_err(ApiError::Validation)?;
     submission.email_verified = email_proof(
         state.api.web_identity_secret.as_ref(),
         &submission.email,

@@ -37,7 +37,8 @@ use crate::{ApiError, AppState, outbox};
 pub struct FollowUpRequest {
     /// 1 to 5000 characters after trimming.
     #[serde(default)]
-    #[schema(required = true, nullable = false)]
+    #[schema(required = true, nullable = false, value_type = String, min_length = 1,
+        pattern = r"^\s*[^\s\x00](?:[^\x00]{0,4998}[^\s\x00])?\s*$", example = "It still fails after a restart.")]
     pub message: Option<String>,
 }
 
@@ -87,7 +88,7 @@ pub struct FollowUpAccepted {
     path = "/support/ticket/{ticket_id}/messages",
     tag = "support",
     params(
-        ("ticket_id" = String, Path, description = "The ticket id (UUID)"),
+        ("ticket_id" = Uuid, Path, description = "The ticket id (UUID)"),
         ("X-Ticket-Access-Key" = String, Header, description = "The ticket's access key (or `?access_key=`)"),
         ("Idempotency-Key" = Option<String>, Header, description = "Optional; 16 to 255 visible ASCII characters, one per message (a UUID), reused on its retries: a retry with the same key and text answers the first message and stores nothing new"),
     ),

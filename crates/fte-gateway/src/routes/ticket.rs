@@ -96,7 +96,7 @@ pub fn ticket_status_of(ticket: &ThreadTicket) -> Result<TicketStatus, ApiError>
     path = "/support/ticket/{ticket_id}",
     tag = "support",
     params(
-        ("ticket_id" = String, Path, description = "The ticket id (UUID)"),
+        ("ticket_id" = Uuid, Path, description = "The ticket id (UUID)"),
         ("access_key" = Option<String>, Query, description = "The ticket's access key (or the X-Ticket-Access-Key header): adds the thread"),
         ("X-Ticket-Access-Key" = Option<String>, Header, description = "The ticket's access key: adds the thread"),
     ),

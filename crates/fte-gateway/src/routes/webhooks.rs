@@ -57,6 +57,7 @@ const KAFKA_DOWN: &str = "Messages cannot be accepted right now; please retry.";
     post,
     path = "/webhooks/whatsapp",
     tag = "webhooks",
+    security(("twilio_signature" = [])),
     request_body(content = String, content_type = "application/x-www-form-urlencoded",
                  description = "Twilio's webhook parameters"),
     params(("X-Twilio-Signature" = String, Header, description = "Twilio's signature")),
@@ -112,6 +113,7 @@ pub async fn whatsapp(
     post,
     path = "/webhooks/whatsapp/status",
     tag = "webhooks",
+    security(("twilio_signature" = [])),
     request_body(content = String, content_type = "application/x-www-form-urlencoded",
                  description = "MessageSid, MessageStatus, ErrorCode"),
     responses(
@@ -175,6 +177,7 @@ pub struct Acknowledged {
     post,
     path = "/webhooks/gmail",
     tag = "webhooks",
+    security(("pubsub_oidc" = []), ("pubsub_token" = [])),
     request_body(content = String, content_type = "application/json",
                  description = "Pub/Sub push envelope"),
     params(("token" = Option<String>, Query, description = "Push secret, when token mode is configured")),

@@ -1,0 +1,153 @@
+//! The OpenAPI document says what the server enforces: ids are UUIDs, text
+//! fields carry their lengths, choices are enums, the lookup needs one of
+//! two parameters, every route names how it is authenticated. schemathesis
+//! (`scripts/test.sh`, the API contract stage) holds the server to it; these
+//! tests hold the document to the rules schemathesis cannot guess.
+
+mod common;
+
+use common::spawn_app;
+use serde_json::Value;
+
+async fn document() -> Value {
+    let app = spawn_app().await;
+    app.get("/openapi.json").await.json()
+}
+
+fn parameter<'a>(document: &'a Value, path: &str, method: &str, name: &str) -> &'a Value {
+    document["paths"][path][method]["parameters"]
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["name"] == name))
+        .unwrap_or_else(|| panic!("{method} {path} has the parameter {name}"))
+}
+
+#[tokio::test]
+async fn every_id_in_a_path_is_documented_as_a_uuid() {
+    let document = document().await;
+    let mut seen = 0;
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            for p in operation["parameters"].as_array().into_iter().flatten() {
+                if p["in"] == "path" {
+                    assert_eq!(
+                        p["schema"]["format"], "uuid",
+                        "{method} {path} {}: {p}",
+                        p["name"]
+                    );
+                    seen += 1;
+                }
+            }
+        }
+    }
+    assert!(seen >= 10, "path ids checked: {seen}");
+}
+
+#[tokio::test]
+async fn text_fields_carry_their_lengths_and_choices_their_enums() {
+    let document = document().await;
+    let schemas = &document["components"]["schemas"];
+    let submit = &schemas["SubmitRequest"]["properties"];
+    assert_eq!(submit["email"]["format"], "email");
+    assert_eq!(submit["email"]["maxLength"], 254);
+    assert_eq!(submit["name"]["minLength"], 2);
+    assert_eq!(submit["subject"]["minLength"], 5);
+    assert_eq!(submit["message"]["minLength"], 10);
+    for field in ["name", "subject", "message"] {
+        assert!(submit[field]["pattern"].is_string(), "{field}: {submit}");
+    }
+    let categories = &schemas["CategoryName"]["enum"];
+    assert_eq!(
+        categories,
+        &serde_json::json!(["general", "technical", "billing", "feedback", "bug_report"])
+    );
+    assert_eq!(
+        schemas["PriorityName"]["enum"],
+        serde_json::json!(["low", "medium", "high"])
+    );
+    assert_eq!(
+        schemas["ReplyRequest"]["properties"]["message"]["minLength"],
+        1
+    );
+    assert_eq!(
+        schemas["ResolveRequest"]["properties"]["resolution_notes"]["minLength"],
+        1
+    );
+    assert_eq!(
+        schemas["AssignRequest"]["properties"]["staff"]["minLength"],
+        1
+    );
+    assert_eq!(
+        schemas["MergeRequest"]["properties"]["customer_id"]["format"],
+        "uuid"
+    );
+    assert_eq!(
+        schemas["FollowUpRequest"]["properties"]["message"]["minLength"],
+        1
+    );
+    assert_eq!(
+        schemas["ValidationDetail"]["required"],
+        serde_json::json!(["loc", "msg", "type"])
+    );
+}
+
+#[tokio::test]
+async fn the_lookup_requires_an_email_or_a_phone() {
+    let document = document().await;
+    let lookup = parameter(&document, "/customers/lookup", "get", "lookup");
+    assert_eq!(lookup["in"], "query");
+    assert_eq!(lookup["required"], true);
+    assert_eq!(lookup["style"], "form");
+    assert_eq!(lookup["explode"], true);
+    let choices = lookup["schema"]["anyOf"].as_array().expect("anyOf");
+    assert_eq!(choices.len(), 2, "{choices:?}");
+    for (choice, field) in choices.iter().zip(["email", "phone"]) {
+        assert_eq!(choice["required"], serde_json::json!([field]));
+        assert_eq!(choice["properties"]["email"]["format"], "email");
+        assert!(choice["properties"]["phone"]["pattern"].is_string());
+    }
+}
+
+#[tokio::test]
+async fn every_webhook_and_staff_route_names_its_security_scheme() {
+    let document = document().await;
+    let schemes = &document["components"]["securitySchemes"];
+    assert_eq!(schemes["staff_key"]["scheme"], "bearer");
+    assert_eq!(schemes["twilio_signature"]["in"], "header");
+    assert_eq!(schemes["twilio_signature"]["name"], "X-Twilio-Signature");
+    assert_eq!(schemes["pubsub_oidc"]["bearerFormat"], "JWT");
+    assert_eq!(schemes["pubsub_token"]["in"], "query");
+    let security = |path: &str| document["paths"][path]["post"]["security"].clone();
+    assert_eq!(
+        security("/webhooks/whatsapp"),
+        serde_json::json!([{ "twilio_signature": [] }])
+    );
+    assert_eq!(
+        security("/webhooks/whatsapp/status"),
+        serde_json::json!([{ "twilio_signature": [] }])
+    );
+    assert_eq!(
+        security("/webhooks/gmail"),
+        serde_json::json!([{ "pubsub_oidc": [] }, { "pubsub_token": [] }])
+    );
+}
+
+#[tokio::test]
+async fn every_documented_error_response_has_the_error_body() {
+    let document = document().await;
+    let mut seen = 0;
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                let json = &response["content"]["application/json"]["schema"]["$ref"];
+                if status.starts_with('4') && json.is_string() {
+                    assert_eq!(
+                        json, "#/components/schemas/ErrorBody",
+                        "{method} {path} {status}"
+                    );
+                    seen += 1;
+                }
+            }
+        }
+    }
+    assert!(seen >= 30, "error responses checked: {seen}");
+}
