@@ -36,6 +36,8 @@ async fn record_turn(pool: &PgPool, channel: &str, latency_ms: u32, hours_ago: i
             ticket_id: Uuid::new_v4(),
             latency_ms,
             tokens_used: 300,
+            usage: fte_domain::TokenUsage::chat(240, 60),
+            cost_micro_usd: 72.0,
             tool_calls: 4,
             kb_searches: 2,
             kb_hits: 1,
