@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use async_openai::Client;
 use async_openai::config::OpenAIConfig;
+use fte_domain::TokenUsage;
 use fte_runtime::settings::AgentSettings;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
@@ -87,8 +88,9 @@ pub struct ChatResponse {
     pub content: Option<String>,
     /// Tool calls, if any (several means parallel calls).
     pub tool_calls: Vec<ToolCall>,
-    /// Tokens the request used (prompt and completion).
-    pub tokens: u32,
+    /// Tokens the request used: prompt and completion apart, as the
+    /// response's `usage` reports them (no embeddings).
+    pub usage: TokenUsage,
 }
 
 /// Why a model request failed.
@@ -223,15 +225,31 @@ pub fn parse_response(response: &Value) -> Result<ChatResponse, ChatError> {
             _ => return Err(ChatError::Malformed("tool call without id or name".into())),
         }
     }
-    let tokens = response
-        .pointer("/usage/total_tokens")
-        .and_then(Value::as_u64)
-        .map_or(0, |t| u32::try_from(t).unwrap_or(u32::MAX));
+    let usage = usage(response);
     Ok(ChatResponse {
         content,
         tool_calls,
-        tokens,
+        usage,
     })
+}
+
+/// The response's `usage`: prompt and completion tokens apart. A server
+/// that reports only `total_tokens` has its total counted as prompt
+/// tokens; one that reports nothing, as none.
+fn usage(response: &Value) -> TokenUsage {
+    let count = |pointer: &str| {
+        response
+            .pointer(pointer)
+            .and_then(Value::as_u64)
+            .map(|t| u32::try_from(t).unwrap_or(u32::MAX))
+    };
+    match (
+        count("/usage/prompt_tokens"),
+        count("/usage/completion_tokens"),
+    ) {
+        (None, None) => TokenUsage::chat(count("/usage/total_tokens").unwrap_or(0), 0),
+        (prompt, completion) => TokenUsage::chat(prompt.unwrap_or(0), completion.unwrap_or(0)),
+    }
 }
 
 #[cfg(test)]
@@ -245,13 +263,25 @@ mod tests {
                 {"id": "a", "type": "function", "function": {"name": "search_knowledge_base", "arguments": "{\"query\":\"x\",\"max_results\":3}"}},
                 {"id": "b", "type": "function", "function": {"name": "create_ticket", "arguments": "{}"}}
             ]}}],
-            "usage": {"total_tokens": 42}
+            "usage": {"prompt_tokens": 30, "completion_tokens": 12, "total_tokens": 42}
         });
         let response = parse_response(&body).unwrap();
         assert_eq!(response.tool_calls.len(), 2);
         assert_eq!(response.tool_calls[1].name, "create_ticket");
-        assert_eq!(response.tokens, 42);
+        assert_eq!(response.usage, TokenUsage::chat(30, 12));
         assert_eq!(response.content, None);
+    }
+
+    #[test]
+    fn a_usage_without_the_split_counts_its_total_as_prompt_tokens() {
+        let message = json!([{"message": {"role": "assistant", "content": "hi"}}]);
+        let total_only = json!({"choices": message, "usage": {"total_tokens": 42}});
+        assert_eq!(
+            parse_response(&total_only).unwrap().usage,
+            TokenUsage::chat(42, 0)
+        );
+        let none = json!({"choices": message});
+        assert_eq!(parse_response(&none).unwrap().usage, TokenUsage::ZERO);
     }
 
     #[test]

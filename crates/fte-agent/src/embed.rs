@@ -298,6 +298,8 @@ impl Embedder for OpenAiEmbedder {
                     .await
                     .map_err(|_| EmbedError::Api("timed out".into()))?
                     .map_err(|e| EmbedError::Api(e.to_string()))?;
+            // Billed to the agent turn this call belongs to, if any.
+            crate::usage::record_embedding_tokens(response.usage.prompt_tokens);
             let mut data = response.data;
             data.sort_by_key(|d| d.index);
             if data.len() != batch.len() {

@@ -26,6 +26,9 @@
 //!   loop ([`ToolCallingAgent`]) over a [`ChatModel`].
 //! - [`eval`]: [`run_eval`], the sample tickets replayed through the offline
 //!   agent (`fte eval`).
+//! - [`usage`]: [`Metered`], which adds the embedding tokens a turn spent at
+//!   a remote embedder to its outcome's [`TokenUsage`](fte_domain::TokenUsage)
+//!   (the chat models report their prompt and completion tokens themselves).
 //!
 //! ## The interface the worker calls
 //!
@@ -68,6 +71,7 @@ pub mod tool_agent;
 pub mod tools;
 pub mod triage;
 mod types;
+pub mod usage;
 
 use std::sync::Arc;
 
@@ -81,6 +85,7 @@ pub use tool_agent::ToolCallingAgent;
 pub use types::{
     Agent, AgentError, AgentOutcome, AgentRequest, EscalationDecision, HistoryEntry, HistoryRole,
 };
+pub use usage::Metered;
 
 use fte_runtime::settings::{AgentSettings, EmbeddingProvider};
 use sqlx::PgPool;
@@ -95,7 +100,8 @@ pub fn embedder_from_settings(settings: &AgentSettings) -> anyhow::Result<Arc<dy
 }
 
 /// The agent the settings describe: the tool-calling agent over OpenAI when
-/// `OPENAI_API_KEY` is set, else the deterministic offline agent. Fails when
+/// `OPENAI_API_KEY` is set, else the deterministic offline agent, either
+/// [`Metered`] so its outcomes carry every token the turn spent. Fails when
 /// the embedding model cannot be loaded.
 pub async fn agent_from_settings(
     settings: &AgentSettings,
@@ -109,19 +115,19 @@ pub async fn agent_from_settings(
             "agent.mode" = "offline",
             "no OPENAI_API_KEY: using the offline agent"
         );
-        return Ok(Arc::new(offline));
+        return Ok(Arc::new(Metered(offline)));
     }
     let model = OpenAiChatModel::from_settings(settings)?;
     tracing::info!(
         "agent.mode" = "openai",
         "using the OpenAI tool-calling agent"
     );
-    Ok(Arc::new(ToolCallingAgent::new(
+    Ok(Arc::new(Metered(ToolCallingAgent::new(
         model,
         search,
         pool,
         offline,
         settings.time_budget(),
         settings.max_iterations,
-    )))
+    ))))
 }

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use chrono::{Duration as ChronoDuration, Utc};
 use fte_domain::format::{Recipient, format_reply, split_sentences};
-use fte_domain::{Category, Channel, EscalationReason};
+use fte_domain::{Category, Channel, EscalationReason, TokenUsage};
 use fte_runtime::metrics;
 use fte_store::PgPool;
 use serde_json::json;
@@ -788,7 +788,7 @@ pub(crate) fn finish(
     mut draft: Draft,
     sentiment: f32,
     started: Instant,
-    tokens_used: u32,
+    usage: TokenUsage,
 ) -> AgentOutcome {
     let ticket_reference = request.ticket_id.to_string();
     let recipient = Recipient {
@@ -822,7 +822,7 @@ pub(crate) fn finish(
         resolve_ticket: draft.resolve,
         ticket_category: draft.category,
         sentiment,
-        tokens_used,
+        usage,
         latency_ms: u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX),
         tool_calls: serde_json::Value::Array(draft.tool_calls),
         kb_hit: draft.kb_hit,
@@ -854,7 +854,13 @@ impl Agent for OfflineAgent {
             .with_label_values(&[request.channel.as_str()])
             .observe(f64::from(triage.sentiment));
         let draft = self.draft(request, &triage).await?;
-        Ok(finish(request, draft, triage.sentiment, started, 0))
+        Ok(finish(
+            request,
+            draft,
+            triage.sentiment,
+            started,
+            TokenUsage::ZERO,
+        ))
     }
 }
 

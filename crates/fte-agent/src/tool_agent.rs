@@ -17,7 +17,7 @@
 
 use std::time::{Duration, Instant};
 
-use fte_domain::EscalationReason;
+use fte_domain::{EscalationReason, TokenUsage};
 use fte_runtime::metrics;
 use fte_store::PgPool;
 use serde_json::{Value, json};
@@ -65,7 +65,7 @@ enum LoopError {
 
 struct LoopState {
     effects: TurnEffects,
-    tokens: u32,
+    usage: TokenUsage,
     log: Vec<Value>,
 }
 
@@ -111,7 +111,7 @@ impl<M: ChatModel> ToolCallingAgent<M> {
         ];
         for _ in 0..self.max_iterations {
             let response = self.model.complete(&messages, &tools).await?;
-            state.tokens = state.tokens.saturating_add(response.tokens);
+            state.usage = state.usage.plus(response.usage);
             if response.tool_calls.is_empty() {
                 // A plain answer without send_response is accepted as the answer.
                 if let Some(content) = response.content {
@@ -292,12 +292,18 @@ impl<M: ChatModel> Agent for ToolCallingAgent<M> {
         let needs_model = triage.intent == Intent::Question && !triage.answerable.trim().is_empty();
         if !needs_model {
             let draft = self.offline.draft(request, &triage).await?;
-            return Ok(finish(request, draft, triage.sentiment, started, 0));
+            return Ok(finish(
+                request,
+                draft,
+                triage.sentiment,
+                started,
+                TokenUsage::ZERO,
+            ));
         }
 
         let mut state = LoopState {
             effects: TurnEffects::default(),
-            tokens: 0,
+            usage: TokenUsage::ZERO,
             log: Vec::new(),
         };
         // Leave room for the offline fallback inside the budget.
@@ -312,10 +318,8 @@ impl<M: ChatModel> Agent for ToolCallingAgent<M> {
                 model_budget.as_millis()
             )),
         };
-        metrics::global()
-            .agent_tokens
-            .with_label_values(&[request.channel.as_str()])
-            .inc_by(u64::from(state.tokens));
+        // Tokens are counted once, by the worker that commits the turn
+        // (`fte_agent_tokens_total`, and per kind by the metrics collector).
 
         let draft = match (failure, state.effects.response.clone()) {
             (None, Some(response)) => {
@@ -337,7 +341,7 @@ impl<M: ChatModel> Agent for ToolCallingAgent<M> {
             draft,
             triage.sentiment,
             started,
-            state.tokens,
+            state.usage,
         ))
     }
 }

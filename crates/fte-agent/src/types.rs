@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use fte_domain::format::FormattedReply;
-use fte_domain::{Category, Channel, ConversationId, CustomerId, EscalationReason, TicketId};
+use fte_domain::{
+    Category, Channel, ConversationId, CustomerId, EscalationReason, TicketId, TokenUsage,
+};
 use serde::{Deserialize, Serialize};
 
 /// Who wrote an earlier message of the customer's history.
@@ -106,8 +108,10 @@ pub struct AgentOutcome {
     pub ticket_category: Option<Category>,
     /// Sentiment of the message on -1..1.
     pub sentiment: f32,
-    /// Model tokens spent (0 for the offline agent).
-    pub tokens_used: u32,
+    /// Model tokens spent: chat prompt and completion tokens, and tokens
+    /// sent to a remote embedder during the turn (all 0 for the offline
+    /// agent with the local embedding model).
+    pub usage: TokenUsage,
     /// Time the turn took.
     pub latency_ms: u32,
     /// The tool calls made, for the message's audit column.

@@ -11,6 +11,8 @@
 //! - `fte kb import` — load `kb/` into the knowledge base (idempotent);
 //! - `fte eval` — replay the sample tickets through the offline agent;
 //! - `fte bench kb` — knowledge search latency and embedding throughput;
+//! - `fte cost --window 30d` — model tokens and their cost per channel, per
+//!   resolved conversation and per escalation;
 //! - `fte simulate whatsapp|web|email` — play a customer against a running gateway;
 //! - `fte mcp` — the MCP server for staff on standard input and output
 //!   (`--http`: at `/mcp` on `MCP_PORT`; `fte run` serves `/mcp` too).
@@ -23,6 +25,7 @@
 
 mod bench;
 mod broker;
+mod cost;
 #[cfg(feature = "local")]
 mod fakes;
 mod kb;
@@ -80,6 +83,16 @@ enum Command {
     Bench {
         #[command(subcommand)]
         command: BenchCommand,
+    },
+    /// Model tokens and their cost over a window, per channel, per resolved
+    /// conversation and per escalation (the cost section of /metrics/summary).
+    Cost {
+        /// How far back: whole hours or days, such as 24h or 30d.
+        #[arg(long, default_value = "30d")]
+        window: String,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// The MCP server for staff (docs/mcp.md): on standard input and output
     /// for a desktop client, acting with MCP_STAFF_KEY.
@@ -220,6 +233,7 @@ async fn main() -> anyhow::Result<()> {
             )
             .await
         }
+        Command::Cost { window, json } => cost::run(&window, json).await,
         Command::Mcp { http } => mcp::run(http).await,
         #[cfg(feature = "local")]
         Command::Simulate { channel } => simulate_command(channel).await,

@@ -5,14 +5,16 @@
 //! ([`EmailAddress`], [`PhoneNumber`]) and the [`Trust`] of their links to
 //! customers, the ticket and conversation state machines and the customer's
 //! wording of a ticket's state ([`CustomerStatus`]), escalation reasons, the
-//! versioned Kafka event envelope, the per-channel format limits, and text as
-//! the CRM can store it ([`text`]).
+//! versioned Kafka event envelope, the per-channel format limits, text as
+//! the CRM can store it ([`text`]), and the arithmetic of what model tokens
+//! cost ([`cost`]).
 //!
 //! This crate performs no IO: no database, no network, no clock reads outside
 //! of constructors that take `now` explicitly where it matters. It must stay
 //! cheap to depend on, so it links only serde, uuid, chrono and phonenumber.
 
 pub mod channel;
+pub mod cost;
 pub mod customer_status;
 pub mod events;
 pub mod format;
@@ -24,6 +26,7 @@ pub mod text;
 pub mod trust;
 
 pub use channel::{Channel, ChannelLimits, UnknownChannel};
+pub use cost::{ModelPrices, TokenUsage};
 pub use customer_status::{CustomerStatus, LatestMessage};
 pub use events::{EVENT_SCHEMA_VERSION, EventEnvelope, InboundMessage};
 pub use identity::{EmailAddress, IdentityError, PhoneNumber};

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use common::{Options, STAFF_KEY, TestApp, spawn_app, spawn_app_on};
+use fte_domain::{ModelPrices, TokenUsage};
 use fte_store::PgPool;
 use fte_store::metrics::{self as store_metrics, TurnRecord};
 use serde_json::Value;
@@ -36,6 +37,8 @@ async fn record_turn(pool: &PgPool, channel: &str, latency_ms: u32, hours_ago: i
             ticket_id: Uuid::new_v4(),
             latency_ms,
             tokens_used: 300,
+            usage: fte_domain::TokenUsage::chat(240, 60),
+            cost_micro_usd: 72.0,
             tool_calls: 4,
             kb_searches: 2,
             kb_hits: 1,
@@ -273,4 +276,158 @@ async fn a_fresh_gateway_is_healthy_with_no_alerts() {
     let body = answer.json();
     assert_eq!(body["status"], "healthy", "{body}");
     assert_eq!(body["alerts"], serde_json::json!([]));
+}
+
+/// gpt-4o-mini with text-embedding-3-small, the documented defaults.
+fn list_prices() -> ModelPrices {
+    ModelPrices::new(0.15, 0.60, 0.02).unwrap()
+}
+
+/// A conversation on `channel`, escalated or not.
+async fn conversation(pool: &PgPool, channel: &str, escalated: bool) -> Uuid {
+    let customer: Uuid = sqlx::query_scalar("insert into customers default values returning id")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let conversation: Uuid = sqlx::query_scalar(
+        "insert into conversations (customer_id, initial_channel, current_channel)
+         values ($1, $2, $2) returning id",
+    )
+    .bind(customer)
+    .bind(channel)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    if escalated {
+        let ticket: Uuid = sqlx::query_scalar(
+            "insert into tickets (customer_id, conversation_id, source_channel, status, escalated_at)
+             values ($1, $2, $3, 'escalated', now()) returning id",
+        )
+        .bind(customer)
+        .bind(conversation)
+        .bind(channel)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "insert into escalations (ticket_id, conversation_id, customer_id, channel, reason)
+             values ($1, $2, $3, $4, 'pricing')",
+        )
+        .bind(ticket)
+        .bind(conversation)
+        .bind(customer)
+        .bind(channel)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+    conversation
+}
+
+/// One turn of `conversation` that spent `usage`, priced at the list prices.
+async fn priced_turn(
+    pool: &PgPool,
+    channel: &str,
+    conversation_id: Uuid,
+    usage: TokenUsage,
+    hours_ago: i64,
+) {
+    let inserted = store_metrics::record_turn(
+        pool,
+        &TurnRecord {
+            event_id: Uuid::now_v7(),
+            occurred_at: Utc::now() - chrono::Duration::hours(hours_ago),
+            channel,
+            conversation_id,
+            ticket_id: Uuid::new_v4(),
+            latency_ms: 800,
+            tokens_used: usage.chat_total(),
+            usage,
+            cost_micro_usd: list_prices().cost_micro_usd(&usage),
+            tool_calls: 2,
+            kb_searches: 1,
+            kb_hits: 1,
+            failed_tool_calls: 0,
+            escalated: false,
+            sentiment: 0.0,
+        },
+    )
+    .await
+    .unwrap();
+    assert!(inserted);
+}
+
+#[tokio::test]
+async fn the_summary_prices_tokens_per_resolved_conversation_and_per_escalation_by_channel() {
+    let pool = fte_store::testing::fresh_database().await;
+    // Web form: one conversation answered in two turns (270 µ$ each), one
+    // escalated after a turn that also embedded remotely (542 µ$).
+    let answered = conversation(&pool, "web_form", false).await;
+    for _ in 0..2 {
+        priced_turn(&pool, "web_form", answered, TokenUsage::chat(1000, 200), 0).await;
+    }
+    let escalated = conversation(&pool, "web_form", true).await;
+    let embedded = TokenUsage {
+        prompt: 2000,
+        completion: 400,
+        embedding: 100,
+    };
+    priced_turn(&pool, "web_form", escalated, embedded, 0).await;
+    // WhatsApp: one answered turn (135 µ$), and one two days old.
+    let whatsapp = conversation(&pool, "whatsapp", false).await;
+    priced_turn(&pool, "whatsapp", whatsapp, TokenUsage::chat(500, 100), 0).await;
+    let old = conversation(&pool, "whatsapp", false).await;
+    priced_turn(&pool, "whatsapp", old, TokenUsage::chat(9000, 900), 48).await;
+    // Email: the offline agent answered, spending nothing.
+    let offline = conversation(&pool, "email", false).await;
+    priced_turn(&pool, "email", offline, TokenUsage::ZERO, 0).await;
+    let app = spawn_app_on(pool, Options::default()).await;
+
+    let (status, day) = staff_json(&app, "/metrics/summary?window=24h").await;
+
+    assert_eq!(status, 200, "{day}");
+    let overall = &day["cost"]["overall"];
+    assert_eq!(
+        overall["turns"], 5,
+        "the 48-hour-old turn is outside: {day}"
+    );
+    assert_eq!(overall["tokens"]["prompt"], 4500.0, "{overall}");
+    assert_eq!(overall["tokens"]["completion"], 900.0, "{overall}");
+    assert_eq!(overall["tokens"]["embedding"], 100.0, "{overall}");
+    assert_close(&overall["model_cost_usd"], 0.001_217, &day);
+    assert_eq!(overall["resolved_conversations"], 3, "{overall}");
+    assert_eq!(overall["escalated_conversations"], 1, "{overall}");
+    assert_close(
+        &overall["cost_per_resolved_conversation_usd"],
+        (540.0 + 135.0 + 0.0) / 3.0 / 1e6,
+        &day,
+    );
+    assert_close(&overall["cost_per_escalation_usd"], 0.000_542, &day);
+    assert_close(
+        &overall["cost_per_resolution_all_in_usd"],
+        0.001_217 / 3.0,
+        &day,
+    );
+
+    let web = &day["cost"]["web_form"];
+    assert_close(&web["cost_per_resolved_conversation_usd"], 0.000_54, &day);
+    assert_close(&web["cost_per_escalation_usd"], 0.000_542, &day);
+    let email = &day["cost"]["email"];
+    assert_eq!(
+        email["model_cost_usd"], 0.0,
+        "the offline agent is free: {day}"
+    );
+    assert_eq!(email["cost_per_resolved_conversation_usd"], 0.0, "{day}");
+    assert_eq!(
+        email["cost_per_escalation_usd"],
+        Value::Null,
+        "no escalation, no figure: {day}"
+    );
+
+    let (_, week) = staff_json(&app, "/metrics/summary?window=7d").await;
+    assert_close(
+        &week["cost"]["whatsapp"]["model_cost_usd"],
+        (135.0 + 9000.0 * 0.15 + 900.0 * 0.60) / 1e6,
+        &week,
+    );
 }

@@ -6,8 +6,8 @@
 use std::sync::LazyLock;
 
 use prometheus::{
-    Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    CounterVec, Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 /// Latency buckets in seconds, from 1 ms to 30 s.
@@ -83,10 +83,26 @@ pub struct Metrics {
     /// promised human response time, refreshed from the database by the
     /// worker's rates loop (and by `GET /metrics/channels` on the gateway).
     pub escalations_overdue: IntGaugeVec,
+    /// `fte_model_tokens_total{channel,kind}` (kind: prompt, completion,
+    /// embedding): billed tokens, counted by the metrics collector once per
+    /// `agent.turn` event.
+    pub model_tokens: IntCounterVec,
+    /// `fte_model_cost_usd_total{channel}`: what those tokens cost at the
+    /// worker's `MODEL_PRICE_*_PER_MTOK`, in US dollars, from the metrics
+    /// collector.
+    pub model_cost_usd: CounterVec,
 }
 
 fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
     let metric = IntCounterVec::new(Opts::new(name, help), labels).expect("valid counter");
+    registry
+        .register(Box::new(metric.clone()))
+        .expect("unique metric name");
+    metric
+}
+
+fn float_counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> CounterVec {
+    let metric = CounterVec::new(Opts::new(name, help), labels).expect("valid counter");
     registry
         .register(Box::new(metric.clone()))
         .expect("unique metric name");
@@ -296,6 +312,18 @@ impl Metrics {
                 "Unresolved escalations past their promised human response time",
                 &["channel"],
             ),
+            model_tokens: counter(
+                &registry,
+                "fte_model_tokens_total",
+                "Billed model tokens recorded by the metrics collector, by kind (prompt, completion, embedding)",
+                &["channel", "kind"],
+            ),
+            model_cost_usd: float_counter(
+                &registry,
+                "fte_model_cost_usd_total",
+                "What the recorded model tokens cost at the configured prices, in US dollars",
+                &["channel"],
+            ),
             registry,
         };
         metrics
@@ -398,6 +426,12 @@ impl Metrics {
         self.escalations_overdue
             .with_label_values(&["email"])
             .set(0);
+        self.model_tokens
+            .with_label_values(&["email", "prompt"])
+            .inc_by(10);
+        self.model_cost_usd
+            .with_label_values(&["email"])
+            .inc_by(0.0001);
     }
 
     /// The registry, for binaries that add process-specific collectors.
@@ -452,6 +486,8 @@ mod tests {
             "fte_metrics_events_total",
             "fte_alert_active",
             "fte_escalations_overdue",
+            "fte_model_tokens_total",
+            "fte_model_cost_usd_total",
         ] {
             assert!(
                 text.contains(name),

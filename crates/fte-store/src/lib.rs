@@ -13,6 +13,7 @@
 
 pub mod audit;
 pub mod conversations;
+pub mod cost;
 pub mod customers;
 pub mod email_sends;
 pub mod escalations;

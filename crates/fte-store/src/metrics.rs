@@ -11,7 +11,7 @@
 //! ([`record_process_start`], [`process_starts_since`]).
 
 use chrono::{DateTime, Utc};
-use fte_domain::Channel;
+use fte_domain::{Channel, TokenUsage};
 use fte_runtime::alerts::{AlertInputs, ChannelFigure, GroupLag};
 use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
@@ -21,12 +21,25 @@ use crate::StoreError;
 /// The label of the row that aggregates every channel.
 pub const OVERALL: &str = "overall";
 
+/// The largest value `agent_metrics.metric_value` (numeric(14, 4)) holds.
+const MAX_METRIC_VALUE: f64 = 9_999_999_999.0;
+
 /// `agent_metrics.metric_name` of each figure of a turn.
 pub mod names {
     /// The agent's turn latency in milliseconds.
     pub const RESPONSE_LATENCY_MS: &str = "response_latency_ms";
-    /// Model tokens spent.
+    /// Chat tokens spent (prompt + completion).
     pub const TOKENS_USED: &str = "tokens_used";
+    /// Chat prompt (input) tokens.
+    pub const PROMPT_TOKENS: &str = "prompt_tokens";
+    /// Chat completion (output) tokens.
+    pub const COMPLETION_TOKENS: &str = "completion_tokens";
+    /// Tokens billed by a remote embedder.
+    pub const EMBEDDING_TOKENS: &str = "embedding_tokens";
+    /// What the turn's tokens cost when they were spent, in micro-dollars
+    /// (the column keeps four decimals: a dollar amount would round a
+    /// typical turn to nothing).
+    pub const MODEL_COST_MICRO_USD: &str = "model_cost_micro_usd";
     /// Sentiment of the customer's message on -1..1.
     pub const SENTIMENT: &str = "sentiment";
     /// Tool calls made.
@@ -56,8 +69,12 @@ pub struct TurnRecord<'a> {
     pub ticket_id: Uuid,
     /// Turn latency in milliseconds.
     pub latency_ms: u32,
-    /// Model tokens spent.
+    /// Chat tokens spent (prompt + completion).
     pub tokens_used: u32,
+    /// Billed tokens by kind (all 0 for events written before the split).
+    pub usage: TokenUsage,
+    /// What they cost when spent, in micro-dollars.
+    pub cost_micro_usd: f64,
     /// Tool calls made.
     pub tool_calls: u32,
     /// Knowledge base searches run.
@@ -78,9 +95,21 @@ pub async fn record_turn(
     executor: impl PgExecutor<'_>,
     turn: &TurnRecord<'_>,
 ) -> Result<bool, StoreError> {
-    let figures: [(&str, f64); 8] = [
+    let figures: [(&str, f64); 12] = [
         (names::RESPONSE_LATENCY_MS, f64::from(turn.latency_ms)),
         (names::TOKENS_USED, f64::from(turn.tokens_used)),
+        (names::PROMPT_TOKENS, f64::from(turn.usage.prompt)),
+        (names::COMPLETION_TOKENS, f64::from(turn.usage.completion)),
+        (names::EMBEDDING_TOKENS, f64::from(turn.usage.embedding)),
+        (
+            names::MODEL_COST_MICRO_USD,
+            // Inside numeric(14, 4); a cost is never negative.
+            if turn.cost_micro_usd.is_finite() {
+                turn.cost_micro_usd.clamp(0.0, MAX_METRIC_VALUE)
+            } else {
+                0.0
+            },
+        ),
         (names::SENTIMENT, turn.sentiment.clamp(-1.0, 1.0)),
         (names::TOOL_CALLS, f64::from(turn.tool_calls)),
         (names::KB_SEARCHES, f64::from(turn.kb_searches)),

@@ -72,7 +72,7 @@ impl ReplyAgent for InstantAgent {
             resolve_ticket: false,
             ticket_category: None,
             sentiment: 0.0,
-            tokens_used: 0,
+            usage: fte_domain::TokenUsage::ZERO,
             latency_ms: 0,
             tool_calls: serde_json::json!([]),
         })

@@ -8,7 +8,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use fte_domain::format::FormattedReply;
-use fte_domain::{Category, Channel, ConversationId, CustomerId, EscalationReason, TicketId};
+use fte_domain::{
+    Category, Channel, ConversationId, CustomerId, EscalationReason, TicketId, TokenUsage,
+};
 
 /// Who wrote an earlier message of the customer's history.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,8 +89,9 @@ pub struct AgentOutcome {
     pub ticket_category: Option<Category>,
     /// Sentiment of the message on -1..1.
     pub sentiment: f32,
-    /// Model tokens spent.
-    pub tokens_used: u32,
+    /// Model tokens spent: chat prompt and completion tokens, and tokens
+    /// billed by a remote embedder (all 0 for the offline agent).
+    pub usage: TokenUsage,
     /// Time the turn took.
     pub latency_ms: u32,
     /// The tool calls made (JSON array), for the message's audit column.

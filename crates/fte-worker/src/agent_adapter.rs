@@ -54,7 +54,7 @@ impl ReplyAgent for AgentAdapter {
             resolve_ticket: outcome.resolve_ticket,
             ticket_category: outcome.ticket_category,
             sentiment: outcome.sentiment,
-            tokens_used: outcome.tokens_used,
+            usage: outcome.usage,
             latency_ms: outcome.latency_ms,
             tool_calls: outcome.tool_calls,
         })
@@ -97,7 +97,7 @@ mod tests {
                 resolve_ticket: false,
                 ticket_category: None,
                 sentiment: -0.5,
-                tokens_used: 3,
+                usage: fte_domain::TokenUsage::chat(2, 1),
                 latency_ms: 4,
                 tool_calls: serde_json::json!([]),
                 kb_hit: false,

@@ -5,8 +5,9 @@
 //! one row per figure, keyed by the event's id, so a redelivered event is a
 //! no-op ([`record`]). A newly recorded turn also moves the Prometheus
 //! series the dashboard reads (`fte_agent_turns_total`,
-//! `fte_agent_turn_latency_seconds`, `fte_agent_failed_tool_calls_total`),
-//! labelled by channel and outcome only. Events of other types are counted
+//! `fte_agent_turn_latency_seconds`, `fte_agent_failed_tool_calls_total`,
+//! `fte_model_tokens_total{channel,kind}`, `fte_model_cost_usd_total`),
+//! labelled by channel, outcome and token kind only. Events of other types are counted
 //! as `ignored` and skipped; undecodable ones go to the dead-letter queue; a
 //! database failure is retried and the offset left alone (at least once).
 //!
@@ -20,7 +21,7 @@ use std::time::Duration;
 
 use fte_bus::consumer as bus_consumer;
 use fte_bus::{Bootstrap, KafkaPublisher, topics};
-use fte_domain::{Channel, EventEnvelope};
+use fte_domain::{Channel, EventEnvelope, TokenUsage};
 use fte_store::metrics::TurnRecord;
 use fte_store::{PgPool, StoreError};
 use rdkafka::Message;
@@ -57,8 +58,22 @@ pub struct TurnEvent {
     pub ticket_id: Uuid,
     /// The agent's turn latency.
     pub latency_ms: u32,
-    /// Model tokens spent.
+    /// Chat tokens spent (prompt + completion).
     pub tokens_used: u32,
+    /// Of those, prompt (input) tokens (absent in events written before the
+    /// split was recorded).
+    #[serde(default)]
+    pub prompt_tokens: u32,
+    /// Of those, completion (output) tokens.
+    #[serde(default)]
+    pub completion_tokens: u32,
+    /// Tokens billed by a remote embedder during the turn.
+    #[serde(default)]
+    pub embedding_tokens: u32,
+    /// What the turn's tokens cost at the worker's prices
+    /// (`MODEL_PRICE_*_PER_MTOK`), in micro-dollars.
+    #[serde(default)]
+    pub cost_micro_usd: f64,
     /// Tool calls made.
     pub tool_calls: u32,
     /// Knowledge base searches run (absent in events written before it existed).
@@ -144,6 +159,12 @@ pub async fn record(
             ticket_id: turn.ticket_id,
             latency_ms: turn.latency_ms,
             tokens_used: turn.tokens_used,
+            usage: TokenUsage {
+                prompt: turn.prompt_tokens,
+                completion: turn.completion_tokens,
+                embedding: turn.embedding_tokens,
+            },
+            cost_micro_usd: turn.cost_micro_usd,
             tool_calls: turn.tool_calls,
             kb_searches: turn.kb_searches,
             kb_hits: turn.kb_hits,
@@ -171,6 +192,20 @@ pub async fn record(
     m.agent_failed_tool_calls
         .with_label_values(&[channel])
         .inc_by(u64::from(turn.failed_tool_calls));
+    for (kind, tokens) in [
+        ("prompt", turn.prompt_tokens),
+        ("completion", turn.completion_tokens),
+        ("embedding", turn.embedding_tokens),
+    ] {
+        m.model_tokens
+            .with_label_values(&[channel, kind])
+            .inc_by(u64::from(tokens));
+    }
+    if turn.cost_micro_usd.is_finite() && turn.cost_micro_usd > 0.0 {
+        m.model_cost_usd
+            .with_label_values(&[channel])
+            .inc_by(turn.cost_micro_usd / fte_domain::cost::MICRO_USD_PER_USD);
+    }
     Ok(Recorded::New)
 }
 

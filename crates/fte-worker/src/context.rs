@@ -4,8 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use fte_domain::ModelPrices;
 use fte_domain::handoff::ResponseHours;
-use fte_runtime::settings::{AlertSettings, Lookup, SettingsError};
+use fte_runtime::settings::{AlertSettings, Lookup, PriceSettings, SettingsError};
 use fte_store::PgPool;
 
 use crate::agent::ReplyAgent;
@@ -72,6 +73,10 @@ pub struct WorkerConfig {
     pub email_unverified_daily_cap: u32,
     /// The in-process alert thresholds (`ALERT_*`).
     pub alerts: AlertSettings,
+    /// What each turn's tokens are costed at (`MODEL_PRICE_INPUT_PER_MTOK`,
+    /// `MODEL_PRICE_OUTPUT_PER_MTOK`, `MODEL_PRICE_EMBEDDING_PER_MTOK`;
+    /// the documented prices of the configured models by default).
+    pub prices: ModelPrices,
 }
 
 impl Default for WorkerConfig {
@@ -91,14 +96,16 @@ impl Default for WorkerConfig {
             sending_lease: Duration::from_secs(300),
             email_unverified_daily_cap: DEFAULT_EMAIL_UNVERIFIED_DAILY_CAP,
             alerts: AlertSettings::default(),
+            prices: PriceSettings::default().prices,
         }
     }
 }
 
 impl WorkerConfig {
     /// Reads `WORKER_HISTORY_LIMIT`, `WORKER_MAX_SEND_ATTEMPTS`,
-    /// `WORKER_ESCALATED_ACK_INTERVAL_SECS`, `EMAIL_UNVERIFIED_DAILY_CAP`
-    /// and the `ESCALATION_RESPONSE_HOURS_*` tiers over the defaults.
+    /// `WORKER_ESCALATED_ACK_INTERVAL_SECS`, `EMAIL_UNVERIFIED_DAILY_CAP`,
+    /// the `ESCALATION_RESPONSE_HOURS_*` tiers and the `MODEL_PRICE_*`
+    /// prices over the defaults.
     pub fn from_lookup(lookup: &Lookup<'_>) -> Result<Self, SettingsError> {
         let defaults = Self::default();
         let history_limit = lookup.parsed_or("WORKER_HISTORY_LIMIT", defaults.history_limit)?;
@@ -148,6 +155,7 @@ impl WorkerConfig {
             email_unverified_daily_cap,
             response_hours,
             alerts: AlertSettings::from_lookup(lookup)?,
+            prices: PriceSettings::from_lookup(lookup)?.prices,
             ..defaults
         })
     }

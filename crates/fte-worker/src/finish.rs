@@ -147,7 +147,12 @@ async fn write_outcome(
             conversation_id: turn.conversation_id,
             ticket_id: turn.ticket_id,
             latency_ms: outcome.latency_ms,
-            tokens_used: outcome.tokens_used,
+            tokens_used: outcome.usage.chat_total(),
+            prompt_tokens: outcome.usage.prompt,
+            completion_tokens: outcome.usage.completion,
+            embedding_tokens: outcome.usage.embedding,
+            // Priced now, at the prices in force when the tokens were spent.
+            cost_micro_usd: ctx.config.prices.cost_micro_usd(&outcome.usage),
             tool_calls: counts.tool_calls,
             kb_searches: counts.kb_searches,
             kb_hits: counts.kb_hits,

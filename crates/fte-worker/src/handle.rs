@@ -104,7 +104,7 @@ fn record(channel: Channel, handled: &Handled, agent: Option<&AgentOutcome>, sta
     if let Some(outcome) = agent {
         m.agent_tokens
             .with_label_values(&[channel.as_str()])
-            .inc_by(u64::from(outcome.tokens_used));
+            .inc_by(u64::from(outcome.usage.chat_total()));
         m.sentiment
             .with_label_values(&[channel.as_str()])
             .observe(f64::from(outcome.sentiment));

@@ -193,7 +193,7 @@ pub async fn queue(conn: &mut PgConnection, reply: &QueuedReply<'_>) -> Result<U
     let content = parts.join("\n\n");
     let (tokens, latency, tool_calls) = match reply.agent {
         Some(outcome) => (
-            Some(i32::try_from(outcome.tokens_used).unwrap_or(i32::MAX)),
+            Some(i32::try_from(outcome.usage.chat_total()).unwrap_or(i32::MAX)),
             Some(i32::try_from(outcome.latency_ms).unwrap_or(i32::MAX)),
             if outcome.tool_calls.is_array() {
                 outcome.tool_calls.clone()

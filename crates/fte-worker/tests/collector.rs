@@ -33,6 +33,11 @@ fn turn(channel: Channel, conversation_id: Uuid, latency_ms: u32) -> TurnEvent {
         ticket_id: Uuid::new_v4(),
         latency_ms,
         tokens_used: 100,
+        prompt_tokens: 80,
+        completion_tokens: 20,
+        embedding_tokens: 0,
+        // Only the test of the cost counter spends money, so its delta is its own.
+        cost_micro_usd: 0.0,
         tool_calls: 2,
         kb_searches: 2,
         kb_hits: 1,
@@ -77,7 +82,7 @@ async fn an_agent_turn_event_becomes_one_row_per_figure_and_a_redelivery_changes
 
     assert_eq!(
         count(&h.pool, "select count(*) from agent_metrics").await,
-        8
+        12
     );
     let escalated: f64 = sqlx::query_scalar(
         "select metric_value::float8 from agent_metrics
@@ -117,6 +122,22 @@ async fn the_worker_step_publishes_the_turn_with_its_agent_level_figures_and_wri
     assert_eq!(published.payload.channel, Channel::Email);
     assert_eq!(published.payload.latency_ms, 7);
     assert_eq!(published.payload.tokens_used, 42);
+    assert_eq!(
+        (
+            published.payload.prompt_tokens,
+            published.payload.completion_tokens,
+            published.payload.embedding_tokens
+        ),
+        (30, 12, 0),
+        "prompt and completion tokens travel apart"
+    );
+    // 30 prompt tokens at $0.15/M and 12 completion tokens at $0.60/M
+    // (the default model's prices): 4.5 + 7.2 micro-dollars.
+    assert!(
+        (published.payload.cost_micro_usd - 11.7).abs() < 1e-9,
+        "{}",
+        published.payload.cost_micro_usd
+    );
     for field in ["kb_searches", "kb_hits", "failed_tool_calls"] {
         assert!(
             events[0]["payload"].get(field).is_some(),
@@ -135,8 +156,84 @@ async fn the_worker_step_publishes_the_turn_with_its_agent_level_figures_and_wri
             "select count(*) from agent_metrics where channel = 'email'"
         )
         .await,
-        8
+        12
     );
+}
+
+#[tokio::test]
+async fn a_turn_records_its_tokens_by_kind_and_its_cost_and_counts_them_once() {
+    let h = harness().await;
+    let metrics = fte_runtime::metrics::global();
+    // Other tests record turns concurrently, but none with embedding
+    // tokens or a cost.
+    let embedding = || {
+        metrics
+            .model_tokens
+            .with_label_values(&["web_form", "embedding"])
+            .get()
+    };
+    let cost = || {
+        metrics
+            .model_cost_usd
+            .with_label_values(&["web_form"])
+            .get()
+    };
+    let (embedding_before, cost_before) = (embedding(), cost());
+    let mut payload = turn(Channel::WebForm, Uuid::new_v4(), 900);
+    payload.embedding_tokens = 9;
+    payload.cost_micro_usd = 24.18;
+    let event = event(payload, 0);
+
+    collector::record(&h.pool, &event).await.unwrap();
+    collector::record(&h.pool, &event).await.unwrap();
+
+    let figures: Vec<(String, f64)> = sqlx::query_as(
+        "select metric_name, metric_value::float8 from agent_metrics
+         where event_id = $1
+           and metric_name in ('prompt_tokens', 'completion_tokens', 'embedding_tokens',
+                               'model_cost_micro_usd')
+         order by metric_name",
+    )
+    .bind(event.event_id)
+    .fetch_all(&h.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        figures,
+        vec![
+            ("completion_tokens".to_owned(), 20.0),
+            ("embedding_tokens".to_owned(), 9.0),
+            ("model_cost_micro_usd".to_owned(), 24.18),
+            ("prompt_tokens".to_owned(), 80.0),
+        ]
+    );
+    assert_eq!(
+        embedding() - embedding_before,
+        9,
+        "counted once despite the redelivery"
+    );
+    assert!(
+        ((cost() - cost_before) - 24.18e-6).abs() < 1e-12,
+        "the cost counter is in dollars"
+    );
+}
+
+#[test]
+fn an_event_written_before_the_split_still_decodes_with_zero_cost() {
+    let old = serde_json::json!({
+        "channel": "email",
+        "conversation_id": Uuid::new_v4(),
+        "ticket_id": Uuid::new_v4(),
+        "latency_ms": 10,
+        "tokens_used": 300,
+        "tool_calls": 1,
+        "escalated": false,
+        "sentiment": 0.0
+    });
+    let turn: TurnEvent = serde_json::from_value(old).unwrap();
+    assert_eq!(turn.tokens_used, 300);
+    assert_eq!((turn.prompt_tokens, turn.completion_tokens), (0, 0));
+    assert_eq!(turn.cost_micro_usd, 0.0);
 }
 
 async fn seed_ticket(pool: &PgPool, channel: &str, status: &str, hours_ago: i64) {
@@ -320,8 +417,8 @@ async fn the_collector_group_consumes_fte_metrics_and_its_lag_drains_to_zero_on_
         "fte-test-message-processor".into(),
         shutdown.clone(),
     ));
-    eventually("40 agent_metrics rows", async || {
-        count(&h.pool, "select count(*) from agent_metrics").await >= 40
+    eventually("60 agent_metrics rows", async || {
+        count(&h.pool, "select count(*) from agent_metrics").await >= 60
     })
     .await;
     // Offsets are committed every second; the lag drains to zero.
@@ -344,7 +441,8 @@ async fn the_collector_group_consumes_fte_metrics_and_its_lag_drains_to_zero_on_
     task.await.unwrap().expect("the collector stops cleanly");
     assert_eq!(
         count(&h.pool, "select count(*) from agent_metrics").await,
-        40
+        60,
+        "twelve figures for each of the five turns"
     );
 
     let dlq =

@@ -43,7 +43,7 @@ impl ReplyAgent for FixedAgent {
             resolve_ticket: false,
             ticket_category: None,
             sentiment: 0.5,
-            tokens_used: 0,
+            usage: fte_domain::TokenUsage::ZERO,
             latency_ms: 1,
             tool_calls: serde_json::json!([]),
         })

@@ -1,5 +1,6 @@
 //! `GET /metrics/summary` (staff): the agent, system and business levels
-//! over a window, with the channel level beside them; and the gateway's
+//! over a window, with the channel level and the model cost
+//! ([`crate::routes::cost`]) beside them; and the gateway's
 //! [`Monitor`], which evaluates the plan's alert thresholds every
 //! `ALERT_INTERVAL_SECS` (what `/health` reports as `degraded`) and samples
 //! the request counters for the 4xx / 5xx rates.
@@ -361,6 +362,8 @@ pub struct MetricsSummary {
     pub system: SystemLevel,
     /// Business level.
     pub business: BusinessLevelBody,
+    /// Model tokens and their cost per channel and `overall` ([`crate::routes::cost`]).
+    pub cost: BTreeMap<String, crate::routes::cost::CostLevel>,
     /// The gateway's alerts that hold now.
     #[schema(value_type = Vec<Object>)]
     pub alerts: Vec<ActiveAlert>,
@@ -409,6 +412,7 @@ pub async fn summary(
     let business = store_metrics::business_level(pool, since, window.bucket_secs()).await?;
     let lag = store_metrics::consumer_lag(pool, since).await?;
     let starts = store_metrics::process_starts_since(pool, since).await?;
+    let cost = crate::routes::cost::cost_section(pool, since).await?;
 
     let utilisation = fte_store::record_pool_metrics(pool);
     let system = SystemLevel {
@@ -462,6 +466,7 @@ pub async fn summary(
                 })
                 .collect(),
         },
+        cost,
         alerts: state.monitor.alerts.active(),
     }))
 }

@@ -1,5 +1,6 @@
 //! The route table and the layers around it.
 
+pub mod cost;
 pub mod customers;
 pub mod dev;
 pub mod escalations;

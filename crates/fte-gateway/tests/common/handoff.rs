@@ -66,7 +66,7 @@ impl ReplyAgent for Agent {
             resolve_ticket: false,
             ticket_category: None,
             sentiment: 0.0,
-            tokens_used: 10,
+            usage: fte_domain::TokenUsage::chat(6, 4),
             latency_ms: 5,
             tool_calls: json!([]),
         })

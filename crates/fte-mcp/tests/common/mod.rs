@@ -380,7 +380,7 @@ impl ReplyAgent for Agent {
             resolve_ticket: false,
             ticket_category: None,
             sentiment: 0.0,
-            tokens_used: 0,
+            usage: fte_domain::TokenUsage::ZERO,
             latency_ms: 1,
             tool_calls: json!([]),
         })

@@ -14,6 +14,7 @@ mod enabled;
 mod kafka;
 mod kafka_security;
 mod mcp;
+mod prices;
 mod staff;
 mod web_form;
 mod worker;
@@ -29,6 +30,10 @@ pub use kafka::{
     KafkaSettings, KafkaTls,
 };
 pub use mcp::McpSettings;
+pub use prices::{
+    DOCUMENTED_CHAT_PRICES, DOCUMENTED_EMBEDDING_PRICES, PriceSettings, documented_chat_price,
+    documented_embedding_price,
+};
 pub use staff::{MAX_STAFF_NAME_LEN, StaffKey, fingerprint, valid_staff_name};
 pub use web_form::{ChallengeProvider, ChallengeSettings, WebFormSettings};
 pub use worker::{

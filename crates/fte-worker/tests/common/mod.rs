@@ -125,7 +125,7 @@ impl ReplyAgent for ScriptedAgent {
             resolve_ticket: resolve,
             ticket_category: None,
             sentiment: 0.25,
-            tokens_used: 42,
+            usage: fte_domain::TokenUsage::chat(30, 12),
             latency_ms: 7,
             tool_calls: serde_json::json!([{ "name": "search_knowledge_base" }]),
         })
