@@ -22,8 +22,8 @@
 //!   OpenAI key, and the fallback of the tool-calling agent.
 //! - [`chat`], [`tools`], [`prompt`], [`tool_agent`]: the OpenAI tool-calling
 //!   loop ([`ToolCallingAgent`]) over a [`ChatModel`].
-//! - [`eval`]: [`run_eval`], the sample tickets replayed through the offline
-//!   agent (`fte eval`).
+//! - [`eval`]: [`run_eval`], the sample tickets and the tuning and held-out
+//!   evaluation sets replayed through the offline agent (`fte eval`).
 //!
 //! ## The interface the worker calls
 //!
@@ -49,7 +49,8 @@
 //! Without a model, the safest answer is the knowledge base's own words:
 //! sentences are chosen by similarity to the question and copied, so every
 //! number and menu path stays exactly as the product facts state it.
-//! `fte eval` measures it on the 56 sample tickets (goal: 95 % each).
+//! `fte eval` measures it on the 56 sample tickets and on an independent
+//! set split into a tuning and a held-out half (`context/eval/`).
 
 pub mod chat;
 pub mod embed;
@@ -70,7 +71,7 @@ use std::sync::Arc;
 
 pub use chat::{ChatModel, OpenAiChatModel};
 pub use embed::{Embedder, LocalMiniLm, OpenAiEmbedder};
-pub use eval::{EvalReport, run_eval};
+pub use eval::{EvalReport, EvalSet, SetReport, run_eval};
 pub use knowledge::{ImportReport, import_knowledge_base};
 pub use offline::OfflineAgent;
 pub use search::{HybridSearch, SearchHit};
