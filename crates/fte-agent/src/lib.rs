@@ -6,9 +6,13 @@
 //!
 //! ## Tour
 //!
-//! - [`triage`] and [`sentiment`]: deterministic rules *before* any model —
-//!   the escalation reasons of `context/escalation-rules.md` in five
-//!   languages, greetings, thanks, empty messages and prompt injection.
+//! - [`triage`], [`rules`] and [`sentiment`]: deterministic rules *before*
+//!   any model — the precise (hard) escalation rules of
+//!   `context/escalation-rules.md` in five languages, greetings, thanks,
+//!   empty messages and prompt injection; [`judge`]: the semantic layer that
+//!   recognises indirect escalations against labelled exemplars (offline).
+//! - [`relevance`] and [`followup`]: whether the knowledge base answers the
+//!   question at all, and reading a short follow-up with the conversation.
 //! - [`guard`]: rules *after* the model — no money, no internals, no foreign
 //!   ids, the channel's length; a reply that breaks one becomes a safe
 //!   escalation.
@@ -55,11 +59,16 @@
 pub mod chat;
 pub mod embed;
 pub mod eval;
+pub mod followup;
+pub mod glossary;
 pub mod guard;
+pub mod judge;
 pub mod kb_check;
 pub mod knowledge;
 pub mod offline;
 pub mod prompt;
+pub mod relevance;
+pub mod rules;
 pub mod search;
 pub mod sentiment;
 pub mod tool_agent;

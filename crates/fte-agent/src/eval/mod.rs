@@ -140,7 +140,15 @@ pub async fn run_eval(
         let mut escalated = Vec::with_capacity(tickets.len());
         for ticket in &tickets {
             let request = tickets::request_for(ticket);
+            // The agent's debug logs follow their ticket's id, for tuning;
+            // the held-out tickets stay anonymous.
+            if set.reveals_failures() {
+                tracing::debug!(ticket.id = %ticket.id, "eval ticket");
+            }
             let outcome = agent.respond(&request).await?;
+            if set.reveals_failures() {
+                tracing::debug!(tool_calls = %outcome.tool_calls, "eval outcome");
+            }
             escalated.push((&ticket.expect, outcome.escalation.is_some()));
             result.score_ticket(ticket, &request, &outcome);
 

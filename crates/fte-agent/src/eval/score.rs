@@ -223,8 +223,16 @@ pub(crate) fn write_side_by_side(f: &mut fmt::Formatter<'_>, sets: &[SetReport])
     let scores = |pick: fn(&SetReport) -> Score| -> Vec<String> {
         sets.iter().map(|s| pick(s).to_string()).collect()
     };
-    row(f, "", sets.iter().map(|s| s.set.as_str().to_owned()).collect())?;
-    row(f, "tickets", sets.iter().map(|s| s.tickets.to_string()).collect())?;
+    row(
+        f,
+        "",
+        sets.iter().map(|s| s.set.as_str().to_owned()).collect(),
+    )?;
+    row(
+        f,
+        "tickets",
+        sets.iter().map(|s| s.tickets.to_string()).collect(),
+    )?;
     row(f, "decision (escalate?)", scores(|s| s.decision))?;
     row(f, "escalation reason", scores(|s| s.reason))?;
     row(f, "must-include facts", scores(|s| s.must_include))?;
