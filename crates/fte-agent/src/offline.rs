@@ -22,7 +22,7 @@ use crate::guard::reply_violations;
 use crate::judge::SemanticJudge;
 use crate::relevance::{is_english, rare_uncovered_terms};
 use crate::search::{HybridSearch, SearchHit, SearchResults};
-use crate::triage::{Intent, Triage, fold, is_injection, pieces};
+use crate::triage::{Intent, Triage, fold, is_injection, looks_like_question, pieces};
 use crate::types::{
     Agent, AgentError, AgentOutcome, AgentRequest, EscalationDecision, HistoryRole,
 };
@@ -224,7 +224,18 @@ impl OfflineAgent {
         let articles = results.top_articles(3);
         let hits: Vec<&SearchHit> = articles.iter().flatten().copied().collect();
         let embedder = self.search.embedder();
-        let gaps = rare_uncovered_terms(question, &hits, |word| embedder.knows_word(word));
+        // The words that matter are those of what is asked, not of the
+        // story around it ("Ugh, I deleted the wrong project").
+        let asked: Vec<String> = pieces(question)
+            .into_iter()
+            .filter(|piece| looks_like_question(piece))
+            .collect();
+        let asked = if asked.is_empty() {
+            question.to_owned()
+        } else {
+            asked.join(" ")
+        };
+        let gaps = rare_uncovered_terms(&asked, &hits, |word| embedder.knows_word(word));
         tracing::debug!(
             relevance.similarity = results.best_similarity,
             relevance.gaps = gaps.len(),

@@ -235,6 +235,12 @@ const GENERIC: &[&str] = &[
     "happens",
     "work",
     "works",
+    // The support channels themselves.
+    "whatsapp",
+    "email",
+    "form",
+    "chat",
+    "support",
 ];
 
 /// English function words, to tell an English question from one in

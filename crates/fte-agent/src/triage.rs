@@ -183,7 +183,8 @@ pub fn pieces(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn looks_like_question(sentence: &str) -> bool {
+/// Whether a piece asks something (a question mark or a question word first).
+pub fn looks_like_question(sentence: &str) -> bool {
     sentence.contains('?') || QUESTION_START.is_match(&fold(sentence))
 }
 
