@@ -235,7 +235,21 @@ impl OfflineAgent {
         } else {
             asked.join(" ")
         };
-        let gaps = rare_uncovered_terms(&asked, &hits, |word| embedder.knows_word(word));
+        let mut gaps = rare_uncovered_terms(&asked, &hits, |word| embedder.knows_word(word));
+        // A name written with a capital inside a sentence ("like Zoom") is
+        // a proper noun, however common the word.
+        let names: Vec<String> = asked
+            .split_whitespace()
+            .skip(1)
+            .filter(|w| w.starts_with(|c: char| c.is_uppercase()))
+            .map(|w| fold(w.trim_matches(|c: char| !c.is_alphanumeric())))
+            .collect();
+        let (_, missing) = crate::relevance::uncovered_terms(&asked, &hits);
+        for term in missing {
+            if names.contains(&term) && !gaps.contains(&term) {
+                gaps.push(term);
+            }
+        }
         tracing::debug!(
             relevance.similarity = results.best_similarity,
             relevance.gaps = gaps.len(),
