@@ -46,6 +46,13 @@ pub trait Embedder: Send + Sync {
 
     /// The model (name and dimension) the vectors belong to.
     fn model(&self) -> EmbeddingModel;
+
+    /// Whether `word` (lowercase) is one whole entry of the model's
+    /// vocabulary — a common word rather than a name or a rare term; `None`
+    /// when the model's vocabulary is not at hand.
+    fn knows_word(&self, _word: &str) -> Option<bool> {
+        None
+    }
 }
 
 /// Texts per forward pass: large enough to amortise the call, small enough
@@ -168,6 +175,10 @@ impl Embedder for LocalMiniLm {
 
     fn model(&self) -> EmbeddingModel {
         MINILM
+    }
+
+    fn knows_word(&self, word: &str) -> Option<bool> {
+        Some(self.inner.tokenizer.token_to_id(word).is_some())
     }
 }
 

@@ -19,8 +19,10 @@ use serde_json::json;
 
 use crate::embed::cosine;
 use crate::guard::reply_violations;
+use crate::judge::SemanticJudge;
+use crate::relevance::{is_english, rare_uncovered_terms};
 use crate::search::{HybridSearch, SearchHit, SearchResults};
-use crate::triage::{Intent, Triage, fold, triage};
+use crate::triage::{Intent, Triage, fold, is_injection, looks_like_question, pieces};
 use crate::types::{
     Agent, AgentError, AgentOutcome, AgentRequest, EscalationDecision, HistoryRole,
 };
@@ -35,12 +37,35 @@ const SENTENCE_KEEP_RATIO: f32 = 0.8;
 /// Units below this similarity never join the answer.
 const MIN_UNIT_SCORE: f32 = 0.2;
 
+/// The reply to an empty or whitespace-only message, on every channel.
+pub const EMPTY_MESSAGE_REPLY: &str = "Thanks for getting in touch. How can I help you today?";
+
+/// Said once when a message (or its subject) tries to instruct the agent.
+const INJECTION_DECLINE: &str = "I can't act on instructions written into a message or share anything about how I work internally, but I'm glad to help with Orbitask.";
+
+/// The query for a question in Spanish, Portuguese, German or French
+/// carries the English words of its product vocabulary (the articles are
+/// English; see [`crate::glossary`]).
+fn searchable(query: String) -> String {
+    if is_english(&query) {
+        return query;
+    }
+    let terms = crate::glossary::english_terms(&query);
+    if terms.is_empty() {
+        query
+    } else {
+        format!("{query} {terms}")
+    }
+}
+
 /// The deterministic agent.
 #[derive(Clone, Debug)]
 pub struct OfflineAgent {
     search: HybridSearch,
     /// Answer sentences already embedded (they recur across messages).
     units: std::sync::Arc<crate::embed::EmbeddingCache>,
+    /// The semantic layer of escalation triage.
+    judge: std::sync::Arc<SemanticJudge>,
     // The history arrives in the request (cut by the worker to what the
     // recipient may see); the pool is kept for the constructor's callers.
     _pool: PgPool,
@@ -63,6 +88,7 @@ impl OfflineAgent {
         Self {
             search,
             units: std::sync::Arc::default(),
+            judge: std::sync::Arc::default(),
             _pool: pool,
         }
     }
@@ -82,7 +108,7 @@ impl OfflineAgent {
         let mut draft = Draft::default();
         match &triage.intent {
             Intent::Empty => {
-                draft.answer = "Thanks for getting in touch. How can I help you with Orbitask today? Tell me what you are trying to do and I will take it from there.".into();
+                draft.answer = EMPTY_MESSAGE_REPLY.into();
                 draft.category = Some(Category::General);
                 return Ok(draft);
             }
@@ -102,7 +128,8 @@ impl OfflineAgent {
                 return Ok(draft);
             }
             Intent::Injection => {
-                draft.answer = "I can't share how I work internally or change how I work, but I'm glad to help with any question about Orbitask. What are you trying to do?".into();
+                draft.answer =
+                    format!("{INJECTION_DECLINE} What are you trying to do with Orbitask?");
                 return Ok(draft);
             }
             Intent::Question => {}
@@ -112,17 +139,43 @@ impl OfflineAgent {
         let mut answer = String::new();
         let question = triage.answerable.trim();
         if !question.is_empty() {
-            let (results, searches) = self
-                .search_twice(question, request.subject.as_deref())
-                .await?;
+            // A subject that tries to instruct the agent says nothing about the topic.
+            let subject = request.subject.as_deref().filter(|s| !is_injection(s));
+            // A short follow-up is read with the customer's previous message.
+            let query = searchable(crate::followup::retrieval_query(request, question));
+            let (mut results, searches) = self.search_twice(&query, subject).await?;
             draft.tool_calls.extend(searches);
-            if results.is_hit() {
-                draft.kb_hit = true;
-                answer = self
-                    .extract_answer(question, &results, request.channel)
-                    .await?;
-                draft.category = results.hits.first().map(|hit| category_of(&hit.slug));
-            } else if escalation.is_none() {
+            let mut query = Some(query);
+            // Parts that turn on a name the knowledge base never mentions
+            // go to a person; the rest is searched again and answered.
+            let gaps = self.coverage_gaps(question, &results);
+            let mut uncovered = !gaps.is_empty();
+            if uncovered {
+                let kept: Vec<String> = pieces(question)
+                    .into_iter()
+                    .filter(|piece| !gaps.iter().any(|term| fold(piece).contains(term.as_str())))
+                    .collect();
+                query = None;
+                if !kept.is_empty() {
+                    let rest =
+                        searchable(crate::followup::retrieval_query(request, &kept.join(" ")));
+                    let (again, searches) = self.search_twice(&rest, subject).await?;
+                    draft.tool_calls.extend(searches);
+                    results = again;
+                    query = Some(rest);
+                }
+            }
+            match query {
+                Some(query) if results.is_hit() => {
+                    draft.kb_hit = true;
+                    answer = self
+                        .extract_answer(&query, &results, request.channel)
+                        .await?;
+                    draft.category = results.hits.first().map(|hit| category_of(&hit.slug));
+                }
+                _ => uncovered = true,
+            }
+            if uncovered && escalation.is_none() {
                 escalation = Some(EscalationReason::SearchFailed);
             }
         }
@@ -138,6 +191,9 @@ impl OfflineAgent {
         let mut parts: Vec<String> = Vec::new();
         if let Some(note) = crate::earlier::acknowledgement(request) {
             parts.push(note);
+        }
+        if triage.injection {
+            parts.push(INJECTION_DECLINE.to_owned());
         }
         if !answer.is_empty() {
             parts.push(answer.clone());
@@ -157,6 +213,50 @@ impl OfflineAgent {
         draft.answer = parts.join("\n\n");
         draft.escalation = escalation;
         Ok(draft)
+    }
+
+    /// The key terms of an English question that the retrieved articles
+    /// never mention and that are names or rare terms to the embedding
+    /// model (see [`crate::relevance`]); empty for other languages.
+    fn coverage_gaps(&self, question: &str, results: &SearchResults) -> Vec<String> {
+        if !results.is_hit() || !is_english(question) {
+            return Vec::new();
+        }
+        let articles = results.top_articles(3);
+        let hits: Vec<&SearchHit> = articles.iter().flatten().copied().collect();
+        let embedder = self.search.embedder();
+        // The words that matter are those of what is asked, not of the
+        // story around it ("Ugh, I deleted the wrong project").
+        let asked: Vec<String> = pieces(question)
+            .into_iter()
+            .filter(|piece| looks_like_question(piece))
+            .collect();
+        let asked = if asked.is_empty() {
+            question.to_owned()
+        } else {
+            asked.join(" ")
+        };
+        let mut gaps = rare_uncovered_terms(&asked, &hits, |word| embedder.knows_word(word));
+        // A name written with a capital inside a sentence ("like Zoom") is
+        // a proper noun, however common the word.
+        let names: Vec<String> = asked
+            .split_whitespace()
+            .skip(1)
+            .filter(|w| w.starts_with(|c: char| c.is_uppercase()))
+            .map(|w| fold(w.trim_matches(|c: char| !c.is_alphanumeric())))
+            .collect();
+        let (_, missing) = crate::relevance::uncovered_terms(&asked, &hits);
+        for term in missing {
+            if names.contains(&term) && !gaps.contains(&term) {
+                gaps.push(term);
+            }
+        }
+        tracing::debug!(
+            relevance.similarity = results.best_similarity,
+            relevance.gaps = gaps.len(),
+            "relevance check"
+        );
+        gaps
     }
 
     /// The search, then a keywords-only rephrasing (plus the subject) when
@@ -490,6 +590,7 @@ fn answer_units(hits: &[&SearchHit], article: usize, lists: &mut usize) -> Vec<U
     let mut heading = String::new();
     let mut in_list = false;
     let mut open_colon: Option<usize> = None;
+    let mut causes_ahead = false;
     let mut table: Vec<Vec<String>> = Vec::new();
     let push = |units: &mut Vec<Unit>, heading: &str, text: String, list: Option<usize>| {
         let context = if heading.is_empty() {
@@ -510,7 +611,7 @@ fn answer_units(hits: &[&SearchHit], article: usize, lists: &mut usize) -> Vec<U
             let rows: Vec<String> = table[1..]
                 .iter()
                 .map(|row| match (row.first(), header.get(1), row.get(1)) {
-                    (Some(key), Some(what), Some(value)) => format!("{key}: {value} {what}"),
+                    (Some(key), Some(what), Some(value)) => table_cell(key, what, value),
                     _ => row.join(" "),
                 })
                 .collect();
@@ -543,6 +644,7 @@ fn answer_units(hits: &[&SearchHit], article: usize, lists: &mut usize) -> Vec<U
             if let Some(title) = line.strip_prefix('#') {
                 heading = title.trim_start_matches('#').trim().to_owned();
                 in_list = false;
+                causes_ahead = false;
                 open_colon = None;
                 continue;
             }
@@ -556,6 +658,26 @@ fn answer_units(hits: &[&SearchHit], article: usize, lists: &mut usize) -> Vec<U
                 continue;
             }
             in_list = false;
+            // A paragraph led by a bold statement under "one of two causes"
+            // is a possible cause, not a fact about this customer.
+            let owned: String;
+            let line = match bold_lead(line) {
+                Some((lead, rest)) => {
+                    owned = if causes_ahead {
+                        format!("One possible cause: {}. {rest}", lowercase_first(lead))
+                    } else {
+                        format!("{lead}. {rest}")
+                    };
+                    owned.trim_end()
+                }
+                None => {
+                    let folded_line = fold(line);
+                    if folded_line.contains("cause") || folded_line.contains("reason") {
+                        causes_ahead = true;
+                    }
+                    line
+                }
+            };
             let bullet = line.starts_with(['-', '*', '•']);
             let text = line.trim_start_matches(['-', '*', '•']).trim();
             if bullet {
@@ -582,6 +704,35 @@ fn answer_units(hits: &[&SearchHit], article: usize, lists: &mut usize) -> Vec<U
         flush_table(&mut units, &heading, &mut table);
     }
     units
+}
+
+/// A paragraph that opens with a bold sentence: the sentence (without its
+/// full stop) and the rest.
+fn bold_lead(line: &str) -> Option<(&str, &str)> {
+    let rest = line.strip_prefix("**")?;
+    let end = rest.find("**")?;
+    let lead = rest[..end].trim().trim_end_matches(['.', ':']);
+    (!lead.is_empty()).then(|| (lead, rest[end + 2..].trim()))
+}
+
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// One row of a two-column table as a phrase: "Team: 100 GB storage" when
+/// the value is a bare figure the column names, else "SAML single sign-on:
+/// Enterprise only" (the column's name would only repeat the value).
+fn table_cell(key: &str, column: &str, value: &str) -> String {
+    let bare_figure = value.chars().next().is_some_and(|c| c.is_ascii_digit());
+    if bare_figure && !fold(value).contains(&fold(column)) {
+        format!("{key}: {value} {}", column.to_lowercase())
+    } else {
+        format!("{key}: {value}")
+    }
 }
 
 fn numbered_item(line: &str) -> Option<&str> {
@@ -848,7 +999,10 @@ fn escalation_summary(reason: EscalationReason, request: &AgentRequest, draft: &
 impl Agent for OfflineAgent {
     async fn respond(&self, request: &AgentRequest) -> Result<AgentOutcome, AgentError> {
         let started = Instant::now();
-        let triage = triage(&request.message);
+        let triage = self
+            .judge
+            .triage(self.search.embedder().as_ref(), request)
+            .await?;
         metrics::global()
             .sentiment
             .with_label_values(&[request.channel.as_str()])
@@ -905,6 +1059,53 @@ mod tests {
         assert_eq!(
             keywords_only("What uptime do you guarantee?", Some("Uptime")),
             "uptime guarantee"
+        );
+    }
+
+    #[test]
+    fn a_table_row_reads_as_a_phrase_without_repeating_its_column() {
+        assert_eq!(
+            table_cell("Email and password", "plans", "every plan"),
+            "Email and password: every plan"
+        );
+        assert_eq!(
+            table_cell("SAML single sign-on", "plans", "Enterprise only"),
+            "SAML single sign-on: Enterprise only"
+        );
+        assert_eq!(
+            table_cell("Team", "Storage", "100 GB"),
+            "Team: 100 GB storage"
+        );
+    }
+
+    #[test]
+    fn possible_causes_stay_possible() {
+        let hit = SearchHit {
+            chunk_id: uuid::Uuid::nil(),
+            article_id: uuid::Uuid::nil(),
+            slug: "account/reset".into(),
+            title: "Reset link".into(),
+            content: "The link fails for one of two causes.\n\n**The link is older than 30 minutes.** A reset link expires after 30 minutes.\n\n**The link has already been used.** Each link works once.".into(),
+            score: 1.0,
+            similarity: Some(0.8),
+            text_rank: None,
+        };
+        let mut lists = 0;
+        let texts: Vec<String> = answer_units(&[&hit], 0, &mut lists)
+            .into_iter()
+            .map(|u| u.text)
+            .collect();
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.starts_with("One possible cause: the link is older than 30 minutes.")),
+            "{texts:?}"
+        );
+        assert!(
+            !texts
+                .iter()
+                .any(|t| t.starts_with("The link has already been used")),
+            "a cause is not stated as a fact: {texts:?}"
         );
     }
 

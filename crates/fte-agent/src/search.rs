@@ -30,6 +30,11 @@ pub const CANDIDATES: i64 = 20;
 /// answerable question scores above, questions about features the product
 /// does not have (video calls, GraphQL) below.
 pub const RELEVANCE_THRESHOLD: f64 = 0.42;
+/// A best chunk that both sides found (its words match the query's, and its
+/// meaning is near) is a hit from this lower similarity: short or oddly
+/// phrased questions ("stop emails about comments pls") score low on cosine
+/// although the ranking is right. Chosen on the tuning tickets.
+pub const AGREED_THRESHOLD: f64 = 0.30;
 
 /// One chunk in the fused ranking.
 #[derive(Clone, Debug)]
@@ -65,6 +70,9 @@ impl SearchResults {
     /// Whether the best hit is relevant enough to answer from.
     pub fn is_hit(&self) -> bool {
         self.best_similarity >= RELEVANCE_THRESHOLD
+            || self.hits.first().is_some_and(|hit| {
+                hit.text_rank.is_some() && hit.similarity.is_some_and(|s| s >= AGREED_THRESHOLD)
+            })
     }
 
     /// Hits grouped by article, in order of each article's best hit;

@@ -65,7 +65,7 @@ static LEXICON: LazyLock<HashMap<&'static str, f32>> = LazyLock::new(|| {
         ("issue", -0.3),
         ("slow", -0.5),
         ("stuck", -0.5),
-        ("wrong", -0.5),
+        ("wrong", -0.3),
         ("missing", -0.4),
         ("confused", -0.5),
         ("lost", -0.4),

@@ -1,22 +1,23 @@
 //! The sample tickets replayed through the offline agent against the real
-//! knowledge base and the real local model: the goal is 95 % on every
-//! measure.
+//! knowledge base and the real local model: they must reach the targets
+//! (decision 97 %, reason 93 %, must-include 90 %, format 100 %).
 
 mod support;
 
-use fte_agent::run_eval;
+use fte_agent::{EvalSet, run_eval};
 use support::{embedder, repo_root};
 
 #[tokio::test]
-async fn the_offline_agent_meets_the_goal_on_the_sample_tickets() {
+async fn the_offline_agent_meets_the_targets_on_the_sample_tickets() {
     let pool = fte_store::testing::fresh_database().await;
-    let report = run_eval(&pool, embedder(), &repo_root())
+    let report = run_eval(&pool, embedder(), &repo_root(), &[EvalSet::Samples])
         .await
         .expect("the evaluation runs");
     println!("{report}");
-    assert_eq!(report.tickets, 56);
+    let samples = report.set(EvalSet::Samples).expect("the samples ran");
+    assert_eq!(samples.tickets, 56);
     assert!(
-        report.meets_goal(),
-        "the evaluation is below the goal:\n{report}"
+        samples.meets_targets(),
+        "the evaluation is below the targets:\n{report}"
     );
 }

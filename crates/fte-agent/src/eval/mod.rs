@@ -1,0 +1,179 @@
+//! `fte eval`: ticket sets replayed through the offline agent against a
+//! database holding the imported knowledge base, scored on what the
+//! business cares about, side by side:
+//!
+//! - `samples`: `context/sample-tickets.json` (56 tickets);
+//! - `tuning`: `context/eval/tuning.json`, the half of the independent
+//!   evaluation set that thresholds and exemplars may be chosen on;
+//! - `held-out`: `context/eval/held-out.json`, never tuned on. Its
+//!   per-ticket failures are never collected, only its figures, so nobody
+//!   tunes on them by accident.
+//!
+//! Measures (each a share of the tickets it applies to):
+//! - decision: escalated exactly when expected;
+//! - reason: the expected reason, when one is expected;
+//! - must-include: the expected phrases appear in the reply sent now;
+//! - action: prompt / greet / resolve / refuse-injection behave;
+//! - format: channel shape and limits;
+//! - recall@3: an article stating an expected fact is among the top 3;
+//! - escalation rate, raw and weighted by `context/eval/realistic-mix.json`
+//!   (a realistic day, where the correct rate is 13.5 %).
+
+mod score;
+mod tickets;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use fte_store::PgPool;
+
+use crate::embed::Embedder;
+use crate::knowledge::{ImportError, import_knowledge_base, read_articles};
+use crate::offline::OfflineAgent;
+use crate::search::HybridSearch;
+use crate::triage::triage;
+use crate::types::{Agent, AgentError};
+
+pub use score::{Score, SetReport, Targets, format_compliant};
+
+/// Why the evaluation could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    /// A ticket file could not be read or parsed.
+    #[error("cannot read the tickets: {0}")]
+    Tickets(String),
+    /// Importing the knowledge base failed.
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    /// The agent failed.
+    #[error(transparent)]
+    Agent(#[from] AgentError),
+}
+
+/// A set of tickets to replay.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EvalSet {
+    /// The sample tickets of `context/sample-tickets.json`.
+    Samples,
+    /// The tuning half of `context/eval/`.
+    Tuning,
+    /// The held-out half of `context/eval/`: figures only.
+    HeldOut,
+}
+
+impl EvalSet {
+    /// Every set, in report order.
+    pub const ALL: [EvalSet; 3] = [EvalSet::Samples, EvalSet::Tuning, EvalSet::HeldOut];
+
+    /// The set's name on the command line and in the report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EvalSet::Samples => "samples",
+            EvalSet::Tuning => "tuning",
+            EvalSet::HeldOut => "held-out",
+        }
+    }
+
+    /// Parses a name of [`as_str`](Self::as_str).
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name.trim())
+    }
+
+    fn file(self) -> &'static str {
+        match self {
+            EvalSet::Samples => "context/sample-tickets.json",
+            EvalSet::Tuning => "context/eval/tuning.json",
+            EvalSet::HeldOut => "context/eval/held-out.json",
+        }
+    }
+
+    /// Whether per-ticket failures may be shown (never for held-out).
+    pub fn reveals_failures(self) -> bool {
+        self != EvalSet::HeldOut
+    }
+}
+
+/// The evaluation's result: one report per set, in the order asked.
+#[derive(Clone, Debug, Default)]
+pub struct EvalReport {
+    /// The sets' reports.
+    pub sets: Vec<SetReport>,
+}
+
+impl EvalReport {
+    /// The report of one set, when it ran.
+    pub fn set(&self, set: EvalSet) -> Option<&SetReport> {
+        self.sets.iter().find(|r| r.set == set)
+    }
+}
+
+impl fmt::Display for EvalReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        score::write_side_by_side(f, &self.sets)
+    }
+}
+
+/// Imports `root/kb` into `pool` (idempotent) and replays each of `sets`
+/// through the offline agent.
+pub async fn run_eval(
+    pool: &PgPool,
+    embedder: Arc<dyn Embedder>,
+    root: &Path,
+    sets: &[EvalSet],
+) -> Result<EvalReport, EvalError> {
+    let kb_dir = root.join("kb");
+    import_knowledge_base(pool, embedder.as_ref(), &kb_dir, |_, _| {}).await?;
+    let facts_by_slug: HashMap<String, Vec<String>> = read_articles(&kb_dir)?
+        .into_iter()
+        .map(|a| (a.slug, a.facts))
+        .collect();
+    let mix = tickets::read_mix(&root.join("context/eval/realistic-mix.json"))?;
+    let search = HybridSearch::new(pool.clone(), embedder);
+    let agent = OfflineAgent::new(search.clone(), pool.clone());
+
+    let mut report = EvalReport::default();
+    for &set in sets {
+        let tickets = tickets::read_tickets(&root.join(set.file()))?;
+        let mut result = SetReport::new(set, tickets.len());
+        let mut escalated = Vec::with_capacity(tickets.len());
+        for ticket in &tickets {
+            let request = tickets::request_for(ticket);
+            // The agent's debug logs follow their ticket's id, for tuning;
+            // the held-out tickets stay anonymous.
+            if set.reveals_failures() {
+                tracing::debug!(ticket.id = %ticket.id, "eval ticket");
+            }
+            let outcome = agent.respond(&request).await?;
+            if set.reveals_failures() {
+                tracing::debug!(tool_calls = %outcome.tool_calls, "eval outcome");
+            }
+            escalated.push((&ticket.expect, outcome.escalation.is_some()));
+            result.score_ticket(ticket, &request, &outcome);
+
+            if matches!(
+                ticket.expect.action.as_str(),
+                "answer" | "answer_and_escalate"
+            ) && !ticket.expect.facts.is_empty()
+                && ticket.history.is_empty()
+            {
+                let question = triage(&ticket.message).answerable;
+                let results = search.search_uncounted(&question, 10).await?;
+                let found = results.top_articles(3).iter().any(|group| {
+                    facts_by_slug
+                        .get(&group[0].slug)
+                        .is_some_and(|facts| facts.iter().any(|f| ticket.expect.facts.contains(f)))
+                });
+                result.record_recall(&ticket.id, found);
+            }
+        }
+        result.escalation_rate = Score {
+            passed: escalated.iter().filter(|(_, did)| *did).count(),
+            total: escalated.len(),
+        };
+        result.weighted_escalation_rate = tickets::weighted_escalation_rate(&mix, &escalated);
+        report.sets.push(result);
+    }
+    Ok(report)
+}

@@ -1,0 +1,63 @@
+//! Follow-ups: "and for the Business plan?", "and how big can a page be?"
+//! mean nothing alone. A short message, or one that opens like a
+//! continuation, is searched and answered together with the customer's
+//! previous message of the conversation.
+
+use std::sync::LazyLock;
+
+use chrono::{Duration as ChronoDuration, Utc};
+use regex::Regex;
+
+use crate::triage::fold;
+use crate::types::{AgentRequest, HistoryRole};
+
+/// An earlier message older than this belongs to another conversation.
+const CONVERSATION_WINDOW_HOURS: i64 = 24;
+/// A message with at most this many words reads as a follow-up.
+const SHORT_WORDS: usize = 8;
+
+static CONTINUATION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:\W*(?:ok(?:ay)?|thanks?|got it|makes sense|good to know|understood|nice|great|merci|danke|gracias|obrigad[oa])\W+)*(?:and|also|what about|how about|same for|y|e|et|und|und wie|e se|y si|et si|et pour|und fur|y para|e para)\b")
+        .expect("valid pattern")
+});
+
+/// Whether `question` continues the conversation rather than opening a topic.
+pub fn is_follow_up(question: &str) -> bool {
+    let words = question.split_whitespace().count();
+    words <= SHORT_WORDS || CONTINUATION.is_match(&fold(question.trim()))
+}
+
+/// The text to search for: the question, preceded by the customer's
+/// previous message of the conversation when the question is a follow-up.
+pub fn retrieval_query(request: &AgentRequest, question: &str) -> String {
+    if !is_follow_up(question) {
+        return question.to_owned();
+    }
+    let since = Utc::now() - ChronoDuration::hours(CONVERSATION_WINDOW_HOURS);
+    let previous = request.history.iter().rev().find(|h| {
+        h.role == HistoryRole::Customer
+            && h.created_at >= since
+            && !h.content.trim().is_empty()
+            && h.content.trim() != request.message.trim()
+    });
+    match previous {
+        Some(earlier) => format!("{} {question}", earlier.content.trim()),
+        None => question.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_or_continuing_messages_are_follow_ups() {
+        assert!(is_follow_up("and on business?"));
+        assert!(is_follow_up(
+            "Got it, thanks. And how big can a page of results be when I list tasks?"
+        ));
+        assert!(!is_follow_up(
+            "How many requests per minute can I send to your API before I get throttled?"
+        ));
+    }
+}

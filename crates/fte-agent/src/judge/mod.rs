@@ -1,0 +1,192 @@
+//! The semantic layer of escalation triage: each piece of a message (a
+//! sentence or clause) is compared, with the local MiniLM embeddings, to
+//! labelled [exemplars](exemplars::EXEMPLARS) per escalation reason and to
+//! product questions that only *mention* a protected topic. A piece is
+//! escalated when its nearest reason is close enough ([`THRESHOLD`]) and
+//! clearly closer than the nearest product question ([`MARGIN`]).
+//!
+//! Why: the hard rules ([`crate::rules`]) are precise but miss what
+//! customers say without the keyword ("please reverse last week's charge",
+//! "our attorneys will be in touch"); the exemplars carry the meaning, and
+//! the product questions keep "are guests free?" or "how do I cancel?" from
+//! being taken for a price or a refund request.
+//!
+//! The thresholds were chosen on `context/eval/tuning.json` only, for
+//! all-MiniLM-L6-v2; with another embedding model the layer stays off (its
+//! similarities live on another scale) and only the hard rules apply.
+
+mod exemplars;
+
+use std::sync::OnceLock;
+
+use fte_domain::EscalationReason;
+use fte_store::knowledge::MINILM;
+
+pub use exemplars::{EXEMPLARS, Label};
+
+use crate::embed::{EmbedError, Embedder, cosine};
+use crate::triage::{Intent, Triage, is_injection, pieces, triage_with};
+use crate::types::AgentRequest;
+
+/// A piece escalates from this cosine similarity to a reason's exemplar.
+pub const THRESHOLD: f32 = 0.43;
+/// ... and only when it is this much closer to the reason than to any
+/// product question.
+pub const MARGIN: f32 = 0.15;
+
+/// The verdict on one piece.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Verdict {
+    /// The nearest reason.
+    pub reason: EscalationReason,
+    /// Its similarity.
+    pub similarity: f32,
+    /// The nearest product question's similarity.
+    pub product: f32,
+}
+
+impl Verdict {
+    /// Whether the piece should go to a person.
+    pub fn escalates(&self) -> bool {
+        self.similarity >= THRESHOLD && self.similarity - self.product >= MARGIN
+    }
+}
+
+/// The exemplars' vectors, embedded once per process.
+#[derive(Debug, Default)]
+pub struct SemanticJudge {
+    vectors: OnceLock<Vec<Vec<f32>>>,
+}
+
+impl SemanticJudge {
+    /// Whether the layer applies to `embedder`'s model.
+    pub fn applies_to(embedder: &dyn Embedder) -> bool {
+        embedder.model().name == MINILM.name
+    }
+
+    async fn exemplar_vectors(&self, embedder: &dyn Embedder) -> Result<&[Vec<f32>], EmbedError> {
+        if let Some(vectors) = self.vectors.get() {
+            return Ok(vectors);
+        }
+        let texts: Vec<String> = EXEMPLARS.iter().map(|(_, t)| (*t).to_owned()).collect();
+        let vectors = embedder.embed(&texts).await?;
+        // Two first calls racing both embed; either result is the same.
+        Ok(self.vectors.get_or_init(|| vectors))
+    }
+
+    /// One verdict per piece (`None` when the layer does not apply).
+    pub async fn judge(
+        &self,
+        embedder: &dyn Embedder,
+        pieces: &[String],
+    ) -> Result<Vec<Option<Verdict>>, EmbedError> {
+        if pieces.is_empty() || !Self::applies_to(embedder) {
+            return Ok(vec![None; pieces.len()]);
+        }
+        let exemplars = self.exemplar_vectors(embedder).await?;
+        let vectors = embedder.embed(pieces).await?;
+        Ok(vectors
+            .iter()
+            .map(|vector| Some(verdict(vector, exemplars)))
+            .collect())
+    }
+}
+
+impl SemanticJudge {
+    /// Triage of `request` with the hard rules and this layer: pieces no
+    /// hard rule caught escalate on their verdict; a subject that tries to
+    /// instruct the agent marks the message as an injection too.
+    pub async fn triage(
+        &self,
+        embedder: &dyn Embedder,
+        request: &AgentRequest,
+    ) -> Result<Triage, EmbedError> {
+        let message = request.message.trim();
+        let pieces = pieces(message);
+        let verdicts = self.judge(embedder, &pieces).await?;
+        let mut soft: Vec<(&str, EscalationReason)> = Vec::new();
+        for (piece, verdict) in pieces.iter().zip(&verdicts) {
+            let Some(verdict) = verdict else { continue };
+            tracing::debug!(
+                judge.reason = verdict.reason.as_str(),
+                judge.similarity = verdict.similarity,
+                judge.product = verdict.product,
+                judge.escalates = verdict.escalates(),
+                "semantic verdict"
+            );
+            if verdict.escalates() {
+                soft.push((piece.as_str(), verdict.reason));
+            }
+        }
+        let mut triage = triage_with(message, |piece| {
+            soft.iter().find(|(p, _)| *p == piece).map(|(_, r)| *r)
+        });
+        if request.subject.as_deref().is_some_and(is_injection) {
+            triage.injection = true;
+            if triage.intent == Intent::Question
+                && triage.escalation.is_none()
+                && triage.answerable.trim().is_empty()
+            {
+                triage.intent = Intent::Injection;
+            }
+        }
+        Ok(triage)
+    }
+}
+
+fn verdict(vector: &[f32], exemplars: &[Vec<f32>]) -> Verdict {
+    let mut best: Option<(EscalationReason, f32)> = None;
+    let mut product = f32::MIN;
+    for ((label, _), exemplar) in EXEMPLARS.iter().zip(exemplars) {
+        let similarity = cosine(vector, exemplar);
+        match label {
+            Label::Product => product = product.max(similarity),
+            Label::Escalate(reason) => {
+                if best.is_none_or(|(_, s)| similarity > s) {
+                    best = Some((*reason, similarity));
+                }
+            }
+        }
+    }
+    let (reason, similarity) = best.unwrap_or((EscalationReason::SearchFailed, f32::MIN));
+    Verdict {
+        reason,
+        similarity,
+        product,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_reason_but_search_failed_has_exemplars_in_several_phrasings() {
+        for &reason in EscalationReason::ALL {
+            let count = EXEMPLARS
+                .iter()
+                .filter(|(label, _)| *label == Label::Escalate(reason))
+                .count();
+            if reason == EscalationReason::SearchFailed {
+                assert_eq!(count, 0, "search_failed is decided by the search");
+            } else {
+                assert!(count >= 8, "{reason:?} has {count} exemplars");
+            }
+        }
+    }
+
+    #[test]
+    fn a_piece_close_to_a_product_question_does_not_escalate() {
+        let close = Verdict {
+            reason: EscalationReason::Pricing,
+            similarity: 0.7,
+            product: 0.6,
+        };
+        assert!(!close.escalates());
+        let clear = Verdict {
+            product: 0.4,
+            ..close
+        };
+        assert!(clear.escalates());
+    }
+}

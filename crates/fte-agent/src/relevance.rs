@@ -1,0 +1,464 @@
+//! Whether the knowledge base answers a question at all: the best chunk's
+//! cosine similarity must be high enough, and the question's key terms must
+//! appear in the retrieved articles.
+//!
+//! Why key terms: a small embedding model puts "Is there a Linux desktop
+//! app?" close to the desktop app article and "Does Orbitask integrate with
+//! Salesforce?" close to the integrations article, because most of the
+//! words match. The one word that matters — Linux, Salesforce — appears in
+//! no retrieved article, and that is what says the facts do not cover it.
+//! The check applies to English questions (the articles are English); a
+//! question in another language is judged on similarity alone.
+
+use std::collections::HashSet;
+
+use crate::search::SearchHit;
+use crate::triage::fold;
+
+/// Words that carry no topic: function words, support chit-chat and the
+/// product's own name.
+const GENERIC: &[&str] = &[
+    "the",
+    "and",
+    "for",
+    "are",
+    "is",
+    "was",
+    "were",
+    "been",
+    "being",
+    "does",
+    "did",
+    "doing",
+    "can",
+    "could",
+    "would",
+    "should",
+    "will",
+    "shall",
+    "may",
+    "might",
+    "must",
+    "how",
+    "what",
+    "when",
+    "where",
+    "which",
+    "why",
+    "who",
+    "whom",
+    "whose",
+    "this",
+    "that",
+    "these",
+    "those",
+    "there",
+    "here",
+    "with",
+    "without",
+    "from",
+    "into",
+    "onto",
+    "about",
+    "after",
+    "before",
+    "again",
+    "any",
+    "all",
+    "some",
+    "each",
+    "every",
+    "other",
+    "another",
+    "such",
+    "only",
+    "own",
+    "same",
+    "than",
+    "too",
+    "very",
+    "just",
+    "also",
+    "still",
+    "yet",
+    "not",
+    "no",
+    "nor",
+    "but",
+    "or",
+    "so",
+    "if",
+    "then",
+    "else",
+    "you",
+    "your",
+    "yours",
+    "our",
+    "ours",
+    "we",
+    "us",
+    "they",
+    "them",
+    "their",
+    "she",
+    "her",
+    "him",
+    "his",
+    "its",
+    "it's",
+    "i'm",
+    "i've",
+    "i'd",
+    "i'll",
+    "me",
+    "my",
+    "mine",
+    "myself",
+    "one",
+    "ones",
+    "has",
+    "have",
+    "had",
+    "having",
+    "get",
+    "got",
+    "gets",
+    "getting",
+    "make",
+    "makes",
+    "made",
+    "want",
+    "wants",
+    "need",
+    "needs",
+    "like",
+    "know",
+    "tell",
+    "please",
+    "thanks",
+    "thank",
+    "hello",
+    "hey",
+    "team's",
+    "orbitask",
+    "way",
+    "ways",
+    "possible",
+    "thing",
+    "things",
+    "stuff",
+    "anyone",
+    "someone",
+    "something",
+    "anything",
+    "everything",
+    "help",
+    "let",
+    "use",
+    "using",
+    "used",
+    "able",
+    "ok",
+    "okay",
+    "yes",
+    "yeah",
+    "really",
+    "actually",
+    "right",
+    "now",
+    "today",
+    "currently",
+    "much",
+    "many",
+    "more",
+    "most",
+    "lot",
+    "lots",
+    "well",
+    "good",
+    "dont",
+    "don't",
+    "doesnt",
+    "doesn't",
+    "cant",
+    "can't",
+    "isnt",
+    "isn't",
+    "im",
+    "ive",
+    "pls",
+    "plz",
+    "u",
+    "ur",
+    "r",
+    "ppl",
+    "people",
+    "guys",
+    "hi",
+    "there's",
+    "what's",
+    "whats",
+    "where's",
+    "wheres",
+    "how's",
+    "it",
+    "to",
+    "of",
+    "in",
+    "on",
+    "at",
+    "by",
+    "be",
+    "do",
+    "an",
+    "a",
+    "as",
+    "up",
+    "out",
+    "off",
+    "over",
+    "under",
+    "via",
+    "per",
+    "again",
+    "ever",
+    "even",
+    "way",
+    "kind",
+    "try",
+    "trying",
+    "tried",
+    "see",
+    "look",
+    "find",
+    "happen",
+    "happens",
+    "work",
+    "works",
+    // The support channels themselves.
+    "whatsapp",
+    "email",
+    "form",
+    "chat",
+    "support",
+];
+
+/// English function words, to tell an English question from one in
+/// Spanish, Portuguese, German or French.
+const ENGLISH_MARKERS: &[&str] = &[
+    "the", "is", "are", "do", "does", "how", "what", "can", "i", "my", "you", "your", "to", "on",
+    "and", "of", "in", "there", "where", "when", "which", "it", "we", "our", "with", "for",
+];
+
+/// Whether `text` reads as English.
+pub fn is_english(text: &str) -> bool {
+    let folded = fold(text);
+    let words: Vec<&str> = folded
+        .split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let english = words.iter().filter(|w| ENGLISH_MARKERS.contains(w)).count();
+    english >= 1 && english * 5 >= words.len()
+}
+
+fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .map(|w| w.trim_matches('\'').to_owned())
+        .filter(|w| !w.is_empty())
+}
+
+/// The question's key terms: content words of three letters or more (or
+/// with a digit, like "n8n"), generic words left out.
+pub fn key_terms(question: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for word in words(&fold(question)) {
+        let long_enough = word.chars().count() >= 3 || word.chars().any(|c| c.is_ascii_digit());
+        if long_enough
+            && !GENERIC.contains(&word.as_str())
+            && !word.chars().all(|c| c.is_ascii_digit())
+            && !out.contains(&word)
+        {
+            out.push(word);
+        }
+    }
+    out
+}
+
+fn stem(word: &str) -> &str {
+    for suffix in ["ing", "ed", "es", "s", "ly"] {
+        if let Some(stripped) = word.strip_suffix(suffix)
+            && stripped.chars().count() >= 3
+        {
+            return stripped;
+        }
+    }
+    word
+}
+
+/// Edit distance of at most one (a typo: one letter missing, extra or
+/// different).
+fn one_edit_apart(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let (short, long) = if a.len() <= b.len() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
+    if long.len() - short.len() > 1 {
+        return false;
+    }
+    let prefix = short
+        .iter()
+        .zip(long.iter())
+        .take_while(|(x, y)| x == y)
+        .count();
+    if short.len() == long.len() {
+        prefix == short.len() || short[prefix + 1..] == long[prefix + 1..]
+    } else {
+        short[prefix..] == long[prefix + 1..]
+    }
+}
+
+/// The vocabulary of the articles the hits belong to.
+pub fn vocabulary(hits: &[&SearchHit]) -> HashSet<String> {
+    let mut vocabulary = HashSet::new();
+    for hit in hits {
+        for text in [&hit.title, &hit.content] {
+            for word in words(&fold(text)) {
+                vocabulary.insert(word);
+            }
+        }
+    }
+    vocabulary
+}
+
+/// Whether `term` appears in `vocabulary`: as is, by stem, or one typo away.
+pub fn covered(term: &str, vocabulary: &HashSet<String>) -> bool {
+    if vocabulary.contains(term) {
+        return true;
+    }
+    let term_stem = stem(term);
+    let long = term.chars().count() >= 5;
+    vocabulary.iter().any(|word| {
+        stem(word) == term_stem || (long && word.chars().count() >= 4 && one_edit_apart(word, term))
+    })
+}
+
+/// The key terms of `question` that the articles of `hits` never mention.
+pub fn uncovered_terms(question: &str, hits: &[&SearchHit]) -> (usize, Vec<String>) {
+    let terms = key_terms(question);
+    let vocabulary = vocabulary(hits);
+    let missing = terms
+        .iter()
+        .filter(|t| !covered(t, &vocabulary))
+        .cloned()
+        .collect();
+    (terms.len(), missing)
+}
+
+/// The key terms of `question` that the articles of `hits` never mention
+/// and that the embedding model does not know as common words: names and
+/// rare terms ("Salesforce", "n8n", "SDK") — the words a question about
+/// something the knowledge base does not cover turns on.
+pub fn rare_uncovered_terms(
+    question: &str,
+    hits: &[&SearchHit],
+    knows_word: impl Fn(&str) -> Option<bool>,
+) -> Vec<String> {
+    let (_, missing) = uncovered_terms(question, hits);
+    missing
+        .into_iter()
+        .filter(|term| is_rare(term, &knows_word))
+        .collect()
+}
+
+/// A term the model does not know, and that is not a typo of a word it
+/// knows (one letter missing, extra or different: "limt", "anywher").
+fn is_rare(term: &str, knows_word: &impl Fn(&str) -> Option<bool>) -> bool {
+    if term.contains('\'') || term.starts_with(|c: char| c.is_ascii_digit()) {
+        return false;
+    }
+    if knows_word(term) != Some(false) {
+        return false;
+    }
+    let chars: Vec<char> = term.chars().collect();
+    if chars.len() < 4 || !chars.iter().all(|c| c.is_ascii_lowercase()) {
+        return true;
+    }
+    !one_edit_variants(&chars).any(|variant| knows_word(&variant) == Some(true))
+}
+
+fn one_edit_variants(chars: &[char]) -> impl Iterator<Item = String> + '_ {
+    let deletions =
+        (0..chars.len()).map(move |i| chars[..i].iter().chain(&chars[i + 1..]).collect::<String>());
+    let edits = (0..=chars.len()).flat_map(move |i| {
+        ('a'..='z').flat_map(move |letter| {
+            let insertion: String = chars[..i]
+                .iter()
+                .chain(std::iter::once(&letter))
+                .chain(&chars[i..])
+                .collect();
+            let substitution = (i < chars.len()).then(|| {
+                chars[..i]
+                    .iter()
+                    .chain(std::iter::once(&letter))
+                    .chain(&chars[i + 1..])
+                    .collect::<String>()
+            });
+            std::iter::once(insertion).chain(substitution)
+        })
+    });
+    deletions.chain(edits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vocab(text: &str) -> HashSet<String> {
+        words(&fold(text)).collect()
+    }
+
+    #[test]
+    fn key_terms_leave_out_function_words_and_keep_names() {
+        assert_eq!(
+            key_terms("Does Orbitask integrate with Salesforce natively?"),
+            vec!["integrate", "salesforce", "natively"]
+        );
+        assert_eq!(key_terms("And n8n?"), vec!["n8n"]);
+    }
+
+    #[test]
+    fn typos_plurals_and_tenses_are_covered() {
+        let v = vocab(
+            "Your account is locked after 10 failed sign-in attempts. Attachments up to 250 MB.",
+        );
+        assert!(covered("acount", &v));
+        assert!(covered("attachment", &v));
+        assert!(covered("locks", &v));
+        assert!(!covered("linux", &v));
+        assert!(!covered("salesforce", &v));
+    }
+
+    #[test]
+    fn names_are_rare_and_typos_of_common_words_are_not() {
+        let common = ["limit", "anywhere", "login", "app", "desktop"];
+        let knows = |w: &str| Some(common.contains(&w));
+        assert!(is_rare("salesforce", &knows));
+        assert!(is_rare("n8n", &knows));
+        assert!(!is_rare("limt", &knows), "a typo of limit");
+        assert!(!is_rare("anywher", &knows), "a typo of anywhere");
+        assert!(!is_rare("logins", &knows), "a plural of login");
+        assert!(!is_rare("14k", &knows), "a figure");
+        assert!(!is_rare("desktop", &knows));
+    }
+
+    #[test]
+    fn english_is_told_from_the_other_languages() {
+        assert!(is_english("is there a linux desktop app?"));
+        assert!(is_english("How do I export a project?"));
+        assert!(!is_english("¿Orbitask tiene una pizarra digital?"));
+        assert!(!is_english("Wie kündige ich unser Abo?"));
+        assert!(!is_english("Comment changer la langue de l'interface ?"));
+    }
+}
