@@ -84,7 +84,7 @@ impl ReplyAgent for Parrot {
             resolve_ticket: false,
             ticket_category: None,
             sentiment: 0.0,
-            tokens_used: 1,
+            usage: fte_domain::TokenUsage::chat(1, 0),
             latency_ms: 1,
             tool_calls: json!([]),
         })
