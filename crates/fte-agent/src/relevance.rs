@@ -248,6 +248,10 @@ const GENERIC: &[&str] = &[
 const ENGLISH_MARKERS: &[&str] = &[
     "the", "is", "are", "do", "does", "how", "what", "can", "i", "my", "you", "your", "to", "on",
     "and", "of", "in", "there", "where", "when", "which", "it", "we", "our", "with", "for",
+    // Frequent in English questions and not words of the other four languages
+    // served, so a short question with few function words still reads as
+    // English ("Does Orbitask have a built-in video feature like Zoom?").
+    "have", "has", "like", "this", "that", "from", "any", "would", "should", "why", "who",
 ];
 
 /// Whether `text` reads as English.
@@ -460,5 +464,9 @@ mod tests {
         assert!(!is_english("¿Orbitask tiene una pizarra digital?"));
         assert!(!is_english("Wie kündige ich unser Abo?"));
         assert!(!is_english("Comment changer la langue de l'interface ?"));
+        assert!(is_english(
+            "Does Orbitask have a built-in video conferencing feature like Zoom?"
+        ));
+        assert!(!is_english("Você tem um app para Linux?"));
     }
 }

@@ -198,8 +198,13 @@ async fn answerable_sample_questions_find_their_fact_articles_in_the_top_3_and_u
                 }
             }
             "escalate" if expect["reason"] == "search_failed" => {
+                // A near article may come back; what decides is that it
+                // leaves some of the question's key terms unmentioned.
                 let results = search.search(message, 10).await.unwrap();
-                if results.is_hit() {
+                let articles = results.top_articles(3);
+                let hits: Vec<_> = articles.iter().flatten().copied().collect();
+                let (_, missing) = fte_agent::relevance::uncovered_terms(message, &hits);
+                if results.is_hit() && missing.is_empty() {
                     failures.push(format!(
                         "{}: should miss, similarity {:.3}",
                         ticket["id"], results.best_similarity

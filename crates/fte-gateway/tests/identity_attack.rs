@@ -94,11 +94,22 @@ impl ReplyAgent for Parrot {
 struct Worker {
     stop: CancellationToken,
     agent: Arc<Parrot>,
+    consumer: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Drop for Worker {
+    /// Stops the consumer and waits (a minute at most) until it has left
+    /// the group, while the broker is still up: a consumer dropped with the
+    /// runtime after the broker is gone would wait for it forever.
     fn drop(&mut self) {
         self.stop.cancel();
+        if let Some(consumer) = self.consumer.take() {
+            tokio::task::block_in_place(|| {
+                tokio::runtime::Handle::current().block_on(async {
+                    let _ = tokio::time::timeout(Duration::from_secs(60), consumer).await;
+                })
+            });
+        }
     }
 }
 
@@ -114,7 +125,7 @@ fn start_worker(app: &Arc<TestApp>) -> Worker {
     };
     let stop = CancellationToken::new();
     let (app_for_consumer, token) = (app.clone(), stop.clone());
-    tokio::spawn(async move {
+    let consumer = tokio::spawn(async move {
         let config = ConsumerConfig::new("fte-test-identity-attack");
         consumer::run(ctx, &app_for_consumer.bootstrap, publisher, config, token)
             .await
@@ -127,7 +138,11 @@ fn start_worker(app: &Arc<TestApp>) -> Worker {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     });
-    Worker { stop, agent }
+    Worker {
+        stop,
+        agent,
+        consumer: Some(consumer),
+    }
 }
 
 const ANSWERS: &str =

@@ -62,11 +62,22 @@ impl ReplyAgent for Agent {
 /// The worker's consumer and event relay, running until dropped.
 struct Worker {
     stop: CancellationToken,
+    consumer: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Drop for Worker {
+    /// Stops the consumer and waits (a minute at most) until it has left
+    /// the group, while the broker is still up: a consumer dropped with the
+    /// runtime after the broker is gone would wait for it forever.
     fn drop(&mut self) {
         self.stop.cancel();
+        if let Some(consumer) = self.consumer.take() {
+            tokio::task::block_in_place(|| {
+                tokio::runtime::Handle::current().block_on(async {
+                    let _ = tokio::time::timeout(Duration::from_secs(60), consumer).await;
+                })
+            });
+        }
     }
 }
 
@@ -86,7 +97,7 @@ fn start_worker(app: &Arc<TestApp>, config: WorkerConfig) -> Worker {
     consumer_config.retry.base = Duration::from_millis(50);
     consumer_config.retry.max_attempts = 3;
     let (app_for_consumer, token) = (app.clone(), stop.clone());
-    tokio::spawn(async move {
+    let consumer = tokio::spawn(async move {
         let bootstrap = &app_for_consumer.bootstrap;
         consumer::run(ctx, bootstrap, publisher, consumer_config, token)
             .await
@@ -99,7 +110,10 @@ fn start_worker(app: &Arc<TestApp>, config: WorkerConfig) -> Worker {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     });
-    Worker { stop }
+    Worker {
+        stop,
+        consumer: Some(consumer),
+    }
 }
 
 /// Waits until `sql` counts at least `expected`, at most `limit`.
