@@ -59,7 +59,7 @@ pub async fn handle_event(
     let started = Instant::now();
     let channel = message.channel;
 
-    let (handled, agent) = match accept(ctx, message, identity).await? {
+    let (handled, agent) = match accept_retrying_conflicts(ctx, message, identity).await? {
         Accepted::Duplicate => return Ok(duplicate(channel)),
         Accepted::Settled(handled) => (handled, None),
         Accepted::Agent(turn) => {
@@ -73,6 +73,48 @@ pub async fn handle_event(
     record(channel, &handled, agent.as_ref(), started);
     crate::events::relay_soon(&ctx.pool, ctx.events.as_ref()).await;
     Ok(Outcome::Handled(handled))
+}
+
+/// Tries the acceptance transaction again, at once and a few times only,
+/// when PostgreSQL aborted it for a conflict with a concurrent one
+/// (deadlock, serialization failure): two first messages of one person
+/// resolving the same identifiers at the same moment. Nothing of an
+/// aborted attempt was committed, so the retry starts clean; any other
+/// failure goes to the consumer's own bounded retry as before.
+async fn accept_retrying_conflicts(
+    ctx: &WorkerContext,
+    message: InboundMessage,
+    identity: Identity,
+) -> Result<Accepted, HandleError> {
+    const ATTEMPTS: u32 = 4;
+    let mut attempt = 1;
+    loop {
+        match accept(ctx, message.clone(), identity.clone()).await {
+            Err(HandleError::Store(error))
+                if attempt < ATTEMPTS
+                    && error.failure_kind() == fte_store::FailureKind::Conflict =>
+            {
+                tracing::info!(
+                    attempt,
+                    "acceptance conflicted with a concurrent one; retrying"
+                );
+                // Staggered by attempt and by message, so the two sides of
+                // a deadlock do not meet again.
+                let spread = message
+                    .channel_message_id
+                    .bytes()
+                    .map(u64::from)
+                    .sum::<u64>()
+                    % 7;
+                tokio::time::sleep(std::time::Duration::from_millis(
+                    15 * u64::from(attempt) + 5 * spread,
+                ))
+                .await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
 }
 
 fn duplicate(channel: Channel) -> Outcome {
