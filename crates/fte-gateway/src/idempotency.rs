@@ -23,7 +23,6 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::ApiError;
-use crate::error::FieldError;
 use crate::routes::form::ValidSubmission;
 
 /// The request header.
@@ -149,15 +148,14 @@ impl FollowUpKey {
     }
 }
 
-/// The 422 for a key first used with another content.
+/// The 409 for a key first used with another content: the request is
+/// well formed, it conflicts with the one the key already stands for.
 pub fn reused() -> ApiError {
-    ApiError::Unprocessable {
+    ApiError::Conflict {
         code: "idempotency_key_reused",
-        field: FieldError::new(
-            HEADER_NAME,
-            "This Idempotency-Key was already used for a different request. Send a new key \
-             with a changed request.",
-        ),
+        message: "This Idempotency-Key was already used for a different request. Send a new \
+                  key with a changed request."
+            .to_owned(),
     }
 }
 

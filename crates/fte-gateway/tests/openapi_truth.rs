@@ -151,3 +151,14 @@ async fn every_documented_error_response_has_the_error_body() {
     }
     assert!(seen >= 30, "error responses checked: {seen}");
 }
+
+#[tokio::test]
+async fn the_idempotency_key_is_documented_with_the_length_and_characters_it_needs() {
+    let document = document().await;
+    for path in ["/support/submit", "/support/ticket/{ticket_id}/messages"] {
+        let key = parameter(&document, path, "post", "Idempotency-Key");
+        assert_eq!(key["schema"]["minLength"], 16, "{path}: {key}");
+        assert_eq!(key["schema"]["maxLength"], 255, "{path}: {key}");
+        assert_eq!(key["schema"]["pattern"], "^[!-~]{16,255}$", "{path}: {key}");
+    }
+}

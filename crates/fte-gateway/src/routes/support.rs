@@ -64,7 +64,7 @@ impl SubmitResponse {
     path = "/support/submit",
     tag = "support",
     params(
-        ("Idempotency-Key" = Option<String>, Header, description = "Optional; 16 to 255 visible ASCII characters, one per submission (a UUID), reused on every retry of it. A retry with the same key, email and fields answers the first ticket and access key; the key is bound to the submitted email, so it opens nothing for another address."),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Optional; 16 to 255 visible ASCII characters, one per submission (a UUID), reused on every retry of it. A retry with the same key, email and fields answers the first ticket and access key; the key is bound to the submitted email, so it opens nothing for another address.", min_length = 16, max_length = 255, pattern = "^[!-~]{16,255}$"),
     ),
     request_body = SubmitRequest,
     responses(
@@ -72,7 +72,8 @@ impl SubmitResponse {
         (status = 400, description = "Not JSON, a value the database refuses, or a malformed Idempotency-Key (`invalid_idempotency_key`)", body = ErrorBody),
         (status = 403, description = "The bot challenge did not pass (`challenge_failed`), or identity_token does not verify for this email (or no WEB_IDENTITY_SECRET is set; the field is named)", body = ErrorBody),
         (status = 413, description = "Body over the limit", body = ErrorBody),
-        (status = 422, description = "Fields failed validation (each one named), or the Idempotency-Key was first used with other fields (`idempotency_key_reused`, the header named)", body = ErrorBody),
+        (status = 409, description = "The Idempotency-Key was first used with other fields (`idempotency_key_reused`)", body = ErrorBody),
+        (status = 422, description = "Fields failed validation (each one named)", body = ErrorBody),
         (status = 429, description = "Rate limited; see Retry-After", body = ErrorBody),
         (status = 503, description = "Database or challenge provider unavailable; see Retry-After", body = ErrorBody),
     )

@@ -90,7 +90,7 @@ pub struct FollowUpAccepted {
     params(
         ("ticket_id" = Uuid, Path, description = "The ticket id (UUID)"),
         ("X-Ticket-Access-Key" = String, Header, description = "The ticket's access key (or `?access_key=`)"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Optional; 16 to 255 visible ASCII characters, one per message (a UUID), reused on its retries: a retry with the same key and text answers the first message and stores nothing new"),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Optional; 16 to 255 visible ASCII characters, one per message (a UUID), reused on its retries: a retry with the same key and text answers the first message and stores nothing new", min_length = 16, max_length = 255, pattern = "^[!-~]{16,255}$"),
     ),
     request_body = FollowUpRequest,
     responses(
@@ -99,7 +99,8 @@ pub struct FollowUpAccepted {
         (status = 403, description = "No access key, or one that does not open this ticket", body = ErrorBody),
         (status = 404, description = "No such ticket", body = ErrorBody),
         (status = 409, description = "The ticket is resolved: send a new request", body = ErrorBody),
-        (status = 422, description = "`message` missing, empty or too long, or the Idempotency-Key was first used with another text (`idempotency_key_reused`)", body = ErrorBody),
+        (status = 409, description = "The Idempotency-Key was first used with another text (`idempotency_key_reused`)", body = ErrorBody),
+        (status = 422, description = "`message` missing, empty or too long", body = ErrorBody),
         (status = 429, description = "Rate limited; see Retry-After", body = ErrorBody),
         (status = 503, description = "Database unavailable; see Retry-After", body = ErrorBody),
     )
