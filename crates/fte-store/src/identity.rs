@@ -5,7 +5,9 @@
 //!
 //! In the caller's transaction, [`resolve`]:
 //!
-//! 1. locks the links of the message's identifiers;
+//! 1. takes a transaction lock on each of the message's identifiers (so
+//!    two resolutions of one identifier, even one nobody has linked yet,
+//!    run one after the other) and locks their links;
 //! 2. applies each proof the message carries: a claimed link the proof may
 //!    upgrade ([`Link::upgradable`]) becomes verified; a claimed link made
 //!    by an unproven claim of someone else's identifier is *displaced* (the
@@ -178,6 +180,7 @@ pub async fn resolve(
         return Err(ResolveError::NoIdentifier);
     }
     let keys: Vec<(IdentifierKind, &str)> = presented.iter().map(|p| (p.kind, p.value)).collect();
+    links::serialise_identifiers(conn, &keys).await?;
     let locked = links::lock_links(conn, &keys).await?;
     let mut current: Vec<Option<(Link, LinkChange)>> = presented
         .iter()

@@ -163,6 +163,30 @@ pub async fn record_event(
     Ok(())
 }
 
+/// Takes a transaction-scoped advisory lock on each identifier, in one
+/// stable order. Row locks cover only links that exist; two first messages
+/// of one person find none, and both inserting the person's rows at once
+/// deadlocked on the foreign keys. With these locks the second resolution
+/// waits for the first to commit and then finds its links.
+pub async fn serialise_identifiers(
+    conn: &mut PgConnection,
+    identifiers: &[(IdentifierKind, &str)],
+) -> Result<(), StoreError> {
+    let mut keys: Vec<String> = identifiers
+        .iter()
+        .map(|(kind, value)| format!("{}:{value}", kind.as_str()))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    for key in &keys {
+        sqlx::query("select pg_advisory_xact_lock(hashtextextended($1, 7302))")
+            .bind(key)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// The links of these identifiers, locked for update in this transaction
 /// (in a stable order, so two resolutions never deadlock on them).
 pub async fn lock_links(
