@@ -24,6 +24,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::channel::{Channel, ChannelLimits};
 
+mod cut;
+mod markdown;
+
+use cut::{cut_at_boundary, pack_words, word_count};
+pub use markdown::{markdown_to_plain, markdown_to_web, markdown_to_whatsapp, split_sentences};
+
 /// The signature under every email.
 pub const EMAIL_SIGNATURE: &str = "— Orbitask Support";
 /// The closing line of every email, before the signature.
@@ -71,10 +77,6 @@ pub fn format_reply(channel: Channel, recipient: Recipient<'_>, answer: &str) ->
 fn usable_name(name: Option<&str>) -> Option<&str> {
     name.map(str::trim)
         .filter(|n| !n.is_empty() && n.chars().count() <= 40)
-}
-
-fn word_count(text: &str) -> usize {
-    text.split_whitespace().count()
 }
 
 /// Email: greeting, answer, closing, signature and ticket line, split into
@@ -183,212 +185,6 @@ pub fn format_whole(channel: Channel, recipient: Recipient<'_>, answer: &str) ->
         messages.push(rest.to_owned());
     }
     messages
-}
-
-/// Cuts `text` so the head has at most `max_chars` characters: at the last
-/// sentence end when that keeps at least half of the budget, else at the
-/// last word boundary, else (one enormous word) mid-word.
-fn cut_at_boundary(text: &str, max_chars: usize) -> (&str, &str) {
-    let limit_byte = text
-        .char_indices()
-        .nth(max_chars)
-        .map_or(text.len(), |(i, _)| i);
-    let window = &text[..limit_byte];
-    let sentence_end = window
-        .char_indices()
-        .rev()
-        .find(|&(i, c)| {
-            matches!(c, '.' | '?' | '!' | '\n')
-                && text[i + c.len_utf8()..]
-                    .chars()
-                    .next()
-                    .is_none_or(char::is_whitespace)
-                && !(c == '.' && ends_with_list_number(&text[..i]))
-        })
-        .map(|(i, c)| i + c.len_utf8());
-    if let Some(end) = sentence_end.filter(|&end| text[..end].chars().count() * 2 >= max_chars) {
-        return (&text[..end], &text[end..]);
-    }
-    if let Some(space) = window.rfind(char::is_whitespace).filter(|&i| i > 0) {
-        return (&text[..space], &text[space..]);
-    }
-    (window, &text[limit_byte..])
-}
-
-/// Whether `before` ends with a line that is only a step number ("2" of
-/// "2. Open…"): the dot after it does not end a sentence.
-fn ends_with_list_number(before: &str) -> bool {
-    let line = before.rsplit('\n').next().unwrap_or(before).trim();
-    !line.is_empty() && line.chars().all(|c| c.is_ascii_digit())
-}
-
-/// Packs paragraphs (then sentences, then words) into parts of at most
-/// `budget` words each. Always returns at least one part.
-fn pack_words(text: &str, budget: usize) -> Vec<String> {
-    let mut units: Vec<String> = Vec::new();
-    for paragraph in text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()) {
-        if word_count(paragraph) <= budget {
-            units.push(paragraph.to_owned());
-            continue;
-        }
-        for sentence in split_sentences(paragraph) {
-            if word_count(sentence) <= budget {
-                units.push(sentence.to_owned());
-            } else {
-                let words: Vec<&str> = sentence.split_whitespace().collect();
-                units.extend(words.chunks(budget).map(|c| c.join(" ")));
-            }
-        }
-    }
-    let mut parts: Vec<String> = Vec::new();
-    let mut current = String::new();
-    for unit in units {
-        if !current.is_empty() && word_count(&current) + word_count(&unit) > budget {
-            parts.push(std::mem::take(&mut current));
-        }
-        if !current.is_empty() {
-            current.push_str("\n\n");
-        }
-        current.push_str(&unit);
-    }
-    if !current.is_empty() || parts.is_empty() {
-        parts.push(current);
-    }
-    parts
-}
-
-/// Splits text after ". ", "? ", "! " and line breaks, keeping the marks.
-pub fn split_sentences(text: &str) -> Vec<&str> {
-    let mut sentences = Vec::new();
-    let mut start = 0;
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        let ends = match c {
-            '\n' => true,
-            '.' | '?' | '!' => chars.peek().is_none_or(|&(_, next)| next.is_whitespace()),
-            _ => false,
-        };
-        if ends {
-            let end = i + c.len_utf8();
-            let sentence = text[start..end].trim();
-            if !sentence.is_empty() {
-                sentences.push(sentence);
-            }
-            start = end;
-        }
-    }
-    let tail = text[start..].trim();
-    if !tail.is_empty() {
-        sentences.push(tail);
-    }
-    sentences
-}
-
-/// Markdown to plain text for email and the web form: headings lose their
-/// hashes, emphasis and code marks go, links keep their address, bullets
-/// and numbered steps stay as they are (they read well in plain text).
-pub fn markdown_to_plain(markdown: &str) -> String {
-    let lines: Vec<String> = markdown
-        .trim()
-        .lines()
-        .map(|line| {
-            let trimmed = line.trim_start();
-            let text = trimmed.trim_start_matches('#');
-            let text = if text.len() != trimmed.len() {
-                text.trim()
-            } else {
-                line.trim_end()
-            };
-            let text = text.replace("**", "").replace("__", "").replace('`', "");
-            links_to_text(&text)
-        })
-        .collect();
-    collapse_blank_lines(&lines.join("\n"))
-}
-
-/// Markdown to the subset the web form's status page renders: bold
-/// (`**x**`), links (`[text](url)`), bullet and numbered lists and
-/// paragraphs stay; a heading becomes a bold line, `__x__` becomes `**x**`,
-/// code marks go.
-pub fn markdown_to_web(markdown: &str) -> String {
-    let lines: Vec<String> = markdown
-        .trim()
-        .lines()
-        .map(|line| {
-            let trimmed = line.trim_start();
-            let heading = trimmed.trim_start_matches('#');
-            let text = if heading.len() != trimmed.len() && heading.starts_with(' ') {
-                format!("**{}**", heading.trim().replace("**", ""))
-            } else {
-                line.trim_end().to_owned()
-            };
-            text.replace("__", "**").replace('`', "")
-        })
-        .collect();
-    collapse_blank_lines(&lines.join("\n"))
-}
-
-/// Markdown to WhatsApp text: `**x**` becomes `*x*`, headings and bullets
-/// are flattened into plain lines, code marks dropped, blank lines removed
-/// (every character counts on this channel).
-pub fn markdown_to_whatsapp(markdown: &str) -> String {
-    let mut out: Vec<String> = Vec::new();
-    for line in markdown.trim().lines() {
-        let trimmed = line.trim();
-        if trimmed.is_empty() {
-            continue;
-        }
-        let mut text = trimmed.trim_start_matches('#').trim();
-        for bullet in ["- ", "* ", "• "] {
-            if let Some(rest) = text.strip_prefix(bullet) {
-                text = rest.trim();
-            }
-        }
-        let text = text.replace("**", "*").replace("__", "_").replace('`', "");
-        out.push(links_to_text(&text));
-    }
-    out.join("\n")
-}
-
-/// `[text](url)` → `text (url)`.
-fn links_to_text(line: &str) -> String {
-    let mut out = String::with_capacity(line.len());
-    let mut rest = line;
-    while let Some(open) = rest.find('[') {
-        let after = &rest[open + 1..];
-        let Some(close) = after.find("](") else { break };
-        let Some(end) = after[close + 2..].find(')') else {
-            break;
-        };
-        let text = &after[..close];
-        let url = &after[close + 2..close + 2 + end];
-        out.push_str(&rest[..open]);
-        out.push_str(text);
-        out.push_str(" (");
-        out.push_str(url);
-        out.push(')');
-        rest = &after[close + 2 + end + 1..];
-    }
-    out.push_str(rest);
-    out
-}
-
-fn collapse_blank_lines(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut blank_run = 0;
-    for line in text.lines() {
-        if line.trim().is_empty() {
-            blank_run += 1;
-            if blank_run > 1 {
-                continue;
-            }
-        } else {
-            blank_run = 0;
-        }
-        out.push_str(line);
-        out.push('\n');
-    }
-    out.trim().to_owned()
 }
 
 #[cfg(test)]
@@ -578,24 +374,5 @@ mod tests {
         assert!(Channel::WebForm.limits().fits(&reply.messages[0]));
         assert!(!reply.messages[0].contains("Ticket:"));
         assert!(reply.messages[0].ends_with("in it."), "cut at a sentence");
-    }
-
-    #[test]
-    fn plain_text_drops_heading_marks_and_emphasis_and_keeps_links() {
-        let plain = markdown_to_plain(
-            "# Title\n\n1. Open **Admin > Import**.\n\n\n\nSee [docs](https://docs.orbitask.example).",
-        );
-        assert_eq!(
-            plain,
-            "Title\n\n1. Open Admin > Import.\n\nSee docs (https://docs.orbitask.example)."
-        );
-    }
-
-    #[test]
-    fn sentences_split_on_marks_followed_by_space() {
-        assert_eq!(
-            split_sentences("Go to status.orbitask.example. Then sign in! Done?"),
-            vec!["Go to status.orbitask.example.", "Then sign in!", "Done?"]
-        );
     }
 }
