@@ -15,9 +15,37 @@ use std::collections::HashSet;
 use chrono::{Duration, Utc};
 use fte_domain::Channel;
 
-use crate::offline::cross_channel_note;
 use crate::triage::fold;
 use crate::types::{AgentRequest, HistoryEntry, HistoryRole};
+
+/// Earlier contact on another channel within this window is acknowledged.
+const CROSS_CHANNEL_WINDOW_HOURS: i64 = 24;
+
+/// "I see you wrote to us by email earlier about …" when the customer wrote
+/// on another channel within the last 24 hours.
+pub fn cross_channel_note(request: &AgentRequest) -> Option<String> {
+    let since = Utc::now() - Duration::hours(CROSS_CHANNEL_WINDOW_HOURS);
+    let earlier = request.history.iter().rev().find(|h| {
+        h.role == HistoryRole::Customer
+            && h.channel != request.channel
+            && h.created_at >= since
+            && !h.content.trim().is_empty()
+    })?;
+    let channel = match earlier.channel {
+        Channel::Email => "email",
+        Channel::Whatsapp => "WhatsApp",
+        Channel::WebForm => "the web form",
+    };
+    let words: Vec<&str> = earlier.content.split_whitespace().take(10).collect();
+    let mut topic = words.join(" ");
+    topic = topic.trim_end_matches(['.', '?', '!', ',']).to_owned();
+    if earlier.content.split_whitespace().count() > 10 {
+        topic.push('…');
+    }
+    Some(format!(
+        "I see you wrote to us by {channel} earlier about \"{topic}\"."
+    ))
+}
 
 /// How far back an earlier conversation is acknowledged.
 pub const EARLIER_CONTACT_DAYS: i64 = 90;

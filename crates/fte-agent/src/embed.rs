@@ -310,7 +310,7 @@ impl Embedder for OpenAiEmbedder {
                     .map_err(|_| EmbedError::Api("timed out".into()))?
                     .map_err(|e| EmbedError::Api(e.to_string()))?;
             // Billed to the agent turn this call belongs to, if any.
-            crate::usage::record_embedding_tokens(response.usage.prompt_tokens);
+            crate::turn_tokens::record_embedding_tokens(response.usage.prompt_tokens);
             let mut data = response.data;
             data.sort_by_key(|d| d.index);
             if data.len() != batch.len() {

@@ -77,9 +77,11 @@ pub mod relevance;
 pub mod rules;
 pub mod search;
 pub mod sentiment;
+pub(crate) mod text;
 pub mod tool_agent;
 pub mod tools;
 pub mod triage;
+mod turn_tokens;
 mod types;
 pub mod usage;
 

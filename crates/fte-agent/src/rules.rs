@@ -17,7 +17,7 @@ use std::sync::LazyLock;
 use fte_domain::EscalationReason;
 use regex::Regex;
 
-use crate::triage::fold;
+use crate::text::fold;
 
 fn pattern(alternatives: &[&str]) -> Regex {
     Regex::new(&format!(r"\b(?:{})", alternatives.join("|"))).expect("valid rule pattern")

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use crate::triage::fold;
+use crate::text::fold;
 
 /// At or below this, the anger rule escalates (escalation-rules.md).
 pub const ANGER_THRESHOLD: f32 = -0.5;

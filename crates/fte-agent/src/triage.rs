@@ -11,12 +11,11 @@
 //! are handed to a person (the first reason in table order wins), the
 //! remaining *questions* are answered.
 
-use std::sync::LazyLock;
-
 use fte_domain::EscalationReason;
-use regex::Regex;
 
 use crate::sentiment::{ANGER_THRESHOLD, sentiment};
+use crate::text::{GREETING_ONLY, RESOLVED, THANKS};
+pub use crate::text::{fold, looks_like_question, pieces};
 
 /// What kind of message this is, before any search.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,138 +53,11 @@ pub struct Triage {
     pub injection: bool,
 }
 
-/// Lowercases and folds the accents of the five languages, so "Rückerstattung",
-/// "reembolsó" and "remboursé" match plain patterns.
-pub fn fold(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.to_lowercase().chars() {
-        if c == 'ß' {
-            out.push_str("ss");
-            continue;
-        }
-        out.push(match c {
-            'á' | 'à' | 'â' | 'ã' | 'ä' => 'a',
-            'é' | 'è' | 'ê' | 'ë' => 'e',
-            'í' | 'ì' | 'î' | 'ï' => 'i',
-            'ó' | 'ò' | 'ô' | 'õ' | 'ö' => 'o',
-            'ú' | 'ù' | 'û' | 'ü' => 'u',
-            'ç' => 'c',
-            'ñ' => 'n',
-            '’' | '‘' => '\'',
-            other => other,
-        });
-    }
-    out
-}
-
-fn pattern(alternatives: &[&str]) -> Regex {
-    Regex::new(&format!(r"\b(?:{})", alternatives.join("|"))).expect("valid triage pattern")
-}
-
 pub use crate::rules::is_injection;
 
 /// The reasons a piece of text triggers by a hard rule, in table order.
 pub fn reasons_in(text: &str) -> Vec<EscalationReason> {
     crate::rules::hard_reasons(text)
-}
-
-static GREETING_ONLY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:(?:hi|hello|hey|hiya|yo|good (?:morning|afternoon|evening)|hola|buenos dias|buenas(?: tardes| noches)?|ola|oi|bom dia|boa tarde|boa noite|hallo|guten (?:morgen|tag|abend)|servus|moin|bonjour|bonsoir|salut|coucou)(?: there| team| all| orbitask| everyone| support)?\W*)+$")
-        .expect("valid pattern")
-});
-
-static THANKS: LazyLock<Regex> = LazyLock::new(|| {
-    pattern(&[
-        r"thanks?\b",
-        r"thank you",
-        r"thx",
-        r"cheers",
-        r"gracias",
-        r"obrigad[oa]",
-        r"valeu",
-        r"danke",
-        r"vielen dank",
-        r"merci",
-    ])
-});
-
-static RESOLVED: LazyLock<Regex> = LazyLock::new(|| {
-    pattern(&[
-        r"(?:that|it|this|the \w+(?: \w+)?) (?:fixed|solved|worked|works)",
-        r"fixed it",
-        r"works now",
-        r"working now",
-        r"all (?:good|sorted|set)",
-        r"sorted\b",
-        r"problem solved",
-        r"resolved",
-        r"funciono",
-        r"funciona ahora",
-        r"resuelto",
-        r"funcionou",
-        r"resolvido",
-        r"deu certo",
-        r"(?:hat|es) funktioniert",
-        r"geloest|gelost",
-        r"ca marche",
-        r"ca fonctionne",
-        r"resolu",
-    ])
-});
-
-static QUESTION_START: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:also,? |and |but |so |ok,? |btw,? )?(?:how|what|where|when|which|why|who|can|could|do|does|is|are|will|would|should|may|i need to|i want to|como|que|donde|cuando|puedo|wie|was|wo|wann|kann|comment|ou|quand|est-ce|puis-je)\b")
-        .expect("valid pattern")
-});
-
-/// Where one sentence holds two requests: a comma, semicolon or
-/// conjunction followed by a new question ("How do I turn on 2FA, and
-/// what's the price difference?"). The question word stays with the clause.
-static CLAUSE_BREAK: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:[,;]\s*(?:and |also |but |plus |y |e |et |und )?|\s+(?:and also|and|also|but|plus|y|e|et|und)\s+)(?:how|what|what's|whats|where|when|which|why|who|can|could|do|does|is|are|will|would|should|may|como|que|donde|cuando|puedo|wie|was|wo|wann|kann|comment|ou|quand|est-ce|puis-je|c'est|please|i'd like|i want|i need)\b")
-        .expect("valid pattern")
-});
-
-/// The pieces of a message that triage judges one by one: its sentences
-/// (split at sentence marks and at "; "), each cut again where a new
-/// question starts after a comma or a conjunction.
-pub fn pieces(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for sentence in fte_domain::format::split_sentences(text)
-        .into_iter()
-        .flat_map(|s| s.split("; "))
-    {
-        let mut start = 0;
-        for found in CLAUSE_BREAK.find_iter(sentence) {
-            // Keep the question word: cut where the separator ends.
-            let separator = found.as_str();
-            let word_start = separator
-                .char_indices()
-                .rev()
-                .find(|(_, c)| c.is_whitespace() || *c == ',' || *c == ';')
-                .map_or(0, |(i, c)| i + c.len_utf8());
-            let cut = found.start() + word_start;
-            if cut > start {
-                out.push(sentence[start..found.start()].to_owned());
-                start = cut;
-            }
-        }
-        out.push(sentence[start..].to_owned());
-    }
-    out.into_iter()
-        .map(|p| {
-            p.trim()
-                .trim_matches(|c: char| c == ',' || c == ';')
-                .trim()
-                .to_owned()
-        })
-        .filter(|p| !p.is_empty())
-        .collect()
-}
-
-/// Whether a piece asks something (a question mark or a question word first).
-pub fn looks_like_question(sentence: &str) -> bool {
-    sentence.contains('?') || QUESTION_START.is_match(&fold(sentence))
 }
 
 /// Classifies one customer message with the hard rules only (what the

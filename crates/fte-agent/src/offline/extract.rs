@@ -1,0 +1,350 @@
+//! The extractive answer: the sentences, steps and table rows of the best
+//! articles closest to the question (by embedding similarity, shared
+//! keywords and position), answered part by part when a message asks
+//! several things, copied verbatim so every number and menu path stays as
+//! the knowledge base states it.
+
+use fte_domain::Channel;
+
+use super::retrieval::keyword_set;
+use super::units::{Unit, answer_units};
+use crate::embed::{EmbeddingCache, cosine};
+use crate::search::{HybridSearch, SearchResults};
+use crate::triage::fold;
+use crate::types::AgentError;
+
+/// A sentence joins the answer when its similarity to the question is at
+/// least this share of the best sentence's similarity.
+const SENTENCE_KEEP_RATIO: f32 = 0.8;
+/// Units below this similarity never join the answer.
+const MIN_UNIT_SCORE: f32 = 0.2;
+
+/// The most relevant sentences of the best articles, in article order;
+/// a numbered step of the best article pulls in its whole list (a
+/// how-to is its steps).
+pub(super) async fn extract_answer(
+    search: &HybridSearch,
+    cache: &EmbeddingCache,
+    question: &str,
+    results: &SearchResults,
+    channel: Channel,
+) -> Result<String, AgentError> {
+    // A message asking several things ("the limits per plan, how to
+    // create them, and also sprints") may draw on one article per part.
+    let parts = question_parts(question);
+    let multi_part = parts.len() >= MULTI_PART_MIN;
+    let articles = results.top_articles(if multi_part { parts.len().max(3) } else { 3 });
+    let Some(best) = articles.first() else {
+        return Ok(String::new());
+    };
+    let best_article_score = best[0].score;
+    let mut units: Vec<Unit> = Vec::new();
+    let mut lists = 0;
+    for (rank, article) in articles.iter().enumerate() {
+        // Other articles compete only when the search ranked them
+        // nearly as high (a message with several questions).
+        if rank > 0 && article[0].score < best_article_score * 0.8 {
+            continue;
+        }
+        units.extend(answer_units(article, rank, &mut lists));
+    }
+    if units.is_empty() {
+        return Ok(String::new());
+    }
+    let part_count = if multi_part { parts.len() } else { 0 };
+    let mut texts: Vec<String> = vec![question.to_owned()];
+    texts.extend(resolve_pronouns(&parts[..part_count]));
+    texts.extend(units.iter().map(|u| u.context.clone()));
+    // The message and its parts are new; the article sentences recur.
+    let asked = texts.len() - units.len();
+    let embedder = search.embedder().as_ref();
+    let mut vectors = embedder.embed(&texts[..asked]).await?;
+    vectors.extend(cache.embed(embedder, &texts[asked..]).await?);
+    let (query, rest) = vectors.split_first().expect("the question was embedded");
+    let (part_vectors, unit_vectors) = rest.split_at(part_count);
+    let question_words = keyword_set(question);
+    let how_to = HOW_TO.is_match(&fold(question));
+    let lead = units.iter().filter(|u| u.article == 0).count() * 2 / 5;
+    let scores: Vec<f32> = units
+        .iter()
+        .enumerate()
+        .zip(unit_vectors)
+        .map(|((index, unit), vector)| {
+            let overlap = keyword_set(&unit.text)
+                .iter()
+                .filter(|w| question_words.contains(w))
+                .count() as f32;
+            let mut score = cosine(query, vector) + 0.04 * overlap.min(4.0);
+            if unit.article == 0 {
+                score += 0.05;
+                // Articles lead with the main answer (units of the best
+                // article come first in `units`).
+                if index < lead.max(2) {
+                    score += 0.06;
+                }
+            }
+            if how_to && unit.list.is_some() {
+                score += 0.08;
+            }
+            score
+        })
+        .collect();
+    let best_score = scores.iter().copied().fold(f32::MIN, f32::max);
+    // A message asking several things is answered part by part, in the
+    // order asked, with each part's best unit: no part goes unanswered
+    // because another part's article ranked higher, and the channel's
+    // formatting cuts a long answer (WhatsApp's "Reply MORE").
+    let mut by_part: Vec<usize> = Vec::new();
+    for (part, vector) in parts.iter().zip(part_vectors) {
+        // A "how to" part is answered by where to click or what to do.
+        let part_how_to = HOW_TO.is_match(&fold(part));
+        let best_for_part = (0..units.len())
+            .filter(|&i| !is_signpost(&units[i].text))
+            .map(|i| {
+                // The whole question keeps a part like "all the limits
+                // per plan" on the message's subject.
+                let mut similarity = cosine(vector, &unit_vectors[i]) + 0.5 * scores[i];
+                if part_how_to && (units[i].list.is_some() || units[i].text.contains(" > ")) {
+                    similarity += 0.08;
+                }
+                // With one unit per part, the one with the specifics
+                // (numbers, plans, menu paths) answers; an intro does not.
+                if has_specifics(&units[i].text) || names_a_plan(&units[i].text) {
+                    similarity += 0.1;
+                }
+                (i, similarity)
+            })
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        let Some((i, similarity)) = best_for_part else {
+            continue;
+        };
+        let repeats = by_part.iter().any(|&j| {
+            j == i
+                || fold(&units[j].text) == fold(&units[i].text)
+                || (!numbers_in(&units[i].text).is_empty()
+                    && numbers_in(&units[j].text) == numbers_in(&units[i].text))
+        });
+        if similarity >= PART_MIN_SCORE && !repeats {
+            by_part.push(i);
+        }
+    }
+    if by_part.len() >= 2 {
+        let texts: Vec<String> = by_part.iter().map(|&i| units[i].text.clone()).collect();
+        return Ok(join_units(&texts));
+    }
+    // A few units always (the best one is often a generic intro), more
+    // while they stay close to the best.
+    let (min_units, max_units) = match channel {
+        Channel::Whatsapp => (3, 5),
+        Channel::Email | Channel::WebForm => (4, 6),
+    };
+    let mut ranked: Vec<usize> = (0..units.len()).collect();
+    ranked.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let mut chosen: Vec<usize> = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    for i in ranked {
+        let key = fold(&units[i].text);
+        let numbers = numbers_in(&units[i].text);
+        let repeats_numbers = !numbers.is_empty()
+            && chosen
+                .iter()
+                .any(|&j| numbers_in(&units[j].text) == numbers);
+        if seen.contains(&key) || repeats_numbers || is_signpost(&units[i].text) {
+            continue;
+        }
+        let close = scores[i] >= best_score * SENTENCE_KEEP_RATIO;
+        let floor = scores[i] >= MIN_UNIT_SCORE;
+        if chosen.len() < max_units && (close || (chosen.len() < min_units && floor)) {
+            seen.push(key);
+            chosen.push(i);
+        }
+    }
+    // Whole numbered lists of the best article; its steps replace any
+    // other article's steps (two lists of the same how-to confuse).
+    let lists: Vec<usize> = chosen
+        .iter()
+        .filter(|&&i| units[i].article == 0)
+        .filter_map(|&i| units[i].list)
+        .collect();
+    if !lists.is_empty() {
+        chosen.retain(|&i| units[i].article == 0 || units[i].list.is_none());
+    }
+    for (i, unit) in units.iter().enumerate() {
+        if unit.list.is_some_and(|l| lists.contains(&l)) && !chosen.contains(&i) {
+            chosen.push(i);
+        }
+    }
+    chosen.sort_unstable();
+    // On WhatsApp every character counts: an article's opening summary
+    // without any specifics (numbers, menu paths, commands) gives way
+    // when the answer would not fit one message.
+    if channel == Channel::Whatsapp && chosen.first() == Some(&0) && !has_specifics(&units[0].text)
+    {
+        let length: usize = chosen
+            .iter()
+            .map(|&i| units[i].text.chars().count() + 4)
+            .sum();
+        if length > 280 && chosen.len() > 1 {
+            chosen.remove(0);
+        }
+    }
+    let mut out: Vec<String> = Vec::new();
+    let mut step = 0;
+    let mut previous_list: Option<usize> = None;
+    for i in chosen {
+        let unit = &units[i];
+        match unit.list {
+            Some(list) => {
+                step = if previous_list == Some(list) {
+                    step + 1
+                } else {
+                    1
+                };
+                previous_list = Some(list);
+                out.push(format!("{step}. {}", unit.text));
+            }
+            None => {
+                previous_list = None;
+                out.push(unit.text.clone());
+            }
+        }
+    }
+    Ok(join_units(&out))
+}
+
+/// Sentences that talk about the article rather than the product ("Here
+/// is how", "work through these three checks") or ask the reader a
+/// rhetorical question: true in an article, noise in an answer.
+static SIGNPOST: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"(?i)\b(?:here is how|here's how|here are|these (?:\w+ )?(?:checks|steps|tips)|this (?:article|page|guide)|follow these|read on)\b")
+        .expect("valid pattern")
+});
+
+fn is_signpost(text: &str) -> bool {
+    text.trim_end().ends_with('?') || SIGNPOST.is_match(text)
+}
+
+fn has_specifics(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_ascii_digit() || matches!(c, '"' | '/' | '@'))
+        || text.contains(" > ")
+}
+
+/// A question splits into at least this many parts before each part is
+/// answered on its own (two parts are usually one question with a detail).
+const MULTI_PART_MIN: usize = 3;
+/// A part's best unit joins the answer from this score up (its cosine
+/// similarity with the part plus half its score for the whole question).
+const PART_MIN_SCORE: f32 = 0.55;
+
+/// The parts of a question that asks several things: split at sentence
+/// ends, commas, semicolons and "and", keeping parts with at least one
+/// keyword ("all the limits per plan", "how to create them", "sprints").
+fn question_parts(question: &str) -> Vec<String> {
+    static SPLIT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?i)[?!.;,]+(?:\s+|$)|\s+(?:and also|and|also|plus)\s+")
+            .expect("valid pattern")
+    });
+    SPLIT
+        .split(question)
+        .map(str::trim)
+        .filter(|part| !keyword_set(part).is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Parts as embedded: a part that refers back with a pronoun ("how to
+/// create them") carries the first part's keywords, because a message
+/// asking several things names its subject first ("everything about
+/// automations, …, how to create them").
+fn resolve_pronouns(parts: &[String]) -> Vec<String> {
+    const PRONOUNS: &[&str] = &["them", "it", "they", "those", "these", "one", "ones"];
+    let subject = parts
+        .first()
+        .map(|p| keyword_set(p).join(" "))
+        .unwrap_or_default();
+    parts
+        .iter()
+        .enumerate()
+        .map(|(index, part)| {
+            let refers_back = fold(part).split_whitespace().any(|w| PRONOUNS.contains(&w));
+            if index > 0 && refers_back && !subject.is_empty() {
+                format!("{part} ({subject})")
+            } else {
+                part.clone()
+            }
+        })
+        .collect()
+}
+
+fn names_a_plan(text: &str) -> bool {
+    ["Free", "Team", "Business", "Enterprise"]
+        .iter()
+        .any(|plan| {
+            text.split(|c: char| !c.is_alphanumeric())
+                .any(|w| w == *plan)
+        })
+}
+
+/// The numbers of a text, to spot two units stating the same figures.
+fn numbers_in(text: &str) -> Vec<String> {
+    let mut numbers: Vec<String> = text
+        .split(|c: char| !(c.is_ascii_digit() || c == ',' || c == '.'))
+        .map(|n| n.trim_matches([',', '.']))
+        .filter(|n| n.chars().any(|c| c.is_ascii_digit()))
+        .map(str::to_owned)
+        .collect();
+    numbers.sort();
+    numbers.dedup();
+    numbers
+}
+
+static HOW_TO: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"\b(?:how (?:do|can|to|should)|what are the steps|como (?:hago|puedo|faco|posso)|wie kann|comment)\b")
+        .expect("valid pattern")
+});
+
+fn join_units(units: &[String]) -> String {
+    let mut out = String::new();
+    for (i, unit) in units.iter().enumerate() {
+        if i > 0 {
+            let is_step = unit.chars().next().is_some_and(|c| c.is_ascii_digit());
+            let prev_step = units[i - 1]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_digit());
+            out.push_str(if is_step || prev_step { "\n" } else { " " });
+        }
+        out.push_str(unit);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_question_asking_several_things_splits_into_its_parts() {
+        let parts = question_parts(
+            "Can you explain everything about automations, all the limits per plan, how to create them, and also the time tracking feature and sprints and the timeline view?",
+        );
+        assert_eq!(
+            parts,
+            vec![
+                "Can you explain everything about automations",
+                "all the limits per plan",
+                "how to create them",
+                "the time tracking feature",
+                "sprints",
+                "the timeline view",
+            ]
+        );
+        assert_eq!(question_parts("How do I reset my password?").len(), 1);
+        assert_eq!(
+            question_parts("Is the limit 1,000 runs per month?").len(),
+            1,
+            "a thousands separator is no split"
+        );
+    }
+}
