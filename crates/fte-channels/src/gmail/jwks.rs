@@ -8,7 +8,7 @@ use serde::Deserialize;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use super::push::PushError;
+use super::push_error::PushError;
 use crate::http;
 
 /// Keys are fetched again after this long even if every kid is known.

@@ -12,6 +12,7 @@ mod jwks;
 mod mailbox;
 mod parse;
 mod push;
+mod push_error;
 mod sender;
 mod strip;
 
@@ -22,7 +23,8 @@ pub use compose::{REPLY_ID_HEADER, REPLY_PART_HEADER, ReplyEmail, compose, reply
 pub use jwks::JwksCache;
 pub use mailbox::{GmailConfig, GmailConfigError, Mailbox, WATCH_RENEWAL_INTERVAL};
 pub use parse::{MailParseError, ParsedEmail, parse_raw_email};
-pub use push::{GmailNotification, PubSubVerifier, PushAuthMode, PushError, decode_push};
+pub use push::{GmailNotification, PubSubVerifier, PushAuthMode, decode_push};
+pub use push_error::PushError;
 pub(crate) use sender::EmailBody;
 pub use sender::GmailSender;
 pub use strip::{strip_reply_html, strip_reply_text};
