@@ -20,14 +20,13 @@ use chrono::{DateTime, Utc};
 use fte_domain::EventEnvelope;
 use fte_store::links::{self, Link};
 use fte_store::merges::{self, MergeError, Merged};
-use fte_store::tickets::{self, CustomerView};
+use fte_store::tickets::{self, ConversationView, CustomerView};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::PgPool;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::staff::ConversationSummary;
 use super::staff_input::{acting_staff, parse_id};
 use crate::auth::{StaffAuth, Target};
 use crate::error::{AppJson, ErrorBody, FieldError};
@@ -70,6 +69,51 @@ impl From<Link> for CustomerIdentifier {
             trust_changed_at: link.trust_changed_at,
             founding: link.founding,
             linked_at: link.created_at,
+        }
+    }
+}
+
+/// A conversation's headline. `conversation_id`, `channel`, `status` and
+/// `started_at` are the plan's names; `id`, `initial_channel` and
+/// `current_channel` say the same and more.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConversationSummary {
+    /// Conversation id (the plan's name).
+    pub conversation_id: Uuid,
+    /// The channel it started on (the plan's name for `initial_channel`).
+    #[schema(value_type = String, example = "whatsapp")]
+    pub channel: String,
+    /// Conversation id (the same as `conversation_id`).
+    pub id: Uuid,
+    /// Where it started.
+    pub initial_channel: String,
+    /// Where replies go now.
+    pub current_channel: String,
+    /// active, escalated or resolved.
+    pub status: String,
+    /// Latest sentiment (-1..1), when scored.
+    pub sentiment_score: Option<f64>,
+    /// Started.
+    pub started_at: DateTime<Utc>,
+    /// Latest message.
+    pub last_message_at: DateTime<Utc>,
+    /// Messages in it.
+    pub message_count: i64,
+}
+
+impl From<ConversationView> for ConversationSummary {
+    fn from(v: ConversationView) -> Self {
+        Self {
+            conversation_id: v.id,
+            channel: v.initial_channel.clone(),
+            id: v.id,
+            initial_channel: v.initial_channel,
+            current_channel: v.current_channel,
+            status: v.status,
+            sentiment_score: v.sentiment_score,
+            started_at: v.started_at,
+            last_message_at: v.last_message_at,
+            message_count: v.message_count,
         }
     }
 }

@@ -8,61 +8,17 @@ use axum::Json;
 use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
 use fte_domain::{ConversationId, EmailAddress, PhoneNumber};
-use fte_store::tickets::{self, ConversationView, MessageView};
+use fte_store::tickets::{self, MessageView};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+pub use super::customers::ConversationSummary;
 use super::customers::{CustomerDetail, detail};
 use crate::auth::{StaffAuth, Target};
 use crate::error::{ErrorBody, FieldError};
 use crate::{ApiError, AppState};
-
-/// A conversation's headline. `conversation_id`, `channel`, `status` and
-/// `started_at` are the plan's names; `id`, `initial_channel` and
-/// `current_channel` say the same and more.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ConversationSummary {
-    /// Conversation id (the plan's name).
-    pub conversation_id: Uuid,
-    /// The channel it started on (the plan's name for `initial_channel`).
-    #[schema(value_type = String, example = "whatsapp")]
-    pub channel: String,
-    /// Conversation id (the same as `conversation_id`).
-    pub id: Uuid,
-    /// Where it started.
-    pub initial_channel: String,
-    /// Where replies go now.
-    pub current_channel: String,
-    /// active, escalated or resolved.
-    pub status: String,
-    /// Latest sentiment (-1..1), when scored.
-    pub sentiment_score: Option<f64>,
-    /// Started.
-    pub started_at: DateTime<Utc>,
-    /// Latest message.
-    pub last_message_at: DateTime<Utc>,
-    /// Messages in it.
-    pub message_count: i64,
-}
-
-impl From<ConversationView> for ConversationSummary {
-    fn from(v: ConversationView) -> Self {
-        Self {
-            conversation_id: v.id,
-            channel: v.initial_channel.clone(),
-            id: v.id,
-            initial_channel: v.initial_channel,
-            current_channel: v.current_channel,
-            status: v.status,
-            sentiment_score: v.sentiment_score,
-            started_at: v.started_at,
-            last_message_at: v.last_message_at,
-            message_count: v.message_count,
-        }
-    }
-}
 
 /// One message, on whichever channel it travelled.
 #[derive(Debug, Serialize, ToSchema)]

@@ -16,176 +16,25 @@
 //! - process starts: the rows each `fte-api` and `fte-worker` start writes
 //!   (`process_starts`); starts beyond a deployment's replicas are restarts.
 
-use std::collections::{BTreeMap, VecDeque};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use fte_runtime::alerts::{self, ActiveAlert, AlertBook, Transition};
-use fte_runtime::settings::AlertSettings;
+use fte_runtime::alerts::ActiveAlert;
 use fte_store::metrics::{self as store_metrics, AgentTotals, ChannelLevel};
 use serde::{Deserialize, Serialize};
-use tokio_util::sync::CancellationToken;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{StaffAuth, Target};
 use crate::error::{ErrorBody, FieldError};
 use crate::{ApiError, AppState};
 
-/// The longest window a summary covers: request samples older than this are dropped.
-const LONGEST_WINDOW: Duration = Duration::from_secs(7 * 24 * 3600);
+mod monitor;
+mod window;
 
-/// A summary window.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Window {
-    /// The last hour (sentiment in 5-minute buckets).
-    Hour,
-    /// The last 24 hours (hourly buckets).
-    Day,
-    /// The last 7 days (daily buckets).
-    Week,
-}
-
-impl Window {
-    /// `1h`, `24h` or `7d`; anything else is `None`.
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "1h" => Some(Self::Hour),
-            "24h" => Some(Self::Day),
-            "7d" => Some(Self::Week),
-            _ => None,
-        }
-    }
-
-    /// The window as written in the query.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Hour => "1h",
-            Self::Day => "24h",
-            Self::Week => "7d",
-        }
-    }
-
-    /// Its length.
-    pub fn duration(self) -> Duration {
-        Duration::from_secs(match self {
-            Self::Hour => 3600,
-            Self::Day => 24 * 3600,
-            Self::Week => 7 * 24 * 3600,
-        })
-    }
-
-    /// The sentiment trend's bucket, in seconds.
-    pub fn bucket_secs(self) -> u32 {
-        match self {
-            Self::Hour => 300,
-            Self::Day => 3600,
-            Self::Week => 24 * 3600,
-        }
-    }
-}
-
-#[derive(Clone, Copy)]
-struct Sample {
-    at: Instant,
-    client_errors: u64,
-    server_errors: u64,
-}
-
-/// The gateway's alert book and request-error samples.
-pub struct Monitor {
-    /// The thresholds (`ALERT_*`).
-    pub settings: AlertSettings,
-    /// The alerts that hold.
-    pub alerts: AlertBook,
-    samples: Mutex<VecDeque<Sample>>,
-}
-
-impl Monitor {
-    /// A monitor with nothing holding; the first request sample is taken now.
-    pub fn new(settings: AlertSettings) -> Self {
-        let monitor = Self {
-            settings,
-            alerts: AlertBook::for_process("api"),
-            samples: Mutex::new(VecDeque::new()),
-        };
-        monitor.sample_requests();
-        monitor
-    }
-
-    fn now_sample() -> Sample {
-        let (client_errors, server_errors) = fte_runtime::metrics::global().http_error_totals();
-        Sample {
-            at: Instant::now(),
-            client_errors,
-            server_errors,
-        }
-    }
-
-    /// Records the request counters now, keeping a week of samples (the longest window).
-    pub fn sample_requests(&self) {
-        let sample = Self::now_sample();
-        let mut samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
-        samples.push_back(sample);
-        // Keep one sample at or before the longest window's start.
-        while samples.len() > 2
-            && samples
-                .get(1)
-                .is_some_and(|s| sample.at.duration_since(s.at) >= LONGEST_WINDOW)
-        {
-            samples.pop_front();
-        }
-    }
-
-    /// 4xx and 5xx responses per minute over `window`, or since the first
-    /// sample when the process is younger than the window.
-    pub fn error_rates(&self, window: Duration) -> HttpErrorRates {
-        let now = Self::now_sample();
-        let samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
-        let baseline = samples
-            .iter()
-            .rev()
-            .find(|s| now.at.duration_since(s.at) >= window)
-            .or(samples.front())
-            .copied()
-            .unwrap_or(now);
-        let span = now.at.duration_since(baseline.at);
-        let minutes = span.as_secs_f64().max(1.0) / 60.0;
-        let per_minute = |now: u64, then: u64| now.saturating_sub(then) as f64 / minutes;
-        HttpErrorRates {
-            client_errors_per_minute: per_minute(now.client_errors, baseline.client_errors),
-            server_errors_per_minute: per_minute(now.server_errors, baseline.server_errors),
-            measured_over_secs: span.as_secs(),
-        }
-    }
-}
-
-/// Evaluates the alert thresholds once on the last hour, the stored lag and
-/// this process's pool, and records the result (logging each transition).
-pub async fn evaluate_alerts(state: &AppState) -> Result<Vec<Transition>, fte_store::StoreError> {
-    let inputs = store_metrics::alert_inputs(&state.pool).await?;
-    let firing = alerts::evaluate(&state.monitor.settings, &inputs);
-    Ok(state.monitor.alerts.update(Utc::now(), firing))
-}
-
-/// Samples the request counters and evaluates the alerts every
-/// `ALERT_INTERVAL_SECS` until `stop`. A failed evaluation (database down)
-/// keeps the previous state; `/health` reports the database itself.
-pub async fn run_monitor(state: AppState, stop: CancellationToken) {
-    let interval = Duration::from_secs(state.monitor.settings.interval_secs.max(1));
-    loop {
-        state.monitor.sample_requests();
-        if let Err(error) = evaluate_alerts(&state).await {
-            tracing::warn!(%error, "alert evaluation failed");
-        }
-        tokio::select! {
-            () = stop.cancelled() => break,
-            () = tokio::time::sleep(interval) => {}
-        }
-    }
-}
+pub use monitor::{HttpErrorRates, Monitor, evaluate_alerts, run_monitor};
+pub use window::Window;
 
 /// `?window=`.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -286,17 +135,6 @@ pub struct PoolFigures {
     pub max_connections: u32,
     /// (size - idle) / max_connections.
     pub utilisation: f64,
-}
-
-/// This gateway process's error responses.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct HttpErrorRates {
-    /// 4xx responses per minute.
-    pub client_errors_per_minute: f64,
-    /// 5xx responses per minute.
-    pub server_errors_per_minute: f64,
-    /// The span the rates are over: the window, or less when the process is younger.
-    pub measured_over_secs: u64,
 }
 
 /// The system level.
@@ -469,48 +307,4 @@ pub async fn summary(
         cost,
         alerts: state.monitor.alerts.active(),
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_the_three_windows_parse() {
-        for (text, window) in [
-            ("1h", Window::Hour),
-            ("24h", Window::Day),
-            ("7d", Window::Week),
-        ] {
-            assert_eq!(Window::parse(text), Some(window));
-            assert_eq!(window.as_str(), text);
-        }
-        for text in ["", "2h", "1d", "7D", "24 h"] {
-            assert_eq!(Window::parse(text), None, "{text:?}");
-        }
-    }
-
-    #[test]
-    fn error_rates_count_only_what_happened_after_the_baseline() {
-        let monitor = Monitor::new(AlertSettings::default());
-        let m = fte_runtime::metrics::global();
-        m.http_requests
-            .with_label_values(&["/t", "GET", "503"])
-            .inc_by(3);
-        m.http_requests
-            .with_label_values(&["/t", "GET", "404"])
-            .inc_by(2);
-        m.http_requests
-            .with_label_values(&["/t", "GET", "200"])
-            .inc_by(50);
-        let rates = monitor.error_rates(Duration::from_secs(3600));
-        // The process is younger than the hour: the span is clamped to at
-        // least a second, so 3 errors read as at most 180 a minute.
-        assert!(rates.measured_over_secs < 5, "{rates:?}");
-        assert!(
-            rates.server_errors_per_minute >= 3.0 * 60.0 / 5.0,
-            "{rates:?}"
-        );
-        assert!(rates.client_errors_per_minute > 0.0, "{rates:?}");
-    }
 }
