@@ -312,7 +312,16 @@ async fn dead_letter(
         .metrics_events
         .with_label_values(&["rejected"])
         .inc();
-    sequential::dead_letter(publisher, config, message, None, kind, reason, shutdown).await
+    sequential::dead_letter(
+        publisher,
+        &config.retry,
+        message,
+        None,
+        kind,
+        reason,
+        shutdown,
+    )
+    .await
 }
 
 /// Measures each group's lag on its topic and stores it (for the gateway

@@ -36,7 +36,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fte_bus::consumer as bus_consumer;
-use fte_bus::{Bootstrap, BusError, KafkaPublisher, topics};
+use fte_bus::{Bootstrap, KafkaPublisher, topics};
 use fte_domain::{EventEnvelope, InboundMessage};
 use futures::StreamExt;
 use rdkafka::consumer::{Consumer, StreamConsumer};
@@ -47,6 +47,7 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+pub use crate::error::ConsumerError;
 use crate::retry::{Ended, RetryPolicy};
 use crate::stall::LaneWatch;
 use crate::{HandleError, WorkerContext, handle_event};
@@ -98,14 +99,6 @@ impl ConsumerConfig {
             lane_capacity: 64,
         }
     }
-}
-
-/// Why the consumer could not start or stop cleanly.
-#[derive(Debug, thiserror::Error)]
-pub enum ConsumerError {
-    /// Kafka refused the consumer or the final commit.
-    #[error("kafka: {0}")]
-    Bus(#[from] BusError),
 }
 
 /// Shared by the reader and the lanes.
@@ -375,7 +368,7 @@ async fn process(shared: &Lanes, message: &OwnedMessage) -> bool {
 async fn dead_letter(shared: &Lanes, message: &OwnedMessage, kind: &str, reason: &str) -> bool {
     crate::sequential::dead_letter(
         &shared.publisher,
-        &shared.config,
+        &shared.config.retry,
         message,
         None,
         kind,

@@ -7,7 +7,11 @@
 //! permanent. The consumer retries transient failures a bounded number of
 //! times and dead-letters the rest with [`HandleError::kind`] and
 //! [`HandleError::reason`], both free of message content.
+//!
+//! [`ConsumerError`]: why a consumer (the message consumer or a
+//! one-message-at-a-time one) could not start or stop cleanly.
 
+use fte_bus::BusError;
 use fte_domain::InvalidTransition;
 use fte_store::StoreError;
 
@@ -78,4 +82,12 @@ impl HandleError {
             HandleError::Agent(_) => "the agent's infrastructure did not answer".to_owned(),
         }
     }
+}
+
+/// Why the consumer could not start or stop cleanly.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsumerError {
+    /// Kafka refused the consumer or the final commit.
+    #[error("kafka: {0}")]
+    Bus(#[from] BusError),
 }

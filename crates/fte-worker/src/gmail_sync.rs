@@ -484,7 +484,7 @@ async fn dead_letter(
     // The key is the mailbox address: keep it out of the dead letter's key.
     sequential::dead_letter(
         publisher,
-        config,
+        &config.retry,
         message,
         Some(topics::EMAIL_INBOUND),
         kind,

@@ -13,7 +13,8 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::OwnedMessage;
 use tokio_util::sync::CancellationToken;
 
-use crate::consumer::{ConsumerConfig, ConsumerError};
+use crate::error::ConsumerError;
+use crate::retry::RetryPolicy;
 
 /// Consumes until `shutdown`. `handle` returns `true` when the message's
 /// offset may be stored; `false` means it stopped mid-retry (shutdown), so
@@ -83,14 +84,14 @@ pub(crate) async fn pause(shutdown: &CancellationToken, delay: Duration) -> bool
 /// dead-letters through here.
 pub(crate) async fn dead_letter(
     publisher: &KafkaPublisher,
-    config: &ConsumerConfig,
+    retry: &RetryPolicy,
     message: &OwnedMessage,
     key_from: Option<&str>,
     kind: &str,
     reason: &str,
     shutdown: &CancellationToken,
 ) -> bool {
-    let mut delay = config.retry.base;
+    let mut delay = retry.base;
     loop {
         match bus_consumer::dead_letter(publisher, message, key_from, kind, reason).await {
             Ok(()) => {
@@ -108,7 +109,7 @@ pub(crate) async fn dead_letter(
                 if !pause(shutdown, delay).await {
                     return false;
                 }
-                delay = (delay * 2).min(config.retry.max_delay);
+                delay = (delay * 2).min(retry.max_delay);
             }
         }
     }
