@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-use super::{Lookup, SettingsError};
+use super::lookup::{Lookup, SettingsError};
 
 /// `OPENAI_MODEL` default.
 pub const DEFAULT_OPENAI_MODEL: &str = "gpt-4o-mini";

@@ -1,4 +1,4 @@
-use super::{Lookup, SettingsError};
+use super::lookup::{Lookup, SettingsError};
 
 /// Escalation rate per channel over the last hour above which an alert holds.
 pub const DEFAULT_ALERT_ESCALATION_RATE: f64 = 0.25;

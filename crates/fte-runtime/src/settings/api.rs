@@ -1,7 +1,7 @@
 use secrecy::SecretString;
 
+use super::lookup::{Lookup, Profile, SettingsError};
 use super::staff::{StaffKey, parse_staff_keys};
-use super::{Lookup, Profile, SettingsError};
 
 /// The shortest `WEB_IDENTITY_SECRET` accepted (bytes): shorter secrets
 /// could be guessed from tokens.

@@ -8,7 +8,8 @@ use secrecy::SecretString;
 
 use fte_domain::Channel;
 
-use super::{EnabledChannels, Lookup, Profile, SettingsError};
+use super::enabled::EnabledChannels;
+use super::lookup::{Lookup, Profile, SettingsError};
 
 /// Gmail REST API base URL.
 pub const DEFAULT_GMAIL_API_BASE_URL: &str = "https://gmail.googleapis.com";

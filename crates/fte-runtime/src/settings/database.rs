@@ -3,7 +3,7 @@ use std::str::FromStr;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{Lookup, Profile, SettingsError};
+use super::lookup::{Lookup, Profile, SettingsError};
 
 /// The port of the project-managed local PostgreSQL (`scripts/pg.sh`).
 pub const DEFAULT_LOCAL_PG_PORT: u16 = 54329;

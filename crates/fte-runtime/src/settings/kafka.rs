@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 pub use super::kafka_security::{KafkaSasl, KafkaSaslMechanism, KafkaSecurityProtocol, KafkaTls};
 
-use super::{Lookup, Profile, SettingsError};
+use super::lookup::{Lookup, Profile, SettingsError};
 
 /// Where `fte broker` publishes the bootstrap address of its embedded broker.
 pub const DEFAULT_BROKER_ADDRESS_FILE: &str = ".fte/broker.addr";

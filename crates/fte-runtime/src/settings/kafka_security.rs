@@ -17,7 +17,7 @@ use std::str::FromStr;
 
 use secrecy::SecretString;
 
-use super::{Lookup, SettingsError};
+use super::lookup::{Lookup, SettingsError};
 
 /// librdkafka's `security.protocol`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

@@ -5,7 +5,7 @@
 
 use secrecy::SecretString;
 
-use super::{Lookup, Profile, SettingsError};
+use super::lookup::{Lookup, Profile, SettingsError};
 
 /// The port `fte mcp --http` listens on.
 pub const DEFAULT_MCP_PORT: u16 = 8001;

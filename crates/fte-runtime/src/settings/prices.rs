@@ -8,7 +8,7 @@
 use fte_domain::cost::ModelPrices;
 
 use super::agent::{DEFAULT_OPENAI_EMBEDDING_MODEL, DEFAULT_OPENAI_MODEL};
-use super::{Lookup, SettingsError};
+use super::lookup::{Lookup, SettingsError};
 
 /// List prices of the documented chat models, US dollars per million
 /// tokens (input, output): OpenAI's price list as of 2026-06-21.

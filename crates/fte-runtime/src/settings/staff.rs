@@ -9,7 +9,7 @@
 //!   rows still tell the keys apart; name them by moving them to
 //!   `STAFF_API_KEYS`.
 
-use super::SettingsError;
+use super::lookup::SettingsError;
 
 /// The longest owner name of a staff key.
 pub const MAX_STAFF_NAME_LEN: usize = 64;

@@ -1,6 +1,6 @@
 use secrecy::SecretString;
 
-use super::{Lookup, SettingsError};
+use super::lookup::{Lookup, SettingsError};
 
 /// How long one siteverify call may take (three attempts and their backoff
 /// stay well inside the gateway's 10 s request limit).

@@ -1,4 +1,4 @@
-use super::{Lookup, SettingsError};
+use super::lookup::{Lookup, SettingsError};
 
 /// Port of the worker's health and metrics server.
 pub const DEFAULT_WORKER_METRICS_PORT: u16 = 9090;
