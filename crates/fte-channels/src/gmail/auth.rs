@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use super::GmailError;
+use super::error::GmailError;
 use crate::http::{self, RetryPolicy};
 
 /// The scope the agent needs: read, label and send.

@@ -11,8 +11,8 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use super::GmailError;
 use super::auth::TokenSource;
+use super::error::GmailError;
 use crate::http::{self, Idempotency, RetryPolicy};
 
 /// A Gmail API client for one mailbox.
@@ -28,10 +28,10 @@ pub struct GmailClient {
 #[serde(rename_all = "camelCase")]
 pub struct WatchResponse {
     /// The mailbox's history id when the watch started.
-    #[serde(deserialize_with = "super::de_u64")]
+    #[serde(deserialize_with = "super::de::de_u64")]
     pub history_id: u64,
     /// When the watch expires (milliseconds since the epoch).
-    #[serde(default, deserialize_with = "super::de_opt_i64")]
+    #[serde(default, deserialize_with = "super::de::de_opt_i64")]
     pub expiration: Option<i64>,
 }
 
@@ -55,7 +55,7 @@ pub(crate) struct HistoryPage {
     #[serde(default)]
     pub history: Vec<HistoryRecord>,
     pub next_page_token: Option<String>,
-    #[serde(deserialize_with = "super::de_u64")]
+    #[serde(deserialize_with = "super::de::de_u64")]
     pub history_id: u64,
 }
 
@@ -85,7 +85,7 @@ pub struct RawMessage {
     /// The RFC 2822 message, base64url.
     pub raw: String,
     /// Receipt time, milliseconds since the epoch.
-    #[serde(default, deserialize_with = "super::de_opt_i64")]
+    #[serde(default, deserialize_with = "super::de::de_opt_i64")]
     pub internal_date: Option<i64>,
 }
 
@@ -98,7 +98,7 @@ pub(crate) struct MessageListPage {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Profile {
-    #[serde(deserialize_with = "super::de_u64")]
+    #[serde(deserialize_with = "super::de::de_u64")]
     pub history_id: u64,
 }
 

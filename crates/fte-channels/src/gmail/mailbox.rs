@@ -10,9 +10,9 @@ use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
 use fte_runtime::settings::GmailSettings;
 use secrecy::{ExposeSecret, SecretString};
 
-use super::GmailError;
 use super::auth::{GmailCredentials, ServiceAccountKey, TokenSource};
 use super::client::{GmailClient, MessageRef, WatchResponse};
+use super::error::GmailError;
 use super::parse::{ParsedEmail, parse_raw_email};
 use crate::http::{self, RetryPolicy};
 

@@ -198,7 +198,7 @@ struct PushMessage {
 #[serde(rename_all = "camelCase")]
 struct GmailPayload {
     email_address: String,
-    #[serde(deserialize_with = "super::de_u64")]
+    #[serde(deserialize_with = "super::de::de_u64")]
     history_id: u64,
 }
 

@@ -7,8 +7,10 @@ use async_trait::async_trait;
 use chrono::Utc;
 use fte_domain::Channel;
 
+use super::client::MetadataMessage;
 use super::compose::{REPLY_ID_HEADER, REPLY_PART_HEADER, ReplyEmail, compose, to_raw};
-use super::{GmailError, Mailbox, MetadataMessage};
+use super::error::GmailError;
+use super::mailbox::Mailbox;
 use crate::{EmailThread, OutboundReply, Recipient, ReplySender, SendError, SendReceipt};
 
 /// How far back reconciliation looks in SENT when the reply has no thread.
