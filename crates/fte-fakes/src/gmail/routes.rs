@@ -9,7 +9,7 @@ use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{
+use super::mailbox::{
     FakeOAuth, Inner, SenderVerdict, Shared, StoredMessage, deliver, headers_of, sent_of, store,
 };
 use crate::faults::HANG;
