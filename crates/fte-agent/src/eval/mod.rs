@@ -19,6 +19,7 @@
 //! - escalation rate, raw and weighted by `context/eval/realistic-mix.json`
 //!   (a realistic day, where the correct rate is 13.5 %).
 
+mod error;
 mod score;
 mod tickets;
 
@@ -30,70 +31,15 @@ use std::sync::Arc;
 use fte_store::PgPool;
 
 use crate::embed::Embedder;
-use crate::knowledge::{ImportError, import_knowledge_base, read_articles};
+use crate::knowledge::{import_knowledge_base, read_articles};
 use crate::offline::OfflineAgent;
 use crate::search::HybridSearch;
 use crate::triage::triage;
-use crate::types::{Agent, AgentError};
+use crate::types::Agent;
 
+pub use error::EvalError;
 pub use score::{Score, SetReport, Targets, format_compliant};
-
-/// Why the evaluation could not run.
-#[derive(Debug, thiserror::Error)]
-pub enum EvalError {
-    /// A ticket file could not be read or parsed.
-    #[error("cannot read the tickets: {0}")]
-    Tickets(String),
-    /// Importing the knowledge base failed.
-    #[error(transparent)]
-    Import(#[from] ImportError),
-    /// The agent failed.
-    #[error(transparent)]
-    Agent(#[from] AgentError),
-}
-
-/// A set of tickets to replay.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EvalSet {
-    /// The sample tickets of `context/sample-tickets.json`.
-    Samples,
-    /// The tuning half of `context/eval/`.
-    Tuning,
-    /// The held-out half of `context/eval/`: figures only.
-    HeldOut,
-}
-
-impl EvalSet {
-    /// Every set, in report order.
-    pub const ALL: [EvalSet; 3] = [EvalSet::Samples, EvalSet::Tuning, EvalSet::HeldOut];
-
-    /// The set's name on the command line and in the report.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EvalSet::Samples => "samples",
-            EvalSet::Tuning => "tuning",
-            EvalSet::HeldOut => "held-out",
-        }
-    }
-
-    /// Parses a name of [`as_str`](Self::as_str).
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == name.trim())
-    }
-
-    fn file(self) -> &'static str {
-        match self {
-            EvalSet::Samples => "context/sample-tickets.json",
-            EvalSet::Tuning => "context/eval/tuning.json",
-            EvalSet::HeldOut => "context/eval/held-out.json",
-        }
-    }
-
-    /// Whether per-ticket failures may be shown (never for held-out).
-    pub fn reveals_failures(self) -> bool {
-        self != EvalSet::HeldOut
-    }
-}
+pub use tickets::EvalSet;
 
 /// The evaluation's result: one report per set, in the order asked.
 #[derive(Clone, Debug, Default)]

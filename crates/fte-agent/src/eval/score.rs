@@ -5,8 +5,7 @@ use std::fmt;
 use fte_domain::Channel;
 use fte_domain::format::{EMAIL_SIGNATURE, WHATSAPP_MORE_LINE};
 
-use super::EvalSet;
-use super::tickets::Ticket;
+use super::tickets::{EvalSet, Ticket};
 use crate::types::{AgentOutcome, AgentRequest};
 
 /// The figures every set must reach.

@@ -1,5 +1,6 @@
 //! The ticket files `fte eval` replays and the realistic-mix weights: their
-//! JSON shapes and how a ticket becomes an [`AgentRequest`].
+//! JSON shapes and how a ticket becomes an [`AgentRequest`]; [`EvalSet`],
+//! the sets of tickets and the file each is read from.
 
 use std::path::Path;
 
@@ -7,8 +8,51 @@ use chrono::{Duration as ChronoDuration, Utc};
 use fte_domain::{Channel, ConversationId, CustomerId, TicketId};
 use serde::Deserialize;
 
-use super::EvalError;
+use super::error::EvalError;
 use crate::types::{AgentRequest, HistoryEntry, HistoryRole};
+
+/// A set of tickets to replay.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EvalSet {
+    /// The sample tickets of `context/sample-tickets.json`.
+    Samples,
+    /// The tuning half of `context/eval/`.
+    Tuning,
+    /// The held-out half of `context/eval/`: figures only.
+    HeldOut,
+}
+
+impl EvalSet {
+    /// Every set, in report order.
+    pub const ALL: [EvalSet; 3] = [EvalSet::Samples, EvalSet::Tuning, EvalSet::HeldOut];
+
+    /// The set's name on the command line and in the report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EvalSet::Samples => "samples",
+            EvalSet::Tuning => "tuning",
+            EvalSet::HeldOut => "held-out",
+        }
+    }
+
+    /// Parses a name of [`as_str`](Self::as_str).
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name.trim())
+    }
+
+    pub(super) fn file(self) -> &'static str {
+        match self {
+            EvalSet::Samples => "context/sample-tickets.json",
+            EvalSet::Tuning => "context/eval/tuning.json",
+            EvalSet::HeldOut => "context/eval/held-out.json",
+        }
+    }
+
+    /// Whether per-ticket failures may be shown (never for held-out).
+    pub fn reveals_failures(self) -> bool {
+        self != EvalSet::HeldOut
+    }
+}
 
 #[derive(Debug, Deserialize)]
 struct TicketFile {
