@@ -232,6 +232,10 @@ pub async fn list_dead_letters(
     staff: &StaffAuth,
     query: &ListQuery,
 ) -> Result<DeadLetterList, ApiError> {
+    // Audited first, so a refused request leaves its row too.
+    staff
+        .audit(pool, "dlq.list", Target::all("dead_letter"))
+        .await?;
     let mut errors = Vec::new();
     let window = window(query.since.as_deref(), query.until.as_deref(), &mut errors);
     let limit = parse_count(
@@ -245,9 +249,6 @@ pub async fn list_dead_letters(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    staff
-        .audit(pool, "dlq.list", Target::all("dead_letter"))
-        .await?;
     let mut letters = reader.list(window).await.map_err(kafka_unavailable)?;
     let total = letters.len();
     letters.reverse();
@@ -318,14 +319,20 @@ pub async fn show_dead_letter(
     staff: &StaffAuth,
     raw_id: &str,
 ) -> Result<DeadLetterDetail, ApiError> {
-    let id = parse_dead_letter_id(raw_id)?;
+    // Audited first, so a refused request leaves its row too.
+    let parsed = parse_dead_letter_id(raw_id);
+    let target = parsed.as_ref().ok().map(ToString::to_string);
     staff
         .audit(
             pool,
             "dlq.read",
-            Target::one("dead_letter", &id.to_string()),
+            Target {
+                kind: "dead_letter",
+                id: target.as_deref(),
+            },
         )
         .await?;
+    let id = parsed?;
     let letter = find(reader, id).await?;
     let summary = summaries(pool, std::slice::from_ref(&letter))
         .await?

@@ -1,7 +1,8 @@
 //! `POST /dlq/replay` and `fte dlq replay`: dead letters put back on their
 //! origin topics, each once (see [`super::dead_letters`] for the rules).
 //!
-//! Each replay is claimed in `dlq_replays` and audited (`dlq.replay`) in a
+//! The request is audited (`dlq.replay.request`, a refused one too); each
+//! replay is claimed in `dlq_replays` and audited (`dlq.replay`) in a
 //! transaction that commits only after the broker took the message: a
 //! failed publish leaves no claim behind, and a claim found means the dead
 //! letter was replayed before. By id, every dead letter named must exist
@@ -187,6 +188,11 @@ pub async fn replay_dead_letters(
     staff: &StaffAuth,
     request: &ReplayRequest,
 ) -> Result<ReplayReport, ApiError> {
+    // The request itself is audited first (a refused one too); each dead
+    // letter replayed adds its own `dlq.replay` row.
+    staff
+        .audit(pool, "dlq.replay.request", Target::all("dead_letter"))
+        .await?;
     let mut report = ReplayReport::default();
     let letters = match selection(request)? {
         Selection::Ids(ids) => {

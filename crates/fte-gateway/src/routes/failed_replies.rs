@@ -148,6 +148,10 @@ pub async fn list_failed(
     staff: &StaffAuth,
     query: &ListQuery,
 ) -> Result<FailedReplyList, ApiError> {
+    // Audited first, so a refused request leaves its row too.
+    staff
+        .audit(pool, "outbox.failed.list", Target::all("reply"))
+        .await?;
     let limit = parse_count(
         query.limit.as_deref(),
         "limit",
@@ -155,9 +159,6 @@ pub async fn list_failed(
         1..=MAX_LIST_LIMIT,
     )
     .map_err(|field| ApiError::Validation(vec![field]))?;
-    staff
-        .audit(pool, "outbox.failed.list", Target::all("reply"))
-        .await?;
     let rows = failed_replies::failed(pool, limit).await?;
     Ok(FailedReplyList {
         items: rows.into_iter().map(Into::into).collect(),
@@ -165,13 +166,18 @@ pub async fn list_failed(
     })
 }
 
-/// Puts failed reply `id` back for the sender, by `staff` (audited with the
-/// change); 404 when there is no such reply, 409 when it is not failed.
+/// Puts failed reply `id` back for the sender, by `staff` (audited, a
+/// refusal too); 404 when there is no such reply, 409 when it is not failed.
 pub async fn retry_reply(
     pool: &PgPool,
     staff: &StaffAuth,
     id: Uuid,
 ) -> Result<RetriedReply, ApiError> {
+    // Audited first, so a refused retry (404, 409) leaves its row too; the
+    // row's status says how it ended.
+    staff
+        .audit(pool, "outbox.retry", Target::one("reply", &id.to_string()))
+        .await?;
     let mut tx = pool.begin().await.map_err(fte_store::StoreError::from)?;
     let outcome = failed_replies::retry(&mut tx, id).await?;
     let status = match outcome {
@@ -186,13 +192,6 @@ pub async fn retry_reply(
             });
         }
     };
-    staff
-        .audit(
-            &mut *tx,
-            "outbox.retry",
-            Target::one("reply", &id.to_string()),
-        )
-        .await?;
     tx.commit().await.map_err(fte_store::StoreError::from)?;
     tracing::info!(outbox.id = %id, status = %status, "failed reply put back for the sender");
     Ok(RetriedReply { id, status })
