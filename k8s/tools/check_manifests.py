@@ -66,7 +66,7 @@ REQUIRED_ALERTS = {
     "fte_channel_recording": "a channel in recording",
 }
 PUBLIC_PATHS = {"/support", "/webhooks", "/widget", "/docs"}
-STAFF_PATHS = {"/conversations", "/customers", "/escalations", "/metrics/channels", "/metrics/summary", "/mcp"}
+STAFF_PATHS = {"/conversations", "/customers", "/escalations", "/metrics/channels", "/metrics/summary", "/dlq", "/outbox", "/mcp"}
 NEVER_ROUTED = ("/metrics", "/health", "/ready", "/live", "/dev")
 DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 

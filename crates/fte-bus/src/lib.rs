@@ -9,13 +9,16 @@
 //! - [`publisher`]: the durable publisher (acks=all, idempotent) whose
 //!   `publish` returns only once the broker has the message;
 //! - [`consumer`]: at-least-once consumers (offsets stored only after the
-//!   work is done) and the dead-letter queue.
+//!   work is done) and the dead-letter queue;
+//! - [`dead_letters`]: reading `fte.dlq` without moving any offsets, and
+//!   replaying a dead letter onto its origin topic.
 //!
 //! Callers never see rdkafka types in the happy path; they pass topic names,
 //! keys and bytes.
 
 pub mod broker;
 pub mod consumer;
+pub mod dead_letters;
 pub mod publisher;
 pub mod topics;
 

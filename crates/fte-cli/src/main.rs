@@ -16,7 +16,10 @@
 //!   resolved conversation and per escalation;
 //! - `fte simulate whatsapp|web|email` — play a customer against a running gateway;
 //! - `fte mcp` — the MCP server for staff on standard input and output
-//!   (`--http`: at `/mcp` on `MCP_PORT`; `fte run` serves `/mcp` too).
+//!   (`--http`: at `/mcp` on `MCP_PORT`; `fte run` serves `/mcp` too);
+//! - `fte dlq list|show|replay` — the dead letters in `fte.dlq`, and putting
+//!   them back on their origin topic; `fte outbox list|retry` — replies that
+//!   exhausted their retries, and re-driving them (both audited).
 //!
 //! `run` and `simulate` need the provider fakes: they exist only with the
 //! `local` feature (on by default). The images build `fte` without it
@@ -32,6 +35,7 @@ mod fakes;
 mod kb;
 mod mcp;
 mod migrate;
+mod operator;
 #[cfg(feature = "local")]
 mod run;
 #[cfg(feature = "local")]
@@ -106,6 +110,29 @@ enum Command {
         /// behind the staff bearer key.
         #[arg(long)]
         http: bool,
+    },
+    /// Dead letters in fte.dlq: list, show, replay onto their origin topic
+    /// (needs KAFKA_BOOTSTRAP_SERVERS or a running `fte broker`).
+    Dlq {
+        #[command(subcommand)]
+        command: DlqCommand,
+        /// Who is acting, for the audit log (default: FTE_OPERATOR, else USER).
+        #[arg(long, global = true)]
+        operator: Option<String>,
+        /// Print JSON (the staff API's body) instead of a table.
+        #[arg(long, global = true)]
+        json: bool,
+    },
+    /// Replies that exhausted their retries: list them, put them back for the sender.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+        /// Who is acting, for the audit log (default: FTE_OPERATOR, else USER).
+        #[arg(long, global = true)]
+        operator: Option<String>,
+        /// Print JSON (the staff API's body) instead of a table.
+        #[arg(long, global = true)]
+        json: bool,
     },
     /// Play a customer writing in, against a running gateway (`fte run`).
     #[cfg(feature = "local")]
@@ -199,6 +226,60 @@ enum BenchCommand {
 }
 
 #[derive(Subcommand)]
+enum DlqCommand {
+    /// Dead letters (id, time, origin, error kind, reason, key), newest first; never payloads.
+    List {
+        /// Dead-lettered at or after (RFC 3339, e.g. 2026-12-05T13:00:00Z).
+        #[arg(long)]
+        since: Option<String>,
+        /// Dead-lettered before (RFC 3339).
+        #[arg(long)]
+        until: Option<String>,
+        /// How many to show, 1 to 1000.
+        #[arg(long, default_value = "100")]
+        limit: String,
+    },
+    /// One dead letter with its headers and original payload (as JSON).
+    Show {
+        /// `<partition>-<offset>` in fte.dlq, as `list` shows it.
+        id: String,
+    },
+    /// Republish dead letters to their origin topic, each once: by id, by time range, or all.
+    Replay {
+        /// Dead letter ids.
+        ids: Vec<String>,
+        /// Those dead-lettered at or after (RFC 3339).
+        #[arg(long, conflicts_with_all = ["ids", "all"])]
+        since: Option<String>,
+        /// Those dead-lettered before (RFC 3339).
+        #[arg(long, conflicts_with_all = ["ids", "all"])]
+        until: Option<String>,
+        /// Every dead letter not replayed yet.
+        #[arg(long, conflicts_with = "ids")]
+        all: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum OutboxCommand {
+    /// Failed replies (id, channel, attempts, last error kind, failed at); no bodies or addresses.
+    List {
+        /// How many to show, 1 to 1000.
+        #[arg(long, default_value = "100")]
+        limit: String,
+    },
+    /// Put a failed reply (or every one) back for the sender, attempts reset.
+    Retry {
+        /// The reply's id (outbox row id, as `list` shows it).
+        #[arg(required_unless_present = "all_failed", conflicts_with = "all_failed")]
+        id: Option<String>,
+        /// Every failed reply.
+        #[arg(long)]
+        all_failed: bool,
+    },
+}
+
+#[derive(Subcommand)]
 enum KbCommand {
     /// Chunk, embed and store every article; unchanged articles are skipped.
     Import {
@@ -240,6 +321,51 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Cost { window, json } => cost::run(&window, json).await,
         Command::Mcp { http } => mcp::run(http).await,
+        Command::Dlq {
+            command,
+            operator: who,
+            json,
+        } => {
+            let action = match command {
+                DlqCommand::List {
+                    since,
+                    until,
+                    limit,
+                } => operator::DlqAction::List {
+                    since,
+                    until,
+                    limit: Some(limit),
+                },
+                DlqCommand::Show { id } => operator::DlqAction::Show { id },
+                DlqCommand::Replay {
+                    ids,
+                    since,
+                    until,
+                    all,
+                } => operator::DlqAction::Replay {
+                    ids,
+                    since,
+                    until,
+                    all,
+                },
+            };
+            operator::dlq(action, who, json).await
+        }
+        Command::Outbox {
+            command,
+            operator: who,
+            json,
+        } => {
+            let action = match command {
+                OutboxCommand::List { limit } => {
+                    operator::OutboxAction::List { limit: Some(limit) }
+                }
+                OutboxCommand::Retry { id, all_failed } => {
+                    operator::OutboxAction::Retry { id, all_failed }
+                }
+            };
+            operator::outbox(action, who, json).await
+        }
         #[cfg(feature = "local")]
         Command::Simulate { channel } => simulate_command(channel).await,
     }

@@ -66,7 +66,73 @@ impl Modify for Completions {
             ))),
         );
         lookup_takes_email_or_phone(openapi);
+        replay_takes_one_selection(openapi);
     }
+}
+
+/// `POST /dlq/replay`'s body: exactly one of `ids`, a time range or
+/// `all: true`, each an object with nothing else in it. Built here because
+/// the Rust type is one struct of optional fields.
+fn replay_takes_one_selection(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, OneOfBuilder, Schema};
+    let closed = || Some(AdditionalProperties::<Schema>::FreeForm(false));
+    let time = |description: &str| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+            .description(Some(description))
+    };
+    let by_ids = ObjectBuilder::new()
+        .property(
+            "ids",
+            ArrayBuilder::new()
+                .items(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .pattern(Some(crate::routes::dead_letters::ID_PATTERN))
+                        .examples(["0-42"]),
+                )
+                .min_items(Some(1))
+                .max_items(Some(crate::routes::dlq_replay::MAX_REPLAY_IDS))
+                .description(Some("Dead letter ids, `<partition>-<offset>` in fte.dlq")),
+        )
+        .required("ids")
+        .additional_properties(closed());
+    let by_time = ObjectBuilder::new()
+        .property(
+            "since",
+            time("Those dead-lettered at or after this time (RFC 3339)"),
+        )
+        .property(
+            "until",
+            time("Those dead-lettered before this time (RFC 3339)"),
+        )
+        .min_properties(Some(1))
+        .additional_properties(closed());
+    let all = ObjectBuilder::new()
+        .property(
+            "all",
+            ObjectBuilder::new()
+                .schema_type(Type::Boolean)
+                .enum_values(Some([true]))
+                .description(Some("Every dead letter not replayed yet")),
+        )
+        .required("all")
+        .additional_properties(closed());
+    let schema = OneOfBuilder::new()
+        .item(by_ids)
+        .item(by_time)
+        .item(all)
+        .description(Some(
+            "Exactly one of: `ids`; a time range (`since` and/or `until`); `all: true`",
+        ))
+        .build();
+    openapi
+        .components
+        .get_or_insert_with(Default::default)
+        .schemas
+        .insert("ReplayRequest".to_owned(), RefOr::T(Schema::OneOf(schema)));
 }
 
 /// `GET /customers/lookup`: one query object (`email`, `phone`) of which
@@ -146,6 +212,11 @@ fn lookup_takes_email_or_phone(openapi: &mut utoipa::openapi::OpenApi) {
         escalations::assign,
         staff_reply::reply,
         escalations::resolve,
+        crate::routes::dead_letters::list,
+        crate::routes::dead_letters::show,
+        crate::routes::dlq_replay::replay,
+        crate::routes::failed_replies::list,
+        crate::routes::failed_replies::retry,
         widget::script,
         widget::demo,
         widget::favicon_ico,

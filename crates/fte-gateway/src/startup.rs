@@ -74,7 +74,9 @@ pub async fn build_state_with(
         fte_channels::twilio::TwilioConfig::from_settings(twilio).is_ok(),
     )
     .with_enabled(&channels.enabled);
+    let dead_letters = fte_bus::dead_letters::DeadLetterReader::new(bootstrap, publisher.clone());
     Ok(AppState::new(pool, publisher, api, profile, webhooks)
+        .with_dead_letters(dead_letters)
         .with_alert_settings(alerts)
         .with_delivery(delivery)
         .with_web_form(&web_form)

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fte_bus::KafkaPublisher;
+use fte_bus::dead_letters::DeadLetterReader;
 use fte_channels::challenge::ChallengeVerifier;
 use fte_channels::gmail::PubSubVerifier;
 use fte_runtime::Profile;
@@ -173,6 +174,9 @@ pub struct AppState {
     pub readiness: Arc<Readiness>,
     /// When the health checks first saw Kafka away, for the grace period.
     pub kafka_outage: Arc<crate::health::KafkaOutage>,
+    /// Reads and replays `fte.dlq` for `/dlq` (set by
+    /// [`AppState::with_dead_letters`]; without it `/dlq` answers 503).
+    pub dead_letters: Option<DeadLetterReader>,
 }
 
 impl AppState {
@@ -209,7 +213,14 @@ impl AppState {
             channels: EnabledChannels::default(),
             readiness: Arc::new(Readiness::new()),
             kafka_outage: Arc::default(),
+            dead_letters: None,
         }
+    }
+
+    /// The same state reading and replaying `fte.dlq` with `reader`.
+    pub fn with_dead_letters(mut self, reader: DeadLetterReader) -> Self {
+        self.dead_letters = Some(reader);
+        self
     }
 
     /// The same state with the web form's settings (its bot challenge).

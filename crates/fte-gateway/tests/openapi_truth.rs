@@ -22,13 +22,20 @@ fn parameter<'a>(document: &'a Value, path: &str, method: &str, name: &str) -> &
 }
 
 #[tokio::test]
-async fn every_id_in_a_path_is_documented_as_a_uuid() {
+async fn every_id_in_a_path_is_documented_as_a_uuid_or_its_pattern() {
     let document = document().await;
     let mut seen = 0;
     for (path, item) in document["paths"].as_object().unwrap() {
         for (method, operation) in item.as_object().unwrap() {
             for p in operation["parameters"].as_array().into_iter().flatten() {
-                if p["in"] == "path" {
+                // A dead letter's id is its position in fte.dlq, not a UUID.
+                if p["in"] == "path" && path == "/dlq/{id}" {
+                    assert_eq!(
+                        p["schema"]["pattern"],
+                        fte_gateway::routes::dead_letters::ID_PATTERN,
+                        "{method} {path}: {p}"
+                    );
+                } else if p["in"] == "path" {
                     assert_eq!(
                         p["schema"]["format"], "uuid",
                         "{method} {path} {}: {p}",
@@ -161,4 +168,41 @@ async fn the_idempotency_key_is_documented_with_the_length_and_characters_it_nee
         assert_eq!(key["schema"]["maxLength"], 255, "{path}: {key}");
         assert_eq!(key["schema"]["pattern"], "^[!-~]{16,255}$", "{path}: {key}");
     }
+}
+
+#[tokio::test]
+async fn a_replay_names_exactly_one_selection_and_dead_letter_ids_their_pattern() {
+    let document = document().await;
+    let body = &document["components"]["schemas"]["ReplayRequest"]["oneOf"];
+    let choices = body.as_array().expect("oneOf");
+    assert_eq!(choices.len(), 3, "{body}");
+    for choice in choices {
+        assert_eq!(choice["additionalProperties"], false, "{choice}");
+    }
+    assert_eq!(
+        choices[0]["properties"]["ids"]["items"]["pattern"],
+        fte_gateway::routes::dead_letters::ID_PATTERN
+    );
+    assert_eq!(choices[0]["properties"]["ids"]["maxItems"], 100);
+    assert_eq!(choices[1]["properties"]["since"]["format"], "date-time");
+    assert_eq!(choices[1]["minProperties"], 1);
+    assert_eq!(
+        choices[2]["properties"]["all"]["enum"],
+        serde_json::json!([true])
+    );
+    for (path, method) in [
+        ("/dlq", "get"),
+        ("/dlq/{id}", "get"),
+        ("/dlq/replay", "post"),
+        ("/outbox/failed", "get"),
+        ("/outbox/{id}/retry", "post"),
+    ] {
+        assert_eq!(
+            document["paths"][path][method]["security"],
+            serde_json::json!([{ "staff_key": [] }]),
+            "{method} {path}"
+        );
+    }
+    let since = parameter(&document, "/dlq", "get", "since");
+    assert_eq!(since["schema"]["format"], "date-time", "{since}");
 }

@@ -2,8 +2,11 @@
 
 pub mod cost;
 pub mod customers;
+pub mod dead_letters;
 pub mod dev;
+pub mod dlq_replay;
 pub mod escalations;
+pub mod failed_replies;
 pub mod form;
 pub mod metrics;
 pub mod probes;
@@ -77,6 +80,11 @@ pub fn router(state: AppState) -> Router {
         .route("/escalations/{id}/assign", post(escalations::assign))
         .route("/escalations/{id}/resolve", post(escalations::resolve))
         .route("/conversations/{id}/reply", post(staff_reply::reply))
+        .route("/dlq", get(dead_letters::list))
+        .route("/dlq/replay", post(dlq_replay::replay))
+        .route("/dlq/{id}", get(dead_letters::show))
+        .route("/outbox/failed", get(failed_replies::list))
+        .route("/outbox/{id}/retry", post(failed_replies::retry))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             crate::auth::audit_requests,

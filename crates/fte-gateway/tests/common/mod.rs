@@ -144,7 +144,9 @@ pub async fn spawn_app_on(pool: PgPool, options: Options) -> TestApp {
     let lookup = Lookup::from_fn(|key| vars.get(key).cloned());
     let api = ApiSettings::from_lookup(&lookup, Profile::Dev).expect("test settings are valid");
     let web_form = WebFormSettings::from_lookup(&lookup).expect("web form settings are valid");
+    let dead_letters = fte_bus::dead_letters::DeadLetterReader::new(&bootstrap, publisher.clone());
     let mut state = AppState::new(pool.clone(), publisher, api, Profile::Dev, options.webhooks)
+        .with_dead_letters(dead_letters)
         .with_web_form(&web_form)
         .with_enabled_channels(options.channels);
     if let Some(log) = options.outbound_log {
