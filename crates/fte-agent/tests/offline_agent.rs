@@ -101,3 +101,24 @@ async fn the_offline_agent_acknowledges_contact_on_another_channel_answers_and_e
         .unwrap();
     assert!(outcome.resolve_ticket && outcome.escalation.is_none());
 }
+
+#[tokio::test]
+async fn an_empty_message_on_any_channel_is_asked_how_we_can_help_in_that_channels_voice() {
+    let pool = support::database_with_kb().await;
+    let agent = OfflineAgent::new(HybridSearch::new(pool.clone(), support::embedder()), pool);
+    for channel in Channel::ALL {
+        for message in ["", "   ", "\n\t "] {
+            let outcome = agent.respond(&request(channel, message)).await.unwrap();
+            let reply = outcome.reply.joined();
+            assert!(
+                reply.contains("How can I help you today?"),
+                "{channel:?} {message:?}: {reply}"
+            );
+            assert!(outcome.escalation.is_none(), "{channel:?}: nothing to hand over");
+            assert!(!outcome.kb_hit, "{channel:?}: nothing was searched for");
+            if channel == Channel::Email {
+                assert!(reply.contains("Hugo"), "email greets by name: {reply}");
+            }
+        }
+    }
+}

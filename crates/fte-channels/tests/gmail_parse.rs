@@ -210,8 +210,37 @@ fn malformed_messages_are_refused_with_a_reason() {
         parse(b"From: not-an-address\r\nSubject: x\r\n\r\nbody\r\n").unwrap_err(),
         MailParseError::MissingSender
     );
-    assert_eq!(
-        parse(b"From: a@example.com\r\nSubject: x\r\n\r\n> only a quote\r\n").unwrap_err(),
-        MailParseError::EmptyBody
-    );
+}
+
+#[test]
+fn an_email_with_nothing_new_is_an_empty_message_for_the_agent() {
+    for raw in [
+        "From: a@example.com\r\nSubject: x\r\n\r\n> only a quote\r\n",
+        "From: a@example.com\r\nSubject: x\r\n\r\n   \r\n",
+        "From: a@example.com\r\nSubject: x\r\n\r\n",
+    ] {
+        let email = parse(raw.as_bytes()).expect("accepted");
+        assert_eq!(email.text, "", "{raw:?}");
+    }
+}
+
+#[test]
+fn automatic_mail_is_refused_so_no_reply_loop_starts() {
+    for headers in [
+        "Auto-Submitted: auto-replied\r\n",
+        "Auto-Submitted: auto-generated\r\n",
+        "Precedence: bulk\r\n",
+        "Precedence: auto_reply\r\n",
+        "X-Autoreply: yes\r\n",
+        "Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n",
+    ] {
+        let raw = format!("From: a@example.com\r\nSubject: Out of office\r\n{headers}\r\nI am away.\r\n");
+        assert_eq!(
+            parse(raw.as_bytes()).unwrap_err(),
+            MailParseError::Automatic,
+            "{headers:?}"
+        );
+    }
+    let person = "From: a@example.com\r\nSubject: x\r\nAuto-Submitted: no\r\n\r\nHow do I export?\r\n";
+    assert_eq!(parse(person.as_bytes()).unwrap().text, "How do I export?");
 }

@@ -197,15 +197,16 @@ fn inbound_messages_without_sid_or_with_a_non_whatsapp_sender_are_refused() {
         parse_inbound(&sms, Utc::now()).unwrap_err(),
         TwilioParseError::InvalidFrom
     );
-    let empty = pairs(&[
-        ("MessageSid", "SM1"),
-        ("From", "whatsapp:+34612345678"),
-        ("Body", " "),
-    ]);
-    assert_eq!(
-        parse_inbound(&empty, Utc::now()).unwrap_err(),
-        TwilioParseError::Missing("Body")
-    );
+    for body in [Some(" "), Some(""), Some("\0"), None] {
+        let mut empty = pairs(&[("MessageSid", "SM1"), ("From", "whatsapp:+34612345678")]);
+        if let Some(body) = body {
+            empty.push(("Body".into(), body.into()));
+        }
+        let message = parse_inbound(&empty, Utc::now())
+            .expect("an empty WhatsApp message is accepted: the agent asks how it can help");
+        assert_eq!(message.content, "", "body {body:?}");
+        assert_eq!(message.metadata["num_media"], 0);
+    }
 }
 
 #[test]
@@ -238,9 +239,9 @@ fn a_poisoned_whatsapp_message_is_sanitised_field_by_field() {
         ("Body", "\0"),
     ]);
     assert_eq!(
-        parse_inbound(&only_nul, Utc::now()).unwrap_err(),
-        TwilioParseError::Missing("Body"),
-        "a body of NUL characters only is empty"
+        parse_inbound(&only_nul, Utc::now()).unwrap().content,
+        "",
+        "a body of NUL characters only is an empty message"
     );
     for sid in ["x".repeat(256), "SM\u{0}1".to_owned()] {
         let params = pairs(&[

@@ -269,6 +269,30 @@ async fn unsigned_whatsapp_webhooks_are_accepted_only_when_dev_runs_without_a_to
 }
 
 #[tokio::test]
+async fn an_empty_whatsapp_message_is_accepted_so_the_agent_can_ask_how_to_help() {
+    let app = spawn_app().await;
+    for (sid, body) in [("SM-empty-1", Some("   ")), ("SM-empty-2", None)] {
+        let mut params: Vec<(String, String)> = whatsapp_params(sid)
+            .into_iter()
+            .filter(|(name, _)| name != "Body")
+            .collect();
+        if let Some(body) = body {
+            params.push(("Body".into(), body.into()));
+        }
+        let answer = app
+            .post_twilio("/webhooks/whatsapp", &params, Some(TWILIO_TOKEN))
+            .await;
+        assert_eq!(answer.status, 200, "{}", answer.text);
+        assert_eq!(answer.text, EMPTY_TWIML);
+    }
+    let events = app.events(topics::TICKETS_INCOMING, 2).await;
+    assert_eq!(events.len(), 2, "both queued for the agent");
+    for event in &events {
+        assert_eq!(event["payload"]["content"], "");
+    }
+}
+
+#[tokio::test]
 async fn a_whatsapp_webhook_without_a_message_is_400() {
     let app = spawn_app().await;
     let params: Vec<(String, String)> = vec![("From".into(), "whatsapp:+14155550100".into())];

@@ -1186,3 +1186,21 @@ async fn a_conversation_escalated_while_the_agent_thinks_gets_no_bot_answer() {
         Outcome::Duplicate
     );
 }
+
+#[tokio::test]
+async fn an_empty_whatsapp_message_reaches_the_agent_and_is_answered() {
+    let h = harness().await;
+    let event = inbound(
+        Channel::Whatsapp,
+        "SM-empty",
+        None,
+        Some("whatsapp:+34612345678"),
+        None,
+        "",
+    );
+    let done = handled(handle_event(&h.ctx, &event).await.unwrap());
+    assert_eq!(done.action, Action::Answered);
+    assert_eq!(h.agent.requests().len(), 1, "the agent decides what to say");
+    assert_eq!(h.agent.requests()[0].message, "");
+    assert_eq!(count(&h.pool, "select count(*) from reply_outbox").await, 1);
+}

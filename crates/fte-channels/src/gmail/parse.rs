@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use fte_domain::{Channel, EmailAddress, InboundMessage, events::InboundSender};
-use mail_parser::{HeaderValue, MessageParser, PartType};
+use mail_parser::{HeaderValue, MessageParser, MimeHeaders, PartType};
 use serde_json::json;
 
 use super::auth_results::sender_authenticated;
@@ -22,9 +22,11 @@ pub enum MailParseError {
     /// No usable `From` address.
     #[error("message has no valid From address")]
     MissingSender,
-    /// Neither a text nor an HTML body with any new text.
-    #[error("message has no text body")]
-    EmptyBody,
+    /// An automatic message (an out-of-office notice, a mailing list, a
+    /// delivery report): answering it could start a loop of automatic
+    /// replies, so it is not a customer's message (RFC 3834).
+    #[error("message is an automatic reply or bulk mail")]
+    Automatic,
 }
 
 /// One customer email, parsed.
@@ -78,6 +80,29 @@ fn id_list(value: &HeaderValue<'_>) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Whether the message says it was sent automatically: `Auto-Submitted`
+/// other than `no`, `Precedence: bulk|junk|list|auto_reply`, or the
+/// `X-Autoreply`/`X-Autorespond` headers some mailers set instead, or it is
+/// a delivery report (`multipart/report`).
+fn is_automatic(message: &mail_parser::Message<'_>) -> bool {
+    let header = |name: &'static str| {
+        message
+            .header_raw(name)
+            .map(|v| v.trim().to_ascii_lowercase())
+    };
+    let auto_submitted = header("Auto-Submitted").is_some_and(|v| !v.is_empty() && v != "no");
+    let precedence = header("Precedence")
+        .is_some_and(|v| matches!(v.as_str(), "bulk" | "junk" | "list" | "auto_reply"));
+    let autoreply = header("X-Autoreply").is_some() || header("X-Autorespond").is_some();
+    let report = message
+        .content_type()
+        .is_some_and(|ct| {
+            ct.ctype().eq_ignore_ascii_case("multipart")
+                && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
+        });
+    auto_submitted || precedence || autoreply || report
+}
+
 /// Parses a raw message. `internal_date_ms` is Gmail's `internalDate`
 /// (milliseconds since the epoch); the `Date` header is used when absent.
 pub fn parse_raw_email(
@@ -101,6 +126,9 @@ pub fn parse_raw_email(
         .address()
         .and_then(|a| EmailAddress::parse(a).ok())
         .ok_or(MailParseError::MissingSender)?;
+    if is_automatic(&message) {
+        return Err(MailParseError::Automatic);
+    }
     let from_name = sender
         .name()
         .map(str::trim)
@@ -120,11 +148,10 @@ pub fn parse_raw_email(
             let text = mail_parser::decoders::html::html_to_text(&cleaned);
             (strip_reply_text(&text), true)
         }
-        _ => return Err(MailParseError::EmptyBody),
+        // No body, or nothing but a quote: an empty message, which the
+        // agent answers by asking how it can help.
+        _ => (String::new(), false),
     };
-    if text.trim().is_empty() {
-        return Err(MailParseError::EmptyBody);
-    }
 
     let received_at = internal_date_ms
         .and_then(|ms| Utc.timestamp_millis_opt(ms).single())

@@ -38,8 +38,9 @@ fn first<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
 
 /// Turns an incoming WhatsApp webhook into an [`InboundMessage`].
 ///
-/// `From` must be `whatsapp:+…`; `Body` may be empty when the customer only
-/// sent media, which is noted in the metadata (`num_media`). The message
+/// `From` must be `whatsapp:+…`. `Body` may be empty or absent: the
+/// customer sent only media (noted in the metadata, `num_media`) or an empty
+/// message; either is accepted, and the agent asks how it can help. The message
 /// comes out [sanitised](InboundMessage::sanitised): NUL characters removed,
 /// the profile name cut to its column; a `MessageSid` that could not be
 /// stored is refused.
@@ -70,9 +71,6 @@ pub fn parse_inbound(
     let num_media: u32 = first(params, "NumMedia")
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or(0);
-    if body.replace('\0', "").trim().is_empty() && num_media == 0 {
-        return Err(TwilioParseError::Missing("Body"));
-    }
     Ok(InboundMessage {
         channel: Channel::Whatsapp,
         channel_message_id: sid.to_owned(),
