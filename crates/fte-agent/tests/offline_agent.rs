@@ -114,7 +114,10 @@ async fn an_empty_message_on_any_channel_is_asked_how_we_can_help_in_that_channe
                 reply.contains("How can I help you today?"),
                 "{channel:?} {message:?}: {reply}"
             );
-            assert!(outcome.escalation.is_none(), "{channel:?}: nothing to hand over");
+            assert!(
+                outcome.escalation.is_none(),
+                "{channel:?}: nothing to hand over"
+            );
             assert!(!outcome.kb_hit, "{channel:?}: nothing was searched for");
             if channel == Channel::Email {
                 assert!(reply.contains("Hugo"), "email greets by name: {reply}");

@@ -234,13 +234,15 @@ fn automatic_mail_is_refused_so_no_reply_loop_starts() {
         "X-Autoreply: yes\r\n",
         "Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n",
     ] {
-        let raw = format!("From: a@example.com\r\nSubject: Out of office\r\n{headers}\r\nI am away.\r\n");
+        let raw =
+            format!("From: a@example.com\r\nSubject: Out of office\r\n{headers}\r\nI am away.\r\n");
         assert_eq!(
             parse(raw.as_bytes()).unwrap_err(),
             MailParseError::Automatic,
             "{headers:?}"
         );
     }
-    let person = "From: a@example.com\r\nSubject: x\r\nAuto-Submitted: no\r\n\r\nHow do I export?\r\n";
+    let person =
+        "From: a@example.com\r\nSubject: x\r\nAuto-Submitted: no\r\n\r\nHow do I export?\r\n";
     assert_eq!(parse(person.as_bytes()).unwrap().text, "How do I export?");
 }

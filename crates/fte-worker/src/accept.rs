@@ -171,9 +171,10 @@ async fn accept_in(
     identity: &Identity,
 ) -> Result<Stage, HandleError> {
     let channel = message.channel;
+    // Read first, locked below once its conversation is: conversation
+    // before message, as every transaction takes them.
     let stored =
-        messages::inbound_for_update(&mut *conn, channel.as_str(), &message.channel_message_id)
-            .await?;
+        messages::inbound(&mut *conn, channel.as_str(), &message.channel_message_id).await?;
     if stored.is_some_and(|s| s.processed) {
         return Ok(Stage::Duplicate);
     }
@@ -186,9 +187,24 @@ async fn accept_in(
     // A stored copy (the gateway's web form message, or an earlier delivery
     // whose agent turn did not finish) keeps its conversation.
     let conversation = match stored {
-        Some(s) => conversations::conversation_for_update(&mut *conn, s.conversation_id)
-            .await?
-            .ok_or(StoreError::Database(sqlx::Error::RowNotFound))?,
+        Some(s) => {
+            let conversation =
+                conversations::conversation_for_update(&mut *conn, s.conversation_id)
+                    .await?
+                    .ok_or(StoreError::Database(sqlx::Error::RowNotFound))?;
+            // Now the message; a concurrent delivery may have handled it
+            // meanwhile.
+            let locked = messages::inbound_for_update(
+                &mut *conn,
+                channel.as_str(),
+                &message.channel_message_id,
+            )
+            .await?;
+            if locked.is_none_or(|l| l.processed) {
+                return Ok(Stage::Duplicate);
+            }
+            conversation
+        }
         None => {
             let window = ctx.config.conversation_window.as_secs() as i64;
             match conversations::open_conversation(&mut *conn, customer_id, window).await? {

@@ -46,6 +46,13 @@ pub(crate) async fn finish(
     thought: &Thought,
 ) -> Result<Finished, HandleError> {
     let mut tx = ctx.pool.begin().await?;
+    crate::identity::serialise(&mut tx, &turn.identity).await?;
+    // The conversation first, then the message (the order every
+    // transaction takes them in, so a turn marking the messages it covers
+    // never deadlocks against another turn of the conversation).
+    let conversation = conversations::conversation_for_update(&mut *tx, turn.conversation_id)
+        .await?
+        .ok_or(StoreError::Database(sqlx::Error::RowNotFound))?;
     let stored = messages::inbound_by_id_for_update(&mut *tx, turn.message_id)
         .await?
         .ok_or(StoreError::Database(sqlx::Error::RowNotFound))?;
@@ -53,9 +60,6 @@ pub(crate) async fn finish(
         tx.rollback().await?;
         return Ok(Finished::Duplicate);
     }
-    let conversation = conversations::conversation_for_update(&mut *tx, turn.conversation_id)
-        .await?
-        .ok_or(StoreError::Database(sqlx::Error::RowNotFound))?;
     let action = if conversation.status == ConversationStatus::Escalated.as_str() {
         // Escalated while the agent thought: a person owns it now.
         Action::StoredWhileEscalated

@@ -121,6 +121,18 @@ pub struct Resolved {
     pub sender: Sender,
 }
 
+/// Takes, in the caller's transaction, the locks resolution takes first on
+/// the message's identifiers ([`fte_store::links::serialise_identifiers`]),
+/// so the turn's last transaction and the next message's acceptance for
+/// the same person run one after the other instead of deadlocking on the
+/// conversation and the messages both touch.
+pub async fn serialise(conn: &mut PgConnection, identity: &Identity) -> Result<(), HandleError> {
+    let presented = identity.presented();
+    let keys: Vec<_> = presented.iter().map(|p| (p.kind, p.value)).collect();
+    fte_store::links::serialise_identifiers(conn, &keys).await?;
+    Ok(())
+}
+
 /// Finds or creates the customer behind `message` inside the caller's
 /// transaction under the trust rules of [`fte_store::identity::resolve`].
 pub async fn resolve_sender(

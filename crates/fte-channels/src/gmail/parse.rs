@@ -94,12 +94,12 @@ fn is_automatic(message: &mail_parser::Message<'_>) -> bool {
     let precedence = header("Precedence")
         .is_some_and(|v| matches!(v.as_str(), "bulk" | "junk" | "list" | "auto_reply"));
     let autoreply = header("X-Autoreply").is_some() || header("X-Autorespond").is_some();
-    let report = message
-        .content_type()
-        .is_some_and(|ct| {
-            ct.ctype().eq_ignore_ascii_case("multipart")
-                && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
-        });
+    let report = message.content_type().is_some_and(|ct| {
+        ct.ctype().eq_ignore_ascii_case("multipart")
+            && ct
+                .subtype()
+                .is_some_and(|s| s.eq_ignore_ascii_case("report"))
+    });
     auto_submitted || precedence || autoreply || report
 }
 

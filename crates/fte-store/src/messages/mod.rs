@@ -43,7 +43,32 @@ pub struct StoredInbound {
     pub deferred: bool,
 }
 
+/// The inbound message with the channel's own id, read without a lock (the
+/// worker locks its conversation first, then the message: see
+/// [`inbound_for_update`]).
+pub async fn inbound(
+    executor: impl PgExecutor<'_>,
+    channel: &str,
+    channel_message_id: &str,
+) -> Result<Option<StoredInbound>, StoreError> {
+    let row = sqlx::query_as(
+        "select id, conversation_id, metadata ? 'processed_at' as processed,
+                metadata ? 'deferred_at' as deferred from messages
+         where channel = $1 and direction = 'inbound' and channel_message_id = $2",
+    )
+    .bind(channel)
+    .bind(channel_message_id)
+    .fetch_optional(executor)
+    .await?;
+    Ok(row)
+}
+
 /// The inbound message with the channel's own id, locked for update.
+///
+/// Lock order: a transaction that locks a conversation and messages of it
+/// locks the conversation first. A turn's outcome marks the messages it
+/// covers as answered while holding the conversation; a message locked
+/// before its conversation deadlocked against it.
 pub async fn inbound_for_update(
     executor: impl PgExecutor<'_>,
     channel: &str,
