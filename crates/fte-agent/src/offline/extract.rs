@@ -64,6 +64,7 @@ pub(super) async fn extract_answer(
     let (part_vectors, unit_vectors) = rest.split_at(part_count);
     let question_words = keyword_set(question);
     let how_to = HOW_TO.is_match(&fold(question));
+    let wants = Wants::of(question);
     let lead = units.iter().filter(|u| u.article == 0).count() * 2 / 5;
     let scores: Vec<f32> = units
         .iter()
@@ -86,7 +87,7 @@ pub(super) async fn extract_answer(
             if how_to && unit.list.is_some() {
                 score += 0.08;
             }
-            score
+            score + wants.bonus(&unit.text)
         })
         .collect();
     let best_score = scores.iter().copied().fold(f32::MIN, f32::max);
@@ -299,6 +300,60 @@ fn numbers_in(text: &str) -> Vec<String> {
     numbers
 }
 
+/// What kind of fact a question asks for, beside its topic: an amount
+/// ("how many", "how long", "cuántos", "wie viele") is answered by a
+/// sentence with a number, whether something comes with a plan ("is
+/// there…", "we're on the Team plan", "is it included") by the sentence
+/// that names the plans. Topic similarity alone often prefers the
+/// article's introduction, which states neither.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Wants {
+    amount: bool,
+    plan: bool,
+}
+
+/// A sentence holding the kind of fact asked for gains this much.
+const WANTED_FACT_BONUS: f32 = 0.12;
+
+static AMOUNT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(concat!(
+        r"\b(?:how (?:many|much|long|big|large|often|far|old|soon|fast)|what(?:'s| is) the (?:limit|maximum|minimum|max|size)|",
+        r"(?:max|maximum|minimum|limit|up to|at most)\b|",
+        r"cuant[oa]s?|cual es el (?:limite|maximo)|quant[oa]s?|wie (?:viele|viel|lange|gross)|combien|jusqu)"
+    ))
+    .expect("valid pattern")
+});
+
+static AVAILABILITY: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(concat!(
+        r"\b(?:is there|are there|do you (?:have|offer|support)|does (?:orbitask|it) (?:have|support|offer)|",
+        r"included|available|availability|which plans?|what plans?|on (?:the |our |a )?(?:free|team|business|enterprise)|",
+        r"hay|existe|incluid[oa]|disponible|gibt es|verfugbar|enthalten|y a-t-il|inclus|tem|incluso)\b"
+    ))
+    .expect("valid pattern")
+});
+
+impl Wants {
+    fn of(question: &str) -> Self {
+        let folded = fold(question);
+        Self {
+            amount: AMOUNT.is_match(&folded),
+            plan: AVAILABILITY.is_match(&folded) || names_a_plan(question),
+        }
+    }
+
+    fn bonus(self, unit: &str) -> f32 {
+        let mut bonus = 0.0;
+        if self.amount && !numbers_in(unit).is_empty() {
+            bonus += WANTED_FACT_BONUS;
+        }
+        if self.plan && names_a_plan(unit) {
+            bonus += WANTED_FACT_BONUS;
+        }
+        bonus
+    }
+}
+
 static HOW_TO: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
     regex::Regex::new(r"\b(?:how (?:do|can|to|should)|what are the steps|como (?:hago|puedo|faco|posso)|wie kann|comment)\b")
         .expect("valid pattern")
@@ -323,6 +378,42 @@ fn join_units(units: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_amount_question_prefers_the_sentence_with_the_number() {
+        let wants = Wants::of("how big can one upload get?");
+        assert!(wants.amount);
+        let intro = "Attachments keep files next to the task they belong to.";
+        let limit = "Each file can be up to 250 MB on paid plans.";
+        assert_eq!(wants.bonus(intro), 0.0);
+        assert!(wants.bonus(limit) > 0.0);
+        for question in [
+            "¿Cuántos proyectos puedo crear?",
+            "Wie viele Mitglieder passen in einen Arbeitsbereich?",
+            "Combien d'invités puis-je ajouter ?",
+            "Quantos membros posso ter?",
+        ] {
+            assert!(Wants::of(question).amount, "{question}");
+        }
+    }
+
+    #[test]
+    fn an_availability_question_prefers_the_sentence_naming_the_plans() {
+        let wants = Wants::of("We're on the Team plan. Do we get dependencies?");
+        assert!(wants.plan);
+        assert!(wants.bonus("Dependencies are available on Business and Enterprise.") > 0.0);
+        assert_eq!(wants.bonus("A task can be blocked by another task."), 0.0);
+        assert!(Wants::of("Is there an audit trail?").plan);
+        assert!(Wants::of("¿Está incluido en mi plan?").plan);
+    }
+
+    #[test]
+    fn a_plain_how_to_wants_neither_kind_of_fact() {
+        assert_eq!(
+            Wants::of("Where do I change my notification settings?"),
+            Wants::default()
+        );
+    }
 
     #[test]
     fn a_question_asking_several_things_splits_into_its_parts() {
