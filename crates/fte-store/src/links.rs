@@ -172,10 +172,48 @@ pub async fn serialise_identifiers(
     conn: &mut PgConnection,
     identifiers: &[(IdentifierKind, &str)],
 ) -> Result<(), StoreError> {
-    let mut keys: Vec<String> = identifiers
+    let keys: Vec<String> = identifiers
         .iter()
         .map(|(kind, value)| format!("{}:{value}", kind.as_str()))
         .collect();
+    lock_identifier_keys(conn, keys).await
+}
+
+/// The advisory locks of [`serialise_identifiers`] for the identifiers of
+/// `customers`' links, as stored: what staff changes (an unlink, a merge)
+/// take first, so they queue behind a turn of one of those identifiers
+/// instead of deadlocking against it (the turn locks its messages, whose
+/// `sender_identifier_id` a deleted link sets to null).
+pub async fn serialise_links_of(
+    conn: &mut PgConnection,
+    customers: &[Uuid],
+) -> Result<(), StoreError> {
+    let stored: Vec<(String, String)> = sqlx::query_as(
+        "select identifier_type, identifier_value from customer_identifiers
+         where customer_id = any($1)",
+    )
+    .bind(customers)
+    .fetch_all(&mut *conn)
+    .await?;
+    let keys = stored
+        .into_iter()
+        .map(|(kind, value)| {
+            // WhatsApp senders are phones to the resolution.
+            let kind = if kind == "whatsapp" {
+                IdentifierKind::Phone.as_str().to_owned()
+            } else {
+                kind
+            };
+            format!("{kind}:{value}")
+        })
+        .collect();
+    lock_identifier_keys(conn, keys).await
+}
+
+async fn lock_identifier_keys(
+    conn: &mut PgConnection,
+    mut keys: Vec<String>,
+) -> Result<(), StoreError> {
     keys.sort();
     keys.dedup();
     for key in &keys {
@@ -361,6 +399,7 @@ pub async fn unlink(
     link_id: Uuid,
     staff: Option<&str>,
 ) -> Result<Option<Link>, StoreError> {
+    serialise_links_of(conn, &[customer_id]).await?;
     let link: Option<Link> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {LINK_COLUMNS} from customer_identifiers
          where id = $1 and customer_id = $2 for update"

@@ -93,6 +93,9 @@ pub async fn merge(
     if target == source {
         return Err(MergeError::SameCustomer);
     }
+    crate::links::serialise_links_of(&mut *conn, &[target, source])
+        .await
+        .map_err(MergeError::Store)?;
     sqlx::query(
         "select id from customer_identifiers where customer_id in ($1, $2) order by id for update",
     )

@@ -201,3 +201,47 @@ async fn an_unlinked_identifier_resolves_as_new_and_leaves_the_profile() {
         ("unlinked", Some("Ana Ruiz"))
     );
 }
+
+/// A staff unlink while a turn of the same person is finishing: the turn
+/// holds its identifier's lock, so the unlink queues behind it instead of
+/// taking the link's row first (deleting a link touches the person's
+/// messages through their `sender_identifier_id`, which the turn is
+/// updating; the two once deadlocked and the staff call answered 500).
+#[tokio::test]
+async fn an_unlink_waits_for_a_turn_of_the_same_identifier_to_finish() {
+    let pool = fresh_database().await;
+    let customer = maria_by_email(&pool).await;
+    let email = links::find(&pool, Email, "maria@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+
+    let mut turn = pool.begin().await.unwrap();
+    links::serialise_identifiers(&mut turn, &[(Email, "maria@example.com")])
+        .await
+        .unwrap();
+
+    let unlink = tokio::spawn({
+        let pool = pool.clone();
+        async move {
+            let mut tx = pool.begin().await.unwrap();
+            let removed = links::unlink(&mut tx, customer, email.id, Some("Ana Ruiz"))
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            removed.map(|l| l.id)
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!unlink.is_finished(), "the unlink waits for the turn");
+    let still_linked: bool =
+        sqlx::query_scalar("select exists (select 1 from customer_identifiers where id = $1)")
+            .bind(email.id)
+            .fetch_one(&mut *turn)
+            .await
+            .unwrap();
+    assert!(still_linked, "nothing was removed under the turn");
+    turn.commit().await.unwrap();
+
+    assert_eq!(unlink.await.unwrap(), Some(email.id));
+}
