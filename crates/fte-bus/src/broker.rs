@@ -9,8 +9,6 @@
 
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use fte_runtime::settings::KafkaSettings;
@@ -18,9 +16,9 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::error::RDKafkaErrorCode;
-use rdkafka::mocking::MockCluster;
 use secrecy::ExposeSecret;
 
+use crate::embedded::EmbeddedBroker;
 use crate::{BusError, topics};
 
 /// Where the bootstrap address came from.
@@ -191,143 +189,4 @@ fn reachable(servers: &str) -> bool {
     };
     addresses
         .any(|address| TcpStream::connect_timeout(&address, Duration::from_millis(500)).is_ok())
-}
-
-enum Command {
-    Stop,
-    SetBrokerDown(bool, mpsc::Sender<Result<(), String>>),
-    FailRequests(FaultedRequest, usize, mpsc::Sender<Result<(), String>>),
-}
-
-/// Requests the embedded broker can be told to fail (fault injection).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FaultedRequest {
-    /// Produce requests fail with `NOT_LEADER_FOR_PARTITION` (retriable:
-    /// producers retry within their delivery timeout).
-    Produce,
-    /// Fetch requests fail with `NOT_LEADER_FOR_PARTITION` (consumers
-    /// refresh metadata and fetch again).
-    Fetch,
-    /// Offset commits fail with `REQUEST_TIMED_OUT` (retriable).
-    OffsetCommit,
-}
-
-/// A Kafka-protocol broker inside this process (librdkafka's mock cluster),
-/// with every topic of the plan created. It lives on its own thread; dropping
-/// the handle stops it and loses its contents.
-pub struct EmbeddedBroker {
-    servers: String,
-    commands: mpsc::Sender<Command>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl EmbeddedBroker {
-    /// Starts a one-broker cluster and creates every topic with `partitions`.
-    pub fn start(partitions: i32) -> Result<Self, BusError> {
-        let (ready_tx, ready_rx) = mpsc::channel::<Result<String, BusError>>();
-        let (commands, command_rx) = mpsc::channel::<Command>();
-        let thread = std::thread::Builder::new()
-            .name("fte-embedded-broker".into())
-            .spawn(move || {
-                let cluster = match MockCluster::new(1) {
-                    Ok(cluster) => cluster,
-                    Err(error) => {
-                        let _ = ready_tx.send(Err(error.into()));
-                        return;
-                    }
-                };
-                for topic in topics::ALL {
-                    if let Err(error) = cluster.create_topic(topic, partitions, 1) {
-                        let _ = ready_tx.send(Err(BusError::CreateTopic {
-                            topic: topic.to_owned(),
-                            reason: error.to_string(),
-                        }));
-                        return;
-                    }
-                }
-                let _ = ready_tx.send(Ok(cluster.bootstrap_servers()));
-                while let Ok(command) = command_rx.recv() {
-                    match command {
-                        Command::Stop => break,
-                        Command::SetBrokerDown(down, reply) => {
-                            let result = if down {
-                                cluster.broker_down(1)
-                            } else {
-                                cluster.broker_up(1)
-                            };
-                            let _ = reply.send(result.map_err(|e| e.to_string()));
-                        }
-                        Command::FailRequests(request, count, reply) => {
-                            use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
-                            let (key, error) = match request {
-                                FaultedRequest::Produce => (
-                                    RDKafkaApiKey::Produce,
-                                    RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
-                                ),
-                                FaultedRequest::Fetch => (
-                                    RDKafkaApiKey::Fetch,
-                                    RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
-                                ),
-                                FaultedRequest::OffsetCommit => (
-                                    RDKafkaApiKey::OffsetCommit,
-                                    RDKafkaRespErr::RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
-                                ),
-                            };
-                            cluster.request_errors(key, &vec![error; count]);
-                            let _ = reply.send(Ok(()));
-                        }
-                    }
-                }
-            })
-            .map_err(|e| BusError::Embedded(e.to_string()))?;
-        let servers = ready_rx.recv().map_err(|_| {
-            BusError::Embedded("the broker thread stopped during start-up".into())
-        })??;
-        tracing::info!(bootstrap = %servers, partitions, "embedded Kafka-protocol broker started");
-        Ok(Self {
-            servers,
-            commands,
-            thread: Some(thread),
-        })
-    }
-
-    /// `127.0.0.1:port` of the broker.
-    pub fn bootstrap_servers(&self) -> &str {
-        &self.servers
-    }
-
-    /// Takes the broker down (connections refused) or brings it back up:
-    /// fault injection for tests and the chaos harness.
-    pub fn set_down(&self, down: bool) -> Result<(), BusError> {
-        let (tx, rx) = mpsc::channel();
-        self.commands
-            .send(Command::SetBrokerDown(down, tx))
-            .map_err(|_| BusError::Embedded("the broker has stopped".into()))?;
-        rx.recv()
-            .map_err(|_| BusError::Embedded("the broker has stopped".into()))?
-            .map_err(BusError::Embedded)
-    }
-}
-
-impl EmbeddedBroker {
-    /// The next `count` requests of kind `request` fail with a retriable
-    /// error: fault injection for the chaos harness.
-    pub fn fail_requests(&self, request: FaultedRequest, count: usize) -> Result<(), BusError> {
-        let (tx, rx) = mpsc::channel();
-        self.commands
-            .send(Command::FailRequests(request, count, tx))
-            .map_err(|_| BusError::Embedded("the broker has stopped".into()))?;
-        rx.recv()
-            .map_err(|_| BusError::Embedded("the broker has stopped".into()))?
-            .map_err(BusError::Embedded)
-    }
-}
-
-impl Drop for EmbeddedBroker {
-    fn drop(&mut self) {
-        let _ = self.commands.send(Command::Stop);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
 }

@@ -19,10 +19,12 @@
 pub mod broker;
 pub mod consumer;
 pub mod dead_letters;
+pub mod embedded;
 pub mod publisher;
 pub mod topics;
 
-pub use broker::{Bootstrap, BrokerSource, EmbeddedBroker, FaultedRequest};
+pub use broker::{Bootstrap, BrokerSource};
+pub use embedded::{ClusterSpec, EmbeddedBroker, FaultedRequest};
 pub use publisher::{Delivery, KafkaPublisher};
 
 /// What can go wrong talking to Kafka.

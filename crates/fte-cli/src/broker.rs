@@ -8,22 +8,29 @@
 //! one per line, from standard input (the chaos harness drives it so) and
 //! answers each with a line `ok …` or `error …` on standard output:
 //!
-//! - `down` / `up`: the broker refuses connections / accepts them again;
+//! - `down` / `up`: every broker refuses connections / accepts them again;
+//! - `stop N` / `start N`: broker `N` of a cluster (`--brokers`) hands its
+//!   partition leaderships and group coordinators to the others and stops /
+//!   accepts connections again;
 //! - `fail produce N`, `fail fetch N`, `fail commit N`: the next `N` such
 //!   requests fail with a retriable error.
 
 use anyhow::Context;
-use fte_bus::{EmbeddedBroker, FaultedRequest};
+use fte_bus::{ClusterSpec, EmbeddedBroker, FaultedRequest};
 use fte_runtime::settings::KafkaSettings;
 use tokio::io::AsyncBufReadExt;
 
-/// Runs the broker until SIGTERM / Ctrl-C (or, with `control_stdin`, until
-/// standard input closes).
-pub async fn run(control_stdin: bool) -> anyhow::Result<()> {
+/// Runs a cluster of `brokers` brokers until SIGTERM / Ctrl-C (or, with
+/// `control_stdin`, until standard input closes).
+pub async fn run(brokers: i32, control_stdin: bool) -> anyhow::Result<()> {
     let settings = KafkaSettings::from_env()?;
     let shutdown = fte_runtime::shutdown::install();
-    let broker =
-        EmbeddedBroker::start(settings.topic_partitions).context("Failed to start the broker")?;
+    let broker = EmbeddedBroker::start_cluster(ClusterSpec {
+        brokers,
+        partitions: settings.topic_partitions,
+        groups: known_groups(&settings),
+    })
+    .context("Failed to start the broker")?;
     let path = &settings.broker_address_file;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
@@ -39,6 +46,7 @@ pub async fn run(control_stdin: bool) -> anyhow::Result<()> {
     tracing::info!(
         bootstrap = %broker.bootstrap_servers(),
         file = %path.display(),
+        brokers,
         partitions = settings.topic_partitions,
         "broker ready"
     );
@@ -63,11 +71,23 @@ pub async fn run(control_stdin: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The consumer groups of the system, whose coordinators a stopped broker
+/// hands over.
+fn known_groups(settings: &KafkaSettings) -> Vec<String> {
+    vec![
+        settings.consumer_group.clone(),
+        fte_worker::collector::GROUP.to_owned(),
+        fte_worker::gmail_sync::GROUP.to_owned(),
+    ]
+}
+
 /// A parsed control command.
 #[derive(Debug, PartialEq, Eq)]
 enum ControlCommand {
     Down,
     Up,
+    Stop(i32),
+    Start(i32),
     Fail(FaultedRequest, usize),
 }
 
@@ -76,6 +96,16 @@ fn parse(line: &str) -> Result<ControlCommand, String> {
     match words.as_slice() {
         ["down"] => Ok(ControlCommand::Down),
         ["up"] => Ok(ControlCommand::Up),
+        [verb @ ("stop" | "start"), id] => {
+            let id = id
+                .parse::<i32>()
+                .map_err(|_| format!("not a broker id: {id:?}"))?;
+            Ok(if *verb == "stop" {
+                ControlCommand::Stop(id)
+            } else {
+                ControlCommand::Start(id)
+            })
+        }
         ["fail", kind, count] => {
             let request = match *kind {
                 "produce" => FaultedRequest::Produce,
@@ -93,7 +123,7 @@ fn parse(line: &str) -> Result<ControlCommand, String> {
             Ok(ControlCommand::Fail(request, count))
         }
         _ => Err(format!(
-            "unknown command {line:?} (down, up, fail produce|fetch|commit N)"
+            "unknown command {line:?} (down, up, stop N, start N, fail produce|fetch|commit N)"
         )),
     }
 }
@@ -107,6 +137,8 @@ fn apply(broker: &EmbeddedBroker, line: &str) -> String {
     let result = match &command {
         ControlCommand::Down => broker.set_down(true),
         ControlCommand::Up => broker.set_down(false),
+        ControlCommand::Stop(id) => broker.stop_broker(*id),
+        ControlCommand::Start(id) => broker.start_broker(*id),
         ControlCommand::Fail(request, count) => broker.fail_requests(*request, *count),
     };
     match result {
@@ -137,6 +169,9 @@ mod tests {
         assert!(parse("fail produce many").unwrap_err().contains("many"));
         assert!(parse("fail nothing 1").unwrap_err().contains("nothing"));
         assert!(parse("explode").unwrap_err().contains("explode"));
+        assert_eq!(parse("stop 2"), Ok(ControlCommand::Stop(2)));
+        assert_eq!(parse("start 2"), Ok(ControlCommand::Start(2)));
+        assert!(parse("stop two").unwrap_err().contains("two"));
     }
 
     #[test]
@@ -146,5 +181,19 @@ mod tests {
         assert_eq!(apply(&broker, "down"), "ok down");
         assert_eq!(apply(&broker, "up"), "ok up");
         assert!(apply(&broker, "sideways").starts_with("error "));
+        assert!(apply(&broker, "stop 1").contains("last one up"));
+    }
+
+    #[test]
+    fn one_broker_of_a_cluster_stops_and_starts() {
+        let broker = EmbeddedBroker::start_cluster(ClusterSpec {
+            brokers: 3,
+            partitions: 2,
+            groups: vec!["g".into()],
+        })
+        .unwrap();
+        assert_eq!(apply(&broker, "stop 2"), "ok stop 2");
+        assert_eq!(apply(&broker, "start 2"), "ok start 2");
+        assert!(apply(&broker, "stop 9").contains("no broker 9"));
     }
 }

@@ -67,8 +67,13 @@ enum Command {
     Migrate,
     /// Keep an embedded Kafka-protocol broker running for other processes.
     Broker {
+        /// Brokers in the cluster (ids 1..=N); `stop N` / `start N` take one
+        /// down and back.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(i32).range(1..=5))]
+        brokers: i32,
         /// Read fault-injection commands from standard input (`down`, `up`,
-        /// `fail produce|fetch|commit N`), for the chaos harness.
+        /// `stop N`, `start N`, `fail produce|fetch|commit N`), for the chaos
+        /// harness.
         #[arg(long)]
         control_stdin: bool,
     },
@@ -297,7 +302,10 @@ async fn main() -> anyhow::Result<()> {
         #[cfg(feature = "local")]
         Command::Run => run::run().await,
         Command::Migrate => migrate::migrate_only().await,
-        Command::Broker { control_stdin } => broker::run(control_stdin).await,
+        Command::Broker {
+            brokers,
+            control_stdin,
+        } => broker::run(brokers, control_stdin).await,
         Command::Kb {
             command: KbCommand::Import { dir },
         } => kb::import(&dir).await,
