@@ -158,10 +158,11 @@ class Process:
 class Broker:
     """`fte broker --control-stdin`: its address, and fault commands."""
 
-    def __init__(self, bin_dir: Path, env: dict, log_dir: Path):
+    def __init__(self, bin_dir: Path, env: dict, log_dir: Path, brokers: int = 1):
         self.address_file = log_dir / "broker.addr"
         env = dict(env, FTE_BROKER_ADDRESS_FILE=str(self.address_file))
-        self.process = Process("broker", [str(bin_dir / "fte"), "broker", "--control-stdin"], env,
+        argv = [str(bin_dir / "fte"), "broker", "--brokers", str(brokers), "--control-stdin"]
+        self.process = Process("broker", argv, env,
                                log_dir, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.answers: list[str] = []
         self._lock = threading.Lock()

@@ -38,7 +38,8 @@ from inbound i
 
 # Chaos steps that stop processing for a while (the Twilio outage delays
 # delivery, not processing).
-DISRUPTIONS = ("kill -9 worker", "broker down", "postgres restart")
+DISRUPTIONS = ("kill -9 worker", "SIGTERM worker", "worker restarted", "broker stopped",
+               "broker started", "broker down", "postgres restart")
 CALM_AFTER_S = 20.0
 
 
@@ -117,7 +118,8 @@ def reconcile(system, plan, health: list[dict], t0: float) -> dict:
                   "expected": m.ticket.get("expect", {}).get("action"),
                   "sent_at": round(m.sent_at - t0, 3) if m.sent_at else None,
                   "status": m.status, "accepted": m.accepted, "error": m.error,
-                  "push_retries": m.extra.get("push_retries", 0)}
+                  "push_retries": m.extra.get("push_retries", 0),
+                  "submit_retries": m.extra.get("submit_retries", 0)}
         messages.append(record)
         if not m.accepted:
             record["outcome"] = "rejected"

@@ -7,7 +7,8 @@ from __future__ import annotations
 import html as h
 
 COLOURS = {"web_form": "#1f77b4", "email": "#2ca02c", "whatsapp": "#d62728"}
-EVENT_COLOURS = {"kill -9 worker": "#d62728", "twilio down": "#ff7f0e",
+EVENT_COLOURS = {"kill -9 worker": "#d62728", "SIGTERM worker": "#e377c2",
+                 "twilio down": "#ff7f0e", "broker stopped": "#17becf",
                  "broker faults": "#9467bd", "broker down": "#9467bd",
                  "postgres restart": "#8c564b"}
 
@@ -24,7 +25,17 @@ def fmt(value, percent=False):
 
 def summary(result: dict) -> str:
     t = result["totals"]
-    lines = ["", "══ Proof at scale: " + result["profile"]["name"] + " profile ══",
+    p = result["profile"]
+    lines = ["", "══ Proof at scale: " + p["name"] + " profile ══",
+             f"compression factor {p.get('compression_factor')} (24 h in "
+             f"{p['duration_s']:.0f} s), {p.get('brokers')} brokers, {p['workers']} workers, "
+             f"{p.get('mix')} mix, binaries {p.get('binaries')}",
+             "faults: " + "; ".join(
+                 f"h{f['hour']} {f['kind']}"
+                 + (f" ({f['signal']}, worker {f['worker']})" if f["kind"] == "pod kill" else "")
+                 + (f" broker {f['broker']}" if "broker" in f else "")
+                 + (f" {f['seconds']} s{'' if f['compressed'] else ' real'}" if f["seconds"] else "")
+                 for f in result.get("faults", [])),
              f"messages sent {t['sent']}, accepted {t['accepted']}, rejected {t['rejected']}; "
              f"customers {t['customers']} ({t['cross_channel_customers']} on three channels)",
              "outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(result["outcomes"].items())),
@@ -34,7 +45,8 @@ def summary(result: dict) -> str:
              f"DLQ entries {result['dlq']['count']}" + (
                  f" (read error: {result['dlq']['read_error']})" if result["dlq"]["read_error"] else ""),
              f"escalation: agent {fmt(result['escalation']['rate'], True)} "
-             f"(sample mix expects {fmt(result['escalation']['sample_mix_expected_rate'], True)}; "
+             f"(the drawn tickets expect {fmt(result['escalation']['sample_mix_expected_rate'], True)}, "
+             f"the mix {fmt(p.get('expected_escalation_rate'), True)}; "
              f"agreement with the samples' expected action "
              f"{fmt(result['escalation']['agreement_with_sample_expectation'], True)})",
              f"cross-channel identification {result['cross_channel']['identified']}/"
@@ -49,8 +61,9 @@ def summary(result: dict) -> str:
                      f"{fmt(c['delivery_p99_s']):>7}")
     calm = ", ".join(f"{k} {fmt(c['processing_p95_calm_s'])} s ({c['calm_messages']} messages)"
                      for k, c in result["per_channel"].items())
-    lines.append(f"P95 processing away from disruptions (not sent within 20 s after a kill, "
-                 f"broker outage or PostgreSQL restart, nor in flight at one): {calm}")
+    lines.append(f"P95 processing away from disruptions (not sent within 20 s after a pod kill "
+                 f"or restart, broker stop or outage, or PostgreSQL restart, nor in flight at one): "
+                 f"{calm}")
     lines.append("")
     for c in result["criteria"]:
         percent = isinstance(c["value"], float) and "%" in c["name"]
@@ -146,7 +159,9 @@ def html(result: dict) -> str:
 <style>body{{font-family:sans-serif;margin:2em;max-width:1100px}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:3px 8px;font-size:13px}}pre{{margin:0;white-space:pre-wrap}}</style>
 </head><body><h1>Proof at scale — {h.escape(p['name'])} profile</h1>
-<p>{p['duration_s']:.0f} s of traffic and chaos, {p['workers']} workers, model latency
+<p>A day compressed by a factor of {p.get('compression_factor')}: {p['duration_s']:.0f} s of
+traffic and chaos, {p.get('brokers')} brokers, {p['workers']} workers, {h.escape(str(p.get('mix')))}
+mix, binaries {h.escape(str(p.get('binaries')))}, model latency
 {p['model_latency_ms']} ms, seed {p['seed']}, wall clock {p['wall_clock_s']} s.</p>
 <h2>Pass criteria</h2><table><tr><th></th><th>criterion</th><th>value</th><th></th></tr>{rows}</table>
 <h2>Per channel (seconds)</h2><table><tr><th>channel</th>{channel_head}</tr>{channel_rows}</table>
@@ -163,6 +178,12 @@ uptime {result['uptime']['ok']}/{result['uptime']['probes']}.</p>
 <h2>Health probe (response time; red = failed)</h2>
 {_svg(1000, 200, [("health", health_pts, "#555"), ("failed", health_fail, "#d62728")], events,
       x_max, max([0.05] + [y for _, y in health_pts]) * 1.1, "seconds")}
+<h2>Fault schedule (compressed hours)</h2><table><tr><th>hour</th><th>t (s)</th><th>fault</th>
+<th>lasts</th><th>detail</th></tr>{"".join(
+    f"<tr><td>{f['hour']}</td><td>{f['at_s']}</td><td>{h.escape(f['kind'])}</td>"
+    f"<td>{f['seconds']} s{'' if f['compressed'] else ' (real length)'}</td>"
+    f"<td>{h.escape(str({k: v for k, v in f.items() if k not in ('kind', 'hour', 'at_s', 'seconds', 'compressed')}))}</td></tr>"
+    for f in result.get("faults", []))}</table>
 <h2>Chaos and system events</h2><table><tr><th>t (s)</th><th>event</th><th>detail</th></tr>{event_rows}</table>
 <h2>Dead-letter queue ({result['dlq']['count']})</h2><table>{dlq_rows}</table>
 </body></html>"""

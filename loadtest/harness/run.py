@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import day as daymod  # noqa: E402
 import procs  # noqa: E402
 import reconcile  # noqa: E402
 import report  # noqa: E402
@@ -46,6 +47,10 @@ def arguments() -> argparse.Namespace:
     p.add_argument("--duration", default=None,
                    help="traffic and chaos window, e.g. 10m (default 10m; 100s with --short)")
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--brokers", type=int, default=3,
+                   help="brokers in the embedded cluster (one is stopped for a while when > 1)")
+    p.add_argument("--mix", choices=("realistic", "samples"), default="realistic",
+                   help="the questions: a realistic day's mix, or the sample tickets' own")
     p.add_argument("--web", type=int, default=None)
     p.add_argument("--email", type=int, default=None)
     p.add_argument("--whatsapp", type=int, default=None)
@@ -54,7 +59,8 @@ def arguments() -> argparse.Namespace:
     p.add_argument("--model-latency-ms", type=int, default=1000)
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--bin-dir", default=None,
-                   help="where fte, fte-api, fte-worker, fte-fakes are (default target/debug)")
+                   help="where fte, fte-api, fte-worker, fte-fakes are (default target/release, "
+                        "target/debug with --short)")
     p.add_argument("--pg-port", type=int, default=int(os.environ.get("FTE_SCALE_PG_PORT", 54339)))
     p.add_argument("--api-port", type=int, default=int(os.environ.get("FTE_SCALE_API_PORT", 18190)))
     p.add_argument("--results", default=str(ROOT / "results"))
@@ -107,7 +113,8 @@ class System:
         self.args = args
         self.run_dir = run_dir
         self.bin = Path(args.bin_dir) if args.bin_dir else Path(
-            os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "debug"
+            os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / (
+            "debug" if args.short else "release")
         self.pg = procs.Postgres(args.pg_port, ROOT / ".local/scale-pg/data")
         base = {k: v for k, v in os.environ.items()
                 if not k.startswith(("KAFKA_", "OPENAI_", "GMAIL_", "TWILIO_", "DATABASE_",
@@ -128,7 +135,7 @@ class System:
                 raise SystemExit(f"{self.bin / name} is missing: cargo build --locked -p fte-cli "
                                  "-p fte-gateway -p fte-worker -p fte-fakes")
         self.pg.start()
-        self.broker = procs.Broker(self.bin, self.base_env, self.run_dir)
+        self.broker = procs.Broker(self.bin, self.base_env, self.run_dir, self.args.brokers)
         self.bootstrap = self.broker.start()
         self.fakes = procs.Fakes(self.bin, self.base_env, self.run_dir, self.args.model_latency_ms)
         cfg = self.fakes.start()
@@ -185,19 +192,18 @@ class System:
 
 
 class Chaos:
-    """The schedule, as fractions of the traffic window."""
+    """Runs the compressed day's fault schedule (day.py)."""
 
-    def __init__(self, system: System, duration: float, rng: random.Random, short: bool):
+    def __init__(self, system: System, faults: list[daymod.Fault], rng: random.Random):
         self.system = system
-        self.duration = duration
+        self.faults = faults
         self.rng = rng
-        self.short = short
         self._stop = threading.Event()
         self.threads: list[threading.Thread] = []
 
-    def at(self, fraction: float, action):
+    def at(self, seconds: float, action):
         def run():
-            if not self._stop.wait(self.duration * fraction):
+            if not self._stop.wait(seconds):
                 try:
                     action()
                 except Exception as error:  # a chaos step failing is reported, not fatal
@@ -206,39 +212,46 @@ class Chaos:
         thread.start()
         self.threads.append(thread)
 
-    def kill_loop(self):
+    def action(self, fault: daymod.Fault):
         s = self.system
-        low, high = (0.2, 0.35) if self.short else (0.08, 0.16)
-        next_at = self.rng.uniform(low, high) * self.duration
-        start = time.monotonic()
-        while not self._stop.wait(max(0.0, next_at - (time.monotonic() - start))):
-            if time.monotonic() - start > self.duration * 0.9:
+
+        def pod_kill():
+            worker = s.workers[fault.detail["worker"] - 1]
+            if not worker.alive():
                 return
-            worker = self.rng.choice(s.workers)
-            s.event("kill -9 worker", worker=worker.name, pid=worker.pid)
-            worker.kill9()
+            if fault.detail["signal"] == "kill -9":
+                s.event("kill -9 worker", worker=worker.name, pid=worker.pid)
+                worker.kill9()
+            else:
+                s.event("SIGTERM worker", worker=worker.name, pid=worker.pid)
+                worker.terminate(grace=30)
+                s.event("worker drained and exited", worker=worker.name)
+            # What a new pod takes to be scheduled and start: not compressed.
             self._stop.wait(self.rng.uniform(2, 6))
             worker.start()
             s.event("worker restarted", worker=worker.name, pid=worker.pid)
-            next_at += self.rng.uniform(low, high) * self.duration
-
-    def start(self):
-        s = self.system
-        outage = 20.0 if self.short else 60.0
 
         def twilio():
-            s.event("twilio down", seconds=outage)
-            s.fakes.twilio_down(outage)
-            threading.Timer(outage, lambda: s.event("twilio back")).start()
+            s.event("twilio down", seconds=round(fault.seconds, 1))
+            s.fakes.twilio_down(fault.seconds)
+            threading.Timer(fault.seconds, lambda: s.event("twilio back")).start()
 
-        def broker_faults():
-            s.event("broker faults", produce=5, fetch=5, commit=3)
-            s.broker.command("fail produce 5")
-            s.broker.command("fail fetch 5")
-            s.broker.command("fail commit 3")
-            s.event("broker down", seconds=3)
+        def broker_stopped():
+            broker = fault.detail["broker"]
+            s.event("broker stopped", broker=broker, seconds=round(fault.seconds, 1))
+            s.broker.command(f"stop {broker}")
+            self._stop.wait(fault.seconds)
+            s.broker.command(f"start {broker}")
+            s.event("broker started", broker=broker)
+
+        def broker_blip():
+            failed = fault.detail["failed_requests"]
+            s.event("broker faults", **failed)
+            for kind, count in failed.items():
+                s.broker.command(f"fail {kind} {count}")
+            s.event("broker down", seconds=fault.seconds)
             s.broker.command("down")
-            time.sleep(3)
+            time.sleep(fault.seconds)
             s.broker.command("up")
             s.event("broker up")
 
@@ -247,12 +260,12 @@ class Chaos:
             s.pg.restart()
             s.event("postgres back")
 
-        self.at(0.30, twilio)
-        self.at(0.55, broker_faults)
-        self.at(0.72, postgres)
-        thread = threading.Thread(target=self.kill_loop, daemon=True)
-        thread.start()
-        self.threads.append(thread)
+        return {"pod kill": pod_kill, "twilio down": twilio, "broker stopped": broker_stopped,
+                "broker blip": broker_blip, "postgres restart": postgres}[fault.kind]
+
+    def start(self):
+        for fault in self.faults:
+            self.at(fault.at_s, self.action(fault))
 
     def stop(self):
         self._stop.set()
@@ -313,14 +326,24 @@ def main() -> int:
           f"{args.web} web, {args.email} email, {args.whatsapp} WhatsApp, {args.cross} "
           f"cross-channel customers, {args.workers} workers, model latency "
           f"{args.model_latency_ms} ms, seed {args.seed}; results in {run_dir}", flush=True)
-    plan = traffic.plan(args.duration, args.web, args.email, args.whatsapp, args.cross, args.seed)
+    plan = traffic.plan(args.duration, args.web, args.email, args.whatsapp, args.cross, args.seed,
+                        args.mix)
+    day = daymod.Day(args.duration)
+    # The short profile is a smoke test of every fault, not a faithful day:
+    # a kill every six compressed hours instead of two.
+    faults = day.faults(rng, args.workers, args.brokers,
+                        kill_every_hours=6.0 if args.short else 2.0)
+    print(f"[scale] compression factor {day.factor:.0f} (24 h in {day.window_s:.0f} s); "
+          f"{args.brokers} brokers; {args.mix} mix; faults: "
+          + "; ".join(f"h{f.hour:.1f} {f.kind}" + (f" {f.detail['signal']}" if f.kind == "pod kill" else "")
+                      for f in faults), flush=True)
     system = System(args, run_dir)
     health = Health(system.api_url + "/health")
     started = time.time()
     try:
         system.start()
         health.start()
-        chaos = Chaos(system, args.duration, rng, args.short)
+        chaos = Chaos(system, faults, rng)
         if not args.no_chaos:
             chaos.start()
         traffic_started = time.time()
@@ -340,11 +363,15 @@ def main() -> int:
         system.stop()
     result["profile"] = {
         "name": profile, "duration_s": args.duration, "workers": args.workers,
+        "brokers": args.brokers, "mix": args.mix, "binaries": str(system.bin),
+        "compression_factor": round(day.factor, 1),
+        "expected_escalation_rate": traffic.Mix(args.mix).expected_escalation_rate(),
         "model_latency_ms": args.model_latency_ms, "seed": args.seed,
         "planned": {"web_form": args.web, "email": args.email, "whatsapp": args.whatsapp,
                     "cross_channel_customers": args.cross},
         "wall_clock_s": round(time.time() - started, 1),
     }
+    result["faults"] = [f.as_json() for f in faults]
     result["events"] = [dict(e, t=round(e["t"] - traffic_started, 2)) for e in system.events]
     criteria = reconcile.criteria(result, short=args.short)
     result["criteria"] = criteria

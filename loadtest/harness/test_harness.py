@@ -11,6 +11,7 @@ import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import day  # noqa: E402
 import reconcile  # noqa: E402
 import traffic  # noqa: E402
 from traffic import signing  # noqa: E402
@@ -52,7 +53,7 @@ class Signing(unittest.TestCase):
 
 class Plan(unittest.TestCase):
     def test_the_plan_has_the_counts_and_cross_channel_customers_use_all_three_channels(self):
-        plan = traffic.plan(600, web=110, email=60, whatsapp=60, cross=15, seed=7)
+        plan = traffic.plan(600, web=110, email=60, whatsapp=60, cross=15, seed=7, mix="samples")
         counts = {c: sum(1 for m in plan if m.channel == c) for c in traffic.CHANNELS}
         self.assertEqual(counts, {"web_form": 110, "email": 60, "whatsapp": 60})
         cross = [m for m in plan if m.customer.cross_channel]
@@ -64,6 +65,43 @@ class Plan(unittest.TestCase):
         self.assertTrue(all(m.ticket["channel"] == m.channel for m in plan),
                         "each message comes from its channel's sample tickets")
         self.assertTrue(all(0 <= m.at <= 600 for m in plan))
+
+
+    def test_the_realistic_mix_follows_its_weights_and_never_uses_held_out_tickets(self):
+        plan = traffic.plan(600, web=400, email=300, whatsapp=300, cross=15, seed=3)
+        held_out = {t["id"] for t in json.loads(
+            (ROOT / "context/eval/held-out.json").read_text())["tickets"]}
+        self.assertFalse(held_out & {m.ticket["id"] for m in plan})
+        escalating = sum(m.ticket["expect"]["action"] in ("escalate", "answer_and_escalate")
+                         for m in plan) / len(plan)
+        expected = traffic.Mix("realistic").expected_escalation_rate()
+        self.assertAlmostEqual(expected, 0.135, delta=0.03)
+        self.assertAlmostEqual(escalating, expected, delta=0.04)
+
+    def test_traffic_has_the_shape_of_a_day(self):
+        plan = traffic.plan(600, web=400, email=300, whatsapp=300, cross=0, seed=5)
+        d = day.Day(600)
+        night = sum(1 for m in plan if d.hour_of(m.at) < 6)
+        office = sum(1 for m in plan if 9 <= d.hour_of(m.at) < 15)
+        self.assertGreater(office, 4 * night)
+
+
+class Schedule(unittest.TestCase):
+    def test_faults_are_compressed_by_the_traffics_factor(self):
+        import random
+        d = day.Day(600)
+        self.assertEqual(d.factor, 144)
+        faults = d.faults(random.Random(1), workers=2, brokers=3)
+        kills = [f for f in faults if f.kind == "pod kill"]
+        self.assertEqual(len(kills), 12, "one every two compressed hours")
+        self.assertEqual([round(b.at_s - a.at_s) for a, b in zip(kills, kills[1:])], [50] * 11)
+        self.assertEqual(sum(f.detail["signal"] == "kill -9" for f in kills), 3)
+        stopped = next(f for f in faults if f.kind == "broker stopped")
+        self.assertEqual(round(stopped.seconds), 50)
+        self.assertIn(stopped.detail["broker"], (1, 2, 3))
+        twilio = next(f for f in faults if f.kind == "twilio down")
+        self.assertEqual(round(twilio.seconds), 25)
+        self.assertTrue(all(0 < f.at_s < 600 for f in faults))
 
 
 class Criteria(unittest.TestCase):

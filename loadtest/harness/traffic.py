@@ -1,6 +1,8 @@
-"""The profile's traffic: customers and their messages, drawn from the
-sample tickets' mix (context/sample-tickets.json), and the senders that
-deliver them through each channel's real entry point."""
+"""The profile's traffic: customers and their messages over a compressed day
+(day.py), drawn with a realistic day's mix of questions
+(context/eval/realistic-mix.json over the sample and tuning tickets; the
+held-out tickets are never used) or with the sample tickets' own mix, and
+the senders that deliver them through each channel's real entry point."""
 
 from __future__ import annotations
 
@@ -17,19 +19,69 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import day as daymod  # noqa: E402
 import signing  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 CHANNELS = ("web_form", "email", "whatsapp")
 
 
-def sample_tickets() -> dict[str, list[dict]]:
-    tickets = json.loads((ROOT / "context/sample-tickets.json").read_text())["tickets"]
+def _by_channel(tickets: list[dict]) -> dict[str, list[dict]]:
     by_channel: dict[str, list[dict]] = {c: [] for c in CHANNELS}
     for ticket in tickets:
         if ticket.get("message", "").strip():
             by_channel[ticket["channel"]].append(ticket)
     return by_channel
+
+
+def sample_tickets() -> dict[str, list[dict]]:
+    return _by_channel(json.loads((ROOT / "context/sample-tickets.json").read_text())["tickets"])
+
+
+def ticket_class(ticket: dict) -> tuple[str, str | None]:
+    expect = ticket["expect"]
+    return expect["action"], expect.get("reason") if expect["action"] == "escalate" else None
+
+
+class Mix:
+    """Draws a ticket for a channel. `realistic`: a class by the realistic
+    day's weight, then a ticket of that class written for the channel (any
+    channel's when the channel has none); `samples`: the sample tickets of
+    the channel, uniformly (a third of them escalate)."""
+
+    def __init__(self, name: str):
+        self.name = name
+        if name == "samples":
+            self.by_channel = sample_tickets()
+            return
+        if name != "realistic":
+            raise ValueError(f"unknown mix {name!r} (realistic, samples)")
+        tickets = json.loads((ROOT / "context/sample-tickets.json").read_text())["tickets"]
+        tickets += json.loads((ROOT / "context/eval/tuning.json").read_text())["tickets"]
+        tickets = [t for t in tickets if t.get("message", "").strip()]
+        weights = json.loads((ROOT / "context/eval/realistic-mix.json").read_text())["classes"]
+        self.classes: list[tuple[tuple[str, str | None], float, dict[str, list[dict]]]] = []
+        for c in weights:
+            key = (c["action"], c.get("reason"))
+            members = [t for t in tickets if ticket_class(t) == key]
+            if members:
+                self.classes.append((key, c["weight"], _by_channel(members)))
+
+    def expected_escalation_rate(self) -> float | None:
+        if self.name != "realistic":
+            return None
+        total = sum(w for _, w, _ in self.classes)
+        escalating = sum(w for (action, _), w, _ in self.classes
+                         if action in ("escalate", "answer_and_escalate"))
+        return escalating / total
+
+    def draw(self, rng: random.Random, channel: str) -> dict:
+        if self.name == "samples":
+            return rng.choice(self.by_channel[channel])
+        _, _, by_channel = rng.choices(self.classes, weights=[w for _, w, _ in self.classes])[0]
+        pool = by_channel[channel] or [t for ts in by_channel.values() for t in ts]
+        return rng.choice(pool)
 
 
 @dataclass
@@ -64,14 +116,17 @@ class Planned:
 
 
 def plan(duration: float, web: int, email: int, whatsapp: int, cross: int,
-         seed: int) -> list[Planned]:
-    """`cross` customers write on all three channels in turn (web form with
-    email and phone, then email, then WhatsApp); the rest of the counts are
-    one-message customers at random moments, so every channel's mix is the
-    sample tickets' mix of that channel."""
+         seed: int, mix: str = "realistic") -> list[Planned]:
+    """The day's messages, at moments drawn with the day's shape over
+    `duration` (24 compressed hours; the run waits for the last answers after
+    it). `cross`
+    customers write on all three channels in turn (web form with email and
+    phone, then email two compressed hours after the form was answered, then
+    WhatsApp two hours after that); the rest of the counts are one-message
+    customers."""
     rng = random.Random(seed)
-    tickets = sample_tickets()
-    window = duration * 0.8
+    draw = Mix(mix)
+    day = daymod.Day(duration)
     messages: list[Planned] = []
     index = 0
 
@@ -83,18 +138,17 @@ def plan(duration: float, web: int, email: int, whatsapp: int, cross: int,
 
     for _ in range(cross):
         c = customer(True)
-        first = Planned(c, "web_form", rng.choice(tickets["web_form"]),
-                        rng.uniform(0, window * 0.35))
-        second = Planned(c, "email", rng.choice(tickets["email"]), first.at + window * 0.15,
+        first = Planned(c, "web_form", draw.draw(rng, "web_form"), day.arrival(rng, 16.0))
+        second = Planned(c, "email", draw.draw(rng, "email"), first.at + day.seconds(2.0),
                          after=first)
-        third = Planned(c, "whatsapp", rng.choice(tickets["whatsapp"]),
-                        second.at + window * 0.15, after=second)
+        third = Planned(c, "whatsapp", draw.draw(rng, "whatsapp"),
+                        second.at + day.seconds(2.0), after=second)
         messages += [first, second, third]
     remaining = {"web_form": web - cross, "email": email - cross, "whatsapp": whatsapp - cross}
     for channel, count in remaining.items():
         for _ in range(max(0, count)):
-            messages.append(Planned(customer(False), channel, rng.choice(tickets[channel]),
-                                    rng.uniform(0, window)))
+            messages.append(Planned(customer(False), channel, draw.draw(rng, channel),
+                                    day.arrival(rng)))
     messages.sort(key=lambda m: m.at)
     return messages
 
@@ -144,12 +198,31 @@ class Senders:
             body["phone"] = m.customer.phone
             if self.identity_secret:
                 body["identity_token"] = identity_token(self.identity_secret, m.customer.email)
-        r = self.session.post(f"{self.api}/support/submit", json=body, timeout=15)
-        m.status = r.status_code
-        if r.ok:
-            m.channel_message_id = r.json()["ticket_id"]
-        else:
-            m.error = r.text[:200]
+        # The widget keeps one Idempotency-Key per submission and the customer
+        # sends again when told to (503 or 429 with Retry-After, or no
+        # answer): so does the harness, for up to a minute.
+        headers = {"Idempotency-Key": f"load-{uuid.uuid4().hex}"}
+        deadline = time.time() + 60
+        while True:
+            try:
+                r = self.session.post(f"{self.api}/support/submit", json=body, headers=headers,
+                                      timeout=15)
+                m.status = r.status_code
+                if r.ok:
+                    m.channel_message_id = r.json()["ticket_id"]
+                    m.error = None
+                    return
+                m.error = r.text[:200]
+                if r.status_code not in (429, 503):
+                    return
+                wait = float(r.headers.get("Retry-After") or 1)
+            except requests.RequestException as error:
+                m.error = type(error).__name__
+                wait = 1.0
+            if time.time() + wait > deadline:
+                return
+            m.extra["submit_retries"] = m.extra.get("submit_retries", 0) + 1
+            time.sleep(min(wait, 5.0))
 
     def _whatsapp(self, m: Planned):
         sid = signing.new_message_sid()
