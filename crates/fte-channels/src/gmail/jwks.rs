@@ -1,9 +1,12 @@
-//! Google's OIDC signing keys (JWKS), cached by key id.
+//! Google's OIDC signing keys (JWKS), cached by key id. The keys are read
+//! with `jsonwebtoken`'s own JWK types (`jwk::Jwk`, `DecodingKey::from_jwk`);
+//! only the cache and its refetch rules are ours.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use jsonwebtoken::DecodingKey;
+use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
 use serde::Deserialize;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
@@ -14,17 +17,11 @@ use crate::http;
 /// Keys are fetched again after this long even if every kid is known.
 const JWKS_MAX_AGE: Duration = Duration::from_secs(3600);
 
+/// The key set, each key kept as JSON first so that one key of a type this
+/// version cannot read does not make the whole set unreadable.
 #[derive(Deserialize)]
 struct Jwks {
-    keys: Vec<Jwk>,
-}
-
-#[derive(Deserialize)]
-struct Jwk {
-    kid: Option<String>,
-    kty: String,
-    n: Option<String>,
-    e: Option<String>,
+    keys: Vec<serde_json::Value>,
 }
 
 struct KeyCache {
@@ -90,9 +87,14 @@ impl JwksCache {
             .await
             .map_err(|_| PushError::KeysUnavailable("unreadable key set".into()))?;
         let mut keys = HashMap::new();
-        for jwk in set.keys {
-            if let (Some(kid), "RSA", Some(n), Some(e)) = (jwk.kid, jwk.kty.as_str(), jwk.n, jwk.e)
-                && let Ok(key) = DecodingKey::from_rsa_components(&n, &e)
+        for value in set.keys {
+            let Ok(jwk) = serde_json::from_value::<Jwk>(value) else {
+                continue;
+            };
+            // Google signs push tokens with RS256 only.
+            if let (Some(kid), AlgorithmParameters::RSA(_)) =
+                (jwk.common.key_id.clone(), &jwk.algorithm)
+                && let Ok(key) = DecodingKey::from_jwk(&jwk)
             {
                 keys.insert(kid, key);
             }
