@@ -57,6 +57,12 @@ def arguments() -> argparse.Namespace:
     p.add_argument("--cross", type=int, default=None,
                    help="customers writing on all three channels")
     p.add_argument("--model-latency-ms", type=int, default=1000)
+    p.add_argument("--session-timeout-ms", type=int, default=3000,
+                   help="KAFKA_SESSION_TIMEOUT_MS of the workers. The embedded cluster's group\n"
+                        "coordinator holds every join for the session timeout less 1 s, where a\n"
+                        "real broker goes on once the members have rejoined; 3 s keeps that\n"
+                        "barrier (2 s) near a real broker's rejoin time. It is also how long a\n"
+                        "kill -9 goes unnoticed (production default: 6 s)")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--bin-dir", default=None,
                    help="where fte, fte-api, fte-worker, fte-fakes are (default target/release, "
@@ -141,7 +147,7 @@ class System:
         cfg = self.fakes.start()
         env = dict(self.base_env, DATABASE_URL=self.pg.url,
                    FTE_BROKER_ADDRESS_FILE=str(self.broker.address_file),
-                   KAFKA_SESSION_TIMEOUT_MS="6000")
+                   KAFKA_SESSION_TIMEOUT_MS=str(self.args.session_timeout_ms))
         for key in ("GMAIL_API_BASE_URL", "GMAIL_TOKEN_URL", "GMAIL_MAILBOX", "GMAIL_CLIENT_ID",
                     "GMAIL_CLIENT_SECRET", "GMAIL_REFRESH_TOKEN", "GMAIL_PUBSUB_JWKS_URL",
                     "GMAIL_PUBSUB_AUDIENCE", "GMAIL_PUBSUB_SERVICE_ACCOUNT", "TWILIO_API_BASE_URL",
@@ -367,6 +373,7 @@ def main() -> int:
         "compression_factor": round(day.factor, 1),
         "expected_escalation_rate": traffic.Mix(args.mix).expected_escalation_rate(),
         "model_latency_ms": args.model_latency_ms, "seed": args.seed,
+        "kafka_session_timeout_ms": args.session_timeout_ms,
         "planned": {"web_form": args.web, "email": args.email, "whatsapp": args.whatsapp,
                     "cross_channel_customers": args.cross},
         "wall_clock_s": round(time.time() - started, 1),

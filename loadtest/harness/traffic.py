@@ -187,7 +187,10 @@ class Senders:
         t = m.ticket
         body = {
             "name": m.customer.name, "email": m.customer.email,
-            "subject": (t.get("subject") or t["message"][:60]).strip()[:200] or "Question",
+            # A customer types a subject of at least the form's 5 characters.
+            "subject": next(x for x in ((t.get("subject") or "").strip()[:200],
+                                        t["message"].strip()[:60], "A question")
+                            if len(x) >= 5),
             "category": t.get("category") or "general",
             "message": t["message"] if len(t["message"]) >= 10 else t["message"] + " (from the form)",
         }

@@ -40,6 +40,9 @@ use crate::routes::form::ValidSubmission;
 
 /// Most submissions committed together.
 pub const MAX_BATCH: usize = 64;
+/// How long a submission waits for PostgreSQL to come back before it is
+/// answered 503: a restart or failover of a few hundred milliseconds.
+const BEGIN_BUDGET: std::time::Duration = std::time::Duration::from_secs(2);
 /// Committer tasks: one batch can be written while another commits.
 pub const COMMITTERS: usize = 4;
 /// Submissions that may wait for a committer before callers queue in axum.
@@ -184,7 +187,12 @@ struct Committed {
 }
 
 async fn commit(pool: &PgPool, batch: &[Job]) -> Result<Committed, fte_store::StoreError> {
-    let mut tx = pool.begin().await?;
+    // Nothing is written until the transaction has begun, so a database
+    // restart at this point is waited out (within BEGIN_BUDGET).
+    let mut tx = fte_store::ride_through(BEGIN_BUDGET, || async {
+        pool.begin().await.map_err(fte_store::StoreError::Database)
+    })
+    .await?;
     let replays = claim_keys(&mut tx, batch).await?;
     let fresh: Vec<&Job> = batch
         .iter()

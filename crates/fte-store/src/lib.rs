@@ -39,7 +39,9 @@ pub mod tickets;
 pub mod web_threads;
 
 pub use failure::FailureKind;
-pub use pool::{StoreError, connect, connect_options, is_unreachable, ping, record_pool_metrics};
+pub use pool::{
+    StoreError, connect, connect_options, is_unreachable, ping, record_pool_metrics, ride_through,
+};
 pub use sqlx::PgPool;
 
 /// The schema migrations, embedded at compile time.

@@ -37,17 +37,55 @@ impl StoreError {
 }
 
 /// Whether `error` means PostgreSQL could not be reached (no connection in
-/// time, the pool closed, the socket or TLS failed), as opposed to a query
-/// the database refused.
+/// time, the pool closed, the socket or TLS failed, or the server is
+/// shutting down, restarting or not yet accepting connections: SQLSTATE
+/// classes 08 and 57P), as opposed to a query the database refused.
 pub fn is_unreachable(error: &sqlx::Error) -> bool {
-    matches!(
-        error,
+    match error {
         sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::Protocol(_)
-    )
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
+    }
+}
+
+/// Runs `attempt` again while it fails because PostgreSQL is unreachable,
+/// with a short backoff (50 ms doubling to 400 ms), until `budget` has
+/// passed; then returns the last result. A server restart shorter than the
+/// budget (a managed database's failover of a few hundred milliseconds, a
+/// restart for a configuration change) is ridden through instead of
+/// answered with 503. Only for work that wrote nothing when it failed
+/// (taking a connection, beginning a transaction, a read).
+pub async fn ride_through<T, F, Fut>(budget: Duration, mut attempt: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
+{
+    let deadline = tokio::time::Instant::now() + budget;
+    let mut pause = Duration::from_millis(50);
+    loop {
+        let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let result = match tokio::time::timeout(remaining, attempt()).await {
+            Ok(result) => result,
+            Err(_) => Err(StoreError::Timeout(budget)),
+        };
+        match result {
+            Err(error)
+                if error.is_unavailable()
+                    && !matches!(error, StoreError::Timeout(_))
+                    && tokio::time::Instant::now() + pause < deadline =>
+            {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(400));
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Makes ring the process-wide rustls crypto provider, unless one is set.
@@ -104,13 +142,17 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<PgPool, StoreError> 
     Ok(pool)
 }
 
-/// Checks that PostgreSQL answers a trivial query within `timeout`.
+/// Checks that PostgreSQL answers a trivial query within `timeout`,
+/// riding through a restart shorter than that (see [`ride_through`]).
 pub async fn ping(pool: &PgPool, timeout: Duration) -> Result<(), StoreError> {
-    match tokio::time::timeout(timeout, sqlx::query("select 1").execute(pool)).await {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(error)) => Err(StoreError::Database(error)),
-        Err(_) => Err(StoreError::Timeout(timeout)),
-    }
+    ride_through(timeout, || async {
+        sqlx::query("select 1")
+            .execute(pool)
+            .await
+            .map(|_| ())
+            .map_err(StoreError::Database)
+    })
+    .await
 }
 
 /// Publishes the pool's idle / in-use counts as `fte_db_pool_connections`

@@ -73,3 +73,65 @@ async fn an_unreachable_server_is_transient() {
     assert_eq!(error.failure_kind(), FailureKind::Unavailable, "{error:?}");
     assert!(error.is_transient());
 }
+
+#[tokio::test]
+async fn a_session_the_server_ends_is_unreachable_not_a_fault() {
+    // What every session sees when PostgreSQL restarts: 57P01
+    // (terminating connection due to administrator command).
+    let pool = fte_store::testing::fresh_database().await;
+    let mut conn = pool.acquire().await.unwrap();
+    let error: StoreError = sqlx::query("select pg_terminate_backend(pg_backend_pid())")
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+        .unwrap_err()
+        .into();
+    assert!(error.is_unavailable(), "{error:?}");
+    // A refused query is not.
+    let refused: StoreError = sqlx::query("select 1/0")
+        .execute(&pool)
+        .await
+        .map(|_| ())
+        .unwrap_err()
+        .into();
+    assert!(!refused.is_unavailable(), "{refused:?}");
+}
+
+#[tokio::test]
+async fn ride_through_waits_out_a_short_outage_but_not_a_refusal_or_a_long_one() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Duration, Instant};
+    let unreachable = || StoreError::Database(sqlx::Error::PoolTimedOut);
+
+    let calls = AtomicUsize::new(0);
+    let back_on_the_third = fte_store::ride_through(Duration::from_secs(2), || async {
+        if calls.fetch_add(1, Ordering::SeqCst) < 2 {
+            Err(unreachable())
+        } else {
+            Ok("committed")
+        }
+    })
+    .await;
+    assert_eq!(back_on_the_third.unwrap(), "committed");
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+
+    let calls = AtomicUsize::new(0);
+    let refused = fte_store::ride_through(Duration::from_secs(2), || async {
+        calls.fetch_add(1, Ordering::SeqCst);
+        Err::<(), _>(StoreError::Database(sqlx::Error::RowNotFound))
+    })
+    .await;
+    assert!(refused.is_err());
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "a refusal is not retried");
+
+    let started = Instant::now();
+    let long = fte_store::ride_through(Duration::from_millis(300), || async {
+        Err::<(), _>(unreachable())
+    })
+    .await;
+    assert!(long.unwrap_err().is_unavailable());
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "gives up once the budget is spent"
+    );
+}
