@@ -97,6 +97,10 @@ impl Bootstrap {
         config.set("client.id", "fte");
         // librdkafka's own logs go through its log callback at warning level.
         config.set("log_level", "4");
+        // After a broker outage, reconnect within a second of its return: the
+        // default backoff doubles up to 10 s while the broker is away, which
+        // left messages waiting seconds after a 3 s outage had ended.
+        config.set("reconnect.backoff.max.ms", "1000");
         apply_security(&mut config, &self.settings);
         config
     }
