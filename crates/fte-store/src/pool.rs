@@ -37,9 +37,10 @@ impl StoreError {
 }
 
 /// Whether `error` means PostgreSQL could not be reached (no connection in
-/// time, the pool closed, the socket or TLS failed, or the server is
-/// shutting down, restarting or not yet accepting connections: SQLSTATE
-/// classes 08 and 57P), as opposed to a query the database refused.
+/// time, the pool closed, the socket or TLS failed, or the server answered
+/// with a SQLSTATE that [`crate::failure::kind_of_sqlstate`] calls
+/// unavailable: shutting down, restarting, not accepting connections, out of
+/// resources), as opposed to a query the database refused.
 pub fn is_unreachable(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::PoolTimedOut
@@ -47,9 +48,9 @@ pub fn is_unreachable(error: &sqlx::Error) -> bool {
         | sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
         | sqlx::Error::Protocol(_) => true,
-        sqlx::Error::Database(db) => db
-            .code()
-            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            crate::failure::kind_of_sqlstate(&code) == crate::FailureKind::Unavailable
+        }),
         _ => false,
     }
 }
