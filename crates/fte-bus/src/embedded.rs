@@ -125,14 +125,10 @@ impl Placement {
 
     fn apply(&self, cluster: &MockCluster<'_, impl rdkafka::ClientContext>) -> Result<(), String> {
         for ((topic, partition), broker) in &self.leaders {
-            cluster
-                .partition_leader(topic, *partition, Some(*broker))
-                .map_err(|e| e.to_string())?;
+            set_leader(cluster, topic, *partition, *broker)?;
         }
         for (group, broker) in &self.coordinators {
-            cluster
-                .coordinator(MockCoordinator::Group(group.clone()), *broker)
-                .map_err(|e| e.to_string())?;
+            set_coordinator(cluster, group, *broker)?;
         }
         Ok(())
     }
@@ -158,18 +154,14 @@ impl Placement {
         for ((topic, partition), broker) in &mut self.leaders {
             if *broker == leaving {
                 let to = *next.next().unwrap_or(&successors[0]);
-                cluster
-                    .partition_leader(topic, *partition, Some(to))
-                    .map_err(|e| e.to_string())?;
+                set_leader(cluster, topic, *partition, to)?;
                 *broker = to;
             }
         }
         for (group, broker) in &mut self.coordinators {
             if *broker == leaving {
                 let to = *next.next().unwrap_or(&successors[0]);
-                cluster
-                    .coordinator(MockCoordinator::Group(group.clone()), to)
-                    .map_err(|e| e.to_string())?;
+                set_coordinator(cluster, group, to)?;
                 *broker = to;
             }
         }
@@ -188,6 +180,27 @@ impl Placement {
         self.up[index] = true;
         Ok(())
     }
+}
+
+fn set_leader(
+    cluster: &MockCluster<'_, impl rdkafka::ClientContext>,
+    topic: &str,
+    partition: i32,
+    broker: i32,
+) -> Result<(), String> {
+    cluster
+        .partition_leader(topic, partition, Some(broker))
+        .map_err(|e| e.to_string())
+}
+
+fn set_coordinator(
+    cluster: &MockCluster<'_, impl rdkafka::ClientContext>,
+    group: &str,
+    broker: i32,
+) -> Result<(), String> {
+    cluster
+        .coordinator(MockCoordinator::Group(group.to_owned()), broker)
+        .map_err(|e| e.to_string())
 }
 
 /// A Kafka-protocol broker inside this process (librdkafka's mock cluster),
