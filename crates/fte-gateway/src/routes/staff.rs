@@ -116,10 +116,11 @@ pub async fn read_conversation(
 }
 
 /// The phone numbers the document promises the lookup accepts: `+`, a
-/// country code in use and 8 to 11 more digits (the server parses more
-/// forms than this, never fewer).
+/// country code in use and 8 to 11 more digits, the first not a zero (a
+/// national number of zeros is no number). The server parses more forms
+/// than this, never fewer; `openapi_truth` tries every number of this shape.
 pub const LOOKUP_PHONE_PATTERN: &str =
-    r"^\+(?:1|7|3[0-469]|4[013-9]|5[1-8]|6[0-6]|8[1246]|9[0-58])[0-9]{8,11}$";
+    r"^\+(?:1|7|3[0-469]|4[013-9]|5[1-8]|6[0-6]|8[1246]|9[0-58])[1-9][0-9]{7,10}$";
 
 /// `GET /customers/lookup` query.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -174,12 +175,19 @@ pub async fn look_up_customer(
                 .map_err(|_| FieldError::new("email", "is not a valid email address"))
         })
         .transpose();
+    // A number in E.164 form that the parser still refuses (a national
+    // number of zeros, a trunk prefix after the country code) is one no
+    // customer can have: nobody matches, it is not malformed.
     let phone = query
         .phone
         .as_deref()
-        .map(|raw| {
-            PhoneNumber::parse(raw)
-                .map_err(|_| FieldError::new("phone", "is not an international phone number"))
+        .map(|raw| match PhoneNumber::parse(raw) {
+            Ok(number) => Ok(Some(number)),
+            Err(_) if is_e164_shaped(raw) => Ok(None),
+            Err(_) => Err(FieldError::new(
+                "phone",
+                "is not an international phone number",
+            )),
         })
         .transpose();
     let customer = match (email, phone) {
@@ -192,7 +200,8 @@ pub async fn look_up_customer(
             ));
         }
         (Ok(Some(email)), _) => tickets::customer_by_email(pool, &email).await?,
-        (Ok(None), Ok(Some(phone))) => tickets::customer_by_phone(pool, &phone).await?,
+        (Ok(None), Ok(Some(Some(phone)))) => tickets::customer_by_phone(pool, &phone).await?,
+        (Ok(None), Ok(Some(None))) => None,
     };
     // The audit row names the customer found, never the address asked for.
     let found = customer.as_ref().map(|c| c.id.to_string());
@@ -208,6 +217,15 @@ pub async fn look_up_customer(
         .await?;
     let customer = customer.ok_or_else(|| ApiError::NotFound("No customer matches.".into()))?;
     detail(pool, customer).await
+}
+
+/// `+` and 7 to 15 digits, the first not a zero: the shape of E.164.
+fn is_e164_shaped(raw: &str) -> bool {
+    raw.trim().strip_prefix('+').is_some_and(|digits| {
+        (7..=15).contains(&digits.len())
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && !digits.starts_with('0')
+    })
 }
 
 /// One channel's figures.
