@@ -10,12 +10,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use fte_domain::Channel;
 use fte_runtime::settings::{WebReplyNotify, WebReplySettings};
-use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox as LettreMailbox, Message, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use secrecy::ExposeSecret;
 
-use crate::gmail::{EmailBody, GmailSender, REPLY_ID_HEADER, reply_subject};
+use crate::gmail::{EmailBody, GmailSender, ReplyIdHeader, reply_subject};
 use crate::{OutboundReply, Recipient, ReplySender, SendError, SendReceipt};
 
 /// Where notifications go out.
@@ -100,23 +99,6 @@ impl SmtpNotifier {
                 }
             }
         })
-    }
-}
-
-#[derive(Clone)]
-struct ReplyIdHeader(String);
-
-impl Header for ReplyIdHeader {
-    fn name() -> HeaderName {
-        HeaderName::new_from_ascii_str(REPLY_ID_HEADER)
-    }
-
-    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(Self(s.trim().to_owned()))
-    }
-
-    fn display(&self) -> HeaderValue {
-        HeaderValue::new(Self::name(), self.0.clone())
     }
 }
 

@@ -1,14 +1,12 @@
 //! Gmail replies against the fake: threading headers, several emails for a
 //! long reply, subjects, timeouts and reconciliation by X-FTE-Reply-Id.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
 use fte_channels::gmail::{GmailSender, Mailbox};
 use fte_channels::{EmailThread, ReplySender, SendError};
 use fte_fakes::gmail::FakeGmail;
+use fte_testkit::channels::*;
 use std::sync::Arc;
 
 fn thread_of(fake: &FakeGmail, subject: &str) -> EmailThread {
@@ -70,7 +68,7 @@ async fn a_long_reply_is_sent_as_several_emails_in_the_customers_thread() {
         );
         assert_eq!(
             email.header("To").as_deref(),
-            Some("<maria.santos@example.com>")
+            Some("maria.santos@example.com")
         );
         assert!(email.header("From").unwrap().contains(MAILBOX));
     }

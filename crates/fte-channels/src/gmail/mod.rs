@@ -21,6 +21,7 @@ mod strip;
 pub use auth::{GMAIL_SCOPE, GmailCredentials, REFRESH_MARGIN, ServiceAccountKey, TokenSource};
 pub use auth_results::{GMAIL_AUTHSERV_ID, sender_authenticated};
 pub use client::{GmailClient, MessageRef, MetadataMessage, RawMessage, WatchResponse};
+pub(crate) use compose::ReplyIdHeader;
 pub use compose::{REPLY_ID_HEADER, REPLY_PART_HEADER, ReplyEmail, compose, reply_subject, to_raw};
 pub use error::GmailError;
 pub use jwks::JwksCache;

@@ -88,7 +88,7 @@ impl GmailSender {
                 body: &part.text,
                 html: Some(&part.html),
                 date: Utc::now(),
-            });
+            })?;
             let sent = self
                 .mailbox
                 .client()

@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use base64::Engine;
+use mail_parser::{MessageParser, MimeHeaders};
 use serde::Serialize;
 
 use crate::faults::Faults;
@@ -36,8 +36,8 @@ impl StoredMessage {
             .map(|(_, v)| v)
     }
 
-    /// The decoded text/plain body of a message we sent (base64 or plain;
-    /// the text part of a multipart/alternative message).
+    /// The decoded text/plain body of a message we sent (the text part of
+    /// a multipart/alternative message), read by `mail-parser`.
     pub fn body_text(&self) -> String {
         self.part("text/plain").unwrap_or_default()
     }
@@ -47,59 +47,17 @@ impl StoredMessage {
         self.part("text/html")
     }
 
+    /// The first part of type `wanted` (`text/plain`), decoded from its
+    /// transfer encoding and charset.
     fn part(&self, wanted: &str) -> Option<String> {
-        let content_type = self
-            .header("Content-Type")
-            .unwrap_or_else(|| "text/plain".to_owned());
-        let normalised = self.raw.replace("\r\n", "\n");
-        let Some(boundary) = boundary_of(&content_type) else {
-            return content_type
-                .to_ascii_lowercase()
-                .starts_with(wanted)
-                .then(|| decode_section(&normalised, self.header("Content-Transfer-Encoding")));
-        };
-        let body = normalised.split_once("\n\n").map(|(_, b)| b).unwrap_or("");
-        body.split(&format!("--{boundary}"))
-            .map(|section| section.trim_start_matches('\n'))
-            .find(|section| {
-                header_in(section, "Content-Type")
-                    .is_some_and(|t| t.to_ascii_lowercase().starts_with(wanted))
-            })
-            .map(|section| decode_section(section, header_in(section, "Content-Transfer-Encoding")))
-    }
-}
-
-/// The `boundary` parameter of a multipart Content-Type.
-fn boundary_of(content_type: &str) -> Option<String> {
-    if !content_type.to_ascii_lowercase().starts_with("multipart/") {
-        return None;
-    }
-    content_type.split(';').find_map(|param| {
-        let (name, value) = param.trim().split_once('=')?;
-        name.eq_ignore_ascii_case("boundary")
-            .then(|| value.trim_matches('"').to_owned())
-    })
-}
-
-fn header_in(section: &str, name: &str) -> Option<String> {
-    headers_of(section)
-        .into_iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v)
-}
-
-/// The body of a message or part (after its headers), decoded.
-fn decode_section(section: &str, encoding: Option<String>) -> String {
-    let body = section.split_once("\n\n").map(|(_, b)| b).unwrap_or("");
-    if encoding.is_some_and(|v| v.eq_ignore_ascii_case("base64")) {
-        let compact: String = body.split_whitespace().collect();
-        base64::engine::general_purpose::STANDARD
-            .decode(compact)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-            .unwrap_or_default()
-    } else {
-        body.to_owned()
+        let message = MessageParser::default().parse(self.raw.as_bytes())?;
+        message.parts.iter().find_map(|part| {
+            let content_type = part.content_type()?;
+            let full = format!("{}/{}", content_type.ctype(), content_type.subtype()?);
+            full.eq_ignore_ascii_case(wanted)
+                .then(|| part.text_contents().map(str::to_owned))
+                .flatten()
+        })
     }
 }
 
