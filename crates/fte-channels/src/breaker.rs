@@ -4,6 +4,15 @@
 //! Open: calls fail fast with [`SendError::CircuitOpen`] until the cool-down
 //! has passed. Half-open: one probe passes; its success closes the breaker,
 //! its failure opens it again for another cool-down.
+//!
+//! Kept ours after comparing `failsafe` 1.3 (checked 2026-12), the
+//! maintained standalone breaker: its half-open state lets every call
+//! through (`is_call_permitted` is `true` for `HalfOpen`), so a recovering
+//! provider would get the whole backlog at once instead of one probe
+//! (`tests/circuit_breaker.rs` checks that a second concurrent probe is
+//! refused), and it reads `std::time::Instant`, not tokio's clock, so the
+//! cool-down could not be driven by the tests' paused time. The tower
+//! breakers wrap a `Service`; our senders are not services.
 
 use std::sync::Mutex;
 use std::time::Duration;

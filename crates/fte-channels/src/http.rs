@@ -1,11 +1,11 @@
 //! What every provider client shares: an HTTP client with a timeout on every
 //! call, the classification of failures into [`SendError`], and bounded
-//! retries with exponential backoff and jitter for idempotent calls only.
+//! retries with exponential backoff and jitter for idempotent calls only
+//! (`backon`, with a provider's `Retry-After` taking the backoff's place).
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
+use backon::{ExponentialBuilder, Retryable};
 use reqwest::{RequestBuilder, Response, StatusCode};
 
 use crate::SendError;
@@ -32,31 +32,18 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// The wait before attempt `attempt + 1` (attempt counts from 1):
-    /// exponential, capped, with "equal jitter" (half fixed, half random) so
-    /// many workers do not retry in lockstep.
-    pub fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self
-            .base_delay
-            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
-        let capped = exp.min(self.max_delay);
-        let half = capped / 2;
-        let jitter_ms = random_below(half.as_millis() as u64 + 1);
-        half + Duration::from_millis(jitter_ms)
+    /// The waits between attempts: before attempt `n + 1` a wait between
+    /// half and all of `base_delay · 2^(n-1)` capped at `max_delay` ("equal
+    /// jitter", so many workers do not retry in lockstep). backon adds a
+    /// random share of up to 100 % to each delay, so it is given the halves.
+    pub fn backoff(&self) -> ExponentialBuilder {
+        ExponentialBuilder::default()
+            .with_min_delay(self.base_delay / 2)
+            .with_max_delay(self.max_delay / 2)
+            .with_factor(2.0)
+            .with_jitter()
+            .with_max_times(self.max_attempts.saturating_sub(1) as usize)
     }
-}
-
-/// A random number below `bound` from the standard library's per-process
-/// random keys; good enough for jitter, not for secrets.
-fn random_below(bound: u64) -> u64 {
-    let mut hasher = RandomState::new().build_hasher();
-    hasher.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default(),
-    );
-    hasher.finish() % bound.max(1)
 }
 
 /// An HTTP client whose every request times out after `timeout`.
@@ -149,35 +136,48 @@ pub async fn send_idempotent(
     policy: RetryPolicy,
     build: impl Fn() -> RequestBuilder,
 ) -> Result<Response, SendError> {
-    let mut attempt = 1;
-    loop {
-        let (error, response) = match build().send().await {
+    let attempt = || async {
+        match build().send().await {
             Ok(response) => {
                 let status = response.status();
                 if status != StatusCode::TOO_MANY_REQUESTS && !status.is_server_error() {
                     return Ok(response);
                 }
-                let error = classify_status(status, self::retry_after(&response), None);
-                (error, Some(response))
+                Err(Failed {
+                    error: classify_status(status, self::retry_after(&response), None),
+                    response: Some(response),
+                })
             }
-            Err(err) => (classify_transport(&err, Idempotency::Idempotent), None),
-        };
-        if attempt >= policy.max_attempts {
-            // Hand back the provider's last answer so the caller can read it.
-            return response.ok_or(error);
+            Err(err) => Err(Failed {
+                error: classify_transport(&err, Idempotency::Idempotent),
+                response: None,
+            }),
         }
-        let wait = error
-            .retry_after()
-            .map(|d| d.min(policy.max_delay))
-            .unwrap_or_else(|| policy.backoff(attempt));
-        tracing::debug!(
-            attempt,
-            wait_ms = wait.as_millis() as u64,
-            "retrying provider call"
-        );
-        tokio::time::sleep(wait).await;
-        attempt += 1;
-    }
+    };
+    attempt
+        .retry(policy.backoff())
+        .sleep(tokio::time::sleep)
+        // The provider's Retry-After replaces the backoff, never a stop.
+        .adjust(|failed: &Failed, backoff| {
+            backoff.map(|wait| {
+                failed
+                    .error
+                    .retry_after()
+                    .map_or(wait, |asked| asked.min(policy.max_delay))
+            })
+        })
+        .notify(|_, wait| {
+            tracing::debug!(wait_ms = wait.as_millis() as u64, "retrying provider call");
+        })
+        .await
+        // Hand back the provider's last answer so the caller can read it.
+        .or_else(|failed| failed.response.ok_or(failed.error))
+}
+
+/// One failed attempt: what it means, and the provider's answer if any.
+struct Failed {
+    error: SendError,
+    response: Option<Response>,
 }
 
 #[cfg(test)]
@@ -191,14 +191,21 @@ mod tests {
             base_delay: Duration::from_millis(100),
             max_delay: Duration::from_millis(800),
         };
-        for attempt in 1..10 {
-            let wait = policy.backoff(attempt);
+        use backon::BackoffBuilder;
+        let waits: Vec<Duration> = policy.backoff().build().collect();
+        assert_eq!(waits.len(), 9, "one wait between each two of 10 attempts");
+        for (attempt, wait) in (1u32..).zip(waits) {
             let full = Duration::from_millis(100 * (1 << (attempt - 1)).min(8));
             assert!(
                 wait >= full / 2 && wait <= full,
                 "attempt {attempt}: {wait:?}"
             );
         }
+        let once = RetryPolicy {
+            max_attempts: 1,
+            ..policy
+        };
+        assert_eq!(once.backoff().build().count(), 0, "one attempt, no retry");
     }
 
     #[test]

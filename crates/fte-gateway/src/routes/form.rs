@@ -1,5 +1,15 @@
 //! The web form's body and its validation, rule for rule the same as
 //! `web-form/src/validation.ts` (lengths in `chars()`, Rust's `trim`).
+//!
+//! The rules are written here rather than as `validator` derives: every
+//! rule applies to the *trimmed* value and answers the widget's own
+//! sentence for its field ("Enter your email address." when empty, "…must
+//! be at least 5 characters." when short), which `validator`'s `length`
+//! (untrimmed, one message per rule) cannot express without a custom
+//! function per field; the address is read by the domain's `EmailAddress`,
+//! the same parser every channel uses, not `validator`'s own email check;
+//! and the OpenAPI constraints come from the `#[schema]` attributes either
+//! way, since utoipa does not read `#[validate]`.
 
 use fte_domain::{Category, EmailAddress, PhoneNumber, Priority};
 use serde::Deserialize;
