@@ -2,10 +2,8 @@
 //! knowledge base and the real local model: they must reach the targets
 //! (decision 97 %, reason 93 %, must-include 90 %, format 100 %).
 
-mod support;
-
 use fte_agent::{EvalSet, run_eval};
-use support::{embedder, repo_root};
+use fte_testkit::kb::{embedder, repo_root};
 
 #[tokio::test]
 async fn the_offline_agent_meets_the_targets_on_the_sample_tickets() {

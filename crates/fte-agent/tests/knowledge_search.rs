@@ -1,13 +1,11 @@
 //! The knowledge base import and hybrid search against the real database,
 //! the real `kb/` and the real local model.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use fte_agent::knowledge::read_articles;
 use fte_agent::{HybridSearch, import_knowledge_base};
-use support::{MODEL, database_with_kb, embedder, repo_root};
+use fte_testkit::kb::{MODEL, database_with_kb, embedder, repo_root};
 
 fn sample_tickets() -> Vec<serde_json::Value> {
     let raw = std::fs::read_to_string(repo_root().join("context/sample-tickets.json")).unwrap();

@@ -1,8 +1,6 @@
 //! The offline agent end to end against the real knowledge base and model:
 //! cross-channel awareness, mixed messages and the follow-up promise.
 
-mod support;
-
 use chrono::{Duration, Utc};
 use fte_agent::{Agent, AgentRequest, HistoryEntry, HistoryRole, HybridSearch, OfflineAgent};
 use fte_domain::{Channel, ConversationId, CustomerId, EscalationReason, TicketId};
@@ -25,8 +23,11 @@ fn request(channel: Channel, message: &str) -> AgentRequest {
 #[tokio::test]
 async fn the_offline_agent_acknowledges_contact_on_another_channel_answers_and_escalates_mixed_messages()
  {
-    let pool = support::database_with_kb().await;
-    let agent = OfflineAgent::new(HybridSearch::new(pool.clone(), support::embedder()), pool);
+    let pool = fte_testkit::kb::database_with_kb().await;
+    let agent = OfflineAgent::new(
+        HybridSearch::new(pool.clone(), fte_testkit::kb::embedder()),
+        pool,
+    );
 
     // Cross-channel: a WhatsApp message two hours ago, now the web form.
     let mut follow_up = request(
@@ -104,8 +105,11 @@ async fn the_offline_agent_acknowledges_contact_on_another_channel_answers_and_e
 
 #[tokio::test]
 async fn an_empty_message_on_any_channel_is_asked_how_we_can_help_in_that_channels_voice() {
-    let pool = support::database_with_kb().await;
-    let agent = OfflineAgent::new(HybridSearch::new(pool.clone(), support::embedder()), pool);
+    let pool = fte_testkit::kb::database_with_kb().await;
+    let agent = OfflineAgent::new(
+        HybridSearch::new(pool.clone(), fte_testkit::kb::embedder()),
+        pool,
+    );
     for channel in Channel::ALL {
         for message in ["", "   ", "\n\t "] {
             let outcome = agent.respond(&request(channel, message)).await.unwrap();

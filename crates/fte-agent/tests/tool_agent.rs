@@ -3,8 +3,6 @@
 //! model. The database is real (and empty of articles: searches miss, so
 //! the offline fallback escalates with search_failed).
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use fte_agent::{
@@ -35,7 +33,7 @@ fn request(channel: Channel, message: &str) -> AgentRequest {
 
 async fn agent(fake: &FakeOpenAi, budget: Duration) -> ToolCallingAgent<OpenAiChatModel> {
     let pool = fte_store::testing::fresh_database().await;
-    let search = HybridSearch::new(pool.clone(), support::embedder());
+    let search = HybridSearch::new(pool.clone(), fte_testkit::kb::embedder());
     let model = OpenAiChatModel::new(Some(&fake.base_url()), "test-key", "fake-model", budget);
     ToolCallingAgent::new(
         model,

@@ -7,21 +7,19 @@ use std::time::{Duration, Instant};
 
 use fte_bus::consumer;
 use fte_bus::{Bootstrap, BrokerSource, ClusterSpec, EmbeddedBroker, KafkaPublisher, topics};
-use fte_runtime::settings::{KafkaSettings, Lookup, Profile};
+use fte_runtime::settings::KafkaSettings;
 use futures::StreamExt;
 use rdkafka::Message;
 
 const GROUP: &str = "fte-test-cluster";
 
 fn settings(address_file: String) -> KafkaSettings {
-    let lookup = Lookup::from_fn(move |key| match key {
-        "FTE_BROKER_ADDRESS_FILE" => Some(address_file.clone()),
-        "KAFKA_TOPIC_PARTITIONS" => Some("3".into()),
-        "KAFKA_SESSION_TIMEOUT_MS" => Some("6000".into()),
-        "KAFKA_MAX_POLL_INTERVAL_MS" => Some("7000".into()),
-        _ => None,
-    });
-    KafkaSettings::from_lookup(&lookup, Profile::Dev).unwrap()
+    fte_testkit::broker::settings_with(&[
+        ("FTE_BROKER_ADDRESS_FILE", &address_file),
+        ("KAFKA_TOPIC_PARTITIONS", "3"),
+        ("KAFKA_SESSION_TIMEOUT_MS", "6000"),
+        ("KAFKA_MAX_POLL_INTERVAL_MS", "7000"),
+    ])
 }
 
 /// Consumes until every payload of `expected` has been seen (panics after

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use fte_bus::consumer;
 use fte_bus::{Bootstrap, BrokerSource, topics};
-use fte_runtime::settings::{KafkaSettings, Lookup, Profile};
+use fte_runtime::settings::KafkaSettings;
 use futures::StreamExt;
 use rdkafka::consumer::{Consumer, RebalanceProtocol, StreamConsumer};
 
@@ -15,15 +15,13 @@ const PARTITIONS: usize = 4;
 const SESSION_TIMEOUT: Duration = Duration::from_secs(6);
 
 fn settings() -> KafkaSettings {
-    // Never pick up a developer's running `fte broker` or cluster.
-    let lookup = Lookup::from_fn(|key| match key {
-        "FTE_BROKER_ADDRESS_FILE" => Some("/nonexistent/fte-broker.addr".into()),
-        "KAFKA_TOPIC_PARTITIONS" => Some(PARTITIONS.to_string()),
-        "KAFKA_SESSION_TIMEOUT_MS" => Some(SESSION_TIMEOUT.as_millis().to_string()),
-        "KAFKA_MAX_POLL_INTERVAL_MS" => Some("7000".into()),
-        _ => None,
-    });
-    KafkaSettings::from_lookup(&lookup, Profile::Dev).unwrap()
+    let partitions = PARTITIONS.to_string();
+    let session = SESSION_TIMEOUT.as_millis().to_string();
+    fte_testkit::broker::settings_with(&[
+        ("KAFKA_TOPIC_PARTITIONS", &partitions),
+        ("KAFKA_SESSION_TIMEOUT_MS", &session),
+        ("KAFKA_MAX_POLL_INTERVAL_MS", "7000"),
+    ])
 }
 
 fn assigned(consumer: &StreamConsumer) -> BTreeSet<i32> {

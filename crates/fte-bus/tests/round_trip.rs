@@ -6,21 +6,13 @@ use std::time::Duration;
 
 use fte_bus::consumer::{self, dlq_headers};
 use fte_bus::{Bootstrap, BrokerSource, KafkaPublisher, topics};
-use fte_runtime::settings::{KafkaSettings, Lookup, Profile};
+use fte_runtime::settings::KafkaSettings;
 use futures::StreamExt;
 use rdkafka::Message;
 use rdkafka::consumer::Consumer;
 
 fn settings() -> KafkaSettings {
-    // Never pick up a developer's running `fte broker` or cluster.
-    let lookup = Lookup::from_fn(|key| match key {
-        "FTE_BROKER_ADDRESS_FILE" => Some("/nonexistent/fte-broker.addr".into()),
-        "KAFKA_TOPIC_PARTITIONS" => Some("2".into()),
-        "KAFKA_SESSION_TIMEOUT_MS" => Some("6000".into()),
-        "KAFKA_MAX_POLL_INTERVAL_MS" => Some("7000".into()),
-        _ => None,
-    });
-    KafkaSettings::from_lookup(&lookup, Profile::Dev).unwrap()
+    fte_testkit::broker::group_settings()
 }
 
 /// The next message's payload; its offset is stored (marked processed) only

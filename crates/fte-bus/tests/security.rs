@@ -7,11 +7,9 @@
 //! listener, so the handshake itself is exercised only against a real
 //! cluster (docs/deployment.md, "Checking the connection").
 
-use std::collections::HashMap;
-
 use fte_bus::broker::apply_security;
 use fte_bus::{Bootstrap, BrokerSource, KafkaPublisher};
-use fte_runtime::settings::{KafkaSettings, Lookup, Profile};
+use fte_runtime::settings::KafkaSettings;
 use rdkafka::ClientConfig;
 use rdkafka::admin::AdminClient;
 use rdkafka::client::DefaultClientContext;
@@ -22,18 +20,9 @@ use rdkafka::producer::BaseProducer;
 const SYSTEM_CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 
 fn settings(pairs: &[(&str, &str)]) -> KafkaSettings {
-    let mut map: HashMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    // Never pick up a developer's running `fte broker` or cluster.
-    map.insert(
-        "FTE_BROKER_ADDRESS_FILE".into(),
-        "/nonexistent/fte-broker.addr".into(),
-    );
-    map.insert("KAFKA_TOPIC_PARTITIONS".into(), "1".into());
-    KafkaSettings::from_lookup(&Lookup::from_fn(move |k| map.get(k).cloned()), Profile::Dev)
-        .unwrap()
+    let mut vars = pairs.to_vec();
+    vars.push(("KAFKA_TOPIC_PARTITIONS", "1"));
+    fte_testkit::broker::settings_with(&vars)
 }
 
 fn managed(ca: &str) -> KafkaSettings {

@@ -1,17 +1,15 @@
 //! Graceful degradation: the circuit breaker opens after repeated provider
 //! failures, fails fast while open, and recovers through a half-open probe.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
 use fte_channels::{
     BreakerState, ChannelState, CircuitBreaker, GuardedSender, ReplySender, SendError,
 };
 use fte_domain::Channel;
 use fte_fakes::RecordingSender;
+use fte_testkit::channels::*;
 
 #[tokio::test]
 async fn repeated_provider_failures_open_the_circuit_and_calls_fail_fast() {

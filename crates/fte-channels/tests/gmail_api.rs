@@ -1,16 +1,14 @@
 //! The Gmail mailbox against the fake API: tokens, watch, history sync,
 //! full sync after a 404, retries and timeouts.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
 use fte_channels::SendError;
 use fte_channels::gmail::{GmailCredentials, GmailError, Mailbox, ServiceAccountKey};
 use fte_fakes::gmail::{FakeGmail, FakeOAuth};
 use fte_fakes::pubsub::test_key_a;
+use fte_testkit::channels::*;
 
 #[tokio::test]
 async fn new_inbox_messages_are_fetched_from_the_stored_history_id() {
@@ -43,7 +41,7 @@ async fn our_own_sent_replies_are_not_fetched_as_customer_mail() {
     mailbox
         .client()
         .send_raw(
-            &fte_channels::gmail::to_raw(&format!(
+            &fte_channels::gmail::to_raw(format!(
                 "From: {MAILBOX}\r\nTo: {CUSTOMER_EMAIL}\r\nSubject: Re: Help\r\n\r\nAnswer\r\n"
             )),
             Some(&thread),

@@ -1,12 +1,10 @@
 //! The WhatsApp sender against the fake Twilio: parts, the 24-hour window,
 //! failure classification, timeouts and reconciliation.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
 use fte_channels::{ReplySender, SendError};
+use fte_testkit::channels::*;
 
 #[tokio::test]
 async fn each_part_is_one_api_call_with_free_text_inside_the_window() {

@@ -1,18 +1,16 @@
 //! Web form replies: the customer is notified by email through Gmail or an
 //! SMTP relay, or not at all; and no send path logs personal data.
 
-mod common;
-
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::*;
 use fte_channels::gmail::GmailSender;
 use fte_channels::web::{Notifier, SmtpNotifier, WebReplySender};
 use fte_channels::{GuardedSender, OutboundReply, ReplySender, SendError};
 use fte_domain::Channel;
 use fte_fakes::smtp::FakeSmtp;
+use fte_testkit::channels::*;
 
 fn web_reply(body: &str) -> OutboundReply {
     let mut reply = email_reply(&[body], None);

@@ -1,17 +1,15 @@
 //! Building every sender from settings: disabled channels, guarded senders
 //! talking to the fakes, and the inbound-to-reply thread round trip.
 
-mod common;
-
 use std::collections::HashMap;
 
-use common::*;
 use fte_channels::gmail::parse_raw_email;
 use fte_channels::{ChannelSenders, ChannelState, EmailThread};
 use fte_domain::Channel;
 use fte_fakes::twilio::FakeTwilio;
 use fte_runtime::Profile;
 use fte_runtime::settings::{GmailSettings, Lookup, TwilioSettings, WebReplySettings};
+use fte_testkit::channels::*;
 
 fn lookup(pairs: Vec<(&'static str, String)>) -> Lookup<'static> {
     let map: HashMap<&'static str, String> = pairs.into_iter().collect();

@@ -10,8 +10,6 @@ use std::process::{Command, Output};
 
 use fte_bus::consumer::dlq_headers;
 use fte_bus::{Bootstrap, KafkaPublisher, topics};
-use fte_runtime::Profile;
-use fte_runtime::settings::{KafkaSettings, Lookup};
 use fte_store::PgPool;
 use fte_store::testing::{fresh_database, server_url, with_database};
 use serde_json::Value;
@@ -20,12 +18,7 @@ use uuid::Uuid;
 const OPERATOR: &str = "olga.ops";
 
 async fn broker() -> Bootstrap {
-    let lookup = Lookup::from_fn(|key| match key {
-        "FTE_BROKER_ADDRESS_FILE" => Some("/nonexistent/fte-broker.addr".into()),
-        "KAFKA_TOPIC_PARTITIONS" => Some("1".into()),
-        _ => None,
-    });
-    let kafka = KafkaSettings::from_lookup(&lookup, Profile::Dev).unwrap();
+    let kafka = fte_testkit::broker::settings_with(&[("KAFKA_TOPIC_PARTITIONS", "1")]);
     Bootstrap::resolve(&kafka).await.unwrap()
 }
 

@@ -5,12 +5,10 @@
 //! number of times, and one that cannot answer makes the gateway answer 503
 //! — never an accepted submission without a verdict.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{Options, TestApp, spawn_app_with, valid_form};
 use fte_fakes::challenge::FakeChallenge;
+use fte_testkit::gateway::{Options, TestApp, spawn_app_with, valid_form};
 use serde_json::json;
 
 const SECRET: &str = "fake-challenge-secret";

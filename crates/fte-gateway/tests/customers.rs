@@ -2,10 +2,8 @@
 //! embedded broker: what they change, the events on `fte.customers`, and the
 //! requests they refuse (no key, wrong key, itself, merged, unknown ids).
 
-mod common;
-
-use common::{STAFF_KEY, STAFF_NAME, TestApp, spawn_app, valid_form};
 use fte_bus::topics;
+use fte_testkit::gateway::{STAFF_KEY, STAFF_NAME, TestApp, spawn_app, valid_form};
 use serde_json::{Value, json};
 
 /// A customer created by a web form with this email (and no phone).
@@ -22,7 +20,12 @@ async fn customer(app: &TestApp, email: &str) -> String {
     found.json()["id"].as_str().unwrap().to_owned()
 }
 
-async fn merge(app: &TestApp, target: &str, source: &str, key: Option<&str>) -> common::Answer {
+async fn merge(
+    app: &TestApp,
+    target: &str,
+    source: &str,
+    key: Option<&str>,
+) -> fte_testkit::gateway::Answer {
     app.post_as_staff(
         &format!("/customers/{target}/merge"),
         &json!({"customer_id": source}),
@@ -94,7 +97,7 @@ async fn merges_without_a_valid_key_of_itself_of_merged_or_unknown_customers_are
     let c = customer(&app, "c@example.com").await;
     let unknown = uuid::Uuid::new_v4().to_string();
 
-    let cases: Vec<(&str, common::Answer, u16, &str)> = vec![
+    let cases: Vec<(&str, fte_testkit::gateway::Answer, u16, &str)> = vec![
         (
             "no key",
             merge(&app, &a, &b, None).await,

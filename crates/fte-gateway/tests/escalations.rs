@@ -7,18 +7,18 @@
 //! refusals (401, 400, 404, 409, 422), paging, the overdue figures and the
 //! `fte.escalations` events.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use common::handoff::{Handoff, STAFF, deliver, handle, handoff, resolve, staff_post};
-use common::{STAFF_KEY, TestApp, spawn_app};
 use fte_domain::events::InboundSender;
 use fte_domain::format;
 use fte_domain::{Channel, EscalationReason, EventEnvelope, InboundMessage};
 use fte_fakes::RecordingSender;
+use fte_testkit::gateway::handoff::{
+    Handoff, STAFF, deliver, handle, handoff, resolve, staff_post,
+};
+use fte_testkit::gateway::{STAFF_KEY, TestApp, spawn_app};
 use fte_worker::Action;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -601,7 +601,7 @@ async fn a_staff_field_naming_another_than_the_keys_owner_is_refused_with_403() 
     let cases = [
         (
             format!("/conversations/{conversation}/reply"),
-            json!({ "staff": common::OTHER_STAFF_NAME, "message": "hello" }),
+            json!({ "staff": fte_testkit::gateway::OTHER_STAFF_NAME, "message": "hello" }),
         ),
         (
             format!("/escalations/{escalation}/resolve"),
@@ -778,18 +778,21 @@ async fn assigning_without_a_name_takes_the_case_for_the_keys_owner_and_is_audit
         &h.app,
         &format!("/escalations/{escalation}/assign"),
         &json!({}),
-        Some(common::OTHER_STAFF_KEY),
+        Some(fte_testkit::gateway::OTHER_STAFF_KEY),
     )
     .await;
     assert_eq!(assigned.status, 200, "{}", assigned.text);
-    assert_eq!(assigned.json()["assigned_to"], common::OTHER_STAFF_NAME);
+    assert_eq!(
+        assigned.json()["assigned_to"],
+        fte_testkit::gateway::OTHER_STAFF_NAME
+    );
 
     // Writing under another staff member's name is refused; nothing is stored.
     let forged = staff_post(
         &h.app,
         &format!("/conversations/{conversation}/reply"),
         &json!({ "staff": STAFF, "message": "Refund done." }),
-        Some(common::OTHER_STAFF_KEY),
+        Some(fte_testkit::gateway::OTHER_STAFF_KEY),
     )
     .await;
     assert_eq!(forged.status, 403, "{}", forged.text);
@@ -804,7 +807,7 @@ async fn assigning_without_a_name_takes_the_case_for_the_keys_owner_and_is_audit
         &h.app,
         &format!("/conversations/{conversation}/reply"),
         &json!({ "message": "Refund done." }),
-        Some(common::OTHER_STAFF_KEY),
+        Some(fte_testkit::gateway::OTHER_STAFF_KEY),
     )
     .await;
     assert_eq!(reply.status, 202, "{}", reply.text);
@@ -818,7 +821,7 @@ async fn assigning_without_a_name_takes_the_case_for_the_keys_owner_and_is_audit
             .unwrap(),
     )
     .await;
-    assert_eq!(author, common::OTHER_STAFF_NAME);
+    assert_eq!(author, fte_testkit::gateway::OTHER_STAFF_NAME);
 
     let audit = fte_store::audit::recent(&h.app.pool, 10).await.unwrap();
     let actions: Vec<(&str, &str)> = audit
@@ -829,8 +832,8 @@ async fn assigning_without_a_name_takes_the_case_for_the_keys_owner_and_is_audit
     assert_eq!(
         actions,
         [
-            (common::OTHER_STAFF_NAME, "escalation.assign"),
-            (common::OTHER_STAFF_NAME, "conversation.reply"),
+            (fte_testkit::gateway::OTHER_STAFF_NAME, "escalation.assign"),
+            (fte_testkit::gateway::OTHER_STAFF_NAME, "conversation.reply"),
         ],
         "the refused forgery wrote nothing; the accepted actions are audited"
     );

@@ -3,17 +3,15 @@
 //! naming the field, and a claim without one never writes a verified
 //! customer's profile.
 
-mod common;
-
-use common::{Options, spawn_app, spawn_app_with, valid_form};
 use fte_bus::topics;
 use fte_channels::web_identity::identity_token;
 use fte_domain::EmailAddress;
+use fte_testkit::gateway::{Options, spawn_app, spawn_app_with, valid_form};
 use serde_json::json;
 
 const SECRET: &str = "embedding-site-shared-secret";
 
-async fn app_with_secret() -> common::TestApp {
+async fn app_with_secret() -> fte_testkit::gateway::TestApp {
     spawn_app_with(Options {
         vars: vec![("WEB_IDENTITY_SECRET", SECRET.to_owned())],
         ..Options::default()

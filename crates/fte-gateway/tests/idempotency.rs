@@ -2,9 +2,7 @@
 //! and the embedded broker: a retry gets the first answer, never a second
 //! ticket or message, and a key opens nothing for another email.
 
-mod common;
-
-use common::{Answer, TestApp, spawn_app, valid_form};
+use fte_testkit::gateway::{Answer, TestApp, spawn_app, valid_form};
 use serde_json::{Value, json};
 
 const KEY: &str = "5f0c2d7e-8a41-4c3b-9e62-1d7f4b8a9c03";

@@ -19,19 +19,17 @@
 //! while its reply, to an email not yet proven to belong to that customer,
 //! reveals nothing of the WhatsApp messages.
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use chrono::Utc;
-use common::{Options, TWILIO_TOKEN, TestApp, spawn_app_with};
 use fte_bus::{KafkaPublisher, topics};
 use fte_channels::web_identity::identity_token;
 use fte_domain::events::InboundSender;
 use fte_domain::format::{self, Recipient};
 use fte_domain::{Channel, EmailAddress, EventEnvelope, InboundMessage};
+use fte_testkit::gateway::{Options, TWILIO_TOKEN, TestApp, spawn_app_with};
 use fte_worker::agent::{AgentOutcome, AgentRequest, AgentUnavailable, HistoryRole, ReplyAgent};
 use fte_worker::consumer::{self, ConsumerConfig};
 use fte_worker::events::{EventSink, relay_pending};
@@ -404,7 +402,7 @@ async fn whatsapp_then_a_signed_in_web_form_is_one_customer_in_one_conversation(
     let by_email = app
         .get_as_staff(
             &format!("/customers/lookup?email={VICTIM_EMAIL}"),
-            Some(common::STAFF_KEY),
+            Some(fte_testkit::gateway::STAFF_KEY),
         )
         .await;
     let by_phone = app
@@ -413,7 +411,7 @@ async fn whatsapp_then_a_signed_in_web_form_is_one_customer_in_one_conversation(
                 "/customers/lookup?phone={}",
                 VICTIM_PHONE.replace('+', "%2B")
             ),
-            Some(common::STAFF_KEY),
+            Some(fte_testkit::gateway::STAFF_KEY),
         )
         .await;
     assert_eq!(by_email.status, 200, "{}", by_email.text);

@@ -1,12 +1,12 @@
 //! Logs carry ids, routes and reason kinds, never people: this test captures
 //! everything the gateway logs (unredacted) while it handles personal data.
 
-mod common;
-
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use common::{STAFF_KEY, STAFF_NAME, TWILIO_TOKEN, spawn_app, valid_form, whatsapp_params};
+use fte_testkit::gateway::{
+    STAFF_KEY, STAFF_NAME, TWILIO_TOKEN, spawn_app, valid_form, whatsapp_params,
+};
 use serde_json::json;
 
 #[derive(Clone, Default)]

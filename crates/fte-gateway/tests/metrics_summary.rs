@@ -1,15 +1,13 @@
 //! `GET /metrics/summary` and `/metrics/channels` over recorded agent turns
 //! and CRM rows; `/health` degraded while an alert holds.
 
-mod common;
-
 use std::time::Duration;
 
 use chrono::Utc;
-use common::{Options, STAFF_KEY, TestApp, spawn_app, spawn_app_on};
 use fte_domain::{ModelPrices, TokenUsage};
 use fte_store::PgPool;
 use fte_store::metrics::{self as store_metrics, TurnRecord};
+use fte_testkit::gateway::{Options, STAFF_KEY, TestApp, spawn_app, spawn_app_on};
 use serde_json::Value;
 use uuid::Uuid;
 

@@ -7,22 +7,21 @@
 //! 400/404/422 for bad ids and bodies, 409 for a second replay or a retry
 //! of a reply that is not failed.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use chrono::Utc;
-use common::handoff::{Agent, NoEvents, handle, handoff, staff_post};
-use common::{STAFF_KEY, STAFF_NAME, TestApp};
 use fte_bus::consumer::dlq_headers;
 use fte_bus::{KafkaPublisher, topics};
 use fte_channels::SendError;
 use fte_domain::events::InboundSender;
 use fte_domain::{Channel, EventEnvelope, InboundMessage};
 use fte_fakes::RecordingSender;
+use fte_testkit::agents::{NoEvents, RefundAgent};
+use fte_testkit::gateway::handoff::{handle, handoff, staff_post};
+use fte_testkit::gateway::{STAFF_KEY, STAFF_NAME, TestApp};
 use fte_worker::agent::{AgentOutcome, AgentRequest, AgentUnavailable, ReplyAgent};
 use fte_worker::consumer::{self, ConsumerConfig};
 use fte_worker::retry::RetryPolicy;
@@ -36,7 +35,7 @@ const CUSTOMER_PHONE: &str = "+14155550123";
 /// The test agent, which can be taken down (infrastructure failure).
 #[derive(Default)]
 struct Flaky {
-    inner: Agent,
+    inner: RefundAgent,
     down: AtomicBool,
 }
 
@@ -95,7 +94,7 @@ async fn until_count(app: &TestApp, sql: &str, wanted: i64) {
     }
 }
 
-async fn staff_get(app: &TestApp, path: &str) -> common::Answer {
+async fn staff_get(app: &TestApp, path: &str) -> fte_testkit::gateway::Answer {
     app.get_as_staff(path, Some(STAFF_KEY)).await
 }
 
@@ -278,7 +277,7 @@ async fn a_dead_letter_is_listed_shown_and_replayed_into_one_normal_reply() {
 
 #[tokio::test]
 async fn the_dead_letter_endpoints_refuse_what_they_cannot_do() {
-    let app = common::spawn_app().await;
+    let app = fte_testkit::gateway::spawn_app().await;
     for path in ["/dlq", "/dlq/0-0", "/outbox/failed"] {
         assert_eq!(app.get_as_staff(path, None).await.status, 401, "{path}");
         assert_eq!(
@@ -476,7 +475,7 @@ async fn a_reply_that_exhausted_its_retries_is_re_driven_and_delivered_once() {
     assert_eq!(again.status, 409, "{}", again.text);
     assert_eq!(again.json()["error"], "not_failed");
 
-    common::handoff::deliver(app, &recorder).await;
+    fte_testkit::gateway::handoff::deliver(app, &recorder).await;
     assert_eq!(recorder.sent().len(), 1);
     assert_eq!(
         count(
@@ -536,7 +535,7 @@ async fn a_reply_whose_last_outcome_was_unknown_is_reconciled_not_sent_twice() {
     )
     .await;
     assert_eq!(retried.json()["status"], "unknown", "{}", retried.text);
-    common::handoff::deliver(app, &recorder).await;
+    fte_testkit::gateway::handoff::deliver(app, &recorder).await;
     assert_eq!(
         recorder.sent().len(),
         1,

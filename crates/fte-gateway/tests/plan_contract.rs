@@ -4,9 +4,7 @@
 //! and the 422 `detail`). If a rename on our side breaks such a client, this
 //! test fails.
 
-mod common;
-
-use common::{STAFF_KEY, spawn_app};
+use fte_testkit::gateway::{STAFF_KEY, spawn_app};
 use serde_json::{Value, json};
 
 /// The plan's client: a base URL, a staff key and plain JSON.
@@ -141,7 +139,7 @@ async fn a_client_that_follows_the_plans_api_section_works_unchanged() {
 #[tokio::test]
 async fn a_422_names_the_field_in_the_plans_detail_beside_our_fields() {
     let app = spawn_app().await;
-    let mut form = common::valid_form();
+    let mut form = fte_testkit::gateway::valid_form();
     form["email"] = json!("not-an-address");
     let answer = app.submit(&form).await;
     assert_eq!(answer.status, 422, "{}", answer.text);

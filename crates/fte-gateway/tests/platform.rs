@@ -2,13 +2,11 @@
 //! and docs page, the favicon, the local run's outbox page, unknown routes, the request time limit, and the start-up
 //! checks of the production profile.
 
-mod common;
-
-use common::{Options, spawn_app, spawn_app_with};
 use fte_gateway::local::{OutboundLog, OutboundRecord};
 use fte_gateway::state::{WebhookAuth, WebhookAuthError};
 use fte_runtime::Profile;
 use fte_runtime::settings::{ApiSettings, GmailSettings, Lookup, TwilioSettings};
+use fte_testkit::gateway::{Options, spawn_app, spawn_app_with};
 
 fn lookup(pairs: &'static [(&'static str, &'static str)]) -> Lookup<'static> {
     Lookup::from_fn(move |key| {
@@ -293,15 +291,15 @@ async fn an_unreachable_database_is_503_with_retry_after_on_every_kind_of_endpoi
     app.pool.close().await;
 
     let staff = app
-        .get_as_staff("/escalations", Some(common::STAFF_KEY))
+        .get_as_staff("/escalations", Some(fte_testkit::gateway::STAFF_KEY))
         .await;
     let lookup = app
         .get_as_staff(
             "/customers/lookup?email=someone@example.com",
-            Some(common::STAFF_KEY),
+            Some(fte_testkit::gateway::STAFF_KEY),
         )
         .await;
-    let submit = app.submit(&common::valid_form()).await;
+    let submit = app.submit(&fte_testkit::gateway::valid_form()).await;
 
     for (what, answer) in [
         ("staff queue", staff),

@@ -1,8 +1,6 @@
 //! The probes against a real PostgreSQL and the embedded broker.
 
-mod common;
-
-use common::{Options, spawn_app, spawn_app_on, spawn_app_with};
+use fte_testkit::gateway::{Options, spawn_app, spawn_app_on, spawn_app_with};
 use serde_json::Value;
 
 #[tokio::test]
@@ -26,7 +24,7 @@ async fn health_is_200_when_postgres_and_kafka_answer() {
 }
 
 /// `/health` until it answers `status`, for at most 5 s; the last answer.
-async fn health_until(app: &common::TestApp, status: &str) -> Value {
+async fn health_until(app: &fte_testkit::gateway::TestApp, status: &str) -> Value {
     let mut last = Value::Null;
     for _ in 0..20 {
         last = app.get("/health").await.json();
@@ -46,7 +44,7 @@ async fn a_short_kafka_outage_is_degraded_but_ready_and_submissions_are_still_ac
 
     let (status, body) = app.get_pair("/health").await;
     let ready = app.get("/ready").await;
-    let submitted = app.submit(&common::valid_form()).await;
+    let submitted = app.submit(&fte_testkit::gateway::valid_form()).await;
 
     assert_eq!(status, 200, "a broker blip is not downtime: {body}");
     let json: Value = serde_json::from_str(&body).unwrap();
@@ -202,7 +200,7 @@ async fn a_disabled_web_form_answers_404_and_health_says_disabled() {
         ..Options::default()
     })
     .await;
-    let answer = app.submit(&common::valid_form()).await;
+    let answer = app.submit(&fte_testkit::gateway::valid_form()).await;
     assert_eq!(answer.status, 404, "{}", answer.text);
     assert!(answer.text.contains("disabled"), "{}", answer.text);
 }

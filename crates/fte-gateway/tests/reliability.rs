@@ -4,19 +4,17 @@
 //! dead-lettered with its reason, and the next message is answered within
 //! seconds; a burst over the per-customer rate limit is answered in full.
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use chrono::Utc;
-use common::{TWILIO_TOKEN, TestApp, spawn_app, valid_form};
 use fte_bus::consumer::{self as bus_consumer, dlq_headers};
 use fte_bus::{KafkaPublisher, topics};
 use fte_domain::events::InboundSender;
 use fte_domain::format::{self, Recipient};
 use fte_domain::{Channel, EventEnvelope, InboundMessage};
+use fte_testkit::gateway::{TWILIO_TOKEN, TestApp, spawn_app, valid_form};
 use fte_worker::agent::{AgentOutcome, AgentRequest, AgentUnavailable, ReplyAgent};
 use fte_worker::consumer::{self, ConsumerConfig};
 use fte_worker::events::{EventSink, relay_pending};
@@ -328,9 +326,9 @@ async fn poisoned_messages_on_every_channel_never_stall_the_partition() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_burst_of_40_web_forms_from_one_customer_is_answered_in_full() {
     let app = Arc::new(
-        common::spawn_app_with(common::Options {
+        fte_testkit::gateway::spawn_app_with(fte_testkit::gateway::Options {
             vars: vec![("SUBMIT_RATE_LIMIT_PER_MINUTE", "1000".into())],
-            ..common::Options::default()
+            ..fte_testkit::gateway::Options::default()
         })
         .await,
     );

@@ -1,8 +1,6 @@
 //! The staff API: bearer-key auth, conversations, customer lookup, metrics.
 
-mod common;
-
-use common::{STAFF_KEY, TestApp, spawn_app, valid_form};
+use fte_testkit::gateway::{STAFF_KEY, TestApp, spawn_app, valid_form};
 use serde_json::Value;
 
 const STAFF_PATHS: [&str; 3] = [

@@ -2,9 +2,7 @@
 //! write leaves an audit row under that owner, nobody writes under another's
 //! name, and bursts — of guesses or of status reads — are cut off with 429.
 
-mod common;
-
-use common::{
+use fte_testkit::gateway::{
     OTHER_STAFF_KEY, OTHER_STAFF_NAME, Options, STAFF_KEY, STAFF_NAME, TestApp, spawn_app,
     spawn_app_with,
 };
@@ -96,7 +94,7 @@ async fn a_wrong_key_or_no_key_is_401_and_leaves_no_audit_row() {
 #[tokio::test]
 async fn each_key_acts_as_its_own_owner_and_a_lookup_is_audited_by_customer_id_not_address() {
     let app = spawn_app().await;
-    let submitted = app.submit(&common::valid_form()).await;
+    let submitted = app.submit(&fte_testkit::gateway::valid_form()).await;
     assert_eq!(submitted.status, 200, "{}", submitted.text);
 
     let lookup = "/customers/lookup?email=maria.santos@example.com";
@@ -171,7 +169,7 @@ async fn the_public_status_page_is_rate_limited_per_client() {
     assert_eq!(limited.json()["error"], "rate_limited");
     assert!(limited.header("retry-after").is_some());
     assert_eq!(
-        app.submit(&common::valid_form()).await.status,
+        app.submit(&fte_testkit::gateway::valid_form()).await.status,
         200,
         "the form has its own budget"
     );

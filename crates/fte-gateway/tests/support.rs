@@ -1,11 +1,9 @@
 //! The web form's endpoints against a real PostgreSQL and the embedded broker.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Options, spawn_app, spawn_app_with, valid_form};
 use fte_bus::topics;
+use fte_testkit::gateway::{Options, spawn_app, spawn_app_with, valid_form};
 use serde_json::{Value, json};
 
 #[tokio::test]

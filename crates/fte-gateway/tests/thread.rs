@@ -6,12 +6,10 @@
 //! resolved; and the ticket id alone, a wrong key, or another ticket's key
 //! reveal and accept nothing.
 
-mod common;
-
-use common::handoff::{handle, handoff, resolve};
-use common::{Options, STAFF_KEY, TestApp, spawn_app, spawn_app_with, valid_form};
 use fte_bus::topics;
 use fte_domain::{EscalationReason, EventEnvelope, InboundMessage};
+use fte_testkit::gateway::handoff::{handle, handoff, resolve};
+use fte_testkit::gateway::{Options, STAFF_KEY, TestApp, spawn_app, spawn_app_with, valid_form};
 use fte_worker::Action;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -43,7 +41,12 @@ fn roles(view: &Value) -> Vec<&str> {
         .collect()
 }
 
-async fn follow_up(app: &TestApp, ticket: &str, key: Option<&str>, text: &str) -> common::Answer {
+async fn follow_up(
+    app: &TestApp,
+    ticket: &str,
+    key: Option<&str>,
+    text: &str,
+) -> fte_testkit::gateway::Answer {
     app.post_with_key(
         &format!("/support/ticket/{ticket}/messages"),
         &json!({ "message": text }),

@@ -1,18 +1,18 @@
 //! Verified webhooks (Twilio WhatsApp, Gmail Pub/Sub push) against a real
 //! PostgreSQL, the embedded broker and the Pub/Sub fakes.
 
-mod common;
-
 use std::sync::Arc;
 
 use base64::Engine;
-use common::{Options, TWILIO_TOKEN, spawn_app, spawn_app_on, spawn_app_with, whatsapp_params};
 use fte_bus::topics;
 use fte_channels::gmail::PubSubVerifier;
 use fte_fakes::pubsub::{FakeJwks, PushClaims, PushSigner, push_body, test_key_a, test_key_b};
 use fte_gateway::state::{GmailAuth, TwilioAuth, WebhookAuth};
 use fte_runtime::Profile;
 use fte_runtime::settings::{GmailSettings, Lookup};
+use fte_testkit::gateway::{
+    Options, TWILIO_TOKEN, spawn_app, spawn_app_on, spawn_app_with, whatsapp_params,
+};
 
 const EMPTY_TWIML: &str = r#"<?xml version="1.0" encoding="UTF-8"?><Response/>"#;
 const AUDIENCE: &str = "https://support.orbitask.example/webhooks/gmail";
@@ -81,14 +81,17 @@ async fn whatsapp_webhook_with_a_valid_signature_is_acknowledged_with_empty_twim
 async fn whatsapp_webhook_rejects_a_tampered_signature_with_403() {
     let app = spawn_app().await;
     let mut params = whatsapp_params("SM0002");
-    let url = format!("{}/webhooks/whatsapp", common::PUBLIC_BASE_URL);
+    let url = format!(
+        "{}/webhooks/whatsapp",
+        fte_testkit::gateway::PUBLIC_BASE_URL
+    );
     let signature = fte_channels::twilio::compute_signature(TWILIO_TOKEN, &url, &params);
     params[4].1 = "Send me every customer's invoices".into();
 
     let tampered = app
         .post_raw(
             "/webhooks/whatsapp",
-            common::form_body(&params).into_bytes(),
+            fte_testkit::gateway::form_body(&params).into_bytes(),
             &[
                 ("content-type", "application/x-www-form-urlencoded"),
                 ("x-twilio-signature", &signature),
@@ -158,13 +161,16 @@ async fn while_kafka_is_down_whatsapp_webhooks_are_accepted_without_holding_the_
         let address = app.address.clone();
         posts.push(tokio::spawn(async move {
             let url = format!("{address}/webhooks/whatsapp");
-            let signed = format!("{}/webhooks/whatsapp", common::PUBLIC_BASE_URL);
+            let signed = format!(
+                "{}/webhooks/whatsapp",
+                fte_testkit::gateway::PUBLIC_BASE_URL
+            );
             let signature = fte_channels::twilio::compute_signature(TWILIO_TOKEN, &signed, &params);
             reqwest::Client::new()
                 .post(url)
                 .header("content-type", "application/x-www-form-urlencoded")
                 .header("x-twilio-signature", signature)
-                .body(common::form_body(&params))
+                .body(fte_testkit::gateway::form_body(&params))
                 .send()
                 .await
                 .unwrap()
@@ -351,7 +357,7 @@ async fn whatsapp_status_callback_updates_the_delivery_status_of_the_reply() {
 }
 
 /// An app verifying Gmail pushes with OIDC against `jwks`.
-async fn oidc_app(jwks: &FakeJwks) -> common::TestApp {
+async fn oidc_app(jwks: &FakeJwks) -> fte_testkit::gateway::TestApp {
     let url = jwks.url();
     let lookup = Lookup::from_fn(move |key| match key {
         "GMAIL_PUBSUB_AUDIENCE" => Some(AUDIENCE.into()),
@@ -371,7 +377,11 @@ async fn oidc_app(jwks: &FakeJwks) -> common::TestApp {
     .await
 }
 
-async fn push(app: &common::TestApp, authorization: Option<&str>, body: Vec<u8>) -> common::Answer {
+async fn push(
+    app: &fte_testkit::gateway::TestApp,
+    authorization: Option<&str>,
+    body: Vec<u8>,
+) -> fte_testkit::gateway::Answer {
     let mut headers = vec![("content-type", "application/json")];
     if let Some(value) = authorization {
         headers.push(("authorization", value));

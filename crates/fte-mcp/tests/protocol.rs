@@ -4,13 +4,11 @@
 //! on), both protocol lifecycles, and the attacker's side — no key, a wrong
 //! key, a burst.
 
-mod common;
-
-use common::{
+use fte_domain::{Channel, EscalationReason};
+use fte_testkit::mcp::{
     OTHER_STAFF_KEY, OTHER_STAFF_NAME, STAFF_KEY, STAFF_NAME, call, call_ok, message, spawn_mcp,
     spawn_mcp_with, text,
 };
-use fte_domain::{Channel, EscalationReason};
 use fte_worker::Action;
 use rmcp::model::{GetPromptRequestParams, ProtocolVersion, ReadResourceRequestParams};
 use rmcp::transport::StreamableHttpClientTransport;

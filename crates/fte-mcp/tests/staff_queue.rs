@@ -5,15 +5,15 @@
 //! the plan's tools on a ticket: open it, read the history, escalate it,
 //! answer it. Every call is audited under the key's owner.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{STAFF_KEY, STAFF_NAME, call, call_ok, message, spawn_mcp, text, whatsapp_number};
 use fte_channels::Recipient;
 use fte_domain::{Channel, EscalationReason};
 use fte_fakes::RecordingSender;
+use fte_testkit::mcp::{
+    STAFF_KEY, STAFF_NAME, call, call_ok, message, spawn_mcp, text, whatsapp_number,
+};
 use fte_worker::Action;
 use serde_json::json;
 

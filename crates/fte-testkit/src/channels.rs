@@ -1,6 +1,5 @@
-//! Shared helpers of the channel tests: replies, fast retry policies and
-//! clients wired to the fakes.
-#![allow(dead_code, missing_docs)]
+//! Provider clients wired to the fakes of `fte-fakes`, fast retry
+//! policies, and replies and customer emails to send through them.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,13 +14,20 @@ use fte_fakes::gmail::{FakeGmail, FakeOAuth};
 use fte_fakes::twilio::FakeTwilio;
 use secrecy::SecretString;
 
+/// Our mailbox.
 pub const MAILBOX: &str = "support@orbitlabs.example";
+/// The customer's address.
 pub const CUSTOMER_EMAIL: &str = "maria.santos@example.com";
+/// The customer's WhatsApp number.
 pub const CUSTOMER_PHONE: &str = "+34612345678";
+/// The Twilio account SID of the fake.
 pub const SID: &str = "ACtest0000000000000000000000000001";
+/// Its auth token.
 pub const TOKEN: &str = "test-auth-token";
+/// The WhatsApp template used outside the 24-hour window.
 pub const TEMPLATE: &str = "HXtemplate000000000000000000000001";
 
+/// Three attempts a few milliseconds apart.
 pub fn fast_retry() -> RetryPolicy {
     RetryPolicy {
         max_attempts: 3,
@@ -30,6 +36,8 @@ pub fn fast_retry() -> RetryPolicy {
     }
 }
 
+/// A WhatsApp reply of `parts`; the customer last wrote that many
+/// minutes ago, when given.
 pub fn whatsapp_reply(parts: &[&str], last_inbound_minutes_ago: Option<i64>) -> OutboundReply {
     OutboundReply {
         channel: Channel::Whatsapp,
@@ -44,6 +52,7 @@ pub fn whatsapp_reply(parts: &[&str], last_inbound_minutes_ago: Option<i64>) -> 
     }
 }
 
+/// An email reply of `parts`, in `thread` when given.
 pub fn email_reply(parts: &[&str], thread: Option<EmailThread>) -> OutboundReply {
     OutboundReply {
         channel: Channel::Email,
@@ -57,10 +66,12 @@ pub fn email_reply(parts: &[&str], thread: Option<EmailThread>) -> OutboundReply
     }
 }
 
+/// The Twilio fake and a sender wired to it.
 pub async fn twilio() -> (FakeTwilio, TwilioSender) {
     twilio_with_timeout(Duration::from_secs(5)).await
 }
 
+/// [`twilio`] with a request timeout of `timeout`.
 pub async fn twilio_with_timeout(timeout: Duration) -> (FakeTwilio, TwilioSender) {
     let fake = FakeTwilio::start(SID, TOKEN).await.unwrap();
     let sender = TwilioSender::new(TwilioConfig {
@@ -75,6 +86,7 @@ pub async fn twilio_with_timeout(timeout: Duration) -> (FakeTwilio, TwilioSender
     (fake, sender)
 }
 
+/// The fake's OAuth client with a refresh token.
 pub fn refresh_oauth() -> FakeOAuth {
     FakeOAuth::RefreshToken {
         client_id: "cid".into(),
@@ -83,6 +95,7 @@ pub fn refresh_oauth() -> FakeOAuth {
     }
 }
 
+/// Credentials matching [`refresh_oauth`].
 pub fn refresh_credentials() -> GmailCredentials {
     GmailCredentials::RefreshToken {
         client_id: "cid".into(),
@@ -91,6 +104,7 @@ pub fn refresh_credentials() -> GmailCredentials {
     }
 }
 
+/// A mailbox configuration pointed at `fake`.
 pub fn gmail_config(
     fake: &FakeGmail,
     credentials: GmailCredentials,
@@ -108,6 +122,7 @@ pub fn gmail_config(
     }
 }
 
+/// The Gmail fake and a mailbox wired to it.
 pub async fn gmail() -> (FakeGmail, Arc<Mailbox>) {
     let fake = FakeGmail::start(MAILBOX, refresh_oauth()).await.unwrap();
     let mailbox = Arc::new(Mailbox::new(gmail_config(

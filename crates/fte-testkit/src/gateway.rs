@@ -1,8 +1,6 @@
 //! `spawn_app`: the gateway on a random port over a fresh PostgreSQL
 //! database and its own embedded Kafka broker, with typed request helpers.
 
-#![allow(dead_code)]
-
 pub mod handoff;
 
 use std::collections::HashMap;
@@ -12,11 +10,10 @@ use fte_bus::{Bootstrap, KafkaPublisher};
 use fte_gateway::AppState;
 use fte_gateway::state::{GmailAuth, TwilioAuth, WebhookAuth};
 use fte_runtime::Profile;
-use fte_runtime::settings::{ApiSettings, KafkaSettings, Lookup, WebFormSettings};
+use fte_runtime::settings::{ApiSettings, Lookup, WebFormSettings};
 use futures::StreamExt;
 use rdkafka::Message;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
 /// The staff key the test apps accept.
@@ -106,38 +103,33 @@ async fn read(response: reqwest::Response) -> Answer {
     }
 }
 
+/// The gateway with the default [`Options`] on a fresh database.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(Options::default()).await
 }
 
+/// The gateway with `options` on a fresh database.
 pub async fn spawn_app_with(options: Options) -> TestApp {
     spawn_app_on(fte_store::testing::fresh_database().await, options).await
 }
 
+/// The gateway with `options` on `pool`.
 pub async fn spawn_app_on(pool: PgPool, options: Options) -> TestApp {
-    let lookup = Lookup::from_fn(|key| match key {
-        "FTE_BROKER_ADDRESS_FILE" => Some("/nonexistent/fte-broker.addr".into()),
-        "KAFKA_TOPIC_PARTITIONS" => Some("1".into()),
-        "KAFKA_DELIVERY_TIMEOUT_MS" => Some("1500".into()),
-        _ => None,
-    });
-    let kafka = KafkaSettings::from_lookup(&lookup, Profile::Dev).unwrap();
-    let bootstrap = Bootstrap::resolve(&kafka).await.unwrap();
-    let publisher = KafkaPublisher::new(&bootstrap).unwrap();
+    let bootstrap = crate::broker::embedded().await;
+    let publisher = KafkaPublisher::new(&bootstrap).expect("a publisher");
     let mut vars: HashMap<&str, String> = HashMap::from([
         ("PUBLIC_BASE_URL", PUBLIC_BASE_URL.to_owned()),
         (
             "STAFF_API_KEYS",
-            format!(
-                "{STAFF_NAME}:{:x},{OTHER_STAFF_NAME}:{:x}",
-                Sha256::digest(STAFF_KEY.as_bytes()),
-                Sha256::digest(OTHER_STAFF_KEY.as_bytes())
-            ),
+            crate::staff_api_keys(&[(STAFF_NAME, STAFF_KEY), (OTHER_STAFF_NAME, OTHER_STAFF_KEY)]),
         ),
         ("SUBMIT_RATE_LIMIT_PER_MINUTE", "100".to_owned()),
         (
             "WEB_FORM_DIST_DIR",
-            format!("{}/../../web-form/dist", env!("CARGO_MANIFEST_DIR")),
+            crate::repo_root()
+                .join("web-form/dist")
+                .display()
+                .to_string(),
         ),
     ]);
     vars.extend(options.vars);
@@ -201,10 +193,12 @@ pub fn whatsapp_params(sid: &str) -> Vec<(String, String)> {
 }
 
 impl TestApp {
+    /// The gateway's URL of `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
 
+    /// `GET path`.
     pub async fn get(&self, path: &str) -> Answer {
         read(
             self.client
@@ -216,11 +210,13 @@ impl TestApp {
         .await
     }
 
+    /// `GET path` as status and body.
     pub async fn get_pair(&self, path: &str) -> (u16, String) {
         let answer = self.get(path).await;
         (answer.status, answer.text)
     }
 
+    /// `GET path` with `key` as the staff bearer key (none when `None`).
     pub async fn get_as_staff(&self, path: &str, key: Option<&str>) -> Answer {
         let mut request = self.client.get(self.url(path));
         if let Some(key) = key {
@@ -229,6 +225,7 @@ impl TestApp {
         read(request.send().await.expect("the gateway answers")).await
     }
 
+    /// `POST path` with a JSON body.
     pub async fn post_json(&self, path: &str, body: &Value) -> Answer {
         read(
             self.client
@@ -250,6 +247,7 @@ impl TestApp {
         read(request.send().await.expect("the gateway answers")).await
     }
 
+    /// Submits the web form.
     pub async fn submit(&self, body: &Value) -> Answer {
         self.post_json("/support/submit", body).await
     }
@@ -313,6 +311,7 @@ impl TestApp {
         read(request.send().await.expect("the gateway answers")).await
     }
 
+    /// `POST path` with `body` as it is and `headers`.
     pub async fn post_raw(&self, path: &str, body: Vec<u8>, headers: &[(&str, &str)]) -> Answer {
         let mut request = self.client.post(self.url(path)).body(body);
         for (name, value) in headers {
@@ -321,6 +320,7 @@ impl TestApp {
         read(request.send().await.expect("the gateway answers")).await
     }
 
+    /// The app's embedded broker.
     pub fn broker(&self) -> &fte_bus::EmbeddedBroker {
         self.bootstrap
             .embedded
@@ -353,14 +353,13 @@ impl TestApp {
         payloads
     }
 
+    /// The single number `sql` selects on the app's database.
     pub async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
-            .fetch_one(&self.pool)
-            .await
-            .expect("count query")
+        crate::db::count(&self.pool, sql).await
     }
 }
 
+/// `params` as an `application/x-www-form-urlencoded` body.
 pub fn form_body(params: &[(String, String)]) -> String {
     let mut serializer = form_urlencoded::Serializer::new(String::new());
     for (name, value) in params {

@@ -1,18 +1,15 @@
-//! Shared by the integration tests: the real local model (loaded once per
-//! test binary) and a fresh database with the real `kb/` imported.
-
-#![allow(dead_code)]
+//! The real local embedding model (loaded once per test binary) and a fresh
+//! database holding the real `kb/`: imported once per test binary, then
+//! copied per test.
 
 use std::path::PathBuf;
 use std::sync::{Arc, LazyLock};
 
 use fte_agent::{Embedder, LocalMiniLm, import_knowledge_base};
 use fte_store::PgPool;
+use tokio::sync::OnceCell;
 
-/// The repository root.
-pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+pub use crate::repo_root;
 
 /// The local MiniLM model, loaded once (about a second) for all tests of
 /// the binary. Run scripts/models.sh first.
@@ -29,11 +26,28 @@ pub fn embedder() -> Arc<dyn Embedder> {
     MODEL.clone()
 }
 
+/// The database with the real `kb/` imported, built once per test binary.
+static KB_TEMPLATE: OnceCell<String> = OnceCell::const_new();
+
+async fn kb_template() -> String {
+    KB_TEMPLATE
+        .get_or_init(|| async {
+            let pool = fte_store::testing::fresh_database().await;
+            import_knowledge_base(&pool, MODEL.as_ref(), &repo_root().join("kb"), |_, _| {})
+                .await
+                .expect("the knowledge base imports");
+            let name: String = sqlx::query_scalar("select current_database()")
+                .fetch_one(&pool)
+                .await
+                .expect("the database's name");
+            pool.close().await;
+            name
+        })
+        .await
+        .clone()
+}
+
 /// A fresh database with the real knowledge base imported.
 pub async fn database_with_kb() -> PgPool {
-    let pool = fte_store::testing::fresh_database().await;
-    import_knowledge_base(&pool, MODEL.as_ref(), &repo_root().join("kb"), |_, _| {})
-        .await
-        .expect("the knowledge base imports");
-    pool
+    crate::db::copy_of(&kb_template().await).await
 }

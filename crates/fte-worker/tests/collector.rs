@@ -3,21 +3,19 @@
 //! against the embedded broker, the worker's `/health` while an alert holds,
 //! and the metric names the Grafana dashboard and the PrometheusRule use.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use common::{count, harness, inbound};
 use fte_bus::consumer as bus_consumer;
 use fte_bus::{Bootstrap, BrokerSource, KafkaPublisher, topics};
 use fte_domain::{Channel, EventEnvelope};
 use fte_runtime::alerts::{AlertBook, Transition};
-use fte_runtime::settings::{AlertSettings, KafkaSettings, Lookup, Profile};
+use fte_runtime::settings::{AlertSettings, KafkaSettings};
 use fte_store::PgPool;
 use fte_store::metrics::{self as store_metrics, OVERALL};
+use fte_testkit::worker::{count, harness, inbound};
 use fte_worker::collector::{self, Recorded, TURN_EVENT, TurnEvent};
 use fte_worker::consumer::ConsumerConfig;
 use fte_worker::{Outcome, handle_event};
@@ -336,15 +334,7 @@ async fn aggregates_cover_each_channel_and_overall_within_the_window_only() {
 }
 
 fn kafka_settings() -> KafkaSettings {
-    // Never pick up a developer's running `fte broker` or cluster.
-    let lookup = Lookup::from_fn(|key| match key {
-        "FTE_BROKER_ADDRESS_FILE" => Some("/nonexistent/fte-broker.addr".into()),
-        "KAFKA_TOPIC_PARTITIONS" => Some("2".into()),
-        "KAFKA_SESSION_TIMEOUT_MS" => Some("6000".into()),
-        "KAFKA_MAX_POLL_INTERVAL_MS" => Some("7000".into()),
-        _ => None,
-    });
-    KafkaSettings::from_lookup(&lookup, Profile::Dev).unwrap()
+    fte_testkit::broker::group_settings()
 }
 
 async fn broker() -> (Arc<Bootstrap>, KafkaPublisher) {

@@ -1,16 +1,14 @@
 //! The Kafka loop on the embedded broker against a fresh database: poison
 //! messages to the DLQ, redelivery after a crash, graceful shutdown.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{count, harness, inbound};
 use fte_bus::consumer::{self as bus_consumer, dlq_headers};
 use fte_bus::{Bootstrap, BrokerSource, KafkaPublisher, topics};
 use fte_domain::{Channel, EventEnvelope, InboundMessage};
-use fte_runtime::settings::{KafkaSettings, Lookup, Profile};
+use fte_runtime::settings::KafkaSettings;
+use fte_testkit::worker::{count, harness, inbound};
 use fte_worker::consumer::{self, ConsumerConfig};
 use fte_worker::{Outcome, WorkerContext, handle_event};
 use futures::StreamExt;
@@ -19,15 +17,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 fn settings() -> KafkaSettings {
-    // Never pick up a developer's running `fte broker` or cluster.
-    let lookup = Lookup::from_fn(|key| match key {
-        "FTE_BROKER_ADDRESS_FILE" => Some("/nonexistent/fte-broker.addr".into()),
-        "KAFKA_TOPIC_PARTITIONS" => Some("2".into()),
-        "KAFKA_SESSION_TIMEOUT_MS" => Some("6000".into()),
-        "KAFKA_MAX_POLL_INTERVAL_MS" => Some("7000".into()),
-        _ => None,
-    });
-    KafkaSettings::from_lookup(&lookup, Profile::Dev).unwrap()
+    fte_testkit::broker::group_settings()
 }
 
 async fn broker() -> (Arc<Bootstrap>, KafkaPublisher) {

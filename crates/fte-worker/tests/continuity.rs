@@ -2,10 +2,8 @@
 //! days ago is found beyond the latest twenty messages, and while a person
 //! owns the customer's case the bot stays silent on every channel.
 
-mod common;
-
-use common::{Script, harness, inbound, proven};
 use fte_domain::{Channel, EscalationReason};
+use fte_testkit::worker::{Script, harness, inbound, proven};
 use fte_worker::agent::HistoryRole;
 use fte_worker::{Action, Handled, Outcome, handle_event};
 use uuid::Uuid;

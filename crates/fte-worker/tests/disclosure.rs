@@ -3,11 +3,9 @@
 //! but none of their history, stored name or allowance; the verified
 //! sender gets their history back.
 
-mod common;
-
-use common::{Script, harness, inbound, proven};
 use fte_domain::Channel;
 use fte_store::outbox;
+use fte_testkit::worker::{Script, harness, inbound, proven};
 use fte_worker::disclosure::RESTRICTED_REPLY;
 use fte_worker::{Action, Handled, Outcome, handle_event};
 
@@ -21,7 +19,7 @@ fn handled(outcome: Outcome) -> Handled {
     }
 }
 
-async fn victim_writes(h: &common::Harness, id: &str, content: &str) -> Handled {
+async fn victim_writes(h: &fte_testkit::worker::Harness, id: &str, content: &str) -> Handled {
     handled(
         handle_event(
             &h.ctx,
@@ -39,7 +37,7 @@ async fn victim_writes(h: &common::Harness, id: &str, content: &str) -> Handled 
     )
 }
 
-async fn attacker_submits(h: &common::Harness, id: &str, content: &str) -> Handled {
+async fn attacker_submits(h: &fte_testkit::worker::Harness, id: &str, content: &str) -> Handled {
     handled(
         handle_event(
             &h.ctx,
@@ -57,7 +55,7 @@ async fn attacker_submits(h: &common::Harness, id: &str, content: &str) -> Handl
     )
 }
 
-async fn last_reply(h: &common::Harness, handled: &Handled) -> String {
+async fn last_reply(h: &fte_testkit::worker::Harness, handled: &Handled) -> String {
     let replies = outbox::replies_of_conversation(&h.pool, handled.conversation_id.as_uuid())
         .await
         .unwrap();

@@ -2,14 +2,11 @@
 //! consumer) the embedded broker: notifications become `ticket.inbound`
 //! events exactly once, synced from the history id we stored.
 
-mod common;
-
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use common::{RecordingEvents, count, harness};
 use fte_bus::consumer::{self as bus_consumer, dlq_headers};
 use fte_bus::{Bootstrap, BrokerSource, KafkaPublisher, topics};
 use fte_channels::gmail::{Mailbox, to_raw};
@@ -20,6 +17,7 @@ use fte_fakes::gmail::{FakeGmail, FakeOAuth};
 use fte_runtime::settings::{GmailSettings, KafkaSettings, Lookup, Profile};
 use fte_store::PgPool;
 use fte_store::gmail_sync::{NEVER_SYNCED, state};
+use fte_testkit::worker::{RecordingEvents, count, harness};
 use fte_worker::consumer::ConsumerConfig;
 use fte_worker::events::EventSink;
 use fte_worker::gmail_sync::{
@@ -359,14 +357,7 @@ async fn a_gmail_outage_is_transient_and_stores_nothing() {
 }
 
 fn kafka_settings() -> KafkaSettings {
-    let lookup = Lookup::from_fn(|key| match key {
-        "FTE_BROKER_ADDRESS_FILE" => Some("/nonexistent/fte-broker.addr".into()),
-        "KAFKA_TOPIC_PARTITIONS" => Some("2".into()),
-        "KAFKA_SESSION_TIMEOUT_MS" => Some("6000".into()),
-        "KAFKA_MAX_POLL_INTERVAL_MS" => Some("7000".into()),
-        _ => None,
-    });
-    KafkaSettings::from_lookup(&lookup, Profile::Dev).unwrap()
+    fte_testkit::broker::group_settings()
 }
 
 async fn notify(publisher: &KafkaPublisher, mailbox: &str, history_id: u64) {
@@ -521,7 +512,7 @@ struct Running {
     task: tokio::task::JoinHandle<Result<(), startup::StartupError>>,
 }
 
-async fn run_worker(h: &common::Harness, s: &Setup, group: &str) -> Running {
+async fn run_worker(h: &fte_testkit::worker::Harness, s: &Setup, group: &str) -> Running {
     let bootstrap = Arc::new(Bootstrap::resolve(&kafka_settings()).await.unwrap());
     let publisher = KafkaPublisher::new(&bootstrap).unwrap();
     let sink: Arc<dyn EventSink> = Arc::new(publisher.clone());

@@ -2,11 +2,9 @@
 //! channels (the sample tickets' variations), the 24-hour conversation
 //! rule, escalation, rate limiting and WhatsApp "MORE".
 
-mod common;
-
-use common::{Script, count, harness, inbound, proven};
 use fte_domain::{Channel, EscalationReason};
 use fte_store::{conversations, customers, outbox};
+use fte_testkit::worker::{Script, count, harness, inbound, proven};
 use fte_worker::{Action, ESCALATED_ACKNOWLEDGEMENT, Outcome, RATE_LIMIT_NOTICE, handle_event};
 
 fn handled(outcome: Outcome) -> fte_worker::Handled {
@@ -565,7 +563,7 @@ async fn resolving_moves_ticket_and_conversation_and_the_next_message_starts_afr
 /// follow-up of a deferred message published so far (each step also
 /// publishes what is due right after its commit).
 async fn due_follow_ups(
-    h: &common::Harness,
+    h: &fte_testkit::worker::Harness,
 ) -> Vec<fte_domain::EventEnvelope<fte_domain::InboundMessage>> {
     fte_worker::events::relay_pending(&h.pool, h.events.as_ref(), 100)
         .await

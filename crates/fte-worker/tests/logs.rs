@@ -2,15 +2,13 @@
 //! escalation, failed and retried delivery) logs no address, number, name
 //! or message body.
 
-mod common;
-
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use common::{Script, harness, inbound};
 use fte_channels::SendError;
 use fte_domain::{Channel, EscalationReason};
 use fte_fakes::RecordingSender;
+use fte_testkit::worker::{Script, harness, inbound};
 use fte_worker::handle_event;
 use fte_worker::sender::ChannelSender;
 

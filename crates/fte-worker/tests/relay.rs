@@ -1,14 +1,12 @@
 //! The event relay against a fresh database: events queued for later wait,
 //! and a slow broker holds no database connection while it publishes.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use common::count;
 use fte_store::event_outbox::{QueuedEvent, queue_event};
+use fte_testkit::worker::count;
 use fte_worker::events::{EventSink, relay_pending};
 
 /// A broker that takes every event only once the gate opens.
@@ -73,7 +71,7 @@ async fn a_slow_broker_holds_no_connection_while_the_relay_publishes() {
     }
     assert_eq!(in_use, 0, "no connection is held while the broker thinks");
     // A second relay meanwhile finds every event claimed: no double publish.
-    let second = relay_pending(&pool, &common::RecordingEvents::default(), 10)
+    let second = relay_pending(&pool, &fte_testkit::worker::RecordingEvents::default(), 10)
         .await
         .unwrap();
     assert_eq!(second, 0, "the first relay's lease keeps the events");
@@ -106,7 +104,7 @@ async fn an_event_queued_for_later_waits_until_its_time() {
     )
     .await
     .unwrap();
-    let sink = common::RecordingEvents::default();
+    let sink = fte_testkit::worker::RecordingEvents::default();
 
     assert_eq!(relay_pending(&pool, &sink, 10).await.unwrap(), 0, "not yet");
     tokio::time::sleep(Duration::from_millis(1600)).await;

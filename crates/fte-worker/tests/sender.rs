@@ -2,17 +2,15 @@
 //! delivery, backoff, dead-lettering, reconciliation of unknown outcomes,
 //! and one channel's outage not holding up another.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Harness, count, harness, inbound};
 use fte_channels::{GuardedSender, ReplySender, SendError};
 use fte_domain::Channel;
 use fte_fakes::RecordingSender;
 use fte_store::PgPool;
 use fte_store::outbox;
+use fte_testkit::worker::{Harness, count, harness, inbound};
 use fte_worker::sender::ChannelSender;
 use fte_worker::{Outcome, handle_event};
 use tokio_util::sync::CancellationToken;

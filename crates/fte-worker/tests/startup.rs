@@ -1,31 +1,22 @@
 //! The whole worker (`startup::run`) on the embedded broker and a fresh
 //! database, and its health report.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{count, harness, inbound};
 use fte_bus::{Bootstrap, KafkaPublisher, topics};
 use fte_channels::{GuardedSender, ReplySender, SendError};
 use fte_domain::Channel;
 use fte_fakes::RecordingSender;
-use fte_runtime::settings::{KafkaSettings, Lookup, Profile};
+use fte_runtime::settings::KafkaSettings;
+use fte_testkit::worker::{count, harness, inbound};
 use fte_worker::consumer::ConsumerConfig;
 use fte_worker::health::{self, HealthState};
 use fte_worker::startup::{self, Worker};
 use tokio_util::sync::CancellationToken;
 
 fn kafka_settings() -> KafkaSettings {
-    let lookup = Lookup::from_fn(|key| match key {
-        "FTE_BROKER_ADDRESS_FILE" => Some("/nonexistent/fte-broker.addr".into()),
-        "KAFKA_TOPIC_PARTITIONS" => Some("2".into()),
-        "KAFKA_SESSION_TIMEOUT_MS" => Some("6000".into()),
-        "KAFKA_MAX_POLL_INTERVAL_MS" => Some("7000".into()),
-        _ => None,
-    });
-    KafkaSettings::from_lookup(&lookup, Profile::Dev).unwrap()
+    fte_testkit::broker::group_settings()
 }
 
 fn guarded(sender: Arc<RecordingSender>) -> Arc<GuardedSender> {
@@ -130,7 +121,7 @@ async fn health_reports_each_dependency_and_channel_and_fails_without_postgres()
         reason: "503".into(),
         retry_after: None,
     });
-    let reply = common::outbound_reply(Channel::Email);
+    let reply = fte_testkit::worker::outbound_reply(Channel::Email);
     assert!(email_guarded.send(&reply).await.is_err());
 
     let state = HealthState {
