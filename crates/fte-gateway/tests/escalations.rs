@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use fte_domain::events::InboundSender;
 use fte_domain::format;
 use fte_domain::{Channel, EscalationReason, EventEnvelope, InboundMessage};
 use fte_fakes::RecordingSender;
@@ -19,61 +18,19 @@ use fte_testkit::gateway::handoff::{
     Handoff, STAFF, deliver, handle, handoff, resolve, staff_post,
 };
 use fte_testkit::gateway::{STAFF_KEY, TestApp, spawn_app};
+use fte_testkit::worker::whatsapp_number;
 use fte_worker::Action;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-/// A customer's message on `channel`, as the gateway publishes it (an email
-/// carries its Gmail thread ids).
+/// A customer's message on `channel`, as the gateway publishes it.
 fn message(
     channel: Channel,
     customer: &str,
     id: &str,
     text: &str,
 ) -> EventEnvelope<InboundMessage> {
-    let email = format!("{customer}@example.com");
-    let sender = match channel {
-        Channel::Whatsapp => InboundSender {
-            email: None,
-            phone: Some(whatsapp_number(customer)),
-            name: Some("Maria Santos".into()),
-            ..InboundSender::default()
-        },
-        _ => InboundSender {
-            email: Some(email),
-            phone: None,
-            name: Some("Maria Santos".into()),
-            ..InboundSender::default()
-        },
-    };
-    let metadata = match channel {
-        Channel::Email => json!({
-            "thread_id": format!("thread-{customer}"),
-            "message_id": format!("<{id}@mail.example.com>"),
-            "references": [],
-        }),
-        _ => json!({}),
-    };
-    EventEnvelope::new(
-        "ticket.inbound",
-        Utc::now(),
-        InboundMessage {
-            channel,
-            channel_message_id: id.to_owned(),
-            sender,
-            subject: (channel != Channel::Whatsapp).then(|| "Charged twice".to_owned()),
-            content: text.to_owned(),
-            received_at: Utc::now(),
-            ticket_id: None,
-            metadata,
-        },
-    )
-}
-
-/// A distinct, valid phone number per customer name.
-fn whatsapp_number(customer: &str) -> String {
-    let digits: u64 = customer.bytes().map(u64::from).sum::<u64>() % 10_000;
-    format!("+1415555{digits:04}")
+    fte_testkit::worker::customer_message(channel, customer, id, text)
 }
 
 async fn staff_get(app: &TestApp, path: &str) -> Value {

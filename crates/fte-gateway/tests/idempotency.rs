@@ -8,19 +8,7 @@ use serde_json::{Value, json};
 const KEY: &str = "5f0c2d7e-8a41-4c3b-9e62-1d7f4b8a9c03";
 
 async fn submit_with_key(app: &TestApp, form: &Value, key: &str) -> Answer {
-    let response = app
-        .client
-        .post(app.url("/support/submit"))
-        .header("idempotency-key", key)
-        .json(form)
-        .send()
-        .await
-        .expect("the gateway answers");
-    Answer {
-        status: response.status().as_u16(),
-        headers: response.headers().clone(),
-        text: response.text().await.expect("a body"),
-    }
+    app.submit_with_key(form, key).await
 }
 
 async fn follow_up_with_key(
@@ -47,15 +35,7 @@ async fn follow_up_with_key(
 }
 
 fn ticket_and_key(answer: &Answer) -> (String, String) {
-    assert_eq!(answer.status, 200, "{}", answer.text);
-    let body = answer.json();
-    (
-        body["ticket_id"].as_str().expect("a ticket id").to_owned(),
-        body["access_key"]
-            .as_str()
-            .expect("an access key")
-            .to_owned(),
-    )
+    answer.ticket()
 }
 
 #[tokio::test]

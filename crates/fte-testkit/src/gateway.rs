@@ -86,6 +86,20 @@ impl Answer {
             .unwrap_or_else(|_| panic!("expected a JSON body, got: {}", self.text))
     }
 
+    /// The ticket id and access key of a successful submission (panics
+    /// with the body on any other answer).
+    pub fn ticket(&self) -> (String, String) {
+        assert_eq!(self.status, 200, "{}", self.text);
+        let body = self.json();
+        (
+            body["ticket_id"].as_str().expect("a ticket id").to_owned(),
+            body["access_key"]
+                .as_str()
+                .expect("an access key")
+                .to_owned(),
+        )
+    }
+
     /// A header's value.
     pub fn header(&self, name: &str) -> Option<String> {
         self.headers
@@ -255,16 +269,21 @@ impl TestApp {
     /// Submits `body` (it must pass) and returns the ticket id and its
     /// access key.
     pub async fn submit_ticket(&self, body: &Value) -> (String, String) {
-        let answer = self.submit(body).await;
-        assert_eq!(answer.status, 200, "{}", answer.text);
-        let body = answer.json();
-        (
-            body["ticket_id"].as_str().expect("a ticket id").to_owned(),
-            body["access_key"]
-                .as_str()
-                .expect("an access key")
-                .to_owned(),
+        self.submit(body).await.ticket()
+    }
+
+    /// Submits `body` with `key` as its `Idempotency-Key`.
+    pub async fn submit_with_key(&self, body: &Value, key: &str) -> Answer {
+        read(
+            self.client
+                .post(self.url("/support/submit"))
+                .header("idempotency-key", key)
+                .json(body)
+                .send()
+                .await
+                .expect("the gateway answers"),
         )
+        .await
     }
 
     /// `GET path` with a ticket access key in `X-Ticket-Access-Key`.

@@ -8,10 +8,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::Utc;
 use fte_agent::Embedder;
 use fte_bus::{Bootstrap, KafkaPublisher};
-use fte_domain::events::InboundSender;
 use fte_domain::{Channel, EventEnvelope, InboundMessage};
 use fte_fakes::RecordingSender;
 use fte_mcp::McpContext;
@@ -23,14 +21,14 @@ use rmcp::service::RunningService;
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::{RoleClient, ServiceExt};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
 pub use crate::agents::DEFAULT_ANSWER as BOT_ANSWER;
 use crate::agents::{NoEvents, RefundAgent};
 use crate::kb::{MODEL, database_with_kb};
-pub use crate::worker::response_hours;
+pub use crate::worker::{response_hours, whatsapp_number};
 
 /// The staff key the test endpoint accepts.
 pub const STAFF_KEY: &str = "mcp-test-staff-key-5b1e";
@@ -182,55 +180,13 @@ pub fn text(result: &CallToolResult) -> String {
         .unwrap_or_default()
 }
 
-/// A distinct, valid WhatsApp number per customer name.
-pub fn whatsapp_number(customer: &str) -> String {
-    let digits: u64 = customer.bytes().map(u64::from).sum::<u64>() % 10_000;
-    format!("+1415555{digits:04}")
-}
-
-/// A customer's message on `channel`, as the gateway publishes it.
+/// A customer's message on `channel` as the gateway publishes it, with
+/// what its channel proves (see [`crate::worker::customer_message`]).
 pub fn message(
     channel: Channel,
     customer: &str,
     id: &str,
     text: &str,
 ) -> EventEnvelope<InboundMessage> {
-    let sender = match channel {
-        Channel::Whatsapp => InboundSender {
-            email: None,
-            phone: Some(whatsapp_number(customer)),
-            name: Some("Maria Santos".into()),
-            email_verified: false,
-            phone_verified: true,
-        },
-        _ => InboundSender {
-            email: Some(format!("{customer}@example.com")),
-            phone: None,
-            name: Some("Maria Santos".into()),
-            email_verified: channel == Channel::Email,
-            phone_verified: false,
-        },
-    };
-    let metadata = match channel {
-        Channel::Email => json!({
-            "thread_id": format!("thread-{customer}"),
-            "message_id": format!("<{id}@mail.example.com>"),
-            "references": [],
-        }),
-        _ => json!({}),
-    };
-    EventEnvelope::new(
-        "ticket.inbound",
-        Utc::now(),
-        InboundMessage {
-            channel,
-            channel_message_id: id.to_owned(),
-            sender,
-            subject: (channel != Channel::Whatsapp).then(|| "Charged twice".to_owned()),
-            content: text.to_owned(),
-            received_at: Utc::now(),
-            ticket_id: None,
-            metadata,
-        },
-    )
+    crate::worker::channel_proven(crate::worker::customer_message(channel, customer, id, text))
 }

@@ -134,3 +134,65 @@ pub fn response_hours() -> ResponseHours {
         ..ResponseHours::default()
     }
 }
+
+/// A distinct, valid WhatsApp number per customer name.
+pub fn whatsapp_number(customer: &str) -> String {
+    let digits: u64 = customer.bytes().map(u64::from).sum::<u64>() % 10_000;
+    format!("+1415555{digits:04}")
+}
+
+/// A message from `customer` on `channel`, as the gateway publishes it,
+/// nothing proven: `customer@example.com` on email and the form, their
+/// [`whatsapp_number`] on WhatsApp; an email carries its Gmail thread ids.
+pub fn customer_message(
+    channel: Channel,
+    customer: &str,
+    id: &str,
+    text: &str,
+) -> EventEnvelope<InboundMessage> {
+    let sender = match channel {
+        Channel::Whatsapp => InboundSender {
+            phone: Some(whatsapp_number(customer)),
+            name: Some("Maria Santos".into()),
+            ..InboundSender::default()
+        },
+        _ => InboundSender {
+            email: Some(format!("{customer}@example.com")),
+            name: Some("Maria Santos".into()),
+            ..InboundSender::default()
+        },
+    };
+    let metadata = match channel {
+        Channel::Email => serde_json::json!({
+            "thread_id": format!("thread-{customer}"),
+            "message_id": format!("<{id}@mail.example.com>"),
+            "references": [],
+        }),
+        _ => serde_json::json!({}),
+    };
+    EventEnvelope::new(
+        "ticket.inbound",
+        Utc::now(),
+        InboundMessage {
+            channel,
+            channel_message_id: id.to_owned(),
+            sender,
+            subject: (channel != Channel::Whatsapp).then(|| "Charged twice".to_owned()),
+            content: text.to_owned(),
+            received_at: Utc::now(),
+            ticket_id: None,
+            metadata,
+        },
+    )
+}
+
+/// `event` with what its channel proves: an email's address (Gmail
+/// authenticated it), a WhatsApp number (Twilio signed it); a web form
+/// proves nothing without an identity token.
+pub fn channel_proven(mut event: EventEnvelope<InboundMessage>) -> EventEnvelope<InboundMessage> {
+    let channel = event.payload.channel;
+    let sender = &mut event.payload.sender;
+    sender.email_verified = channel == Channel::Email && sender.email.is_some();
+    sender.phone_verified = channel == Channel::Whatsapp && sender.phone.is_some();
+    event
+}
