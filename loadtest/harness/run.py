@@ -62,7 +62,9 @@ def arguments() -> argparse.Namespace:
                         "coordinator holds every join for the session timeout less 1 s, where a\n"
                         "real broker goes on once the members have rejoined; 3 s keeps that\n"
                         "barrier (2 s) near a real broker's rejoin time. It is also how long a\n"
-                        "kill -9 goes unnoticed (production default: 6 s)")
+                        "kill -9 goes unnoticed (production default: 6 s). Not below 3 s: the\n"
+                        "embedded coordinator holds the first join for 3 s, and members whose\n"
+                        "session is shorter expire while they wait (at 2 s the group never forms)")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--bin-dir", default=None,
                    help="where fte, fte-api, fte-worker, fte-fakes are (default target/release, "
