@@ -134,6 +134,11 @@ pub struct Limiters {
 }
 
 /// What handlers need: the database, the durable publisher and settings.
+///
+/// axum clones the state for every extractor and layer that asks for it, a
+/// few times per request, so every field is a handle: an `Arc`, a pool, a
+/// producer or a small `Copy` value. A field that owns a map or a set would
+/// be copied and freed on every request.
 #[derive(Clone)]
 pub struct AppState {
     /// The PostgreSQL pool.
@@ -169,14 +174,14 @@ pub struct AppState {
     /// Which channels run (`CHANNELS_ENABLED`); the web form's routes answer
     /// 404 when it is off (every channel until
     /// [`AppState::with_enabled_channels`]).
-    pub channels: EnabledChannels,
+    pub channels: Arc<EnabledChannels>,
     /// Conditions that keep this instance out of rotation (`/ready` 503).
     pub readiness: Arc<Readiness>,
     /// When the health checks first saw Kafka away, for the grace period.
     pub kafka_outage: Arc<crate::health::KafkaOutage>,
     /// Reads and replays `fte.dlq` for `/dlq` (set by
     /// [`AppState::with_dead_letters`]; without it `/dlq` answers 503).
-    pub dead_letters: Option<DeadLetterReader>,
+    pub dead_letters: Option<Arc<DeadLetterReader>>,
 }
 
 impl AppState {
@@ -210,7 +215,7 @@ impl AppState {
             outbound_log: None,
             challenge: None,
             estimator: Arc::new(Estimator::default()),
-            channels: EnabledChannels::default(),
+            channels: Arc::default(),
             readiness: Arc::new(Readiness::new()),
             kafka_outage: Arc::default(),
             dead_letters: None,
@@ -219,7 +224,7 @@ impl AppState {
 
     /// The same state reading and replaying `fte.dlq` with `reader`.
     pub fn with_dead_letters(mut self, reader: DeadLetterReader) -> Self {
-        self.dead_letters = Some(reader);
+        self.dead_letters = Some(Arc::new(reader));
         self
     }
 
@@ -234,7 +239,7 @@ impl AppState {
 
     /// The same state with only `channels` running.
     pub fn with_enabled_channels(mut self, channels: EnabledChannels) -> Self {
-        self.channels = channels;
+        self.channels = Arc::new(channels);
         self
     }
 

@@ -186,7 +186,7 @@ pub async fn show(
 pub(super) fn reader(state: &AppState) -> Result<&DeadLetterReader, ApiError> {
     state
         .dead_letters
-        .as_ref()
+        .as_deref()
         .ok_or_else(|| ApiError::unavailable("This gateway has no dead-letter reader."))
 }
 
