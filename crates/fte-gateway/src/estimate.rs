@@ -11,7 +11,9 @@
 //!   the estimate says nothing precise.
 //!
 //! The figures come from one query, cached for a few seconds per process so
-//! a burst of submissions costs one read.
+//! a burst of submissions costs one read: when they are due again, one
+//! request reads them while the others answer with the previous figures
+//! (before, every request in flight at that moment ran the query at once).
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -101,29 +103,73 @@ fn words(secs: u64) -> String {
     }
 }
 
-/// The queue figures, read at most once per [`FIGURES_TTL`].
-#[derive(Default)]
+/// The queue figures, read at most once per [`FIGURES_TTL`], by one request
+/// at a time.
 pub struct Estimator {
+    ttl: Duration,
     cached: Mutex<Option<(Instant, QueueFigures)>>,
+    reading: tokio::sync::Mutex<()>,
+}
+
+impl Default for Estimator {
+    fn default() -> Self {
+        Self::with_ttl(FIGURES_TTL)
+    }
 }
 
 impl Estimator {
+    /// Figures reused for `ttl`.
+    pub fn with_ttl(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            cached: Mutex::new(None),
+            reading: tokio::sync::Mutex::new(()),
+        }
+    }
+
     /// The bot's current estimate; `unknown` when the figures cannot be
     /// read (an estimate never fails a request).
     pub async fn bot(&self, pool: &PgPool) -> Estimate {
-        match self.figures(pool).await {
+        match self.figures(|| web_threads::queue_figures(pool)).await {
             Some(figures) => Estimate::for_bot(&figures),
             None => Estimate::unknown(),
         }
     }
 
-    async fn figures(&self, pool: &PgPool) -> Option<QueueFigures> {
-        if let Some((at, figures)) = *self.cached.lock().unwrap_or_else(|p| p.into_inner())
-            && at.elapsed() < FIGURES_TTL
+    fn cached(&self) -> Option<(Instant, QueueFigures)> {
+        *self.cached.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn fresh(&self) -> Option<QueueFigures> {
+        self.cached()
+            .filter(|(at, _)| at.elapsed() < self.ttl)
+            .map(|(_, figures)| figures)
+    }
+
+    /// The cached figures while fresh; else one caller runs `read` while
+    /// the others take the previous figures (or, before the first read,
+    /// wait for it). A failed read keeps the previous figures.
+    async fn figures<F, Fut>(&self, read: F) -> Option<QueueFigures>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<QueueFigures, fte_store::StoreError>>,
+    {
+        if let Some(figures) = self.fresh() {
+            return Some(figures);
+        }
+        let previous = self.cached();
+        let _reading = match (self.reading.try_lock(), previous) {
+            (Ok(guard), _) => guard,
+            (Err(_), Some((_, figures))) => return Some(figures),
+            (Err(_), None) => self.reading.lock().await,
+        };
+        // Read by another caller while this one waited.
+        if let Some((at, figures)) = self.cached()
+            && previous.is_none_or(|(seen, _)| at > seen)
         {
             return Some(figures);
         }
-        match web_threads::queue_figures(pool).await {
+        match read().await {
             Ok(figures) => {
                 *self.cached.lock().unwrap_or_else(|p| p.into_inner()) =
                     Some((Instant::now(), figures));
@@ -131,7 +177,7 @@ impl Estimator {
             }
             Err(error) => {
                 tracing::warn!(%error, "queue figures for the response estimate not read");
-                None
+                previous.map(|(_, figures)| figures)
             }
         }
     }
@@ -139,7 +185,67 @@ impl Estimator {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     use super::*;
+
+    /// A read of the figures that takes a while and counts itself.
+    async fn slow_read(
+        reads: &AtomicUsize,
+        backlog: i64,
+    ) -> Result<QueueFigures, fte_store::StoreError> {
+        reads.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        Ok(figures(backlog, 0, None))
+    }
+
+    #[tokio::test]
+    async fn callers_that_find_the_figures_due_share_one_read() {
+        let estimator = Estimator::with_ttl(Duration::ZERO);
+        let reads = AtomicUsize::new(0);
+        let first =
+            futures::future::join_all((0..20).map(|_| estimator.figures(|| slow_read(&reads, 1))))
+                .await;
+        assert_eq!(
+            reads.load(Ordering::SeqCst),
+            1,
+            "the first callers wait for one read"
+        );
+        assert!(first.iter().all(|f| f.map(|f| f.backlog) == Some(1)));
+
+        // Due again (ttl zero): one caller reads, the others answer at once
+        // with the previous figures.
+        let again =
+            futures::future::join_all((0..20).map(|_| estimator.figures(|| slow_read(&reads, 2))))
+                .await;
+        assert_eq!(
+            reads.load(Ordering::SeqCst),
+            2,
+            "one read for the whole burst"
+        );
+        let backlogs: Vec<i64> = again.iter().map(|f| f.unwrap().backlog).collect();
+        assert_eq!(
+            backlogs.iter().filter(|b| **b == 2).count(),
+            1,
+            "{backlogs:?}"
+        );
+        assert_eq!(
+            backlogs.iter().filter(|b| **b == 1).count(),
+            19,
+            "{backlogs:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_read_keeps_the_previous_figures() {
+        let estimator = Estimator::with_ttl(Duration::ZERO);
+        let reads = AtomicUsize::new(0);
+        assert!(estimator.figures(|| slow_read(&reads, 7)).await.is_some());
+        let after_failure = estimator
+            .figures(|| async { Err(fte_store::StoreError::Database(sqlx::Error::PoolTimedOut)) })
+            .await;
+        assert_eq!(after_failure.map(|f| f.backlog), Some(7));
+    }
 
     fn figures(backlog: i64, recent_replies: i64, wait: Option<f64>) -> QueueFigures {
         QueueFigures {
