@@ -109,7 +109,7 @@ pub async fn enqueue_web_inbound(
 }
 
 /// Publishes events that were just committed to the outbox (all at once)
-/// and marks the published ones with one statement. A failure is recorded
+/// and deletes the published ones with one statement. A failure is recorded
 /// on its row (the relay then retries it) and logged; it is not an error
 /// for the caller, whose data is durable.
 pub async fn publish_committed_batch(
@@ -147,9 +147,9 @@ pub async fn publish_committed_batch(
     if published.is_empty() {
         return;
     }
-    if let Err(error) = events::mark_events_published(pool, &published).await {
+    if let Err(error) = events::delete_published(pool, &published).await {
         // Harmless: the relay republishes (at-least-once) and consumers dedupe.
-        tracing::warn!(%error, "failed to mark outbox events published");
+        tracing::warn!(%error, "failed to delete published outbox events");
     }
 }
 
@@ -197,7 +197,10 @@ pub async fn relay_once(pool: &PgPool, publisher: &KafkaPublisher) -> anyhow::Re
     let due = events::claim_due_events(pool, RELAY_BATCH, RELAY_GRACE, RELAY_LEASE)
         .await
         .context("Failed to claim outbox events")?;
-    let mut published = 0;
+    // In order (one key's events keep their order); forgotten with one
+    // statement at the end. A crash before it publishes them again later,
+    // which consumers deduplicate.
+    let mut published = Vec::with_capacity(due.len());
     for event in &due {
         let payload =
             serde_json::to_vec(&event.payload).context("Failed to encode an outbox event")?;
@@ -210,12 +213,7 @@ pub async fn relay_once(pool: &PgPool, publisher: &KafkaPublisher) -> anyhow::Re
             )
             .await
         {
-            Ok(_) => {
-                events::mark_event_published(pool, event.id)
-                    .await
-                    .context("Failed to mark an outbox event published")?;
-                published += 1;
-            }
+            Ok(_) => published.push(event.id),
             Err(error) => {
                 tracing::warn!(outbox.id = %event.id, topic = %event.topic, error = %error, "relay publish failed");
                 events::record_event_failure(pool, event.id, "publish_failed")
@@ -227,6 +225,10 @@ pub async fn relay_once(pool: &PgPool, publisher: &KafkaPublisher) -> anyhow::Re
             }
         }
     }
+    events::delete_published(pool, &published)
+        .await
+        .context("Failed to delete published outbox events")?;
+    let published = published.len();
     if published > 0 {
         tracing::info!(count = published, "outbox relay published events");
     }

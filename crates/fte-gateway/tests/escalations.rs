@@ -276,13 +276,13 @@ async fn the_handoff_works_through(channel: Channel) {
         (conversation_status.as_str(), resolution.as_deref()),
         ("resolved", Some("human"))
     );
-    let kinds: Vec<String> = sqlx::query_scalar(
-        "select payload ->> 'event_type' from event_outbox
-         where topic = 'fte.escalations' order by created_at",
-    )
-    .fetch_all(&app.pool)
-    .await
-    .unwrap();
+    let kinds: Vec<String> = h
+        .app
+        .settled_events(fte_bus::topics::ESCALATIONS, Duration::from_secs(2))
+        .await
+        .iter()
+        .map(|event| event["event_type"].as_str().unwrap_or_default().to_owned())
+        .collect();
     assert!(
         kinds.ends_with(&["escalation.assigned".into(), "escalation.resolved".into()]),
         "{name}: {kinds:?}"
@@ -438,12 +438,14 @@ async fn a_resolved_escalation_cannot_be_resolved_or_assigned_again() {
     let view = staff_get(&h.app, "/escalations?status=resolved").await;
     assert_eq!(view["items"][0]["resolved_at"], resolved_at, "unchanged");
     assert_eq!(view["items"][0]["assigned_to"], Value::Null);
-    assert_eq!(
-        h.app
-            .count("select count(*) from event_outbox where payload ->> 'event_type' = 'escalation.resolved'")
-            .await,
-        1
-    );
+    let resolved = h
+        .app
+        .settled_events(fte_bus::topics::ESCALATIONS, Duration::from_secs(2))
+        .await
+        .iter()
+        .filter(|event| event["event_type"] == "escalation.resolved")
+        .count();
+    assert_eq!(resolved, 1, "one escalation.resolved event");
 }
 
 #[tokio::test]

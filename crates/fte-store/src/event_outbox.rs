@@ -5,7 +5,9 @@
 //!
 //! A relay claims due events with a lease ([`claim_due_events`]: one
 //! statement moves their `available_at` forward), publishes them holding
-//! no transaction and no lock, then marks each published or failed. Two
+//! no transaction and no lock, then deletes the published ones
+//! ([`delete_published`]) and records a failure on the first that failed.
+//! The table therefore holds only events still to publish. Two
 //! relays never publish one event at the same time while the lease holds;
 //! a relay that dies mid-round leaves its events to the next one once the
 //! lease ends. An event queued with a later `available_at` waits until then.
@@ -145,7 +147,7 @@ pub async fn claim_due_events(
     let mut rows: Vec<PendingEvent> = sqlx::query_as(
         "with due as (
              select id from event_outbox
-             where published_at is null and available_at <= now()
+             where available_at <= now()
                and (attempts > 0 or created_at <= now() - make_interval(secs => $2))
              order by created_at, id
              limit $1
@@ -165,33 +167,18 @@ pub async fn claim_due_events(
     Ok(rows)
 }
 
-/// Marks an event published.
-pub async fn mark_event_published(
-    executor: impl PgExecutor<'_>,
-    id: Uuid,
-) -> Result<(), StoreError> {
-    sqlx::query("update event_outbox set published_at = now(), updated_at = now() where id = $1")
-        .bind(id)
-        .execute(executor)
-        .await?;
-    Ok(())
-}
-
-/// Marks several events published in one statement (one commit for all the
-/// events of a request).
-pub async fn mark_events_published(
+/// Forgets published events, in one statement (one per publish batch).
+pub async fn delete_published(
     executor: impl PgExecutor<'_>,
     ids: &[Uuid],
 ) -> Result<(), StoreError> {
     if ids.is_empty() {
         return Ok(());
     }
-    sqlx::query(
-        "update event_outbox set published_at = now(), updated_at = now() where id = any($1)",
-    )
-    .bind(ids)
-    .execute(executor)
-    .await?;
+    sqlx::query("delete from event_outbox where id = any($1)")
+        .bind(ids)
+        .execute(executor)
+        .await?;
     Ok(())
 }
 

@@ -14,8 +14,8 @@
 //! and leaves it alone, so one reply is never delivered twice.
 
 pub use crate::event_outbox::{
-    PendingEvent, QueuedEvent, claim_due_events, enqueue_event, enqueue_events,
-    mark_event_published, mark_events_published, queue_event, record_event_failure,
+    PendingEvent, QueuedEvent, claim_due_events, delete_published, enqueue_event, enqueue_events,
+    queue_event, record_event_failure,
 };
 
 use chrono::{DateTime, Utc};

@@ -372,6 +372,37 @@ impl TestApp {
         payloads
     }
 
+    /// Every payload on `topic` (JSON) once the topic has been quiet for
+    /// `quiet` after its first message, read by a fresh consumer group (at
+    /// most 25 s): for a test that must also see that nothing more came.
+    pub async fn settled_events(&self, topic: &str, quiet: Duration) -> Vec<Value> {
+        let group = format!("gateway-test-{}", uuid::Uuid::new_v4().simple());
+        let consumer = fte_bus::consumer::at_least_once(&self.bootstrap, &group, &[topic])
+            .expect("a consumer");
+        let mut payloads = Vec::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(25);
+        let mut stream = consumer.stream();
+        loop {
+            let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let wait = if payloads.is_empty() {
+                remaining
+            } else {
+                quiet.min(remaining)
+            };
+            match tokio::time::timeout(wait, stream.next()).await {
+                Ok(Some(Ok(message))) => {
+                    let payload = message.payload().unwrap_or_default();
+                    payloads.push(serde_json::from_slice(payload).unwrap_or_else(|_| {
+                        Value::String(String::from_utf8_lossy(payload).into())
+                    }));
+                }
+                Ok(Some(Err(error))) => panic!("consumer error: {error}"),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        payloads
+    }
+
     /// The single number `sql` selects on the app's database.
     pub async fn count(&self, sql: &str) -> i64 {
         crate::db::count(&self.pool, sql).await

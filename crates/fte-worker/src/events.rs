@@ -73,7 +73,10 @@ pub async fn relay_pending(
     limit: i64,
 ) -> Result<usize, StoreError> {
     let events = outbox::claim_due_events(pool, limit, Duration::ZERO, RELAY_LEASE).await?;
-    let mut published = 0;
+    // Published in order (one partition key's events keep their order), and
+    // forgotten with one statement at the end; a crash before it publishes
+    // them again later, which consumers deduplicate.
+    let mut published = Vec::with_capacity(events.len());
     for event in events {
         let payload = serde_json::to_vec(&event.payload).unwrap_or_default();
         match sink
@@ -85,10 +88,7 @@ pub async fn relay_pending(
             )
             .await
         {
-            Ok(()) => {
-                outbox::mark_event_published(pool, event.id).await?;
-                published += 1;
-            }
+            Ok(()) => published.push(event.id),
             Err(error) => {
                 tracing::warn!(event.id = %event.id, topic = %event.topic, %error, "event not published; will retry");
                 outbox::record_event_failure(pool, event.id, &error).await?;
@@ -96,5 +96,7 @@ pub async fn relay_pending(
             }
         }
     }
+    outbox::delete_published(pool, &published).await?;
+    let published = published.len();
     Ok(published)
 }
