@@ -143,6 +143,7 @@ async fn read_owners(
         "select identifier_type, identifier_value, id, customer_id from customer_identifiers
          where (identifier_type, identifier_value) in
                (select * from unnest($1::text[], $2::text[]))
+         order by identifier_type, identifier_value
          for share",
     )
     .bind(&kinds)
@@ -267,6 +268,10 @@ async fn found_customers(
     conn: &mut PgConnection,
     founders: &[FormSender<'_>],
 ) -> Result<(), StoreError> {
+    // In one order across batches: two batches founding the same addresses
+    // then wait for each other instead of deadlocking.
+    let mut founders = founders.to_vec();
+    founders.sort_unstable_by_key(|s| s.email);
     let emails: Vec<&str> = founders.iter().map(|s| s.email).collect();
     let names: Vec<&str> = founders.iter().map(|s| s.name).collect();
     let references: Vec<&str> = founders.iter().map(|s| s.reference).collect();
@@ -316,7 +321,8 @@ async fn found_customers(
 
 /// Fills empty profile fields from each customer's first submission, with
 /// the identifiers that are that customer's own; a verified profile is
-/// never touched by a claim.
+/// never touched by a claim, and a profile with nothing to fill is not
+/// written (a customer founded by this batch already has its name and email).
 async fn fill_claimed_profiles(
     conn: &mut PgConnection,
     senders: &[&FormSender<'_>],
@@ -346,7 +352,8 @@ async fn fill_claimed_profiles(
              phone = coalesce(c.phone, t.phone),
              updated_at = now()
          from unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) as t (id, name, email, phone)
-         where c.id = t.id and not c.profile_verified",
+         where c.id = t.id and not c.profile_verified
+           and (c.name is null or c.email is null or (c.phone is null and t.phone is not null))",
     )
     .bind(&ids)
     .bind(&names)

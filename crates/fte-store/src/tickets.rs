@@ -153,23 +153,6 @@ pub async fn create_web_tickets(
     .execute(&mut *conn)
     .await?;
     sqlx::query(
-        "insert into messages (id, conversation_id, channel, direction, role, content,
-                               channel_message_id, delivery_status, sender_identifier_id,
-                               sender_trust)
-         select id, conversation_id, 'web_form', 'inbound', 'customer', content, ref, 'received',
-                sender, trust
-         from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::text[])
-              as t (id, conversation_id, content, ref, sender, trust)",
-    )
-    .bind(&message_ids)
-    .bind(&conversation_ids)
-    .bind(&contents)
-    .bind(ticket_refs)
-    .bind(&sender_links)
-    .bind(&sender_trusts)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
         "insert into tickets (id, conversation_id, customer_id, source_channel, subject,
                               category, priority, status)
          select id, conversation_id, customer_id, 'web_form', subject, category, priority, 'open'
@@ -182,6 +165,27 @@ pub async fn create_web_tickets(
     .bind(&subjects)
     .bind(&categories)
     .bind(&priorities)
+    .execute(&mut *conn)
+    .await?;
+    // Each message names its ticket as it is written (the ticket first, for
+    // the foreign key), so no second pass over the batch's messages is needed.
+    sqlx::query(
+        "insert into messages (id, conversation_id, channel, direction, role, content,
+                               channel_message_id, delivery_status, sender_identifier_id,
+                               sender_trust, ticket_id)
+         select id, conversation_id, 'web_form', 'inbound', 'customer', content, ref, 'received',
+                sender, trust, ticket_id
+         from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::text[],
+                     $7::uuid[])
+              as t (id, conversation_id, content, ref, sender, trust, ticket_id)",
+    )
+    .bind(&message_ids)
+    .bind(&conversation_ids)
+    .bind(&contents)
+    .bind(ticket_refs)
+    .bind(&sender_links)
+    .bind(&sender_trusts)
+    .bind(&ticket_ids)
     .execute(&mut *conn)
     .await?;
     Ok(created)

@@ -26,8 +26,8 @@ pub struct NewWebAccess {
     pub sender: serde_json::Value,
 }
 
-/// Stores the access rows of a batch of new web tickets (in the transaction
-/// that created them) and ties each ticket's first message to it.
+/// Stores the access rows of a batch of new web tickets, in the transaction
+/// that created them.
 pub async fn insert_access(
     conn: &mut PgConnection,
     rows: &[NewWebAccess],
@@ -45,15 +45,6 @@ pub async fn insert_access(
     .bind(&ids)
     .bind(&hashes)
     .bind(&senders)
-    .execute(&mut *conn)
-    .await?;
-    let refs: Vec<String> = ids.iter().map(Uuid::to_string).collect();
-    sqlx::query(
-        "update messages m set ticket_id = t.id::uuid
-         from unnest($1::text[]) as t (id)
-         where m.channel = 'web_form' and m.direction = 'inbound' and m.channel_message_id = t.id",
-    )
-    .bind(&refs)
     .execute(&mut *conn)
     .await?;
     Ok(())
