@@ -1,14 +1,25 @@
 -- wrk script: POST /support/submit with a different customer on every request.
--- Each wrk thread numbers its own requests; the thread id keeps them apart.
+-- Each wrk thread numbers its own requests; `setup` gives every thread its own
+-- number and the run its own stamp, so no two requests of a run (or of two
+-- runs on one database) share an address. (Lua's unseeded math.random gives
+-- every thread the same value, which made both threads send the same
+-- addresses.)
+
+local threads = 0
+local stamp = os.time()
+
+function setup(thread)
+  threads = threads + 1
+  thread:set("tag", string.format("%d-%d", stamp, threads))
+end
 
 local counter = 0
-local thread_tag = tostring(math.random(1, 1e9))
 
 request = function()
   counter = counter + 1
   local body = string.format(
     '{"name":"Load Test","email":"load%s.%d@example.com","subject":"Password reset link","category":"technical","message":"The reset email I got yesterday does not work anymore. What should I do?","priority":"medium"}',
-    thread_tag, counter)
+    tag, counter)
   return wrk.format("POST", "/support/submit", { ["Content-Type"] = "application/json" }, body)
 end
 
