@@ -199,13 +199,21 @@ mod tests {
         Ok(figures(backlog, 0, None))
     }
 
+    /// Twenty callers at once, each with a read that would find `backlog`.
+    async fn burst(
+        estimator: &Estimator,
+        reads: &AtomicUsize,
+        backlog: i64,
+    ) -> Vec<Option<QueueFigures>> {
+        futures::future::join_all((0..20).map(|_| estimator.figures(|| slow_read(reads, backlog))))
+            .await
+    }
+
     #[tokio::test]
     async fn callers_that_find_the_figures_due_share_one_read() {
         let estimator = Estimator::with_ttl(Duration::ZERO);
         let reads = AtomicUsize::new(0);
-        let first =
-            futures::future::join_all((0..20).map(|_| estimator.figures(|| slow_read(&reads, 1))))
-                .await;
+        let first = burst(&estimator, &reads, 1).await;
         assert_eq!(
             reads.load(Ordering::SeqCst),
             1,
@@ -215,9 +223,7 @@ mod tests {
 
         // Due again (ttl zero): one caller reads, the others answer at once
         // with the previous figures.
-        let again =
-            futures::future::join_all((0..20).map(|_| estimator.figures(|| slow_read(&reads, 2))))
-                .await;
+        let again = burst(&estimator, &reads, 2).await;
         assert_eq!(
             reads.load(Ordering::SeqCst),
             2,

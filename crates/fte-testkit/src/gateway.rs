@@ -350,46 +350,37 @@ impl TestApp {
     /// Every payload on `topic` (JSON), read by a fresh consumer group until
     /// `wanted` arrived or 25 s passed.
     pub async fn events(&self, topic: &str, wanted: usize) -> Vec<Value> {
-        let group = format!("gateway-test-{}", uuid::Uuid::new_v4().simple());
-        let consumer = fte_bus::consumer::at_least_once(&self.bootstrap, &group, &[topic])
-            .expect("a consumer");
-        let mut payloads = Vec::new();
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(25);
-        let mut stream = consumer.stream();
-        while payloads.len() < wanted {
-            let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
-            match tokio::time::timeout(remaining, stream.next()).await {
-                Ok(Some(Ok(message))) => {
-                    let payload = message.payload().unwrap_or_default();
-                    payloads.push(serde_json::from_slice(payload).unwrap_or_else(|_| {
-                        Value::String(String::from_utf8_lossy(payload).into())
-                    }));
-                }
-                Ok(Some(Err(error))) => panic!("consumer error: {error}"),
-                Ok(None) | Err(_) => break,
-            }
-        }
-        payloads
+        self.read_topic(topic, |read| (read < wanted).then_some(Duration::MAX))
+            .await
     }
 
     /// Every payload on `topic` (JSON) once the topic has been quiet for
     /// `quiet` after its first message, read by a fresh consumer group (at
     /// most 25 s): for a test that must also see that nothing more came.
     pub async fn settled_events(&self, topic: &str, quiet: Duration) -> Vec<Value> {
+        self.read_topic(topic, |read| {
+            Some(if read == 0 { Duration::MAX } else { quiet })
+        })
+        .await
+    }
+
+    /// Reads `topic` with a fresh consumer group for at most 25 s; after
+    /// each message `next_wait(messages read)` says how long to wait for
+    /// another (`None`: stop).
+    async fn read_topic(
+        &self,
+        topic: &str,
+        next_wait: impl Fn(usize) -> Option<Duration>,
+    ) -> Vec<Value> {
         let group = format!("gateway-test-{}", uuid::Uuid::new_v4().simple());
         let consumer = fte_bus::consumer::at_least_once(&self.bootstrap, &group, &[topic])
             .expect("a consumer");
         let mut payloads = Vec::new();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(25);
         let mut stream = consumer.stream();
-        loop {
+        while let Some(wait) = next_wait(payloads.len()) {
             let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
-            let wait = if payloads.is_empty() {
-                remaining
-            } else {
-                quiet.min(remaining)
-            };
-            match tokio::time::timeout(wait, stream.next()).await {
+            match tokio::time::timeout(wait.min(remaining), stream.next()).await {
                 Ok(Some(Ok(message))) => {
                     let payload = message.payload().unwrap_or_default();
                     payloads.push(serde_json::from_slice(payload).unwrap_or_else(|_| {
