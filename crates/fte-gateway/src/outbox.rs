@@ -201,6 +201,7 @@ pub async fn relay_once(pool: &PgPool, publisher: &KafkaPublisher) -> anyhow::Re
     // statement at the end. A crash before it publishes them again later,
     // which consumers deduplicate.
     let mut published = Vec::with_capacity(due.len());
+    let mut failed = None;
     for event in &due {
         let payload =
             serde_json::to_vec(&event.payload).context("Failed to encode an outbox event")?;
@@ -216,18 +217,23 @@ pub async fn relay_once(pool: &PgPool, publisher: &KafkaPublisher) -> anyhow::Re
             Ok(_) => published.push(event.id),
             Err(error) => {
                 tracing::warn!(outbox.id = %event.id, topic = %event.topic, error = %error, "relay publish failed");
-                events::record_event_failure(pool, event.id, "publish_failed")
-                    .await
-                    .context("Failed to record an outbox publish failure")?;
+                failed = Some(event.id);
                 // The broker is likely down: the rest wait for their lease
                 // to end and the next tick.
                 break;
             }
         }
     }
+    // What was published is forgotten first, so a failure to record the
+    // failed one does not republish the others.
     events::delete_published(pool, &published)
         .await
         .context("Failed to delete published outbox events")?;
+    if let Some(id) = failed {
+        events::record_event_failure(pool, id, "publish_failed")
+            .await
+            .context("Failed to record an outbox publish failure")?;
+    }
     let published = published.len();
     if published > 0 {
         tracing::info!(count = published, "outbox relay published events");

@@ -77,6 +77,7 @@ pub async fn relay_pending(
     // forgotten with one statement at the end; a crash before it publishes
     // them again later, which consumers deduplicate.
     let mut published = Vec::with_capacity(events.len());
+    let mut failed = None;
     for event in events {
         let payload = serde_json::to_vec(&event.payload).unwrap_or_default();
         match sink
@@ -91,12 +92,17 @@ pub async fn relay_pending(
             Ok(()) => published.push(event.id),
             Err(error) => {
                 tracing::warn!(event.id = %event.id, topic = %event.topic, %error, "event not published; will retry");
-                outbox::record_event_failure(pool, event.id, &error).await?;
+                failed = Some((event.id, error));
                 break;
             }
         }
     }
+    // What was published is forgotten first, so a failure to record the
+    // failed one does not republish the others.
     outbox::delete_published(pool, &published).await?;
+    if let Some((id, error)) = failed {
+        outbox::record_event_failure(pool, id, &error).await?;
+    }
     let published = published.len();
     Ok(published)
 }
