@@ -39,7 +39,14 @@ pub enum Script {
 pub struct ScriptedAgent {
     script: Mutex<VecDeque<Script>>,
     requests: Mutex<Vec<AgentRequest>>,
-    gate: Mutex<Option<Arc<tokio::sync::Semaphore>>>,
+    gate: Mutex<Option<Held>>,
+}
+
+/// The turns a [`Gate`] holds: every one, or those whose message contains
+/// a text.
+struct Held {
+    gate: Arc<tokio::sync::Semaphore>,
+    containing: Option<String>,
 }
 
 /// Holds every turn of a [`ScriptedAgent`] until released.
@@ -61,9 +68,22 @@ impl ScriptedAgent {
     /// Makes every turn wait (after recording its request) until the gate
     /// is released.
     pub fn hold(&self) -> Gate {
-        let semaphore = Arc::new(tokio::sync::Semaphore::new(0));
-        *self.gate.lock().unwrap() = Some(semaphore.clone());
-        Gate(semaphore)
+        self.hold_where(None)
+    }
+
+    /// Makes the turns whose message contains `text` wait (after recording
+    /// their request) until the gate is released; the others go on.
+    pub fn hold_containing(&self, text: &str) -> Gate {
+        self.hold_where(Some(text.to_owned()))
+    }
+
+    fn hold_where(&self, containing: Option<String>) -> Gate {
+        let gate = Arc::new(tokio::sync::Semaphore::new(0));
+        *self.gate.lock().unwrap() = Some(Held {
+            gate: gate.clone(),
+            containing,
+        });
+        Gate(gate)
     }
 
     /// Every request the agent got, oldest first.
@@ -79,7 +99,13 @@ pub const DEFAULT_ANSWER: &str = "Open Settings, then Security, and follow the s
 impl ReplyAgent for ScriptedAgent {
     async fn respond(&self, request: &AgentRequest) -> Result<AgentOutcome, AgentUnavailable> {
         self.requests.lock().unwrap().push(request.clone());
-        let gate = self.gate.lock().unwrap().clone();
+        let gate = self.gate.lock().unwrap().as_ref().and_then(|held| {
+            let holds = held
+                .containing
+                .as_deref()
+                .is_none_or(|text| request.message.contains(text));
+            holds.then(|| held.gate.clone())
+        });
         if let Some(gate) = gate {
             let _permit = gate.acquire().await.expect("the gate stays open");
         }

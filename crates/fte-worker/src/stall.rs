@@ -1,11 +1,15 @@
-//! Stuck partitions: a partition whose lane holds messages and has not
-//! finished one for longer than `WORKER_STUCK_PARTITION_SECS`.
+//! Stuck partitions: a partition that holds unfinished messages and whose
+//! committed offset has not moved for longer than
+//! `WORKER_STUCK_PARTITION_SECS`.
 //!
-//! The consumer tells the [`LaneWatch`] when it hands a message to a
-//! partition's lane and when the lane finishes one (handled or
-//! dead-lettered). With bounded retries no message should hold a lane for
-//! longer than the retry budget; a lane that still does — a step that hangs,
-//! a dependency that never answers — is reported three ways: the in-process
+//! The consumer tells the [`LaneWatch`] when it reads a message of a
+//! partition and when one is finished (handled or dead-lettered), and
+//! whether that moved the partition's offset: messages of different
+//! customers finish out of order, and the offset moves only once the oldest
+//! unfinished one is done, so one message that hangs holds its partition's
+//! offset however many others go by. With bounded retries no message should
+//! hold an offset for longer than the retry budget; one that still does — a
+//! step that hangs, a dependency that never answers — is reported three ways: the in-process
 //! alert [`PARTITION_STUCK`] (an `alert_started` log line, `degraded` in
 //! `/health`), `/ready` turning false, and the gauge
 //! `fte_partition_stuck_seconds{group,partition}`.
@@ -19,9 +23,9 @@ pub use fte_runtime::alerts::PARTITION_STUCK;
 
 #[derive(Clone, Copy, Debug)]
 struct Lane {
-    /// Messages handed to the lane (or held for it) and not finished.
+    /// Messages read and not finished.
     pending: usize,
-    /// When the lane last finished a message, or became busy.
+    /// When the partition's offset last moved, or it became busy.
     moved_at: Instant,
 }
 
@@ -61,7 +65,7 @@ impl LaneWatch {
         self.lanes.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A message was handed to (or held for) `partition`'s lane.
+    /// A message of `partition` was read.
     pub fn received(&self, partition: i32) {
         let mut lanes = self.lanes();
         let lane = lanes.entry(partition).or_insert(Lane {
@@ -74,12 +78,15 @@ impl LaneWatch {
         lane.pending += 1;
     }
 
-    /// `partition`'s lane finished a message (handled or dead-lettered).
-    pub fn finished(&self, partition: i32) {
+    /// A message of `partition` was finished (handled or dead-lettered);
+    /// `advanced` when that moved the partition's offset.
+    pub fn finished(&self, partition: i32, advanced: bool) {
         let mut lanes = self.lanes();
         if let Some(lane) = lanes.get_mut(&partition) {
             lane.pending = lane.pending.saturating_sub(1);
-            lane.moved_at = Instant::now();
+            if advanced {
+                lane.moved_at = Instant::now();
+            }
         }
     }
 
@@ -143,22 +150,32 @@ mod tests {
         let watch = LaneWatch::new("g", "t", Duration::from_millis(300));
         watch.received(0);
         watch.received(1);
-        watch.finished(1);
+        watch.finished(1, true);
         watch.received(2);
         watch.received(2);
+        watch.received(4);
+        watch.received(4);
         std::thread::sleep(Duration::from_millis(400));
-        // Partition 2 finishes one of its two messages: it moves.
-        watch.finished(2);
+        // Partition 2 finishes its oldest message: its offset moves.
+        watch.finished(2, true);
+        // Partition 4 finishes a newer message behind one that hangs.
+        watch.finished(4, false);
         let stuck = watch.stuck();
-        assert_eq!(stuck.len(), 1, "{stuck:?}");
+        assert_eq!(stuck.len(), 2, "{stuck:?}");
         assert_eq!(stuck[0].partition, 0, "partition 1 is empty, 2 just moved");
         assert_eq!(stuck[0].pending, 1);
+        assert_eq!(
+            (stuck[1].partition, stuck[1].pending),
+            (4, 1),
+            "finishing out of order does not move an offset"
+        );
         let firing = watch.firing();
         assert_eq!(firing[0].name, PARTITION_STUCK);
         assert_eq!(firing[0].scope, "g/t/0");
-        watch.finished(0);
-        watch.finished(2);
-        assert!(watch.stuck().is_empty(), "both moved and are empty");
+        watch.finished(0, true);
+        watch.finished(2, true);
+        watch.finished(4, true);
+        assert!(watch.stuck().is_empty(), "all moved and are empty");
         watch.received(3);
         watch.forget(3);
         std::thread::sleep(Duration::from_millis(400));

@@ -42,7 +42,7 @@ pub use staff::{MAX_STAFF_NAME_LEN, StaffKey, fingerprint, valid_staff_name};
 pub use web_form::{ChallengeProvider, ChallengeSettings, WebFormSettings};
 pub use worker::{
     DEFAULT_RETRY_MAX_ATTEMPTS, DEFAULT_RETRY_MAX_SECS, DEFAULT_STUCK_PARTITION_SECS,
-    WorkerSettings,
+    DEFAULT_WORKER_CONCURRENCY, WorkerSettings,
 };
 
 #[cfg(test)]

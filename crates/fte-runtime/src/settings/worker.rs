@@ -2,8 +2,10 @@ use super::lookup::{Lookup, SettingsError};
 
 /// Port of the worker's health and metrics server.
 pub const DEFAULT_WORKER_METRICS_PORT: u16 = 9090;
-/// Messages processed at once per worker process.
-pub const DEFAULT_WORKER_CONCURRENCY: usize = 8;
+/// Messages processed at once per worker process. A turn mostly waits on
+/// the model (about a second) and holds a database connection only for its
+/// two short transactions, so one process carries many.
+pub const DEFAULT_WORKER_CONCURRENCY: usize = 64;
 /// How long a stopping worker may take to finish in-flight messages.
 pub const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 25;
 /// Attempts of a message whose handling fails transiently before it is
@@ -22,7 +24,7 @@ pub struct WorkerSettings {
     pub metrics_host: String,
     /// `WORKER_METRICS_PORT` (9090).
     pub metrics_port: u16,
-    /// `WORKER_CONCURRENCY` (8).
+    /// `WORKER_CONCURRENCY` (64).
     pub concurrency: usize,
     /// `WORKER_SHUTDOWN_GRACE_SECS` (25); the pod's termination grace period
     /// must be longer.
