@@ -25,7 +25,8 @@ select i.channel, i.channel_message_id as cmid, i.customer_id::text as customer_
   (select json_agg(json_build_object(
       'status', o.status, 'sent', extract(epoch from o.sent_at)::float8,
       'created', extract(epoch from om.created_at)::float8, 'error', o.last_error,
-      'attempts', o.attempts, 'provider', o.provider_message_id, 'role', om.role))
+      'attempts', o.attempts, 'provider', o.provider_message_id, 'role', om.role,
+      'agent_ms', om.latency_ms))
      from reply_outbox o join messages om on om.id = o.message_id
      where o.conversation_id = i.conversation_id and o.created_at = i.processed_at) as replies,
   (select json_agg(e.reason) from escalations e
@@ -150,6 +151,14 @@ def reconcile(system, plan, health: list[dict], t0: float) -> dict:
                 ends = [r["created"] for r in replies if r.get("created")]
                 if ends:
                     record["processing_s"] = round(max(ends) - m.sent_at, 3)
+                # The agent's own turn (retrieval, model, tools) as the
+                # worker recorded it on the reply; the rest of processing is
+                # the gateway, the broker, waiting for a worker and the
+                # worker's transactions.
+                turns = [r["agent_ms"] / 1000 for r in replies if r.get("agent_ms") is not None]
+                if turns and "processing_s" in record:
+                    record["agent_s"] = round(max(turns), 3)
+                    record["outside_agent_s"] = round(record["processing_s"] - max(turns), 3)
             delivered = [r["sent"] for r in sent if r.get("sent")]
             if delivered:
                 record["delivery_s"] = round(max(delivered) - m.sent_at, 3)
@@ -251,6 +260,12 @@ def reconcile(system, plan, health: list[dict], t0: float) -> dict:
             "delivery_p50_s": percentile(delivery, 50),
             "delivery_p95_s": percentile(delivery, 95),
             "delivery_p99_s": percentile(delivery, 99),
+            "agent_p50_s": percentile([r["agent_s"] for r in rs if "agent_s" in r], 50),
+            "agent_p95_s": percentile([r["agent_s"] for r in rs if "agent_s" in r], 95),
+            "outside_agent_p50_s": percentile(
+                [r["outside_agent_s"] for r in rs if "outside_agent_s" in r], 50),
+            "outside_agent_p95_s": percentile(
+                [r["outside_agent_s"] for r in rs if "outside_agent_s" in r], 95),
         }
     escalated_here = sum(1 for r in accepted if r.get("escalation_reason")
                          and r["escalation_reason"] != "already escalated")
