@@ -96,7 +96,13 @@ async fn complete(State(state): State<Arc<ModelState>>, Json(body): Json<Value>)
         )
             .into_response();
     };
-    let query: String = question.chars().take(300).collect();
+    // The customer's own words, as a model would search them: the text
+    // between the agent's data markers, when the message is framed.
+    let own = question
+        .split_once("<<<")
+        .and_then(|(_, rest)| rest.rsplit_once(">>>"))
+        .map_or(question.as_str(), |(inside, _)| inside.trim());
+    let query: String = own.chars().take(300).collect();
     let calls = json!([
         {"id": format!("call_{n}_search"), "type": "function", "function": {
             "name": "search_knowledge_base",
