@@ -63,8 +63,12 @@ pub struct WorkerConfig {
     pub send_backoff_base: Duration,
     /// Longest retry delay of a reply.
     pub send_backoff_max: Duration,
-    /// How often an idle sender loop looks for due replies.
+    /// How often an idle sender loop looks for due replies (it is woken
+    /// at once when a step of this process has committed one).
     pub sender_poll_interval: Duration,
+    /// Shared by the clones of this configuration: the steps raise it when
+    /// they commit, the reply senders of the same process wake on it.
+    pub replies_due: RepliesDue,
     /// A `sending` row older than this is presumed orphaned (outcome unknown).
     pub sending_lease: Duration,
     /// `EMAIL_UNVERIFIED_DAILY_CAP` (3): replies by email (an email reply,
@@ -77,6 +81,31 @@ pub struct WorkerConfig {
     /// `MODEL_PRICE_OUTPUT_PER_MTOK`, `MODEL_PRICE_EMBEDDING_PER_MTOK`;
     /// the documented prices of the configured models by default).
     pub prices: ModelPrices,
+}
+
+/// Tells the reply senders of this process that a step committed, so a
+/// reply waits for no poll. A counter rather than a signal: a sender that
+/// was busy when it moved sees the change on its next wait, so no wake-up
+/// is lost.
+#[derive(Clone, Debug)]
+pub struct RepliesDue(Arc<tokio::sync::watch::Sender<u64>>);
+
+impl Default for RepliesDue {
+    fn default() -> Self {
+        Self(Arc::new(tokio::sync::watch::Sender::new(0)))
+    }
+}
+
+impl RepliesDue {
+    /// A step committed replies (or may have).
+    pub fn raise(&self) {
+        self.0.send_modify(|count| *count = count.wrapping_add(1));
+    }
+
+    /// What a sender waits on.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.0.subscribe()
+    }
 }
 
 impl Default for WorkerConfig {
@@ -93,6 +122,7 @@ impl Default for WorkerConfig {
             send_backoff_base: Duration::from_secs(2),
             send_backoff_max: Duration::from_secs(300),
             sender_poll_interval: Duration::from_millis(500),
+            replies_due: RepliesDue::default(),
             sending_lease: Duration::from_secs(300),
             email_unverified_daily_cap: DEFAULT_EMAIL_UNVERIFIED_DAILY_CAP,
             alerts: AlertSettings::default(),

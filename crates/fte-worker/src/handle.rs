@@ -71,6 +71,7 @@ pub async fn handle_event(
         }
     };
     record(channel, &handled, agent.as_ref(), started);
+    ctx.config.replies_due.raise();
     crate::events::relay_soon(&ctx.pool, ctx.events.as_ref()).await;
     Ok(Outcome::Handled(handled))
 }

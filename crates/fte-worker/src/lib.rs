@@ -76,7 +76,7 @@ pub mod startup;
 mod transitions;
 mod turn;
 
-pub use context::{WorkerConfig, WorkerContext};
+pub use context::{RepliesDue, WorkerConfig, WorkerContext};
 pub use deferral::RATE_LIMIT_NOTICE;
 pub use error::HandleError;
 pub use handle::handle_event;

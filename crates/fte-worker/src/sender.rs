@@ -90,6 +90,7 @@ impl ChannelSender {
             return;
         }
         tracing::info!(channel = self.channel().as_str(), "reply sender started");
+        let mut due = self.config.replies_due.subscribe();
         while !shutdown.is_cancelled() {
             let idle = match self.send_due().await {
                 Ok(0) => true,
@@ -100,9 +101,12 @@ impl ChannelSender {
                 }
             };
             if idle {
+                // Replies of other processes (and retries coming due) are
+                // found by the poll; this process's own wake the loop.
                 tokio::select! {
                     () = shutdown.cancelled() => break,
                     () = tokio::time::sleep(self.config.sender_poll_interval) => {}
+                    Ok(()) = due.changed() => {}
                 }
             }
         }

@@ -515,3 +515,39 @@ async fn a_state_change_without_the_current_claim_writes_nothing() {
             .unwrap()
     );
 }
+
+#[tokio::test]
+async fn a_reply_committed_by_a_step_wakes_the_sender_of_the_same_process() {
+    let mut h = harness().await;
+    // A poll so slow that only the wake-up can deliver within the test.
+    h.ctx.config = fte_worker::WorkerConfig {
+        sender_poll_interval: Duration::from_secs(3600),
+        ..fast_config()
+    };
+    let recorder = Arc::new(RecordingSender::new(Channel::Email));
+    let sender = ChannelSender {
+        pool: h.pool.clone(),
+        sender: recorder.clone(),
+        events: h.events.clone(),
+        config: h.ctx.config.clone(),
+    };
+    let stop = CancellationToken::new();
+    let running = tokio::spawn(sender.run(stop.clone()));
+    // The loop has found nothing and waits.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(recorder.sent().is_empty());
+
+    for id in ["g-wake-1", "g-wake-2"] {
+        queue_reply(&h, Channel::Email, id).await;
+        let sent_before = recorder.sent().len();
+        let waited = tokio::time::timeout(Duration::from_secs(30), async {
+            while recorder.sent().len() == sent_before {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await;
+        assert!(waited.is_ok(), "the reply to {id} waited for the poll");
+    }
+    stop.cancel();
+    running.await.unwrap();
+}
