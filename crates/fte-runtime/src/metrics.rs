@@ -46,6 +46,10 @@ pub struct Metrics {
     pub sentiment: HistogramVec,
     /// `fte_kafka_consumer_lag{group,topic,partition}`.
     pub kafka_consumer_lag: IntGaugeVec,
+    /// `fte_kafka_assigned_partitions{group,topic}`: partitions this
+    /// process's consumer holds (0 before it joins its group and after it
+    /// leaves).
+    pub kafka_assigned_partitions: IntGaugeVec,
     /// `fte_dlq_messages_total{topic,reason}`: messages sent to the
     /// dead-letter queue, by origin topic and reason kind (a few fixed
     /// values such as `undecodable`, `invalid`, `database_data`,
@@ -238,6 +242,12 @@ impl Metrics {
                 "Messages not yet consumed, per group and partition",
                 &["group", "topic", "partition"],
             ),
+            kafka_assigned_partitions: int_gauge(
+                &registry,
+                "fte_kafka_assigned_partitions",
+                "Partitions assigned to this process's consumer, per group and topic",
+                &["group", "topic"],
+            ),
             dlq_messages: counter(
                 &registry,
                 "fte_dlq_messages_total",
@@ -403,6 +413,9 @@ impl Metrics {
         self.kafka_consumer_lag
             .with_label_values(&["g", "t", "0"])
             .set(0);
+        self.kafka_assigned_partitions
+            .with_label_values(&["g", "t"])
+            .set(0);
         self.dlq_messages
             .with_label_values(&["fte.tickets.incoming", "undecodable"])
             .inc();
@@ -473,6 +486,7 @@ mod tests {
             "fte_kb_searches_total",
             "fte_sentiment_bucket",
             "fte_kafka_consumer_lag",
+            "fte_kafka_assigned_partitions",
             "fte_dlq_messages_total",
             "fte_partition_stuck_seconds",
             "fte_db_pool_connections",

@@ -145,12 +145,14 @@ pub async fn run(
         steps: JoinSet::new(),
     };
     let mut lag_tick = tokio::time::interval(config.lag_interval);
+    let mut assignment_tick = tokio::time::interval(Duration::from_secs(1));
     {
         let mut stream = consumer.stream();
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => break,
                 _ = lag_tick.tick() => measure_lag(&consumer, &config.group),
+                _ = assignment_tick.tick() => record_assignment(&consumer, &config.group),
                 Some(done) = dispatcher.steps.join_next(), if !dispatcher.steps.is_empty() => {
                     dispatcher.finished(done);
                 }
@@ -189,11 +191,33 @@ pub async fn run(
     bus_consumer::commit_final(&consumer)?;
     publisher.flush(Duration::from_secs(10))?;
     consumer.unsubscribe();
+    set_assigned(&config.group, 0);
     // Dropping the last handle closes the consumer: it leaves the group, so
     // its partitions move now rather than after the session timeout.
     drop(consumer);
     tracing::info!("consumer stopped and left its group");
     Ok(())
+}
+
+fn set_assigned(group: &str, partitions: usize) {
+    fte_runtime::metrics::global()
+        .kafka_assigned_partitions
+        .with_label_values(&[group, topics::TICKETS_INCOMING])
+        .set(i64::try_from(partitions).unwrap_or(i64::MAX));
+}
+
+/// Sets `fte_kafka_assigned_partitions` from the consumer's assignment (a
+/// local call: no request to the broker).
+fn record_assignment(consumer: &StreamConsumer, group: &str) {
+    match consumer.assignment() {
+        Ok(assignment) => {
+            let held = assignment
+                .elements_for_topic(topics::TICKETS_INCOMING)
+                .len();
+            set_assigned(group, held);
+        }
+        Err(error) => tracing::debug!(%error, "assignment not read"),
+    }
 }
 
 fn measure_lag(consumer: &Arc<StreamConsumer>, group: &str) {

@@ -515,6 +515,13 @@ async fn a_slow_customer_holds_only_its_own_messages_and_the_offset_waits_for_it
         4,
         "nothing is committed past the unfinished first message"
     );
+    let assigned = || {
+        fte_runtime::metrics::global()
+            .kafka_assigned_partitions
+            .with_label_values(&[group, fte_bus::topics::TICKETS_INCOMING])
+            .get()
+    };
+    assert_eq!(assigned(), 1, "the gauge shows the one partition held");
 
     gate.release();
     wait_for(&h.pool, "select count(*) from reply_outbox", 4).await;
@@ -540,4 +547,5 @@ async fn a_slow_customer_holds_only_its_own_messages_and_the_offset_waits_for_it
     }
     shutdown.cancel();
     task.await.unwrap();
+    assert_eq!(assigned(), 0, "a consumer that left holds nothing");
 }
