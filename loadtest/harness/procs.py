@@ -24,6 +24,28 @@ def http_ok(url: str, timeout: float = 1.0) -> bool:
         return False
 
 
+def assigned_partitions(metrics_port: int) -> int:
+    """Partitions of fte.tickets.incoming a worker's consumer holds, from its /metrics
+    (0 when it cannot be read)."""
+    try:
+        url = f"http://127.0.0.1:{metrics_port}/metrics"
+        with urllib.request.urlopen(url, timeout=1.0) as response:
+            text = response.read().decode()
+    except Exception:
+        return 0
+    return parse_assigned(text)
+
+
+def parse_assigned(text: str) -> int:
+    """The fte_kafka_assigned_partitions value for fte.tickets.incoming in a
+    Prometheus exposition."""
+    total = 0
+    for line in text.splitlines():
+        if line.startswith("fte_kafka_assigned_partitions{") and 'topic="fte.tickets.incoming"' in line:
+            total += int(float(line.rsplit(" ", 1)[1]))
+    return total
+
+
 def wait_until(predicate, timeout: float, what: str, interval: float = 0.2):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

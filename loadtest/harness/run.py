@@ -185,7 +185,22 @@ class System:
             port = self.args.api_port + 11 + i
             procs.wait_until(lambda: procs.http_ok(f"http://127.0.0.1:{port}/ready"), 90,
                              f"worker {i + 1}")
+        self.wait_for_group()
         self.event("system ready", workers=len(self.workers), bootstrap=self.bootstrap)
+
+    def wait_for_group(self, timeout: float = 60.0):
+        """Waits until every worker holds a partition (fte_kafka_assigned_partitions),
+        so the traffic does not start while the consumer group is still forming; the
+        first messages would otherwise wait for its first assignment. With more workers
+        than partitions some stay idle: the wait then ends at the timeout, reported."""
+        ports = [self.args.api_port + 11 + i for i, _ in enumerate(self.workers)]
+        started = time.time()
+        try:
+            procs.wait_until(lambda: all(procs.assigned_partitions(port) > 0 for port in ports),
+                             timeout, "every worker to hold a partition", interval=0.25)
+            self.event("consumer group formed", seconds=round(time.time() - started, 1))
+        except RuntimeError:
+            self.event("consumer group not formed", seconds=round(time.time() - started, 1))
 
     def stop(self):
         for process in [*self.workers, getattr(self, "api", None)]:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import day  # noqa: E402
+import procs  # noqa: E402
 import reconcile  # noqa: E402
 import traffic  # noqa: E402
 from traffic import signing  # noqa: E402
@@ -141,3 +142,16 @@ class Criteria(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Group(unittest.TestCase):
+    def test_the_assigned_partitions_are_read_for_the_incoming_topic_only(self):
+        text = "\n".join([
+            "# HELP fte_kafka_assigned_partitions Partitions assigned",
+            "# TYPE fte_kafka_assigned_partitions gauge",
+            'fte_kafka_assigned_partitions{group="fte-message-processor",topic="fte.tickets.incoming"} 2',
+            'fte_kafka_assigned_partitions{group="fte-metrics-collector",topic="fte.metrics"} 5',
+            'fte_kafka_consumer_lag{group="g",topic="fte.tickets.incoming",partition="0"} 7',
+        ])
+        self.assertEqual(procs.parse_assigned(text), 2)
+        self.assertEqual(procs.parse_assigned(""), 0)
