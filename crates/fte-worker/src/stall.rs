@@ -9,9 +9,9 @@
 //! unfinished one is done, so one message that hangs holds its partition's
 //! offset however many others go by. With bounded retries no message should
 //! hold an offset for longer than the retry budget; one that still does — a
-//! step that hangs, a dependency that never answers — is reported three ways: the in-process
-//! alert [`PARTITION_STUCK`] (an `alert_started` log line, `degraded` in
-//! `/health`), `/ready` turning false, and the gauge
+//! step that hangs, a dependency that never answers — is reported three
+//! ways: the in-process alert [`PARTITION_STUCK`] (an `alert_started` log
+//! line, `degraded` in `/health`), `/ready` turning false, and the gauge
 //! `fte_partition_stuck_seconds{group,partition}`.
 
 use std::collections::BTreeMap;
