@@ -6,7 +6,19 @@
     python3 context/eval/split.py --write ALL.json  # split a combined list into the two halves
     python3 context/eval/split.py --stats          # counts as Markdown tables (for README.md)
 
-The split is deterministic: the tickets are sorted by id, shuffled with SEED, and
+The second, independently written batch (ids N001..., files tuning-2.json and held-out-2.json,
+seed SEED_2, counts in README.md's "Second batch" section) takes the same commands after
+`--batch 2`:
+
+    python3 context/eval/split.py --batch 2
+    python3 context/eval/split.py --batch 2 --write ALL2.json
+    python3 context/eval/split.py --batch 2 --stats
+
+The check of either batch also fails when a ticket id, customer identifier (email or phone),
+customer name or message of that batch occurs in the other batch (when the other batch's
+files exist).
+
+The split is deterministic: the tickets are sorted by id, shuffled with the batch's seed, and
 then assigned one by one to the half where the ticket's kinds (expected action and
 reason, each tag, channel, language) are least represented so far. Both halves
 therefore hold every kind; the check fails when one does not.
@@ -26,12 +38,16 @@ from collections import Counter
 from pathlib import Path
 
 SEED = 20250516
+SEED_2 = 20261206
 HERE = Path(__file__).resolve().parent
 FACTS_FILE = HERE.parent / "product-facts.md"
 TUNING = HERE / "tuning.json"
 HELD_OUT = HERE / "held-out.json"
 MIX = HERE / "realistic-mix.json"
 README = HERE / "README.md"
+TUNING_2 = HERE / "tuning-2.json"
+HELD_OUT_2 = HERE / "held-out-2.json"
+README_SECTION_2 = "## Second batch (written 2026-12-06)"
 
 ACTIONS = {"answer", "escalate", "answer_and_escalate", "prompt", "greet", "resolve", "refuse_injection"}
 REASONS = ["pricing", "refund", "legal", "anger", "human_request", "search_failed", "account_security"]
@@ -71,6 +87,34 @@ DESCRIPTIONS = {
 }
 
 
+DESCRIPTIONS_2 = {
+    "tuning-2": (
+        "Orbitask evaluation tickets, second batch (written 2026-12-06), tuning half. The second batch was written "
+        "independently of the first (tuning.json / held-out.json), of the agent's code and of the knowledge base, "
+        "from escalation-rules.md and product-facts.md only. Thresholds, exemplars and prompts may be tuned on this "
+        "file. Same schema as tuning.json (ids N001...): fields as in sample-tickets.json, plus language, tags, and "
+        "history (earlier turns of the same conversation, oldest first; the message is the customer's next turn). "
+        "Actions: answer, escalate, answer_and_escalate, prompt, greet, resolve, refuse_injection (a "
+        "refuse_injection ticket with facts must also answer the real question beside the injection). See "
+        "README.md, section 'Second batch'."
+    ),
+    "held-out-2": (
+        "Orbitask evaluation tickets, second batch (written 2026-12-06), held-out half. Never tune on this file: "
+        "do not read it while choosing thresholds, exemplars, patterns or prompts, and do not copy its phrasings "
+        "into code or tests; only measure on it. Written independently of the first batch, of the agent's code and "
+        "of the knowledge base. Same schema as tuning-2.json; see README.md, section 'Second batch'."
+    ),
+}
+
+# What differs between the two batches. Batch 1 keeps exactly the behaviour it had before batch 2 existed.
+BATCHES = {
+    1: {"seed": SEED, "prefix": "E", "files": (TUNING, HELD_OUT), "names": ("tuning", "held-out"),
+        "descriptions": DESCRIPTIONS, "readme_section": None},
+    2: {"seed": SEED_2, "prefix": "N", "files": (TUNING_2, HELD_OUT_2), "names": ("tuning-2", "held-out-2"),
+        "descriptions": DESCRIPTIONS_2, "readme_section": README_SECTION_2},
+}
+
+
 class Invalid(Exception):
     pass
 
@@ -93,14 +137,14 @@ def kind(t):
     return e["action"] + (":" + e["reason"] if "reason" in e else "")
 
 
-def check_ticket(t, facts):
+def check_ticket(t, facts, prefix="E"):
     tid = t.get("id", "?")
 
     def need(cond, msg):
         if not cond:
             raise Invalid(f"{tid}: {msg}")
 
-    need(re.fullmatch(r"E\d{3}", tid or ""), "id must look like E001")
+    need(re.fullmatch(prefix + r"\d{3}", tid or ""), f"id must look like {prefix}001")
     allowed = {"id", "channel", "language", "customer", "subject", "history", "message", "expect", "tags", "note"}
     need(set(t) <= allowed, f"unknown fields {sorted(set(t) - allowed)}")
     ch = t.get("channel")
@@ -165,9 +209,9 @@ def check_ticket(t, facts):
              "history starts with the customer and ends with the agent's reply")
 
 
-def check_all(tickets, facts):
+def check_all(tickets, facts, prefix="E"):
     for t in tickets:
-        check_ticket(t, facts)
+        check_ticket(t, facts, prefix)
     ids = [t["id"] for t in tickets]
     dup = [i for i, n in Counter(ids).items() if n > 1]
     if dup:
@@ -188,10 +232,29 @@ def features(t):
         "tag:" + g for g in t["tags"]]
 
 
-def split(tickets):
+def identifier(t):
+    return t["customer"].get("email") or t["customer"].get("phone")
+
+
+def check_other_batch(tickets, other, other_name):
+    """No ticket id, customer identifier, customer name or message may occur in both batches."""
+    def clash(what, fn):
+        theirs = {fn(t) for t in other} - {None, ""}
+        ids = sorted(t["id"] for t in tickets if fn(t) in theirs)
+        if ids:
+            # Name only this batch's ids, never the shared text (it may come from a held-out file).
+            raise Invalid(f"{what} of {len(ids)} tickets also occur in {other_name}: {', '.join(ids[:10])}")
+
+    clash("the ids", lambda t: t["id"])
+    clash("the customer identifiers", identifier)
+    clash("the customer names", lambda t: t["customer"]["name"].strip().lower())
+    clash("the messages", lambda t: t["message"].strip().lower())
+
+
+def split(tickets, seed=SEED):
     """Seeded shuffle, then greedy stratification over every feature of a ticket."""
     order = sorted(tickets, key=lambda t: t["id"])
-    rng = random.Random(SEED)
+    rng = random.Random(seed)
     rng.shuffle(order)
     total = Counter(f for t in order for f in features(t))
     counts = [Counter(), Counter()]
@@ -225,8 +288,8 @@ def check_coverage(tuning, held_out, everything):
         raise Invalid(f"halves are unbalanced: {len(tuning)} / {len(held_out)}")
 
 
-def write_half(path, name, tickets):
-    doc = {"description": DESCRIPTIONS[name], "tickets": tickets}
+def write_half(path, name, tickets, descriptions=DESCRIPTIONS):
+    doc = {"description": descriptions[name], "tickets": tickets}
     path.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
@@ -277,13 +340,13 @@ def expected_escalation(t):
     return t["expect"]["action"] in ("escalate", "answer_and_escalate")
 
 
-def table(title, rows):
-    out = [f"| {title} | tuning | held-out | all |", "| --- | ---: | ---: | ---: |"]
+def table(title, rows, names=("tuning", "held-out")):
+    out = [f"| {title} | {names[0]} | {names[1]} | all |", "| --- | ---: | ---: | ---: |"]
     out += [f"| {k} | {a} | {b} | {a + b} |" for k, a, b in rows]
     return "\n".join(out)
 
 
-def stats(tuning, held_out, facts):
+def stats(tuning, held_out, facts, names=("tuning", "held-out")):
     def count(fn):
         ct, ch = Counter(), Counter()
         for t in tuning:
@@ -294,46 +357,84 @@ def stats(tuning, held_out, facts):
         return [(k, ct[k], ch[k]) for k in keys]
 
     parts = [
-        table("tickets", [("total", len(tuning), len(held_out))]),
-        table("action", count(lambda t: [t["expect"]["action"]])),
+        table("tickets", [("total", len(tuning), len(held_out))], names),
+        table("action", count(lambda t: [t["expect"]["action"]]), names),
         table("reason (escalate and answer_and_escalate)",
-              count(lambda t: [t["expect"]["reason"]] if "reason" in t["expect"] else [])),
-        table("channel", count(lambda t: [t["channel"]])),
-        table("language", count(lambda t: [t["language"]])),
-        table("tag", count(lambda t: t["tags"])),
+              count(lambda t: [t["expect"]["reason"]] if "reason" in t["expect"] else []), names),
+        table("channel", count(lambda t: [t["channel"]]), names),
+        table("language", count(lambda t: [t["language"]]), names),
+        table("tag", count(lambda t: t["tags"]), names),
     ]
     def cited(ts):
         return len({f for t in ts for f in t["expect"].get("facts", [])})
 
-    parts.append("| distinct facts cited | tuning | held-out | all |\n| --- | ---: | ---: | ---: |\n"
+    parts.append(f"| distinct facts cited | {names[0]} | {names[1]} | all |\n| --- | ---: | ---: | ---: |\n"
                  f"| facts | {cited(tuning)} | {cited(held_out)} | {cited(tuning + held_out)} of {len(facts)} |")
     classes = load_mix()
     rt = weighted_rate(tuning, expected_escalation, classes)
     rh = weighted_rate(held_out, expected_escalation, classes)
     ra = weighted_rate(tuning + held_out, expected_escalation, classes)
-    parts.append(f"Expected escalation rate on the realistic mix: tuning {rt:.1%}, held-out {rh:.1%}, "
+    parts.append(f"Expected escalation rate on the realistic mix: {names[0]} {rt:.1%}, {names[1]} {rh:.1%}, "
                  f"all {ra:.1%}.")
     return "\n\n".join(parts)
 
 
+def readme_part(text, section):
+    """Batch 1's counts live before the second batch's section; batch 2's counts inside it."""
+    if section is None:
+        return text.split("\n" + README_SECTION_2 + "\n")[0]
+    start = text.find("\n" + section + "\n")
+    if start < 0:
+        raise Invalid(f"README.md has no section {section!r}")
+    rest = text[start + len(section) + 2:]
+    end = rest.find("\n## ")
+    return rest if end < 0 else rest[:end]
+
+
+def other_batch(batch):
+    """The other batch's tickets, or None when its files do not exist yet."""
+    other = 2 if batch == 1 else 1
+    files = BATCHES[other]["files"]
+    if not all(f.exists() for f in files):
+        if other == 1:
+            raise Invalid("the first batch's files are missing")
+        return None, None
+    return [t for f in files for t in load_half(f)], " and ".join(f.name for f in files)
+
+
 def main(argv):
+    batch = 1
+    if argv[:1] == ["--batch"]:
+        if len(argv) < 2 or argv[1] not in ("1", "2"):
+            print(__doc__, file=sys.stderr)
+            return 2
+        batch, argv = int(argv[1]), argv[2:]
+    cfg = BATCHES[batch]
+    tuning_file, held_out_file = cfg["files"]
+    tuning_name, held_out_name = cfg["names"]
     facts = load_facts()
     if len(argv) == 2 and argv[0] == "--write":
         src = json.loads(Path(argv[1]).read_text(encoding="utf-8"))["tickets"]
-        check_all(src, facts)
-        tuning, held_out = split(src)
+        check_all(src, facts, cfg["prefix"])
+        other, other_name = other_batch(batch)
+        if other is not None:
+            check_other_batch(src, other, other_name)
+        tuning, held_out = split(src, cfg["seed"])
         check_coverage(tuning, held_out, src)
-        write_half(TUNING, "tuning", tuning)
-        write_half(HELD_OUT, "held-out", held_out)
-        print(f"wrote {len(tuning)} tuning and {len(held_out)} held-out tickets")
+        write_half(tuning_file, tuning_name, tuning, cfg["descriptions"])
+        write_half(held_out_file, held_out_name, held_out, cfg["descriptions"])
+        print(f"wrote {len(tuning)} {tuning_name} and {len(held_out)} {held_out_name} tickets")
         return 0
     if argv not in ([], ["--stats"]):
         print(__doc__, file=sys.stderr)
         return 2
-    tuning, held_out = load_half(TUNING), load_half(HELD_OUT)
+    tuning, held_out = load_half(tuning_file), load_half(held_out_file)
     union = tuning + held_out
-    check_all(union, facts)
-    again = split(union)
+    check_all(union, facts, cfg["prefix"])
+    other, other_name = other_batch(batch)
+    if other is not None:
+        check_other_batch(union, other, other_name)
+    again = split(union, cfg["seed"])
     if [[t["id"] for t in h] for h in again] != [[t["id"] for t in h] for h in (tuning, held_out)]:
         raise Invalid("the halves are not the deterministic split of their union (edited by hand?)")
     if [json.dumps(t, sort_keys=True) for t in again[0] + again[1]] != \
@@ -341,13 +442,14 @@ def main(argv):
         raise Invalid("tickets are not stored sorted by id")
     check_coverage(tuning, held_out, union)
     load_mix()
-    text = stats(tuning, held_out, facts)
+    text = stats(tuning, held_out, facts, cfg["names"])
     if argv == ["--stats"]:
         print(text)
-    elif text not in README.read_text(encoding="utf-8"):
-        raise Invalid("README.md's counts are out of date: paste the output of --stats")
+    elif text not in readme_part(README.read_text(encoding="utf-8"), cfg["readme_section"]):
+        raise Invalid("README.md's counts are out of date: paste the output of --stats"
+                      + (f" into the section {cfg['readme_section']!r}" if cfg["readme_section"] else ""))
     else:
-        print(f"ok: {len(tuning)} tuning + {len(held_out)} held-out tickets, "
+        print(f"ok: {len(tuning)} {tuning_name} + {len(held_out)} {held_out_name} tickets, "
               f"{len({f for t in union for f in t['expect'].get('facts', [])})} facts cited")
     return 0
 
