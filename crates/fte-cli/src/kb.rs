@@ -55,7 +55,7 @@ pub async fn eval(root: &Path, sets: &[String]) -> anyhow::Result<()> {
         .iter()
         .map(|name| {
             fte_agent::EvalSet::parse(name).with_context(|| {
-                format!("unknown set {name:?}: expected samples, tuning or held-out")
+                format!("unknown set {name:?}: expected samples, tuning, tuning-2, held-out or held-out-2")
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;

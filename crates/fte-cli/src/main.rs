@@ -9,8 +9,9 @@
 //! - `fte broker` — a standalone embedded broker for multi-process runs,
 //!   publishing its bootstrap address in `FTE_BROKER_ADDRESS_FILE`;
 //! - `fte kb import` — load `kb/` into the knowledge base (idempotent);
-//! - `fte eval` — replay the sample, tuning and held-out tickets through the
-//!   offline agent and print their figures side by side;
+//! - `fte eval` — replay the sample tickets and both batches of tuning and
+//!   held-out tickets through the offline agent and print their figures side
+//!   by side;
 //! - `fte bench kb` — knowledge search latency and embedding throughput;
 //! - `fte cost --window 30d` — model tokens and their cost per channel, per
 //!   resolved conversation and per escalation;
@@ -89,8 +90,13 @@ enum Command {
         /// The repository root holding kb/ and context/.
         #[arg(long, default_value = ".")]
         root: std::path::PathBuf,
-        /// The sets, comma-separated: samples, tuning, held-out.
-        #[arg(long, value_delimiter = ',', default_value = "samples,tuning,held-out")]
+        /// The sets, comma-separated: samples, tuning, tuning-2, held-out,
+        /// held-out-2.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "samples,tuning,tuning-2,held-out,held-out-2"
+        )]
         sets: Vec<String>,
     },
     /// Measure and print figures (run a release build).

@@ -20,11 +20,21 @@ pub enum EvalSet {
     Tuning,
     /// The held-out half of `context/eval/`: figures only.
     HeldOut,
+    /// The tuning half of the second, independently written batch.
+    Tuning2,
+    /// The held-out half of the second batch: figures only.
+    HeldOut2,
 }
 
 impl EvalSet {
     /// Every set, in report order.
-    pub const ALL: [EvalSet; 3] = [EvalSet::Samples, EvalSet::Tuning, EvalSet::HeldOut];
+    pub const ALL: [EvalSet; 5] = [
+        EvalSet::Samples,
+        EvalSet::Tuning,
+        EvalSet::Tuning2,
+        EvalSet::HeldOut,
+        EvalSet::HeldOut2,
+    ];
 
     /// The set's name on the command line and in the report.
     pub fn as_str(self) -> &'static str {
@@ -32,6 +42,8 @@ impl EvalSet {
             EvalSet::Samples => "samples",
             EvalSet::Tuning => "tuning",
             EvalSet::HeldOut => "held-out",
+            EvalSet::Tuning2 => "tuning-2",
+            EvalSet::HeldOut2 => "held-out-2",
         }
     }
 
@@ -45,12 +57,14 @@ impl EvalSet {
             EvalSet::Samples => "context/sample-tickets.json",
             EvalSet::Tuning => "context/eval/tuning.json",
             EvalSet::HeldOut => "context/eval/held-out.json",
+            EvalSet::Tuning2 => "context/eval/tuning-2.json",
+            EvalSet::HeldOut2 => "context/eval/held-out-2.json",
         }
     }
 
-    /// Whether per-ticket failures may be shown (never for held-out).
+    /// Whether per-ticket failures may be shown (never for a held-out half).
     pub fn reveals_failures(self) -> bool {
-        self != EvalSet::HeldOut
+        !matches!(self, EvalSet::HeldOut | EvalSet::HeldOut2)
     }
 }
 
