@@ -254,7 +254,19 @@ const ENGLISH_MARKERS: &[&str] = &[
     "have", "has", "like", "this", "that", "from", "any", "would", "should", "why", "who",
 ];
 
-/// Whether `text` reads as English.
+/// Function words of Spanish, Portuguese, German and French that are not
+/// English words.
+const OTHER_MARKERS: &[&str] = &[
+    "el", "la", "los", "las", "de", "del", "que", "y", "es", "como", "donde", "puedo", "mi", "un",
+    "una", "por", "para", "se", "hay", "os", "da", "na", "em", "um", "uma", "e", "onde", "posso",
+    "meu", "minha", "nao", "com", "der", "das", "und", "ist", "ich", "wie", "wir", "kann", "nicht",
+    "mit", "fur", "ein", "eine", "gibt", "wo", "le", "les", "des", "du", "et", "est", "je", "nous",
+    "vous", "pour", "une", "comment", "ou", "peut", "pas", "mon", "ma", "sur",
+];
+
+/// Whether `text` reads as English: a fifth of its words are English
+/// function words, or it has more of them than of the other languages'
+/// ("csv improt with 25k rows keeps failling").
 pub fn is_english(text: &str) -> bool {
     let folded = fold(text);
     let words: Vec<&str> = folded
@@ -262,7 +274,8 @@ pub fn is_english(text: &str) -> bool {
         .filter(|w| !w.is_empty())
         .collect();
     let english = words.iter().filter(|w| ENGLISH_MARKERS.contains(w)).count();
-    english >= 1 && english * 5 >= words.len()
+    let other = words.iter().filter(|w| OTHER_MARKERS.contains(w)).count();
+    english >= 1 && (english * 5 >= words.len() || english > other)
 }
 
 fn words(text: &str) -> impl Iterator<Item = String> + '_ {
@@ -376,8 +389,9 @@ pub fn rare_uncovered_terms(
         .collect()
 }
 
-/// A term the model does not know, and that is not a typo of a word it
-/// knows (one letter missing, extra or different: "limt", "anywher").
+/// A term the model does not know, and that is neither an inflection of a
+/// word it knows ("buzzes", "renamed") nor a typo of one (one letter
+/// missing, extra, different or two swapped: "limt", "anywher", "improt").
 fn is_rare(term: &str, knows_word: &impl Fn(&str) -> Option<bool>) -> bool {
     if term.contains('\'') || term.starts_with(|c: char| c.is_ascii_digit()) {
         return false;
@@ -389,7 +403,21 @@ fn is_rare(term: &str, knows_word: &impl Fn(&str) -> Option<bool>) -> bool {
     if chars.len() < 4 || !chars.iter().all(|c| c.is_ascii_lowercase()) {
         return true;
     }
-    !one_edit_variants(&chars).any(|variant| knows_word(&variant) == Some(true))
+    let stem_known = ["es", "s", "ed", "d", "ing", "ly"].iter().any(|suffix| {
+        term.strip_suffix(suffix)
+            .is_some_and(|stem| stem.len() >= 3 && knows_word(stem) == Some(true))
+    });
+    if stem_known {
+        return false;
+    }
+    let swapped = (1..chars.len()).map(|i| {
+        let mut v = chars.clone();
+        v.swap(i - 1, i);
+        v.into_iter().collect::<String>()
+    });
+    !one_edit_variants(&chars)
+        .chain(swapped)
+        .any(|variant| knows_word(&variant) == Some(true))
 }
 
 fn one_edit_variants(chars: &[char]) -> impl Iterator<Item = String> + '_ {
@@ -455,6 +483,9 @@ mod tests {
         assert!(!is_rare("logins", &knows), "a plural of login");
         assert!(!is_rare("14k", &knows), "a figure");
         assert!(!is_rare("desktop", &knows));
+        assert!(!is_rare("lmiit", &knows), "two letters swapped in limit");
+        assert!(!is_rare("desktops", &knows), "a plural");
+        assert!(!is_rare("apps", &knows), "a plural");
     }
 
     #[test]
@@ -468,5 +499,12 @@ mod tests {
             "Does Orbitask have a built-in video conferencing feature like Zoom?"
         ));
         assert!(!is_english("Você tem um app para Linux?"));
+        assert!(
+            is_english("csv improt with 25k rows keeps failling"),
+            "more English function words than any other language's"
+        );
+        assert!(!is_english(
+            "Unsere Kartenzahlung ist fehlgeschlagen, wie oft?"
+        ));
     }
 }

@@ -51,14 +51,16 @@ static RULES: LazyLock<Vec<(EscalationReason, Regex)>> = LazyLock::new(|| {
                 r"volume (?:agreement|deal|pricing)",
                 // Spanish
                 r"precios?\b",
-                r"cuanto (?:cuesta|vale|cuestan|cobran|sale)",
+                r"cuanto (?:\w+ )?(?:cuesta|costaria|costara|vale|valdria|cuestan|costarian|cobran|cobrarian|sale|saldria|saldra|seria|pagariamos|pagaria)\b",
                 r"descuentos?",
                 r"cupon",
                 r"presupuesto",
                 r"cotizacion",
+                r"tarifa",
                 // Portuguese
                 r"precos?\b",
-                r"quanto (?:custa|custam|sai|cobram|fica)",
+                r"quanto (?:\w+ )?(?:custa|custaria|custam|custariam|sai|sairia|cobram|cobrariam|fica|ficaria|pagariamos|pagaria)\b",
+                r"cotacao",
                 r"descontos?",
                 r"cupom",
                 r"orcamento",
@@ -66,13 +68,15 @@ static RULES: LazyLock<Vec<(EscalationReason, Regex)>> = LazyLock::new(|| {
                 r"preise?\b",
                 r"preis(?:liste|e)",
                 r"was kostet",
+                r"was (?:wurde|wurden|wird|wurde uns|kosten) .*\bkosten",
+                r"kosten fur \d",
                 r"wie viel kostet",
                 r"kostet (?:der|die|das|ein|es)\b",
                 r"rabatt",
                 r"gutschein",
                 // French
                 r"prix\b",
-                r"combien (?:coute|coutent|ca coute|pour|par)",
+                r"combien (?:\w+ )?(?:coute|couterait|coutera|coutent|couteraient|ca coute|payerions|paierions|pour|par)\b",
                 r"c'est combien",
                 r"remise",
                 r"devis",
@@ -329,6 +333,24 @@ pub fn is_injection(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_price_asked_in_the_conditional_is_a_price_question() {
+        for text in [
+            "¿Cuánto nos saldría pasar a todos a Enterprise?",
+            "Quanto custaria o plano Business para 40 pessoas?",
+            "podem nos enviar uma cotação para 200 licenças?",
+            "Combien nous coûterait le plan Business ?",
+            "Was würde uns das im Jahr kosten?",
+        ] {
+            assert_eq!(
+                hard_reasons(text).first(),
+                Some(&EscalationReason::Pricing),
+                "{text}"
+            );
+        }
+        assert!(hard_reasons("¿Cuánto almacenamiento tiene el plan Team?").is_empty());
+    }
     use EscalationReason::*;
 
     #[test]

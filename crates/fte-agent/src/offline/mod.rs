@@ -115,13 +115,13 @@ impl OfflineAgent {
             let subject = request.subject.as_deref().filter(|s| !is_injection(s));
             // A short follow-up is read with the customer's previous message.
             let query = retrieval::searchable(crate::followup::retrieval_query(request, question));
-            let (mut results, searches) =
-                retrieval::search_twice(&self.search, &query, subject).await?;
-            draft.tool_calls.extend(searches);
-            let mut query = Some(query);
+            let found = retrieval::search_twice(&self.search, &query, subject).await?;
+            draft.tool_calls.extend(found.log);
+            let mut results = found.results;
             // Parts that turn on a name the knowledge base never mentions
             // go to a person; the rest is searched again and answered.
             let gaps = retrieval::coverage_gaps(&self.search, question, &results);
+            let mut query = Some(found.english.unwrap_or(query));
             let mut uncovered = !gaps.is_empty();
             if uncovered {
                 let kept: Vec<String> = pieces(question)
@@ -134,11 +134,10 @@ impl OfflineAgent {
                         request,
                         &kept.join(" "),
                     ));
-                    let (again, searches) =
-                        retrieval::search_twice(&self.search, &rest, subject).await?;
-                    draft.tool_calls.extend(searches);
-                    results = again;
-                    query = Some(rest);
+                    let again = retrieval::search_twice(&self.search, &rest, subject).await?;
+                    draft.tool_calls.extend(again.log);
+                    results = again.results;
+                    query = Some(again.english.unwrap_or(rest));
                 }
             }
             match query {

@@ -29,44 +29,46 @@ pub(super) fn searchable(query: String) -> String {
     }
 }
 
-/// The key terms of an English question that the retrieved articles
-/// never mention and that are names or rare terms to the embedding
-/// model (see [`crate::relevance`]); empty for other languages.
+/// The parts of a question the retrieved articles do not cover: for an
+/// English question, its key terms that the articles never mention and that
+/// are names or rare terms to the embedding model (see
+/// [`crate::relevance`]); for a question in another language, only its
+/// names, acronyms and numbers ([`names_in`]): its other words are not the
+/// articles' language.
 pub(super) fn coverage_gaps(
     search: &HybridSearch,
     question: &str,
     results: &SearchResults,
 ) -> Vec<String> {
-    if !results.is_hit() || !is_english(question) {
+    if !results.is_hit() {
         return Vec::new();
     }
     let articles = results.top_articles(3);
     let hits: Vec<&SearchHit> = articles.iter().flatten().copied().collect();
-    let embedder = search.embedder();
-    // The words that matter are those of what is asked, not of the
-    // story around it ("Ugh, I deleted the wrong project").
-    let asked: Vec<String> = pieces(question)
-        .into_iter()
-        .filter(|piece| looks_like_question(piece))
-        .collect();
-    let asked = if asked.is_empty() {
-        question.to_owned()
+    let asked = asked_part(question);
+    let (candidates, names) = if is_english(question) {
+        let embedder = search.embedder();
+        let rare = rare_uncovered_terms(&asked, &hits, |word| embedder.knows_word(word));
+        // A name written with a capital inside a sentence ("like Zoom") is
+        // a proper noun, however common the word.
+        let names: Vec<String> = asked
+            .split_whitespace()
+            .skip(1)
+            .filter(|w| w.starts_with(|c: char| c.is_uppercase()))
+            .map(|w| fold(w.trim_matches(|c: char| !c.is_alphanumeric())))
+            .collect();
+        (rare, names)
     } else {
-        asked.join(" ")
+        let names: Vec<String> = names_in(question).iter().map(|w| fold(w)).collect();
+        (Vec::new(), names)
     };
-    let mut gaps = rare_uncovered_terms(&asked, &hits, |word| embedder.knows_word(word));
-    // A name written with a capital inside a sentence ("like Zoom") is
-    // a proper noun, however common the word.
-    let names: Vec<String> = asked
-        .split_whitespace()
-        .skip(1)
-        .filter(|w| w.starts_with(|c: char| c.is_uppercase()))
-        .map(|w| fold(w.trim_matches(|c: char| !c.is_alphanumeric())))
-        .collect();
-    let (_, missing) = crate::relevance::uncovered_terms(&asked, &hits);
-    for term in missing {
-        if names.contains(&term) && !gaps.contains(&term) {
-            gaps.push(term);
+    let mut gaps = candidates;
+    if !names.is_empty() {
+        let (_, missing) = crate::relevance::uncovered_terms(&names.join(" "), &hits);
+        for term in missing {
+            if names.contains(&term) && !gaps.contains(&term) {
+                gaps.push(term);
+            }
         }
     }
     tracing::debug!(
@@ -77,29 +79,141 @@ pub(super) fn coverage_gaps(
     gaps
 }
 
+/// What is asked: the pieces that read as questions (the story around
+/// them — "Ugh, I deleted the wrong project", a signature — is left out),
+/// or the whole text when none does.
+fn asked_part(question: &str) -> String {
+    let asked: Vec<String> = pieces(question)
+        .into_iter()
+        .filter(|piece| looks_like_question(piece))
+        .collect();
+    if asked.is_empty() {
+        question.to_owned()
+    } else {
+        asked.join(" ")
+    }
+}
+
+/// What [`search_twice`] found.
+pub(super) struct Retrieved {
+    /// The better result.
+    pub results: SearchResults,
+    /// The tool-call log of every attempt.
+    pub log: Vec<serde_json::Value>,
+    /// The English-only query, when its result is the one kept (a question
+    /// in another language): its words are what the articles must cover.
+    pub english: Option<String>,
+}
+
 /// The search, then a keywords-only rephrasing (plus the subject) when
-/// the first misses. Returns the better result and the tool-call log.
+/// the first misses, and for a question in Spanish, Portuguese, German or
+/// French a third try with only the English words of its product
+/// vocabulary and its names and numbers: the articles and the embedding
+/// model are English, so a mixed query scores low even on the right article.
 pub(super) async fn search_twice(
     search: &HybridSearch,
     question: &str,
     subject: Option<&str>,
-) -> Result<(SearchResults, Vec<serde_json::Value>), AgentError> {
+) -> Result<Retrieved, AgentError> {
     let first = search.search(question, SEARCH_LIMIT).await?;
     let mut log = vec![search_log(question, &first, 1)];
     if first.is_hit() {
-        return Ok((first, log));
+        return Ok(Retrieved {
+            results: first,
+            log,
+            english: None,
+        });
     }
+    let mut best = first;
     let rephrased = keywords_only(question, subject);
-    if rephrased.is_empty() || rephrased == question {
-        return Ok((first, log));
+    if !rephrased.is_empty() && rephrased != question {
+        let second = search.search(&rephrased, SEARCH_LIMIT).await?;
+        log.push(search_log(&rephrased, &second, 2));
+        if second.best_similarity > best.best_similarity {
+            best = second;
+        }
     }
-    let second = search.search(&rephrased, SEARCH_LIMIT).await?;
-    log.push(search_log(&rephrased, &second, 2));
-    Ok(if second.best_similarity > first.best_similarity {
-        (second, log)
-    } else {
-        (first, log)
+    let mut english = None;
+    if !best.is_hit()
+        && let Some(translated) = english_only(question, subject)
+    {
+        let third = search.search(&translated, SEARCH_LIMIT).await?;
+        log.push(search_log(&translated, &third, 3));
+        if third.best_similarity > best.best_similarity {
+            best = third;
+            english = Some(translated);
+        }
+    }
+    Ok(Retrieved {
+        results: best,
+        log,
+        english,
     })
+}
+
+/// A question in another language reduced to English: the glossary's terms
+/// for its product words (and its subject's) and its [names](names_in).
+/// `None` for an English question or one without product words.
+pub(super) fn english_only(question: &str, subject: Option<&str>) -> Option<String> {
+    if is_english(question) {
+        return None;
+    }
+    let mut text = question.to_owned();
+    if let Some(subject) = subject {
+        text.push(' ');
+        text.push_str(subject);
+    }
+    let terms = crate::glossary::english_terms(&text);
+    if terms.is_empty() {
+        return None;
+    }
+    let mut out = vec![terms];
+    out.extend(names_in(question));
+    // Numbers need no translation either ("Windows 8.1", "25k rows").
+    for word in asked_part(question).split_whitespace() {
+        let word = word.trim_matches(|c: char| !c.is_alphanumeric());
+        if word.chars().any(|c| c.is_ascii_digit()) && !out.iter().any(|w| w == word) {
+            out.push(word.to_owned());
+        }
+    }
+    Some(out.join(" "))
+}
+
+/// The names in what a question in another language asks: words written
+/// with a capital inside a sentence ("Windows", "SAP") and acronyms.
+/// German writes every noun with a capital, so there only acronyms count.
+pub(super) fn names_in(question: &str) -> Vec<String> {
+    let german = looks_german(question);
+    let mut out: Vec<String> = Vec::new();
+    for sentence in pieces(&asked_part(question)) {
+        for word in sentence.split_whitespace().skip(1) {
+            if word.starts_with(['¿', '¡']) {
+                continue;
+            }
+            let word = word.trim_matches(|c: char| !c.is_alphanumeric());
+            let acronym = word.chars().filter(|c| c.is_alphabetic()).count() >= 2
+                && word.chars().all(|c| !c.is_alphabetic() || c.is_uppercase());
+            let capital = !german && word.chars().next().is_some_and(char::is_uppercase);
+            let name = (acronym || capital) && !word.chars().any(|c| c.is_ascii_digit());
+            if name && !out.iter().any(|w| w == word) {
+                out.push(word.to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// Whether `text` reads as German: two or more of its most common short words.
+fn looks_german(text: &str) -> bool {
+    const MARKERS: &[&str] = &[
+        "und", "ist", "der", "die", "das", "nicht", "wie", "ich", "wir", "kann", "gibt", "es",
+        "mit", "fur", "auf", "ein", "eine", "den", "dem", "unser", "unsere", "wo", "bei",
+    ];
+    fold(text)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| MARKERS.contains(w))
+        .count()
+        >= 2
 }
 
 const STOPWORDS: &[&str] = &[
@@ -225,5 +339,33 @@ mod tests {
             keywords_only("What uptime do you guarantee?", Some("Uptime")),
             "uptime guarantee"
         );
+    }
+
+    #[test]
+    fn a_question_in_another_language_searches_its_english_words_and_names() {
+        let query = english_only(
+            "Bonjour, l'application de bureau fonctionne-t-elle sous Windows 8.1 ? Merci, Yannick",
+            None,
+        )
+        .expect("product words");
+        assert!(query.contains("desktop app"), "{query}");
+        assert!(
+            query.contains("Windows") && query.contains("8.1"),
+            "{query}"
+        );
+        assert!(
+            !query.contains("Yannick"),
+            "a signature names nothing: {query}"
+        );
+        assert_eq!(english_only("How do I export a project?", None), None);
+    }
+
+    #[test]
+    fn german_nouns_are_not_names_but_acronyms_are() {
+        let names =
+            names_in("Wie viele Gäste kann ein Projekt haben? Gibt es eine Integration mit SAP?");
+        assert_eq!(names, vec!["SAP"]);
+        let names = names_in("¿Orbitask se integra con Salesforce?");
+        assert_eq!(names, vec!["Salesforce"]);
     }
 }
