@@ -66,8 +66,15 @@ pub(crate) static RESOLVED: LazyLock<Regex> = LazyLock::new(|| {
         r"sorted\b",
         r"problem solved",
         r"resolved",
+        r"(?:that|this) (?:was|did) it\b",
+        r"(?:i'?m|i am|we'?re|we are) back in\b",
+        r"(?:it'?s|its|all) (?:working|fine|ok|okay) (?:now|again)",
         r"funciono",
         r"funciona ahora",
+        r"ya funciona",
+        r"(?:agora|ja) funciona",
+        r"funktioniert (?:jetzt|wieder)",
+        r"(?:ca )?(?:marche|fonctionne) (?:maintenant|a nouveau|de nouveau)",
         r"resuelto",
         r"funcionou",
         r"resolvido",
@@ -121,14 +128,19 @@ pub fn pieces(text: &str) -> Vec<String> {
     }
     out.into_iter()
         .map(|p| {
-            p.trim()
-                .trim_matches(|c: char| c == ',' || c == ';')
-                .trim()
-                .to_owned()
+            let p = p.trim().trim_matches(|c: char| c == ',' || c == ';').trim();
+            ROLE_MARKER.replace(p, "").trim().to_owned()
         })
         .filter(|p| !p.is_empty())
         .collect()
 }
+
+/// A chat-role label opening a piece ("### USER:", "Assistant:"): framing
+/// that an injected text puts around the customer's own words.
+static ROLE_MARKER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^[#*>\s\[]*(?:user|assistant|human|customer)\]?\s*:\s*")
+        .expect("valid pattern")
+});
 
 /// Whether a piece asks something (a question mark or a question word first).
 pub fn looks_like_question(sentence: &str) -> bool {

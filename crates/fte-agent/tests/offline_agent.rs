@@ -129,3 +129,58 @@ async fn an_empty_message_on_any_channel_is_asked_how_we_can_help_in_that_channe
         }
     }
 }
+
+#[tokio::test]
+async fn questions_in_other_languages_with_typos_or_calm_numbers_are_answered_and_unknown_names_escalate()
+ {
+    let pool = fte_testkit::kb::database_with_kb().await;
+    let agent = OfflineAgent::new(
+        HybridSearch::new(pool.clone(), fte_testkit::kb::embedder()),
+        pool,
+    );
+    let answered = [
+        // Spanish: only its English product words find the article.
+        (
+            "¿Hasta cuántos niveles de subtareas se pueden anidar?",
+            "3 levels",
+        ),
+        // A name the facts mention, in French.
+        (
+            "Est-ce que l'application de bureau tourne sous Windows 8 ?",
+            "Windows 10",
+        ),
+        // Typos are not names the knowledge base lacks.
+        ("our csv improt with 40k rows keeps failling", "10,000 rows"),
+        // A calm sentence near the anger exemplars is not anger.
+        (
+            "We'll have a few hundred tasks to bring over from Trello. Where is the import?",
+            "Admin > Import",
+        ),
+    ];
+    for (message, fact) in answered {
+        let outcome = agent
+            .respond(&request(Channel::Email, message))
+            .await
+            .unwrap();
+        let reply = outcome.reply.joined();
+        assert_eq!(
+            outcome.escalation.map(|e| e.reason),
+            None,
+            "{message}: {reply}"
+        );
+        assert!(reply.contains(fact), "{message}: {reply}");
+    }
+    // A platform the knowledge base never names, asked in German (whose
+    // nouns all carry capitals): a person follows up.
+    let outcome = agent
+        .respond(&request(
+            Channel::Email,
+            "Gibt es eine fertige Anbindung an ODOO?",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome.escalation.map(|e| e.reason),
+        Some(EscalationReason::SearchFailed)
+    );
+}

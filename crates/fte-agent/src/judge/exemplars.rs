@@ -24,6 +24,42 @@ pub const EXEMPLARS: &[(Label, &str)] = &[
     // pricing: asking for an amount, a quote, a discount or a deal.
     (
         Escalate(Pricing),
+        "Do you give reduced rates or credits to young companies?",
+    ),
+    (
+        Escalate(Pricing),
+        "What would the monthly bill come to for a team of twelve?",
+    ),
+    (
+        Escalate(Pricing),
+        "What kind of money are we talking about for sixty people on Business?",
+    ),
+    (
+        Escalate(Pricing),
+        "Is there a cheaper way for a small nonprofit team to use it?",
+    ),
+    (
+        Escalate(Pricing),
+        "How much would we save by paying for the year up front?",
+    ),
+    (
+        Escalate(Pricing),
+        "¿Qué nos costaría al mes para 15 personas?",
+    ),
+    (
+        Escalate(Pricing),
+        "Qual seria o valor mensal para a nossa equipe?",
+    ),
+    (
+        Escalate(Pricing),
+        "Was würde es im Monat für zwölf Leute kosten?",
+    ),
+    (
+        Escalate(Pricing),
+        "Ça nous reviendrait à combien par mois ?",
+    ),
+    (
+        Escalate(Pricing),
         "What would the yearly plan cost for our whole company?",
     ),
     (
@@ -44,7 +80,7 @@ pub const EXEMPLARS: &[(Label, &str)] = &[
     ),
     (
         Escalate(Pricing),
-        "Which is more affordable for us, your tool or Trello?",
+        "Would your tool be more affordable for us than the one we pay for now?",
     ),
     (
         Escalate(Pricing),
@@ -100,6 +136,35 @@ pub const EXEMPLARS: &[(Label, &str)] = &[
         "Vous faites un geste commercial pour les associations ?",
     ),
     // refund: money back, a disputed or double charge.
+    (
+        Escalate(Refund),
+        "We never meant to buy that, can you take the charge off?",
+    ),
+    (
+        Escalate(Refund),
+        "Please return what we paid for the renewal, we had already stopped using it.",
+    ),
+    (
+        Escalate(Refund),
+        "Could you credit our card for the months we will not use?",
+    ),
+    (
+        Escalate(Refund),
+        "Can we have the prepaid months paid back to us?",
+    ),
+    (
+        Escalate(Refund),
+        "Undo that payment and send the amount back please.",
+    ),
+    (
+        Escalate(Refund),
+        "¿Pueden devolvernos lo que pagamos este mes?",
+    ),
+    (Escalate(Refund), "Podem estornar essa cobrança no cartão?"),
+    (
+        Escalate(Refund),
+        "Pouvez-vous nous rendre le montant prélevé ?",
+    ),
     (Escalate(Refund), "Please reverse last week's charge."),
     (
         Escalate(Refund),
@@ -141,6 +206,14 @@ pub const EXEMPLARS: &[(Label, &str)] = &[
     ),
     // legal: lawyers, legal action, data subject requests, contract terms,
     // DPA changes, vulnerability reports.
+    (
+        Escalate(Legal),
+        "Wipe every record you hold about me, backups and logs included, and confirm it in writing.",
+    ),
+    (
+        Escalate(Legal),
+        "I am formally requesting access to all data you process about me.",
+    ),
     (Escalate(Legal), "Our attorneys will be in touch."),
     (Escalate(Legal), "We are considering taking this to court."),
     (
@@ -191,6 +264,14 @@ pub const EXEMPLARS: &[(Label, &str)] = &[
     // anger: abuse, threats to leave or go public, upset after a failed answer.
     (
         Escalate(Anger),
+        "Every release you ship breaks something and I'm done defending you.",
+    ),
+    (
+        Escalate(Anger),
+        "Does anyone there check anything before pushing updates? Unbelievable.",
+    ),
+    (
+        Escalate(Anger),
         "This is a joke, nothing you suggest ever works.",
     ),
     (
@@ -235,6 +316,18 @@ pub const EXEMPLARS: &[(Label, &str)] = &[
         "J'en ai marre, rien ne marche et personne ne répond.",
     ),
     // human_request: a person, a human, an agent, a manager, a call.
+    (
+        Escalate(HumanRequest),
+        "Am I chatting with a machine? I'd like an employee of yours.",
+    ),
+    (
+        Escalate(HumanRequest),
+        "Is there any way to reach an actual member of your staff?",
+    ),
+    (
+        Escalate(HumanRequest),
+        "I want to speak to one of your people, not an automated reply.",
+    ),
     (Escalate(HumanRequest), "I'd rather talk to a real person."),
     (
         Escalate(HumanRequest),
@@ -271,6 +364,42 @@ pub const EXEMPLARS: &[(Label, &str)] = &[
     ),
     // account_security: compromised accounts, cannot prove ownership,
     // changes on someone else's behalf.
+    (
+        Escalate(AccountSecurity),
+        "Can you turn off two-factor on my boss's account for him?",
+    ),
+    (
+        Escalate(AccountSecurity),
+        "Please update the email address on my business partner's account.",
+    ),
+    (
+        Escalate(AccountSecurity),
+        "A device I don't recognise is signed in to my account.",
+    ),
+    (
+        Escalate(AccountSecurity),
+        "I never signed in from that city, someone else is in my account.",
+    ),
+    (
+        Escalate(AccountSecurity),
+        "My colleague can't get in, can you reset her login for her?",
+    ),
+    (
+        Escalate(AccountSecurity),
+        "¿Pueden desactivar la verificación en dos pasos de la cuenta de mi jefe?",
+    ),
+    (
+        Escalate(AccountSecurity),
+        "Vocês podem trocar o e-mail da conta do meu sócio?",
+    ),
+    (
+        Escalate(AccountSecurity),
+        "Können Sie die E-Mail-Adresse im Konto meines Kollegen ändern?",
+    ),
+    (
+        Escalate(AccountSecurity),
+        "Pouvez-vous changer l'adresse e-mail du compte de mon associé ?",
+    ),
     (
         Escalate(AccountSecurity),
         "Someone got into my account and changed things.",
@@ -318,6 +447,10 @@ pub const EXEMPLARS: &[(Label, &str)] = &[
     // product questions that mention billing, cancelling, deleting,
     // security, legal documents, people or amounts of things.
     (Product, "How do I cancel our subscription?"),
+    (
+        Product,
+        "We have hundreds of tasks in another tool, how do we bring them over?",
+    ),
     (Product, "Do we keep our data after cancelling?"),
     (Product, "Where can I download our invoices?"),
     (Product, "Which payment methods do you accept?"),

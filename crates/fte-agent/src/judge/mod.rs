@@ -34,6 +34,10 @@ pub const THRESHOLD: f32 = 0.43;
 /// product question.
 pub const MARGIN: f32 = 0.15;
 
+/// A piece nearest to anger in a message whose words are not negative
+/// escalates only from this similarity. Chosen on the tuning halves.
+pub const CALM_ANGER_THRESHOLD: f32 = 0.48;
+
 /// The verdict on one piece.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Verdict {
@@ -114,7 +118,13 @@ impl SemanticJudge {
                 judge.escalates = verdict.escalates(),
                 "semantic verdict"
             );
-            if verdict.escalates() {
+            // Anger is a mood: a piece only loosely near the anger
+            // exemplars in a message that does not read negative ("We'll
+            // have a few hundred") is not angry.
+            let angry_enough = verdict.reason != EscalationReason::Anger
+                || verdict.similarity >= CALM_ANGER_THRESHOLD
+                || crate::sentiment::sentiment(message) < 0.0;
+            if verdict.escalates() && angry_enough {
                 soft.push((piece.as_str(), verdict.reason));
             }
         }
