@@ -70,6 +70,16 @@ pub fn triage(message: &str) -> Triage {
 /// semantic layer's reason for a piece of [`pieces`]) for pieces no hard
 /// rule caught.
 pub fn triage_with(message: &str, soft: impl Fn(&str) -> Option<EscalationReason>) -> Triage {
+    triage_judged(message, soft, |_| false)
+}
+
+/// [`triage_with`], where `injected` also marks a piece as an attempt to
+/// instruct the agent (the semantic layer's verdict) beside the patterns.
+pub fn triage_judged(
+    message: &str,
+    soft: impl Fn(&str) -> Option<EscalationReason>,
+    injected: impl Fn(&str) -> bool,
+) -> Triage {
     let trimmed = message.trim();
     let mood = sentiment(trimmed);
     let mut result = Triage {
@@ -109,7 +119,7 @@ pub fn triage_with(message: &str, soft: impl Fn(&str) -> Option<EscalationReason
     let mut thanks_only = true;
     for piece in &all {
         let hard = reasons_in(piece).first().copied();
-        if is_injection(piece) {
+        if is_injection(piece) || injected(piece) {
             result.injection = true;
             // An instruction aimed at the agent is never obeyed, but a
             // request a rule covers still goes to a person.

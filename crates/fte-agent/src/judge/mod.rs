@@ -25,7 +25,7 @@ use fte_store::knowledge::MINILM;
 pub use exemplars::{EXEMPLARS, Label};
 
 use crate::embed::{EmbedError, Embedder, cosine};
-use crate::triage::{Intent, Triage, is_injection, pieces, triage_with};
+use crate::triage::{Intent, Triage, is_injection, pieces, triage_judged};
 use crate::types::AgentRequest;
 
 /// A piece escalates from this cosine similarity to a reason's exemplar.
@@ -38,6 +38,13 @@ pub const MARGIN: f32 = 0.15;
 /// escalates only from this similarity. Chosen on the tuning halves.
 pub const CALM_ANGER_THRESHOLD: f32 = 0.48;
 
+/// An English piece is taken for an injection from this similarity to an
+/// injection exemplar ...
+pub const INJECTION_THRESHOLD: f32 = 0.45;
+/// ... when it is this much closer to one than to any product question.
+/// Both chosen on the tuning halves, where no other piece reaches them.
+pub const INJECTION_MARGIN: f32 = 0.13;
+
 /// The verdict on one piece.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Verdict {
@@ -47,12 +54,19 @@ pub struct Verdict {
     pub similarity: f32,
     /// The nearest product question's similarity.
     pub product: f32,
+    /// The nearest injection exemplar's similarity.
+    pub injection: f32,
 }
 
 impl Verdict {
     /// Whether the piece should go to a person.
     pub fn escalates(&self) -> bool {
         self.similarity >= THRESHOLD && self.similarity - self.product >= MARGIN
+    }
+
+    /// Whether the piece tries to instruct the agent.
+    pub fn injects(&self) -> bool {
+        self.injection >= INJECTION_THRESHOLD && self.injection - self.product >= INJECTION_MARGIN
     }
 }
 
@@ -109,12 +123,14 @@ impl SemanticJudge {
         let pieces = pieces(message);
         let verdicts = self.judge(embedder, &pieces).await?;
         let mut soft: Vec<(&str, EscalationReason)> = Vec::new();
+        let mut injected: Vec<&str> = Vec::new();
         for (piece, verdict) in pieces.iter().zip(&verdicts) {
             let Some(verdict) = verdict else { continue };
             tracing::debug!(
                 judge.reason = verdict.reason.as_str(),
                 judge.similarity = verdict.similarity,
                 judge.product = verdict.product,
+                judge.injection = verdict.injection,
                 judge.escalates = verdict.escalates(),
                 "semantic verdict"
             );
@@ -124,13 +140,17 @@ impl SemanticJudge {
             let angry_enough = verdict.reason != EscalationReason::Anger
                 || verdict.similarity >= CALM_ANGER_THRESHOLD
                 || crate::sentiment::sentiment(message) < 0.0;
-            if verdict.escalates() && angry_enough {
+            if verdict.injects() && crate::relevance::is_english(piece) {
+                injected.push(piece.as_str());
+            } else if verdict.escalates() && angry_enough {
                 soft.push((piece.as_str(), verdict.reason));
             }
         }
-        let mut triage = triage_with(message, |piece| {
-            soft.iter().find(|(p, _)| *p == piece).map(|(_, r)| *r)
-        });
+        let mut triage = triage_judged(
+            message,
+            |piece| soft.iter().find(|(p, _)| *p == piece).map(|(_, r)| *r),
+            |piece| injected.contains(&piece),
+        );
         if request.subject.as_deref().is_some_and(is_injection) {
             triage.injection = true;
             if triage.intent == Intent::Question
@@ -147,10 +167,12 @@ impl SemanticJudge {
 fn verdict(vector: &[f32], exemplars: &[Vec<f32>]) -> Verdict {
     let mut best: Option<(EscalationReason, f32)> = None;
     let mut product = f32::MIN;
+    let mut injection = f32::MIN;
     for ((label, _), exemplar) in EXEMPLARS.iter().zip(exemplars) {
         let similarity = cosine(vector, exemplar);
         match label {
             Label::Product => product = product.max(similarity),
+            Label::Injection => injection = injection.max(similarity),
             Label::Escalate(reason) => {
                 if best.is_none_or(|(_, s)| similarity > s) {
                     best = Some((*reason, similarity));
@@ -163,6 +185,7 @@ fn verdict(vector: &[f32], exemplars: &[Vec<f32>]) -> Verdict {
         reason,
         similarity,
         product,
+        injection,
     }
 }
 
@@ -191,6 +214,7 @@ mod tests {
             reason: EscalationReason::Pricing,
             similarity: 0.7,
             product: 0.6,
+            injection: 0.1,
         };
         assert!(!close.escalates());
         let clear = Verdict {
