@@ -538,8 +538,10 @@ async fn a_reply_committed_by_a_step_wakes_the_sender_of_the_same_process() {
     assert!(recorder.sent().is_empty());
 
     for id in ["g-wake-1", "g-wake-2"] {
-        queue_reply(&h, Channel::Email, id).await;
+        // Counted before: the woken sender may deliver while the handling
+        // is still finishing (it relays events after the wake-up).
         let sent_before = recorder.sent().len();
+        queue_reply(&h, Channel::Email, id).await;
         let waited = tokio::time::timeout(Duration::from_secs(30), async {
             while recorder.sent().len() == sent_before {
                 tokio::time::sleep(Duration::from_millis(20)).await;
