@@ -18,6 +18,34 @@ use crate::triage::fold;
 /// Words that carry no topic: function words, support chit-chat and the
 /// product's own name.
 const GENERIC: &[&str] = &[
+    // Chat shorthand: how people write, never what they ask about.
+    "lol",
+    "pls",
+    "plz",
+    "thx",
+    "asap",
+    "btw",
+    "rn",
+    "smth",
+    "sth",
+    "tbh",
+    "imo",
+    "idk",
+    "omg",
+    "wks",
+    "wk",
+    "hrs",
+    "hr",
+    "mins",
+    "yrs",
+    "mos",
+    "msg",
+    "msgs",
+    "u",
+    "ur",
+    "ppl",
+    "bc",
+    "cuz",
     "the",
     "and",
     "for",
@@ -403,7 +431,11 @@ fn is_rare(term: &str, knows_word: &impl Fn(&str) -> Option<bool>) -> bool {
     if chars.len() < 4 || !chars.iter().all(|c| c.is_ascii_lowercase()) {
         return true;
     }
-    let stem_known = ["es", "s", "ed", "d", "ing", "ly"].iter().any(|suffix| {
+    let stem_known = [
+        "es", "s", "ed", "d", "ing", "ly", "able", "ible", "ness", "ment", "er", "ers",
+    ]
+    .iter()
+    .any(|suffix| {
         term.strip_suffix(suffix)
             .is_some_and(|stem| stem.len() >= 3 && knows_word(stem) == Some(true))
     });

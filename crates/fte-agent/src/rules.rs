@@ -287,7 +287,7 @@ static RULES: LazyLock<Vec<(EscalationReason, Regex)>> = LazyLock::new(|| {
 
 /// Noun phrases that contain a trigger word but are not a trigger.
 static NEUTRALISE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(?:project|product|account|office|workspace) managers?\b|\buser[- ]agent\b")
+    Regex::new(r"\b(?:project|product|account|office|workspace) managers?\b|\buser[- ]agent\b|\b(?:welche[mnrs]?|ab|im|in unserem|unser(?:em)?) tarif\b")
         .expect("valid pattern")
 });
 
@@ -351,6 +351,15 @@ pub fn is_injection(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_german_question_about_which_plan_has_a_feature_is_not_a_price() {
+        assert!(hard_reasons("Ab welchem Tarif gibt es Zeiterfassung?").is_empty());
+        assert_eq!(
+            hard_reasons("Was kostet der Tarif Business?").first(),
+            Some(&EscalationReason::Pricing)
+        );
+    }
 
     #[test]
     fn a_price_asked_in_the_conditional_is_a_price_question() {

@@ -57,6 +57,8 @@ pub(super) fn coverage_gaps(
             .filter(|w| w.starts_with(|c: char| c.is_uppercase()))
             .map(|w| fold(w.trim_matches(|c: char| !c.is_alphanumeric())))
             .collect();
+        let mut names = names;
+        names.extend(platform_words(&asked));
         (rare, names)
     } else {
         let names: Vec<String> = names_in(question).iter().map(|w| fold(w)).collect();
@@ -77,6 +79,30 @@ pub(super) fn coverage_gaps(
         "relevance check"
     );
     gaps
+}
+
+/// The words naming the platform or product of an existence question
+/// ("is there a linux desktop app?", "do you have an apple watch app?",
+/// "any jira cloud integration?"): each must be found in the articles, or
+/// the answer would be about another platform. Folded.
+fn platform_words(asked: &str) -> Vec<String> {
+    static EXISTENCE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"\b(?:is there|are there|do you (?:have|offer|support)|does (?:orbitask|it|the app) (?:have|offer|support|work (?:on|with))|have you got|any)\s+(?:an?\s+|any\s+)?((?:[a-z0-9.+#-]+\s+){1,3}?)(?:app|apps|application|client|integration|integrations|plugin|plug-in|extension|add-on|addon|version|connector)\b",
+        )
+        .expect("valid pattern")
+    });
+    let folded = fold(asked);
+    let mut out = Vec::new();
+    for found in EXISTENCE.captures_iter(&folded) {
+        for word in found[1].split_whitespace() {
+            let word = word.trim_matches(|c: char| !c.is_alphanumeric());
+            if word.len() >= 2 && !out.iter().any(|w| w == word) {
+                out.push(word.to_owned());
+            }
+        }
+    }
+    out
 }
 
 /// What is asked: the pieces that read as questions (the story around
@@ -358,6 +384,19 @@ mod tests {
             "a signature names nothing: {query}"
         );
         assert_eq!(english_only("How do I export a project?", None), None);
+    }
+
+    #[test]
+    fn an_existence_question_names_its_platform() {
+        assert_eq!(
+            platform_words("is there a linux desktop app?"),
+            vec!["linux", "desktop"]
+        );
+        assert_eq!(
+            platform_words("Do you have an Apple Watch app?"),
+            vec!["apple", "watch"]
+        );
+        assert!(platform_words("How do I install the desktop app?").is_empty());
     }
 
     #[test]
