@@ -2,7 +2,8 @@
 //! when no OpenAI key is configured, the fallback when the model fails or
 //! runs out of time, and what `fte eval` measures.
 //!
-//! Steps: triage → hybrid search (and a second, keywords-only search before
+//! Steps: triage → hybrid search (then a keywords-only search, and for a
+//! question in another language one with its English product words, before
 //! giving up) → an extractive answer from the most relevant sentences of
 //! the best article (numbers and menu paths verbatim, because they are
 //! copied, never paraphrased) → escalation notice → channel formatting →
@@ -115,7 +116,7 @@ impl OfflineAgent {
             let subject = request.subject.as_deref().filter(|s| !is_injection(s));
             // A short follow-up is read with the customer's previous message.
             let query = retrieval::searchable(crate::followup::retrieval_query(request, question));
-            let found = retrieval::search_twice(&self.search, &query, subject).await?;
+            let found = retrieval::search_until_hit(&self.search, &query, subject).await?;
             draft.tool_calls.extend(found.log);
             let mut results = found.results;
             // Parts that turn on a name the knowledge base never mentions
@@ -134,7 +135,7 @@ impl OfflineAgent {
                         request,
                         &kept.join(" "),
                     ));
-                    let again = retrieval::search_twice(&self.search, &rest, subject).await?;
+                    let again = retrieval::search_until_hit(&self.search, &rest, subject).await?;
                     draft.tool_calls.extend(again.log);
                     results = again.results;
                     query = Some(again.english.unwrap_or(rest));

@@ -1,7 +1,8 @@
 //! Retrieval for the offline agent: the query it searches (with the
-//! glossary's English terms for other languages), the search and its
-//! keywords-only second try, the parts of a question the retrieved articles
-//! do not cover, and the category an article's slug implies.
+//! glossary's English terms for other languages), the search with its
+//! keywords-only and English-only retries, the parts of a question the
+//! retrieved articles do not cover, and the category an article's slug
+//! implies.
 
 use fte_domain::Category;
 use serde_json::json;
@@ -120,7 +121,7 @@ fn asked_part(question: &str) -> String {
     }
 }
 
-/// What [`search_twice`] found.
+/// What [`search_until_hit`] found.
 pub(super) struct Retrieved {
     /// The better result.
     pub results: SearchResults,
@@ -136,7 +137,7 @@ pub(super) struct Retrieved {
 /// French a third try with only the English words of its product
 /// vocabulary and its names and numbers: the articles and the embedding
 /// model are English, so a mixed query scores low even on the right article.
-pub(super) async fn search_twice(
+pub(super) async fn search_until_hit(
     search: &HybridSearch,
     question: &str,
     subject: Option<&str>,
