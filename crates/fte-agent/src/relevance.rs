@@ -306,6 +306,21 @@ pub fn is_english(text: &str) -> bool {
     english >= 1 && (english * 5 >= words.len() || english > other)
 }
 
+/// Whether `text` reads as German: two or more of its most common short
+/// words (German writes every noun with a capital, which matters to what
+/// counts as a name).
+pub fn looks_german(text: &str) -> bool {
+    const MARKERS: &[&str] = &[
+        "und", "ist", "der", "die", "das", "nicht", "wie", "ich", "wir", "kann", "gibt", "es",
+        "mit", "fur", "auf", "ein", "eine", "den", "dem", "unser", "unsere", "wo", "bei",
+    ];
+    fold(text)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| MARKERS.contains(w))
+        .count()
+        >= 2
+}
+
 fn words(text: &str) -> impl Iterator<Item = String> + '_ {
     text.split(|c: char| !c.is_alphanumeric() && c != '\'')
         .map(|w| w.trim_matches('\'').to_owned())

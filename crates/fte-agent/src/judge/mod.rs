@@ -124,6 +124,7 @@ impl SemanticJudge {
         let verdicts = self.judge(embedder, &pieces).await?;
         let mut soft: Vec<(&str, EscalationReason)> = Vec::new();
         let mut injected: Vec<&str> = Vec::new();
+        let negative = crate::sentiment::sentiment(message) < 0.0;
         for (piece, verdict) in pieces.iter().zip(&verdicts) {
             let Some(verdict) = verdict else { continue };
             tracing::debug!(
@@ -139,7 +140,7 @@ impl SemanticJudge {
             // have a few hundred") is not angry.
             let angry_enough = verdict.reason != EscalationReason::Anger
                 || verdict.similarity >= CALM_ANGER_THRESHOLD
-                || crate::sentiment::sentiment(message) < 0.0;
+                || negative;
             if verdict.injects() && crate::relevance::is_english(piece) {
                 injected.push(piece.as_str());
             } else if verdict.escalates() && angry_enough {

@@ -52,13 +52,12 @@ pub(super) fn coverage_gaps(
         let rare = rare_uncovered_terms(&asked, &hits, |word| embedder.knows_word(word));
         // A name written with a capital inside a sentence ("like Zoom") is
         // a proper noun, however common the word.
-        let names: Vec<String> = asked
+        let mut names: Vec<String> = asked
             .split_whitespace()
             .skip(1)
             .filter(|w| w.starts_with(|c: char| c.is_uppercase()))
             .map(|w| fold(w.trim_matches(|c: char| !c.is_alphanumeric())))
             .collect();
-        let mut names = names;
         names.extend(platform_words(&asked));
         (rare, names)
     } else {
@@ -128,7 +127,7 @@ pub(super) struct Retrieved {
     /// The tool-call log of every attempt.
     pub log: Vec<serde_json::Value>,
     /// The English-only query, when its result is the one kept (a question
-    /// in another language): its words are what the articles must cover.
+    /// in another language): the answer's sentences are chosen against it.
     pub english: Option<String>,
 }
 
@@ -210,7 +209,7 @@ pub(super) fn english_only(question: &str, subject: Option<&str>) -> Option<Stri
 /// with a capital inside a sentence ("Windows", "SAP") and acronyms.
 /// German writes every noun with a capital, so there only acronyms count.
 pub(super) fn names_in(question: &str) -> Vec<String> {
-    let german = looks_german(question);
+    let german = crate::relevance::looks_german(question);
     let mut out: Vec<String> = Vec::new();
     for sentence in pieces(&asked_part(question)) {
         for word in sentence.split_whitespace().skip(1) {
@@ -228,19 +227,6 @@ pub(super) fn names_in(question: &str) -> Vec<String> {
         }
     }
     out
-}
-
-/// Whether `text` reads as German: two or more of its most common short words.
-fn looks_german(text: &str) -> bool {
-    const MARKERS: &[&str] = &[
-        "und", "ist", "der", "die", "das", "nicht", "wie", "ich", "wir", "kann", "gibt", "es",
-        "mit", "fur", "auf", "ein", "eine", "den", "dem", "unser", "unsere", "wo", "bei",
-    ];
-    fold(text)
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| MARKERS.contains(w))
-        .count()
-        >= 2
 }
 
 const STOPWORDS: &[&str] = &[
