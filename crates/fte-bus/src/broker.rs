@@ -11,7 +11,9 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use fte_runtime::settings::KafkaSettings;
+use fte_runtime::settings::{
+    DEFAULT_FETCH_WAIT_MAX_MS, KafkaSettings, PROJECT_BROKER_FETCH_WAIT_MAX_MS,
+};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
@@ -110,6 +112,20 @@ impl Bootstrap {
         &self.settings
     }
 
+    /// How long a consumer's fetch may wait for data (`fetch.wait.max.ms`):
+    /// `KAFKA_FETCH_WAIT_MAX_MS` when set, else short at the project's own
+    /// broker, which does not answer a waiting fetch when data arrives.
+    pub fn fetch_wait_max_ms(&self) -> u32 {
+        self.settings
+            .fetch_wait_max_ms
+            .unwrap_or(match self.source {
+                BrokerSource::Configured => DEFAULT_FETCH_WAIT_MAX_MS,
+                BrokerSource::AddressFile(_) | BrokerSource::Embedded => {
+                    PROJECT_BROKER_FETCH_WAIT_MAX_MS
+                }
+            })
+    }
+
     /// Creates every topic of the plan on a configured cluster (existing
     /// topics are left alone). Embedded and standalone brokers create their
     /// own topics when they start.
@@ -193,4 +209,44 @@ fn reachable(servers: &str) -> bool {
     };
     addresses
         .any(|address| TcpStream::connect_timeout(&address, Duration::from_millis(500)).is_ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use fte_runtime::settings::{Lookup, Profile};
+
+    use super::*;
+
+    fn bootstrap(source: BrokerSource, vars: &[(&str, &str)]) -> Bootstrap {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let lookup =
+            Lookup::from_fn(move |key| vars.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()));
+        Bootstrap {
+            servers: "127.0.0.1:9092".into(),
+            source,
+            embedded: None,
+            settings: KafkaSettings::from_lookup(&lookup, Profile::Dev).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_fetch_waits_briefly_only_at_the_projects_own_broker() {
+        let configured = bootstrap(BrokerSource::Configured, &[]);
+        assert_eq!(configured.fetch_wait_max_ms(), DEFAULT_FETCH_WAIT_MAX_MS);
+        for source in [
+            BrokerSource::Embedded,
+            BrokerSource::AddressFile(".fte/broker.addr".into()),
+        ] {
+            let own = bootstrap(source, &[]);
+            assert_eq!(own.fetch_wait_max_ms(), PROJECT_BROKER_FETCH_WAIT_MAX_MS);
+        }
+        let chosen = bootstrap(
+            BrokerSource::Embedded,
+            &[("KAFKA_FETCH_WAIT_MAX_MS", "250")],
+        );
+        assert_eq!(chosen.fetch_wait_max_ms(), 250);
+    }
 }

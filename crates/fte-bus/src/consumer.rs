@@ -51,7 +51,11 @@ pub fn at_least_once(
             "max.poll.interval.ms",
             settings.max_poll_interval_ms.to_string(),
         )
-        .set("enable.partition.eof", "false");
+        .set("enable.partition.eof", "false")
+        .set(
+            "fetch.wait.max.ms",
+            bootstrap.fetch_wait_max_ms().to_string(),
+        );
     if let Ok(debug) = std::env::var("FTE_KAFKA_DEBUG") {
         config.set("debug", debug);
     }

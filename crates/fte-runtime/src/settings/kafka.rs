@@ -18,6 +18,17 @@ pub const DEFAULT_SESSION_TIMEOUT_MS: u32 = 6_000;
 pub const DEFAULT_DELIVERY_TIMEOUT_MS: u32 = 5_000;
 /// Producer batching delay; small because every publish is on a request path.
 pub const DEFAULT_LINGER_MS: u32 = 1;
+/// How long a fetch may wait at a configured cluster for data to arrive: a
+/// real broker answers as soon as a message arrives, so the wait costs no
+/// latency (librdkafka's default).
+pub const DEFAULT_FETCH_WAIT_MAX_MS: u32 = 500;
+/// The same wait at the project's own broker (embedded or `fte broker`).
+/// That broker holds a fetch that found nothing for the whole wait even when
+/// a message arrives meanwhile, so a message waited 250 ms on average (up to
+/// 500 ms) between the gateway's publish and the worker; a short wait bounds
+/// that at 10 ms for about a hundred empty fetches a second per consumer on
+/// loopback.
+pub const PROJECT_BROKER_FETCH_WAIT_MAX_MS: u32 = 10;
 
 /// Kafka connection settings.
 #[derive(Clone, Debug)]
@@ -52,6 +63,9 @@ pub struct KafkaSettings {
     pub delivery_timeout_ms: u32,
     /// `KAFKA_LINGER_MS` (1).
     pub linger_ms: u32,
+    /// `KAFKA_FETCH_WAIT_MAX_MS`: when unset, 500 at a configured cluster and
+    /// 10 at the project's own broker (see [`PROJECT_BROKER_FETCH_WAIT_MAX_MS`]).
+    pub fetch_wait_max_ms: Option<u32>,
 }
 
 impl KafkaSettings {
@@ -99,6 +113,10 @@ impl KafkaSettings {
             delivery_timeout_ms: lookup
                 .parsed_or("KAFKA_DELIVERY_TIMEOUT_MS", DEFAULT_DELIVERY_TIMEOUT_MS)?,
             linger_ms: lookup.parsed_or("KAFKA_LINGER_MS", DEFAULT_LINGER_MS)?,
+            fetch_wait_max_ms: lookup
+                .get("KAFKA_FETCH_WAIT_MAX_MS")
+                .map(|_| lookup.parsed_or("KAFKA_FETCH_WAIT_MAX_MS", DEFAULT_FETCH_WAIT_MAX_MS))
+                .transpose()?,
         })
     }
 }
@@ -120,6 +138,24 @@ mod tests {
     fn production_requires_bootstrap_servers() {
         let err = KafkaSettings::from_lookup(&lookup(&[]), Profile::Production).unwrap_err();
         assert!(err.to_string().contains("KAFKA_BOOTSTRAP_SERVERS"), "{err}");
+    }
+
+    #[test]
+    fn the_fetch_wait_is_left_to_the_broker_source_unless_set() {
+        let unset = KafkaSettings::from_lookup(&lookup(&[]), Profile::Dev).unwrap();
+        assert_eq!(unset.fetch_wait_max_ms, None);
+        let set = KafkaSettings::from_lookup(
+            &lookup(&[("KAFKA_FETCH_WAIT_MAX_MS", "100")]),
+            Profile::Dev,
+        )
+        .unwrap();
+        assert_eq!(set.fetch_wait_max_ms, Some(100));
+        let err = KafkaSettings::from_lookup(
+            &lookup(&[("KAFKA_FETCH_WAIT_MAX_MS", "soon")]),
+            Profile::Dev,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("KAFKA_FETCH_WAIT_MAX_MS"), "{err}");
     }
 
     #[test]

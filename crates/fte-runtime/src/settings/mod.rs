@@ -29,8 +29,8 @@ pub use channels::{GmailSettings, TwilioSettings, WebReplyNotify, WebReplySettin
 pub use database::{DatabaseSettings, DatabaseSslMode};
 pub use enabled::EnabledChannels;
 pub use kafka::{
-    DEFAULT_BROKER_ADDRESS_FILE, KafkaSasl, KafkaSaslMechanism, KafkaSecurityProtocol,
-    KafkaSettings, KafkaTls,
+    DEFAULT_BROKER_ADDRESS_FILE, DEFAULT_FETCH_WAIT_MAX_MS, KafkaSasl, KafkaSaslMechanism,
+    KafkaSecurityProtocol, KafkaSettings, KafkaTls, PROJECT_BROKER_FETCH_WAIT_MAX_MS,
 };
 pub use lookup::{Lookup, Profile, SettingsError};
 pub use mcp::McpSettings;
