@@ -26,7 +26,7 @@ select i.channel, i.channel_message_id as cmid, i.customer_id::text as customer_
       'status', o.status, 'sent', extract(epoch from o.sent_at)::float8,
       'created', extract(epoch from om.created_at)::float8, 'error', o.last_error,
       'attempts', o.attempts, 'provider', o.provider_message_id, 'role', om.role,
-      'agent_ms', om.latency_ms))
+      'agent_ms', om.latency_ms, 'log', om.tool_calls))
      from reply_outbox o join messages om on om.id = o.message_id
      where o.conversation_id = i.conversation_id and o.created_at = i.processed_at) as replies,
   (select json_agg(e.reason) from escalations e
@@ -50,6 +50,18 @@ def percentile(values: list[float], p: float) -> float | None:
     ordered = sorted(values)
     rank = max(0, math.ceil(p / 100 * len(ordered)) - 1)
     return round(ordered[rank], 3)
+
+
+def turn_split(log) -> tuple[float, float] | None:
+    """Seconds of a turn spent waiting for the model and running tools,
+    from the turn's log (`model_ms` per model call, `ms` per tool call);
+    None when the turn never asked a model (the offline agent)."""
+    entries = log if isinstance(log, list) else []
+    model = [e["model_ms"] for e in entries if isinstance(e, dict) and "model_ms" in e]
+    if not model:
+        return None
+    tools = [e.get("ms", 0) for e in entries if isinstance(e, dict) and "tool" in e]
+    return sum(model) / 1000, sum(tools) / 1000
 
 
 def rows_by_key(pg) -> dict[str, dict]:
@@ -159,6 +171,11 @@ def reconcile(system, plan, health: list[dict], t0: float) -> dict:
                 if turns and "processing_s" in record:
                     record["agent_s"] = round(max(turns), 3)
                     record["outside_agent_s"] = round(record["processing_s"] - max(turns), 3)
+                splits = [turn_split(r.get("log")) for r in replies]
+                splits = [s for s in splits if s is not None]
+                if splits:
+                    record["model_s"] = round(max(m for m, _ in splits), 3)
+                    record["tools_s"] = round(max(t for _, t in splits), 3)
             delivered = [r["sent"] for r in sent if r.get("sent")]
             if delivered:
                 record["delivery_s"] = round(max(delivered) - m.sent_at, 3)
@@ -262,6 +279,10 @@ def reconcile(system, plan, health: list[dict], t0: float) -> dict:
             "delivery_p99_s": percentile(delivery, 99),
             "agent_p50_s": percentile([r["agent_s"] for r in rs if "agent_s" in r], 50),
             "agent_p95_s": percentile([r["agent_s"] for r in rs if "agent_s" in r], 95),
+            "model_p50_s": percentile([r["model_s"] for r in rs if "model_s" in r], 50),
+            "model_p95_s": percentile([r["model_s"] for r in rs if "model_s" in r], 95),
+            "tools_p50_s": percentile([r["tools_s"] for r in rs if "tools_s" in r], 50),
+            "tools_p95_s": percentile([r["tools_s"] for r in rs if "tools_s" in r], 95),
             "outside_agent_p50_s": percentile(
                 [r["outside_agent_s"] for r in rs if "outside_agent_s" in r], 50),
             "outside_agent_p95_s": percentile(

@@ -61,13 +61,20 @@ def summary(result: dict) -> str:
                      f"{fmt(c['delivery_p99_s']):>7}")
     calm = ", ".join(f"{k} {fmt(c['processing_p95_calm_s'])} s ({c['calm_messages']} messages)"
                      for k, c in result["per_channel"].items())
+    def turn(c: dict) -> str:
+        if c.get("model_p50_s") is None:
+            return ""
+        return (f" (of it the model {fmt(c['model_p50_s'])}/{fmt(c['model_p95_s'])} s, "
+                f"tools {fmt(c['tools_p50_s'])}/{fmt(c['tools_p95_s'])} s)")
+
     stages = ", ".join(
-        f"{k} agent {fmt(c.get('agent_p50_s'))}/{fmt(c.get('agent_p95_s'))} s, "
+        f"{k} agent {fmt(c.get('agent_p50_s'))}/{fmt(c.get('agent_p95_s'))} s{turn(c)}, "
         f"the rest {fmt(c.get('outside_agent_p50_s'))}/{fmt(c.get('outside_agent_p95_s'))} s"
         for k, c in result["per_channel"].items() if c.get("agent_p50_s") is not None)
     if stages:
         lines.append("where processing goes (P50/P95; the agent's turn as the worker recorded it, "
-                     f"the rest is gateway, broker, waiting for a worker, transactions): {stages}")
+                     "the model's calls and the tools' inside it from the turn's log; the rest is "
+                     f"gateway, broker, waiting for a worker, transactions): {stages}")
     lines.append(f"P95 processing away from disruptions (not sent within 20 s after a pod kill "
                  f"or restart, broker stop or outage, or PostgreSQL restart, nor in flight at one): "
                  f"{calm}")

@@ -140,10 +140,6 @@ class Criteria(unittest.TestCase):
         self.assertFalse(short[name]["enforced"])
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class Group(unittest.TestCase):
     def test_the_assigned_partitions_are_read_for_the_incoming_topic_only(self):
         text = "\n".join([
@@ -155,3 +151,18 @@ class Group(unittest.TestCase):
         ])
         self.assertEqual(procs.parse_assigned(text), 2)
         self.assertEqual(procs.parse_assigned(""), 0)
+
+
+class TurnSplit(unittest.TestCase):
+    def test_the_model_and_the_tools_are_summed_from_the_turns_log(self):
+        log = [{"model_ms": 1004}, {"tool": "search_knowledge_base", "outcome": "ok", "ms": 38},
+               {"tool": "send_response", "outcome": "ok", "ms": 0}, {"guard": "subject_withheld"}]
+        self.assertEqual(reconcile.turn_split(log), (1.004, 0.038))
+
+    def test_a_turn_without_a_model_has_no_split(self):
+        self.assertIsNone(reconcile.turn_split([{"tool": "search_knowledge_base", "outcome": "ok"}]))
+        self.assertIsNone(reconcile.turn_split(None))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -110,7 +110,10 @@ impl<M: ChatModel> ToolCallingAgent<M> {
             ChatMessage::User(customer_message(request)),
         ];
         for _ in 0..self.max_iterations {
+            let asked = Instant::now();
             let response = self.model.complete(&messages, &tools).await?;
+            // Where the turn's time goes, beside the tool entries' own `ms`.
+            state.log.push(json!({"model_ms": millis(asked.elapsed())}));
             state.usage = state.usage.plus(response.usage);
             if response.tool_calls.is_empty() {
                 // A plain answer without send_response is accepted as the answer.
@@ -124,14 +127,13 @@ impl<M: ChatModel> ToolCallingAgent<M> {
                 content: response.content.clone(),
                 tool_calls: response.tool_calls.clone(),
             });
-            let results = futures::future::join_all(
-                response
-                    .tool_calls
-                    .iter()
-                    .map(|call| self.execute(call, request)),
-            )
+            let results = futures::future::join_all(response.tool_calls.iter().map(|call| async {
+                let started = Instant::now();
+                let result = self.execute(call, request).await;
+                (result, started.elapsed())
+            }))
             .await;
-            for (call, result) in response.tool_calls.iter().zip(results) {
+            for (call, (result, took)) in response.tool_calls.iter().zip(results) {
                 let (content, effect, outcome) = match result {
                     Ok((content, effect)) => (content, effect, "ok"),
                     Err(ToolFailure::Arguments(reason)) => (
@@ -150,7 +152,11 @@ impl<M: ChatModel> ToolCallingAgent<M> {
                     .agent_tool_calls
                     .with_label_values(&[tool_label(&call.name), outcome])
                     .inc();
-                let mut entry = json!({"tool": tool_label(&call.name), "outcome": outcome});
+                let mut entry = json!({
+                    "tool": tool_label(&call.name),
+                    "outcome": outcome,
+                    "ms": millis(took),
+                });
                 if let Some(Effect::Searched(hit)) = &effect {
                     // Whether the search found a result above the threshold
                     // (the knowledge base hit rate counts these).
@@ -272,6 +278,11 @@ fn apply(effects: &mut TurnEffects, effect: Effect) {
 
 /// Tool names as metric labels: only known names, so a model inventing
 /// tools cannot grow the label set.
+/// Whole milliseconds, for the turn's log.
+fn millis(took: Duration) -> u64 {
+    u64::try_from(took.as_millis()).unwrap_or(u64::MAX)
+}
+
 fn tool_label(name: &str) -> &'static str {
     crate::tools::TOOL_NAMES
         .iter()
