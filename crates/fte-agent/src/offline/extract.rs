@@ -241,17 +241,47 @@ const PART_MIN_SCORE: f32 = 0.55;
 /// The parts of a question that asks several things: split at sentence
 /// ends, commas, semicolons and "and", keeping parts with at least one
 /// keyword ("all the limits per plan", "how to create them", "sprints").
+/// When the message asks with question marks, only those sentences make
+/// parts: the ones around them tell the situation ("I'm getting married in
+/// March", "we have forty finished projects"), which is not a second
+/// question to answer with its own sentence.
 fn question_parts(question: &str) -> Vec<String> {
     static SPLIT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         regex::Regex::new(r"(?i)[?!.;,]+(?:\s+|$)|\s+(?:and also|and|also|plus)\s+")
             .expect("valid pattern")
     });
-    SPLIT
-        .split(question)
+    let asked: Vec<&str> = sentences(question)
+        .filter(|s| s.ends_with('?'))
+        .collect();
+    let asked = if asked.is_empty() {
+        vec![question]
+    } else {
+        asked
+    };
+    asked
+        .into_iter()
+        .flat_map(|sentence| SPLIT.split(sentence))
         .map(str::trim)
         .filter(|part| !keyword_set(part).is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+/// The sentences of `text`, each with its closing punctuation: a run of
+/// `.`, `?` or `!` ends one when whitespace or the end follows (so "1,000",
+/// "2.5 GB" and "orbitask.example" stay whole).
+fn sentences(text: &str) -> impl Iterator<Item = &str> {
+    static END: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"[.?!]+(?:\s+|$)").expect("valid pattern")
+    });
+    let mut start = 0;
+    let mut cuts: Vec<&str> = Vec::new();
+    for end in END.find_iter(text) {
+        cuts.push(text[start..end.end()].trim());
+        start = end.end();
+    }
+    cuts.push(text[start..].trim());
+    cuts.into_iter().filter(|s| !s.is_empty())
 }
 
 /// Parts as embedded: a part that refers back with a pronoun ("how to
@@ -432,6 +462,18 @@ mod tests {
             ]
         );
         assert_eq!(question_parts("How do I reset my password?").len(), 1);
+        assert_eq!(
+            question_parts(
+                "I'm moving house in March, and my address changes with my new job. \
+                 How do I update the email on my login? Thanks, Ana"
+            ),
+            vec!["How do I update the email on my login"],
+            "the sentences around a question tell the situation; they are not asked"
+        );
+        assert_eq!(
+            question_parts("we archived 2.5 projects, sorry, and then some. Can archived ones come back?"),
+            vec!["Can archived ones come back"],
+        );
         assert_eq!(
             question_parts("Is the limit 1,000 runs per month?").len(),
             1,
