@@ -194,6 +194,17 @@ pub(super) async fn extract_answer(
             chosen.push(i);
         }
     }
+    // Each step once: a sentence that only retells the chosen steps ("fix
+    // the endpoint, then open Admin > Integrations > Webhooks and set the
+    // webhook up again") goes when the steps are in the answer.
+    let step_words: Vec<String> = chosen
+        .iter()
+        .filter(|&&i| units[i].list.is_some())
+        .flat_map(|&i| keyword_set(&units[i].text))
+        .collect();
+    if !step_words.is_empty() {
+        chosen.retain(|&i| units[i].list.is_some() || !retells(&units[i].text, &step_words));
+    }
     chosen.sort_unstable();
     // On WhatsApp every character counts: an article's opening summary
     // without any specifics (numbers, menu paths, commands) gives way
@@ -242,6 +253,16 @@ static SIGNPOST: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(||
 
 fn is_signpost(text: &str) -> bool {
     text.trim_end().ends_with('?') || SIGNPOST.is_match(text)
+}
+
+/// Whether `sentence` retells the steps: it names a menu path, and all its
+/// content words but one (a "then", a "first") are already among
+/// `step_words`. A statement of fact without a path stays, even when the
+/// steps happen to use its words.
+fn retells(sentence: &str, step_words: &[String]) -> bool {
+    let words = keyword_set(sentence);
+    let new = words.iter().filter(|w| !step_words.contains(w)).count();
+    sentence.contains(" > ") && words.len() >= 4 && new <= 1
 }
 
 fn has_specifics(text: &str) -> bool {
@@ -475,6 +496,33 @@ mod tests {
         assert_eq!(
             Wants::of("Where do I change my notification settings?"),
             Wants::default()
+        );
+    }
+
+    #[test]
+    fn a_sentence_retelling_the_steps_adds_nothing() {
+        let steps: Vec<String> = [
+            "Fix the problem at your endpoint and check that it answers correctly.",
+            "Open Admin > Integrations > Webhooks.",
+            "Set the webhook up again for your endpoint.",
+        ]
+        .iter()
+        .flat_map(|s| keyword_set(s))
+        .collect();
+        assert!(retells(
+            "Fix the endpoint, then open Admin > Integrations > Webhooks and set the webhook up again.",
+            &steps
+        ));
+        assert!(!retells(
+            "After 8 failed deliveries in a row the webhook is switched off.",
+            &steps
+        ));
+        assert!(
+            !retells(
+                "Fix the endpoint and check that it answers correctly.",
+                &steps
+            ),
+            "no menu path: a statement, not a retelling"
         );
     }
 
