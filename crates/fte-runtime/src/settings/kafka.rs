@@ -27,7 +27,9 @@ pub const DEFAULT_FETCH_WAIT_MAX_MS: u32 = 500;
 /// a message arrives meanwhile, so a message waited 250 ms on average (up to
 /// 500 ms) between the gateway's publish and the worker; a short wait bounds
 /// that at 10 ms for about a hundred empty fetches a second per consumer on
-/// loopback.
+/// loopback. Measured on an idle `fte run` (its consumers, its embedded
+/// broker) over 20 s: 6.0 % of a core, against 5.1 % at 25 ms, 3.5 % at
+/// 50 ms and 2.4 % at 500 ms.
 pub const PROJECT_BROKER_FETCH_WAIT_MAX_MS: u32 = 10;
 
 /// Kafka connection settings.
