@@ -276,13 +276,13 @@ fn apply(effects: &mut TurnEffects, effect: Effect) {
     }
 }
 
-/// Tool names as metric labels: only known names, so a model inventing
-/// tools cannot grow the label set.
 /// Whole milliseconds, for the turn's log.
 fn millis(took: Duration) -> u64 {
     u64::try_from(took.as_millis()).unwrap_or(u64::MAX)
 }
 
+/// Tool names as metric labels: only known names, so a model inventing
+/// tools cannot grow the label set.
 fn tool_label(name: &str) -> &'static str {
     crate::tools::TOOL_NAMES
         .iter()

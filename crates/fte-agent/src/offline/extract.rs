@@ -5,6 +5,7 @@
 //! the knowledge base states it.
 
 use fte_domain::Channel;
+use fte_domain::format::split_sentences;
 
 use super::retrieval::keyword_set;
 use super::units::{Unit, answer_units};
@@ -290,7 +291,7 @@ fn question_parts(question: &str) -> Vec<String> {
         regex::Regex::new(r"(?i)[?!.;,]+(?:\s+|$)|\s+(?:and also|and|also|plus)\s+")
             .expect("valid pattern")
     });
-    let asked: Vec<&str> = sentences(question).filter(|s| s.ends_with('?')).collect();
+    let asked = question_sentences(question);
     let asked = if asked.is_empty() {
         vec![question]
     } else {
@@ -315,25 +316,17 @@ const FOCUS_WEIGHT: f32 = 0.3;
 /// The sentences of a message that end in a question mark, when there are
 /// some and they are not the whole message.
 fn asked_sentences(message: &str) -> Option<String> {
-    let all: Vec<&str> = sentences(message).collect();
-    let asked: Vec<&str> = all.iter().copied().filter(|s| s.ends_with('?')).collect();
-    (!asked.is_empty() && asked.len() < all.len()).then(|| asked.join(" "))
+    let asked = question_sentences(message);
+    let all = split_sentences(message).len();
+    (!asked.is_empty() && asked.len() < all).then(|| asked.join(" "))
 }
 
-/// The sentences of `text`, each with its closing punctuation: a run of
-/// `.`, `?` or `!` ends one when whitespace or the end follows (so "1,000",
-/// "2.5 GB" and "orbitask.example" stay whole).
-fn sentences(text: &str) -> impl Iterator<Item = &str> {
-    static END: std::sync::LazyLock<regex::Regex> =
-        std::sync::LazyLock::new(|| regex::Regex::new(r"[.?!]+(?:\s+|$)").expect("valid pattern"));
-    let mut start = 0;
-    let mut cuts: Vec<&str> = Vec::new();
-    for end in END.find_iter(text) {
-        cuts.push(text[start..end.end()].trim());
-        start = end.end();
-    }
-    cuts.push(text[start..].trim());
-    cuts.into_iter().filter(|s| !s.is_empty())
+/// The sentences of a message that end in a question mark.
+fn question_sentences(message: &str) -> Vec<&str> {
+    split_sentences(message)
+        .into_iter()
+        .filter(|s| s.ends_with('?'))
+        .collect()
 }
 
 /// Parts as embedded: a part that refers back with a pronoun ("how to
