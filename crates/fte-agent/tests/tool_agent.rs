@@ -95,6 +95,20 @@ async fn the_model_searches_then_sends_its_answer_and_tokens_are_counted() {
         tools_called(&outcome),
         vec!["search_knowledge_base", "send_response"]
     );
+    // Where the turn's time went: one entry per model call, and each tool
+    // call's own duration (numbers only).
+    let log = outcome.tool_calls.as_array().unwrap();
+    assert_eq!(
+        log.iter().filter(|e| e["model_ms"].is_u64()).count(),
+        2,
+        "{log:?}"
+    );
+    assert!(
+        log.iter()
+            .filter(|e| e.get("tool").is_some())
+            .all(|e| e["ms"].is_u64()),
+        "{log:?}"
+    );
     let requests = fake.requests();
     assert_eq!(requests.len(), 2);
     assert_eq!(

@@ -115,10 +115,7 @@ impl KafkaSettings {
             delivery_timeout_ms: lookup
                 .parsed_or("KAFKA_DELIVERY_TIMEOUT_MS", DEFAULT_DELIVERY_TIMEOUT_MS)?,
             linger_ms: lookup.parsed_or("KAFKA_LINGER_MS", DEFAULT_LINGER_MS)?,
-            fetch_wait_max_ms: lookup
-                .get("KAFKA_FETCH_WAIT_MAX_MS")
-                .map(|_| lookup.parsed_or("KAFKA_FETCH_WAIT_MAX_MS", DEFAULT_FETCH_WAIT_MAX_MS))
-                .transpose()?,
+            fetch_wait_max_ms: lookup.parsed("KAFKA_FETCH_WAIT_MAX_MS")?,
         })
     }
 }

@@ -113,22 +113,31 @@ impl<'a> Lookup<'a> {
         self.get(var).ok_or(SettingsError::Missing { var, hint })
     }
 
+    /// A parsed variable, or `None` when unset.
+    pub fn parsed<T>(&self, var: &'static str) -> Result<Option<T>, SettingsError>
+    where
+        T: FromStr,
+        T::Err: fmt::Display,
+    {
+        self.get(var)
+            .map(|raw| {
+                raw.trim()
+                    .parse()
+                    .map_err(|e: T::Err| SettingsError::Invalid {
+                        var,
+                        reason: e.to_string(),
+                    })
+            })
+            .transpose()
+    }
+
     /// A parsed variable, or `default` when unset.
     pub fn parsed_or<T>(&self, var: &'static str, default: T) -> Result<T, SettingsError>
     where
         T: FromStr,
         T::Err: fmt::Display,
     {
-        match self.get(var) {
-            None => Ok(default),
-            Some(raw) => raw
-                .trim()
-                .parse()
-                .map_err(|e: T::Err| SettingsError::Invalid {
-                    var,
-                    reason: e.to_string(),
-                }),
-        }
+        Ok(self.parsed(var)?.unwrap_or(default))
     }
 
     /// A boolean variable (`true/false/1/0/yes/no/on/off`), or `default`.
