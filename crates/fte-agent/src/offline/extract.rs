@@ -7,7 +7,7 @@
 use fte_domain::Channel;
 use fte_domain::format::split_sentences;
 
-use super::retrieval::keyword_set;
+use super::retrieval::{asked_part, keyword_set};
 use super::units::{Unit, answer_units};
 use crate::embed::{EmbeddingCache, cosine};
 use crate::search::{HybridSearch, SearchResults};
@@ -313,12 +313,10 @@ fn question_parts(question: &str) -> Vec<String> {
 /// the tuning sets (0.3, 0.5, 0.7 tried: +1, ±0, −3 must-include facts).
 const FOCUS_WEIGHT: f32 = 0.3;
 
-/// The sentences of a message that end in a question mark, when there are
-/// some and they are not the whole message.
+/// What a message asks ([`asked_part`]), when that is not the whole message.
 fn asked_sentences(message: &str) -> Option<String> {
-    let asked = question_sentences(message);
-    let all = split_sentences(message).len();
-    (!asked.is_empty() && asked.len() < all).then(|| asked.join(" "))
+    let asked = asked_part(message);
+    (asked.trim() != message.trim()).then_some(asked)
 }
 
 /// The sentences of a message that end in a question mark.

@@ -108,7 +108,7 @@ fn platform_words(asked: &str) -> Vec<String> {
 /// What is asked: the pieces that read as questions (the story around
 /// them — "Ugh, I deleted the wrong project", a signature — is left out),
 /// or the whole text when none does.
-fn asked_part(question: &str) -> String {
+pub(super) fn asked_part(question: &str) -> String {
     let asked: Vec<String> = pieces(question)
         .into_iter()
         .filter(|piece| looks_like_question(piece))
