@@ -38,6 +38,8 @@ static RULES: LazyLock<Vec<(EscalationReason, Regex)>> = LazyLock::new(|| {
                 r"what (?:does|do|would|will) (?:it|that|this|the \w+(?: plan)?|\w+) (?:cost|run us|set us back)",
                 r"(?:cost|costs) (?:us|me|per|for \d)",
                 r"per[- ](?:seat|user) (?:cost|price|fee|rate)",
+                r"what (?:would|will|does|do) (?:\w+ ){0,6}(?:come to|come out to|add up to)\b",
+                r"(?:monthly|annual|yearly|total|per[- ]seat|per[- ]user) damage",
                 r"quotes?\b",
                 r"quotation",
                 r"discounts?",
@@ -291,15 +293,51 @@ static NEUTRALISE: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid pattern")
 });
 
+/// Access to the account by someone else, stated ("someone else got into my
+/// account", "I did not sign in from Lisbon", "we don't recognise these
+/// sessions"): account security. Matched on the text without its
+/// hypothetical clauses, since "what happens if someone gets into my
+/// account?" is a product question.
+static STATED_ACCESS: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(&[
+        r"(?:someone|somebody) (?:else )?(?:got|has got|has gotten|has been|was|were|logged|signed|has logged|has signed|accessed|has accessed|broke) (?:(?:in|into|on|onto) )?(?:to )?(?:my|our) (?:account|workspace)",
+        r"(?:someone|somebody) (?:else )?(?:is|was|has been) (?:using|in|logged into|signed into) (?:my|our) (?:account|workspace)",
+        r"(?:i|we) (?:did not|didn't|didnt|never) (?:sign(?:ed)?|log(?:ged)?) ?(?:in|on) from",
+        r"(?:don't|do not|dont|didn't|did not|can't|cannot) recogni[sz]e (?:these|this|those|that|the|some|a|an|any|several|two|three)? ?(?:active |new |recent )?(?:sessions?|log ?ins?|sign[- ]?ins?|devices?)",
+        r"(?:sessions?|log ?ins?|sign[- ]?ins?|devices?) (?:that )?(?:i|we) (?:don't|do not|dont|didn't|did not|never) (?:recogni[sz]e|make|made|start|started)",
+        r"alguien (?:mas )?(?:entro|accedio|se metio|ha entrado|ha accedido|inicio sesion) (?:a|en) (?:mi|nuestra) cuenta",
+        r"no (?:reconozco|reconocemos) (?:estas |esas |estos |esos |las |los |unas |unos )?(?:sesiones|inicios de sesion|dispositivos|accesos)",
+        r"alguem (?:entrou|acessou|fez login) (?:na|a|em|no) (?:minha|nossa) conta",
+        r"nao (?:reconheco|reconhecemos) (?:essas |estas |esses |estes |as |os )?(?:sessoes|logins|acessos|dispositivos)",
+        r"jemand (?:anderes? )?(?:hat sich|ist|war) (?:in|auf|bei) (?:mein|meinem|unser|unserem) (?:konto|account)",
+        r"(?:ich|wir) (?:erkenne|erkennen) (?:diese |die |einige )?(?:sitzungen|anmeldungen|gerate|logins) nicht",
+        r"quelqu'un (?:d'autre )?(?:s'est connecte|est entre|a accede|s'est introduit) (?:a|sur|dans) (?:mon|notre) compte",
+        r"je ne reconnais pas (?:ces |cette |les |certaines )?(?:sessions?|connexions?|appareils?)",
+    ])
+});
+
+/// A hypothetical clause, up to the end of its clause.
+static HYPOTHETICAL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:if|whether|in case|what happens when|si alguien|se alguem|falls|wenn|ob|si quelqu'un)\b[^.?!,;]*")
+        .expect("valid pattern")
+});
+
 /// The reasons a piece of text triggers by a hard rule, in table order.
 pub fn hard_reasons(text: &str) -> Vec<EscalationReason> {
     let folded = fold(text);
     let folded = NEUTRALISE.replace_all(&folded, " ");
-    RULES
+    let mut reasons: Vec<EscalationReason> = RULES
         .iter()
         .filter(|(_, re)| re.is_match(&folded))
         .map(|(reason, _)| *reason)
-        .collect()
+        .collect();
+    // Account security is last in table order, so pushing keeps the order.
+    if !reasons.contains(&EscalationReason::AccountSecurity)
+        && STATED_ACCESS.is_match(&HYPOTHETICAL.replace_all(&folded, " "))
+    {
+        reasons.push(EscalationReason::AccountSecurity);
+    }
+    reasons
 }
 
 static INJECTION: LazyLock<Regex> = LazyLock::new(|| {
@@ -394,6 +432,11 @@ mod tests {
             ("I'd like to talk to a human please", HumanRequest),
             ("quero falar com um atendente", HumanRequest),
             ("My account was hacked", AccountSecurity),
+            (
+                "What would 40 seats on Business come to per month?",
+                Pricing,
+            ),
+            ("what's the monthly damage for 12 people on Team", Pricing),
         ] {
             assert_eq!(hard_reasons(text).first(), Some(&reason), "{text}");
         }
@@ -413,6 +456,31 @@ mod tests {
             "Our legal team asked whether data is encrypted at rest.",
             "Are you GDPR compliant?",
             "My manager wants a CSV export of one project.",
+        ] {
+            assert_eq!(hard_reasons(text), Vec::new(), "{text}");
+        }
+    }
+
+    #[test]
+    fn someone_else_in_the_account_is_account_security_when_stated() {
+        for text in [
+            "I think someone else got into my account last night",
+            "Somebody logged into our workspace from another country",
+            "I did not sign in from Brazil but the log says I did",
+            "We don't recognise these sessions in the security page",
+            "there are logins I didn't make",
+            "Alguien entró en mi cuenta anoche",
+            "Não reconheço essas sessões",
+            "Jemand hat sich in mein Konto eingeloggt",
+            "Quelqu'un s'est connecté à mon compte",
+        ] {
+            assert_eq!(hard_reasons(text).first(), Some(&AccountSecurity), "{text}");
+        }
+        for text in [
+            "What happens if someone gets into my account?",
+            "How can I see whether someone logged into my account?",
+            "Where do I see my active sessions?",
+            "How do I sign in from a new device?",
         ] {
             assert_eq!(hard_reasons(text), Vec::new(), "{text}");
         }
