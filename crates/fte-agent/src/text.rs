@@ -142,7 +142,16 @@ static ROLE_MARKER: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid pattern")
 });
 
-/// Whether a piece asks something (a question mark or a question word first).
+/// Whether a piece asks something: a question mark, or a question word first
+/// or right after a lead-in closed by a colon or a dash ("Two quick ones: how
+/// many guests can we invite").
 pub fn looks_like_question(sentence: &str) -> bool {
-    sentence.contains('?') || QUESTION_START.is_match(&fold(sentence))
+    if sentence.contains('?') {
+        return true;
+    }
+    let folded = fold(sentence);
+    QUESTION_START.is_match(&folded)
+        || folded
+            .split_once([':', '—', '–'])
+            .is_some_and(|(_, rest)| QUESTION_START.is_match(rest.trim_start()))
 }

@@ -361,6 +361,26 @@ mod tests {
     }
 
     #[test]
+    fn a_question_after_a_lead_in_is_answered_beside_an_escalation() {
+        for message in [
+            "Two quick ones: how many guests can we invite on Team. And I want a refund for March.",
+            "Quick one — what file types can I attach. Also our lawyer will be in touch.",
+        ] {
+            let t = triage(message);
+            assert!(t.escalation.is_some(), "{message}");
+            assert!(
+                t.answerable.contains("guests") || t.answerable.contains("file types"),
+                "{message}: {}",
+                t.answerable
+            );
+        }
+        // A lead-in with a statement after it is not a question.
+        assert!(!looks_like_question(
+            "Update: the export finished overnight."
+        ));
+    }
+
+    #[test]
     fn a_question_and_an_escalation_in_one_sentence_are_told_apart() {
         let t = triage(
             "How do I turn on 2FA, and what's the price difference between Team and Business?",
