@@ -136,11 +136,25 @@ pub struct Limiters {
 /// What handlers need: the database, the durable publisher and settings.
 ///
 /// axum clones the state for every extractor and layer that asks for it, a
-/// few times per request, so every field is a handle: an `Arc`, a pool, a
-/// producer or a small `Copy` value. A field that owns a map or a set would
-/// be copied and freed on every request.
+/// few times per request, so the state is one `Arc` over [`Shared`]: a clone
+/// is one reference-count increment rather than a copy of every handle in it
+/// (the pool, the producer and a dozen `Arc`s, each with its own atomic
+/// increment and decrement). Fields are read through `Deref`.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The fields behind [`AppState`]. Built once at start-up; the `with_*`
+/// builders change them before the state is shared.
+#[derive(Clone)]
+pub struct Shared {
     /// The PostgreSQL pool.
     pub pool: PgPool,
     /// The durable Kafka publisher.
@@ -201,7 +215,7 @@ impl AppState {
             staff: RateLimiter::new(api.staff_rate_limit_per_minute, minute),
             status: RateLimiter::new(api.status_rate_limit_per_minute, minute),
         };
-        Self {
+        Self(Arc::new(Shared {
             submitter: Submitter::start(pool.clone(), publisher.clone()),
             pool,
             publisher,
@@ -219,18 +233,24 @@ impl AppState {
             readiness: Arc::new(Readiness::new()),
             kafka_outage: Arc::default(),
             dead_letters: None,
-        }
+        }))
+    }
+
+    /// The fields, for a builder: unique while the state is being built, so
+    /// nothing is copied then (a state already shared is copied once).
+    fn shared_mut(&mut self) -> &mut Shared {
+        Arc::make_mut(&mut self.0)
     }
 
     /// The same state reading and replaying `fte.dlq` with `reader`.
     pub fn with_dead_letters(mut self, reader: DeadLetterReader) -> Self {
-        self.dead_letters = Some(Arc::new(reader));
+        self.shared_mut().dead_letters = Some(Arc::new(reader));
         self
     }
 
     /// The same state with the web form's settings (its bot challenge).
     pub fn with_web_form(mut self, settings: &WebFormSettings) -> Self {
-        self.challenge = settings
+        self.shared_mut().challenge = settings
             .challenge
             .as_ref()
             .map(|challenge| Arc::new(ChallengeVerifier::new(challenge)));
@@ -239,25 +259,25 @@ impl AppState {
 
     /// The same state with only `channels` running.
     pub fn with_enabled_channels(mut self, channels: EnabledChannels) -> Self {
-        self.channels = Arc::new(channels);
+        self.shared_mut().channels = Arc::new(channels);
         self
     }
 
     /// The same state with each channel's delivery as given.
     pub fn with_delivery(mut self, delivery: crate::local::ChannelDelivery) -> Self {
-        self.delivery = delivery;
+        self.shared_mut().delivery = delivery;
         self
     }
 
     /// The same state showing what `log` recorded on `/dev/outbox`.
     pub fn with_outbound_log(mut self, log: crate::local::SharedOutboundLog) -> Self {
-        self.outbound_log = Some(log);
+        self.shared_mut().outbound_log = Some(log);
         self
     }
 
     /// The same state with these alert thresholds (and nothing holding).
     pub fn with_alert_settings(mut self, settings: AlertSettings) -> Self {
-        self.monitor = Arc::new(Monitor::new(settings));
+        self.shared_mut().monitor = Arc::new(Monitor::new(settings));
         self
     }
 }
