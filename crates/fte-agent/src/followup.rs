@@ -46,6 +46,21 @@ pub fn retrieval_query(request: &AgentRequest, question: &str) -> String {
     }
 }
 
+/// The message with the conversation's recent messages before it (the
+/// customer's and the agent's, within the conversation window): what a
+/// follow-up that names nothing ("that's not me") is about.
+pub fn with_recent_history(request: &AgentRequest) -> String {
+    let since = Utc::now() - ChronoDuration::hours(CONVERSATION_WINDOW_HOURS);
+    let mut text: Vec<&str> = request
+        .history
+        .iter()
+        .filter(|h| h.created_at >= since)
+        .map(|h| h.content.trim())
+        .collect();
+    text.push(request.message.trim());
+    text.join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

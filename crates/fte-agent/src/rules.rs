@@ -340,6 +340,56 @@ pub fn hard_reasons(text: &str) -> Vec<EscalationReason> {
     reasons
 }
 
+/// A customer disowning what they were shown: "that's not me", "wasn't us",
+/// "not my device", "no fui yo", "não fui eu", "das war ich nicht", "ce
+/// n'est pas moi".
+static DISOWNED: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(&[
+        r"(?:that'?s|thats|that is|that was|it'?s|its|it is|it was|this is|this was|those are|these are|they are|they're) not (?:me|mine|us|ours|one of (?:mine|ours|us))\b",
+        r"(?:wasn'?t|was not|weren'?t|were not|isn'?t|is not|aren'?t|are not) (?:me|mine|us|ours)\b",
+        r"not (?:my|our) (?:device|computer|laptop|phone|pc|mac|login|session|sign-?in)s?\b",
+        r"(?:i|we) (?:don'?t|do not) (?:own|have|use) (?:a|an|any) (?:windows|mac|linux|android|iphone|ipad|pc|chromebook)",
+        r"(?:i|we) (?:have )?never been (?:to|in)\b",
+        r"no (?:fui|fuimos|soy|era) yo\b",
+        r"no (?:es|era) (?:mio|mia|nuestro|nuestra)\b",
+        r"nao (?:fui|fomos|sou|era) eu\b",
+        r"nao (?:e|era) (?:meu|minha|nosso|nossa)\b",
+        r"(?:das|es) (?:war|bin|ist) (?:ich|nicht) (?:nicht|ich|meins?)\b",
+        r"nicht (?:mein|unser) (?:gerat|computer|laptop|handy|login)\b",
+        r"(?:ce|c') ?(?:n'est|est) pas (?:moi|nous|le mien|mon)\b",
+        r"ce n'etait pas moi\b",
+    ])
+});
+
+/// What a conversation about signing in talks of: sessions, devices, sign-ins.
+static SIGN_IN_TOPIC: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(&[
+        r"sessions?\b",
+        r"devices?\b",
+        r"sign(?:ed)?[- ]?(?:in|ins|on)\b",
+        r"log(?:ged)?[- ]?(?:in|ins|on)\b",
+        r"logins?\b",
+        r"ip address",
+        r"sesion(?:es)?\b",
+        r"dispositivos?\b",
+        r"sess(?:ao|oes)\b",
+        r"sitzung(?:en)?\b",
+        r"gerate?\b",
+        r"anmeldung(?:en)?\b",
+        r"appareils?\b",
+        r"connexions?\b",
+    ])
+});
+
+/// Whether `piece` disowns a sign-in the conversation (`conversation`: the
+/// message with the customer's and the agent's recent messages) is about:
+/// "there's a Windows PC in Russia in that list. That's not me", after the
+/// customer asked where to see their sessions. Someone else in the account
+/// is account security, though the follow-up names neither.
+pub fn disowns_sign_in(piece: &str, conversation: &str) -> bool {
+    DISOWNED.is_match(&fold(piece)) && SIGN_IN_TOPIC.is_match(&fold(conversation))
+}
+
 static INJECTION: LazyLock<Regex> = LazyLock::new(|| {
     pattern(&[
         r"ignore (?:all |any |the )?(?:previous|prior|above|earlier|your|these|those) (?:instructions|prompts?|rules)",
@@ -484,6 +534,34 @@ mod tests {
         ] {
             assert_eq!(hard_reasons(text), Vec::new(), "{text}");
         }
+    }
+
+    #[test]
+    fn disowning_a_sign_in_is_told_from_disowning_anything_else() {
+        let sessions = "where can i see which devices im logged in on \
+                        Open Profile > Security > Active sessions.";
+        for piece in [
+            "thats not me",
+            "That wasn't us.",
+            "the iPad is not my device",
+            "we don't own a mac",
+            "no fui yo",
+            "Não fui eu",
+            "das war ich nicht",
+            "ce n'est pas moi",
+        ] {
+            assert!(disowns_sign_in(piece, sessions), "{piece}");
+        }
+        // Nothing disowned, or nothing about signing in.
+        assert!(!disowns_sign_in("that's the one I use at work", sessions));
+        assert!(!disowns_sign_in(
+            "that's not my question",
+            "How do I export a project to CSV?"
+        ));
+        assert!(!disowns_sign_in(
+            "that wasn't me",
+            "Someone moved the tasks in the Launch project"
+        ));
     }
 
     #[test]

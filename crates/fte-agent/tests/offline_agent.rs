@@ -206,3 +206,44 @@ async fn an_injection_no_pattern_knows_is_declined_without_escalation() {
     assert_eq!(outcome.escalation.map(|e| e.reason), None, "{reply}");
     assert!(reply.contains("I can't act on instructions"), "{reply}");
 }
+
+#[tokio::test]
+async fn a_follow_up_disowning_a_session_goes_to_a_person_as_account_security() {
+    let agent = agent().await;
+    let mut follow_up = request(
+        Channel::Whatsapp,
+        "there's a chromebook in lisbon on that list. wasn't us",
+    );
+    follow_up.history = vec![
+        HistoryEntry {
+            role: HistoryRole::Customer,
+            channel: Channel::Whatsapp,
+            content: "how do i check what devices are signed in to our account".into(),
+            created_at: Utc::now() - Duration::minutes(10),
+        },
+        HistoryEntry {
+            role: HistoryRole::Agent,
+            channel: Channel::Whatsapp,
+            content: "Open Profile > Security > Active sessions.".into(),
+            created_at: Utc::now() - Duration::minutes(9),
+        },
+    ];
+    let outcome = agent.respond(&follow_up).await.unwrap();
+    assert_eq!(
+        outcome.escalation.map(|e| e.reason),
+        Some(EscalationReason::AccountSecurity),
+        "{}",
+        outcome.reply.joined()
+    );
+
+    // The same words after a conversation about something else are not a
+    // security case.
+    follow_up.history[0].content = "who moved the tasks in the launch project?".into();
+    follow_up.history[1].content = "The activity log of a project shows who moved what.".into();
+    follow_up.message = "that wasn't us".into();
+    let outcome = agent.respond(&follow_up).await.unwrap();
+    assert_ne!(
+        outcome.escalation.map(|e| e.reason),
+        Some(EscalationReason::AccountSecurity)
+    );
+}

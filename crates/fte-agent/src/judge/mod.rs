@@ -112,8 +112,9 @@ impl SemanticJudge {
 
 impl SemanticJudge {
     /// Triage of `request` with the hard rules and this layer: pieces no
-    /// hard rule caught escalate on their verdict; a subject that tries to
-    /// instruct the agent marks the message as an injection too.
+    /// hard rule caught escalate on their verdict, or as account security
+    /// when they disown a sign-in the conversation is about; a subject that
+    /// tries to instruct the agent marks the message as an injection too.
     pub async fn triage(
         &self,
         embedder: &dyn Embedder,
@@ -147,9 +148,18 @@ impl SemanticJudge {
                 soft.push((piece.as_str(), verdict.reason));
             }
         }
+        let conversation = crate::followup::with_recent_history(request);
         let mut triage = triage_judged(
             message,
-            |piece| soft.iter().find(|(p, _)| *p == piece).map(|(_, r)| *r),
+            |piece| {
+                soft.iter()
+                    .find(|(p, _)| *p == piece)
+                    .map(|(_, r)| *r)
+                    .or_else(|| {
+                        crate::rules::disowns_sign_in(piece, &conversation)
+                            .then_some(EscalationReason::AccountSecurity)
+                    })
+            },
             |piece| injected.contains(&piece),
         );
         if request.subject.as_deref().is_some_and(is_injection) {
