@@ -392,9 +392,45 @@ pub fn vocabulary(hits: &[&SearchHit]) -> HashSet<String> {
     vocabulary
 }
 
-/// Whether `term` appears in `vocabulary`: as is, by stem, or one typo away.
+/// Words customers write for what the articles name otherwise, that the
+/// embedding model's vocabulary does not hold either (so they would read as
+/// names): (the customer's word, the articles' words). A term is covered when
+/// one of its article words is.
+const SYNONYMS: &[(&str, &[&str])] = &[
+    ("login", &["sign", "signed"]),
+    ("logins", &["sign", "signed"]),
+    ("logon", &["sign", "signed"]),
+    ("signin", &["sign", "signed"]),
+    ("signins", &["sign", "signed"]),
+    ("signup", &["sign", "register"]),
+    ("mfa", &["two", "factor", "2fa"]),
+    ("otp", &["code", "codes", "authenticator"]),
+    ("pwd", &["password"]),
+    ("passwd", &["password"]),
+    ("acct", &["account"]),
+    ("coworker", &["teammate", "member", "members", "colleague"]),
+    (
+        "coworkers",
+        &["teammate", "teammates", "member", "members", "colleagues"],
+    ),
+    ("roundup", &["digest", "summary"]),
+    ("recap", &["digest", "summary"]),
+    ("todo", &["task", "tasks"]),
+    ("todos", &["task", "tasks"]),
+    ("subtask", &["subtasks", "checklist"]),
+];
+
+/// Whether `term` appears in `vocabulary`: as is, by stem, one typo away,
+/// or by a [synonym](SYNONYMS) the articles use.
 pub fn covered(term: &str, vocabulary: &HashSet<String>) -> bool {
     if vocabulary.contains(term) {
+        return true;
+    }
+    if SYNONYMS
+        .iter()
+        .find(|(word, _)| *word == term)
+        .is_some_and(|(_, theirs)| theirs.iter().any(|w| vocabulary.contains(*w)))
+    {
         return true;
     }
     let term_stem = stem(term);
@@ -517,6 +553,13 @@ mod tests {
         assert!(covered("locks", &v));
         assert!(!covered("linux", &v));
         assert!(!covered("salesforce", &v));
+        // The customer's word for the articles' one.
+        assert!(covered("logins", &v));
+        assert!(!covered("roundup", &v));
+        assert!(covered(
+            "roundup",
+            &vocab("One daily digest email per day.")
+        ));
     }
 
     #[test]
