@@ -599,10 +599,47 @@ const GLOSSARY: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// German verbs whose particle leaves them in a question or a main clause
+/// ("Wo richte ich Webhooks ein?", "Wie lade ich Gäste ein?"): (the verb's
+/// stem, its particle, the joined word start the glossary knows).
+const SEPARABLE: &[(&str, &str, &str)] = &[
+    ("richt", "ein", "einricht"),
+    ("lad", "ein", "einlad"),
+    ("lad", "herunter", "herunterlad"),
+    ("meld", "an", "anmeld"),
+    ("meld", "ab", "abmeld"),
+];
+
+/// The joined words of the separable verbs in `folded` text, each with a
+/// leading space: a form of the verb ("richte", "richten", "richtet")
+/// followed later in the same sentence by its particle.
+fn joined_separable_verbs(folded: &str) -> String {
+    let mut out = String::new();
+    for sentence in folded.split(['.', '?', '!', ';']) {
+        let words: Vec<&str> = sentence
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        for (i, word) in words.iter().enumerate() {
+            for (stem, particle, joined) in SEPARABLE {
+                let is_form = word
+                    .strip_prefix(stem)
+                    .is_some_and(|ending| ending.len() <= 2);
+                if is_form && words[i + 1..].contains(particle) {
+                    out.push(' ');
+                    out.push_str(joined);
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The English terms for the product words of a message in another
 /// language, space-separated (empty when none is found).
 pub fn english_terms(text: &str) -> String {
-    let folded = format!(" {} ", fold(text));
+    let folded = fold(text);
+    let folded = format!(" {folded}{} ", joined_separable_verbs(&folded));
     let mut terms: Vec<&str> = Vec::new();
     for (english, words) in GLOSSARY {
         let found = words.iter().any(|word| {
@@ -636,5 +673,14 @@ mod tests {
             "interface language"
         );
         assert_eq!(english_terms("How do I export a project?"), "");
+    }
+
+    #[test]
+    fn a_german_verb_split_from_its_particle_is_found() {
+        assert!(english_terms("Wo richte ich Webhooks ein?").contains("set up webhooks"));
+        assert!(english_terms("Wie lade ich neue Kollegen ein?").contains("invite members"));
+        assert!(english_terms("Wo lade ich die Rechnung herunter?").contains("download"));
+        // The particle must follow the verb in the same sentence.
+        assert_eq!(joined_separable_verbs("ein link. wo richte ich das"), "");
     }
 }
