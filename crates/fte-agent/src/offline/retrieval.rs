@@ -15,10 +15,38 @@ use crate::types::AgentError;
 /// Hits considered for the answer.
 const SEARCH_LIMIT: usize = 10;
 
+/// A wish for something the product does not do ("I'd love a dark mode",
+/// "it would be great if…", "please add…").
+static WISH: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"\b(?:(?:i|we)(?:'d| would) (?:really )?(?:love|like) (?:a|an|to have|to see|it if|if)\b|(?:i|we) wish\b|would be (?:nice|great|cool|awesome|helpful|useful)|please add\b|any plans? (?:to|for)\b|features?\b|me encantaria|gostaria muito|ich wurde mir .*wunschen|j'aimerais beaucoup)")
+        .expect("valid pattern")
+});
+
+/// Asking where or how to put a wish forward.
+static PUT_FORWARD: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"\b(?:suggest|suggestion|propose|upvote|vote|wishlist|roadmap|sugerir|sugerencia|sugestao|vorschlag|vorschlagen|suggerer|proposer)\w*")
+        .expect("valid pattern")
+});
+
+/// The query for a message that wishes for a feature and asks where to
+/// suggest it ("I'd love a dark mode. Where can I suggest it?") names what
+/// it asks about: the question itself says only "it", and the wished-for
+/// feature, which the knowledge base does not describe, drowns the request.
+fn with_feature_request_terms(query: String) -> String {
+    let folded = fold(&query);
+    if WISH.is_match(&folded) && PUT_FORWARD.is_match(&folded) {
+        format!("{query} suggest a new feature request")
+    } else {
+        query
+    }
+}
+
 /// The query for a question in Spanish, Portuguese, German or French
 /// carries the English words of its product vocabulary (the articles are
-/// English; see [`crate::glossary`]).
+/// English; see [`crate::glossary`]); a feature wish asked where to suggest
+/// carries the words of that request.
 pub(super) fn searchable(query: String) -> String {
+    let query = with_feature_request_terms(query);
     if is_english(&query) {
         return query;
     }
@@ -345,6 +373,27 @@ pub(super) fn category_of(slug: &str) -> Category {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_wish_asked_where_to_suggest_searches_for_the_feature_request() {
+        for message in [
+            "I'd love a dark mode. Where can I suggest it?",
+            "It would be great to have a Gantt view, is there a place to vote on that?",
+            "we wish the mobile app had widgets. can we propose that somewhere",
+        ] {
+            assert!(
+                searchable(message.to_owned()).ends_with("suggest a new feature request"),
+                "{message}"
+            );
+        }
+        // A wish alone, or a suggestion asked about without one, keeps its words.
+        for message in [
+            "I'd like a copy of last month's invoice.",
+            "Can you suggest a way to organise our sprints?",
+        ] {
+            assert_eq!(searchable(message.to_owned()), message);
+        }
+    }
 
     #[test]
     fn keywords_drop_stopwords_and_add_the_subject() {
