@@ -97,6 +97,10 @@ static RULES: LazyLock<Vec<(EscalationReason, Regex)>> = LazyLock::new(|| {
                 r"duplicate (?:charge|payment)",
                 r"disputed? (?:charge|payment)",
                 r"reimburse",
+                // Money asked back without the word.
+                r"(?:put|give|send|pay|credit|transfer)\w* (?:\w+ ){0,3}back (?:on|to|onto|into) (?:my|our|the) (?:\w+ )?(?:card|account|bank)",
+                r"(?:the )?(?:difference|amount|money|overcharge) back\b",
+                r"reverse (?:the|that|this|last|my|our) (?:\w+'?s? )?(?:charge|payment|transaction|upgrade charge)",
                 r"reembols",
                 r"devolucion del dinero",
                 r"devuelv\w* (?:el|mi|nuestro) dinero",
@@ -478,6 +482,12 @@ mod tests {
             ("c'est combien par utilisateur ?", Pricing),
             ("I want a refund for last month", Refund),
             ("Fui cobrado duas vezes este mês", Refund),
+            (
+                "Could you undo it and put the difference back on our card?",
+                Refund,
+            ),
+            ("please reverse last week's charge", Refund),
+            ("can you credit the extra seats back to our account", Refund),
             ("Our lawyer will contact you", Legal),
             ("I'd like to talk to a human please", HumanRequest),
             ("quero falar com um atendente", HumanRequest),
