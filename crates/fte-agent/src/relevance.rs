@@ -468,6 +468,126 @@ pub fn rare_uncovered_terms(
         .collect()
 }
 
+/// What an amount question counts: the one or two words after "how many" or
+/// "the maximum number of" ("how many projects", "max number of custom
+/// fields").
+static AMOUNT_OF: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"\b(?:how many|max(?:imum)? (?:number|amount) of|limit (?:on|to|for) (?:the )?(?:number of )?)\s+([a-z][a-z'-]*)(?:\s+([a-z][a-z'-]*))?")
+        .expect("valid pattern")
+});
+
+/// The unit of an amount: "per page", "per project".
+static PER_UNIT: std::sync::LazyLock<regex::Regex> =
+    std::sync::LazyLock::new(|| regex::Regex::new(r"\bper ([a-z]{3,})").expect("valid pattern"));
+
+/// Words for the same counted thing: a limit on members answers "how many
+/// people", one on attempts "how many times".
+const SAME_COUNT: &[&[&str]] = &[
+    &[
+        "people",
+        "person",
+        "persons",
+        "user",
+        "member",
+        "teammate",
+        "colleague",
+        "employee",
+        "seat",
+        "staff",
+        "collaborator",
+        "coworker",
+    ],
+    &["time", "attempt", "try", "tries"],
+    &["file", "attachment", "upload"],
+];
+
+/// Words that hold an amount: a figure or "unlimited" (the articles write
+/// their limits in figures; "one or two projects" in prose is no limit).
+fn is_amount(word: &str) -> bool {
+    word.starts_with(|c: char| c.is_ascii_digit()) || word == "unlimited"
+}
+
+/// The counted things of an English amount question (`asked`) that no
+/// figure in `hits` counts: "how many projects can I make on Free?" over an
+/// article saying "up to 5 members" and "up to 10 guests per project" asks
+/// for a number the articles do not give. The thing must come within four
+/// words after a figure ("10 failed sign-in attempts", "unlimited custom
+/// fields") or four before it ("the page size defaults to 50"). The
+/// article's other figure is not an answer to send.
+pub fn uncounted_amounts(asked: &str, hits: &[&SearchHit]) -> Vec<String> {
+    let folded = fold(asked);
+    let mut asked_for: Vec<Vec<String>> = Vec::new();
+    for found in AMOUNT_OF.captures_iter(&folded) {
+        let things: Vec<String> = [found.get(1), found.get(2)]
+            .into_iter()
+            .flatten()
+            .map(|m| m.as_str().to_owned())
+            .filter(|w| w.chars().count() >= 3 && !GENERIC.contains(&w.as_str()))
+            .collect();
+        if !things.is_empty() {
+            asked_for.push(things);
+        }
+    }
+    // "How many tasks per page": the unit counts too.
+    if let Some(last) = asked_for.last_mut() {
+        for found in PER_UNIT.captures_iter(&folded) {
+            last.push(found[1].to_owned());
+        }
+    }
+    if asked_for.is_empty() {
+        return Vec::new();
+    }
+    // The words each figure of the articles counts.
+    let mut counted: HashSet<String> = HashSet::new();
+    for hit in hits {
+        let text = fold(&hit.content);
+        let tokens: Vec<&str> = text
+            .split(|c: char| {
+                c.is_whitespace() || matches!(c, ',' | ';' | ':' | '(' | ')' | '|' | '*')
+            })
+            .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+            .filter(|w| !w.is_empty())
+            .collect();
+        for (i, token) in tokens.iter().enumerate() {
+            if is_amount(token) {
+                let window = i.saturating_sub(4)..(i + 5).min(tokens.len());
+                for j in window.filter(|&j| j != i) {
+                    // "10 custom fields per project" counts fields, not projects.
+                    if j > 0 && matches!(tokens[j - 1], "per" | "each" | "every" | "a") {
+                        continue;
+                    }
+                    for part in tokens[j].split('-') {
+                        counted.insert(count_stem(part).to_owned());
+                    }
+                }
+            }
+        }
+    }
+    let is_counted = |word: &str| {
+        let stem = count_stem(word);
+        counted.contains(stem)
+            || SAME_COUNT.iter().any(|same| {
+                same.contains(&stem) && same.iter().any(|other| counted.contains(*other))
+            })
+    };
+    asked_for
+        .into_iter()
+        .filter(|things| !things.iter().any(|w| is_counted(w)))
+        .filter_map(|things| things.into_iter().next())
+        .collect()
+}
+
+/// A counted word without its plural ending: "projects" and "project",
+/// "tries" stays as it is (it is in [`SAME_COUNT`]).
+fn count_stem(word: &str) -> &str {
+    if word.ends_with("ss") || word == "tries" {
+        return word;
+    }
+    word.strip_suffix('s')
+        .filter(|w| w.len() >= 3)
+        .unwrap_or(word)
+}
+
 /// A term the model does not know, and that is neither an inflection of a
 /// word it knows ("buzzes", "renamed") nor a typo of one (one letter
 /// missing, extra, different or two swapped: "limt", "anywher", "improt").
@@ -560,6 +680,58 @@ mod tests {
             "roundup",
             &vocab("One daily digest email per day.")
         ));
+    }
+
+    fn hit(content: &str) -> SearchHit {
+        SearchHit {
+            chunk_id: uuid::Uuid::nil(),
+            article_id: uuid::Uuid::nil(),
+            slug: "a".into(),
+            title: String::new(),
+            content: content.into(),
+            score: 1.0,
+            similarity: Some(0.6),
+            text_rank: None,
+        }
+    }
+
+    #[test]
+    fn an_amount_the_articles_do_not_count_is_a_gap() {
+        let members = hit("The Free plan allows up to 5 members per workspace. \
+                           Each project can have up to 10 guests.");
+        let hits = [&members];
+        assert_eq!(
+            uncounted_amounts("how many projects can i make on the free plan?", &hits),
+            vec!["projects"]
+        );
+        assert!(uncounted_amounts("How many members can we have on Free?", &hits).is_empty());
+        assert!(uncounted_amounts("how many people can join for free?", &hits).is_empty());
+        assert!(uncounted_amounts("How many guests per project?", &hits).is_empty());
+        let fields = hit("The Team plan allows 10 custom fields per project.");
+        assert_eq!(
+            uncounted_amounts("how many projects can we have?", &[&fields]),
+            vec!["projects"]
+        );
+        assert!(uncounted_amounts("Where do I invite people?", &hits).is_empty());
+        let fields = hit("The Team plan allows 10 custom fields per project; \
+                          Business and Enterprise allow unlimited custom fields.");
+        assert!(
+            uncounted_amounts(
+                "What's the max number of custom fields on Business?",
+                &[&fields]
+            )
+            .is_empty()
+        );
+        let locked = hit("Your account is locked after 10 failed sign-in attempts.");
+        assert!(uncounted_amounts("how many times can I get it wrong?", &[&locked]).is_empty());
+        let pages = hit("The page size defaults to 50 and is at most 200.");
+        assert!(
+            uncounted_amounts(
+                "How many tasks can I pull per page from a list endpoint?",
+                &[&pages]
+            )
+            .is_empty()
+        );
     }
 
     #[test]

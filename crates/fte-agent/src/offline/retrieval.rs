@@ -7,7 +7,7 @@
 use fte_domain::Category;
 use serde_json::json;
 
-use crate::relevance::{is_english, rare_uncovered_terms};
+use crate::relevance::{is_english, rare_uncovered_terms, uncounted_amounts};
 use crate::search::{HybridSearch, SearchHit, SearchResults};
 use crate::triage::{fold, looks_like_question, pieces};
 use crate::types::AgentError;
@@ -77,7 +77,13 @@ pub(super) fn coverage_gaps(
     let asked = asked_part(question);
     let (candidates, names) = if is_english(question) {
         let embedder = search.embedder();
-        let rare = rare_uncovered_terms(&asked, &hits, |word| embedder.knows_word(word));
+        let mut rare = rare_uncovered_terms(&asked, &hits, |word| embedder.knows_word(word));
+        // An amount the articles give for something else is no answer.
+        for thing in uncounted_amounts(&asked, &hits) {
+            if !rare.contains(&thing) {
+                rare.push(thing);
+            }
+        }
         // A name written with a capital inside a sentence ("like Zoom") is
         // a proper noun, however common the word.
         let mut names: Vec<String> = asked
