@@ -275,6 +275,13 @@ impl AppState {
         self
     }
 
+    /// The same state under `profile` (what `/dev/outbox` and the error
+    /// bodies show depends on it).
+    pub fn with_profile(mut self, profile: Profile) -> Self {
+        self.shared_mut().profile = profile;
+        self
+    }
+
     /// The same state with these alert thresholds (and nothing holding).
     pub fn with_alert_settings(mut self, settings: AlertSettings) -> Self {
         self.shared_mut().monitor = Arc::new(Monitor::new(settings));

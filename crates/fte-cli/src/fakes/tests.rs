@@ -296,8 +296,7 @@ async fn without_credentials_the_local_run_answers_through_the_real_clients_into
     }
 
     // Production never shows the outbox; without fakes health says recording.
-    let mut production = state.clone();
-    production.profile = Profile::Production;
+    let production = state.clone().with_profile(Profile::Production);
     let production_url = serve(production, &shutdown).await;
     let (status, body) = get_json(&client, &format!("{production_url}/dev/outbox")).await;
     assert_eq!(status, 404, "{body}");
