@@ -11,6 +11,9 @@
 //! question in another language is judged on similarity alone.
 
 use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 use crate::search::SearchHit;
 use crate::triage::fold;
@@ -394,14 +397,12 @@ pub fn vocabulary(hits: &[&SearchHit]) -> HashSet<String> {
 
 /// Words customers write for what the articles name otherwise, that the
 /// embedding model's vocabulary does not hold either (so they would read as
-/// names): (the customer's word, the articles' words). A term is covered when
-/// one of its article words is.
+/// names): (the customer's word, the articles' words). A term, or its stem
+/// ("logins"), is covered when one of its article words is.
 const SYNONYMS: &[(&str, &[&str])] = &[
     ("login", &["sign", "signed"]),
-    ("logins", &["sign", "signed"]),
     ("logon", &["sign", "signed"]),
     ("signin", &["sign", "signed"]),
-    ("signins", &["sign", "signed"]),
     ("signup", &["sign", "register"]),
     ("mfa", &["two", "factor", "2fa"]),
     ("otp", &["code", "codes", "authenticator"]),
@@ -409,14 +410,9 @@ const SYNONYMS: &[(&str, &[&str])] = &[
     ("passwd", &["password"]),
     ("acct", &["account"]),
     ("coworker", &["teammate", "member", "members", "colleague"]),
-    (
-        "coworkers",
-        &["teammate", "teammates", "member", "members", "colleagues"],
-    ),
     ("roundup", &["digest", "summary"]),
     ("recap", &["digest", "summary"]),
     ("todo", &["task", "tasks"]),
-    ("todos", &["task", "tasks"]),
     ("subtask", &["subtasks", "checklist"]),
 ];
 
@@ -426,14 +422,14 @@ pub fn covered(term: &str, vocabulary: &HashSet<String>) -> bool {
     if vocabulary.contains(term) {
         return true;
     }
+    let term_stem = stem(term);
     if SYNONYMS
         .iter()
-        .find(|(word, _)| *word == term)
+        .find(|(word, _)| *word == term || *word == term_stem)
         .is_some_and(|(_, theirs)| theirs.iter().any(|w| vocabulary.contains(*w)))
     {
         return true;
     }
-    let term_stem = stem(term);
     let long = term.chars().count() >= 5;
     vocabulary.iter().any(|word| {
         stem(word) == term_stem || (long && word.chars().count() >= 4 && one_edit_apart(word, term))
@@ -471,14 +467,14 @@ pub fn rare_uncovered_terms(
 /// What an amount question counts: the one or two words after "how many" or
 /// "the maximum number of" ("how many projects", "max number of custom
 /// fields").
-static AMOUNT_OF: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-    regex::Regex::new(r"\b(?:how many|max(?:imum)? (?:number|amount) of|limit (?:on|to|for) (?:the )?(?:number of )?)\s+([a-z][a-z'-]*)(?:\s+([a-z][a-z'-]*))?")
+static AMOUNT_OF: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:how many|max(?:imum)? (?:number|amount) of|limit (?:on|to|for) (?:the )?(?:number of )?)\s+([a-z][a-z'-]*)(?:\s+([a-z][a-z'-]*))?")
         .expect("valid pattern")
 });
 
 /// The unit of an amount: "per page", "per project".
-static PER_UNIT: std::sync::LazyLock<regex::Regex> =
-    std::sync::LazyLock::new(|| regex::Regex::new(r"\bper ([a-z]{3,})").expect("valid pattern"));
+static PER_UNIT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\bper ([a-z]{3,})").expect("valid pattern"));
 
 /// Words for the same counted thing: a limit on members answers "how many
 /// people", one on attempts "how many times".

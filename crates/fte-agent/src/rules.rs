@@ -337,6 +337,7 @@ pub fn hard_reasons(text: &str) -> Vec<EscalationReason> {
         .collect();
     // Account security is last in table order, so pushing keeps the order.
     if !reasons.contains(&EscalationReason::AccountSecurity)
+        && STATED_ACCESS.is_match(&folded)
         && STATED_ACCESS.is_match(&HYPOTHETICAL.replace_all(&folded, " "))
     {
         reasons.push(EscalationReason::AccountSecurity);
@@ -385,13 +386,19 @@ static SIGN_IN_TOPIC: LazyLock<Regex> = LazyLock::new(|| {
     ])
 });
 
-/// Whether `piece` disowns a sign-in the conversation (`conversation`: the
-/// message with the customer's and the agent's recent messages) is about:
-/// "there's a Windows PC in Russia in that list. That's not me", after the
-/// customer asked where to see their sessions. Someone else in the account
-/// is account security, though the follow-up names neither.
-pub fn disowns_sign_in(piece: &str, conversation: &str) -> bool {
-    DISOWNED.is_match(&fold(piece)) && SIGN_IN_TOPIC.is_match(&fold(conversation))
+/// Whether `piece` disowns what the customer was shown ("that's not me").
+/// With a conversation that [talks of sign-ins](talks_of_sign_ins) — "there's
+/// a Windows PC in Russia in that list. That's not me", after the customer
+/// asked where to see their sessions — it says someone else is in the
+/// account: account security, though the follow-up names neither.
+pub fn disowns(piece: &str) -> bool {
+    DISOWNED.is_match(&fold(piece))
+}
+
+/// Whether `text` (a message with its conversation's recent messages) talks
+/// of sessions, devices or sign-ins.
+pub fn talks_of_sign_ins(text: &str) -> bool {
+    SIGN_IN_TOPIC.is_match(&fold(text))
 }
 
 static INJECTION: LazyLock<Regex> = LazyLock::new(|| {
@@ -550,6 +557,7 @@ mod tests {
     fn disowning_a_sign_in_is_told_from_disowning_anything_else() {
         let sessions = "where can i see which devices im logged in on \
                         Open Profile > Security > Active sessions.";
+        assert!(talks_of_sign_ins(sessions));
         for piece in [
             "thats not me",
             "That wasn't us.",
@@ -560,16 +568,13 @@ mod tests {
             "das war ich nicht",
             "ce n'est pas moi",
         ] {
-            assert!(disowns_sign_in(piece, sessions), "{piece}");
+            assert!(disowns(piece), "{piece}");
         }
         // Nothing disowned, or nothing about signing in.
-        assert!(!disowns_sign_in("that's the one I use at work", sessions));
-        assert!(!disowns_sign_in(
-            "that's not my question",
-            "How do I export a project to CSV?"
-        ));
-        assert!(!disowns_sign_in(
-            "that wasn't me",
+        assert!(!disowns("that's the one I use at work"));
+        assert!(!disowns("that's not my question"));
+        assert!(!talks_of_sign_ins("How do I export a project to CSV?"));
+        assert!(!talks_of_sign_ins(
             "Someone moved the tasks in the Launch project"
         ));
     }

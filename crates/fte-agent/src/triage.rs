@@ -381,17 +381,21 @@ mod tests {
 
     #[test]
     fn a_question_after_a_lead_in_is_answered_beside_an_escalation() {
-        for message in [
-            "Two quick ones: how many guests can we invite on Team. And I want a refund for March.",
-            "Quick one — what file types can I attach. Also our lawyer will be in touch.",
+        for (message, asked, reason) in [
+            (
+                "Two quick ones: how many guests can we invite on Team. And I want a refund for March.",
+                "how many guests",
+                Refund,
+            ),
+            (
+                "Quick one — what file types can I attach. Also our lawyer will be in touch.",
+                "what file types",
+                Legal,
+            ),
         ] {
             let t = triage(message);
-            assert!(t.escalation.is_some(), "{message}");
-            assert!(
-                t.answerable.contains("guests") || t.answerable.contains("file types"),
-                "{message}: {}",
-                t.answerable
-            );
+            assert_eq!(t.escalation, Some(reason), "{message}");
+            assert!(t.answerable.contains(asked), "{message}: {}", t.answerable);
         }
         // A lead-in with a statement after it is not a question.
         assert!(!looks_like_question(

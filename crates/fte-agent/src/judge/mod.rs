@@ -148,7 +148,8 @@ impl SemanticJudge {
                 soft.push((piece.as_str(), verdict.reason));
             }
         }
-        let conversation = crate::followup::with_recent_history(request);
+        let about_sign_ins =
+            crate::rules::talks_of_sign_ins(&crate::followup::with_recent_history(request));
         let mut triage = triage_judged(
             message,
             |piece| {
@@ -156,7 +157,7 @@ impl SemanticJudge {
                     .find(|(p, _)| *p == piece)
                     .map(|(_, r)| *r)
                     .or_else(|| {
-                        crate::rules::disowns_sign_in(piece, &conversation)
+                        (about_sign_ins && crate::rules::disowns(piece))
                             .then_some(EscalationReason::AccountSecurity)
                     })
             },
