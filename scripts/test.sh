@@ -91,6 +91,7 @@ kb_check() {
   # verbatim, and the tuning/held-out split of each batch is the committed one.
   python3 context/eval/split.py
   python3 context/eval/split.py --batch 2
+  python3 context/eval/split.py --batch 3
 }
 
 web_form_tests() {

@@ -18,6 +18,17 @@ The check of either batch also fails when a ticket id, customer identifier (emai
 customer name or message of that batch occurs in the other batch (when the other batch's
 files exist).
 
+The third batch (ids R001..., files tuning-3.json and held-out-3.json, seed SEED_3, counts in
+README.md's "Third batch" section) likewise takes `--batch 3`:
+
+    python3 context/eval/split.py --batch 3
+    python3 context/eval/split.py --batch 3 --write ALL3.json
+    python3 context/eval/split.py --batch 3 --stats
+
+Its check fails when a ticket id, customer identifier, customer name or message of the third
+batch, or a run of eight consecutive words of one of its messages, also occurs in the first or
+the second batch (whose files must exist). The checks of the first two batches are unchanged.
+
 The split is deterministic: the tickets are sorted by id, shuffled with the batch's seed, and
 then assigned one by one to the half where the ticket's kinds (expected action and
 reason, each tag, channel, language) are least represented so far. Both halves
@@ -39,6 +50,7 @@ from pathlib import Path
 
 SEED = 20250516
 SEED_2 = 20261206
+SEED_3 = 20261207
 HERE = Path(__file__).resolve().parent
 FACTS_FILE = HERE.parent / "product-facts.md"
 TUNING = HERE / "tuning.json"
@@ -48,6 +60,10 @@ README = HERE / "README.md"
 TUNING_2 = HERE / "tuning-2.json"
 HELD_OUT_2 = HERE / "held-out-2.json"
 README_SECTION_2 = "## Second batch (written 2026-12-06)"
+TUNING_3 = HERE / "tuning-3.json"
+HELD_OUT_3 = HERE / "held-out-3.json"
+README_SECTION_3 = "## Third batch (written 2026-12-07)"
+RUN_WORDS = 8  # a third-batch message may share no run of this many consecutive words with an earlier batch
 
 ACTIONS = {"answer", "escalate", "answer_and_escalate", "prompt", "greet", "resolve", "refuse_injection"}
 REASONS = ["pricing", "refund", "legal", "anger", "human_request", "search_failed", "account_security"]
@@ -106,12 +122,34 @@ DESCRIPTIONS_2 = {
     ),
 }
 
-# What differs between the two batches. Batch 1 keeps exactly the behaviour it had before batch 2 existed.
+DESCRIPTIONS_3 = {
+    "tuning-3": (
+        "Orbitask evaluation tickets, third batch (written 2026-12-07), tuning half. The third batch was written "
+        "independently of the first two batches (tuning.json / held-out.json, tuning-2.json / held-out-2.json), of "
+        "the agent's code and of the knowledge base, from escalation-rules.md and product-facts.md only. "
+        "Thresholds, exemplars and prompts may be tuned on this file. Same schema as tuning.json (ids R001...): "
+        "fields as in sample-tickets.json, plus language, tags, and history (earlier turns of the same "
+        "conversation, oldest first; the message is the customer's next turn). Actions: answer, escalate, "
+        "answer_and_escalate, prompt, greet, resolve, refuse_injection (a refuse_injection ticket with facts must "
+        "also answer the real question beside the injection). See README.md, section 'Third batch'."
+    ),
+    "held-out-3": (
+        "Orbitask evaluation tickets, third batch (written 2026-12-07), held-out half. Never tune on this file: "
+        "do not read it while choosing thresholds, exemplars, patterns or prompts, and do not copy its phrasings "
+        "into code or tests; only measure on it. Written independently of the first two batches, of the agent's "
+        "code and of the knowledge base. Same schema as tuning-3.json; see README.md, section 'Third batch'."
+    ),
+}
+
+# What differs between the batches. Batch 1 keeps exactly the behaviour it had before batch 2 existed, and
+# batches 1 and 2 keep exactly the behaviour they had before batch 3 existed.
 BATCHES = {
     1: {"seed": SEED, "prefix": "E", "files": (TUNING, HELD_OUT), "names": ("tuning", "held-out"),
         "descriptions": DESCRIPTIONS, "readme_section": None},
     2: {"seed": SEED_2, "prefix": "N", "files": (TUNING_2, HELD_OUT_2), "names": ("tuning-2", "held-out-2"),
         "descriptions": DESCRIPTIONS_2, "readme_section": README_SECTION_2},
+    3: {"seed": SEED_3, "prefix": "R", "files": (TUNING_3, HELD_OUT_3), "names": ("tuning-3", "held-out-3"),
+        "descriptions": DESCRIPTIONS_3, "readme_section": README_SECTION_3},
 }
 
 
@@ -236,8 +274,16 @@ def identifier(t):
     return t["customer"].get("email") or t["customer"].get("phone")
 
 
-def check_other_batch(tickets, other, other_name):
-    """No ticket id, customer identifier, customer name or message may occur in both batches."""
+def word_runs(text, n=RUN_WORDS):
+    """Every run of n consecutive words of a text (lower-cased, punctuation ignored)."""
+    words = re.findall(r"\w+", text.lower())
+    return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+
+def check_other_batch(tickets, other, other_name, runs=False):
+    """No ticket id, customer identifier, customer name or message may occur in both batches.
+
+    With runs=True (the third batch), no run of RUN_WORDS consecutive words of a message may either."""
     def clash(what, fn):
         theirs = {fn(t) for t in other} - {None, ""}
         ids = sorted(t["id"] for t in tickets if fn(t) in theirs)
@@ -249,6 +295,12 @@ def check_other_batch(tickets, other, other_name):
     clash("the customer identifiers", identifier)
     clash("the customer names", lambda t: t["customer"]["name"].strip().lower())
     clash("the messages", lambda t: t["message"].strip().lower())
+    if runs:
+        theirs = set().union(*(word_runs(t["message"]) for t in other))
+        ids = sorted(t["id"] for t in tickets if word_runs(t["message"]) & theirs)
+        if ids:
+            raise Invalid(f"a run of {RUN_WORDS} words of the messages of {len(ids)} tickets also occurs in "
+                          f"{other_name}: {', '.join(ids[:10])}")
 
 
 def split(tickets, seed=SEED):
@@ -392,7 +444,15 @@ def readme_part(text, section):
 
 
 def other_batch(batch):
-    """The other batch's tickets, or None when its files do not exist yet."""
+    """The other batch's tickets, or None when its files do not exist yet.
+
+    For the third batch, the tickets of the first and second batches together (both must exist)."""
+    if batch == 3:
+        files = BATCHES[1]["files"] + BATCHES[2]["files"]
+        missing = [f.name for f in files if not f.exists()]
+        if missing:
+            raise Invalid(f"the earlier batches' files are missing: {', '.join(missing)}")
+        return [t for f in files for t in load_half(f)], ", ".join(f.name for f in files)
     other = 2 if batch == 1 else 1
     files = BATCHES[other]["files"]
     if not all(f.exists() for f in files):
@@ -405,7 +465,7 @@ def other_batch(batch):
 def main(argv):
     batch = 1
     if argv[:1] == ["--batch"]:
-        if len(argv) < 2 or argv[1] not in ("1", "2"):
+        if len(argv) < 2 or argv[1] not in ("1", "2", "3"):
             print(__doc__, file=sys.stderr)
             return 2
         batch, argv = int(argv[1]), argv[2:]
@@ -418,7 +478,7 @@ def main(argv):
         check_all(src, facts, cfg["prefix"])
         other, other_name = other_batch(batch)
         if other is not None:
-            check_other_batch(src, other, other_name)
+            check_other_batch(src, other, other_name, runs=batch == 3)
         tuning, held_out = split(src, cfg["seed"])
         check_coverage(tuning, held_out, src)
         write_half(tuning_file, tuning_name, tuning, cfg["descriptions"])
@@ -433,7 +493,7 @@ def main(argv):
     check_all(union, facts, cfg["prefix"])
     other, other_name = other_batch(batch)
     if other is not None:
-        check_other_batch(union, other, other_name)
+        check_other_batch(union, other, other_name, runs=batch == 3)
     again = split(union, cfg["seed"])
     if [[t["id"] for t in h] for h in again] != [[t["id"] for t in h] for h in (tuning, held_out)]:
         raise Invalid("the halves are not the deterministic split of their union (edited by hand?)")

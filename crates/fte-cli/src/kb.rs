@@ -55,7 +55,9 @@ pub async fn eval(root: &Path, sets: &[String]) -> anyhow::Result<()> {
         .iter()
         .map(|name| {
             fte_agent::EvalSet::parse(name).with_context(|| {
-                format!("unknown set {name:?}: expected samples, tuning, tuning-2, held-out or held-out-2")
+                format!(
+                    "unknown set {name:?}: expected samples, tuning, tuning-2, tuning-3, held-out, held-out-2 or held-out-3"
+                )
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;

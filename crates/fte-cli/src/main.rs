@@ -90,12 +90,12 @@ enum Command {
         /// The repository root holding kb/ and context/.
         #[arg(long, default_value = ".")]
         root: std::path::PathBuf,
-        /// The sets, comma-separated: samples, tuning, tuning-2, held-out,
-        /// held-out-2.
+        /// The sets, comma-separated: samples, tuning, tuning-2, tuning-3,
+        /// held-out, held-out-2, held-out-3.
         #[arg(
             long,
             value_delimiter = ',',
-            default_value = "samples,tuning,tuning-2,held-out,held-out-2"
+            default_value = "samples,tuning,tuning-2,tuning-3,held-out,held-out-2,held-out-3"
         )]
         sets: Vec<String>,
     },

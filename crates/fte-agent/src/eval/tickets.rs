@@ -24,16 +24,22 @@ pub enum EvalSet {
     Tuning2,
     /// The held-out half of the second batch: figures only.
     HeldOut2,
+    /// The tuning half of the third, independently written batch.
+    Tuning3,
+    /// The held-out half of the third batch: figures only.
+    HeldOut3,
 }
 
 impl EvalSet {
     /// Every set, in report order.
-    pub const ALL: [EvalSet; 5] = [
+    pub const ALL: [EvalSet; 7] = [
         EvalSet::Samples,
         EvalSet::Tuning,
         EvalSet::Tuning2,
+        EvalSet::Tuning3,
         EvalSet::HeldOut,
         EvalSet::HeldOut2,
+        EvalSet::HeldOut3,
     ];
 
     /// The set's name on the command line and in the report.
@@ -44,6 +50,8 @@ impl EvalSet {
             EvalSet::HeldOut => "held-out",
             EvalSet::Tuning2 => "tuning-2",
             EvalSet::HeldOut2 => "held-out-2",
+            EvalSet::Tuning3 => "tuning-3",
+            EvalSet::HeldOut3 => "held-out-3",
         }
     }
 
@@ -59,12 +67,17 @@ impl EvalSet {
             EvalSet::HeldOut => "context/eval/held-out.json",
             EvalSet::Tuning2 => "context/eval/tuning-2.json",
             EvalSet::HeldOut2 => "context/eval/held-out-2.json",
+            EvalSet::Tuning3 => "context/eval/tuning-3.json",
+            EvalSet::HeldOut3 => "context/eval/held-out-3.json",
         }
     }
 
     /// Whether per-ticket failures may be shown (never for a held-out half).
     pub fn reveals_failures(self) -> bool {
-        !matches!(self, EvalSet::HeldOut | EvalSet::HeldOut2)
+        !matches!(
+            self,
+            EvalSet::HeldOut | EvalSet::HeldOut2 | EvalSet::HeldOut3
+        )
     }
 }
 
