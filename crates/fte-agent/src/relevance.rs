@@ -358,28 +358,10 @@ fn stem(word: &str) -> &str {
     word
 }
 
-/// Edit distance of at most one (a typo: one letter missing, extra or
-/// different).
+/// A typo apart: one letter missing, extra or different, or two neighbours
+/// swapped ("attachmnets", "clinets"), by optimal string alignment.
 fn one_edit_apart(a: &str, b: &str) -> bool {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let (short, long) = if a.len() <= b.len() {
-        (&a, &b)
-    } else {
-        (&b, &a)
-    };
-    if long.len() - short.len() > 1 {
-        return false;
-    }
-    let prefix = short
-        .iter()
-        .zip(long.iter())
-        .take_while(|(x, y)| x == y)
-        .count();
-    if short.len() == long.len() {
-        prefix == short.len() || short[prefix + 1..] == long[prefix + 1..]
-    } else {
-        short[prefix..] == long[prefix + 1..]
-    }
+    strsim::osa_distance(a, b) <= 1
 }
 
 /// The vocabulary of the articles the hits belong to.
@@ -614,9 +596,13 @@ fn is_rare(term: &str, knows_word: &impl Fn(&str) -> Option<bool>) -> bool {
         v.swap(i - 1, i);
         v.into_iter().collect::<String>()
     });
-    !one_edit_variants(&chars)
-        .chain(swapped)
-        .any(|variant| knows_word(&variant) == Some(true))
+    // A typo of a word the model knows, or of its plural ("clinets").
+    !one_edit_variants(&chars).chain(swapped).any(|variant| {
+        knows_word(&variant) == Some(true)
+            || variant
+                .strip_suffix('s')
+                .is_some_and(|stem| stem.len() >= 3 && knows_word(stem) == Some(true))
+    })
 }
 
 fn one_edit_variants(chars: &[char]) -> impl Iterator<Item = String> + '_ {
@@ -666,6 +652,10 @@ mod tests {
         );
         assert!(covered("acount", &v));
         assert!(covered("attachment", &v));
+        // Two neighbouring letters swapped.
+        assert!(covered("attachmnets", &v));
+        assert!(covered("atempts", &v));
+        assert!(!covered("attachmnetz", &v));
         assert!(covered("locks", &v));
         assert!(!covered("linux", &v));
         assert!(!covered("salesforce", &v));
@@ -744,6 +734,7 @@ mod tests {
         assert!(!is_rare("lmiit", &knows), "two letters swapped in limit");
         assert!(!is_rare("desktops", &knows), "a plural");
         assert!(!is_rare("apps", &knows), "a plural");
+        assert!(!is_rare("lmiits", &knows), "a typo of a plural");
     }
 
     #[test]

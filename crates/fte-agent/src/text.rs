@@ -41,6 +41,24 @@ pub(crate) static GREETING_ONLY: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid pattern")
 });
 
+/// A sign-off that promises to come back later ("I'll get in touch if I have
+/// questions", "Ich melde mich, wenn …"): small talk beside a thank-you.
+pub(crate) static CLOSING: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(&[
+        r"(?:i'?ll|i will|we'?ll|we will) (?:\w+ ){0,2}(?:get in touch|be in touch|reach out|let you know|get back to you|write again|come back)",
+        r"(?:if|when|should) (?:i|we) (?:have|get|run into) (?:any )?(?:more |other |further )?(?:questions|problems)",
+        r"ich melde mich",
+        r"wir melden uns",
+        r"(?:le |te |les )?(?:escribo|escribire|aviso|avisare) si",
+        r"si tengo (?:mas )?(?:preguntas|dudas)",
+        r"(?:entro|entrarei) em contato",
+        r"se (?:eu )?tiver (?:mais )?(?:duvidas|perguntas)",
+        r"je (?:reviens|reviendrai) vers vous",
+        r"je vous (?:recontacte|recontacterai|ecris)",
+        r"si j'ai (?:d'autres )?questions",
+    ])
+});
+
 pub(crate) static THANKS: LazyLock<Regex> = LazyLock::new(|| {
     pattern(&[
         r"thanks?\b",
@@ -119,6 +137,9 @@ pub fn pieces(text: &str) -> Vec<String> {
                 .find(|(_, c)| c.is_whitespace() || *c == ',' || *c == ';')
                 .map_or(0, |(i, c)| i + c.len_utf8());
             let cut = found.start() + word_start;
+            if is_relative_clause(&sentence[cut..]) {
+                continue;
+            }
             if cut > start {
                 out.push(sentence[start..found.start()].to_owned());
                 start = cut;
@@ -133,6 +154,100 @@ pub fn pieces(text: &str) -> Vec<String> {
         })
         .filter(|p| !p.is_empty())
         .collect()
+}
+
+/// Words that ask for something without a question: wanting, needing,
+/// please, someone to do it — in the five languages. Folded.
+static REQUEST: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(&[
+        r"want(?:s|ed)?\b",
+        r"need(?:s|ed)?\b",
+        r"(?:'d|would) like\b",
+        r"please\b",
+        r"pl[sz]\b",
+        r"request",
+        r"ask(?:ing)?\b",
+        r"expect",
+        r"require",
+        r"demand",
+        r"(?:let|put|get|connect|transfer|give) (?:me|us)\b",
+        r"send (?:me|us)\b",
+        r"(?:someone|somebody|anyone|anybody)\b",
+        r"rather\b",
+        r"prefer",
+        r"looking (?:for|at)\b",
+        r"hoping",
+        r"call\b",
+        r"(?:quero|queria|quisiera|quiero|necesit|precis|gostaria|por favor|alguien|alguem)",
+        r"(?:bitte|mochte|will\b|wollen|brauche|hatte gern|jemand)",
+        r"(?:voudrais|voudrions|veux\b|aimerais|aimerions|merci de|s'il vous plait|svp|veuillez|quelqu'un)",
+    ])
+});
+
+/// Whether a piece asks for something: a question, or a request in other
+/// words ("I'd rather speak to someone", "send us the figures").
+pub fn is_request(piece: &str) -> bool {
+    looks_like_question(piece) || REQUEST.is_match(&fold(piece))
+}
+
+/// Words for a person, a call or a conversation: what a request for a
+/// person must name ("a built-in video conferencing feature" names none).
+static PERSON: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:person|someone|somebody|anyone|anybody|human|agent|manager|supervisor|boss|representative|\brep\b|staff|team|people|\bcall|phone|\bring\b|talk|speak|chat with|real|live|bot\b|robot|machine|\bai\b|automat|hand (?:this|it|me) over|escalat|transfer|alguien|persona|humano|agente|supervisor|jefe|encargado|alguem|pessoa|atendente|gerente|jemand|mensch|mitarbeiter|vorgesetzt|verbind|anruf|telefon|quelqu'un|personne|humain|conseiller|responsable|appel|passez-moi|sprechen|reden|hablar|falar|parler|llam|ligar|rappel|ruckruf|zuruck(?:zu)?rufen|gente|equipo|equipe)")
+        .expect("valid pattern")
+});
+
+/// Whether a piece names a person to talk to, or a call.
+pub fn names_a_person(piece: &str) -> bool {
+    PERSON.is_match(&fold(piece))
+}
+
+/// Words of an offer or an amount of seats: a competitor's offer told
+/// without a question is still about the price.
+static OFFER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:offer|deal|quote|seat|licen[cs]e|budget|angebot|lizenz|platze|oferta|presupuesto|orcamento|assento|licenc|offre|devis|licence)")
+        .expect("valid pattern")
+});
+
+/// Whether a piece talks of an offer, a quote, seats or licences.
+pub fn talks_of_an_offer(piece: &str) -> bool {
+    OFFER.is_match(&fold(piece))
+}
+
+/// Words of the law, of data and records, of contracts and of security
+/// holes: what a legal matter talks of ("the invite link says invalid now"
+/// talks of none).
+static LEGAL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:\blaw|legal|lawyer|attorney|counsel|solicitor|court|judge|gdpr|dsgvo|rgpd|lgpd|ccpa|data|record|personal|privacy|contract|agreement|dpa\b|terms|clause|liabil|indemn|complian|regulat|authorit|police|subpoena|warrant|summons|vulnerab|securi|segur|sicherheit|exploit|breach|leak|tenant|(?:another|other) (?:company|companies|customer|workspace|organi[sz]ation)|sue\b|suing|claim|erase|erasure|delete|forgotten|\bley\b|leyes|datos|contrato|tribunal|juzgado|juez|abogad|demanda|advogad|dados|\blei\b|processo|anwalt|gericht|recht|daten|vertrag|klage|behorde|avocat|donnees|contrat|justice|juridique|cnil|plainte|proces\b|autorite|effac|faille|informacion|informacoes|informations|auskunft|hole\b|injection|script|xss|remov|wipe|trace|purge|scrub|borr|apag|losch|supprim)")
+        .expect("valid pattern")
+});
+
+/// Whether a piece talks of the law, data, a contract or a security hole.
+pub fn talks_of_law_or_data(piece: &str) -> bool {
+    LEGAL.is_match(&fold(piece))
+}
+
+/// Words of money: what a piece about getting money back must talk of.
+static MONEY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:charg|paid|pay|bill|invoice|card|mone?y|refund|reimburs|cash|credit|debit|fee|price|amount|bank|transaction|subscription|renew|[$€£]|dollar|euro|cobr|pag|dinero|dinheiro|reembols|devol|factur|fatur|cartao|tarjeta|estorn|zahl|geld|abbuch|gebucht|buchen|betrag|rechnung|karte|erstatt|gebuhr|\babo\b|lastschrift|argent|rembours|carte|prelev|paiement|abonnement)")
+        .expect("valid pattern")
+});
+
+/// Whether a piece talks of money (a charge, a payment, a card, an amount).
+pub fn talks_of_money(piece: &str) -> bool {
+    MONEY.is_match(&fold(piece))
+}
+
+/// A clause that describes what came before it instead of asking
+/// something new: "which we already have licences for", "who is on
+/// holiday", "where I keep the notes" — a relative pronoun followed by a
+/// subject or a verb, not by the thing asked about ("which plan …?").
+fn is_relative_clause(clause: &str) -> bool {
+    static RELATIVE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)^(?:(?:which|who|where)\s+(?:i|we|they|he|she|it|is|was|were|has|had|already|also|still|our|my|their)|which\s+(?:are|have|will|would|can|could|means|makes|seems|you))\b")
+            .expect("valid pattern")
+    });
+    RELATIVE.is_match(clause)
 }
 
 /// A chat-role label opening a piece ("### USER:", "Assistant:"): framing
@@ -154,4 +269,75 @@ pub fn looks_like_question(sentence: &str) -> bool {
         || folded
             .split_once([':', '—', '–'])
             .is_some_and(|(_, rest)| QUESTION_START.is_match(rest.trim_start()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_question_after_a_comma_is_its_own_piece() {
+        assert_eq!(
+            pieces("How do I turn on 2FA, and what's the price difference?"),
+            vec!["How do I turn on 2FA", "what's the price difference?"]
+        );
+        assert_eq!(
+            pieces("We have two teams, which plan do we need?"),
+            vec!["We have two teams", "which plan do we need?"]
+        );
+    }
+
+    #[test]
+    fn requests_and_money_are_told_from_plain_statements() {
+        for piece in [
+            "I'd rather speak to someone from your team.",
+            "Send us the figures for 40 seats.",
+            "Könnten Sie mich bitte zurückrufen",
+            "budget wise what r we looking at for 30 seats",
+        ] {
+            assert!(is_request(piece), "{piece}");
+        }
+        for piece in [
+            "We're on Team at the moment.",
+            "It's for a school project.",
+            "I hope this reaches the right people.",
+        ] {
+            assert!(!is_request(piece), "{piece}");
+        }
+        assert!(names_a_person("¿Me pasan con un supervisor, por favor?"));
+        assert!(!names_a_person(
+            "Does Orbitask have a built-in video conferencing feature like Zoom?"
+        ));
+        assert!(talks_of_an_offer(
+            "A competitor came back with a better offer for our 60 seats."
+        ));
+        assert!(talks_of_money("Mir wurde der Betrag doppelt abgebucht."));
+        assert!(talks_of_law_or_data(
+            "Wir werden rechtliche Schritte einleiten."
+        ));
+        assert!(talks_of_law_or_data(
+            "Your API returns other tenants' tasks if I change the workspace id."
+        ));
+        assert!(talks_of_law_or_data(
+            "pls wipe everything you keep on me, every trace"
+        ));
+        assert!(!talks_of_law_or_data(
+            "invited a colleague like 3 wks ago and the invite link says invalid now lol"
+        ));
+        assert!(talks_of_money("We were charged for seats we removed"));
+        assert!(!talks_of_money(
+            "Our reporting integration suddenly fails with 401."
+        ));
+    }
+
+    #[test]
+    fn a_relative_clause_stays_with_what_it_describes() {
+        for text in [
+            "Can people use 1Password, which we already have licences for?",
+            "Ask my colleague, who is on holiday until Monday.",
+            "I saved it in the shared project, where our notes live.",
+        ] {
+            assert_eq!(pieces(text), vec![text], "{text}");
+        }
+    }
 }

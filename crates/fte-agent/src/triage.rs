@@ -17,7 +17,7 @@ use fte_domain::EscalationReason;
 use regex::Regex;
 
 use crate::sentiment::{ANGER_THRESHOLD, sentiment};
-use crate::text::{GREETING_ONLY, RESOLVED, THANKS};
+use crate::text::{CLOSING, GREETING_ONLY, RESOLVED, THANKS};
 pub use crate::text::{fold, looks_like_question, pieces};
 
 /// A piece with thanks in it and at most this many words is thanks.
@@ -149,7 +149,8 @@ pub fn triage_judged(
         let folded_piece = fold(piece);
         let words = piece.split_whitespace().count();
         let is_thanks_or_greeting = (THANKS.is_match(&folded_piece)
-            || RESOLVED.is_match(&folded_piece))
+            || RESOLVED.is_match(&folded_piece)
+            || CLOSING.is_match(&folded_piece))
             && !piece.contains('?')
             && (words <= SHORT_THANKS_WORDS
                 || (words <= LONG_THANKS_WORDS && !STILL_A_PROBLEM.is_match(&folded_piece)));
@@ -478,6 +479,18 @@ mod tests {
                 .intent,
             Intent::Thanks { resolved: false }
         );
+        // A sign-off promising to come back is part of the thanks.
+        for message in [
+            "Thanks a lot for the warm welcome! I'll get in touch if I have questions.",
+            "Vielen Dank für die Hilfe! Ich melde mich, wenn etwas ist.",
+            "Merci beaucoup, je reviens vers vous si besoin.",
+        ] {
+            assert_eq!(
+                triage(message).intent,
+                Intent::Thanks { resolved: false },
+                "{message}"
+            );
+        }
         // Longer thanks that report a problem are questions to answer.
         for message in [
             "Thanks for the quick reply this morning, but the export to CSV still stops halfway through",

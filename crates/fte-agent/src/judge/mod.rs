@@ -11,7 +11,15 @@
 //! the product questions keep "are guests free?" or "how do I cancel?" from
 //! being taken for a price or a refund request.
 //!
-//! The thresholds were chosen on `context/eval/tuning.json` only, for
+//! A verdict must also fit what its reason is about: a person is asked for
+//! by name or by a call, a price is asked for or weighed against an offer,
+//! money back talks of money, a legal matter of the law, data, a contract
+//! or a security hole, and a plain question is angry only when it is
+//! shouted or worded negatively itself. Nearest-neighbour matching finds
+//! the closest exemplar even for a sentence of context ("We're on Team at
+//! the moment"); these checks keep context from escalating.
+//!
+//! The thresholds were chosen on the tuning halves only, for
 //! all-MiniLM-L6-v2; with another embedding model the layer stays off (its
 //! similarities live on another scale) and only the hard rules apply.
 
@@ -37,6 +45,10 @@ pub const MARGIN: f32 = 0.15;
 /// A piece nearest to anger in a message whose words are not negative
 /// escalates only from this similarity. Chosen on the tuning halves.
 pub const CALM_ANGER_THRESHOLD: f32 = 0.48;
+
+/// A question nearest to anger is angry only at or below this sentiment
+/// of its own (or when it is shouted).
+pub const QUESTION_ANGER_SENTIMENT: f32 = -0.3;
 
 /// An English piece is taken for an injection from this similarity to an
 /// injection exemplar ...
@@ -142,9 +154,34 @@ impl SemanticJudge {
             let angry_enough = verdict.reason != EscalationReason::Anger
                 || verdict.similarity >= CALM_ANGER_THRESHOLD
                 || negative;
+            // A person is asked for by name or by a call, a price is asked
+            // for or weighed against an offer, and money back is about
+            // money: "We're on Team at the moment" or "it fails with 401" is
+            // context, however close its words come to an exemplar.
+            let fits = match verdict.reason {
+                EscalationReason::HumanRequest => {
+                    crate::text::is_request(piece) && crate::text::names_a_person(piece)
+                }
+                EscalationReason::Pricing => {
+                    crate::text::is_request(piece)
+                        || crate::text::talks_of_money(piece)
+                        || crate::text::talks_of_an_offer(piece)
+                }
+                EscalationReason::Refund => crate::text::talks_of_money(piece),
+                EscalationReason::Legal => crate::text::talks_of_law_or_data(piece),
+                // Anger is voiced, not asked: a plain question ("Is
+                // something broken?") is angry only when shouted or worded
+                // negatively itself.
+                EscalationReason::Anger => {
+                    !crate::text::looks_like_question(piece)
+                        || piece.contains('!')
+                        || crate::sentiment::sentiment(piece) <= QUESTION_ANGER_SENTIMENT
+                }
+                _ => true,
+            };
             if verdict.injects() && crate::relevance::is_english(piece) {
                 injected.push(piece.as_str());
-            } else if verdict.escalates() && angry_enough {
+            } else if verdict.escalates() && angry_enough && fits {
                 soft.push((piece.as_str(), verdict.reason));
             }
         }

@@ -91,6 +91,12 @@ pub(super) fn coverage_gaps(
             .skip(1)
             .filter(|w| w.starts_with(|c: char| c.is_uppercase()))
             .map(|w| fold(w.trim_matches(|c: char| !c.is_alphanumeric())))
+            // A possessive names the same thing: "Google's app".
+            .map(|w| match w.strip_suffix("'s") {
+                Some(owner) => owner.to_owned(),
+                None => w,
+            })
+            .filter(|w| !is_calendar_word(w))
             .collect();
         names.extend(platform_words(&asked));
         (rare, names)
@@ -239,6 +245,101 @@ pub(super) fn english_only(question: &str, subject: Option<&str>) -> Option<Stri
     Some(out.join(" "))
 }
 
+/// Months and weekdays, written with a capital in English (and German)
+/// but never the name of a product or a platform ("the juniors who start in
+/// January"). Folded, in the five languages.
+fn is_calendar_word(folded: &str) -> bool {
+    const CALENDAR: &[&str] = &[
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "januar",
+        "februar",
+        "marz",
+        "juni",
+        "juli",
+        "oktober",
+        "dezember",
+        "montag",
+        "dienstag",
+        "mittwoch",
+        "donnerstag",
+        "freitag",
+        "samstag",
+        "sonntag",
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+        "lunes",
+        "martes",
+        "miercoles",
+        "jueves",
+        "viernes",
+        "sabado",
+        "domingo",
+        "janeiro",
+        "fevereiro",
+        "marco",
+        "maio",
+        "junho",
+        "julho",
+        "setembro",
+        "outubro",
+        "novembro",
+        "dezembro",
+        "segunda",
+        "terca",
+        "quarta",
+        "quinta",
+        "sexta",
+        "janvier",
+        "fevrier",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "aout",
+        "septembre",
+        "octobre",
+        "novembre",
+        "decembre",
+        "lundi",
+        "mardi",
+        "mercredi",
+        "jeudi",
+        "vendredi",
+        "samedi",
+        "dimanche",
+    ];
+    CALENDAR.contains(&folded)
+}
+
 /// The names in what a question in another language asks: words written
 /// with a capital inside a sentence ("Windows", "SAP") and acronyms.
 /// German writes every noun with a capital, so there only acronyms count.
@@ -254,7 +355,9 @@ pub(super) fn names_in(question: &str) -> Vec<String> {
             let acronym = word.chars().filter(|c| c.is_alphabetic()).count() >= 2
                 && word.chars().all(|c| !c.is_alphabetic() || c.is_uppercase());
             let capital = !german && word.chars().next().is_some_and(char::is_uppercase);
-            let name = (acronym || capital) && !word.chars().any(|c| c.is_ascii_digit());
+            let name = (acronym || capital)
+                && !word.chars().any(|c| c.is_ascii_digit())
+                && !is_calendar_word(&fold(word));
             if name && !out.iter().any(|w| w == word) {
                 out.push(word.to_owned());
             }
@@ -448,5 +551,13 @@ mod tests {
         assert_eq!(names, vec!["SAP"]);
         let names = names_in("¿Orbitask se integra con Salesforce?");
         assert_eq!(names, vec!["Salesforce"]);
+    }
+
+    #[test]
+    fn months_and_weekdays_are_not_names() {
+        let names = names_in("¿Puedo exportar en Enero o el Lunes con Jira?");
+        assert_eq!(names, vec!["Jira"]);
+        assert!(is_calendar_word("january"));
+        assert!(!is_calendar_word("zapier"));
     }
 }
