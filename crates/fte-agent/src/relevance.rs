@@ -446,6 +446,72 @@ pub fn rare_uncovered_terms(
         .collect()
 }
 
+/// The product's everyday nouns: a question names them whatever it asks
+/// about, so they say nothing of whether an article answers it.
+const EVERYDAY_NOUNS: &[&str] = &[
+    "project",
+    "projects",
+    "task",
+    "tasks",
+    "workspace",
+    "workspaces",
+    "account",
+    "accounts",
+    "team",
+    "teams",
+    "plan",
+    "plans",
+    "app",
+    "apps",
+    "board",
+    "boards",
+    "user",
+    "users",
+    "member",
+    "members",
+    "setting",
+    "settings",
+    "feature",
+    "features",
+    "option",
+    "options",
+];
+
+/// The words of each question piece that asks about something the
+/// retrieved articles never mention: at least two words of its own (beside
+/// the product's everyday nouns), none of them in the articles. "Can I give
+/// each project its own colour?" beside a question about the trash finds
+/// the trash article, which says nothing of giving or colours.
+pub fn unanswered_piece_terms(asked: &str, hits: &[&SearchHit]) -> Vec<String> {
+    let vocabulary = vocabulary(hits);
+    let mut out: Vec<String> = Vec::new();
+    for piece in crate::text::pieces(asked) {
+        // A piece that points back ("if it stays declined, what happens?")
+        // asks about what the message said before it, not in its own words.
+        let points_back = words(&fold(&piece)).any(|w| {
+            matches!(
+                w.as_str(),
+                "it" | "that" | "this" | "they" | "them" | "those" | "these"
+            )
+        });
+        if !crate::text::looks_like_question(&piece) || points_back {
+            continue;
+        }
+        let terms: Vec<String> = key_terms(&piece)
+            .into_iter()
+            .filter(|t| !EVERYDAY_NOUNS.contains(&t.as_str()))
+            .collect();
+        if terms.len() >= 2 && terms.iter().all(|t| !covered(t, &vocabulary)) {
+            for term in terms {
+                if !out.contains(&term) {
+                    out.push(term);
+                }
+            }
+        }
+    }
+    out
+}
+
 /// What an amount question counts: the one or two words after "how many" or
 /// "the maximum number of" ("how many projects", "max number of custom
 /// fields").
@@ -717,6 +783,24 @@ mod tests {
                 &[&pages]
             )
             .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_question_sharing_no_word_with_the_articles_is_unanswered() {
+        let trash = hit("Deleted tasks stay in the Trash for 30 days, then they are removed.");
+        let hits = [&trash];
+        assert_eq!(
+            unanswered_piece_terms(
+                "how long do deleted tasks stay in the trash? and can i give each project its own colour",
+                &hits
+            ),
+            vec!["give", "colour"]
+        );
+        // Its own words are the article's, or it points back to the message.
+        assert!(unanswered_piece_terms("How long do deleted tasks stay?", &hits).is_empty());
+        assert!(
+            unanswered_piece_terms("If it stays declined, does anything happen?", &hits).is_empty()
         );
     }
 

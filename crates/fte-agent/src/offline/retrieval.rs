@@ -78,8 +78,13 @@ pub(super) fn coverage_gaps(
     let (candidates, names) = if is_english(question) {
         let embedder = search.embedder();
         let mut rare = rare_uncovered_terms(&asked, &hits, |word| embedder.knows_word(word));
-        // An amount the articles give for something else is no answer.
-        for thing in uncounted_amounts(&asked, &hits) {
+        // An amount the articles give for something else is no answer, nor
+        // an article that shares no word with what a question asks.
+        let unanswered = crate::relevance::unanswered_piece_terms(&asked, &hits);
+        for thing in uncounted_amounts(&asked, &hits)
+            .into_iter()
+            .chain(unanswered)
+        {
             if !rare.contains(&thing) {
                 rare.push(thing);
             }
