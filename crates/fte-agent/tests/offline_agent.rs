@@ -247,3 +247,46 @@ async fn a_follow_up_disowning_a_session_goes_to_a_person_as_account_security() 
         Some(EscalationReason::AccountSecurity)
     );
 }
+
+#[tokio::test]
+async fn context_near_an_escalation_is_answered_and_a_question_no_article_touches_is_not() {
+    let agent = agent().await;
+    // Sentences of context beside a product question: close in words to
+    // a request for a person, a refund, a price or anger, but none of them.
+    for message in [
+        "We're on Team at the moment. Where do I turn on two-factor authentication?",
+        "Our reporting integration suddenly fails with 401. Do API tokens expire?",
+        "It's for a school project. How do I export a project to CSV?",
+        "New tasks show up in Google Calendar hours later. Is something broken?",
+        "I hope this reaches the right people. How do I export a project to CSV?",
+    ] {
+        let outcome = agent
+            .respond(&request(Channel::Email, message))
+            .await
+            .unwrap();
+        let reply = outcome.reply.joined();
+        assert_eq!(
+            outcome.escalation.map(|e| e.reason),
+            None,
+            "{message}: {reply}"
+        );
+        assert!(outcome.kb_hit, "{message}: {reply}");
+    }
+
+    // Mixed: the trash question is answered; the second question shares
+    // no word with any article found, so a person follows up on it.
+    let outcome = agent
+        .respond(&request(
+            Channel::Whatsapp,
+            "how long do deleted tasks stay in the trash? and can i pick a background picture for each board",
+        ))
+        .await
+        .unwrap();
+    let reply = outcome.reply.joined();
+    assert_eq!(
+        outcome.escalation.map(|e| e.reason),
+        Some(EscalationReason::SearchFailed),
+        "{reply}"
+    );
+    assert!(reply.contains("30 days"), "{reply}");
+}
