@@ -190,52 +190,53 @@ pub fn is_request(piece: &str) -> bool {
     looks_like_question(piece) || REQUEST.is_match(&fold(piece))
 }
 
-/// Words for a person, a call or a conversation: what a request for a
-/// person must name ("a built-in video conferencing feature" names none).
-static PERSON: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:person|someone|somebody|anyone|anybody|human|agent|manager|supervisor|boss|representative|\brep\b|staff|team|people|\bcall|phone|\bring\b|talk|speak|chat with|real|live|bot\b|robot|machine|\bai\b|automat|hand (?:this|it|me) over|escalat|transfer|alguien|persona|humano|agente|supervisor|jefe|encargado|alguem|pessoa|atendente|gerente|jemand|mensch|mitarbeiter|vorgesetzt|verbind|anruf|telefon|quelqu'un|personne|humain|conseiller|responsable|appel|passez-moi|sprechen|reden|hablar|falar|parler|llam|ligar|rappel|ruckruf|zuruck(?:zu)?rufen|gente|equipo|equipe)")
-        .expect("valid pattern")
-});
-
-/// Whether a piece names a person to talk to, or a call.
-pub fn names_a_person(piece: &str) -> bool {
-    PERSON.is_match(&fold(piece))
+/// What a piece talks of: the word classes a soft escalation verdict must
+/// find in the piece it judges (folded, five languages).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Topic {
+    /// A person, a call or a conversation: what a request for a person
+    /// names ("a built-in video conferencing feature" names none).
+    Person,
+    /// An offer, a quote, seats or licences: a competitor's offer told
+    /// without a question is still about the price.
+    Offer,
+    /// The law, data and records, contracts and security holes: what a
+    /// legal matter talks of ("the invite link says invalid now" does not).
+    LawOrData,
+    /// Money: a charge, a payment, a card, an amount.
+    Money,
 }
 
-/// Words of an offer or an amount of seats: a competitor's offer told
-/// without a question is still about the price.
-static OFFER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:offer|deal|quote|seat|licen[cs]e|budget|angebot|lizenz|platze|oferta|presupuesto|orcamento|assento|licenc|offre|devis|licence)")
-        .expect("valid pattern")
-});
+impl Topic {
+    const ALL: [Topic; 4] = [Topic::Person, Topic::Offer, Topic::LawOrData, Topic::Money];
 
-/// Whether a piece talks of an offer, a quote, seats or licences.
-pub fn talks_of_an_offer(piece: &str) -> bool {
-    OFFER.is_match(&fold(piece))
-}
+    fn pattern(self) -> &'static str {
+        match self {
+            Topic::Person => {
+                r"(?:person|someone|somebody|anyone|anybody|human|agent|manager|supervisor|boss|representative|\brep\b|staff|team|people|\bcall|phone|\bring\b|talk|speak|chat with|real|live|bot\b|robot|machine|\bai\b|automat|hand (?:this|it|me) over|escalat|transfer|alguien|persona|humano|agente|supervisor|jefe|encargado|alguem|pessoa|atendente|gerente|jemand|mensch|mitarbeiter|vorgesetzt|verbind|anruf|telefon|quelqu'un|personne|humain|conseiller|responsable|appel|passez-moi|sprechen|reden|hablar|falar|parler|llam|ligar|rappel|ruckruf|zuruck(?:zu)?rufen|gente|equipo|equipe)"
+            }
+            Topic::Offer => {
+                r"(?:offer|deal|quote|seat|licen[cs]e|budget|angebot|lizenz|platze|oferta|presupuesto|orcamento|assento|licenc|offre|devis|licence)"
+            }
+            Topic::LawOrData => {
+                r"(?:\blaw|legal|lawyer|attorney|counsel|solicitor|court|judge|gdpr|dsgvo|rgpd|lgpd|ccpa|data|record|personal|privacy|contract|agreement|dpa\b|terms|clause|liabil|indemn|complian|regulat|authorit|police|subpoena|warrant|summons|vulnerab|securi|segur|sicherheit|exploit|breach|leak|tenant|(?:another|other) (?:company|companies|customer|workspace|organi[sz]ation)|sue\b|suing|claim|erase|erasure|delete|forgotten|\bley\b|leyes|datos|contrato|tribunal|juzgado|juez|abogad|demanda|advogad|dados|\blei\b|processo|anwalt|gericht|recht|daten|vertrag|klage|behorde|avocat|donnees|contrat|justice|juridique|cnil|plainte|proces\b|autorite|effac|faille|informacion|informacoes|informations|auskunft|hole\b|injection|script|xss|remov|wipe|trace|purge|scrub|borr|apag|losch|supprim)"
+            }
+            Topic::Money => {
+                r"(?:charg|paid|pay|bill|invoice|card|mone?y|refund|reimburs|cash|credit|debit|fee|price|amount|bank|transaction|subscription|renew|[$€£]|dollar|euro|cobr|pag|dinero|dinheiro|reembols|devol|factur|fatur|cartao|tarjeta|estorn|zahl|geld|abbuch|gebucht|buchen|betrag|rechnung|karte|erstatt|gebuhr|\babo\b|lastschrift|argent|rembours|carte|prelev|paiement|abonnement)"
+            }
+        }
+    }
 
-/// Words of the law, of data and records, of contracts and of security
-/// holes: what a legal matter talks of ("the invite link says invalid now"
-/// talks of none).
-static LEGAL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:\blaw|legal|lawyer|attorney|counsel|solicitor|court|judge|gdpr|dsgvo|rgpd|lgpd|ccpa|data|record|personal|privacy|contract|agreement|dpa\b|terms|clause|liabil|indemn|complian|regulat|authorit|police|subpoena|warrant|summons|vulnerab|securi|segur|sicherheit|exploit|breach|leak|tenant|(?:another|other) (?:company|companies|customer|workspace|organi[sz]ation)|sue\b|suing|claim|erase|erasure|delete|forgotten|\bley\b|leyes|datos|contrato|tribunal|juzgado|juez|abogad|demanda|advogad|dados|\blei\b|processo|anwalt|gericht|recht|daten|vertrag|klage|behorde|avocat|donnees|contrat|justice|juridique|cnil|plainte|proces\b|autorite|effac|faille|informacion|informacoes|informations|auskunft|hole\b|injection|script|xss|remov|wipe|trace|purge|scrub|borr|apag|losch|supprim)")
-        .expect("valid pattern")
-});
-
-/// Whether a piece talks of the law, data, a contract or a security hole.
-pub fn talks_of_law_or_data(piece: &str) -> bool {
-    LEGAL.is_match(&fold(piece))
-}
-
-/// Words of money: what a piece about getting money back must talk of.
-static MONEY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:charg|paid|pay|bill|invoice|card|mone?y|refund|reimburs|cash|credit|debit|fee|price|amount|bank|transaction|subscription|renew|[$€£]|dollar|euro|cobr|pag|dinero|dinheiro|reembols|devol|factur|fatur|cartao|tarjeta|estorn|zahl|geld|abbuch|gebucht|buchen|betrag|rechnung|karte|erstatt|gebuhr|\babo\b|lastschrift|argent|rembours|carte|prelev|paiement|abonnement)")
-        .expect("valid pattern")
-});
-
-/// Whether a piece talks of money (a charge, a payment, a card, an amount).
-pub fn talks_of_money(piece: &str) -> bool {
-    MONEY.is_match(&fold(piece))
+    /// Whether `piece` talks of this topic.
+    pub fn in_piece(self, piece: &str) -> bool {
+        static PATTERNS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+            Topic::ALL
+                .iter()
+                .map(|topic| Regex::new(topic.pattern()).expect("valid pattern"))
+                .collect()
+        });
+        PATTERNS[self as usize].is_match(&fold(piece))
+    }
 }
 
 /// A clause that describes what came before it instead of asking
@@ -304,30 +305,26 @@ mod tests {
         ] {
             assert!(!is_request(piece), "{piece}");
         }
-        assert!(names_a_person("¿Me pasan con un supervisor, por favor?"));
-        assert!(!names_a_person(
-            "Does Orbitask have a built-in video conferencing feature like Zoom?"
-        ));
-        assert!(talks_of_an_offer(
-            "A competitor came back with a better offer for our 60 seats."
-        ));
-        assert!(talks_of_money("Mir wurde der Betrag doppelt abgebucht."));
-        assert!(talks_of_law_or_data(
-            "Wir werden rechtliche Schritte einleiten."
-        ));
-        assert!(talks_of_law_or_data(
-            "Your API returns other tenants' tasks if I change the workspace id."
-        ));
-        assert!(talks_of_law_or_data(
-            "pls wipe everything you keep on me, every trace"
-        ));
-        assert!(!talks_of_law_or_data(
+        assert!(Topic::Person.in_piece("¿Me pasan con un supervisor, por favor?"));
+        assert!(
+            !Topic::Person
+                .in_piece("Does Orbitask have a built-in video conferencing feature like Zoom?")
+        );
+        assert!(
+            Topic::Offer.in_piece("A competitor came back with a better offer for our 60 seats.")
+        );
+        assert!(Topic::Money.in_piece("Mir wurde der Betrag doppelt abgebucht."));
+        assert!(Topic::LawOrData.in_piece("Wir werden rechtliche Schritte einleiten."));
+        assert!(
+            Topic::LawOrData
+                .in_piece("Your API returns other tenants' tasks if I change the workspace id.")
+        );
+        assert!(Topic::LawOrData.in_piece("pls wipe everything you keep on me, every trace"));
+        assert!(!Topic::LawOrData.in_piece(
             "invited a colleague like 3 wks ago and the invite link says invalid now lol"
         ));
-        assert!(talks_of_money("We were charged for seats we removed"));
-        assert!(!talks_of_money(
-            "Our reporting integration suddenly fails with 401."
-        ));
+        assert!(Topic::Money.in_piece("We were charged for seats we removed"));
+        assert!(!Topic::Money.in_piece("Our reporting integration suddenly fails with 401."));
     }
 
     #[test]

@@ -33,6 +33,7 @@ use fte_store::knowledge::MINILM;
 pub use exemplars::{EXEMPLARS, Label};
 
 use crate::embed::{EmbedError, Embedder, cosine};
+use crate::text::Topic;
 use crate::triage::{Intent, Triage, is_injection, pieces, triage_judged};
 use crate::types::AgentRequest;
 
@@ -160,15 +161,15 @@ impl SemanticJudge {
             // context, however close its words come to an exemplar.
             let fits = match verdict.reason {
                 EscalationReason::HumanRequest => {
-                    crate::text::is_request(piece) && crate::text::names_a_person(piece)
+                    crate::text::is_request(piece) && Topic::Person.in_piece(piece)
                 }
                 EscalationReason::Pricing => {
                     crate::text::is_request(piece)
-                        || crate::text::talks_of_money(piece)
-                        || crate::text::talks_of_an_offer(piece)
+                        || Topic::Money.in_piece(piece)
+                        || Topic::Offer.in_piece(piece)
                 }
-                EscalationReason::Refund => crate::text::talks_of_money(piece),
-                EscalationReason::Legal => crate::text::talks_of_law_or_data(piece),
+                EscalationReason::Refund => Topic::Money.in_piece(piece),
+                EscalationReason::Legal => Topic::LawOrData.in_piece(piece),
                 // Anger is voiced, not asked: a plain question ("Is
                 // something broken?") is angry only when shouted or worded
                 // negatively itself.
