@@ -29,6 +29,22 @@ async fn agent() -> OfflineAgent {
     )
 }
 
+/// The agent's reply to `message` by email, which must not escalate, and
+/// whether it found an article.
+async fn answered_without_escalation(agent: &OfflineAgent, message: &str) -> (String, bool) {
+    let outcome = agent
+        .respond(&request(Channel::Email, message))
+        .await
+        .unwrap();
+    let reply = outcome.reply.joined();
+    assert_eq!(
+        outcome.escalation.map(|e| e.reason),
+        None,
+        "{message}: {reply}"
+    );
+    (reply, outcome.kb_hit)
+}
+
 #[tokio::test]
 async fn the_offline_agent_acknowledges_contact_on_another_channel_answers_and_escalates_mixed_messages()
  {
@@ -160,16 +176,7 @@ async fn questions_in_other_languages_with_typos_or_calm_numbers_are_answered_an
         ),
     ];
     for (message, fact) in answered {
-        let outcome = agent
-            .respond(&request(Channel::Email, message))
-            .await
-            .unwrap();
-        let reply = outcome.reply.joined();
-        assert_eq!(
-            outcome.escalation.map(|e| e.reason),
-            None,
-            "{message}: {reply}"
-        );
+        let (reply, _) = answered_without_escalation(&agent, message).await;
         assert!(reply.contains(fact), "{message}: {reply}");
     }
     // A platform the knowledge base never names, asked in German (whose
@@ -260,17 +267,8 @@ async fn context_near_an_escalation_is_answered_and_a_question_no_article_touche
         "New tasks show up in Google Calendar hours later. Is something broken?",
         "I hope this reaches the right people. How do I export a project to CSV?",
     ] {
-        let outcome = agent
-            .respond(&request(Channel::Email, message))
-            .await
-            .unwrap();
-        let reply = outcome.reply.joined();
-        assert_eq!(
-            outcome.escalation.map(|e| e.reason),
-            None,
-            "{message}: {reply}"
-        );
-        assert!(outcome.kb_hit, "{message}: {reply}");
+        let (reply, kb_hit) = answered_without_escalation(&agent, message).await;
+        assert!(kb_hit, "{message}: {reply}");
     }
 
     // Mixed: the trash question is answered; the second question shares
