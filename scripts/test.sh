@@ -92,6 +92,7 @@ kb_check() {
   python3 context/eval/split.py
   python3 context/eval/split.py --batch 2
   python3 context/eval/split.py --batch 3
+  python3 context/eval/split.py --batch 4
 }
 
 web_form_tests() {

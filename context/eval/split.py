@@ -29,6 +29,18 @@ Its check fails when a ticket id, customer identifier, customer name or message 
 batch, or a run of eight consecutive words of one of its messages, also occurs in the first or
 the second batch (whose files must exist). The checks of the first two batches are unchanged.
 
+The fourth batch (ids Q001..., files tuning-4.json and held-out-4.json, seed SEED_4, counts in
+README.md's "Fourth batch" section) likewise takes `--batch 4`:
+
+    python3 context/eval/split.py --batch 4
+    python3 context/eval/split.py --batch 4 --write ALL4.json
+    python3 context/eval/split.py --batch 4 --stats
+
+Its check fails when a ticket id, customer identifier, customer name or message of the fourth
+batch, or a run of eight consecutive words of one of its messages, also occurs in the first, the
+second or the third batch (whose files must exist). The checks of the first three batches are
+unchanged.
+
 The split is deterministic: the tickets are sorted by id, shuffled with the batch's seed, and
 then assigned one by one to the half where the ticket's kinds (expected action and
 reason, each tag, channel, language) are least represented so far. Both halves
@@ -51,6 +63,7 @@ from pathlib import Path
 SEED = 20250516
 SEED_2 = 20261206
 SEED_3 = 20261207
+SEED_4 = 20261208
 HERE = Path(__file__).resolve().parent
 FACTS_FILE = HERE.parent / "product-facts.md"
 TUNING = HERE / "tuning.json"
@@ -63,7 +76,10 @@ README_SECTION_2 = "## Second batch (written 2026-12-06)"
 TUNING_3 = HERE / "tuning-3.json"
 HELD_OUT_3 = HERE / "held-out-3.json"
 README_SECTION_3 = "## Third batch (written 2026-12-07)"
-RUN_WORDS = 8  # a third-batch message may share no run of this many consecutive words with an earlier batch
+TUNING_4 = HERE / "tuning-4.json"
+HELD_OUT_4 = HERE / "held-out-4.json"
+README_SECTION_4 = "## Fourth batch (written 2026-12-07)"
+RUN_WORDS = 8  # a third- or fourth-batch message may share no run of this many consecutive words with an earlier batch
 
 ACTIONS = {"answer", "escalate", "answer_and_escalate", "prompt", "greet", "resolve", "refuse_injection"}
 REASONS = ["pricing", "refund", "legal", "anger", "human_request", "search_failed", "account_security"]
@@ -141,8 +157,28 @@ DESCRIPTIONS_3 = {
     ),
 }
 
+DESCRIPTIONS_4 = {
+    "tuning-4": (
+        "Orbitask evaluation tickets, fourth batch (written 2026-12-07), tuning half. The fourth batch was written "
+        "independently of the first three batches (tuning.json / held-out.json, tuning-2.json / held-out-2.json, "
+        "tuning-3.json / held-out-3.json), of the agent's code and of the knowledge base, from escalation-rules.md "
+        "and product-facts.md only. Thresholds, exemplars and prompts may be tuned on this file. Same schema as "
+        "tuning.json (ids Q001...): fields as in sample-tickets.json, plus language, tags, and history (earlier turns "
+        "of the same conversation, oldest first; the message is the customer's next turn). Actions: answer, escalate, "
+        "answer_and_escalate, prompt, greet, resolve, refuse_injection (a refuse_injection ticket with facts must "
+        "also answer the real question beside the injection). See README.md, section 'Fourth batch'."
+    ),
+    "held-out-4": (
+        "Orbitask evaluation tickets, fourth batch (written 2026-12-07), held-out half. Never tune on this file: "
+        "do not read it while choosing thresholds, exemplars, patterns or prompts, and do not copy its phrasings "
+        "into code or tests; only measure on it. Written independently of the first three batches, of the agent's "
+        "code and of the knowledge base. Same schema as tuning-4.json; see README.md, section 'Fourth batch'."
+    ),
+}
+
 # What differs between the batches. Batch 1 keeps exactly the behaviour it had before batch 2 existed, and
-# batches 1 and 2 keep exactly the behaviour they had before batch 3 existed.
+# batches 1 and 2 keep exactly the behaviour they had before batch 3 existed, and batches 1 to 3 keep exactly the
+# behaviour they had before batch 4 existed.
 BATCHES = {
     1: {"seed": SEED, "prefix": "E", "files": (TUNING, HELD_OUT), "names": ("tuning", "held-out"),
         "descriptions": DESCRIPTIONS, "readme_section": None},
@@ -150,6 +186,8 @@ BATCHES = {
         "descriptions": DESCRIPTIONS_2, "readme_section": README_SECTION_2},
     3: {"seed": SEED_3, "prefix": "R", "files": (TUNING_3, HELD_OUT_3), "names": ("tuning-3", "held-out-3"),
         "descriptions": DESCRIPTIONS_3, "readme_section": README_SECTION_3},
+    4: {"seed": SEED_4, "prefix": "Q", "files": (TUNING_4, HELD_OUT_4), "names": ("tuning-4", "held-out-4"),
+        "descriptions": DESCRIPTIONS_4, "readme_section": README_SECTION_4},
 }
 
 
@@ -283,7 +321,7 @@ def word_runs(text, n=RUN_WORDS):
 def check_other_batch(tickets, other, other_name, runs=False):
     """No ticket id, customer identifier, customer name or message may occur in both batches.
 
-    With runs=True (the third batch), no run of RUN_WORDS consecutive words of a message may either."""
+    With runs=True (the third and fourth batches), no run of RUN_WORDS consecutive words of a message may either."""
     def clash(what, fn):
         theirs = {fn(t) for t in other} - {None, ""}
         ids = sorted(t["id"] for t in tickets if fn(t) in theirs)
@@ -446,9 +484,10 @@ def readme_part(text, section):
 def other_batch(batch):
     """The other batch's tickets, or None when its files do not exist yet.
 
-    For the third batch, the tickets of the first and second batches together (both must exist)."""
-    if batch == 3:
-        files = BATCHES[1]["files"] + BATCHES[2]["files"]
+    For the third batch, the tickets of the first and second batches together (both must exist); for the fourth
+    batch, the tickets of the first three batches together (all must exist)."""
+    if batch in (3, 4):
+        files = tuple(f for b in range(1, batch) for f in BATCHES[b]["files"])
         missing = [f.name for f in files if not f.exists()]
         if missing:
             raise Invalid(f"the earlier batches' files are missing: {', '.join(missing)}")
@@ -465,7 +504,7 @@ def other_batch(batch):
 def main(argv):
     batch = 1
     if argv[:1] == ["--batch"]:
-        if len(argv) < 2 or argv[1] not in ("1", "2", "3"):
+        if len(argv) < 2 or argv[1] not in ("1", "2", "3", "4"):
             print(__doc__, file=sys.stderr)
             return 2
         batch, argv = int(argv[1]), argv[2:]
@@ -478,7 +517,7 @@ def main(argv):
         check_all(src, facts, cfg["prefix"])
         other, other_name = other_batch(batch)
         if other is not None:
-            check_other_batch(src, other, other_name, runs=batch == 3)
+            check_other_batch(src, other, other_name, runs=batch in (3, 4))
         tuning, held_out = split(src, cfg["seed"])
         check_coverage(tuning, held_out, src)
         write_half(tuning_file, tuning_name, tuning, cfg["descriptions"])
@@ -493,7 +532,7 @@ def main(argv):
     check_all(union, facts, cfg["prefix"])
     other, other_name = other_batch(batch)
     if other is not None:
-        check_other_batch(union, other, other_name, runs=batch == 3)
+        check_other_batch(union, other, other_name, runs=batch in (3, 4))
     again = split(union, cfg["seed"])
     if [[t["id"] for t in h] for h in again] != [[t["id"] for t in h] for h in (tuning, held_out)]:
         raise Invalid("the halves are not the deterministic split of their union (edited by hand?)")

@@ -56,7 +56,7 @@ pub async fn eval(root: &Path, sets: &[String]) -> anyhow::Result<()> {
         .map(|name| {
             fte_agent::EvalSet::parse(name).with_context(|| {
                 format!(
-                    "unknown set {name:?}: expected samples, tuning, tuning-2, tuning-3, held-out, held-out-2 or held-out-3"
+                    "unknown set {name:?}: expected samples, tuning, tuning-2, tuning-3, tuning-4, held-out, held-out-2, held-out-3 or held-out-4"
                 )
             })
         })

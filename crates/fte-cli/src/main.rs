@@ -91,11 +91,11 @@ enum Command {
         #[arg(long, default_value = ".")]
         root: std::path::PathBuf,
         /// The sets, comma-separated: samples, tuning, tuning-2, tuning-3,
-        /// held-out, held-out-2, held-out-3.
+        /// tuning-4, held-out, held-out-2, held-out-3, held-out-4.
         #[arg(
             long,
             value_delimiter = ',',
-            default_value = "samples,tuning,tuning-2,tuning-3,held-out,held-out-2,held-out-3"
+            default_value = "samples,tuning,tuning-2,tuning-3,tuning-4,held-out,held-out-2,held-out-3,held-out-4"
         )]
         sets: Vec<String>,
     },

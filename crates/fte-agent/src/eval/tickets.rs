@@ -28,18 +28,24 @@ pub enum EvalSet {
     Tuning3,
     /// The held-out half of the third batch: figures only.
     HeldOut3,
+    /// The tuning half of the fourth, independently written batch.
+    Tuning4,
+    /// The held-out half of the fourth batch: figures only.
+    HeldOut4,
 }
 
 impl EvalSet {
     /// Every set, in report order.
-    pub const ALL: [EvalSet; 7] = [
+    pub const ALL: [EvalSet; 9] = [
         EvalSet::Samples,
         EvalSet::Tuning,
         EvalSet::Tuning2,
         EvalSet::Tuning3,
+        EvalSet::Tuning4,
         EvalSet::HeldOut,
         EvalSet::HeldOut2,
         EvalSet::HeldOut3,
+        EvalSet::HeldOut4,
     ];
 
     /// The set's name on the command line and in the report.
@@ -52,6 +58,8 @@ impl EvalSet {
             EvalSet::HeldOut2 => "held-out-2",
             EvalSet::Tuning3 => "tuning-3",
             EvalSet::HeldOut3 => "held-out-3",
+            EvalSet::Tuning4 => "tuning-4",
+            EvalSet::HeldOut4 => "held-out-4",
         }
     }
 
@@ -69,6 +77,8 @@ impl EvalSet {
             EvalSet::HeldOut2 => "context/eval/held-out-2.json",
             EvalSet::Tuning3 => "context/eval/tuning-3.json",
             EvalSet::HeldOut3 => "context/eval/held-out-3.json",
+            EvalSet::Tuning4 => "context/eval/tuning-4.json",
+            EvalSet::HeldOut4 => "context/eval/held-out-4.json",
         }
     }
 
@@ -76,7 +86,7 @@ impl EvalSet {
     pub fn reveals_failures(self) -> bool {
         !matches!(
             self,
-            EvalSet::HeldOut | EvalSet::HeldOut2 | EvalSet::HeldOut3
+            EvalSet::HeldOut | EvalSet::HeldOut2 | EvalSet::HeldOut3 | EvalSet::HeldOut4
         )
     }
 }
