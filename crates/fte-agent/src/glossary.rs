@@ -544,6 +544,17 @@ const GLOSSARY: &[(&str, &[&str])] = &[
             "suggestion",
             "suggerer",
             "proposer",
+            "propon",
+            "propor",
+            "una idea",
+            "uma ideia",
+            "eine idee",
+            "une idee",
+            "funcion nueva",
+            "nueva funcion",
+            "funcionalidad",
+            "neue funktion",
+            "nouvelle fonctionnalite",
         ],
     ),
     (
@@ -639,7 +650,20 @@ fn joined_separable_verbs(folded: &str) -> String {
 /// language, space-separated (empty when none is found).
 pub fn english_terms(text: &str) -> String {
     let folded = fold(text);
-    let folded = format!(" {folded}{} ", joined_separable_verbs(&folded));
+    // A word may follow any punctuation, not only a space: quotes of every
+    // language („Passwort vergessen“, «mot de passe»), brackets, slashes.
+    // Apostrophes and hyphens stay, they are inside words ("cle d'api").
+    let spaced: String = folded
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '\'' | '-' | '¿') {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect();
+    let folded = format!(" {spaced} {} ", joined_separable_verbs(&folded));
     let mut terms: Vec<&str> = Vec::new();
     for (english, words) in GLOSSARY {
         let found = words.iter().any(|word| {
@@ -673,6 +697,18 @@ mod tests {
             "interface language"
         );
         assert_eq!(english_terms("How do I export a project?"), "");
+        assert_eq!(
+            english_terms("Ich habe „Passwort vergessen“ gewählt."),
+            "password"
+        );
+        assert_eq!(english_terms("«Mot de passe» (oublié)"), "password");
+        for wish in [
+            "Tengo una idea para mejorar los tableros, ¿a quién se la propongo?",
+            "Onde posso propor uma melhoria?",
+            "Ich hätte eine Idee für die App.",
+        ] {
+            assert!(english_terms(wish).contains("feature request"), "{wish}");
+        }
     }
 
     #[test]

@@ -654,21 +654,103 @@ fn is_rare(term: &str, knows_word: &impl Fn(&str) -> Option<bool>) -> bool {
         term.strip_suffix(suffix)
             .is_some_and(|stem| stem.len() >= 3 && knows_word(stem) == Some(true))
     });
-    if stem_known {
+    // A known word with a prefix ("reupload", "unarchive", "nonprofit").
+    let prefixed = ["re", "un", "pre", "non", "mis"].iter().any(|prefix| {
+        term.strip_prefix(prefix)
+            .is_some_and(|rest| rest.len() >= 5 && knows_word(rest) == Some(true))
+    });
+    if stem_known || prefixed {
         return false;
     }
-    let swapped = (1..chars.len()).map(|i| {
-        let mut v = chars.clone();
-        v.swap(i - 1, i);
-        v.into_iter().collect::<String>()
-    });
     // A typo of a word the model knows, or of its plural ("clinets").
-    !one_edit_variants(&chars).chain(swapped).any(|variant| {
+    !typo_variants(&chars).any(|variant| {
         knows_word(&variant) == Some(true)
             || variant
                 .strip_suffix('s')
                 .is_some_and(|stem| stem.len() >= 3 && knows_word(stem) == Some(true))
     })
+}
+
+/// Shortest misspelt word worth correcting: shorter words are too often
+/// one letter from several real ones ("form", "from", "firm").
+const MIN_CORRECTED_CHARS: usize = 6;
+
+/// `text` with each misspelt word replaced by the one word of the
+/// knowledge base (`kb_words`) that is a typo away ("automaticaly" →
+/// "automatically", "attatch" → "attach"): the embedding model splits an
+/// unknown word into pieces that mean little, and the full text search
+/// never matches it. Only words written in lower case of six letters or
+/// more that neither the model nor the knowledge base knows, that are no
+/// inflection of a word the model knows, and that have exactly one
+/// spelling a typo away in the knowledge base are changed; names the
+/// articles use ("zapier"), numbers and anything ambiguous stay as written.
+pub fn corrected_spelling(
+    text: &str,
+    knows_word: impl Fn(&str) -> Option<bool>,
+    kb_words: &HashSet<String>,
+) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(|c: char| c.is_alphanumeric()) {
+        out.push_str(&rest[..start]);
+        rest = &rest[start..];
+        let end = rest
+            .find(|c: char| !(c.is_alphanumeric() || c == '\''))
+            .unwrap_or(rest.len());
+        let word = &rest[..end];
+        match correction(word, &knows_word, kb_words) {
+            Some(fixed) => out.push_str(&fixed),
+            None => out.push_str(word),
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn correction(
+    word: &str,
+    knows_word: &impl Fn(&str) -> Option<bool>,
+    kb_words: &HashSet<String>,
+) -> Option<String> {
+    let chars: Vec<char> = word.chars().collect();
+    if chars.len() < MIN_CORRECTED_CHARS
+        || !chars.iter().all(|c| c.is_ascii_lowercase())
+        || knows_word(word) != Some(false)
+        || kb_words.contains(word)
+    {
+        return None;
+    }
+    let inflected = ["es", "s", "ed", "d", "ing", "ly", "er", "ers"]
+        .iter()
+        .any(|suffix| {
+            word.strip_suffix(suffix)
+                .is_some_and(|stem| stem.len() >= 3 && knows_word(stem) == Some(true))
+        });
+    if inflected {
+        return None;
+    }
+    let mut known: Vec<String> = typo_variants(&chars)
+        .filter(|variant| variant.len() >= MIN_CORRECTED_CHARS - 1)
+        .filter(|variant| kb_words.contains(variant))
+        .collect();
+    known.sort_unstable();
+    known.dedup();
+    match known.as_slice() {
+        [only] => Some(only.clone()),
+        _ => None,
+    }
+}
+
+/// Every spelling one typo away: a letter missing, extra or different, or
+/// two neighbours swapped.
+fn typo_variants(chars: &[char]) -> impl Iterator<Item = String> + '_ {
+    let swapped = (1..chars.len()).map(move |i| {
+        let mut v = chars.to_vec();
+        v.swap(i - 1, i);
+        v.into_iter().collect::<String>()
+    });
+    one_edit_variants(chars).chain(swapped)
 }
 
 fn one_edit_variants(chars: &[char]) -> impl Iterator<Item = String> + '_ {
@@ -819,6 +901,66 @@ mod tests {
         assert!(!is_rare("desktops", &knows), "a plural");
         assert!(!is_rare("apps", &knows), "a plural");
         assert!(!is_rare("lmiits", &knows), "a typo of a plural");
+        assert!(!is_rare("relogin", &knows), "a prefix on a known word");
+    }
+
+    #[test]
+    fn a_misspelt_word_takes_the_one_known_spelling_a_typo_away() {
+        let common = [
+            "automatically",
+            "reminder",
+            "calendar",
+            "export",
+            "project",
+            "form",
+            "from",
+            "sending",
+            "sent",
+            "send",
+            "rapier",
+        ];
+        let knows = |w: &str| Some(common.contains(&w));
+        let kb: HashSet<String> = [
+            "automatically",
+            "reminder",
+            "calendar",
+            "export",
+            "project",
+            "zapier",
+            "send",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+        assert_eq!(
+            corrected_spelling("can it send a remidner automaticaly?", knows, &kb),
+            "can it send a reminder automatically?"
+        );
+        assert_eq!(
+            corrected_spelling("Calender (the one in Gmail), exprot: how?", knows, &kb),
+            "Calender (the one in Gmail), export: how?",
+            "a capitalised word may be a name"
+        );
+        assert_eq!(
+            corrected_spelling("Salesforce n8n frm", knows, &kb),
+            "Salesforce n8n frm",
+            "unknown words without a near spelling, and short ones, stay"
+        );
+        assert_eq!(
+            corrected_spelling("sendings", knows, &kb),
+            "sendings",
+            "an inflection of a known word is no typo"
+        );
+        assert_eq!(
+            corrected_spelling("is zapier free", knows, &kb),
+            "is zapier free",
+            "a name the articles use is no typo of a word the model knows"
+        );
+        // Without a vocabulary (a remote embedder) nothing changes.
+        assert_eq!(
+            corrected_spelling("automaticaly", |_: &str| None, &kb),
+            "automaticaly"
+        );
     }
 
     #[test]

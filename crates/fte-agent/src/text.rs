@@ -205,10 +205,24 @@ pub enum Topic {
     LawOrData,
     /// Money: a charge, a payment, a card, an amount.
     Money,
+    /// A price asked about: what it costs, a rate, a discount (German
+    /// "kostenlos" and French "tarif" name a plan, not a price).
+    Price,
+    /// The agent itself: what an instruction aimed at it addresses (you,
+    /// the assistant) or asks about (its instructions, prompt, rules, mode,
+    /// other customers' data). "Where do I configure that?" names none.
+    Agent,
 }
 
 impl Topic {
-    const ALL: [Topic; 4] = [Topic::Person, Topic::Offer, Topic::LawOrData, Topic::Money];
+    const ALL: [Topic; 6] = [
+        Topic::Person,
+        Topic::Offer,
+        Topic::LawOrData,
+        Topic::Money,
+        Topic::Price,
+        Topic::Agent,
+    ];
 
     fn pattern(self) -> &'static str {
         match self {
@@ -221,21 +235,37 @@ impl Topic {
             Topic::LawOrData => {
                 r"(?:\blaw|legal|lawyer|attorney|counsel|solicitor|court|judge|gdpr|dsgvo|rgpd|lgpd|ccpa|data|record|personal|privacy|contract|agreement|dpa\b|terms|clause|liabil|indemn|complian|regulat|authorit|police|subpoena|warrant|summons|vulnerab|securi|segur|sicherheit|exploit|breach|leak|tenant|(?:another|other) (?:company|companies|customer|workspace|organi[sz]ation)|sue\b|suing|claim|erase|erasure|delete|forgotten|\bley\b|leyes|datos|contrato|tribunal|juzgado|juez|abogad|demanda|advogad|dados|\blei\b|processo|anwalt|gericht|recht|daten|vertrag|klage|behorde|avocat|donnees|contrat|justice|juridique|cnil|plainte|proces\b|autorite|effac|faille|informacion|informacoes|informations|auskunft|hole\b|injection|script|xss|remov|wipe|trace|purge|scrub|borr|apag|losch|supprim)"
             }
+            Topic::Price => {
+                r"(?:how much|\bcost|price|pricing|\brate\b|rates\b|discount|cheap|expensive|afford|\bspend|per (?:user|seat|member|month|year)|cuanto|cuesta|costar|precio|descuento|barat|caro\b|quanto|custa|custar|preco|desconto|wie viel|kostet|kosten\b|preis|rabatt|gunstig|teuer|combien|coute|couter|prix|remise|reduction|cher\b)"
+            }
+            Topic::Agent => {
+                r"(?:\byou\b|\byour|\bu\b|\bur\b|assistant|\bai\b|\bbot\b|chatbot|\bmodel\b|instruction|prompt|system|\brules\b|guideline|restriction|override|\bmode\b|verbatim|above this line|(?:other|another|every|all) (?:customers?|users?)|\btu\b|\btus?\b|\bvous\b|\bdu\b|\bdein|\bvoce|\bseu)"
+            }
             Topic::Money => {
                 r"(?:charg|paid|pay|bill|invoice|card|mone?y|refund|reimburs|cash|credit|debit|fee|price|amount|bank|transaction|subscription|renew|[$€£]|dollar|euro|cobr|pag|dinero|dinheiro|reembols|devol|factur|fatur|cartao|tarjeta|estorn|zahl|geld|abbuch|gebucht|buchen|betrag|rechnung|karte|erstatt|gebuhr|\babo\b|lastschrift|argent|rembours|carte|prelev|paiement|abonnement)"
             }
         }
     }
 
-    /// Whether `piece` talks of this topic.
+    /// Whether `piece` talks of this topic. An API call ("more in one
+    /// call", "calls per minute") is no call with a person.
     pub fn in_piece(self, piece: &str) -> bool {
+        static NOT_A_PHONE_CALL: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"\b(?:(?:one|per|each|every|single|same|api|first|next|an api|the api) calls?|calls? (?:per|to the api|to the endpoint|to an endpoint))\b")
+                .expect("valid pattern")
+        });
         static PATTERNS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
             Topic::ALL
                 .iter()
                 .map(|topic| Regex::new(topic.pattern()).expect("valid pattern"))
                 .collect()
         });
-        PATTERNS[self as usize].is_match(&fold(piece))
+        let folded = fold(piece);
+        let folded = match self {
+            Topic::Person => NOT_A_PHONE_CALL.replace_all(&folded, " "),
+            _ => std::borrow::Cow::Borrowed(folded.as_str()),
+        };
+        PATTERNS[self as usize].is_match(&folded)
     }
 }
 

@@ -17,7 +17,7 @@ use fte_domain::EscalationReason;
 use regex::Regex;
 
 use crate::sentiment::{ANGER_THRESHOLD, sentiment};
-use crate::text::{CLOSING, GREETING_ONLY, RESOLVED, THANKS};
+use crate::text::{CLOSING, GREETING_ONLY, RESOLVED, THANKS, is_request};
 pub use crate::text::{fold, looks_like_question, pieces};
 
 /// A piece with thanks in it and at most this many words is thanks.
@@ -33,6 +33,17 @@ static STILL_A_PROBLEM: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\b(?:but|still|however|though|although|except|not|no longer|never|\w+n't|cannot|error|fail\w*|broken|issue|problem|wrong|pero|todavia|aun|mas|ainda|aber|noch|immer noch|mais|toujours|encore)\b")
         .expect("valid pattern")
 });
+
+/// A remark beside a thank-you: a short statement that asks nothing,
+/// requests nothing and tells of no problem ("Muy amables", "Much
+/// appreciated", "it was the ad blocker all along"). With a thank-you and
+/// remarks only, the message is a thank-you; alone, a remark is still
+/// something to answer.
+fn is_remark(piece: &str, folded_piece: &str) -> bool {
+    piece.split_whitespace().count() <= LONG_THANKS_WORDS
+        && !is_request(piece)
+        && !STILL_A_PROBLEM.is_match(folded_piece)
+}
 
 /// What kind of message this is, before any search.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -134,6 +145,11 @@ pub fn triage_judged(
     let mut answerable: Vec<&str> = Vec::new();
     let mut neutral: Vec<&str> = Vec::new();
     let mut thanks_only = true;
+    // Whether a piece thanks or says it works, and whether another piece is
+    // only a remark around it ("Much appreciated", "it was the ad blocker
+    // all along").
+    let mut thanked = false;
+    let mut remarks = false;
     for piece in &all {
         let hard = reasons_in(piece).first().copied();
         if is_injection(piece) || injected(piece) {
@@ -174,7 +190,11 @@ pub fn triage_judged(
             thanks_only = false;
             continue;
         }
-        if !is_thanks_or_greeting {
+        if is_thanks_or_greeting {
+            thanked = true;
+        } else if is_remark(piece, &folded_piece) {
+            remarks = true;
+        } else {
             thanks_only = false;
         }
         if looks_like_question(piece) {
@@ -190,7 +210,7 @@ pub fn triage_judged(
     }
     result.escalation = first_reason;
 
-    if first_reason.is_none() && !result.injection && thanks_only {
+    if first_reason.is_none() && !result.injection && thanks_only && (thanked || !remarks) {
         result.intent = Intent::Thanks {
             resolved: RESOLVED.is_match(&folded),
         };
@@ -491,6 +511,32 @@ mod tests {
                 "{message}"
             );
         }
+        // Remarks beside the thanks (what the cause was, how kind) ask
+        // nothing: the message is still a thank-you.
+        for (message, resolved) in [
+            (
+                "Just writing to say thank you for Tuesday. Very kind of you all.",
+                false,
+            ),
+            ("Muchas gracias por lo de ayer. Todo un detalle.", false),
+            (
+                "Turns out a browser extension was to blame. I turned it off and the board shows again. Sorted, thanks!",
+                true,
+            ),
+        ] {
+            assert_eq!(
+                triage(message).intent,
+                Intent::Thanks { resolved },
+                "{message}"
+            );
+        }
+        // A remark alone is something to answer, and a request beside a
+        // thank-you is a request.
+        assert_eq!(triage("Very kind of you all.").intent, Intent::Question);
+        assert_eq!(
+            triage("Thanks again. Please add my colleague to our workspace.").intent,
+            Intent::Question
+        );
         // Longer thanks that report a problem are questions to answer.
         for message in [
             "Thanks for the quick reply this morning, but the export to CSV still stops halfway through",

@@ -288,3 +288,70 @@ async fn context_near_an_escalation_is_answered_and_a_question_no_article_touche
     );
     assert!(reply.contains("30 days"), "{reply}");
 }
+
+#[tokio::test]
+async fn misspellings_quoted_figures_api_calls_and_plan_words_are_product_questions() {
+    let agent = agent().await;
+    let answered = [
+        // A misspelt verb is searched for as the word meant.
+        (
+            "how do i attatch a dropbox file to a task so it stays up to date",
+            "live links",
+        ),
+        // The figure the customer ran into names the sentence to send.
+        (
+            "the api hands me back 50 tasks at a time. is there a way to get bigger pages",
+            "200",
+        ),
+    ];
+    for (message, fact) in answered {
+        let (reply, kb_hit) = answered_without_escalation(&agent, message).await;
+        assert!(kb_hit, "{message}: {reply}");
+        assert!(reply.contains(fact), "{message}: {reply}");
+    }
+    // An API call is no phone call, a free plan is no price, and "where do
+    // I configure that" is no instruction to the agent.
+    for message in [
+        "the tasks endpoint gives me 50 per request, can i get more in one call?",
+        "Can an automation give a task to Jonas when it moves into the Done column? If so, where do I configure that?",
+    ] {
+        let outcome = agent
+            .respond(&request(Channel::Email, message))
+            .await
+            .unwrap();
+        let reply = outcome.reply.joined();
+        assert_ne!(
+            outcome.escalation.map(|e| e.reason),
+            Some(EscalationReason::HumanRequest),
+            "{message}: {reply}"
+        );
+        assert!(
+            !reply.contains("I can't act on instructions"),
+            "{message}: {reply}"
+        );
+    }
+    let outcome = agent
+        .respond(&request(
+            Channel::Whatsapp,
+            "gibt es abhängigkeiten zwischen aufgaben auch im kostenlosen tarif?",
+        ))
+        .await
+        .unwrap();
+    assert_ne!(
+        outcome.escalation.map(|e| e.reason),
+        Some(EscalationReason::Pricing),
+        "{}",
+        outcome.reply.joined()
+    );
+    // Thanks with a remark beside it is a thank-you, not a question.
+    let outcome = agent
+        .respond(&request(
+            Channel::Email,
+            "Thanks so much, really kind of you. Turns out it was my VPN all along.",
+        ))
+        .await
+        .unwrap();
+    let reply = outcome.reply.joined();
+    assert_eq!(outcome.escalation.map(|e| e.reason), None, "{reply}");
+    assert!(reply.contains("You're welcome"), "{reply}");
+}

@@ -167,6 +167,20 @@ pub async fn articles(executor: impl PgExecutor<'_>) -> Result<Vec<ArticleRow>, 
     Ok(rows)
 }
 
+/// Every word the knowledge base's chunks use, lower-cased, once each
+/// (a few thousand for the shipped articles).
+pub async fn words(executor: impl PgExecutor<'_>) -> Result<Vec<String>, StoreError> {
+    let words = sqlx::query_scalar(
+        "select distinct lower(word)
+         from knowledge_chunks,
+              regexp_split_to_table(content, '[^[:alnum:]'']+') as word
+         where word <> ''",
+    )
+    .fetch_all(executor)
+    .await?;
+    Ok(words)
+}
+
 /// The article with this slug.
 pub async fn article(
     executor: impl PgExecutor<'_>,

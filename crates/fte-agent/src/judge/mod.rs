@@ -155,8 +155,8 @@ impl SemanticJudge {
             let angry_enough = verdict.reason != EscalationReason::Anger
                 || verdict.similarity >= CALM_ANGER_THRESHOLD
                 || negative;
-            // A person is asked for by name or by a call, a price is asked
-            // for or weighed against an offer, and money back is about
+            // A person is asked for by name or by a call, a price is named
+            // or weighed against an offer, and money back is about
             // money: "We're on Team at the moment" or "it fails with 401" is
             // context, however close its words come to an exemplar.
             let fits = match verdict.reason {
@@ -164,7 +164,7 @@ impl SemanticJudge {
                     crate::text::is_request(piece) && Topic::Person.in_piece(piece)
                 }
                 EscalationReason::Pricing => {
-                    crate::text::is_request(piece)
+                    Topic::Price.in_piece(piece)
                         || Topic::Money.in_piece(piece)
                         || Topic::Offer.in_piece(piece)
                 }
@@ -180,7 +180,11 @@ impl SemanticJudge {
                 }
                 _ => true,
             };
-            if verdict.injects() && crate::relevance::is_english(piece) {
+            // An instruction to the agent addresses it or its workings.
+            if verdict.injects()
+                && crate::relevance::is_english(piece)
+                && Topic::Agent.in_piece(piece)
+            {
                 injected.push(piece.as_str());
             } else if verdict.escalates() && angry_enough && fits {
                 soft.push((piece.as_str(), verdict.reason));
@@ -255,6 +259,22 @@ mod tests {
             } else {
                 assert!(count >= 8, "{reason:?} has {count} exemplars");
             }
+        }
+    }
+
+    #[test]
+    fn every_injection_exemplar_addresses_the_agent_and_a_how_to_does_not() {
+        for (label, text) in EXEMPLARS {
+            if *label == Label::Injection && crate::relevance::is_english(text) {
+                assert!(Topic::Agent.in_piece(text), "{text}");
+            }
+        }
+        for question in [
+            "If so, where do I set that up?",
+            "Where do I configure that?",
+            "Can the board show only my tasks?",
+        ] {
+            assert!(!Topic::Agent.in_piece(question), "{question}");
         }
     }
 

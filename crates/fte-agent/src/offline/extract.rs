@@ -78,6 +78,7 @@ pub(super) async fn extract_answer(
     let question_words = keyword_set(question);
     let how_to = HOW_TO.is_match(&fold(question));
     let wants = Wants::of(question);
+    let message_numbers = figures_in(question);
     let lead = units.iter().filter(|u| u.article == 0).count() * 2 / 5;
     let scores: Vec<f32> = units
         .iter()
@@ -107,7 +108,7 @@ pub(super) async fn extract_answer(
             if how_to && unit.list.is_some() {
                 score += 0.08;
             }
-            score + wants.bonus(&unit.text)
+            score + wants.bonus(&unit.text) + quoted_figure_bonus(&message_numbers, &unit.text)
         })
         .collect();
     let best_score = scores.iter().copied().fold(f32::MIN, f32::max);
@@ -373,6 +374,30 @@ fn numbers_in(text: &str) -> Vec<String> {
     numbers
 }
 
+/// A sentence stating a figure the customer quotes ("it only gives me 50
+/// items", "we have 25k rows") is about the limit they ran into, whatever
+/// words it uses: it gains this much.
+const QUOTED_FIGURE_BONUS: f32 = 0.2;
+
+/// The figures of a message worth matching: numbers of two digits or more
+/// (a lone digit is as likely a step, a count of days or part of "2FA").
+fn figures_in(text: &str) -> Vec<String> {
+    numbers_in(text)
+        .into_iter()
+        .filter(|n| n.chars().filter(char::is_ascii_digit).count() >= 2)
+        .collect()
+}
+
+fn quoted_figure_bonus(message_figures: &[String], unit: &str) -> f32 {
+    if message_figures.is_empty() {
+        return 0.0;
+    }
+    let shared = figures_in(unit)
+        .iter()
+        .any(|figure| message_figures.contains(figure));
+    if shared { QUOTED_FIGURE_BONUS } else { 0.0 }
+}
+
 /// What kind of fact a question asks for, beside its topic: an amount
 /// ("how many", "how long", "cuántos", "wie viele") is answered by a
 /// sentence with a number, whether something comes with a plan ("is
@@ -470,6 +495,17 @@ mod tests {
         ] {
             assert!(Wants::of(question).amount, "{question}");
         }
+    }
+
+    #[test]
+    fn a_sentence_with_the_figure_the_customer_quotes_is_preferred() {
+        let quoted = figures_in("the endpoint only ever gives me 50 items, 2FA is on");
+        assert_eq!(quoted, vec!["50"], "a lone digit is no figure to match");
+        assert!(
+            quoted_figure_bonus(&quoted, "The page size defaults to 50 and is at most 200.") > 0.0
+        );
+        assert_eq!(quoted_figure_bonus(&quoted, "Ask for a larger page."), 0.0);
+        assert_eq!(quoted_figure_bonus(&[], "Up to 50 members."), 0.0);
     }
 
     #[test]

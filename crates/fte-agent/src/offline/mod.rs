@@ -19,6 +19,7 @@ mod reply;
 mod retrieval;
 mod units;
 
+use std::collections::HashSet;
 use std::time::Instant;
 
 use fte_domain::{Category, EscalationReason, TokenUsage};
@@ -50,9 +51,14 @@ pub struct OfflineAgent {
     units: std::sync::Arc<crate::embed::EmbeddingCache>,
     /// The semantic layer of escalation triage.
     judge: std::sync::Arc<SemanticJudge>,
-    // The history arrives in the request (cut by the worker to what the
-    // recipient may see); the pool is kept for the constructor's callers.
-    _pool: PgPool,
+    /// The words the knowledge base uses, read once per process, to correct
+    /// misspelt words toward them (a knowledge base imported while the
+    /// process runs is read by the next process; until then a new word of
+    /// its own is at worst taken for a typo of an older one). The history
+    /// arrives in the request (cut by the worker to what the recipient may
+    /// see), so the pool serves only this.
+    kb_words: std::sync::Arc<tokio::sync::OnceCell<HashSet<String>>>,
+    pool: PgPool,
 }
 
 impl OfflineAgent {
@@ -62,7 +68,8 @@ impl OfflineAgent {
             search,
             units: std::sync::Arc::default(),
             judge: std::sync::Arc::default(),
-            _pool: pool,
+            kb_words: std::sync::Arc::default(),
+            pool,
         }
     }
 
@@ -110,7 +117,27 @@ impl OfflineAgent {
 
         let mut escalation = triage.escalation;
         let mut answer = String::new();
+        // Misspelt words are searched for as the one word meant (English
+        // only: the model's vocabulary is English).
         let question = triage.answerable.trim();
+        let corrected = if !question.is_empty() && crate::relevance::is_english(question) {
+            let kb_words = self
+                .kb_words
+                .get_or_try_init(|| async {
+                    let words = fte_store::knowledge::words(&self.pool).await?;
+                    Ok::<_, fte_store::StoreError>(words.into_iter().collect::<HashSet<String>>())
+                })
+                .await?;
+            let embedder = self.search.embedder();
+            crate::relevance::corrected_spelling(
+                question,
+                |word| embedder.knows_word(word),
+                kb_words,
+            )
+        } else {
+            question.to_owned()
+        };
+        let question = corrected.as_str();
         if !question.is_empty() {
             // A subject that tries to instruct the agent says nothing about the topic.
             let subject = request.subject.as_deref().filter(|s| !is_injection(s));

@@ -24,7 +24,7 @@ static WISH: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
 
 /// Asking where or how to put a wish forward.
 static PUT_FORWARD: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-    regex::Regex::new(r"\b(?:suggest|suggestion|propose|upvote|vote|wishlist|roadmap|sugerir|sugerencia|sugestao|vorschlag|vorschlagen|suggerer|proposer)\w*")
+    regex::Regex::new(r"\b(?:suggest|suggestion|propose|upvote|vote|wishlist|roadmap|sugerir|sugerencia|sugestao|vorschlag|vorschlagen|suggerer|proposer|propon|propor)\w*")
         .expect("valid pattern")
 });
 
@@ -91,9 +91,7 @@ pub(super) fn coverage_gaps(
         }
         // A name written with a capital inside a sentence ("like Zoom") is
         // a proper noun, however common the word.
-        let mut names: Vec<String> = asked
-            .split_whitespace()
-            .skip(1)
+        let mut names: Vec<String> = sentence_inner_words(&asked)
             .filter(|w| w.starts_with(|c: char| c.is_uppercase()))
             .map(|w| fold(w.trim_matches(|c: char| !c.is_alphanumeric())))
             // A possessive names the same thing: "Google's app".
@@ -124,6 +122,17 @@ pub(super) fn coverage_gaps(
         "relevance check"
     );
     gaps
+}
+
+/// The words of `text` that do not open a sentence (a capital there says
+/// nothing of a name: "…if that changes anything. We're on Team").
+fn sentence_inner_words(text: &str) -> impl Iterator<Item = &str> {
+    let mut opens = true;
+    text.split_whitespace().filter(move |word| {
+        let inner = !opens;
+        opens = word.ends_with(['.', '!', '?', ':']);
+        inner
+    })
 }
 
 /// The words naming the platform or product of an existence question
@@ -487,6 +496,16 @@ pub(super) fn category_of(slug: &str) -> Category {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_capital_opening_a_sentence_is_no_name() {
+        let inner: Vec<&str> =
+            sentence_inner_words("Hi! Can it sync with Jira? We're on Team. Ask Priya.").collect();
+        assert_eq!(
+            inner,
+            vec!["it", "sync", "with", "Jira?", "on", "Team.", "Priya."]
+        );
+    }
 
     #[test]
     fn a_wish_asked_where_to_suggest_searches_for_the_feature_request() {
