@@ -83,6 +83,12 @@ static RULES: LazyLock<Vec<(EscalationReason, Regex)>> = LazyLock::new(|| {
                 r"remise",
                 r"devis",
                 r"code promo",
+                // Which way of paying costs less, or the gap on the bill.
+                r"mais (?:em conta|barato)",
+                r"(?:sale|es|seria|saldria) (?:\w+ )?mas (?:barato|economico)",
+                r"(?:gunstiger|billiger)\b",
+                r"moins cher",
+                r"(?:ecart|difference|diferencia|diferenca|unterschied)\b.{0,50}\b(?:facture|factura|fatura|rechnung|prix|precio|preco|preis|cout|costo|custo|kosten|bill|invoice)",
                 r"tarifs?\b",
             ]),
         ),
@@ -121,6 +127,17 @@ static RULES: LazyLock<Vec<(EscalationReason, Regex)>> = LazyLock::new(|| {
                 r"rembours",
                 r"debite deux fois",
                 r"double prelevement",
+                // The same charge twice, in any of the five languages.
+                r"(?:charge|payment|cargo|cobro|cobranca|abbuchung|belastung|prelevement|debit)\w*\b.{0,60}\b(?:twice|two times|dos veces|duas vezes|zweimal|doppelt|deux fois)",
+                // A charge disowned, or a dispute with the bank.
+                r"(?:charge|payment|transaction|debit)\b.{0,60}\b(?:never|didn'?t|did not|not) authori[sz]ed",
+                r"(?:never|didn'?t|did not) authori[sz]e (?:this|that|the|a|any) (?:charge|payment|transaction|debit)",
+                r"card issuer",
+                r"(?:open|opening|file|filing|raise|raising|start|starting) a (?:dispute|chargeback)",
+                r"dispute (?:it |the charge |this charge )?(?:with|through) (?:my|our|the) (?:bank|card)",
+                // "The remaining months, will you give them back?"
+                r"vous nous (?:les |le |la )?rend(?:ez|rez|riez)\b",
+                r"(?:devolvem|devolvam|devolveis|devuelven|devuelvan|devolveran) (?:\w+ ){0,3}(?:meses|dinero|dinheiro|valor|importe)",
             ]),
         ),
         (
@@ -181,6 +198,13 @@ static RULES: LazyLock<Vec<(EscalationReason, Regex)>> = LazyLock::new(|| {
                 r"suppression de toutes mes donnees",
                 r"supprimer toutes mes donnees",
                 r"vulnerabilite",
+                // Seeing what belongs to someone else: a security hole.
+                r"(?:workspace|account|project|data|tasks?|files?)s? (?:that|which) (?:isn'?t|is not|aren'?t|are not|do(?:es)?n'?t belong to) (?:mine|ours|me|us)\b",
+                r"juge d'instruction",
+                r"requisition judiciaire",
+                r"une requisition",
+                r"staatsanwalt",
+                r"(?:richterlich|gerichtlich)\w* (?:beschluss|anordnung)",
             ]),
         ),
         (
@@ -202,6 +226,9 @@ static RULES: LazyLock<Vec<(EscalationReason, Regex)>> = LazyLock::new(|| {
                 // Threats to go public.
                 r"(?:post|write|tweet|complain|tell everyone) about (?:it|this|you|how)",
                 r"bad reviews?",
+                r"(?:negative|scathing|1-star|one-star|one star|very detailed|honest) reviews? (?:on|everywhere|of)",
+                r"reviews? on (?:every|all|each|any) (?:\w+ ){0,3}(?:site|platform|website)",
+                r"(?:renewal|contract|subscription) (?:\w+ ){0,3}(?:will not|won't|is not going to) (?:happen|be renewed)",
                 r"(?:switch|switching|move|moving|go|going|leave|leaving) (?:\w+ )*?to (?:a |another |the )?(?:competitor|other tool|another tool)",
                 r"(?:partir|aller) chez (?:un )?concurrent",
                 r"(?:ir|irnos|cambiar) a (?:la )?competencia",
@@ -287,6 +314,13 @@ static RULES: LazyLock<Vec<(EscalationReason, Regex)>> = LazyLock::new(|| {
                 r"parler (?:\w+ ){0,2}(?:a|avec) (?:quelqu'un|une personne|un humain)",
                 r"appelez[- ]moi",
                 r"me rappeler\b",
+                // Someone of the team instead of automatic answers.
+                r"alguem da (?:vossa|sua|tua) equipa",
+                r"alguien de (?:vuestro|su|tu) equipo",
+                r"quelqu'un de (?:votre|ton) equipe",
+                r"jemand (?:aus|von) (?:ihrem|eurem|deinem) team",
+                r"(?:instead of|rather than|em vez de|en vez de|en lugar de|au lieu de|statt) (?:\w+ )?(?:automat\w*|bot) (?:answers|replies|responses|respostas|respuestas|reponses|antworten)",
+                r"(?:respostas|respuestas|reponses|antworten|answers|replies) automat",
             ]),
         ),
         (
@@ -554,6 +588,11 @@ mod tests {
                 Anger,
             ),
             ("Honestly, this is a disgrace.", Anger),
+            (
+                "Fix it or expect a scathing review on every forum I know.",
+                Anger,
+            ),
+            ("Our renewal next year will not happen.", Anger),
             ("Jetzt reicht es mir wirklich.", Anger),
             ("j'en ai marre de vos réponses", Anger),
             ("dá pra estornar essa cobrança?", Refund),
@@ -564,6 +603,38 @@ mod tests {
                 Pricing,
             ),
             ("what's the monthly damage for 12 people on Team", Pricing),
+            // Paying less, and the gap on the bill, in other words.
+            ("Pagar por ano fica mais barato?", Pricing),
+            ("Ist die jährliche Zahlung günstiger?", Pricing),
+            (
+                "Quelle différence sur le prix pour 30 utilisateurs ?",
+                Pricing,
+            ),
+            // The same charge twice, a charge disowned, a bank dispute.
+            ("My card shows your payment twice this month", Refund),
+            ("Die Abbuchung kam diesen Monat zweimal.", Refund),
+            ("This transaction was never authorised by us.", Refund),
+            ("Otherwise I'll raise a dispute with my bank.", Refund),
+            ("Et les mois déjà payés, vous nous les rendrez ?", Refund),
+            // Seeing what is someone else's, and the authorities.
+            (
+                "by editing the link i can open projects that aren't ours",
+                Legal,
+            ),
+            (
+                "Nous avons reçu une réquisition judiciaire concernant un compte.",
+                Legal,
+            ),
+            ("Die Staatsanwaltschaft hat uns angeschrieben.", Legal),
+            // Someone of the team instead of automatic answers.
+            (
+                "Prefiero que alguien de vuestro equipo revise esto.",
+                HumanRequest,
+            ),
+            (
+                "I'd like a reply from staff instead of automated answers.",
+                HumanRequest,
+            ),
         ] {
             assert_eq!(hard_reasons(text).first(), Some(&reason), "{text}");
         }
@@ -584,6 +655,10 @@ mod tests {
             "Are you GDPR compliant?",
             "My manager wants a CSV export of one project.",
             "Do the reminder emails go elsewhere when I change my address?",
+            "The API answers 401 not authorised for every call.",
+            "Can I pay yearly instead of monthly?",
+            "What's the difference between Team and Business?",
+            "The reminder arrived twice this morning.",
         ] {
             assert_eq!(hard_reasons(text), Vec::new(), "{text}");
         }

@@ -242,7 +242,7 @@ impl Topic {
                 r"(?:\byou\b|\byour|\bu\b|\bur\b|assistant|\bai\b|\bbot\b|chatbot|\bmodel\b|instruction|prompt|system|\brules\b|guideline|restriction|override|\bmode\b|verbatim|above this line|(?:other|another|every|all) (?:customers?|users?)|\btu\b|\btus?\b|\bvous\b|\bdu\b|\bdein|\bvoce|\bseu)"
             }
             Topic::Money => {
-                r"(?:charg|paid|pay|bill|invoice|card|mone?y|refund|reimburs|cash|credit|debit|fee|price|amount|bank|transaction|subscription|renew|[$€£]|dollar|euro|cobr|pag|dinero|dinheiro|reembols|devol|factur|fatur|cartao|tarjeta|estorn|zahl|geld|abbuch|gebucht|buchen|betrag|rechnung|karte|erstatt|gebuhr|\babo\b|lastschrift|argent|rembours|carte|prelev|paiement|abonnement)"
+                r"(?:charg|paid|pay|bill|invoice|card|mone?y|refund|reimburs|cash|credit|debit|fee|price|amount|bank|transaction|subscription|[$€£]|dollar|euro|cobr|pag|dinero|dinheiro|reembols|devol|factur|fatur|cartao|tarjeta|estorn|zahl|geld|abbuch|gebucht|buchen|betrag|rechnung|karte|erstatt|gebuhr|\babo\b|lastschrift|argent|rembours|carte|prelev|paiement|abonnement)"
             }
         }
     }

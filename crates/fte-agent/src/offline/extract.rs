@@ -298,13 +298,22 @@ fn question_parts(question: &str) -> Vec<String> {
     } else {
         asked
     };
-    asked
-        .into_iter()
-        .flat_map(|sentence| SPLIT.split(sentence))
-        .map(str::trim)
-        .filter(|part| !keyword_set(part).is_empty())
-        .map(str::to_owned)
-        .collect()
+    // "…on Team, or is it on a higher plan?" offers the other answer to
+    // the same question: a part opening with "or" stays with the one
+    // before it.
+    let mut parts: Vec<String> = Vec::new();
+    for part in asked.into_iter().flat_map(|sentence| SPLIT.split(sentence)) {
+        let part = part.trim();
+        match parts.last_mut() {
+            Some(previous) if fold(part).starts_with("or ") => {
+                previous.push_str(", ");
+                previous.push_str(part);
+            }
+            _ => parts.push(part.to_owned()),
+        }
+    }
+    parts.retain(|part| !keyword_set(part).is_empty());
+    parts
 }
 
 /// How much the question sentences weigh against the whole message when a
@@ -601,6 +610,16 @@ mod tests {
                 "we archived 2.5 projects, sorry, and then some. Can archived ones come back?"
             ),
             vec!["Can archived ones come back"],
+        );
+        assert_eq!(
+            question_parts(
+                "Is the timer and the timesheet included on Team, or is it on a higher plan?"
+            ),
+            vec![
+                "Is the timer",
+                "the timesheet included on Team, or is it on a higher plan"
+            ],
+            "an alternative is the same question"
         );
         assert_eq!(
             question_parts("Is the limit 1,000 runs per month?").len(),

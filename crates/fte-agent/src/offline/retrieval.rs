@@ -102,6 +102,7 @@ pub(super) fn coverage_gaps(
             .filter(|w| !is_calendar_word(w))
             .collect();
         names.extend(platform_words(&asked));
+        names.extend(supported_words(&asked));
         (rare, names)
     } else {
         let names: Vec<String> = names_in(question).iter().map(|w| fold(w)).collect();
@@ -152,6 +153,62 @@ fn platform_words(asked: &str) -> Vec<String> {
         for word in found[1].split_whitespace() {
             let word = word.trim_matches(|c: char| !c.is_alphanumeric());
             if word.len() >= 2 && !out.iter().any(|w| w == word) {
+                out.push(word.to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// The thing a "does it support…" question asks for ("does the Timeline
+/// view support baselines?", "can Orbitask handle sub-projects?"): its
+/// first one or two words after the verb, articles and pronouns left out.
+/// The articles must name it, or the answer would be about the feature
+/// that supports something else. Folded.
+fn supported_words(asked: &str) -> Vec<String> {
+    static SUPPORTS: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"\b(?:does|do|can|will|could) (?:orbitask|it|you|the [a-z]+(?: view| app| integration)?) (?:support|handle|offer)s? ((?:[a-z0-9-]+\s*){1,3})",
+        )
+        .expect("valid pattern")
+    });
+    const SKIP: &[&str] = &[
+        "a",
+        "an",
+        "the",
+        "any",
+        "some",
+        "it",
+        "that",
+        "this",
+        "these",
+        "those",
+        "them",
+        "more",
+        "my",
+        "our",
+        "your",
+        "their",
+        "something",
+        "anything",
+        "me",
+        "us",
+    ];
+    const STOP: &[&str] = &[
+        "for", "on", "in", "with", "from", "to", "of", "at", "by", "and", "or", "like", "i", "we",
+        "so", "if", "as", "yet", "now", "too", "natively", "already",
+    ];
+    let folded = fold(asked);
+    let mut out = Vec::new();
+    for found in SUPPORTS.captures_iter(&folded) {
+        let words = found[1]
+            .split_whitespace()
+            .skip_while(|w| SKIP.contains(w))
+            .take_while(|w| !STOP.contains(w) && !SKIP.contains(w))
+            .take(2);
+        for word in words {
+            let word = word.trim_matches(|c: char| !c.is_alphanumeric());
+            if word.len() >= 3 && !out.iter().any(|w| w == word) {
                 out.push(word.to_owned());
             }
         }
@@ -496,6 +553,23 @@ pub(super) fn category_of(slug: &str) -> Category {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_support_question_names_the_thing_it_asks_for() {
+        assert_eq!(
+            supported_words("Hi, does the Timeline view support baselines? I mean saving"),
+            vec!["baselines"]
+        );
+        assert_eq!(
+            supported_words("can orbitask handle sub-projects for our clients"),
+            vec!["sub-projects"]
+        );
+        assert_eq!(
+            supported_words("Does it support two factor logins?"),
+            vec!["two", "factor"]
+        );
+        assert!(supported_words("How do I export a project?").is_empty());
+    }
 
     #[test]
     fn a_capital_opening_a_sentence_is_no_name() {
