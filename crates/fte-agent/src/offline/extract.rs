@@ -424,10 +424,10 @@ const WANTED_FACT_BONUS: f32 = 0.12;
 
 static AMOUNT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
     regex::Regex::new(concat!(
-        r"\b(?:how (?:many|much|long|big|large|often|far|old|soon|fast)|what(?:'s| is) the (?:limit|maximum|minimum|max|size)|",
+        r"\b(?:how (?:many|much|long|big|large|often|far|old|soon|fast)|what(?:'s| is) the (?:limit|maximum|minimum|max|size)|(?:at )?what time|",
         r"(?:largest|biggest|longest|highest|smallest|lowest|fewest)\b|",
         r"(?:max|maximum|minimum|limit|up to|at most)\b|",
-        r"cuant[oa]s?|cual es el (?:limite|maximo)|quant[oa]s?|wie (?:viele|viel|lange|gross)|combien|jusqu)"
+        r"cuant[oa]s?|cual es el (?:limite|maximo)|quant[oa]s?|wie (?:viele|viel|lange|gross)|combien|jusqu|a que hora|que horas|um wie viel uhr|a quelle heure)"
     ))
     .expect("valid pattern")
 });
@@ -501,6 +501,8 @@ mod tests {
             "Combien d'invités puis-je ajouter ?",
             "Quantos membros posso ter?",
             "what is the largest page size we can ask for?",
+            "at what time does the reminder go out",
+            "¿A qué hora llega el resumen?",
         ] {
             assert!(Wants::of(question).amount, "{question}");
         }
