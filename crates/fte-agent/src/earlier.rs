@@ -175,22 +175,12 @@ fn significant_words(text: &str) -> HashSet<String> {
 
 #[cfg(test)]
 mod tests {
-    use fte_domain::{ConversationId, CustomerId, TicketId};
-
     use super::*;
 
     fn request(message: &str, history: Vec<HistoryEntry>) -> AgentRequest {
         AgentRequest {
-            customer_id: CustomerId::new(),
-            conversation_id: ConversationId::new(),
-            ticket_id: TicketId::new(),
-            channel: Channel::Email,
-            customer_first_name: None,
-            plan: None,
-            human_response_hours: 4,
-            subject: None,
-            message: message.into(),
             history,
+            ..AgentRequest::for_test(Channel::Email, message)
         }
     }
 

@@ -95,22 +95,14 @@ pub fn with_recent_history(request: &AgentRequest) -> String {
 
 #[cfg(test)]
 mod tests {
-    use fte_domain::{Channel, ConversationId, CustomerId, TicketId};
+    use fte_domain::Channel;
 
     use super::*;
 
     fn request(subject: Option<&str>, message: &str) -> AgentRequest {
         AgentRequest {
-            customer_id: CustomerId::new(),
-            conversation_id: ConversationId::new(),
-            ticket_id: TicketId::new(),
-            channel: Channel::Email,
-            customer_first_name: None,
-            plan: None,
-            human_response_hours: 4,
             subject: subject.map(str::to_owned),
-            message: message.into(),
-            history: Vec::new(),
+            ..AgentRequest::for_test(Channel::Email, message)
         }
     }
 

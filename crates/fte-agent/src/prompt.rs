@@ -148,28 +148,20 @@ pub fn customer_message(request: &AgentRequest) -> String {
 
 #[cfg(test)]
 mod tests {
-    use fte_domain::{ConversationId, CustomerId, TicketId};
-
     use super::*;
     use crate::types::HistoryEntry;
 
     fn request(subject: &str, earlier: &str) -> AgentRequest {
         AgentRequest {
-            customer_id: CustomerId::new(),
-            conversation_id: ConversationId::new(),
-            ticket_id: TicketId::new(),
-            channel: Channel::WebForm,
             customer_first_name: Some("Maria".into()),
-            plan: None,
-            human_response_hours: 4,
             subject: Some(subject.into()),
-            message: "How do I export to CSV?".into(),
             history: vec![HistoryEntry {
                 role: HistoryRole::Customer,
                 channel: Channel::Email,
                 content: earlier.into(),
                 created_at: Utc::now(),
             }],
+            ..AgentRequest::for_test(Channel::WebForm, "How do I export to CSV?")
         }
     }
 

@@ -85,6 +85,26 @@ pub struct AgentRequest {
     pub history: Vec<HistoryEntry>,
 }
 
+#[cfg(test)]
+impl AgentRequest {
+    /// A request for unit tests: a new customer's `message` on `channel`,
+    /// no name, plan, subject or history, a four-hour human follow-up.
+    pub(crate) fn for_test(channel: Channel, message: &str) -> Self {
+        Self {
+            customer_id: CustomerId::new(),
+            conversation_id: ConversationId::new(),
+            ticket_id: TicketId::new(),
+            channel,
+            customer_first_name: None,
+            plan: None,
+            human_response_hours: 4,
+            subject: None,
+            message: message.into(),
+            history: Vec::new(),
+        }
+    }
+}
+
 /// The decision to hand the ticket to a person.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EscalationDecision {
