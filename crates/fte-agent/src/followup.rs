@@ -32,7 +32,7 @@ pub fn is_follow_up(question: &str) -> bool {
 pub fn retrieval_query(request: &AgentRequest, question: &str) -> String {
     if !is_follow_up(question) {
         return match subject_of(request) {
-            Some(subject) if points_back(question) => format!("{subject}: {question}"),
+            Some(subject) if crate::text::points_back(question) => format!("{subject}: {question}"),
             _ => question.to_owned(),
         };
     }
@@ -58,24 +58,15 @@ pub fn retrieval_query(request: &AgentRequest, question: &str) -> String {
 /// The subject of an email or form, without "Re:", unless it tries to
 /// instruct the agent.
 fn subject_of(request: &AgentRequest) -> Option<&str> {
-    request
-        .subject
-        .as_deref()
-        .map(|s| s.trim_start_matches("Re:").trim_start_matches("RE:").trim())
-        .filter(|s| !s.is_empty() && !crate::rules::is_injection(s))
+    subject_topic(request.subject.as_deref())
 }
 
-/// Whether a question refers to something it does not name ("once it's
-/// all come across", "will that still work").
-fn points_back(question: &str) -> bool {
-    fold(question)
-        .split(|c: char| !c.is_alphanumeric())
-        .any(|w| {
-            matches!(
-                w,
-                "it" | "its" | "that" | "this" | "they" | "them" | "those" | "these"
-            )
-        })
+/// What a subject line names: without "Re:", `None` when it is empty, "(no
+/// subject)" or an attempt to instruct the agent.
+pub(crate) fn subject_topic(subject: Option<&str>) -> Option<&str> {
+    subject
+        .map(|s| s.trim_start_matches("Re:").trim_start_matches("RE:").trim())
+        .filter(|s| !s.is_empty() && *s != "(no subject)" && !crate::rules::is_injection(s))
 }
 
 /// The message with the conversation's recent messages before it (the

@@ -488,13 +488,7 @@ pub fn unanswered_piece_terms(asked: &str, hits: &[&SearchHit]) -> Vec<String> {
     for piece in crate::text::pieces(asked) {
         // A piece that points back ("if it stays declined, what happens?")
         // asks about what the message said before it, not in its own words.
-        let points_back = words(&fold(&piece)).any(|w| {
-            matches!(
-                w.as_str(),
-                "it" | "that" | "this" | "they" | "them" | "those" | "these"
-            )
-        });
-        if !crate::text::looks_like_question(&piece) || points_back {
+        if !crate::text::looks_like_question(&piece) || crate::text::points_back(&piece) {
             continue;
         }
         let terms: Vec<String> = key_terms(&piece)
@@ -646,14 +640,7 @@ fn is_rare(term: &str, knows_word: &impl Fn(&str) -> Option<bool>) -> bool {
     if chars.len() < 4 || !chars.iter().all(|c| c.is_ascii_lowercase()) {
         return true;
     }
-    let stem_known = [
-        "es", "s", "ed", "d", "ing", "ly", "able", "ible", "ness", "ment", "er", "ers",
-    ]
-    .iter()
-    .any(|suffix| {
-        term.strip_suffix(suffix)
-            .is_some_and(|stem| stem.len() >= 3 && knows_word(stem) == Some(true))
-    });
+    let stem_known = is_inflection_of_known(term, knows_word);
     // A known word with a prefix ("reupload", "unarchive", "nonprofit").
     let prefixed = ["re", "un", "pre", "non", "mis"].iter().any(|prefix| {
         term.strip_prefix(prefix)
@@ -668,6 +655,19 @@ fn is_rare(term: &str, knows_word: &impl Fn(&str) -> Option<bool>) -> bool {
             || variant
                 .strip_suffix('s')
                 .is_some_and(|stem| stem.len() >= 3 && knows_word(stem) == Some(true))
+    })
+}
+
+/// Whether `word` is a word the model knows with an ending added
+/// ("buzzes", "renamed", "sendings").
+fn is_inflection_of_known(word: &str, knows_word: &impl Fn(&str) -> Option<bool>) -> bool {
+    [
+        "es", "s", "ed", "d", "ing", "ly", "able", "ible", "ness", "ment", "er", "ers",
+    ]
+    .iter()
+    .any(|suffix| {
+        word.strip_suffix(suffix)
+            .is_some_and(|stem| stem.len() >= 3 && knows_word(stem) == Some(true))
     })
 }
 
@@ -721,13 +721,7 @@ fn correction(
     {
         return None;
     }
-    let inflected = ["es", "s", "ed", "d", "ing", "ly", "er", "ers"]
-        .iter()
-        .any(|suffix| {
-            word.strip_suffix(suffix)
-                .is_some_and(|stem| stem.len() >= 3 && knows_word(stem) == Some(true))
-        });
-    if inflected {
+    if is_inflection_of_known(word, knows_word) {
         return None;
     }
     let mut known: Vec<String> = typo_variants(&chars)

@@ -239,7 +239,7 @@ impl Topic {
                 r"(?:how much|\bcost|price|pricing|\brate\b|rates\b|discount|cheap|expensive|afford|\bspend|per (?:user|seat|member|month|year)|cuanto|cuesta|costar|precio|descuento|barat|caro\b|quanto|custa|custar|preco|desconto|wie viel|kostet|kosten\b|preis|rabatt|gunstig|teuer|combien|coute|couter|prix|remise|reduction|cher\b)"
             }
             Topic::Agent => {
-                r"(?:\byou\b|\byour|\bu\b|\bur\b|assistant|\bai\b|\bbot\b|chatbot|\bmodel\b|instruction|prompt|system|\brules\b|guideline|restriction|override|\bmode\b|verbatim|above this line|(?:other|another|every|all) (?:customers?|users?)|\btu\b|\btus?\b|\bvous\b|\bdu\b|\bdein|\bvoce|\bseu)"
+                r"(?:\byou\b|\byour|\bu\b|\bur\b|assistant|\bai\b|\bbot\b|chatbot|\bmodel\b|instruction|prompt|system|\brules\b|guideline|restriction|override|\bmode\b|verbatim|above this line|(?:other|another|every|all) (?:customers?|users?)|\btus?\b|\bvous\b|\bdu\b|\bdein|\bvoce|\bseu)"
             }
             Topic::Money => {
                 r"(?:charg|paid|pay|bill|invoice|card|mone?y|refund|reimburs|cash|credit|debit|fee|price|amount|bank|transaction|subscription|[$€£]|dollar|euro|cobr|pag|dinero|dinheiro|reembols|devol|factur|fatur|cartao|tarjeta|estorn|zahl|geld|abbuch|gebucht|buchen|betrag|rechnung|karte|erstatt|gebuhr|\babo\b|lastschrift|argent|rembours|carte|prelev|paiement|abonnement)"
@@ -267,6 +267,17 @@ impl Topic {
         };
         PATTERNS[self as usize].is_match(&folded)
     }
+}
+
+/// Whether a text refers to something it does not name ("once it's all
+/// come across", "if it stays declined"): a pronoun pointing back.
+pub fn points_back(text: &str) -> bool {
+    fold(text).split(|c: char| !c.is_alphanumeric()).any(|w| {
+        matches!(
+            w,
+            "it" | "that" | "this" | "they" | "them" | "those" | "these"
+        )
+    })
 }
 
 /// A clause that describes what came before it instead of asking

@@ -515,9 +515,7 @@ pub(super) fn keyword_set(text: &str) -> Vec<String> {
 /// subject's (a subject often names the topic the body only implies).
 pub fn keywords_only(question: &str, subject: Option<&str>) -> String {
     let mut words: Vec<String> = Vec::new();
-    let subject = subject
-        .map(|s| s.trim_start_matches("Re:").trim_start_matches("RE:").trim())
-        .filter(|s| !s.is_empty() && *s != "(no subject)");
+    let subject = crate::followup::subject_topic(subject);
     for source in subject.into_iter().chain(std::iter::once(question)) {
         for word in fold(source).split(|c: char| !c.is_alphanumeric() && c != '-') {
             if word.len() > 2 && !STOPWORDS.contains(&word) && !words.iter().any(|w| w == word) {
