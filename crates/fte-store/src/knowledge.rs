@@ -181,6 +181,17 @@ pub async fn words(executor: impl PgExecutor<'_>) -> Result<Vec<String>, StoreEr
     Ok(words)
 }
 
+/// What changes whenever a chunk is written or removed: how many there are
+/// and when the latest was written (to know when [`words`] must be re-read).
+pub async fn chunks_version(
+    executor: impl PgExecutor<'_>,
+) -> Result<(i64, Option<chrono::DateTime<chrono::Utc>>), StoreError> {
+    let version = sqlx::query_as("select count(*), max(updated_at) from knowledge_chunks")
+        .fetch_one(executor)
+        .await?;
+    Ok(version)
+}
+
 /// The article with this slug.
 pub async fn article(
     executor: impl PgExecutor<'_>,

@@ -15,11 +15,11 @@
 //! escalation notice, channel formatting and post-answer guardrails).
 
 mod extract;
+mod kb_words;
 mod reply;
 mod retrieval;
 mod units;
 
-use std::collections::HashSet;
 use std::time::Instant;
 
 use fte_domain::{Category, EscalationReason, TokenUsage};
@@ -51,13 +51,11 @@ pub struct OfflineAgent {
     units: std::sync::Arc<crate::embed::EmbeddingCache>,
     /// The semantic layer of escalation triage.
     judge: std::sync::Arc<SemanticJudge>,
-    /// The words the knowledge base uses, read once per process, to correct
-    /// misspelt words toward them (a knowledge base imported while the
-    /// process runs is read by the next process; until then a new word of
-    /// its own is at worst taken for a typo of an older one). The history
-    /// arrives in the request (cut by the worker to what the recipient may
-    /// see), so the pool serves only this.
-    kb_words: std::sync::Arc<tokio::sync::OnceCell<HashSet<String>>>,
+    /// The words the knowledge base uses, to correct misspelt words toward
+    /// them (re-read within a minute of an import). The history arrives in
+    /// the request (cut by the worker to what the recipient may see), so
+    /// the pool serves only this.
+    kb_words: std::sync::Arc<kb_words::KbWords>,
     pool: PgPool,
 }
 
@@ -121,18 +119,12 @@ impl OfflineAgent {
         // only: the model's vocabulary is English).
         let question = triage.answerable.trim();
         let corrected = if !question.is_empty() && crate::relevance::is_english(question) {
-            let kb_words = self
-                .kb_words
-                .get_or_try_init(|| async {
-                    let words = fte_store::knowledge::words(&self.pool).await?;
-                    Ok::<_, fte_store::StoreError>(words.into_iter().collect::<HashSet<String>>())
-                })
-                .await?;
+            let kb_words = self.kb_words.get(&self.pool).await?;
             let embedder = self.search.embedder();
             crate::relevance::corrected_spelling(
                 question,
                 |word| embedder.knows_word(word),
-                kb_words,
+                &kb_words,
             )
         } else {
             question.to_owned()
