@@ -1,15 +1,17 @@
 //! Group commit of web form submissions.
 //!
-//! A submission is answered only once its rows and its outbox events are
-//! committed. Committing each one alone costs a WAL flush and about ten
-//! round trips per request, which caps the gateway near PostgreSQL's
-//! commit rate. Here concurrent submissions queue for a few committer
-//! tasks; each committer takes whatever is waiting (up to [`MAX_BATCH`]),
-//! writes the whole batch with a fixed number of statements, commits once
-//! and then answers every request of the batch. Nobody waits for a batch to
-//! fill: an idle gateway commits a lone submission at once, and batches grow
-//! only while a commit is already in flight. The promise is unchanged: no
-//! request is answered before its own data is durable.
+//! A submission is answered only once its ticket, its access row and its
+//! outbox event are committed; the worker resolves the customer and stores
+//! the message when it takes the event ([`fte_store::tickets`]). Committing
+//! each submission alone costs a WAL flush and several round trips per
+//! request, which caps the gateway near PostgreSQL's commit rate. Here
+//! concurrent submissions queue for a few committer tasks; each committer
+//! takes whatever is waiting (up to [`MAX_BATCH`]), writes the whole batch
+//! with a fixed number of statements, commits once and then answers every
+//! request of the batch. Nobody waits for a batch to fill: an idle gateway
+//! commits a lone submission at once, and batches grow only while a commit
+//! is already in flight. The promise is unchanged: no request is answered
+//! before its own data is durable.
 //!
 //! When a batch fails for a reason other than an unreachable database, its
 //! submissions are retried one transaction each, so one bad row cannot
@@ -27,9 +29,9 @@ use std::sync::Arc;
 use chrono::Utc;
 use fte_bus::KafkaPublisher;
 use fte_domain::events::InboundSender;
-use fte_domain::{Channel, EventEnvelope, InboundMessage, TicketId};
+use fte_domain::{Channel, EventEnvelope, InboundMessage, MessageId, TicketId};
 use fte_store::idempotency::{self, NewClaim, StoredClaim};
-use fte_store::tickets::{self, CreatedWebTicket, NewWebTicket};
+use fte_store::tickets::{self, NewWebTicket};
 use fte_store::web_threads::{self, NewWebAccess};
 use serde_json::json;
 use sqlx::PgPool;
@@ -204,29 +206,28 @@ async fn commit(pool: &PgPool, batch: &[Job]) -> Result<Committed, fte_store::St
         .iter()
         .map(|job| NewWebTicket {
             ticket_id: job.ticket_id,
-            email: &job.submission.email,
-            email_verified: job.submission.email_verified,
-            name: &job.submission.name,
-            phone: job.submission.parsed_phone.as_ref(),
             subject: &job.submission.subject,
-            message: &job.submission.message,
             category: job.submission.category,
             priority: job.submission.priority,
         })
         .collect();
-    let created = tickets::create_web_tickets(&mut tx, &rows).await?;
+    tickets::open_web_tickets(&mut tx, &rows).await?;
+    let message_ids: Vec<MessageId> = fresh.iter().map(|_| MessageId::new()).collect();
     let envelopes: Vec<EventEnvelope<InboundMessage>> = fresh
         .iter()
-        .zip(&created)
-        .map(|(job, created)| inbound_event(&job.submission, created))
+        .zip(&message_ids)
+        .map(|(job, message_id)| inbound_event(&job.submission, job.ticket_id, *message_id))
         .collect();
-    let access: Vec<NewWebAccess> = fresh
+    let access: Vec<NewWebAccess<'_>> = fresh
         .iter()
         .zip(&envelopes)
-        .map(|(job, envelope)| NewWebAccess {
+        .zip(&message_ids)
+        .map(|((job, envelope), message_id)| NewWebAccess {
             ticket_id: job.ticket_id.as_uuid(),
             access_key_hash: job.access_key_hash,
             sender: serde_json::to_value(&envelope.payload.sender).unwrap_or_default(),
+            message_id: message_id.as_uuid(),
+            message: &job.submission.message,
         })
         .collect();
     web_threads::insert_access(&mut tx, &access).await?;
@@ -309,10 +310,12 @@ fn fail(batch: Vec<Job>, error: &fte_store::StoreError) {
     }
 }
 
-/// The `ticket.inbound` event of a stored submission.
+/// The `ticket.inbound` event of a stored submission; the worker stores its
+/// message under `message_id`, the id its thread already shows.
 fn inbound_event(
     submission: &ValidSubmission,
-    created: &CreatedWebTicket,
+    ticket_id: TicketId,
+    message_id: MessageId,
 ) -> EventEnvelope<InboundMessage> {
     let now = Utc::now();
     EventEnvelope::new(
@@ -320,7 +323,7 @@ fn inbound_event(
         now,
         InboundMessage {
             channel: Channel::WebForm,
-            channel_message_id: created.ticket_id.to_string(),
+            channel_message_id: ticket_id.to_string(),
             sender: InboundSender {
                 email: Some(submission.email.as_str().to_owned()),
                 phone: submission.phone.clone(),
@@ -331,11 +334,9 @@ fn inbound_event(
             subject: Some(submission.subject.clone()),
             content: submission.message.clone(),
             received_at: now,
-            ticket_id: Some(created.ticket_id),
+            ticket_id: Some(ticket_id),
             metadata: json!({
-                "customer_id": created.customer_id,
-                "conversation_id": created.conversation_id,
-                "message_id": created.message_id,
+                "message_id": message_id,
                 "category": submission.category.as_str(),
                 "priority": submission.priority.as_str(),
             }),

@@ -6,13 +6,15 @@ use fte_bus::topics;
 use fte_testkit::gateway::{STAFF_KEY, STAFF_NAME, TestApp, spawn_app, valid_form};
 use serde_json::{Value, json};
 
-/// A customer created by a web form with this email (and no phone).
+/// A customer created by a web form with this email (and no phone), once
+/// the worker has taken the submission.
 async fn customer(app: &TestApp, email: &str) -> String {
     let mut form = valid_form();
     form["email"] = json!(email);
     form["phone"] = json!(null);
     let answer = app.submit(&form).await;
     assert_eq!(answer.status, 200, "{}", answer.text);
+    app.let_worker_take(1).await;
     let found = app
         .get_as_staff(&format!("/customers/lookup?email={email}"), Some(STAFF_KEY))
         .await;

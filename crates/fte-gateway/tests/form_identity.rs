@@ -1,7 +1,7 @@
 //! The web form's identity token against a real PostgreSQL and the embedded
 //! broker: a valid token proves the email, a wrong one is refused with 403
 //! naming the field, and a claim without one never writes a verified
-//! customer's profile.
+//! customer's profile (once the worker has taken the submissions).
 
 use fte_bus::topics;
 use fte_channels::web_identity::identity_token;
@@ -34,6 +34,7 @@ async fn a_valid_identity_token_proves_the_email_and_the_event_says_so() {
     assert_eq!(answer.status, 200, "{}", answer.text);
     let events = app.events(topics::TICKETS_INCOMING, 1).await;
     assert_eq!(events[0]["payload"]["sender"]["email_verified"], true);
+    app.let_worker_take(1).await;
     assert_eq!(
         app.count(
             "select count(*) from customer_identifiers where identifier_value = 'maria.santos@example.com'
@@ -114,6 +115,7 @@ async fn a_claim_of_a_verified_email_finds_the_customer_but_changes_nothing_of_t
     let answer = app.submit(&claim).await;
 
     assert_eq!(answer.status, 200, "{}", answer.text);
+    app.let_worker_take(2).await;
     assert_eq!(
         app.count("select count(*) from customers").await,
         1,

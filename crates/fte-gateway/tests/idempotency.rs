@@ -206,10 +206,21 @@ async fn a_retried_follow_up_with_the_same_key_is_stored_once() {
         "another text with the key: {}",
         other.text
     );
+    // Written before the worker took the submission, the follow-up went
+    // as its event alone; the worker stores it under the id answered.
+    app.let_worker_take(2).await;
     assert_eq!(
         app.count("select count(*) from messages where role = 'customer'")
             .await,
         2,
         "the submission and one follow-up"
+    );
+    let stored = first.json()["message_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.count(&format!(
+            "select count(*) from messages where id = '{stored}' and ticket_id = '{ticket}'"
+        ))
+        .await,
+        1
     );
 }

@@ -84,7 +84,8 @@ async fn a_client_that_follows_the_plans_api_section_works_unchanged() {
     text(&ticket, "created_at");
     text(&ticket, "last_updated");
 
-    // GET /customers/lookup?email=…
+    // GET /customers/lookup?email=… (once the worker has taken the message).
+    app.let_worker_take(1).await;
     let (status, customer) = client
         .get("/customers/lookup?email=maria.santos@example.com")
         .await;

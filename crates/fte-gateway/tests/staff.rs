@@ -9,9 +9,11 @@ const STAFF_PATHS: [&str; 3] = [
     "/conversations/0b7e5c1a-4d2f-4e8a-9c3b-2f1d6a7e8b90",
 ];
 
+/// A web form submission, taken by the worker; its ticket id.
 async fn submitted(app: &TestApp) -> String {
     let answer = app.submit(&valid_form()).await;
     assert_eq!(answer.status, 200, "{}", answer.text);
+    app.let_worker_take(1).await;
     answer.json()["ticket_id"].as_str().unwrap().to_owned()
 }
 
@@ -47,7 +49,10 @@ async fn customer_lookup_returns_a_conversations_list_after_a_web_submit() {
         .expect("a conversations list");
     assert_eq!(conversations.len(), 1, "{body}");
     assert_eq!(conversations[0]["initial_channel"], "web_form");
-    assert_eq!(conversations[0]["message_count"], 1);
+    assert_eq!(
+        conversations[0]["message_count"], 2,
+        "the message and the worker's reply"
+    );
 }
 
 #[tokio::test]
@@ -123,8 +128,9 @@ async fn a_conversation_shows_its_messages_across_channels() {
         .iter()
         .map(|m| m["channel"].as_str().unwrap())
         .collect();
-    assert_eq!(channels, ["web_form", "email"]);
-    assert_eq!(body["messages"][1]["role"], "agent");
+    assert_eq!(channels, ["web_form", "web_form", "email"]);
+    assert_eq!(body["messages"][0]["role"], "customer");
+    assert_eq!(body["messages"][2]["role"], "agent");
 }
 
 #[tokio::test]
@@ -143,9 +149,8 @@ async fn channel_metrics_have_total_conversations_per_channel_computed_from_the_
     let ticket_id = submitted(&app).await;
     sqlx::query(
         "with t as (select id, conversation_id, customer_id from tickets where id = $1::uuid),
-              m as (insert into messages (conversation_id, channel, direction, role, content,
-                                          latency_ms)
-                    select conversation_id, 'web_form', 'outbound', 'agent', 'Reply', 1200 from t)
+              m as (update messages set latency_ms = 1200
+                    where direction = 'outbound' and conversation_id = (select conversation_id from t))
          insert into escalations (ticket_id, conversation_id, customer_id, channel, reason)
          select id, conversation_id, customer_id, 'web_form', 'refund' from t",
     )

@@ -96,6 +96,7 @@ async fn each_key_acts_as_its_own_owner_and_a_lookup_is_audited_by_customer_id_n
     let app = spawn_app().await;
     let submitted = app.submit(&fte_testkit::gateway::valid_form()).await;
     assert_eq!(submitted.status, 200, "{}", submitted.text);
+    app.let_worker_take(1).await;
 
     let lookup = "/customers/lookup?email=maria.santos@example.com";
     let found = app.get_as_staff(lookup, Some(OTHER_STAFF_KEY)).await;

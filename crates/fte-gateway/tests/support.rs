@@ -41,9 +41,28 @@ async fn submit_returns_200_with_ticket_id_and_message_and_stores_an_open_ticket
         stored, 1,
         "the ticket is stored open with its category and priority"
     );
+    // The customer is the worker's to resolve: the submit path writes no
+    // customer, conversation or message.
+    for table in ["customers", "conversations", "messages"] {
+        assert_eq!(
+            app.count(&format!("select count(*) from {table}")).await,
+            0,
+            "{table}"
+        );
+    }
+    app.let_worker_take(1).await;
     assert_eq!(
         app.count("select count(*) from customer_identifiers where identifier_value = 'maria.santos@example.com'").await,
         1
+    );
+    assert_eq!(
+        app.count(&format!(
+            "select count(*) from tickets where id = '{ticket_id}'
+             and customer_id is not null and conversation_id is not null"
+        ))
+        .await,
+        1,
+        "the worker filled in the ticket's customer and conversation"
     );
 }
 
@@ -75,11 +94,12 @@ async fn submit_publishes_the_inbound_event_to_tickets_incoming_and_the_web_topi
 #[tokio::test]
 async fn concurrent_submissions_are_committed_together_and_each_gets_its_own_ticket() {
     let app = spawn_app().await;
-    // 48 at once from 12 addresses (4 each): the committers batch them,
-    // and submissions from one address in a batch share one customer.
+    // 48 at once from 12 addresses (4 each, no phone): the committers batch
+    // them, and the worker gives the submissions of one address one customer.
     let answers = futures::future::join_all((0..48).map(|i| {
         let mut form = valid_form();
         form["email"] = json!(format!("batch.customer{}@example.com", i % 12));
+        form["phone"] = json!(null);
         form["subject"] = json!(format!("Export question number {i}"));
         let app = &app;
         async move { app.submit(&form).await }
@@ -92,8 +112,14 @@ async fn concurrent_submissions_are_committed_together_and_each_gets_its_own_tic
         ids.insert(answer.json()["ticket_id"].as_str().unwrap().to_owned());
     }
     assert_eq!(ids.len(), 48, "every submission has its own ticket id");
+    assert_eq!(
+        app.count("select count(*) from tickets where status = 'open'")
+            .await,
+        48
+    );
+    app.let_worker_take(48).await;
     for (table, wanted) in [
-        ("tickets where status = 'open'", 48),
+        ("tickets where customer_id is not null", 48),
         // A customer's submissions continue their active conversation.
         ("conversations", 12),
         ("messages where role = 'customer'", 48),
@@ -179,6 +205,24 @@ async fn ticket_status_is_open_or_processing_right_after_submit_with_the_custome
         "The CSV export button does nothing when I click it."
     );
     assert!(body["created_at"].is_string() && body["last_updated"].is_string());
+
+    // Once the worker has stored it, the message keeps its id and is shown
+    // once, before the reply.
+    app.let_worker_take(1).await;
+    let after = app
+        .get_with_key(&format!("/support/ticket/{ticket_id}"), &key)
+        .await
+        .json();
+    let thread = after["messages"].as_array().expect("messages");
+    assert_eq!(thread.len(), 2, "{after}");
+    assert_eq!(thread[0]["id"], messages[0]["id"]);
+    assert_eq!(thread[1]["role"], "agent");
+    assert_eq!(
+        app.count("select count(*) from web_ticket_access where first_message is not null")
+            .await,
+        0,
+        "the message is kept in one place"
+    );
 }
 
 #[tokio::test]

@@ -261,6 +261,7 @@ async fn the_thread_shows_only_this_ticket_s_web_form_messages() {
     let app = spawn_app().await;
     let (ticket, key) = app.submit_ticket(&valid_form()).await;
     let (other_ticket, _) = app.submit_ticket(&valid_form()).await;
+    app.let_worker_take(2).await;
     let (conversation,): (Uuid,) =
         sqlx::query_as("select conversation_id from tickets where id = $1::uuid")
             .bind(&ticket)
@@ -296,7 +297,7 @@ async fn the_thread_shows_only_this_ticket_s_web_form_messages() {
 
     let thread = view(&app, &ticket, &key).await;
 
-    assert_eq!(roles(&thread), ["customer"], "{thread}");
+    assert_eq!(roles(&thread), ["customer", "agent"], "{thread}");
     assert!(!thread.to_string().contains("BLUEHERON"), "{thread}");
 }
 

@@ -59,33 +59,6 @@ pub async fn open_conversation(
     Ok(row)
 }
 
-/// How long a conversation continues after its last message, on every
-/// channel: the worker's default `conversation_window`, and the window in
-/// which a web form submission joins the customer's conversation.
-pub const CONTINUATION_WINDOW_SECS: i64 = 24 * 3600;
-
-/// The conversation a new message of each of `customer_ids` continues,
-/// chosen as [`open_conversation`] chooses it, as `(customer_id,
-/// conversation_id)` pairs.
-pub async fn open_conversations(
-    executor: impl PgExecutor<'_>,
-    customer_ids: &[Uuid],
-    window_secs: i64,
-) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
-    let rows = sqlx::query_as(
-        "select distinct on (customer_id) customer_id, id from conversations
-         where customer_id = any($1)
-           and (status = 'escalated'
-                or (status <> 'resolved' and last_message_at > now() - make_interval(secs => $2)))
-         order by customer_id, status = 'escalated' desc, last_message_at desc",
-    )
-    .bind(customer_ids)
-    .bind(window_secs as f64)
-    .fetch_all(executor)
-    .await?;
-    Ok(rows)
-}
-
 /// Whether any conversation of the customer is escalated: a person owns
 /// the case, so the bot stays silent on every channel.
 pub async fn has_escalated(

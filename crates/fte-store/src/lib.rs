@@ -21,7 +21,6 @@ pub mod escalations;
 pub mod event_outbox;
 pub mod failed_replies;
 pub mod failure;
-pub mod form_identity;
 pub mod gmail_sync;
 pub mod idempotency;
 pub mod identity;

@@ -1,194 +1,72 @@
-//! What the gateway reads and writes: web form tickets (customer,
-//! conversation, first message and ticket in one transaction), the event
-//! outbox the gateway commits beside them, webhook receipts, delivery status
-//! callbacks and the read models of the status page and the staff API.
+//! What the gateway reads and writes: the tickets of web form submissions,
+//! webhook receipts, delivery status callbacks and the read models of the
+//! status page and the staff API.
 //!
-//! A submission's sender (its email, proven by an identity token or
-//! claimed, and its claimed phone) is resolved by
-//! [`crate::form_identity`] under the rules of [`crate::identity`]: claims
-//! still find the existing customer, but never prove, overwrite or capture
-//! anything; a name never merges two customers.
+//! A web form submission is stored by the gateway as its ticket (open, with
+//! no customer or conversation yet), its access row and its outbox event,
+//! and answered once that is committed. The worker takes the event like any
+//! channel's message: it resolves the sender under the rules of
+//! [`crate::identity`] (a claimed email still finds the existing customer
+//! but never proves, overwrites or captures anything; a name never merges
+//! two customers), continues the customer's conversation or starts one,
+//! stores the message under the id the event announced, and fills in the
+//! ticket's customer and conversation ([`crate::conversations::ensure_ticket`]).
+//! Resolving the customer at the gateway as well cost six more rows (about
+//! twenty index entries) per submission on the path the customer waits on:
+//! in one sitting of `loadtest/bench-gateway.sh` that path took 3,600–3,900
+//! submissions a second and 320–350 µs of PostgreSQL's CPU each, this one
+//! 6,500–7,300 and 125–140 µs.
 
 use chrono::{DateTime, Utc};
 use fte_domain::{
-    Category, Channel, ConversationId, CustomerId, EmailAddress, MessageId, PhoneNumber, Priority,
-    TicketId,
+    Category, Channel, ConversationId, EmailAddress, PhoneNumber, Priority, TicketId,
 };
 use sqlx::{PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
 
-use std::collections::HashMap;
-
 use crate::StoreError;
-use crate::conversations::{self, CONTINUATION_WINDOW_SECS};
-use crate::form_identity::{FormSender, resolve_senders};
 
-/// A validated web form submission, ready to be stored.
+/// The ticket of a validated web form submission.
 #[derive(Clone, Debug)]
 pub struct NewWebTicket<'a> {
     /// The id the customer will be shown.
     pub ticket_id: TicketId,
-    /// The customer's address, normalised.
-    pub email: &'a EmailAddress,
-    /// Whether a valid identity token proved the address.
-    pub email_verified: bool,
-    /// The name as typed (trimmed).
-    pub name: &'a str,
-    /// An optional phone number.
-    pub phone: Option<&'a PhoneNumber>,
     /// Subject (trimmed).
     pub subject: &'a str,
-    /// The message (trimmed).
-    pub message: &'a str,
     /// Category.
     pub category: Category,
     /// Priority.
     pub priority: Priority,
 }
 
-/// The rows a web form submission created.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CreatedWebTicket {
-    /// The customer (new or found by email).
-    pub customer_id: CustomerId,
-    /// The conversation: the customer's active one, else a new one.
-    pub conversation_id: ConversationId,
-    /// The customer's first message.
-    pub message_id: MessageId,
-    /// The ticket.
-    pub ticket_id: TicketId,
-}
-
-/// Stores a web form submission: its sender's customer, the customer's
-/// active conversation (the newest unresolved one whose last message is
-/// younger than [`CONTINUATION_WINDOW_SECS`], on any channel) or a new one,
-/// the customer's message (its `channel_message_id` is the
-/// ticket id, so the worker's insert of the same message is a no-op) and the
-/// open ticket. Run it inside the transaction that also enqueues the event.
-pub async fn create_web_ticket(
-    conn: &mut PgConnection,
-    ticket: &NewWebTicket<'_>,
-) -> Result<CreatedWebTicket, StoreError> {
-    let created = create_web_tickets(conn, std::slice::from_ref(ticket)).await?;
-    created
-        .into_iter()
-        .next()
-        .ok_or(StoreError::Database(sqlx::Error::RowNotFound))
-}
-
-/// Stores many web form submissions in the caller's transaction with a
-/// fixed number of statements (not one round of statements per
-/// submission): the gateway's group commit. The result is in input order
-/// and means exactly what [`create_web_ticket`] returns for each one; two
-/// submissions from one address in a batch share one customer.
-pub async fn create_web_tickets(
+/// Opens the tickets of a batch of web form submissions with one statement,
+/// in the caller's transaction (the gateway's group commit, which also
+/// stores their access rows and events). Each is `open`, with no customer
+/// or conversation until the worker takes its message.
+pub async fn open_web_tickets(
     conn: &mut PgConnection,
     batch: &[NewWebTicket<'_>],
-) -> Result<Vec<CreatedWebTicket>, StoreError> {
+) -> Result<(), StoreError> {
     if batch.is_empty() {
-        return Ok(Vec::new());
+        return Ok(());
     }
-    let references: Vec<String> = batch.iter().map(|t| t.ticket_id.to_string()).collect();
-    let senders: Vec<FormSender<'_>> = batch
-        .iter()
-        .zip(&references)
-        .map(|(ticket, reference)| FormSender {
-            email: ticket.email.as_str(),
-            email_proven: ticket.email_verified,
-            phone: ticket.phone.map(PhoneNumber::as_str),
-            name: ticket.name,
-            reference,
-        })
-        .collect();
-    let senders = resolve_senders(conn, &senders).await?;
-    // A customer with an active conversation (on any channel) continues it;
-    // the worker records the switch to the web form when it handles the
-    // message. Two submissions of a new conversation's customer in one batch
-    // share it too.
-    let mut customers: Vec<Uuid> = senders.iter().map(|s| s.customer_id).collect();
-    customers.sort_unstable();
-    customers.dedup();
-    let mut open: HashMap<Uuid, Uuid> =
-        conversations::open_conversations(&mut *conn, &customers, CONTINUATION_WINDOW_SECS)
-            .await?
-            .into_iter()
-            .collect();
-    let mut new_conversations: Vec<(Uuid, Uuid)> = Vec::new();
-    let mut created = Vec::with_capacity(batch.len());
-    for (ticket, sender) in batch.iter().zip(&senders) {
-        let conversation_id = *open.entry(sender.customer_id).or_insert_with(|| {
-            let id = ConversationId::new().as_uuid();
-            new_conversations.push((id, sender.customer_id));
-            id
-        });
-        created.push(CreatedWebTicket {
-            customer_id: CustomerId(sender.customer_id),
-            conversation_id: ConversationId(conversation_id),
-            message_id: MessageId::new(),
-            ticket_id: ticket.ticket_id,
-        });
-    }
-    let (new_ids, new_customers): (Vec<Uuid>, Vec<Uuid>) = new_conversations.into_iter().unzip();
-    let conversation_ids: Vec<Uuid> = created
-        .iter()
-        .map(|c| c.conversation_id.as_uuid())
-        .collect();
-    let customer_ids: Vec<Uuid> = created.iter().map(|c| c.customer_id.0).collect();
-    let message_ids: Vec<Uuid> = created.iter().map(|c| c.message_id.as_uuid()).collect();
-    let ticket_ids: Vec<Uuid> = created.iter().map(|c| c.ticket_id.as_uuid()).collect();
-    let ticket_refs = &references;
-    let sender_links: Vec<Uuid> = senders.iter().map(|s| s.email_link_id).collect();
-    let sender_trusts: Vec<&str> = senders.iter().map(|s| s.sender_trust.as_str()).collect();
-    let contents: Vec<&str> = batch.iter().map(|t| t.message).collect();
+    let ids: Vec<Uuid> = batch.iter().map(|t| t.ticket_id.as_uuid()).collect();
     let subjects: Vec<&str> = batch.iter().map(|t| t.subject).collect();
     let categories: Vec<&str> = batch.iter().map(|t| t.category.as_str()).collect();
     let priorities: Vec<&str> = batch.iter().map(|t| t.priority.as_str()).collect();
     sqlx::query(
-        "insert into conversations (id, customer_id, initial_channel, current_channel)
-         select id, customer_id, 'web_form', 'web_form'
-         from unnest($1::uuid[], $2::uuid[]) as t (id, customer_id)",
+        "insert into tickets (id, source_channel, subject, category, priority, status)
+         select id, 'web_form', subject, category, priority, 'open'
+         from unnest($1::uuid[], $2::text[], $3::text[], $4::text[])
+              as t (id, subject, category, priority)",
     )
-    .bind(&new_ids)
-    .bind(&new_customers)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        "insert into tickets (id, conversation_id, customer_id, source_channel, subject,
-                              category, priority, status)
-         select id, conversation_id, customer_id, 'web_form', subject, category, priority, 'open'
-         from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[])
-              as t (id, conversation_id, customer_id, subject, category, priority)",
-    )
-    .bind(&ticket_ids)
-    .bind(&conversation_ids)
-    .bind(&customer_ids)
+    .bind(&ids)
     .bind(&subjects)
     .bind(&categories)
     .bind(&priorities)
     .execute(&mut *conn)
     .await?;
-    // Each message names its ticket as it is written (the ticket first, for
-    // the foreign key), so no second pass over the batch's messages is needed.
-    sqlx::query(
-        "insert into messages (id, conversation_id, channel, direction, role, content,
-                               channel_message_id, delivery_status, sender_identifier_id,
-                               sender_trust, ticket_id)
-         select id, conversation_id, 'web_form', 'inbound', 'customer', content, ref, 'received',
-                sender, trust, ticket_id
-         from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::text[],
-                     $7::uuid[])
-              as t (id, conversation_id, content, ref, sender, trust, ticket_id)",
-    )
-    .bind(&message_ids)
-    .bind(&conversation_ids)
-    .bind(&contents)
-    .bind(ticket_refs)
-    .bind(&sender_links)
-    .bind(&sender_trusts)
-    .bind(&ticket_ids)
-    .execute(&mut *conn)
-    .await?;
-    Ok(created)
+    Ok(())
 }
 
 /// Records a webhook's provider id; `false` when it was already recorded (a

@@ -4,7 +4,8 @@
 //! estimate.
 //!
 //! A web ticket's messages are its customer messages (`messages.ticket_id`,
-//! set by the gateway) and the replies queued for it (`reply_outbox.ticket_id`,
+//! set by the worker as it stores them, or by the gateway for a follow-up
+//! into a ticket the worker has taken) and the replies queued for it (`reply_outbox.ticket_id`,
 //! set by the worker and the staff reply). Messages that another channel
 //! added to the same conversation are never part of the thread.
 
@@ -14,23 +15,27 @@ use uuid::Uuid;
 
 use crate::StoreError;
 
-/// The access key of a new web ticket (its sha256 only) and the sender the
-/// submission carried.
+/// The access key of a new web ticket (its sha256 only), the sender the
+/// submission carried, and its message until the worker stores it.
 #[derive(Clone, Debug)]
-pub struct NewWebAccess {
+pub struct NewWebAccess<'a> {
     /// The ticket.
     pub ticket_id: Uuid,
     /// sha256 of the access key handed to the submitter.
     pub access_key_hash: [u8; 32],
     /// The inbound event's sender object.
     pub sender: serde_json::Value,
+    /// The id the worker will store the message with.
+    pub message_id: Uuid,
+    /// The message (trimmed).
+    pub message: &'a str,
 }
 
 /// Stores the access rows of a batch of new web tickets, in the transaction
 /// that created them.
 pub async fn insert_access(
     conn: &mut PgConnection,
-    rows: &[NewWebAccess],
+    rows: &[NewWebAccess<'_>],
 ) -> Result<(), StoreError> {
     if rows.is_empty() {
         return Ok(());
@@ -38,13 +43,18 @@ pub async fn insert_access(
     let ids: Vec<Uuid> = rows.iter().map(|r| r.ticket_id).collect();
     let hashes: Vec<Vec<u8>> = rows.iter().map(|r| r.access_key_hash.to_vec()).collect();
     let senders: Vec<&serde_json::Value> = rows.iter().map(|r| &r.sender).collect();
+    let message_ids: Vec<Uuid> = rows.iter().map(|r| r.message_id).collect();
+    let messages: Vec<&str> = rows.iter().map(|r| r.message).collect();
     sqlx::query(
-        "insert into web_ticket_access (ticket_id, access_key_hash, sender)
-         select * from unnest($1::uuid[], $2::bytea[], $3::jsonb[])",
+        "insert into web_ticket_access (ticket_id, access_key_hash, sender, first_message_id,
+                                        first_message)
+         select * from unnest($1::uuid[], $2::bytea[], $3::jsonb[], $4::uuid[], $5::text[])",
     )
     .bind(&ids)
     .bind(&hashes)
     .bind(&senders)
+    .bind(&message_ids)
+    .bind(&messages)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -126,13 +136,19 @@ pub struct ThreadMessage {
 
 /// The web form messages of ticket `id`, oldest first: the customer's and
 /// the replies queued for this ticket, never another channel's or another
-/// ticket's.
+/// ticket's. Until the worker has stored the submission's message, the
+/// access row's copy stands in for it (under the same id).
 pub async fn thread_messages(
     executor: impl PgExecutor<'_>,
     id: Uuid,
 ) -> Result<Vec<ThreadMessage>, StoreError> {
     Ok(sqlx::query_as(
-        "select m.id, m.role, m.direction, m.content, m.created_at
+        "select a.first_message_id as id, 'customer' as role, 'inbound' as direction,
+                a.first_message as content, a.created_at
+         from web_ticket_access a
+         where a.ticket_id = $1 and a.first_message is not null
+         union
+         select m.id, m.role, m.direction, m.content, m.created_at
          from messages m
          where m.ticket_id = $1 and m.channel = 'web_form'
          union
@@ -144,6 +160,25 @@ pub async fn thread_messages(
     .bind(id)
     .fetch_all(executor)
     .await?)
+}
+
+/// The worker has stored message `message_id` of ticket `id`: when it is
+/// the submission's own, the access row's copy is dropped, so the text is
+/// kept in one place. Run it in the transaction that stores the message.
+pub async fn message_stored(
+    executor: impl PgExecutor<'_>,
+    id: Uuid,
+    message_id: Uuid,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "update web_ticket_access set first_message = null, updated_at = now()
+         where ticket_id = $1 and first_message_id = $2 and first_message is not null",
+    )
+    .bind(id)
+    .bind(message_id)
+    .execute(executor)
+    .await?;
+    Ok(())
 }
 
 /// A customer's follow-up message in a ticket's thread.
@@ -161,8 +196,8 @@ pub struct NewFollowUp<'a> {
 }
 
 /// Stores a follow-up as an unprocessed inbound web form message (the
-/// worker adopts it, as it adopts a submission's first message). Run it in
-/// the transaction that enqueues its event.
+/// worker adopts it, as it adopts any message stored before it handled
+/// it). Run it in the transaction that enqueues its event.
 pub async fn insert_follow_up(
     executor: impl PgExecutor<'_>,
     message: &NewFollowUp<'_>,

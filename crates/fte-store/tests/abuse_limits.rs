@@ -47,7 +47,9 @@ async fn inbound(pool: &PgPool, email: &str, proven: bool) -> (Uuid, Uuid) {
     let id = messages::insert_inbound(
         &mut *tx,
         &NewInbound {
+            id: None,
             conversation_id: conversation.id,
+            ticket_id: None,
             channel: channel.as_str(),
             content: "How do I reset my password?",
             channel_message_id: &reference,

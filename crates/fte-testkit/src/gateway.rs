@@ -67,6 +67,14 @@ pub struct TestApp {
     pub pool: PgPool,
     /// The app's readiness conditions (hold one to take it out of rotation).
     pub readiness: std::sync::Arc<fte_runtime::readiness::Readiness>,
+    /// The worker's step that [`TestApp::let_worker_take`] runs, once used.
+    worker: tokio::sync::Mutex<Option<WorkerFeed>>,
+}
+
+/// A worker's step with its own consumer of `fte.tickets.incoming`.
+struct WorkerFeed {
+    consumer: rdkafka::consumer::StreamConsumer,
+    ctx: fte_worker::WorkerContext,
 }
 
 /// A response, read whole.
@@ -172,6 +180,7 @@ pub async fn spawn_app_on(pool: PgPool, options: Options) -> TestApp {
         bootstrap,
         pool,
         readiness,
+        worker: tokio::sync::Mutex::new(None),
     }
 }
 
@@ -392,6 +401,42 @@ impl TestApp {
             }
         }
         payloads
+    }
+
+    /// Lets the worker's step take the next `new` messages on
+    /// `fte.tickets.incoming` (waiting up to 25 s for them; a scripted agent
+    /// answers), as a deployed worker would: a web form submission's
+    /// customer, conversation and message exist afterwards.
+    pub async fn let_worker_take(&self, new: usize) {
+        let mut worker = self.worker.lock().await;
+        let feed = worker.get_or_insert_with(|| WorkerFeed {
+            consumer: fte_bus::consumer::at_least_once(
+                &self.bootstrap,
+                &format!("gateway-test-worker-{}", uuid::Uuid::new_v4().simple()),
+                &[fte_bus::topics::TICKETS_INCOMING],
+            )
+            .expect("a consumer"),
+            ctx: fte_worker::WorkerContext {
+                pool: self.pool.clone(),
+                agent: std::sync::Arc::new(crate::agents::ScriptedAgent::default()),
+                events: std::sync::Arc::new(crate::agents::RecordingEvents::default()),
+                config: fte_worker::WorkerConfig::default(),
+            },
+        });
+        let mut stream = feed.consumer.stream();
+        for taken in 0..new {
+            let message = tokio::time::timeout(Duration::from_secs(25), stream.next())
+                .await
+                .unwrap_or_else(|_| panic!("only {taken} of {new} messages were published"))
+                .expect("the consumer runs")
+                .expect("a message");
+            let event: fte_domain::EventEnvelope<fte_domain::InboundMessage> =
+                serde_json::from_slice(message.payload().unwrap_or_default())
+                    .expect("an inbound event");
+            fte_worker::handle_event(&feed.ctx, &event)
+                .await
+                .expect("the worker's step succeeds");
+        }
     }
 
     /// The single number `sql` selects on the app's database.

@@ -7,9 +7,11 @@
 //! is marked deferred, and any other leaves this phase stored but not
 //! handled, as a [`Turn`] for the agent.
 //!
-//! A message stored but not handled is picked up again by a redelivery: the
-//! gateway's web form messages arrive that way, and so does a message whose
-//! agent turn was interrupted (a crash, a failed agent, a lost commit).
+//! A message stored but not handled is picked up again by a redelivery: a
+//! web form follow-up the gateway stored arrives that way, and so does a
+//! message whose agent turn was interrupted (a crash, a failed agent, a lost
+//! commit). A web form submission's first message is stored here, under
+//! the id its event announced, and fills in the ticket the gateway opened.
 
 use fte_domain::{InboundMessage, Priority, TicketStatus};
 use fte_store::StoreError;
@@ -184,7 +186,7 @@ async fn accept_in(
         .await?
         .ok_or(StoreError::Database(sqlx::Error::RowNotFound))?;
 
-    // A stored copy (the gateway's web form message, or an earlier delivery
+    // A stored copy (a web form follow-up, or an earlier delivery
     // whose agent turn did not finish) keeps its conversation.
     let conversation = match stored {
         Some(s) => {
@@ -230,17 +232,27 @@ async fn accept_in(
     let message_id = match stored {
         Some(s) => s.id,
         None => {
+            let web_form = channel == fte_domain::Channel::WebForm;
             let inbound = NewInbound {
+                // The gateway announces a web form message's id (the
+                // submitter's thread shows it) and its ticket.
+                id: web_form.then(|| announced_message_id(message)).flatten(),
                 conversation_id: conversation.id,
+                ticket_id: web_form
+                    .then(|| message.ticket_id.map(|t| t.as_uuid()))
+                    .flatten(),
                 channel: channel.as_str(),
                 content: &message.content,
                 channel_message_id: &message.channel_message_id,
                 metadata: inbound_metadata(message),
             };
-            match messages::insert_inbound(&mut *conn, &inbound).await? {
-                Some(id) => id,
-                None => return Ok(Stage::Raced),
+            let Some(id) = messages::insert_inbound(&mut *conn, &inbound).await? else {
+                return Ok(Stage::Raced);
+            };
+            if let Some(ticket_id) = inbound.ticket_id {
+                fte_store::web_threads::message_stored(&mut *conn, ticket_id, id).await?;
             }
+            id
         }
     };
 
@@ -264,6 +276,15 @@ async fn accept_in(
         message_id,
         stored,
     })))
+}
+
+/// The message id a web form event announced (`metadata.message_id`).
+fn announced_message_id(message: &InboundMessage) -> Option<Uuid> {
+    message
+        .metadata
+        .get("message_id")
+        .and_then(|id| id.as_str())
+        .and_then(|id| id.parse().ok())
 }
 
 fn inbound_metadata(message: &InboundMessage) -> serde_json::Value {

@@ -4,7 +4,10 @@
 //! The follow-up takes the submission's durable path: the message and the
 //! events announcing it (`fte.tickets.incoming` and the web inbound topic)
 //! commit in one transaction, then the events are published (the outbox
-//! relay covers a broker outage). The event carries the ticket id and the
+//! relay covers a broker outage). Before the worker has taken the
+//! submission itself, the ticket has no conversation yet and the events
+//! alone are committed; the worker stores the message, under the id
+//! answered here, when it takes them. The event carries the ticket id and the
 //! sender exactly as the submission named it, so the worker answers in the
 //! same conversation and ticket. Only the holder of the ticket's access key
 //! may write; a resolved ticket takes no more messages (409). A retry
@@ -149,16 +152,21 @@ pub async fn post_message(
     }
     let message_id = Uuid::now_v7();
     let envelope = follow_up_event(&ticket, message_id, &content)?;
-    web_threads::insert_follow_up(
-        &mut *tx,
-        &NewFollowUp {
-            id: message_id,
-            conversation_id: conversation_of(&ticket)?,
-            ticket_id: ticket.id,
-            content: &content,
-        },
-    )
-    .await?;
+    // Until the worker has taken the submission, the ticket has no
+    // conversation: the follow-up then travels as its event only, and the
+    // worker stores it under `message_id` as it stores the first message.
+    if let Some(conversation_id) = ticket.conversation_id {
+        web_threads::insert_follow_up(
+            &mut *tx,
+            &NewFollowUp {
+                id: message_id,
+                conversation_id,
+                ticket_id: ticket.id,
+                content: &content,
+            },
+        )
+        .await?;
+    }
     if let Some(idempotency) = &idempotency {
         let claim = fte_store::idempotency::NewClaim {
             scope_hash: idempotency.scope_hash,
@@ -213,12 +221,6 @@ async fn replayed(
     })
 }
 
-fn conversation_of(ticket: &ThreadTicket) -> Result<Uuid, ApiError> {
-    ticket
-        .conversation_id
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("a web form ticket has no conversation")))
-}
-
 /// The `ticket.inbound` event of a follow-up: the submission's sender, the
 /// ticket's subject, and the ticket id so the worker keeps the ticket.
 fn follow_up_event(
@@ -249,7 +251,7 @@ fn follow_up_event(
             ticket_id: Some(fte_domain::TicketId(ticket.id)),
             metadata: json!({
                 "customer_id": ticket.customer_id,
-                "conversation_id": conversation_of(ticket)?,
+                "conversation_id": ticket.conversation_id,
                 "message_id": message_id,
                 "follow_up": true,
             }),

@@ -209,8 +209,13 @@ pub async fn cover_deferred(
 /// A customer message to store.
 #[derive(Clone, Debug)]
 pub struct NewInbound<'a> {
+    /// The id the gateway announced for it (a web form message), else
+    /// `None` for a new one.
+    pub id: Option<Uuid>,
     /// The conversation.
     pub conversation_id: Uuid,
+    /// The web form ticket whose thread shows it.
+    pub ticket_id: Option<Uuid>,
     /// The channel spelling.
     pub channel: &'a str,
     /// The text.
@@ -229,10 +234,10 @@ pub async fn insert_inbound(
     message: &NewInbound<'_>,
 ) -> Result<Option<Uuid>, StoreError> {
     let id = sqlx::query_scalar(
-        "insert into messages (conversation_id, channel, direction, role, content,
-             channel_message_id, delivery_status, metadata, created_at, updated_at)
-         values ($1, $2, 'inbound', 'customer', $3, $4, 'received',
-                 $5, clock_timestamp(), clock_timestamp())
+        "insert into messages (id, conversation_id, channel, direction, role, content,
+             channel_message_id, delivery_status, metadata, ticket_id, created_at, updated_at)
+         values (coalesce($6, gen_random_uuid()), $1, $2, 'inbound', 'customer', $3, $4, 'received',
+                 $5, $7, clock_timestamp(), clock_timestamp())
          on conflict (channel, direction, channel_message_id)
              where channel_message_id is not null do nothing
          returning id",
@@ -242,6 +247,8 @@ pub async fn insert_inbound(
     .bind(message.content)
     .bind(message.channel_message_id)
     .bind(&message.metadata)
+    .bind(message.id)
+    .bind(message.ticket_id)
     .fetch_optional(executor)
     .await?;
     Ok(id)
