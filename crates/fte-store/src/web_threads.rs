@@ -5,9 +5,10 @@
 //!
 //! A web ticket's messages are its customer messages (`messages.ticket_id`,
 //! set by the worker as it stores them, or by the gateway for a follow-up
-//! into a ticket the worker has taken) and the replies queued for it (`reply_outbox.ticket_id`,
-//! set by the worker and the staff reply). Messages that another channel
-//! added to the same conversation are never part of the thread.
+//! into a ticket the worker has taken) and the replies queued for it
+//! (`reply_outbox.ticket_id`, set by the worker and the staff reply).
+//! Messages that another channel added to the same conversation are never
+//! part of the thread.
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor, PgPool};
