@@ -11,7 +11,7 @@
 //! and the OpenAPI constraints come from the `#[schema]` attributes either
 //! way, since utoipa does not read `#[validate]`.
 
-use fte_domain::{Category, EmailAddress, PhoneNumber, Priority};
+use fte_domain::{Category, EmailAddress, Priority};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -134,8 +134,6 @@ pub struct ValidSubmission {
     pub email: EmailAddress,
     /// The phone as E.164 digits (separators removed), when given.
     pub phone: Option<String>,
-    /// The same number parsed, when it is a number the domain recognises.
-    pub parsed_phone: Option<PhoneNumber>,
     /// Trimmed subject.
     pub subject: String,
     /// Trimmed message.
@@ -313,7 +311,6 @@ impl SubmitRequest {
             ) => Ok(ValidSubmission {
                 name,
                 email,
-                parsed_phone: phone.as_deref().and_then(|p| PhoneNumber::parse(p).ok()),
                 phone,
                 subject,
                 message,
