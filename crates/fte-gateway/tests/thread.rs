@@ -425,3 +425,32 @@ async fn the_widget_config_names_no_challenge_by_default_and_local_origins_may_c
         .unwrap_or_default();
     assert!(allowed.contains("x-ticket-access-key"), "{allowed}");
 }
+
+#[tokio::test]
+async fn a_message_the_worker_has_not_stored_yet_opens_only_with_its_own_ticket_s_key() {
+    let app = spawn_app().await;
+    let mut victim = valid_form();
+    victim["message"] = json!("GREYHERON my invoice address is wrong, please help me change it.");
+    let (victim_ticket, victim_key) = app.submit_ticket(&victim).await;
+    // A stranger with a ticket of their own, naming the victim's email.
+    let (_, stranger_key) = app.submit_ticket(&valid_form()).await;
+
+    let status_only = app.get(&format!("/support/ticket/{victim_ticket}")).await;
+    assert_eq!(status_only.status, 200, "{}", status_only.text);
+    assert!(
+        !status_only.text.contains("GREYHERON"),
+        "{}",
+        status_only.text
+    );
+    let borrowed = app
+        .get_with_key(&format!("/support/ticket/{victim_ticket}"), &stranger_key)
+        .await;
+    assert_eq!(borrowed.status, 403, "{}", borrowed.text);
+    assert!(!borrowed.text.contains("GREYHERON"));
+    let write = follow_up(&app, &victim_ticket, Some(&stranger_key), "hello there").await;
+    assert_eq!(write.status, 403, "{}", write.text);
+
+    let own = view(&app, &victim_ticket, &victim_key).await;
+    assert_eq!(roles(&own), ["customer"], "{own}");
+    assert!(own.to_string().contains("GREYHERON"));
+}
