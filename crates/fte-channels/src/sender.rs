@@ -53,7 +53,7 @@ pub struct OutboundReply {
     pub parts: Vec<String>,
     /// The Gmail thread to answer in (email only).
     pub thread: Option<EmailThread>,
-    /// The outbox row id: carried to the provider where possible
+    /// The reply's id (its outbound message row): carried to the provider where possible
     /// (`X-FTE-Reply-Id`) so that [`ReplySender::reconcile`] can find it.
     pub idempotency_key: String,
     /// When the customer last wrote to us on this channel; WhatsApp uses it

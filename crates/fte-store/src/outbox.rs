@@ -87,14 +87,14 @@ pub struct ClaimedReply {
 /// whose `next_attempt_at` has come, and `sending` rows older than
 /// `lease_secs` (their sender died mid-send; their outcome is unknown).
 /// Claimed rows move to `sending` with one more attempt counted and a new
-/// fencing token.
+/// fencing token. The claimed replies come oldest first.
 pub async fn claim_due(
     executor: impl PgExecutor<'_>,
     channel: &str,
     limit: i64,
     lease_secs: i64,
 ) -> Result<Vec<ClaimedReply>, StoreError> {
-    let rows = sqlx::query_as(
+    let mut rows: Vec<ClaimedReply> = sqlx::query_as(
         "with due as (
              select id, status from reply_outbox
              where channel = $1
@@ -116,6 +116,8 @@ pub async fn claim_due(
     .bind(lease_secs as f64)
     .fetch_all(executor)
     .await?;
+    // `update … returning` keeps no order: oldest first, as committed.
+    rows.sort_by_key(|reply| (reply.created_at, reply.id));
     Ok(rows)
 }
 

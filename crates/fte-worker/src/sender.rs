@@ -2,6 +2,7 @@
 //!
 //! Each round claims due `reply_outbox` rows of its channel (`for update
 //! skip locked`, pending → sending, one attempt counted) and sends them
+//! (different conversations concurrently, one conversation's in order)
 //! through that channel's [`ReplySender`] — in production a
 //! [`fte_channels::GuardedSender`], so a failing provider opens its own
 //! circuit and never slows another channel, whose loop is separate.
@@ -113,8 +114,9 @@ impl ChannelSender {
         tracing::info!(channel = self.channel().as_str(), "reply sender stopped");
     }
 
-    /// One round: claims and delivers up to [`BATCH`] due replies; returns
-    /// how many were claimed.
+    /// One round: claims up to [`BATCH`] due replies and delivers them,
+    /// conversations side by side and each conversation's in order;
+    /// returns how many were claimed.
     pub async fn send_due(&self) -> Result<usize, StoreError> {
         let claimed = outbox::claim_due(
             &self.pool,
@@ -124,12 +126,20 @@ impl ChannelSender {
         )
         .await?;
         let n = claimed.len();
-        for row in claimed {
-            self.deliver(row).await?;
-        }
+        // Different conversations go out side by side, so one slow provider
+        // call or commit does not hold back the rest of the batch; one
+        // conversation's replies keep their order.
+        let rounds = by_conversation(claimed).into_iter().map(|rows| async move {
+            for row in rows {
+                self.deliver(row).await?;
+            }
+            Ok::<(), StoreError>(())
+        });
+        let results = futures::future::join_all(rounds).await;
         if n > 0 {
             relay_soon(&self.pool, self.events.as_ref()).await;
         }
+        results.into_iter().collect::<Result<Vec<()>, _>>()?;
         Ok(n)
     }
 
@@ -427,4 +437,20 @@ async fn commit_with_event(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Groups claimed replies by conversation, each group in claim order (due
+/// first), the groups in the order of their first reply.
+fn by_conversation(claimed: Vec<ClaimedReply>) -> Vec<Vec<ClaimedReply>> {
+    let mut groups: Vec<Vec<ClaimedReply>> = Vec::new();
+    for row in claimed {
+        match groups
+            .iter_mut()
+            .find(|group| group[0].conversation_id == row.conversation_id)
+        {
+            Some(group) => group.push(row),
+            None => groups.push(vec![row]),
+        }
+    }
+    groups
 }

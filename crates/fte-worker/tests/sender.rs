@@ -382,20 +382,174 @@ impl ReplySender for SlowSender {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_senders_and_an_expired_lease_deliver_each_reply_once() {
+/// A sender whose first call is slow (the provider takes its time) and
+/// which records the order in which replies reached the provider.
+struct SlowFirstSender {
+    calls: std::sync::atomic::AtomicUsize,
+    slowed: std::sync::Mutex<Option<String>>,
+    delivered: std::sync::Mutex<Vec<String>>,
+}
+
+impl SlowFirstSender {
+    fn new() -> Self {
+        Self {
+            calls: std::sync::atomic::AtomicUsize::new(0),
+            slowed: std::sync::Mutex::new(None),
+            delivered: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl ReplySender for SlowFirstSender {
+    fn channel(&self) -> Channel {
+        Channel::Email
+    }
+
+    async fn send(
+        &self,
+        reply: &fte_channels::OutboundReply,
+    ) -> Result<fte_channels::SendReceipt, SendError> {
+        if self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            *self.slowed.lock().unwrap() = Some(reply.idempotency_key.clone());
+            tokio::time::sleep(Duration::from_millis(400)).await;
+        }
+        self.delivered
+            .lock()
+            .unwrap()
+            .push(reply.idempotency_key.clone());
+        Ok(fte_channels::SendReceipt {
+            provider_message_ids: vec![format!("p-{}", reply.idempotency_key)],
+            used_template: false,
+        })
+    }
+
+    async fn reconcile(
+        &self,
+        _reply: &fte_channels::OutboundReply,
+    ) -> Result<Option<fte_channels::SendReceipt>, SendError> {
+        Ok(None)
+    }
+}
+
+#[tokio::test]
+async fn one_slow_provider_call_does_not_hold_back_other_conversations_replies() {
     let h = harness().await;
     for i in 0..3 {
         let event = inbound(
             Channel::Email,
-            &format!("g-fence-{i}"),
-            Some(&format!("fence{i}@example.com")),
+            &format!("g-side-{i}"),
+            Some(&format!("side{i}@example.com")),
             None,
             None,
             "q",
         );
         handle_event(&h.ctx, &event).await.unwrap();
     }
+    let provider = Arc::new(SlowFirstSender::new());
+    let sender = channel_sender(&h, provider.clone());
+
+    assert_eq!(
+        sender.send_due().await.unwrap(),
+        3,
+        "one round claims all three"
+    );
+
+    let slowed = provider
+        .slowed
+        .lock()
+        .unwrap()
+        .clone()
+        .expect("a first call");
+    let delivered = provider.delivered.lock().unwrap().clone();
+    assert_eq!(delivered.len(), 3);
+    assert_eq!(
+        delivered.last(),
+        Some(&slowed),
+        "the other conversations' replies went out while the first call waited"
+    );
+    assert_eq!(
+        count(
+            &h.pool,
+            "select count(*) from reply_outbox where status = 'sent'"
+        )
+        .await,
+        3
+    );
+}
+
+#[tokio::test]
+async fn one_conversation_s_replies_reach_the_provider_in_order() {
+    let h = harness().await;
+    for i in 0..3 {
+        let event = inbound(
+            Channel::Email,
+            &format!("g-order-{i}"),
+            Some("order@example.com"),
+            None,
+            None,
+            "q",
+        );
+        handle_event(&h.ctx, &event).await.unwrap();
+    }
+    let conversation: uuid::Uuid =
+        sqlx::query_scalar("select distinct conversation_id from reply_outbox")
+            .fetch_one(&h.pool)
+            .await
+            .unwrap();
+    let queued: Vec<String> = outbox::replies_of_conversation(&h.pool, conversation)
+        .await
+        .unwrap()
+        .iter()
+        .map(|reply| {
+            reply.payload["idempotency_key"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(queued.len(), 3);
+    let provider = Arc::new(SlowFirstSender::new());
+    let sender = channel_sender(&h, provider.clone());
+
+    assert_eq!(sender.send_due().await.unwrap(), 3);
+
+    assert_eq!(
+        provider.slowed.lock().unwrap().as_deref(),
+        Some(queued[0].as_str()),
+        "the oldest reply goes first"
+    );
+    assert_eq!(
+        *provider.delivered.lock().unwrap(),
+        queued,
+        "a slow first call does not let a later reply overtake it"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_senders_and_an_expired_lease_deliver_each_reply_once() {
+    let h = harness().await;
+    // Three replies of one conversation: a sender delivers them one after
+    // another, so two wait behind the first's provider call.
+    for i in 0..3 {
+        let event = inbound(
+            Channel::Email,
+            &format!("g-fence-{i}"),
+            Some("fence@example.com"),
+            None,
+            None,
+            "q",
+        );
+        handle_event(&h.ctx, &event).await.unwrap();
+    }
+    assert_eq!(
+        count(
+            &h.pool,
+            "select count(distinct conversation_id) from reply_outbox"
+        )
+        .await,
+        1
+    );
     let provider = Arc::new(Provider::default());
     let gate = Arc::new(tokio::sync::Semaphore::new(0));
     let started = Arc::new(tokio::sync::Notify::new());
