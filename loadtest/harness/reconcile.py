@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from pathlib import Path
 
 OUTCOME_SQL = """
 with inbound as (
@@ -62,6 +63,42 @@ def turn_split(log) -> tuple[float, float] | None:
         return None
     tools = [e.get("ms", 0) for e in entries if isinstance(e, dict) and "tool" in e]
     return sum(model) / 1000, sum(tools) / 1000
+
+
+def tool_times(log) -> dict[str, float]:
+    """Seconds of a turn spent in each tool, by tool name, from the turn's
+    log (a tool called twice counts both calls)."""
+    entries = log if isinstance(log, list) else []
+    times: dict[str, float] = {}
+    for e in entries:
+        if isinstance(e, dict) and "tool" in e:
+            times[e["tool"]] = times.get(e["tool"], 0) + e.get("ms", 0) / 1000
+    return times
+
+
+def worker_phases(log_paths) -> dict:
+    """P50/P95 seconds of the worker's own phases of each handled message,
+    from its `message handled` log lines: accepting it (one transaction:
+    customer, conversation, message, ticket) and finishing it (one
+    transaction: the reply, the ticket, the events)."""
+    phases: dict[str, list[float]] = {"accept": [], "finish": []}
+    for path in log_paths:
+        try:
+            lines = Path(path).read_text(errors="replace").splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            if '"message handled"' not in line:
+                continue
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            for phase, values in phases.items():
+                if f"{phase}_ms" in entry:
+                    values.append(entry[f"{phase}_ms"] / 1000)
+    return {f"{phase}_p{p}_s": percentile(values, p)
+            for phase, values in phases.items() for p in (50, 95)}
 
 
 def rows_by_key(pg) -> dict[str, dict]:
@@ -176,6 +213,11 @@ def reconcile(system, plan, health: list[dict], t0: float) -> dict:
                 if splits:
                     record["model_s"] = round(max(m for m, _ in splits), 3)
                     record["tools_s"] = round(max(t for _, t in splits), 3)
+                    by_tool: dict[str, float] = {}
+                    for r in replies:
+                        for tool, secs in tool_times(r.get("log")).items():
+                            by_tool[tool] = max(by_tool.get(tool, 0), round(secs, 3))
+                    record["tool_s"] = by_tool
             delivered = [r["sent"] for r in sent if r.get("sent")]
             if delivered:
                 record["delivery_s"] = round(max(delivered) - m.sent_at, 3)
@@ -287,6 +329,9 @@ def reconcile(system, plan, health: list[dict], t0: float) -> dict:
                 [r["outside_agent_s"] for r in rs if "outside_agent_s" in r], 50),
             "outside_agent_p95_s": percentile(
                 [r["outside_agent_s"] for r in rs if "outside_agent_s" in r], 95),
+            "tool_p95_s": {
+                tool: percentile([r["tool_s"].get(tool, 0) for r in rs if "tool_s" in r], 95)
+                for tool in sorted({t for r in rs for t in r.get("tool_s", {})})},
         }
     escalated_here = sum(1 for r in accepted if r.get("escalation_reason")
                          and r["escalation_reason"] != "already escalated")

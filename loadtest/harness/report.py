@@ -64,8 +64,10 @@ def summary(result: dict) -> str:
     def turn(c: dict) -> str:
         if c.get("model_p50_s") is None:
             return ""
+        per_tool = ", ".join(f"{tool} {fmt(p95)}" for tool, p95 in c.get("tool_p95_s", {}).items())
         return (f" (of it the model {fmt(c['model_p50_s'])}/{fmt(c['model_p95_s'])} s, "
-                f"tools {fmt(c['tools_p50_s'])}/{fmt(c['tools_p95_s'])} s)")
+                f"tools {fmt(c['tools_p50_s'])}/{fmt(c['tools_p95_s'])} s"
+                + (f"; P95 by tool: {per_tool} s" if per_tool else "") + ")")
 
     stages = ", ".join(
         f"{k} agent {fmt(c.get('agent_p50_s'))}/{fmt(c.get('agent_p95_s'))} s{turn(c)}, "
@@ -75,6 +77,11 @@ def summary(result: dict) -> str:
         lines.append("where processing goes (P50/P95; the agent's turn as the worker recorded it, "
                      "the model's calls and the tools' inside it from the turn's log; the rest is "
                      f"gateway, broker, waiting for a worker, transactions): {stages}")
+    phases = result.get("worker_phases") or {}
+    if phases.get("accept_p50_s") is not None:
+        lines.append(f"the worker's own transactions (P50/P95, from its log): accepting a message "
+                     f"{fmt(phases['accept_p50_s'])}/{fmt(phases['accept_p95_s'])} s, finishing "
+                     f"its turn {fmt(phases['finish_p50_s'])}/{fmt(phases['finish_p95_s'])} s")
     lines.append(f"P95 processing away from disruptions (not sent within 20 s after a pod kill "
                  f"or restart, broker stop or outage, or PostgreSQL restart, nor in flight at one): "
                  f"{calm}")

@@ -381,6 +381,8 @@ def main() -> int:
         system.event("drained" if drained else "drain timed out")
         health.stop()
         result = reconcile.reconcile(system, plan, health.samples, traffic_started)
+        result["worker_phases"] = reconcile.worker_phases(
+            sorted(run_dir.glob("worker-*.log")))
     finally:
         health.stop()
         system.stop()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 import unittest
 from pathlib import Path
 
@@ -158,6 +159,26 @@ class TurnSplit(unittest.TestCase):
         log = [{"model_ms": 1004}, {"tool": "search_knowledge_base", "outcome": "ok", "ms": 38},
                {"tool": "send_response", "outcome": "ok", "ms": 0}, {"guard": "subject_withheld"}]
         self.assertEqual(reconcile.turn_split(log), (1.004, 0.038))
+
+    def test_each_tool_s_time_is_summed_by_name(self):
+        log = [{"model_ms": 1004}, {"tool": "search_knowledge_base", "ms": 38},
+               {"tool": "search_knowledge_base", "ms": 12}, {"tool": "send_response", "ms": 0},
+               {"guard": "subject_withheld"}]
+        self.assertEqual(reconcile.tool_times(log),
+                         {"search_knowledge_base": 0.05, "send_response": 0.0})
+        self.assertEqual(reconcile.tool_times(None), {})
+
+    def test_the_worker_s_phases_come_from_its_handled_lines_only(self):
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "worker-1.log"
+            lines = [json.dumps({"message": "message handled", "accept_ms": ms, "finish_ms": 2 * ms})
+                     for ms in range(1, 101)]
+            lines += ['{"message": "reply sender started"}', "not json \"message handled\""]
+            path.write_text("\n".join(lines))
+            phases = reconcile.worker_phases([path, Path(folder) / "missing.log"])
+        self.assertEqual(phases["accept_p50_s"], 0.05)
+        self.assertEqual(phases["accept_p95_s"], 0.095)
+        self.assertEqual(phases["finish_p95_s"], 0.19)
 
     def test_a_turn_without_a_model_has_no_split(self):
         self.assertIsNone(reconcile.turn_split([{"tool": "search_knowledge_base", "outcome": "ok"}]))

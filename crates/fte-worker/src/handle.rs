@@ -59,18 +59,28 @@ pub async fn handle_event(
     let started = Instant::now();
     let channel = message.channel;
 
-    let (handled, agent) = match accept_retrying_conflicts(ctx, message, identity).await? {
+    let accepted = accept_retrying_conflicts(ctx, message, identity).await?;
+    let mut phases = Phases {
+        accept: started.elapsed(),
+        ..Phases::default()
+    };
+    let (handled, agent) = match accepted {
         Accepted::Duplicate => return Ok(duplicate(channel)),
         Accepted::Settled(handled) => (handled, None),
         Accepted::Agent(turn) => {
+            let thinking = Instant::now();
             let thought = think(ctx, &turn).await?;
-            match finish(ctx, &turn, &thought).await? {
+            phases.agent = thinking.elapsed();
+            let finishing = Instant::now();
+            let finished = finish(ctx, &turn, &thought).await?;
+            phases.finish = finishing.elapsed();
+            match finished {
                 Finished::Duplicate => return Ok(duplicate(channel)),
                 Finished::Done(action) => (turn.handled(action), Some(thought.outcome)),
             }
         }
     };
-    record(channel, &handled, agent.as_ref(), started);
+    record(channel, &handled, agent.as_ref(), started, phases);
     ctx.config.replies_due.raise();
     crate::events::relay_soon(&ctx.pool, ctx.events.as_ref()).await;
     Ok(Outcome::Handled(handled))
@@ -131,8 +141,22 @@ fn metric_processed(channel: Channel, outcome: &str) {
         .inc();
 }
 
+/// How long each phase of a handled message took.
+#[derive(Default)]
+struct Phases {
+    accept: std::time::Duration,
+    agent: std::time::Duration,
+    finish: std::time::Duration,
+}
+
 /// Metrics and the log line of a handled message.
-fn record(channel: Channel, handled: &Handled, agent: Option<&AgentOutcome>, started: Instant) {
+fn record(
+    channel: Channel,
+    handled: &Handled,
+    agent: Option<&AgentOutcome>,
+    started: Instant,
+    phases: Phases,
+) {
     let elapsed = started.elapsed();
     let m = fte_runtime::metrics::global();
     metric_processed(channel, handled.action.label());
@@ -158,6 +182,9 @@ fn record(channel: Channel, handled: &Handled, agent: Option<&AgentOutcome>, sta
         channel = channel.as_str(),
         action = handled.action.label(),
         duration_ms = elapsed.as_millis() as u64,
+        accept_ms = phases.accept.as_millis() as u64,
+        agent_ms = phases.agent.as_millis() as u64,
+        finish_ms = phases.finish.as_millis() as u64,
         "message handled"
     );
 }
