@@ -27,31 +27,34 @@ const RELAY_BATCH: i64 = 100;
 pub const RELAY_LEASE: Duration = Duration::from_secs(60);
 
 /// Queues an inbound message for `fte.tickets.incoming` and its channel's
-/// inbound topic, keyed by the customer's identity, in the caller's
-/// transaction; after the commit, [`publish_committed_batch`] publishes
-/// them (and the relay, if that fails).
+/// inbound topic (one outbox row), keyed by the customer's identity, in the
+/// caller's transaction; after the commit, [`publish_committed_batch`]
+/// publishes it (and the relay, if that fails).
 pub async fn enqueue_inbound(
     conn: &mut sqlx::PgConnection,
     envelope: &EventEnvelope<InboundMessage>,
 ) -> Result<CommittedEvents, fte_store::StoreError> {
-    let value = serde_json::to_value(envelope).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let payload = serde_json::to_string(envelope).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     let key = envelope.payload.partition_key();
-    let topics = [
+    let topics = vec![
         topics::TICKETS_INCOMING,
         topics::inbound(envelope.payload.channel),
     ];
-    let rows: Vec<(&str, &str, &serde_json::Value)> = topics
-        .iter()
-        .map(|topic| (*topic, key.as_str(), &value))
-        .collect();
-    let ids = events::enqueue_events(&mut *conn, &rows).await?;
+    let ids = events::enqueue_events(
+        &mut *conn,
+        topics[0],
+        &topics[1..],
+        &[(key.as_str(), payload.as_str())],
+    )
+    .await?;
     let enqueued = ids
         .into_iter()
-        .zip(topics)
-        .map(|(id, topic)| Enqueued { id, topic })
+        .map(|id| Enqueued {
+            id,
+            topics: topics.clone(),
+        })
         .collect();
-    let payload = serde_json::to_vec(&value).unwrap_or_default();
-    Ok((enqueued, key, payload))
+    Ok((enqueued, key, payload.into_bytes()))
 }
 
 /// An event committed to the outbox, to publish now.
@@ -59,8 +62,8 @@ pub async fn enqueue_inbound(
 pub struct Enqueued {
     /// Outbox row.
     pub id: Uuid,
-    /// Topic.
-    pub topic: &'static str,
+    /// Every topic it goes to, in order.
+    pub topics: Vec<&'static str>,
 }
 
 /// Events of one submission, committed to the outbox: their rows, the
@@ -71,38 +74,45 @@ pub type CommittedEvents = (Vec<Enqueued>, String, Vec<u8>);
 pub const WEB_INBOUND_TOPICS: [&str; 2] = [topics::TICKETS_INCOMING, topics::WEB_INBOUND];
 
 /// Commits web form messages' events to the outbox in the caller's
-/// transaction (one row per topic of [`WEB_INBOUND_TOPICS`], keyed by the
-/// customer's identity); returns them ready for
+/// transaction (one row each, for every topic of [`WEB_INBOUND_TOPICS`],
+/// keyed by the customer's identity); returns them ready for
 /// [`publish_committed_batch`] once the transaction committed.
 pub async fn enqueue_web_inbound(
     conn: &mut sqlx::PgConnection,
     envelopes: &[EventEnvelope<InboundMessage>],
 ) -> Result<Vec<CommittedEvents>, fte_store::StoreError> {
-    let encoded: Vec<(String, serde_json::Value)> = envelopes
+    // Encoded once: the same text is stored (PostgreSQL parses it into the
+    // jsonb column) and published.
+    let encoded: Vec<(String, String)> = envelopes
         .iter()
         .map(|envelope| {
-            let value = serde_json::to_value(envelope).unwrap_or_default();
-            (envelope.payload.partition_key(), value)
+            let payload =
+                serde_json::to_string(envelope).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+            Ok((envelope.payload.partition_key(), payload))
         })
-        .collect();
-    let rows: Vec<(&str, &str, &serde_json::Value)> = encoded
+        .collect::<Result<_, sqlx::Error>>()?;
+    let rows: Vec<(&str, &str)> = encoded
         .iter()
-        .flat_map(|(key, value)| WEB_INBOUND_TOPICS.map(|topic| (topic, key.as_str(), value)))
+        .map(|(key, payload)| (key.as_str(), payload.as_str()))
         .collect();
-    let ids = events::enqueue_events(&mut *conn, &rows).await?;
+    let ids = events::enqueue_events(
+        &mut *conn,
+        WEB_INBOUND_TOPICS[0],
+        &WEB_INBOUND_TOPICS[1..],
+        &rows,
+    )
+    .await?;
     Ok(encoded
         .into_iter()
-        .zip(ids.chunks(WEB_INBOUND_TOPICS.len()))
-        .map(|((key, value), ids)| {
-            let enqueued = ids
-                .iter()
-                .zip(WEB_INBOUND_TOPICS)
-                .map(|(id, topic)| Enqueued { id: *id, topic })
-                .collect();
+        .zip(ids)
+        .map(|((key, payload), id)| {
             (
-                enqueued,
+                vec![Enqueued {
+                    id,
+                    topics: WEB_INBOUND_TOPICS.to_vec(),
+                }],
                 key,
-                serde_json::to_vec(&value).unwrap_or_default(),
+                payload.into_bytes(),
             )
         })
         .collect())
@@ -117,22 +127,32 @@ pub async fn publish_committed_batch(
     publisher: &KafkaPublisher,
     committed: &[CommittedEvents],
 ) {
+    // An event counts as published once every one of its topics took it.
     let attempts = committed.iter().flat_map(|(events, key, payload)| {
         events.iter().map(move |event| async move {
-            (
-                event,
-                publisher.publish(event.topic, key, payload, &[]).await,
+            let results = futures::future::join_all(
+                event
+                    .topics
+                    .iter()
+                    .map(|topic| publisher.publish(topic, key, payload, &[])),
             )
+            .await;
+            let failed = event
+                .topics
+                .iter()
+                .zip(results)
+                .find_map(|(topic, result)| result.err().map(|error| (*topic, error)));
+            (event, failed)
         })
     });
     let mut published = Vec::new();
-    for (event, result) in futures::future::join_all(attempts).await {
-        match result {
-            Ok(_) => published.push(event.id),
-            Err(error) => {
+    for (event, failed) in futures::future::join_all(attempts).await {
+        match failed {
+            None => published.push(event.id),
+            Some((topic, error)) => {
                 tracing::warn!(
                     outbox.id = %event.id,
-                    topic = event.topic,
+                    topic,
                     error = %error,
                     "publish failed; the outbox relay will retry"
                 );
@@ -181,7 +201,14 @@ pub async fn commit_with_event<T: serde::Serialize>(
         publish_committed_batch(
             &pool,
             &publisher,
-            &[(vec![Enqueued { id, topic }], key, payload)],
+            &[(
+                vec![Enqueued {
+                    id,
+                    topics: vec![topic],
+                }],
+                key,
+                payload,
+            )],
         )
         .await;
     });
@@ -202,27 +229,22 @@ pub async fn relay_once(pool: &PgPool, publisher: &KafkaPublisher) -> anyhow::Re
     // which consumers deduplicate.
     let mut published = Vec::with_capacity(due.len());
     let mut failed = None;
-    for event in &due {
+    'events: for event in &due {
         let payload =
             serde_json::to_vec(&event.payload).context("Failed to encode an outbox event")?;
-        match publisher
-            .publish(
-                &event.topic,
-                &event.message_key,
-                &payload,
-                &event.header_pairs(),
-            )
-            .await
-        {
-            Ok(_) => published.push(event.id),
-            Err(error) => {
-                tracing::warn!(outbox.id = %event.id, topic = %event.topic, error = %error, "relay publish failed");
+        for topic in event.topics() {
+            if let Err(error) = publisher
+                .publish(topic, &event.message_key, &payload, &event.header_pairs())
+                .await
+            {
+                tracing::warn!(outbox.id = %event.id, topic, error = %error, "relay publish failed");
                 failed = Some(event.id);
                 // The broker is likely down: the rest wait for their lease
                 // to end and the next tick.
-                break;
+                break 'events;
             }
         }
+        published.push(event.id);
     }
     // What was published is forgotten first, so a failure to record the
     // failed one does not republish the others.

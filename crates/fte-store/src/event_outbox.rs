@@ -7,6 +7,8 @@
 //! statement moves their `available_at` forward), publishes them holding
 //! no transaction and no lock, then deletes the published ones
 //! ([`delete_published`]) and records a failure on the first that failed.
+//! One row may announce its event on several topics (`also_topics`, after
+//! `topic`); it counts as published once every topic took it.
 //! The table therefore holds only events still to publish. Two
 //! relays never publish one event at the same time while the lease holds;
 //! a relay that dies mid-round leaves its events to the next one once the
@@ -80,22 +82,28 @@ pub async fn queue_event(
     Ok(id)
 }
 
-/// [`enqueue_event`] for many events in one statement; returns their ids in
-/// input order. Each item is `(topic, key, payload)`.
+/// Queues many events in one statement, each to be published on `topic`
+/// and on every topic of `also_topics` (one row per event); returns
+/// their ids in input order. Each event is `(key, payload)`, the payload
+/// encoded JSON (PostgreSQL parses it into the `jsonb` column, so a caller
+/// that publishes the same bytes encodes it once).
 pub async fn enqueue_events(
     executor: impl PgExecutor<'_>,
-    events: &[(&str, &str, &serde_json::Value)],
+    topic: &str,
+    also_topics: &[&str],
+    events: &[(&str, &str)],
 ) -> Result<Vec<Uuid>, StoreError> {
     let ids: Vec<Uuid> = events.iter().map(|_| Uuid::new_v4()).collect();
-    let topics: Vec<&str> = events.iter().map(|e| e.0).collect();
-    let keys: Vec<&str> = events.iter().map(|e| e.1).collect();
-    let payloads: Vec<&serde_json::Value> = events.iter().map(|e| e.2).collect();
+    let keys: Vec<&str> = events.iter().map(|e| e.0).collect();
+    let payloads: Vec<&str> = events.iter().map(|e| e.1).collect();
     sqlx::query(
-        "insert into event_outbox (id, topic, message_key, payload)
-         select * from unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[])",
+        "insert into event_outbox (id, topic, also_topics, message_key, payload)
+         select e.id, $2, $3, e.message_key, e.payload::jsonb
+         from unnest($1::uuid[], $4::text[], $5::text[]) as e(id, message_key, payload)",
     )
     .bind(&ids)
-    .bind(&topics)
+    .bind(topic)
+    .bind(also_topics)
     .bind(&keys)
     .bind(&payloads)
     .execute(executor)
@@ -110,6 +118,8 @@ pub struct PendingEvent {
     pub id: Uuid,
     /// Topic.
     pub topic: String,
+    /// Further topics the same event goes to, after `topic`.
+    pub also_topics: Vec<String>,
     /// Message key.
     pub message_key: String,
     /// JSON payload.
@@ -121,6 +131,11 @@ pub struct PendingEvent {
 }
 
 impl PendingEvent {
+    /// Every topic the event goes to, in publication order.
+    pub fn topics(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.topic.as_str()).chain(self.also_topics.iter().map(String::as_str))
+    }
+
     /// The headers as name-value pairs.
     pub fn header_pairs(&self) -> Vec<(&str, &str)> {
         self.headers
@@ -156,7 +171,8 @@ pub async fn claim_due_events(
          update event_outbox e set available_at = now() + make_interval(secs => $3),
              updated_at = now()
          from due where e.id = due.id
-         returning e.id, e.topic, e.message_key, e.payload, e.headers, e.created_at",
+         returning e.id, e.topic, e.also_topics, e.message_key, e.payload, e.headers,
+                   e.created_at",
     )
     .bind(limit)
     .bind(grace.as_secs_f64())

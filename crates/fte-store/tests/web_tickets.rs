@@ -65,24 +65,41 @@ async fn a_batch_of_web_tickets_is_stored_open_with_no_customer_until_the_worker
 }
 
 #[tokio::test]
-async fn events_of_a_batch_are_enqueued_in_input_order() {
+async fn events_of_a_batch_are_enqueued_in_input_order_one_row_for_every_topic() {
     let pool = fresh_database().await;
-    let payloads = [serde_json::json!({"n": 1}), serde_json::json!({"n": 2})];
+    let payloads = [r#"{"n": 1}"#, r#"{"n": 2}"#];
     let ids = fte_store::outbox::enqueue_events(
         &pool,
-        &[("fte.a", "k1", &payloads[0]), ("fte.b", "k2", &payloads[1])],
+        "fte.a",
+        &["fte.b", "fte.c"],
+        &[("k1", payloads[0]), ("k2", payloads[1])],
     )
     .await
     .unwrap();
     assert_eq!(ids.len(), 2);
-    for (id, (topic, n)) in ids.iter().zip([("fte.a", 1), ("fte.b", 2)]) {
-        let (stored_topic, payload): (String, serde_json::Value) =
-            sqlx::query_as("select topic, payload from event_outbox where id = $1")
+    for (id, (key, n)) in ids.iter().zip([("k1", 1), ("k2", 2)]) {
+        let (stored_key, payload): (String, serde_json::Value) =
+            sqlx::query_as("select message_key, payload from event_outbox where id = $1")
                 .bind(id)
                 .fetch_one(&pool)
                 .await
                 .unwrap();
-        assert_eq!(stored_topic, topic);
-        assert_eq!(payload["n"], n);
+        assert_eq!(stored_key, key);
+        assert_eq!(payload["n"], n, "stored as JSON, not as a string");
+    }
+    let claimed = fte_store::outbox::claim_due_events(
+        &pool,
+        10,
+        std::time::Duration::ZERO,
+        std::time::Duration::from_secs(60),
+    )
+    .await
+    .unwrap();
+    assert_eq!(claimed.len(), 2, "one row per event, not per topic");
+    for event in &claimed {
+        assert_eq!(
+            event.topics().collect::<Vec<_>>(),
+            ["fte.a", "fte.b", "fte.c"]
+        );
     }
 }

@@ -78,24 +78,19 @@ pub async fn relay_pending(
     // them again later, which consumers deduplicate.
     let mut published = Vec::with_capacity(events.len());
     let mut failed = None;
-    for event in events {
+    'events: for event in events {
         let payload = serde_json::to_vec(&event.payload).unwrap_or_default();
-        match sink
-            .publish(
-                &event.topic,
-                &event.message_key,
-                &payload,
-                &event.header_pairs(),
-            )
-            .await
-        {
-            Ok(()) => published.push(event.id),
-            Err(error) => {
-                tracing::warn!(event.id = %event.id, topic = %event.topic, %error, "event not published; will retry");
+        for topic in event.topics() {
+            if let Err(error) = sink
+                .publish(topic, &event.message_key, &payload, &event.header_pairs())
+                .await
+            {
+                tracing::warn!(event.id = %event.id, topic, %error, "event not published; will retry");
                 failed = Some((event.id, error));
-                break;
+                break 'events;
             }
         }
+        published.push(event.id);
     }
     // What was published is forgotten first, so a failure to record the
     // failed one does not republish the others.

@@ -108,3 +108,67 @@ async fn an_event_queued_for_later_waits_until_its_time() {
         "headers travel with the event"
     );
 }
+
+/// A broker that refuses one topic until told otherwise and records what it
+/// took.
+#[derive(Default)]
+struct PickyBroker {
+    refused: std::sync::Mutex<Option<String>>,
+    took: std::sync::Mutex<Vec<String>>,
+}
+
+#[async_trait]
+impl EventSink for PickyBroker {
+    async fn publish(
+        &self,
+        topic: &str,
+        _key: &str,
+        _payload: &[u8],
+        _headers: &[(&str, &str)],
+    ) -> Result<(), String> {
+        if self.refused.lock().unwrap().as_deref() == Some(topic) {
+            return Err("topic unavailable".into());
+        }
+        self.took.lock().unwrap().push(topic.to_owned());
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn an_event_for_two_topics_stays_until_both_took_it() {
+    let pool = fte_store::testing::fresh_database().await;
+    fte_store::outbox::enqueue_events(
+        &pool,
+        "fte.tickets.incoming",
+        &["fte.channels.web.inbound"],
+        &[("k", r#"{"n": 1}"#)],
+    )
+    .await
+    .unwrap();
+    let broker = PickyBroker::default();
+    *broker.refused.lock().unwrap() = Some("fte.channels.web.inbound".into());
+
+    assert_eq!(relay_pending(&pool, &broker, 10).await.unwrap(), 0);
+    assert_eq!(
+        count(
+            &pool,
+            "select count(*) from event_outbox where attempts = 1 and available_at <= now()"
+        )
+        .await,
+        1,
+        "the event stays, its failure recorded and due again"
+    );
+
+    *broker.refused.lock().unwrap() = None;
+    assert_eq!(relay_pending(&pool, &broker, 10).await.unwrap(), 1);
+    assert_eq!(count(&pool, "select count(*) from event_outbox").await, 0);
+    assert_eq!(
+        *broker.took.lock().unwrap(),
+        [
+            "fte.tickets.incoming",
+            "fte.tickets.incoming",
+            "fte.channels.web.inbound"
+        ],
+        "the first topic took it twice (consumers deduplicate), the second once"
+    );
+}
