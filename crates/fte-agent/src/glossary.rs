@@ -283,7 +283,14 @@ const GLOSSARY: &[(&str, &[&str])] = &[
     ),
     (
         "push notifications",
-        &["push", "notificaciones moviles", "mitteilung"],
+        &[
+            "push",
+            "notificaciones moviles",
+            "mitteilung",
+            "alerte",
+            "alerta",
+            "vibr",
+        ],
     ),
     (
         "spam folder",
@@ -605,6 +612,19 @@ const GLOSSARY: &[(&str, &[&str])] = &[
         &["desactiv", "desativ", "deaktivier"],
     ),
     (
+        "AI assistant",
+        &[
+            "inteligencia artificial",
+            "intelligence artificielle",
+            "kunstliche intelligenz",
+            "ki-assistent",
+            "ki-funktion",
+            "asistente de ia",
+            "assistente de ia",
+            "assistant ia",
+        ],
+    ),
+    (
         "sign out",
         &["cerrar sesion", "sair da conta", "abmeld", "deconnect"],
     ),
@@ -697,6 +717,15 @@ mod tests {
             "interface language"
         );
         assert_eq!(english_terms("How do I export a project?"), "");
+        assert_eq!(
+            english_terms("mon tel vibre toute la nuit avec les alertes"),
+            "push notifications"
+        );
+        assert_eq!(
+            english_terms("¿Tiene un asistente de inteligencia artificial?"),
+            "AI assistant",
+            "the acronym the articles would have to name"
+        );
         assert_eq!(
             english_terms("Ich habe „Passwort vergessen“ gewählt."),
             "password"

@@ -440,10 +440,99 @@ pub fn rare_uncovered_terms(
     knows_word: impl Fn(&str) -> Option<bool>,
 ) -> Vec<String> {
     let (_, missing) = uncovered_terms(question, hits);
+    let vocabulary = vocabulary(hits);
     missing
         .into_iter()
+        .filter(|term| !is_person_noun(term) && !prefixed_covered(term, &vocabulary))
         .filter(|term| is_rare(term, &knows_word))
         .collect()
+}
+
+/// Who a customer mentions beside a question ("what to give our new
+/// bookkeeper", "invite my clients"): the people of their own world, not a
+/// subject an article would name. A question about them asks what the
+/// product lets them do, which the retrieved article answers or not by its
+/// other words.
+const PERSON_NOUNS: &[&str] = &[
+    "bookkeeper",
+    "accountant",
+    "contractor",
+    "freelancer",
+    "intern",
+    "client",
+    "customer",
+    "consultant",
+    "assistant",
+    "designer",
+    "developer",
+    "manager",
+    "boss",
+    "supervisor",
+    "volunteer",
+    "student",
+    "teacher",
+    "agency",
+    "vendor",
+    "supplier",
+    "editor",
+    "writer",
+    "translator",
+    "photographer",
+    "marketer",
+    "recruiter",
+    "tutor",
+    "nanny",
+    "cleaner",
+];
+
+/// Whether `term` (or its plural) names a kind of person ([`PERSON_NOUNS`]).
+pub fn is_person_noun(term: &str) -> bool {
+    PERSON_NOUNS.contains(&term)
+        || term
+            .strip_suffix('s')
+            .is_some_and(|stem| PERSON_NOUNS.contains(&stem))
+}
+
+/// Names the customer gave things of their own, which no article can know:
+/// a column, list or tag they named ("the Review column", "our 'Backlog'
+/// list") and the person they hand work to ("assign it to Priya",
+/// "@Tom"). Folded, as [`key_terms`] gives them. Boards and projects are
+/// left out: "my Trello board" names another product.
+pub fn user_named(asked: &str) -> Vec<String> {
+    static CONTAINER: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"["'“‘]?\b([A-Z][\w-]*)["'”’]?\s+(?i:column|lane|stage|status|tag|label|section|folder|list|field)s?\b"#)
+            .expect("valid pattern")
+    });
+    static PERSON: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"\b(?i:assign|assigns|assigned|assigning|reassign|reassigned|hand|hands|handed|give|gives|given|invite|invites|invited|delegate|delegates|mention|mentions)\s+(?:[\w'-]+\s+){0,3}?(?i:to|for)\s+@?([A-Z][a-z]+)\b")
+            .expect("valid pattern")
+    });
+    static HANDLE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"@([A-Za-z][a-z]+)\b").expect("valid pattern"));
+    let mut out: Vec<String> = Vec::new();
+    for pattern in [&*CONTAINER, &*PERSON, &*HANDLE] {
+        for found in pattern.captures_iter(asked) {
+            let name = fold(&found[1]);
+            if !out.contains(&name) {
+                out.push(name);
+            }
+        }
+    }
+    out
+}
+
+/// A word made of a common prefix and a word the articles use: "reupload"
+/// over an article about uploads, "unassign" over one about assigning.
+fn prefixed_covered(term: &str, vocabulary: &HashSet<String>) -> bool {
+    [
+        "re", "un", "pre", "non", "mis", "co", "auto", "multi", "sub", "de", "dis",
+    ]
+    .iter()
+    .any(|prefix| {
+        term.strip_prefix(prefix)
+            .map(|rest| rest.trim_start_matches('-'))
+            .is_some_and(|rest| rest.chars().count() >= 4 && covered(rest, vocabulary))
+    })
 }
 
 /// The product's everyday nouns: a question names them whatever it asks
@@ -518,6 +607,10 @@ static AMOUNT_OF: LazyLock<Regex> = LazyLock::new(|| {
 static PER_UNIT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\bper ([a-z]{3,})").expect("valid pattern"));
 
+/// The role counted things take: "invite as guests", "add as an admin".
+static AS_ROLE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\bas (?:an? )?([a-z]{3,})").expect("valid pattern"));
+
 /// Words for the same counted thing: a limit on members answers "how many
 /// people", one on attempts "how many times".
 const SAME_COUNT: &[&[&str]] = &[
@@ -566,10 +659,16 @@ pub fn uncounted_amounts(asked: &str, hits: &[&SearchHit]) -> Vec<String> {
             asked_for.push(things);
         }
     }
-    // "How many tasks per page": the unit counts too.
+    // "How many tasks per page": the unit counts too; so does the role the
+    // counted things take ("how many clients can I invite as guests").
     if let Some(last) = asked_for.last_mut() {
         for found in PER_UNIT.captures_iter(&folded) {
             last.push(found[1].to_owned());
+        }
+        for found in AS_ROLE.captures_iter(&folded) {
+            if !GENERIC.contains(&&found[1]) {
+                last.push(found[1].to_owned());
+            }
         }
     }
     if asked_for.is_empty() {
@@ -860,6 +959,80 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn the_role_counted_things_take_counts_too() {
+        let guests = hit("Guests are free, and each project can have up to 10 guests.");
+        assert!(
+            uncounted_amounts(
+                "how many clients can i invite as guests to one project",
+                &[&guests]
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            uncounted_amounts("how many clients can i invite to one project", &[&guests]),
+            vec!["clients"],
+            "without the role, clients are not what the figure counts"
+        );
+    }
+
+    #[test]
+    fn people_of_the_customer_s_world_and_prefixed_article_words_are_no_gap() {
+        let roles = hit(
+            "Every workspace has four roles: Owner, Admin, Member and Guest. \
+                         Attach files by upload, or add live links from Google Drive.",
+        );
+        let hits = [&roles];
+        let knows_nothing = |_: &str| Some(false);
+        assert!(
+            rare_uncovered_terms(
+                "what permission levels are there, trying to work out what to give our new bookkeeper",
+                &hits,
+                knows_nothing
+            )
+            .iter()
+            .all(|t| t != "bookkeeper")
+        );
+        assert!(
+            rare_uncovered_terms(
+                "do i have to download it and reupload",
+                &hits,
+                knows_nothing
+            )
+            .iter()
+            .all(|t| t != "reupload"),
+            "upload is the article's word"
+        );
+        assert_eq!(
+            rare_uncovered_terms("can i sync with salesforce", &hits, knows_nothing),
+            vec!["sync", "salesforce"],
+            "a product the articles never name stays a gap"
+        );
+        assert!(is_person_noun("clients"));
+        assert!(!is_person_noun("salesforce"));
+    }
+
+    #[test]
+    fn what_customers_named_themselves_is_theirs() {
+        assert_eq!(
+            user_named(
+                "Can it hand a task to Priya whenever someone drags it into the Review column?"
+            ),
+            vec!["review", "priya"]
+        );
+        assert_eq!(
+            user_named("assign new bugs to @Tom in our 'Backlog' list"),
+            vec!["backlog", "tom"]
+        );
+        assert!(
+            user_named("Does Orbitask integrate with Salesforce natively?").is_empty(),
+            "a product is not something the customer named"
+        );
+        assert!(user_named("Can I send notifications to Slack?").is_empty());
+        assert!(user_named("Is there a Linux desktop app?").is_empty());
+        assert!(user_named("Can I import my Trello board?").is_empty());
     }
 
     #[test]

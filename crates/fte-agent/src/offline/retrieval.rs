@@ -62,8 +62,10 @@ pub(super) fn searchable(query: String) -> String {
 /// English question, its key terms that the articles never mention and that
 /// are names or rare terms to the embedding model (see
 /// [`crate::relevance`]); for a question in another language, only its
-/// names, acronyms and numbers ([`names_in`]): its other words are not the
-/// articles' language.
+/// names, acronyms and numbers ([`names_in`]) and the acronyms of the
+/// product words it uses ([`crate::glossary`]): its other words are not the
+/// articles' language. What the customer named themselves (a column, a
+/// colleague: [`crate::relevance::user_named`]) is never a gap.
 pub(super) fn coverage_gaps(
     search: &HybridSearch,
     question: &str,
@@ -106,9 +108,29 @@ pub(super) fn coverage_gaps(
         (rare, names)
     } else {
         let names: Vec<String> = names_in(question).iter().map(|w| fold(w)).collect();
-        (Vec::new(), names)
+        // The acronym of a product word the message uses ("inteligencia
+        // artificial" is AI, "autenticación de dos factores" 2FA) must be
+        // the articles' too, like a name (however short).
+        let vocabulary = crate::relevance::vocabulary(&hits);
+        let acronyms: Vec<String> = crate::glossary::english_terms(question)
+            .split_whitespace()
+            .filter(|term| {
+                term.chars().filter(char::is_ascii_alphabetic).count() >= 2
+                    && !term.chars().any(|c| c.is_ascii_lowercase())
+            })
+            .map(fold)
+            .filter(|term| !crate::relevance::covered(term, &vocabulary))
+            .collect();
+        (acronyms, names)
     };
-    let mut gaps = candidates;
+    // What the customer named themselves (a column, a colleague) is theirs,
+    // not a subject the articles should mention.
+    let own = crate::relevance::user_named(&asked);
+    let names: Vec<String> = names.into_iter().filter(|n| !own.contains(n)).collect();
+    let mut gaps: Vec<String> = candidates
+        .into_iter()
+        .filter(|term| !own.contains(term))
+        .collect();
     if !names.is_empty() {
         let (_, missing) = crate::relevance::uncovered_terms(&names.join(" "), &hits);
         for term in missing {
