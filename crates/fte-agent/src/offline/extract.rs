@@ -208,6 +208,20 @@ pub(super) async fn extract_answer(
         chosen.retain(|&i| units[i].list.is_some() || !retells(&units[i].text, &step_words));
     }
     chosen.sort_unstable();
+    // An amount question is answered by its figure first: the best sentence
+    // stating one leads, the article's order follows (a short channel cuts
+    // what comes last).
+    if wants.amount
+        && let Some(position) = chosen
+            .iter()
+            .enumerate()
+            .filter(|&(_, &i)| units[i].list.is_none() && !numbers_in(&units[i].text).is_empty())
+            .max_by(|&(_, &a), &(_, &b)| scores[a].total_cmp(&scores[b]))
+            .map(|(position, _)| position)
+    {
+        let figure = chosen.remove(position);
+        chosen.insert(0, figure);
+    }
     // On WhatsApp every character counts: an article's opening summary
     // without any specifics (numbers, menu paths, commands) gives way
     // when the answer would not fit one message.
