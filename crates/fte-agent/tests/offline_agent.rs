@@ -355,3 +355,44 @@ async fn misspellings_quoted_figures_api_calls_and_plan_words_are_product_questi
     assert_eq!(outcome.escalation.map(|e| e.reason), None, "{reply}");
     assert!(reply.contains("You're welcome"), "{reply}");
 }
+
+#[tokio::test]
+async fn who_a_question_is_for_and_what_the_customer_named_do_not_make_it_unanswerable() {
+    let agent = agent().await;
+    // Who the customer is setting things up for, and a prefixed form of
+    // an article's word, are context: the article still answers.
+    for message in [
+        "which roles can a workspace member have? sorting out access for our accountant",
+        "do I have to download a Google Drive file and reupload it, or can a task link to it?",
+    ] {
+        let (reply, kb_hit) = answered_without_escalation(&agent, message).await;
+        assert!(kb_hit, "{message}: {reply}");
+    }
+    // An amount asked by the role the counted people take leads with the
+    // figure, before WhatsApp's cut.
+    let outcome = agent
+        .respond(&request(
+            Channel::Whatsapp,
+            "how many freelancers can we bring into a single project as guests",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(outcome.escalation.map(|e| e.reason), None);
+    let first = outcome.reply.messages.first().cloned().unwrap_or_default();
+    assert!(first.contains("10 guests"), "{first}");
+    // A product the articles never name still goes to a person, in
+    // another language too (its acronym is what must be covered).
+    let outcome = agent
+        .respond(&request(
+            Channel::WebForm,
+            "¿Tienen una función de inteligencia artificial que resuma los comentarios de una tarea?",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome.escalation.map(|e| e.reason),
+        Some(EscalationReason::SearchFailed),
+        "{}",
+        outcome.reply.joined()
+    );
+}
