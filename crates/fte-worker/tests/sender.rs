@@ -359,10 +359,7 @@ impl ReplySender for SlowSender {
             .lock()
             .unwrap()
             .push(reply.idempotency_key.clone());
-        Ok(fte_channels::SendReceipt {
-            provider_message_ids: vec![format!("p-{}", reply.idempotency_key)],
-            used_template: false,
-        })
+        Ok(receipt_for(reply))
     }
 
     async fn reconcile(
@@ -375,27 +372,39 @@ impl ReplySender for SlowSender {
             .lock()
             .unwrap()
             .contains(&reply.idempotency_key);
-        Ok(delivered.then(|| fte_channels::SendReceipt {
-            provider_message_ids: vec![format!("p-{}", reply.idempotency_key)],
-            used_template: false,
-        }))
+        Ok(delivered.then(|| receipt_for(reply)))
     }
 }
 
-/// A sender whose first call is slow (the provider takes its time) and
-/// which records the order in which replies reached the provider.
+/// The receipt a test provider gives for `reply`.
+fn receipt_for(reply: &fte_channels::OutboundReply) -> fte_channels::SendReceipt {
+    fte_channels::SendReceipt {
+        provider_message_ids: vec![format!("p-{}", reply.idempotency_key)],
+        used_template: false,
+    }
+}
+
+/// A sender whose first call is slow: it waits until `others` more replies
+/// reached the provider, or `patience` ran out. It records the order in
+/// which replies reached the provider.
 struct SlowFirstSender {
+    others: usize,
+    patience: Duration,
     calls: std::sync::atomic::AtomicUsize,
     slowed: std::sync::Mutex<Option<String>>,
     delivered: std::sync::Mutex<Vec<String>>,
+    arrived: tokio::sync::Notify,
 }
 
 impl SlowFirstSender {
-    fn new() -> Self {
+    fn new(others: usize, patience: Duration) -> Self {
         Self {
+            others,
+            patience,
             calls: std::sync::atomic::AtomicUsize::new(0),
             slowed: std::sync::Mutex::new(None),
             delivered: std::sync::Mutex::new(Vec::new()),
+            arrived: tokio::sync::Notify::new(),
         }
     }
 }
@@ -412,16 +421,23 @@ impl ReplySender for SlowFirstSender {
     ) -> Result<fte_channels::SendReceipt, SendError> {
         if self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
             *self.slowed.lock().unwrap() = Some(reply.idempotency_key.clone());
-            tokio::time::sleep(Duration::from_millis(400)).await;
+            let others_arrived = async {
+                loop {
+                    let arrived = self.arrived.notified();
+                    if self.delivered.lock().unwrap().len() >= self.others {
+                        return;
+                    }
+                    arrived.await;
+                }
+            };
+            let _ = tokio::time::timeout(self.patience, others_arrived).await;
         }
         self.delivered
             .lock()
             .unwrap()
             .push(reply.idempotency_key.clone());
-        Ok(fte_channels::SendReceipt {
-            provider_message_ids: vec![format!("p-{}", reply.idempotency_key)],
-            used_template: false,
-        })
+        self.arrived.notify_waiters();
+        Ok(receipt_for(reply))
     }
 
     async fn reconcile(
@@ -446,8 +462,13 @@ async fn one_slow_provider_call_does_not_hold_back_other_conversations_replies()
         );
         handle_event(&h.ctx, &event).await.unwrap();
     }
-    let provider = Arc::new(SlowFirstSender::new());
-    let sender = channel_sender(&h, provider.clone());
+    // The first call returns once the other two reached the provider (or
+    // after 20 s, when they wait behind it).
+    let provider = Arc::new(SlowFirstSender::new(2, Duration::from_secs(20)));
+    let mut sender = channel_sender(&h, provider.clone());
+    // The first call may wait on a loaded machine: it must not time out.
+    sender.config.send_timeout = Duration::from_secs(30);
+    sender.config.sending_lease = Duration::from_secs(120);
 
     assert_eq!(
         sender.send_due().await.unwrap(),
@@ -509,7 +530,9 @@ async fn one_conversation_s_replies_reach_the_provider_in_order() {
         })
         .collect();
     assert_eq!(queued.len(), 3);
-    let provider = Arc::new(SlowFirstSender::new());
+    // The first call waits a while for later replies to overtake it; none
+    // may.
+    let provider = Arc::new(SlowFirstSender::new(2, Duration::from_millis(500)));
     let sender = channel_sender(&h, provider.clone());
 
     assert_eq!(sender.send_due().await.unwrap(), 3);
