@@ -302,13 +302,16 @@ pub async fn ensure_ticket(
     conn: &mut sqlx::PgConnection,
     ticket: &NewTicket<'_>,
 ) -> Result<TicketRow, StoreError> {
-    sqlx::query(
+    // The upsert locks the row it returns, as `for update` would: a new
+    // row is this transaction's own, an existing one is updated.
+    let row = sqlx::query_as(
         "insert into tickets (id, conversation_id, customer_id, source_channel, subject, category, priority)
          values ($1, $2, $3, $4, $5, $6, $7)
          on conflict (id) do update set
              conversation_id = coalesce(tickets.conversation_id, excluded.conversation_id),
              customer_id = coalesce(tickets.customer_id, excluded.customer_id),
-             updated_at = now()",
+             updated_at = now()
+         returning id, conversation_id, customer_id, status",
     )
     .bind(ticket.id)
     .bind(ticket.conversation_id)
@@ -317,11 +320,9 @@ pub async fn ensure_ticket(
     .bind(ticket.subject)
     .bind(ticket.category)
     .bind(ticket.priority)
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
-    ticket_for_update(&mut *conn, ticket.id)
-        .await?
-        .ok_or(StoreError::Database(sqlx::Error::RowNotFound))
+    Ok(row)
 }
 
 /// Moves a ticket from `from` to `to`, stamping `resolved_at` or

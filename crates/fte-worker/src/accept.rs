@@ -188,6 +188,8 @@ async fn accept_in(
 
     // A stored copy (a web form follow-up, or an earlier delivery
     // whose agent turn did not finish) keeps its conversation.
+    // A conversation started here already names this channel and now.
+    let mut started = false;
     let conversation = match stored {
         Some(s) => {
             let conversation =
@@ -212,6 +214,7 @@ async fn accept_in(
             match conversations::open_conversation(&mut *conn, customer_id, window).await? {
                 Some(open) => open,
                 None => {
+                    started = true;
                     conversations::start_conversation(&mut *conn, customer_id, channel.as_str())
                         .await?
                 }
@@ -227,7 +230,9 @@ async fn accept_in(
         )
         .await?;
     }
-    conversations::touch(&mut *conn, conversation.id, channel.as_str()).await?;
+    if !started {
+        conversations::touch(&mut *conn, conversation.id, channel.as_str()).await?;
+    }
 
     let message_id = match stored {
         Some(s) => s.id,
