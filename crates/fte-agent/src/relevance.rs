@@ -418,32 +418,33 @@ pub fn covered(term: &str, vocabulary: &HashSet<String>) -> bool {
     })
 }
 
-/// The key terms of `question` that the articles of `hits` never mention.
-pub fn uncovered_terms(question: &str, hits: &[&SearchHit]) -> (usize, Vec<String>) {
+/// The key terms of `question` that articles of this [`vocabulary`] never
+/// mention.
+pub fn uncovered_terms(question: &str, vocabulary: &HashSet<String>) -> (usize, Vec<String>) {
     let terms = key_terms(question);
-    let vocabulary = vocabulary(hits);
     let missing = terms
         .iter()
-        .filter(|t| !covered(t, &vocabulary))
+        .filter(|t| !covered(t, vocabulary))
         .cloned()
         .collect();
     (terms.len(), missing)
 }
 
-/// The key terms of `question` that the articles of `hits` never mention
-/// and that the embedding model does not know as common words: names and
+/// The key terms of `question` that articles of this [`vocabulary`] never
+/// mention and that the embedding model does not know as common words: names and
 /// rare terms ("Salesforce", "n8n", "SDK") — the words a question about
 /// something the knowledge base does not cover turns on.
 pub fn rare_uncovered_terms(
     question: &str,
-    hits: &[&SearchHit],
+    vocabulary: &HashSet<String>,
     knows_word: impl Fn(&str) -> Option<bool>,
 ) -> Vec<String> {
-    let (_, missing) = uncovered_terms(question, hits);
-    let vocabulary = vocabulary(hits);
+    let (_, missing) = uncovered_terms(question, vocabulary);
     missing
         .into_iter()
-        .filter(|term| !is_person_noun(term) && !prefixed_covered(term, &vocabulary))
+        .filter(|term| {
+            !is_person_noun(term) && !unprefixed(term, 4).any(|rest| covered(rest, vocabulary))
+        })
         .filter(|term| is_rare(term, &knows_word))
         .collect()
 }
@@ -521,17 +522,20 @@ pub fn user_named(asked: &str) -> Vec<String> {
     out
 }
 
-/// A word made of a common prefix and a word the articles use: "reupload"
-/// over an article about uploads, "unassign" over one about assigning.
-fn prefixed_covered(term: &str, vocabulary: &HashSet<String>) -> bool {
-    [
-        "re", "un", "pre", "non", "mis", "co", "auto", "multi", "sub", "de", "dis",
-    ]
-    .iter()
-    .any(|prefix| {
+/// Prefixes that make a new word of a known one: "reupload", "unassign",
+/// "nonprofit", "multiselect".
+const PREFIXES: &[&str] = &[
+    "re", "un", "pre", "non", "mis", "co", "auto", "multi", "sub", "de", "dis",
+];
+
+/// What `term` is after each of the [`PREFIXES`] it starts with (and a
+/// hyphen after it), when that is at least `min_chars` long: "reupload"
+/// gives "upload", "co-owner" "owner".
+fn unprefixed(term: &str, min_chars: usize) -> impl Iterator<Item = &str> {
+    PREFIXES.iter().filter_map(move |prefix| {
         term.strip_prefix(prefix)
             .map(|rest| rest.trim_start_matches('-'))
-            .is_some_and(|rest| rest.chars().count() >= 4 && covered(rest, vocabulary))
+            .filter(|rest| rest.chars().count() >= min_chars)
     })
 }
 
@@ -571,8 +575,7 @@ const EVERYDAY_NOUNS: &[&str] = &[
 /// the product's everyday nouns), none of them in the articles. "Can I give
 /// each project its own colour?" beside a question about the trash finds
 /// the trash article, which says nothing of giving or colours.
-pub fn unanswered_piece_terms(asked: &str, hits: &[&SearchHit]) -> Vec<String> {
-    let vocabulary = vocabulary(hits);
+pub fn unanswered_piece_terms(asked: &str, vocabulary: &HashSet<String>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for piece in crate::text::pieces(asked) {
         // A piece that points back ("if it stays declined, what happens?")
@@ -584,7 +587,7 @@ pub fn unanswered_piece_terms(asked: &str, hits: &[&SearchHit]) -> Vec<String> {
             .into_iter()
             .filter(|t| !EVERYDAY_NOUNS.contains(&t.as_str()))
             .collect();
-        if terms.len() >= 2 && terms.iter().all(|t| !covered(t, &vocabulary)) {
+        if terms.len() >= 2 && terms.iter().all(|t| !covered(t, vocabulary)) {
             for term in terms {
                 if !out.contains(&term) {
                     out.push(term);
@@ -741,10 +744,7 @@ fn is_rare(term: &str, knows_word: &impl Fn(&str) -> Option<bool>) -> bool {
     }
     let stem_known = is_inflection_of_known(term, knows_word);
     // A known word with a prefix ("reupload", "unarchive", "nonprofit").
-    let prefixed = ["re", "un", "pre", "non", "mis"].iter().any(|prefix| {
-        term.strip_prefix(prefix)
-            .is_some_and(|rest| rest.len() >= 5 && knows_word(rest) == Some(true))
-    });
+    let prefixed = unprefixed(term, 5).any(|rest| knows_word(rest) == Some(true));
     if stem_known || prefixed {
         return false;
     }
@@ -989,7 +989,7 @@ mod tests {
         assert!(
             rare_uncovered_terms(
                 "what permission levels are there, trying to work out what to give our new bookkeeper",
-                &hits,
+                &vocabulary(&hits),
                 knows_nothing
             )
             .iter()
@@ -998,7 +998,7 @@ mod tests {
         assert!(
             rare_uncovered_terms(
                 "do i have to download it and reupload",
-                &hits,
+                &vocabulary(&hits),
                 knows_nothing
             )
             .iter()
@@ -1006,7 +1006,11 @@ mod tests {
             "upload is the article's word"
         );
         assert_eq!(
-            rare_uncovered_terms("can i sync with salesforce", &hits, knows_nothing),
+            rare_uncovered_terms(
+                "can i sync with salesforce",
+                &vocabulary(&hits),
+                knows_nothing
+            ),
             vec!["sync", "salesforce"],
             "a product the articles never name stays a gap"
         );
@@ -1042,14 +1046,21 @@ mod tests {
         assert_eq!(
             unanswered_piece_terms(
                 "how long do deleted tasks stay in the trash? and can i give each project its own colour",
-                &hits
+                &vocabulary(&hits)
             ),
             vec!["give", "colour"]
         );
         // Its own words are the article's, or it points back to the message.
-        assert!(unanswered_piece_terms("How long do deleted tasks stay?", &hits).is_empty());
         assert!(
-            unanswered_piece_terms("If it stays declined, does anything happen?", &hits).is_empty()
+            unanswered_piece_terms("How long do deleted tasks stay?", &vocabulary(&hits))
+                .is_empty()
+        );
+        assert!(
+            unanswered_piece_terms(
+                "If it stays declined, does anything happen?",
+                &vocabulary(&hits)
+            )
+            .is_empty()
         );
     }
 

@@ -77,12 +77,13 @@ pub(super) fn coverage_gaps(
     let articles = results.top_articles(3);
     let hits: Vec<&SearchHit> = articles.iter().flatten().copied().collect();
     let asked = asked_part(question);
+    let vocabulary = crate::relevance::vocabulary(&hits);
     let (candidates, names) = if is_english(question) {
         let embedder = search.embedder();
-        let mut rare = rare_uncovered_terms(&asked, &hits, |word| embedder.knows_word(word));
+        let mut rare = rare_uncovered_terms(&asked, &vocabulary, |word| embedder.knows_word(word));
         // An amount the articles give for something else is no answer, nor
         // an article that shares no word with what a question asks.
-        let unanswered = crate::relevance::unanswered_piece_terms(&asked, &hits);
+        let unanswered = crate::relevance::unanswered_piece_terms(&asked, &vocabulary);
         for thing in uncounted_amounts(&asked, &hits)
             .into_iter()
             .chain(unanswered)
@@ -111,7 +112,6 @@ pub(super) fn coverage_gaps(
         // The acronym of a product word the message uses ("inteligencia
         // artificial" is AI, "autenticación de dos factores" 2FA) must be
         // the articles' too, like a name (however short).
-        let vocabulary = crate::relevance::vocabulary(&hits);
         let acronyms: Vec<String> = crate::glossary::english_terms(question)
             .split_whitespace()
             .filter(|term| {
@@ -132,7 +132,7 @@ pub(super) fn coverage_gaps(
         .filter(|term| !own.contains(term))
         .collect();
     if !names.is_empty() {
-        let (_, missing) = crate::relevance::uncovered_terms(&names.join(" "), &hits);
+        let (_, missing) = crate::relevance::uncovered_terms(&names.join(" "), &vocabulary);
         for term in missing {
             if names.contains(&term) && !gaps.contains(&term) {
                 gaps.push(term);
