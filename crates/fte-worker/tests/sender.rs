@@ -47,6 +47,24 @@ async fn queue_reply(h: &Harness, channel: Channel, id: &str) -> uuid::Uuid {
     }
 }
 
+/// Handles three email messages so that three replies are queued: all
+/// from `address`, one conversation, or, without one, each from its own
+/// address and conversation.
+async fn queue_three_emails(h: &Harness, prefix: &str, address: Option<&str>) {
+    for i in 0..3 {
+        let own = format!("{prefix}{i}@example.com");
+        let event = inbound(
+            Channel::Email,
+            &format!("g-{prefix}-{i}"),
+            Some(address.unwrap_or(&own)),
+            None,
+            None,
+            "q",
+        );
+        handle_event(&h.ctx, &event).await.unwrap();
+    }
+}
+
 async fn make_due(pool: &PgPool) {
     sqlx::query("update reply_outbox set next_attempt_at = now()")
         .execute(pool)
@@ -451,17 +469,7 @@ impl ReplySender for SlowFirstSender {
 #[tokio::test]
 async fn one_slow_provider_call_does_not_hold_back_other_conversations_replies() {
     let h = harness().await;
-    for i in 0..3 {
-        let event = inbound(
-            Channel::Email,
-            &format!("g-side-{i}"),
-            Some(&format!("side{i}@example.com")),
-            None,
-            None,
-            "q",
-        );
-        handle_event(&h.ctx, &event).await.unwrap();
-    }
+    queue_three_emails(&h, "side", None).await;
     // The first call returns once the other two reached the provider (or
     // after 20 s, when they wait behind it).
     let provider = Arc::new(SlowFirstSender::new(2, Duration::from_secs(20)));
@@ -502,17 +510,7 @@ async fn one_slow_provider_call_does_not_hold_back_other_conversations_replies()
 #[tokio::test]
 async fn one_conversation_s_replies_reach_the_provider_in_order() {
     let h = harness().await;
-    for i in 0..3 {
-        let event = inbound(
-            Channel::Email,
-            &format!("g-order-{i}"),
-            Some("order@example.com"),
-            None,
-            None,
-            "q",
-        );
-        handle_event(&h.ctx, &event).await.unwrap();
-    }
+    queue_three_emails(&h, "order", Some("order@example.com")).await;
     let conversation: uuid::Uuid =
         sqlx::query_scalar("select distinct conversation_id from reply_outbox")
             .fetch_one(&h.pool)
@@ -554,17 +552,7 @@ async fn two_senders_and_an_expired_lease_deliver_each_reply_once() {
     let h = harness().await;
     // Three replies of one conversation: a sender delivers them one after
     // another, so two wait behind the first's provider call.
-    for i in 0..3 {
-        let event = inbound(
-            Channel::Email,
-            &format!("g-fence-{i}"),
-            Some("fence@example.com"),
-            None,
-            None,
-            "q",
-        );
-        handle_event(&h.ctx, &event).await.unwrap();
-    }
+    queue_three_emails(&h, "fence", Some("fence@example.com")).await;
     assert_eq!(
         count(
             &h.pool,
