@@ -78,14 +78,17 @@ async fn customer_on(pool: &PgPool, channels: &[&str], status: &str) {
         .unwrap();
     }
     sqlx::query(
-        "insert into tickets (customer_id, source_channel, status, resolved_at, escalated_at)
-         values ($1, $2, $3,
+        "insert into tickets (id, customer_id, source_channel, status, resolved_at, escalated_at)
+         values ($4, $1, $2, $3,
                  case when $3 = 'resolved' then now() end,
                  case when $3 = 'escalated' then now() end)",
     )
     .bind(customer)
     .bind(channels[0])
     .bind(status)
+    // A UUIDv7, as the product writes ticket ids (the alerts read the
+    // newest by id).
+    .bind(fte_domain::TicketId::new().as_uuid())
     .execute(pool)
     .await
     .unwrap();

@@ -3,7 +3,8 @@
 //!
 //! - `fte_escalation_rate{channel}`, which the escalation alert and the
 //!   dashboard read: the share of the last hour's tickets that went to a
-//!   human, per channel;
+//!   human, per channel, from the hour's newest
+//!   [`RATE_SAMPLE`](fte_store::rates::RATE_SAMPLE) tickets;
 //! - `fte_escalations_overdue{channel}`: unresolved escalations past their
 //!   promised human response time. The worker owns this refresh because it
 //!   runs all the time; the gateway's `/metrics/channels` also sets it when
@@ -21,13 +22,15 @@ pub const REFRESH_INTERVAL: Duration = Duration::from_secs(30);
 /// Computes the rates and the overdue counts once and publishes them;
 /// channels without tickets in the hour (or without overdue cases) read 0.
 pub async fn refresh(pool: &PgPool) -> Result<(), fte_store::StoreError> {
-    let rates = fte_store::rates::escalation_rate_last_hour(pool).await?;
+    let hour_ago = chrono::Utc::now() - chrono::Duration::hours(1);
+    let outcomes =
+        fte_store::rates::recent_escalations(pool, hour_ago, fte_store::rates::RATE_SAMPLE).await?;
     let gauge = &fte_runtime::metrics::global().escalation_rate;
     for channel in Channel::ALL {
-        let rate = rates
+        let rate = outcomes
             .iter()
-            .find(|(name, _)| name == channel.as_str())
-            .map_or(0.0, |(_, rate)| *rate);
+            .find(|outcome| outcome.channel == channel.as_str())
+            .map_or(0.0, fte_store::rates::ChannelOutcomes::escalation_rate);
         gauge.with_label_values(&[channel.as_str()]).set(rate);
     }
     let overdue = fte_store::escalations::overdue_by_channel(pool).await?;

@@ -1,14 +1,17 @@
 //! The escalation-rate gauge reads the last hour's tickets per channel.
+//! Ticket ids are UUIDv7, as the product writes them.
 
 use fte_store::testing::fresh_database;
 
 async fn ticket(pool: &sqlx::PgPool, channel: &str, status: &str, age: &str) {
     sqlx::query(
-        "insert into tickets (source_channel, status, created_at) values ($1, $2, now() - $3::interval)",
+        "insert into tickets (id, source_channel, status, created_at)
+         values ($4, $1, $2, now() - $3::interval)",
     )
     .bind(channel)
     .bind(status)
     .bind(age)
+    .bind(uuid::Uuid::now_v7())
     .execute(pool)
     .await
     .unwrap();

@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use fte_runtime::alerts::{AlertInputs, ChannelFigure, GroupLag};
 use sqlx::PgPool;
 
-use super::levels::channel_level;
-use super::turns::OVERALL;
-use crate::StoreError;
+use fte_domain::Channel;
+
+use crate::{StoreError, rates};
 
 /// One partition's consumer lag as last measured.
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
@@ -89,19 +89,27 @@ pub async fn process_starts_since(
 pub const LAG_FRESHNESS: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// What the in-process alerts are evaluated on: each channel's escalation
-/// rate and P95 latency over the last hour, each group's fresh lag summed
-/// per topic, and this process's pool utilisation.
+/// rate and P95 latency over the last hour (from its newest
+/// [`RATE_SAMPLE`](crate::rates::RATE_SAMPLE) tickets and turns), each
+/// group's fresh lag summed per topic, and this process's pool utilisation.
 pub async fn alert_inputs(pool: &PgPool) -> Result<AlertInputs, StoreError> {
     let now = Utc::now();
-    let channels = channel_level(pool, now - chrono::Duration::hours(1))
-        .await?
-        .into_iter()
-        .filter(|level| level.channel != OVERALL)
-        .map(|level| ChannelFigure {
-            escalation_rate: level.escalation_rate(),
-            tickets: level.tickets,
-            p95_latency_ms: level.p95_latency_ms,
-            channel: level.channel,
+    let hour_ago = now - chrono::Duration::hours(1);
+    let outcomes = rates::recent_escalations(pool, hour_ago, rates::RATE_SAMPLE).await?;
+    let latencies = rates::recent_turn_latency_p95(pool, hour_ago, rates::RATE_SAMPLE).await?;
+    let channels = Channel::ALL
+        .iter()
+        .map(|channel| {
+            let outcome = outcomes.iter().find(|o| o.channel == channel.as_str());
+            ChannelFigure {
+                channel: channel.as_str().to_owned(),
+                tickets: outcome.map_or(0, |o| o.tickets),
+                escalation_rate: outcome.map_or(0.0, rates::ChannelOutcomes::escalation_rate),
+                p95_latency_ms: latencies
+                    .iter()
+                    .find(|(name, _)| name == channel.as_str())
+                    .map(|(_, p95)| *p95),
+            }
         })
         .collect();
     let fresh_since = now - chrono::Duration::from_std(LAG_FRESHNESS).unwrap_or_default();
