@@ -1,17 +1,26 @@
 //! Publishing events through the event outbox.
 //!
-//! The web form and the WhatsApp webhook commit their rows and their events
-//! together (`event_outbox`), then publish at once, holding no transaction. When that publish fails (or the process dies
-//! between commit and publish), the [`relay`] publishes the committed event
-//! later, so an accepted submission always reaches Kafka. Delivery is
-//! at-least-once: the worker deduplicates on the channel message id.
+//! The WhatsApp webhook and a follow-up into a web ticket commit their rows
+//! and their events together (`event_outbox`), then publish at once,
+//! holding no transaction. A new web form submission's event is not copied
+//! into the outbox: its ticket and access row hold the whole submission,
+//! and the group commit records the batch's tickets in one row
+//! ([`fte_store::web_submissions`]), forgotten once the events built in
+//! memory are published ([`publish_web_batch`]). When a publish fails (or
+//! the process dies between commit and publish), the [`relay`] publishes
+//! the committed event later, rebuilding a web submission's from its rows,
+//! so an accepted message always reaches Kafka. Delivery is at-least-once:
+//! the worker deduplicates on the channel message id.
 
 use std::time::Duration;
 
 use anyhow::Context;
+use chrono::{DateTime, Utc};
 use fte_bus::{KafkaPublisher, topics};
-use fte_domain::{EventEnvelope, InboundMessage};
+use fte_domain::events::InboundSender;
+use fte_domain::{Channel, EventEnvelope, InboundMessage, MessageId, TicketId};
 use fte_store::outbox as events;
+use fte_store::web_submissions;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -23,6 +32,9 @@ pub const RELAY_INTERVAL: Duration = Duration::from_secs(1);
 pub const RELAY_GRACE: Duration = Duration::from_secs(30);
 /// Events claimed per relay round.
 const RELAY_BATCH: i64 = 100;
+/// Web submit batches claimed per relay round (each up to
+/// [`crate::submit::MAX_BATCH`] events).
+const RELAY_WEB_BATCHES: i64 = 10;
 /// How long a relay's claim on an event keeps other relays away.
 pub const RELAY_LEASE: Duration = Duration::from_secs(60);
 
@@ -263,7 +275,218 @@ pub async fn relay_once(pool: &PgPool, publisher: &KafkaPublisher) -> anyhow::Re
     Ok(published)
 }
 
-/// Runs [`relay_once`] every [`RELAY_INTERVAL`] until `shutdown`.
+/// A web form submission as its `ticket.inbound` event carries it; the
+/// worker stores the message under `message_id`, the id its thread already
+/// shows.
+pub struct WebSubmission<'a> {
+    /// The ticket it opened.
+    pub ticket_id: TicketId,
+    /// The id of its message.
+    pub message_id: MessageId,
+    /// Who sent it.
+    pub sender: InboundSender,
+    /// The subject.
+    pub subject: Option<String>,
+    /// The message.
+    pub content: String,
+    /// The category chosen.
+    pub category: Option<&'a str>,
+    /// The priority chosen.
+    pub priority: &'a str,
+    /// When it was accepted.
+    pub received_at: DateTime<Utc>,
+}
+
+/// The `ticket.inbound` event of a web form submission: built by the
+/// gateway as it commits it, and again from the stored rows by the relay.
+pub fn web_inbound_event(submission: WebSubmission<'_>) -> EventEnvelope<InboundMessage> {
+    EventEnvelope::new(
+        "ticket.inbound",
+        submission.received_at,
+        InboundMessage {
+            channel: Channel::WebForm,
+            channel_message_id: submission.ticket_id.to_string(),
+            sender: submission.sender,
+            subject: submission.subject,
+            content: submission.content,
+            received_at: submission.received_at,
+            ticket_id: Some(submission.ticket_id),
+            metadata: serde_json::json!({
+                "message_id": submission.message_id,
+                "category": submission.category,
+                "priority": submission.priority,
+            }),
+        },
+    )
+}
+
+/// A committed batch of web form submissions and their events (partition
+/// key, encoded payload), to publish on every topic of
+/// [`WEB_INBOUND_TOPICS`].
+pub struct WebBatch {
+    /// Its `web_submit_batches` row.
+    pub id: Uuid,
+    /// Its events, in submission order.
+    pub events: Vec<(String, Vec<u8>)>,
+}
+
+/// Encodes web form events for a [`WebBatch`].
+pub fn encode_web_events(
+    envelopes: &[EventEnvelope<InboundMessage>],
+) -> Result<Vec<(String, Vec<u8>)>, serde_json::Error> {
+    envelopes
+        .iter()
+        .map(|envelope| {
+            Ok((
+                envelope.payload.partition_key(),
+                serde_json::to_vec(envelope)?,
+            ))
+        })
+        .collect()
+}
+
+/// Publishes the events of `batch` on every topic, in order per key, and
+/// whether every one went out.
+async fn publish_web_events(publisher: &KafkaPublisher, batch: &WebBatch) -> bool {
+    let attempts = batch.events.iter().map(|(key, payload)| async move {
+        for topic in WEB_INBOUND_TOPICS {
+            if let Err(error) = publisher.publish(topic, key, payload, &[]).await {
+                tracing::warn!(web_batch.id = %batch.id, topic, error = %error, "publish failed; the outbox relay will retry");
+                return false;
+            }
+        }
+        true
+    });
+    futures::future::join_all(attempts)
+        .await
+        .into_iter()
+        .all(|published| published)
+}
+
+/// How often published web submit batches are forgotten, together.
+const FORGET_INTERVAL: Duration = Duration::from_millis(50);
+
+/// Web submit batches published and not yet forgotten: forgetting each in
+/// its own transaction cost a commit per batch; [`forget_published`]
+/// forgets them together every [`FORGET_INTERVAL`]. A batch whose row
+/// outlives its process (a crash in between) is published again by the
+/// relay, which the worker deduplicates.
+#[derive(Clone, Default)]
+pub struct PublishedBatches(std::sync::Arc<std::sync::Mutex<Vec<Uuid>>>);
+
+impl PublishedBatches {
+    fn push(&self, id: Uuid) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(id);
+    }
+
+    fn take(&self) -> Vec<Uuid> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+/// Forgets the batches in `published` every [`FORGET_INTERVAL`]; returns
+/// after forgetting the last ones once no one else holds `published`.
+pub async fn forget_published(pool: PgPool, published: PublishedBatches) {
+    loop {
+        tokio::time::sleep(FORGET_INTERVAL).await;
+        let last = std::sync::Arc::strong_count(&published.0) == 1;
+        let ids = published.take();
+        if let Err(error) = web_submissions::forget_batches(&pool, &ids).await {
+            // Harmless: the relay republishes them (at-least-once).
+            tracing::warn!(%error, count = ids.len(), "failed to forget published web submit batches");
+        }
+        if last {
+            return;
+        }
+    }
+}
+
+/// Publishes a just-committed batch of web form submissions and hands it to
+/// [`forget_published`]; a failed publish is recorded on its row instead,
+/// and the relay publishes the whole batch again. Not an error for the
+/// caller, whose data is durable.
+pub async fn publish_web_batch(
+    pool: &PgPool,
+    publisher: &KafkaPublisher,
+    batch: &WebBatch,
+    published: &PublishedBatches,
+) {
+    if publish_web_events(publisher, batch).await {
+        published.push(batch.id);
+        return;
+    }
+    if let Err(error) =
+        web_submissions::record_batch_failure(pool, batch.id, "publish_failed").await
+    {
+        // Harmless: the row stays due for the relay after its grace.
+        tracing::warn!(%error, web_batch.id = %batch.id, "failed to record a web submit batch's failure");
+    }
+}
+
+/// Publishes the web submit batches left past their grace once, rebuilding
+/// each submission's event from its ticket and access row; returns how many
+/// batches were published. A submission the worker has stored already, or
+/// that was erased, is left out.
+pub async fn relay_web_batches_once(
+    pool: &PgPool,
+    publisher: &KafkaPublisher,
+) -> anyhow::Result<usize> {
+    let due = web_submissions::claim_due_batches(pool, RELAY_WEB_BATCHES, RELAY_GRACE, RELAY_LEASE)
+        .await
+        .context("Failed to claim web submit batches")?;
+    let mut published = 0;
+    for pending in due {
+        let stored = web_submissions::unpublished_submissions(pool, &pending.ticket_ids)
+            .await
+            .context("Failed to read a web submit batch's submissions")?;
+        let envelopes: Vec<EventEnvelope<InboundMessage>> = stored
+            .into_iter()
+            .map(|row| {
+                let sender = serde_json::from_value(row.sender).unwrap_or_else(|error| {
+                    // Written by this gateway from the same type: the
+                    // message still goes out, from an unknown sender.
+                    tracing::warn!(%error, "a stored web sender did not decode");
+                    InboundSender::default()
+                });
+                web_inbound_event(WebSubmission {
+                    ticket_id: TicketId(row.ticket_id),
+                    message_id: MessageId(row.message_id),
+                    sender,
+                    subject: row.subject,
+                    content: row.message,
+                    category: row.category.as_deref(),
+                    priority: &row.priority,
+                    received_at: row.created_at,
+                })
+            })
+            .collect();
+        let batch = WebBatch {
+            id: pending.id,
+            events: encode_web_events(&envelopes).context("Failed to encode web events")?,
+        };
+        if !publish_web_events(publisher, &batch).await {
+            web_submissions::record_batch_failure(pool, batch.id, "publish_failed")
+                .await
+                .context("Failed to record a web submit batch's failure")?;
+            // The broker is likely down: the rest wait for the next tick.
+            break;
+        }
+        web_submissions::forget_batches(pool, &[batch.id])
+            .await
+            .context("Failed to forget a published web submit batch")?;
+        published += 1;
+    }
+    if published > 0 {
+        tracing::info!(
+            count = published,
+            "outbox relay published web submit batches"
+        );
+    }
+    Ok(published)
+}
+
+/// Runs [`relay_once`] and [`relay_web_batches_once`] every
+/// [`RELAY_INTERVAL`] until `shutdown`.
 pub async fn relay(pool: PgPool, publisher: KafkaPublisher, shutdown: CancellationToken) {
     loop {
         tokio::select! {
@@ -272,6 +495,9 @@ pub async fn relay(pool: PgPool, publisher: KafkaPublisher, shutdown: Cancellati
         }
         if let Err(error) = relay_once(&pool, &publisher).await {
             tracing::warn!(error = format!("{error:#}"), "outbox relay pass failed");
+        }
+        if let Err(error) = relay_web_batches_once(&pool, &publisher).await {
+            tracing::warn!(error = format!("{error:#}"), "web submit relay pass failed");
         }
     }
 }

@@ -1,8 +1,10 @@
 //! Group commit of web form submissions.
 //!
-//! A submission is answered only once its ticket, its access row and its
-//! outbox event are committed; the worker resolves the customer and stores
-//! the message when it takes the event ([`fte_store::tickets`]). Committing
+//! A submission is answered only once its ticket and its access row (which
+//! hold the whole submission) are committed, with the batch's row of
+//! tickets still to publish ([`fte_store::web_submissions`]); the worker
+//! resolves the customer and stores the message when it takes the event
+//! ([`fte_store::tickets`]). Committing
 //! each submission alone costs a WAL flush and several round trips per
 //! request, which caps the gateway near PostgreSQL's commit rate. Here
 //! concurrent submissions queue for a few committer tasks; each committer
@@ -29,15 +31,16 @@ use std::sync::Arc;
 use chrono::Utc;
 use fte_bus::KafkaPublisher;
 use fte_domain::events::InboundSender;
-use fte_domain::{Channel, EventEnvelope, InboundMessage, MessageId, TicketId};
+use fte_domain::{EventEnvelope, InboundMessage, MessageId, TicketId};
 use fte_store::idempotency::{self, NewClaim, StoredClaim};
 use fte_store::tickets::{self, NewWebTicket};
+use fte_store::web_submissions;
 use fte_store::web_threads::{self, NewWebAccess};
-use serde_json::json;
 use sqlx::PgPool;
 use tokio::sync::{Mutex, mpsc, oneshot};
+use uuid::Uuid;
 
-use crate::outbox::{self, CommittedEvents};
+use crate::outbox::{self, PublishedBatches, WebBatch, WebSubmission};
 use crate::routes::form::ValidSubmission;
 
 /// Most submissions committed together.
@@ -106,13 +109,15 @@ impl Submitter {
     pub fn start(pool: PgPool, publisher: KafkaPublisher) -> Self {
         let (jobs, queue) = mpsc::channel(QUEUE);
         let queue = Arc::new(Mutex::new(queue));
+        let published = PublishedBatches::default();
         for _ in 0..COMMITTERS {
             tokio::spawn(committer(
                 Arc::clone(&queue),
                 pool.clone(),
-                publisher.clone(),
+                (publisher.clone(), published.clone()),
             ));
         }
+        tokio::spawn(outbox::forget_published(pool, published));
         Self { jobs }
     }
 
@@ -142,7 +147,7 @@ impl Submitter {
 async fn committer(
     queue: Arc<Mutex<mpsc::Receiver<Job>>>,
     pool: PgPool,
-    publisher: KafkaPublisher,
+    publisher: (KafkaPublisher, PublishedBatches),
 ) {
     loop {
         let batch = {
@@ -184,7 +189,7 @@ async fn committer(
 /// replay an earlier submission (by index in the batch; `None` when the
 /// key's holder vanished meanwhile, a case for the client to retry).
 struct Committed {
-    events: Vec<CommittedEvents>,
+    events: WebBatch,
     replays: HashMap<usize, Option<StoredClaim>>,
 }
 
@@ -231,7 +236,13 @@ async fn commit(pool: &PgPool, batch: &[Job]) -> Result<Committed, fte_store::St
         })
         .collect();
     web_threads::insert_access(&mut tx, &access).await?;
-    let events = outbox::enqueue_web_inbound(&mut tx, &envelopes).await?;
+    let ticket_ids: Vec<Uuid> = fresh.iter().map(|job| job.ticket_id.as_uuid()).collect();
+    let events = WebBatch {
+        id: Uuid::now_v7(),
+        events: outbox::encode_web_events(&envelopes)
+            .map_err(|error| sqlx::Error::Encode(Box::new(error)))?,
+    };
+    web_submissions::record_batch(&mut tx, events.id, &ticket_ids).await?;
     tx.commit().await?;
     Ok(Committed { events, replays })
 }
@@ -277,7 +288,12 @@ async fn claim_keys(
 
 /// Answers every request of a committed batch, then publishes its events
 /// in the background (the relay covers a failed or interrupted publish).
-fn answer(pool: &PgPool, publisher: &KafkaPublisher, batch: Vec<Job>, mut committed: Committed) {
+fn answer(
+    pool: &PgPool,
+    (publisher, published): &(KafkaPublisher, PublishedBatches),
+    batch: Vec<Job>,
+    mut committed: Committed,
+) {
     for (index, job) in batch.into_iter().enumerate() {
         let accepted = match committed.replays.remove(&index) {
             None => Ok(Accepted::Created(job.ticket_id)),
@@ -287,9 +303,11 @@ fn answer(pool: &PgPool, publisher: &KafkaPublisher, batch: Vec<Job>, mut commit
         // A caller that went away still has its ticket; nothing to undo.
         let _ = job.reply.send(accepted);
     }
-    let (pool, publisher) = (pool.clone(), publisher.clone());
+    let (pool, publisher, published) = (pool.clone(), publisher.clone(), published.clone());
     tokio::spawn(async move {
-        outbox::publish_committed_batch(&pool, &publisher, &committed.events).await;
+        if !committed.events.events.is_empty() {
+            outbox::publish_web_batch(&pool, &publisher, &committed.events, &published).await;
+        }
     });
 }
 
@@ -310,36 +328,26 @@ fn fail(batch: Vec<Job>, error: &fte_store::StoreError) {
     }
 }
 
-/// The `ticket.inbound` event of a stored submission; the worker stores its
-/// message under `message_id`, the id its thread already shows.
+/// The `ticket.inbound` event of a submission being stored.
 fn inbound_event(
     submission: &ValidSubmission,
     ticket_id: TicketId,
     message_id: MessageId,
 ) -> EventEnvelope<InboundMessage> {
-    let now = Utc::now();
-    EventEnvelope::new(
-        "ticket.inbound",
-        now,
-        InboundMessage {
-            channel: Channel::WebForm,
-            channel_message_id: ticket_id.to_string(),
-            sender: InboundSender {
-                email: Some(submission.email.as_str().to_owned()),
-                phone: submission.phone.clone(),
-                name: Some(submission.name.clone()),
-                email_verified: submission.email_verified,
-                phone_verified: false,
-            },
-            subject: Some(submission.subject.clone()),
-            content: submission.message.clone(),
-            received_at: now,
-            ticket_id: Some(ticket_id),
-            metadata: json!({
-                "message_id": message_id,
-                "category": submission.category.as_str(),
-                "priority": submission.priority.as_str(),
-            }),
+    outbox::web_inbound_event(WebSubmission {
+        ticket_id,
+        message_id,
+        sender: InboundSender {
+            email: Some(submission.email.as_str().to_owned()),
+            phone: submission.phone.clone(),
+            name: Some(submission.name.clone()),
+            email_verified: submission.email_verified,
+            phone_verified: false,
         },
-    )
+        subject: Some(submission.subject.clone()),
+        content: submission.message.clone(),
+        category: Some(submission.category.as_str()),
+        priority: submission.priority.as_str(),
+        received_at: Utc::now(),
+    })
 }

@@ -68,7 +68,7 @@ async fn a_short_kafka_outage_is_degraded_but_ready_and_submissions_are_still_ac
     assert!(recovered.get("kafka_outage_secs").is_none(), "{recovered}");
     let mut pending = -1;
     for _ in 0..40 {
-        pending = app.count("select count(*) from event_outbox").await;
+        pending = app.count("select count(*) from web_submit_batches").await;
         if pending == 0 {
             break;
         }

@@ -87,7 +87,19 @@ async fn submit_publishes_the_inbound_event_to_tickets_incoming_and_the_web_topi
     assert_eq!(
         app.count("select count(*) from event_outbox").await,
         0,
-        "the submission's one outbox row is deleted once both topics took it"
+        "the event is not copied into the outbox"
+    );
+    let mut pending = -1;
+    for _ in 0..40 {
+        pending = app.count("select count(*) from web_submit_batches").await;
+        if pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        pending, 0,
+        "the batch's row is forgotten once both topics took its event"
     );
 }
 
@@ -328,6 +340,10 @@ async fn a_filled_honeypot_gets_a_plausible_200_but_nothing_is_stored_or_publish
     assert_eq!(app.count("select count(*) from tickets").await, 0);
     assert_eq!(app.count("select count(*) from customers").await, 0);
     assert_eq!(app.count("select count(*) from event_outbox").await, 0);
+    assert_eq!(
+        app.count("select count(*) from web_submit_batches").await,
+        0
+    );
 }
 
 #[tokio::test]
@@ -390,11 +406,11 @@ async fn while_kafka_is_down_submit_still_answers_200_and_the_relay_publishes_la
     assert_eq!(answer.status, 200, "{}", answer.text);
     let ticket_id = answer.json()["ticket_id"].as_str().unwrap().to_owned();
     // The answer does not wait for Kafka; the publish attempt that follows
-    // fails after the delivery timeout and is recorded on the rows.
+    // fails after the delivery timeout and is recorded on the batch's row.
     let mut failed = 0;
     for _ in 0..40 {
         failed = app
-            .count("select count(*) from event_outbox where attempts > 0")
+            .count("select count(*) from web_submit_batches where attempts > 0")
             .await;
         if failed == 1 {
             break;
@@ -403,12 +419,12 @@ async fn while_kafka_is_down_submit_still_answers_200_and_the_relay_publishes_la
     }
     assert_eq!(
         failed, 1,
-        "the committed event waits in the outbox with a failed attempt"
+        "the committed batch waits for the relay with a failed attempt"
     );
     app.broker().set_down(false).unwrap();
     let mut pending = -1;
     for _ in 0..60 {
-        pending = app.count("select count(*) from event_outbox").await;
+        pending = app.count("select count(*) from web_submit_batches").await;
         if pending == 0 {
             break;
         }
@@ -416,12 +432,24 @@ async fn while_kafka_is_down_submit_still_answers_200_and_the_relay_publishes_la
     }
     assert_eq!(
         pending, 0,
-        "the relay published the outbox once the broker was back"
+        "the relay published the batch once the broker was back"
     );
+    let form = valid_form();
     for topic in [topics::TICKETS_INCOMING, topics::WEB_INBOUND] {
         let events: Vec<Value> = app.events(topic, 1).await;
         assert_eq!(events.len(), 1, "the relay published on {topic}");
-        assert_eq!(events[0]["payload"]["ticket_id"], ticket_id.as_str());
+        // Rebuilt from the stored rows: the whole submission, as sent.
+        let payload = &events[0]["payload"];
+        assert_eq!(events[0]["event_type"], "ticket.inbound");
+        assert_eq!(payload["ticket_id"], ticket_id.as_str());
+        assert_eq!(payload["channel_message_id"], ticket_id.as_str());
+        assert_eq!(payload["channel"], "web_form");
+        assert_eq!(payload["content"], form["message"]);
+        assert_eq!(payload["subject"], form["subject"]);
+        assert_eq!(payload["sender"]["email"], form["email"]);
+        assert_eq!(payload["sender"]["name"], form["name"]);
+        assert_eq!(payload["metadata"]["category"], form["category"]);
+        assert!(payload["metadata"]["message_id"].is_string(), "{payload}");
     }
 }
 
@@ -489,4 +517,109 @@ async fn responses_carry_security_headers() {
         answer.header("referrer-policy").as_deref(),
         Some("no-referrer")
     );
+}
+
+#[tokio::test]
+async fn a_batch_committed_by_a_gateway_that_stopped_before_publishing_is_published_by_the_relay() {
+    use fte_domain::{Category, Priority, TicketId};
+    use fte_store::tickets::{self, NewWebTicket};
+    use fte_store::web_threads::{self, NewWebAccess};
+
+    let app = spawn_app().await;
+    // What a group commit stores for three submissions, with no publish
+    // after it: the gateway stopped.
+    let ids: Vec<TicketId> = (0..3).map(|_| TicketId::new()).collect();
+    let mut tx = app.pool.begin().await.unwrap();
+    let rows: Vec<NewWebTicket<'_>> = ids
+        .iter()
+        .map(|id| NewWebTicket {
+            ticket_id: *id,
+            subject: "Export stuck",
+            category: Category::Technical,
+            priority: Priority::High,
+        })
+        .collect();
+    tickets::open_web_tickets(&mut tx, &rows).await.unwrap();
+    let messages = ["first message", "second message", "third message"];
+    let access: Vec<NewWebAccess<'_>> = ids
+        .iter()
+        .zip(messages)
+        .enumerate()
+        .map(|(i, (id, message))| NewWebAccess {
+            ticket_id: id.as_uuid(),
+            access_key_hash: [7; 32],
+            sender: json!({"email": format!("crash{i}@example.com"), "name": "Ann",
+                           "email_verified": false, "phone_verified": false}),
+            message_id: uuid::Uuid::now_v7(),
+            message,
+        })
+        .collect();
+    web_threads::insert_access(&mut tx, &access).await.unwrap();
+    let batch = uuid::Uuid::now_v7();
+    let ticket_ids: Vec<uuid::Uuid> = ids.iter().map(TicketId::as_uuid).collect();
+    fte_store::web_submissions::record_batch(&mut tx, batch, &ticket_ids)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let publisher = fte_bus::KafkaPublisher::new(&app.bootstrap).unwrap();
+
+    // Within the grace the committing gateway is presumed to be publishing.
+    assert_eq!(
+        fte_gateway::outbox::relay_web_batches_once(&app.pool, &publisher)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        app.count("select count(*) from web_submit_batches").await,
+        1
+    );
+    // Meanwhile the worker stored the second message, and the third
+    // ticket was erased.
+    sqlx::query("update web_ticket_access set first_message = null where ticket_id = $1")
+        .bind(ticket_ids[1])
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    sqlx::query("delete from tickets where id = $1")
+        .bind(ticket_ids[2])
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    sqlx::query("update web_submit_batches set created_at = now() - interval '1 minute'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+
+    // This relay or the gateway's own loop publishes it.
+    fte_gateway::outbox::relay_web_batches_once(&app.pool, &publisher)
+        .await
+        .unwrap();
+    let mut pending = -1;
+    for _ in 0..40 {
+        pending = app.count("select count(*) from web_submit_batches").await;
+        if pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(pending, 0, "the batch is forgotten once published");
+    for topic in [topics::TICKETS_INCOMING, topics::WEB_INBOUND] {
+        let events: Vec<Value> = app.events(topic, 2).await;
+        assert_eq!(
+            events.len(),
+            1,
+            "only the submission still waiting for the worker, on {topic}: {events:?}"
+        );
+        let payload = &events[0]["payload"];
+        assert_eq!(payload["ticket_id"], ticket_ids[0].to_string());
+        assert_eq!(payload["content"], "first message");
+        assert_eq!(payload["sender"]["email"], "crash0@example.com");
+        assert_eq!(payload["subject"], "Export stuck");
+        assert_eq!(payload["metadata"]["priority"], "high");
+        assert_eq!(
+            payload["metadata"]["message_id"],
+            access[0].message_id.to_string()
+        );
+    }
 }

@@ -35,6 +35,7 @@ pub mod rates;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod tickets;
+pub mod web_submissions;
 pub mod web_threads;
 
 pub use failure::FailureKind;
