@@ -114,7 +114,10 @@ impl Submitter {
             tokio::spawn(committer(
                 Arc::clone(&queue),
                 pool.clone(),
-                (publisher.clone(), published.clone()),
+                Publishing {
+                    publisher: publisher.clone(),
+                    published: published.clone(),
+                },
             ));
         }
         tokio::spawn(outbox::forget_published(pool, published));
@@ -144,11 +147,15 @@ impl Submitter {
     }
 }
 
-async fn committer(
-    queue: Arc<Mutex<mpsc::Receiver<Job>>>,
-    pool: PgPool,
-    publisher: (KafkaPublisher, PublishedBatches),
-) {
+/// Where a committed batch's events go: the broker, then the batches to
+/// forget once published.
+#[derive(Clone)]
+struct Publishing {
+    publisher: KafkaPublisher,
+    published: PublishedBatches,
+}
+
+async fn committer(queue: Arc<Mutex<mpsc::Receiver<Job>>>, pool: PgPool, publishing: Publishing) {
     loop {
         let batch = {
             let mut queue = queue.lock().await;
@@ -169,13 +176,13 @@ async fn committer(
             .with_label_values(&[] as &[&str])
             .observe(batch.len() as f64);
         match commit(&pool, &batch).await {
-            Ok(committed) => answer(&pool, &publisher, batch, committed),
+            Ok(committed) => answer(&pool, &publishing, batch, committed),
             Err(error) if batch.len() > 1 && !error.is_unavailable() => {
                 tracing::warn!(%error, size = batch.len(), "batch commit failed; committing one by one");
                 for job in batch {
                     let single = std::slice::from_ref(&job);
                     match commit(&pool, single).await {
-                        Ok(committed) => answer(&pool, &publisher, vec![job], committed),
+                        Ok(committed) => answer(&pool, &publishing, vec![job], committed),
                         Err(error) => fail(vec![job], &error),
                     }
                 }
@@ -288,12 +295,7 @@ async fn claim_keys(
 
 /// Answers every request of a committed batch, then publishes its events
 /// in the background (the relay covers a failed or interrupted publish).
-fn answer(
-    pool: &PgPool,
-    (publisher, published): &(KafkaPublisher, PublishedBatches),
-    batch: Vec<Job>,
-    mut committed: Committed,
-) {
+fn answer(pool: &PgPool, publishing: &Publishing, batch: Vec<Job>, mut committed: Committed) {
     for (index, job) in batch.into_iter().enumerate() {
         let accepted = match committed.replays.remove(&index) {
             None => Ok(Accepted::Created(job.ticket_id)),
@@ -303,10 +305,16 @@ fn answer(
         // A caller that went away still has its ticket; nothing to undo.
         let _ = job.reply.send(accepted);
     }
-    let (pool, publisher, published) = (pool.clone(), publisher.clone(), published.clone());
+    let (pool, publishing) = (pool.clone(), publishing.clone());
     tokio::spawn(async move {
         if !committed.events.events.is_empty() {
-            outbox::publish_web_batch(&pool, &publisher, &committed.events, &published).await;
+            outbox::publish_web_batch(
+                &pool,
+                &publishing.publisher,
+                &committed.events,
+                &publishing.published,
+            )
+            .await;
         }
     });
 }
