@@ -425,12 +425,15 @@ fn quoted_figure_bonus(message_figures: &[String], unit: &str) -> f32 {
 /// ("how many", "how long", "cuántos", "wie viele") is answered by a
 /// sentence with a number, whether something comes with a plan ("is
 /// there…", "we're on the Team plan", "is it included") by the sentence
-/// that names the plans. Topic similarity alone often prefers the
-/// article's introduction, which states neither.
+/// that names the plans, and where something is done ("where do I…",
+/// "dónde", "wo finde ich") by the sentence with the menu path. Topic
+/// similarity alone often prefers the article's introduction, which
+/// states none of them.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 struct Wants {
     amount: bool,
     plan: bool,
+    place: bool,
 }
 
 /// A sentence holding the kind of fact asked for gains this much.
@@ -461,6 +464,7 @@ impl Wants {
         Self {
             amount: AMOUNT.is_match(&folded),
             plan: AVAILABILITY.is_match(&folded) || names_a_plan(question),
+            place: PLACE.is_match(&folded),
         }
     }
 
@@ -472,9 +476,25 @@ impl Wants {
         if self.plan && names_a_plan(unit) {
             bonus += WANTED_FACT_BONUS;
         }
+        if self.place && MENU_PATH.is_match(unit) {
+            bonus += WANTED_FACT_BONUS;
+        }
         bonus
     }
 }
+
+static PLACE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(concat!(
+        r"\b(?:where (?:do|can|is|are|should|would|does|did|to)|where's|which (?:menu|page|screen|tab|setting|button)|",
+        r"(?:find|see) the (?:setting|option|button|menu)|",
+        r"donde|onde|wo (?:kann|finde|ist|sind|stelle)|ou (?:est|sont|puis|trouver|se trouve|peut))\b"
+    ))
+    .expect("valid pattern")
+});
+
+/// A menu path as the articles write it: "Admin > Members > Invite".
+static MENU_PATH: std::sync::LazyLock<regex::Regex> =
+    std::sync::LazyLock::new(|| regex::Regex::new(r"\S > \S").expect("valid pattern"));
 
 static HOW_TO: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
     regex::Regex::new(r"\b(?:how (?:do|can|to|should)|what are the steps|como (?:hago|puedo|faco|posso)|wie kann|comment)\b")
@@ -544,11 +564,29 @@ mod tests {
     }
 
     #[test]
-    fn a_plain_how_to_wants_neither_kind_of_fact() {
+    fn a_plain_how_to_wants_no_kind_of_fact() {
         assert_eq!(
-            Wants::of("Where do I change my notification settings?"),
+            Wants::of("How do I change my notification settings?"),
             Wants::default()
         );
+    }
+
+    #[test]
+    fn a_where_question_prefers_the_sentence_with_the_menu_path() {
+        let wants = Wants::of("Where do I change my notification settings?");
+        assert!(wants.place);
+        assert!(wants.bonus("Open Profile > Notifications and pick the events.") > 0.0);
+        assert_eq!(wants.bonus("Notifications keep you up to date."), 0.0);
+        for question in [
+            "¿Dónde se hace exactamente?",
+            "Onde fica essa opção?",
+            "Wo finde ich die Einstellung?",
+            "Où est le bouton d'export ?",
+            "which menu is that in",
+        ] {
+            assert!(Wants::of(question).place, "{question}");
+        }
+        assert!(!Wants::of("Does it vanish straight away?").place);
     }
 
     #[test]
