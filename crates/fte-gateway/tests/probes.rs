@@ -66,14 +66,13 @@ async fn a_short_kafka_outage_is_degraded_but_ready_and_submissions_are_still_ac
         "recovers without a restart: {recovered}"
     );
     assert!(recovered.get("kafka_outage_secs").is_none(), "{recovered}");
-    let mut pending = -1;
-    for _ in 0..40 {
-        pending = app.count("select count(*) from web_submit_batches").await;
-        if pending == 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-    }
+    let pending = app
+        .count_until(
+            "select count(*) from web_submit_batches",
+            0,
+            std::time::Duration::from_secs(10),
+        )
+        .await;
     assert_eq!(pending, 0, "the outbox published what arrived meanwhile");
 }
 

@@ -89,14 +89,13 @@ async fn submit_publishes_the_inbound_event_to_tickets_incoming_and_the_web_topi
         0,
         "the event is not copied into the outbox"
     );
-    let mut pending = -1;
-    for _ in 0..40 {
-        pending = app.count("select count(*) from web_submit_batches").await;
-        if pending == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let pending = app
+        .count_until(
+            "select count(*) from web_submit_batches",
+            0,
+            Duration::from_secs(10),
+        )
+        .await;
     assert_eq!(
         pending, 0,
         "the batch's row is forgotten once both topics took its event"
@@ -407,29 +406,25 @@ async fn while_kafka_is_down_submit_still_answers_200_and_the_relay_publishes_la
     let ticket_id = answer.json()["ticket_id"].as_str().unwrap().to_owned();
     // The answer does not wait for Kafka; the publish attempt that follows
     // fails after the delivery timeout and is recorded on the batch's row.
-    let mut failed = 0;
-    for _ in 0..40 {
-        failed = app
-            .count("select count(*) from web_submit_batches where attempts > 0")
-            .await;
-        if failed == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    let failed = app
+        .count_until(
+            "select count(*) from web_submit_batches where attempts > 0",
+            1,
+            Duration::from_secs(10),
+        )
+        .await;
     assert_eq!(
         failed, 1,
         "the committed batch waits for the relay with a failed attempt"
     );
     app.broker().set_down(false).unwrap();
-    let mut pending = -1;
-    for _ in 0..60 {
-        pending = app.count("select count(*) from web_submit_batches").await;
-        if pending == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    let pending = app
+        .count_until(
+            "select count(*) from web_submit_batches",
+            0,
+            Duration::from_secs(30),
+        )
+        .await;
     assert_eq!(
         pending, 0,
         "the relay published the batch once the broker was back"
@@ -595,14 +590,13 @@ async fn a_batch_committed_by_a_gateway_that_stopped_before_publishing_is_publis
     fte_gateway::outbox::relay_web_batches_once(&app.pool, &publisher)
         .await
         .unwrap();
-    let mut pending = -1;
-    for _ in 0..40 {
-        pending = app.count("select count(*) from web_submit_batches").await;
-        if pending == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    let pending = app
+        .count_until(
+            "select count(*) from web_submit_batches",
+            0,
+            Duration::from_secs(10),
+        )
+        .await;
     assert_eq!(pending, 0, "the batch is forgotten once published");
     for topic in [topics::TICKETS_INCOMING, topics::WEB_INBOUND] {
         let events: Vec<Value> = app.events(topic, 2).await;

@@ -443,6 +443,19 @@ impl TestApp {
     pub async fn count(&self, sql: &str) -> i64 {
         crate::db::count(&self.pool, sql).await
     }
+
+    /// [`count`](Self::count), asked every 100 ms until it is `expected`
+    /// or `within` has passed; the last answer.
+    pub async fn count_until(&self, sql: &str, expected: i64, within: Duration) -> i64 {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let found = self.count(sql).await;
+            if found == expected || tokio::time::Instant::now() >= deadline {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
 }
 
 /// `params` as an `application/x-www-form-urlencoded` body.
