@@ -25,15 +25,19 @@
 //!
 //! ## Durability: what a 2xx means
 //!
-//! - **Web form** (`POST /support/submit`): the ticket, its customer,
-//!   conversation and first message and two `event_outbox` rows commit in one
-//!   PostgreSQL transaction; then the events are published at once. If Kafka
-//!   is down, the request still answers 200: the committed outbox row *is*
-//!   the durability guarantee, and the relay ([`outbox::relay`], every
-//!   second, `for update skip locked`) publishes it when the broker is back.
-//!   A crash between commit and publish is covered the same way, so a 200 is
-//!   never lost and a ticket is never orphaned. The customer can follow the
-//!   ticket immediately because it is already in the database.
+//! - **Web form** (`POST /support/submit`): the ticket and its access row
+//!   (which hold the whole submission: sender, subject, message) commit in
+//!   one PostgreSQL transaction, group-committed with other submissions
+//!   ([`submit`]), together with the batch's row of tickets still to
+//!   publish; then the events are published at once. If Kafka is down, the
+//!   request still answers 200: the committed rows *are* the durability
+//!   guarantee, and the relay ([`outbox::relay`], every second, `for update
+//!   skip locked`) rebuilds the events from them and publishes them when the
+//!   broker is back. A crash between commit and publish is covered the same
+//!   way, so a 200 is never lost and a ticket is never orphaned. The
+//!   customer can follow the ticket immediately because it is already in
+//!   the database; the worker resolves the customer and stores the message
+//!   when it takes the event.
 //! - **Web form follow-ups** (`POST /support/ticket/{id}/messages`): the
 //!   same path — the message and its outbox events commit together, then
 //!   publish — answered 202 once committed.
