@@ -364,7 +364,7 @@ async fn publish_web_events(publisher: &KafkaPublisher, batch: &WebBatch) -> boo
 }
 
 /// How often published web submit batches are forgotten, together.
-const FORGET_INTERVAL: Duration = Duration::from_millis(50);
+pub const FORGET_INTERVAL: Duration = Duration::from_millis(50);
 
 /// Web submit batches published and not yet forgotten: forgetting each in
 /// its own transaction cost a commit per batch; [`forget_published`]
