@@ -12,8 +12,8 @@
 //!
 //! One row per batch instead of one event_outbox row per submission (a copy
 //! of the whole message, inserted and deleted within milliseconds) took the
-//! submit path's PostgreSQL CPU from 89–98 to 62–74 µs per submission (same
-//! sittings, `loadtest/bench-gateway.sh`).
+//! submit path's PostgreSQL CPU from 84–96 to 52–54 µs per submission
+//! (`loadtest/bench-gateway.sh`, both builds alternating in one sitting).
 
 use std::time::Duration;
 
