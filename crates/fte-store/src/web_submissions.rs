@@ -81,8 +81,6 @@ pub struct PendingBatch {
     pub id: Uuid,
     /// Its tickets, in submission order.
     pub ticket_ids: Vec<Uuid>,
-    /// Failed publishes so far.
-    pub attempts: i32,
     /// When it was committed.
     pub created_at: DateTime<Utc>,
 }
@@ -108,7 +106,7 @@ pub async fn claim_due_batches(
          update web_submit_batches b set available_at = now() + make_interval(secs => $3),
              updated_at = now()
          from due where b.id = due.id
-         returning b.id, b.ticket_ids, b.attempts, b.created_at",
+         returning b.id, b.ticket_ids, b.created_at",
     )
     .bind(limit)
     .bind(grace.as_secs_f64())
